@@ -1,0 +1,1 @@
+"""The knowledge community: articles, questions and answers, consultation tickets."""

@@ -1,0 +1,1 @@
+"""Referral chains: codes, invite and share links, attribution, leads."""

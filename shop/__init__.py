@@ -1,0 +1,114 @@
+"""neigou: the employee internal-purchase storefront. ``create_app`` builds the Flask app."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from shop.config import CONFIGS
+from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: str | dict | None = None) -> Flask:
+    """Build the app. ``config`` names a config class or is a dict of overrides (tests)."""
+    app = Flask(__name__, instance_path=os.environ.get("NEIGOU_INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    load_config(app, config)
+    init_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_error_pages(app)
+    register_cli(app)
+    from shop.security import init_security_headers
+
+    init_security_headers(app)
+    return app
+
+
+def load_config(app: Flask, config: str | dict | None) -> None:
+    overrides = config if isinstance(config, dict) else {}
+    name = config if isinstance(config, str) else overrides.get("ENV_NAME") or os.environ.get("NEIGOU_ENV", "production")
+    app.config.from_object(CONFIGS[name])
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'neigou.db'}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://") or uri.startswith("postgresql://"):
+        # psycopg 3 is the driver we install.
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    if not app.debug:
+        logging.basicConfig(level=logging.INFO)
+
+
+def _instance_secret(path: Path) -> str:
+    """A secret generated once into the instance folder, which is never committed."""
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def init_extensions(app: Flask) -> None:
+    from shop.accounts.session import init_login
+    from shop.database import configure_sqlite
+    from shop.i18n import select_locale, select_timezone
+    
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    init_login(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def register_blueprints(app: Flask) -> None:
+    from community.views import bp as community_bp
+    from referrals.views import bp as referrals_bp
+    from shop.accounts.views import bp as accounts_bp
+    from shop.admin.views import bp as admin_bp
+    from shop.cart.views import bp as cart_bp
+    from shop.catalog.views import bp as catalog_bp
+    from shop.health import bp as health_bp
+    from shop.media import bp as media_bp
+    from shop.ops.views import bp as ops_bp
+    from shop.orders.views import bp as orders_bp
+
+    for blueprint in (
+        health_bp, media_bp, accounts_bp, catalog_bp, cart_bp, orders_bp, ops_bp, admin_bp,
+        referrals_bp, community_bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from shop.i18n import format_money, local_datetime
+
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["local_dt"] = local_datetime
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["company_name"] = lambda: app.config["COMPANY_NAME"]
+    app.jinja_env.globals["get_locale"] = get_locale
+
+
+def register_error_pages(app: Flask) -> None:
+    from shop.errors import init_error_pages
+
+    init_error_pages(app)
+
+
+def register_cli(app: Flask) -> None:
+    from shop.cli import shop_cli
+
+    app.cli.add_command(shop_cli)

@@ -1,0 +1,111 @@
+"""People: departments, users, their role and their place in a referral chain."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from shop.database import UTCDateTime, utcnow
+from shop.extensions import db
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+MAX_LEVEL = 2  # employees are level 0; nobody deeper than an L2 contact
+
+
+class Role(enum.StrEnum):
+    """What a user may do beyond shopping. Admin includes everything."""
+
+    member = "member"
+    operator = "operator"
+    sales = "sales"
+    admin = "admin"
+
+
+class Kind(enum.StrEnum):
+    """Who a user is to the company: this picks the price tier and the chain position."""
+
+    employee = "employee"
+    contact = "contact"
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Department {self.name}>"
+
+
+def new_referral_code() -> str:
+    return secrets.token_urlsafe(6).replace("-", "x").replace("_", "y")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("level >= 0 AND level <= 2", name="level_range"),
+        sa.CheckConstraint("kind = 'contact' OR level = 0", name="employee_is_root"),
+        sa.Index("ix_users_root_employee_id_level", "root_employee_id", "level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    kind: Mapped[Kind] = mapped_column(sa.Enum(Kind, native_enum=False, length=16), default=Kind.employee)
+    role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=16), default=Role.member)
+    is_active_flag: Mapped[bool] = mapped_column("is_active", default=True, server_default=sa.true())
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    employee_no: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"))
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Referral chain, fixed at sign-up (DESIGN.md). Employees are roots at level 0.
+    referral_code: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_referral_code)
+    level: Mapped[int] = mapped_column(default=0, server_default="0")
+    referrer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    root_employee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    l1_contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    department: Mapped[Department | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+    # Flask-Login reads is_active; the column is named is_active in the database.
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_flag
+
+    @property
+    def is_employee(self) -> bool:
+        return self.kind == Kind.employee
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role in (Role.operator, Role.admin)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.admin
+
+    @property
+    def is_sales(self) -> bool:
+        return self.role in (Role.sales, Role.admin)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)  # scrypt
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)

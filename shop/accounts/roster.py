@@ -1,0 +1,146 @@
+"""HR roster import: create, update, reactivate and optionally deactivate employees from a CSV."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from shop.accounts.models import Department, Kind, Role, User
+from shop.accounts.services import AccountError, is_company_email, normalise_email, reactivate, deactivate
+from shop.audit.services import record
+from shop.database import utcnow
+from shop.extensions import db
+
+COLUMNS = ("employee_no", "email", "name", "department")
+
+
+class RosterError(AccountError):
+    """The file as a whole cannot be read (wrong columns, not CSV, not UTF-8)."""
+
+
+@dataclass
+class RosterReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    reactivated: int = 0
+    deactivated: int = 0
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, value, reason)
+
+    @property
+    def accepted(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+def read_rows(text: str) -> list[dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise RosterError(_("The roster lacks the columns: %(cols)s.", cols=", ".join(missing)))
+    reader.fieldnames = header
+    try:
+        return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+    except csv.Error as exc:
+        raise RosterError(_("The roster is not a readable CSV file: %(err)s", err=str(exc))) from exc
+
+
+def decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RosterError(_("The roster must be a UTF-8 encoded CSV file.")) from exc
+
+
+def import_roster(
+    rows: Iterable[dict[str, str]],
+    *,
+    actor: User | None,
+    deactivate_missing: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> RosterReport:
+    """Apply the roster in the caller's transaction. Re-importing the same file changes nothing."""
+    report = RosterReport()
+    users = db.session.scalars(select(User).where(User.kind == Kind.employee)).all()
+    by_no = {u.employee_no: u for u in users if u.employee_no}
+    by_email = {u.email: u for u in db.session.scalars(select(User)).all()}
+    departments = {d.name: d for d in db.session.scalars(select(Department)).all()}
+    seen_nos: set[str] = set()
+    seen_emails: set[str] = set()
+
+    for line_no, row in enumerate(rows, start=2):  # line 1 is the header
+        if progress:
+            progress(1)
+        employee_no, name, dept_name = row.get("employee_no", ""), row.get("name", ""), row.get("department", "")
+        raw_email = row.get("email", "")
+        if not employee_no or not name or not raw_email:
+            report.rejected.append((line_no, employee_no or raw_email, _("missing employee_no, email or name")))
+            continue
+        try:
+            email = normalise_email(raw_email)
+        except AccountError:
+            report.rejected.append((line_no, raw_email, _("bad e-mail")))
+            continue
+        if not is_company_email(email):
+            report.rejected.append((line_no, email, _("e-mail domain is not a company domain")))
+            continue
+        if employee_no in seen_nos or email in seen_emails:
+            report.rejected.append((line_no, employee_no, _("duplicate in this file")))
+            continue
+        seen_nos.add(employee_no)
+        seen_emails.add(email)
+
+        user = by_no.get(employee_no) or by_email.get(email)
+        holder = by_email.get(email)
+        if holder is not None and user is not None and holder is not user:
+            report.rejected.append((line_no, email, _("e-mail belongs to another account")))
+            continue
+        if user is not None and user.kind != Kind.employee:
+            report.rejected.append((line_no, email, _("address belongs to a contact; verify them as staff first")))
+            continue
+        department = None
+        if dept_name:
+            department = departments.get(dept_name)
+            if department is None:
+                department = departments[dept_name] = Department(name=dept_name)
+                db.session.add(department)
+
+        if user is None:
+            user = User(
+                email=email, name=name, kind=Kind.employee, level=0, employee_no=employee_no,
+                department=department, email_verified_at=utcnow(),
+            )
+            db.session.add(user)
+            by_no[employee_no] = by_email[email] = user
+            report.created += 1
+            continue
+        before = {"email": user.email, "name": user.name, "employee_no": user.employee_no,
+                  "department": user.department.name if user.department else None}
+        after = {"email": email, "name": name, "employee_no": employee_no,
+                 "department": department.name if department else None}
+        if not user.is_active_flag:
+            reactivate(actor, user, "roster import")
+            report.reactivated += 1
+        if before == after:
+            report.unchanged += 1
+            continue
+        user.email, user.name, user.employee_no, user.department = email, name, employee_no, department
+        user.email_verified_at = user.email_verified_at or utcnow()
+        record("user.roster_update", user, actor=actor, before=before, after=after)
+        report.updated += 1
+
+    if deactivate_missing:
+        for user in users:
+            keep = user.employee_no in seen_nos or user.email in seen_emails
+            if keep or not user.is_active_flag or user.role == Role.admin:
+                continue
+            if actor is not None and user.id == actor.id:
+                continue
+            deactivate(actor, user, "not in the HR roster")
+            report.deactivated += 1
+    db.session.flush()
+    return report

@@ -1,0 +1,44 @@
+"""Flask-Login wiring and the permission decorators every area uses."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from shop.accounts.models import User
+from shop.extensions import db, login_manager
+
+
+def init_login(app) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        if not user_id.isdigit():
+            return None
+        return db.session.get(User, int(user_id))
+
+
+def _requires(check):
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not check(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+operator_required = _requires(lambda user: user.is_operator)
+admin_required = _requires(lambda user: user.is_admin)
+sales_required = _requires(lambda user: user.is_sales)
+employee_required = _requires(lambda user: user.is_employee)

@@ -1,0 +1,1 @@
+"""Admin pages: people, roles, deactivation, the HR roster upload and the audit log."""

@@ -1,0 +1,103 @@
+"""People and roles (admins only)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from shop.accounts import roster, services
+from shop.accounts.forms import ActivationForm, RoleForm, RosterUploadForm
+from shop.accounts.models import Role, User
+from shop.accounts.session import admin_required
+from shop.audit.models import AuditEntry
+from shop.extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users")
+@admin_required
+def users():
+    text = request.args.get("q", "").strip()[:120]
+    query = select(User).order_by(User.id)
+    if text:
+        pattern = f"%{text}%"
+        query = query.where(or_(User.email.ilike(pattern), User.name.ilike(pattern), User.employee_no.ilike(pattern)))
+    return render_template("admin/users.html", users=db.session.scalars(query.limit(300)).all(), query=text)
+
+
+@bp.route("/users/<int:user_id>")
+@admin_required
+def user(user_id: int):
+    found = db.session.get(User, user_id) or abort(404)
+    form = RoleForm(role=found.role.value)
+    return render_template("admin/user.html", user=found, role_form=form, activation_form=ActivationForm())
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@admin_required
+def set_role(user_id: int):
+    found = db.session.get(User, user_id) or abort(404)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            services.set_role(current_user, found, Role(form.role.data))
+        except services.AccountError as exc:
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Role changed."), "success")
+    else:
+        flash(_("Choose a role."), "error")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@admin_required
+def set_active(user_id: int):
+    found = db.session.get(User, user_id) or abort(404)
+    form = ActivationForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason."), "error")
+        return redirect(url_for("admin.user", user_id=user_id))
+    try:
+        if found.is_active_flag:
+            services.deactivate(current_user, found, form.reason.data)
+        else:
+            services.reactivate(current_user, found, form.reason.data)
+    except services.AccountError as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Saved."), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.route("/roster", methods=["GET", "POST"])
+@admin_required
+def roster_upload():
+    form = RosterUploadForm()
+    report = None
+    if form.validate_on_submit():
+        try:
+            rows = roster.read_rows(roster.decode(form.roster.data.read()))
+            report = roster.import_roster(rows, actor=current_user, deactivate_missing=form.deactivate_missing.data)
+        except roster.RosterError as exc:
+            db.session.rollback()
+            form.roster.errors.append(exc.message)
+        else:
+            db.session.commit()
+    status = 422 if request.method == "POST" and report is None else 200
+    return render_template("admin/roster.html", form=form, report=report), status
+
+
+@bp.route("/audit")
+@admin_required
+def audit():
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    action = request.args.get("action", "").strip()[:64]
+    if action:
+        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
+    entries = db.session.scalars(query.limit(300)).all()
+    return render_template("admin/audit.html", entries=entries, action=action)

@@ -1,0 +1,1 @@
+"""The cart: what a user means to buy, one line per variant."""

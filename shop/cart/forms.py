@@ -1,0 +1,20 @@
+"""Cart forms."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, SubmitField
+from wtforms.validators import InputRequired, NumberRange
+
+
+class AddToCartForm(FlaskForm):
+    variant_id = SelectField(_l("Option"), coerce=int, validate_choice=False)
+    quantity = IntegerField(_l("Quantity"), default=1, validators=[InputRequired(), NumberRange(min=1, max=999)])
+    submit = SubmitField(_l("Add to cart"))
+
+
+class QuantityForm(FlaskForm):
+    quantity = IntegerField(_l("Quantity"), validators=[InputRequired(), NumberRange(min=0, max=999)])
+    submit = SubmitField(_l("Update"))
+
+
+class RemoveForm(FlaskForm):
+    submit = SubmitField(_l("Remove"))

@@ -1,0 +1,110 @@
+"""Cart rules: add, change and remove lines within the retail cap."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from shop.accounts.models import User
+from shop.cart.models import CartLine
+from shop.catalog.models import PriceTier, SalesMode, Variant
+from shop.catalog.services import tier_for
+from shop.errors import DomainError
+from shop.extensions import db
+
+
+class CartError(DomainError):
+    pass
+
+
+def retail_cap() -> int:
+    return current_app.config["RETAIL_UNIT_CAP"]
+
+
+def cart_lines(user: User) -> list[CartLine]:
+    return list(
+        db.session.scalars(
+            select(CartLine)
+            .where(CartLine.user_id == user.id)
+            .options(joinedload(CartLine.variant).joinedload(Variant.product))
+            .order_by(CartLine.id)
+        ).unique()
+    )
+
+
+def line_for(user: User, line_id: int) -> CartLine | None:
+    """The user's own cart line; another user's id is simply not found."""
+    return db.session.scalar(select(CartLine).where(CartLine.id == line_id, CartLine.user_id == user.id))
+
+
+def _check_buyable(variant: Variant | None) -> Variant:
+    if variant is None or not variant.is_active or not variant.product.is_active:
+        raise CartError(_("This item is not for sale."))
+    if variant.product.sales_mode != SalesMode.direct:
+        raise CartError(_("This product cannot be bought online."))
+    return variant
+
+
+def _check_quantity(quantity: int) -> None:
+    if quantity < 1:
+        raise CartError(_("Choose at least one unit."))
+    if quantity > retail_cap():
+        raise CartError(_("At most %(cap)d units of one item per order.", cap=retail_cap()))
+
+
+def add_to_cart(user: User, variant_id: int, quantity: int) -> CartLine:
+    variant = _check_buyable(db.session.get(Variant, variant_id))
+    line = db.session.scalar(
+        select(CartLine).where(CartLine.user_id == user.id, CartLine.variant_id == variant.id)
+    )
+    new_quantity = quantity + (line.quantity if line else 0)
+    if quantity < 1:
+        raise CartError(_("Choose at least one unit."))
+    if new_quantity > retail_cap():
+        raise CartError(
+            _("At most %(cap)d units of one item per order; your cart has %(have)d.",
+              cap=retail_cap(), have=line.quantity if line else 0)
+        )
+    if line is None:
+        line = CartLine(user_id=user.id, variant_id=variant.id, quantity=0)
+        db.session.add(line)
+    line.quantity = new_quantity
+    return line
+
+
+def set_quantity(line: CartLine, quantity: int) -> CartLine | None:
+    if quantity == 0:
+        db.session.delete(line)
+        return None
+    _check_quantity(quantity)
+    line.quantity = quantity
+    return line
+
+
+def remove_line(line: CartLine) -> None:
+    db.session.delete(line)
+
+
+@dataclass
+class CartSummary:
+    lines: list[CartLine]
+    tier: PriceTier
+    currency: str
+    total: int
+    market_total: int
+    unit_count: int
+
+    @property
+    def saving(self) -> int:
+        return self.market_total - self.total
+
+
+def summarise(user: User, lines: list[CartLine]) -> CartSummary:
+    tier = tier_for(user)
+    total = sum(line.variant.price_for(tier) * line.quantity for line in lines)
+    market = sum(line.variant.market_price * line.quantity for line in lines)
+    currency = lines[0].variant.currency if lines else current_app.config["CURRENCY"]
+    return CartSummary(lines, tier, currency, total, market, sum(line.quantity for line in lines))

@@ -1,0 +1,212 @@
+"""Catalog rules and queries: price tiers, product editing, stock adjustment, storefront lists."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from shop.accounts.models import Kind, User
+from shop.audit.services import record
+from shop.catalog.images import delete_image_file, store_image
+from shop.catalog.models import Category, PriceTier, Product, ProductImage, SalesMode, Variant
+from shop.database import after_commit
+from shop.errors import DomainError
+from shop.extensions import db
+
+
+class CatalogError(DomainError):
+    pass
+
+
+def tier_for(user: User) -> PriceTier:
+    return PriceTier.employee if user.kind == Kind.employee else PriceTier.contact
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:100] or "item"
+
+
+# ---- storefront queries ---------------------------------------------------------------------
+
+def _storefront_products():
+    return (
+        select(Product)
+        .join(Product.category)
+        .where(Product.is_active.is_(True))
+        .options(selectinload(Product.variants), selectinload(Product.images))
+    )
+
+
+def list_categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+def featured_products(limit: int = 12) -> list[Product]:
+    return list(db.session.scalars(_storefront_products().order_by(Product.created_at.desc(), Product.id.desc()).limit(limit)))
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _paginate(query, page: int, per_page: int) -> Page:
+    page = max(1, page)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, page, per_page, total)
+
+
+def products_in_category(category: Category, page: int, per_page: int) -> Page:
+    query = _storefront_products().where(Product.category_id == category.id).order_by(Product.name, Product.id)
+    return _paginate(query, page, per_page)
+
+
+def search_products(text: str, page: int, per_page: int) -> Page:
+    words = [w for w in (text or "").split() if w][:8]
+    query = _storefront_products()
+    for word in words:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Product.name.ilike(f"%{escaped}%", escape="\\"))
+    return _paginate(query.order_by(Product.name, Product.id), page, per_page)
+
+
+def product_by_slug(slug: str, *, include_inactive: bool = False) -> Product | None:
+    query = select(Product).where(Product.slug == slug).options(
+        selectinload(Product.variants), selectinload(Product.images), selectinload(Product.category)
+    )
+    product = db.session.scalar(query)
+    if product is None or (not product.is_active and not include_inactive):
+        return None
+    return product
+
+
+# ---- operator edits ------------------------------------------------------------------------
+
+def save_category(actor: User, category: Category | None, *, name: str, slug: str, position: int) -> Category:
+    creating = category is None
+    category = category or Category()
+    before = None if creating else {"name": category.name, "slug": category.slug, "position": category.position}
+    category.name, category.slug, category.position = name.strip(), slugify(slug or name), position
+    db.session.add(category)
+    _flush_unique(_("A category with this name or slug exists already."))
+    record("category.create" if creating else "category.update", category, actor=actor, before=before,
+           after={"name": category.name, "slug": category.slug, "position": category.position})
+    return category
+
+
+def save_product(actor: User, product: Product | None, *, name: str, slug: str, category_id: int,
+                 summary: str, description_md: str, sales_mode: SalesMode, is_active: bool) -> Product:
+    if db.session.get(Category, category_id) is None:
+        raise CatalogError(_("Choose an existing category."))
+    creating = product is None
+    product = product or Product()
+    before = None if creating else _product_state(product)
+    product.name = name.strip()
+    product.slug = slugify(slug or name)
+    product.category_id = category_id
+    product.summary = summary.strip()
+    product.description_md = description_md
+    product.sales_mode = sales_mode
+    product.is_active = is_active
+    db.session.add(product)
+    _flush_unique(_("A product with this slug exists already."))
+    record("product.create" if creating else "product.update", product, actor=actor, before=before,
+           after=_product_state(product))
+    return product
+
+
+def _product_state(product: Product) -> dict:
+    return {"name": product.name, "slug": product.slug, "category_id": product.category_id,
+            "sales_mode": str(product.sales_mode), "is_active": product.is_active}
+
+
+def _check_prices(market: int, employee: int, contact: int) -> None:
+    if min(market, employee, contact) < 0:
+        raise CatalogError(_("Prices cannot be negative."))
+    if employee > market or contact > market:
+        raise CatalogError(_("Employee and contact prices cannot be above the market price."))
+
+
+def save_variant(actor: User, product: Product, variant: Variant | None, *, sku: str, name: str,
+                 currency: str, market_price: int, employee_price: int, contact_price: int,
+                 is_active: bool, initial_stock: int = 0) -> Variant:
+    _check_prices(market_price, employee_price, contact_price)
+    creating = variant is None
+    if creating:
+        if initial_stock < 0:
+            raise CatalogError(_("Stock cannot be negative."))
+        variant = Variant(product=product, stock=initial_stock)
+    before = None if creating else _variant_state(variant)
+    variant.sku, variant.name, variant.currency = sku.strip(), name.strip(), currency
+    variant.market_price, variant.employee_price, variant.contact_price = market_price, employee_price, contact_price
+    variant.is_active = is_active
+    db.session.add(variant)
+    _flush_unique(_("This SKU exists already."))
+    record("variant.create" if creating else "variant.update", variant, actor=actor, before=before,
+           after=_variant_state(variant))
+    return variant
+
+
+def _variant_state(variant: Variant) -> dict:
+    return {"sku": variant.sku, "name": variant.name, "market_price": variant.market_price,
+            "employee_price": variant.employee_price, "contact_price": variant.contact_price,
+            "stock": variant.stock, "is_active": variant.is_active}
+
+
+def adjust_stock(actor: User, variant: Variant, delta: int, reason: str) -> int:
+    """Add (or, with a negative delta, remove) stock atomically; never below zero."""
+    if delta == 0:
+        raise CatalogError(_("Enter a change other than zero."))
+    result = db.session.execute(
+        update(Variant)
+        .where(Variant.id == variant.id, Variant.stock + delta >= 0)
+        .values(stock=Variant.stock + delta)
+        .returning(Variant.stock)
+    ).first()
+    if result is None:
+        raise CatalogError(_("Only %(stock)d in stock: cannot remove %(n)d.", stock=variant.stock, n=-delta))
+    new_stock = result[0]
+    db.session.refresh(variant)
+    record("stock.adjust", variant, actor=actor, before={"stock": new_stock - delta},
+           after={"stock": new_stock}, reason=reason)
+    return new_stock
+
+
+def add_image(actor: User, product: Product, data: bytes) -> ProductImage:
+    filename, width, height = store_image(data)
+    position = max((image.position for image in product.images), default=-1) + 1
+    image = ProductImage(product=product, filename=filename, width=width, height=height, position=position)
+    db.session.add(image)
+    record("product.image_add", product, actor=actor, after={"image": filename})
+    return image
+
+
+def remove_image(actor: User, image: ProductImage) -> None:
+    product = image.product
+    db.session.delete(image)
+    record("product.image_remove", product, actor=actor, before={"image": image.filename})
+    filename = image.filename
+    after_commit(lambda: delete_image_file(filename))
+
+
+def _flush_unique(message: str) -> None:
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise CatalogError(message) from exc

@@ -1,0 +1,112 @@
+"""`flask shop ...` commands: admin bootstrap, HR roster, order expiry, payroll export, demo data."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from shop.database import write_intent
+from shop.extensions import db
+
+shop_cli = AppGroup("shop", help="neigou administration commands.")
+
+
+@shop_cli.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True, default="Administrator")
+@click.password_option()
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create the first admin (or promote an existing account)."""
+    from shop.accounts.services import AccountError, create_admin as make_admin
+
+    with write_intent():
+        try:
+            user = make_admin(email, name, password)
+        except AccountError as exc:
+            raise click.ClickException(exc.message) from exc
+        db.session.commit()
+    click.echo(f"Admin ready: {user.email}")
+
+
+@shop_cli.command("import-employees")
+@click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--deactivate-missing", is_flag=True, help="Deactivate employees who are not in the file.")
+def import_employees(csv_path: Path, deactivate_missing: bool) -> None:
+    """Import the HR roster (columns: employee_no, email, name, department)."""
+    from shop.accounts import roster
+
+    with write_intent():
+        try:
+            rows = roster.read_rows(roster.decode(csv_path.read_bytes()))
+        except roster.RosterError as exc:
+            raise click.ClickException(exc.message) from exc
+        with click.progressbar(length=len(rows), label="Importing employees", file=sys.stderr) as bar:
+            report = roster.import_roster(rows, actor=None, deactivate_missing=deactivate_missing,
+                                          progress=bar.update)
+        db.session.commit()
+    click.echo(
+        f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"reactivated {report.reactivated}, deactivated {report.deactivated}, rejected {len(report.rejected)}"
+    )
+    for line, value, reason in report.rejected:
+        click.echo(f"  line {line}: {value}: {reason}")
+
+
+@shop_cli.command("expire-orders")
+def expire_orders() -> None:
+    """Expire unpaid orders past their deadline and give their stock back (safe from cron)."""
+    from shop.orders.services import expire_overdue
+
+    with write_intent():
+        count = expire_overdue()
+        db.session.commit()
+    click.echo(f"expired {count} order(s)")
+
+
+@shop_cli.command("payroll-export")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)")
+def payroll_export(month: str, output: Path | None) -> None:
+    """Write the payroll deduction CSV for HR."""
+    from shop.payments.payroll import parse_month, payroll_csv
+
+    try:
+        first_day = parse_month(month)
+    except ValueError as exc:
+        raise click.BadParameter("use YYYY-MM, e.g. 2026-11", param_hint="--month") from exc
+    body = payroll_csv(first_day)
+    if output:
+        output.write_text(body)
+        click.echo(f"written to {output}")
+    else:
+        click.echo(body, nl=False)
+
+
+@shop_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def seed_demo(if_empty: bool) -> None:
+    """Load demo data: departments, people, catalog with pictures, past orders (idempotent)."""
+    from shop.demo import DEMO_LOGINS, database_is_empty, seed
+
+    if if_empty and not database_is_empty():
+        click.echo("database has data; demo seed skipped")
+        return
+    with write_intent():
+        seed(progress=lambda label, total: click.progressbar(length=total, label=label, file=sys.stderr))
+        db.session.commit()
+    click.echo("demo data ready")
+    for role, email, password in DEMO_LOGINS:
+        click.echo(f"  {role:<9} {email}  /  {password}")
+
+
+@shop_cli.command("demo-logins")
+def demo_logins() -> None:
+    """Print the demo log-ins."""
+    from shop.demo import DEMO_LOGINS
+
+    click.echo(f"neigou demo on {current_app.config['COMPANY_NAME']}: log in with")
+    for role, email, password in DEMO_LOGINS:
+        click.echo(f"  {role:<9} {email}  /  {password}")

@@ -1,0 +1,85 @@
+"""Configuration classes. Every setting can come from the environment; see README."""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+
+def _env_list(name: str, default: str) -> list[str]:
+    return [part.strip().lower() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")  # generated into instance/ when unset
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None -> SQLite under instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 30_000)
+
+    COMPANY_NAME = os.environ.get("COMPANY_NAME", "Neigou Demo Co.")
+    COMPANY_EMAIL_DOMAINS = _env_list("COMPANY_EMAIL_DOMAINS", "neigou.test")
+    CURRENCY = os.environ.get("CURRENCY", "CNY")
+    DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Asia/Shanghai")
+    BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "en")
+    LANGUAGES = ["en", "zh"]
+
+    RETAIL_UNIT_CAP = _env_int("RETAIL_UNIT_CAP", 5)  # units of one SKU per order
+    RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 15)
+    PAYROLL_MONTHLY_CAP = _env_int("PAYROLL_MONTHLY_CAP", 500_000)  # minor units (5,000.00)
+
+    EMAIL_TOKEN_MAX_AGE = timedelta(hours=_env_int("EMAIL_TOKEN_HOURS", 48))
+    RESET_TOKEN_MAX_AGE = timedelta(hours=_env_int("RESET_TOKEN_HOURS", 2))
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "neigou <no-reply@neigou.test>")
+
+    REDIS_URL = os.environ.get("REDIS_URL")
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "5 per hour")
+    RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "20 per hour")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
+    IMAGE_MAX_PIXELS = 40_000_000
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
+    SERVER_NAME = os.environ.get("SERVER_NAME")
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    PAGE_SIZE = 24
+
+
+class DevelopmentConfig(Config):
+    """`make run`: local HTTP, so the session cookie cannot be Secure."""
+
+    SESSION_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    SESSION_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+    SERVER_NAME = None
+    REDIS_URL = None
+    MAIL_SERVER = None
+    COMPANY_EMAIL_DOMAINS = ["neigou.test"]
+    CURRENCY = "CNY"
+    RESERVATION_MINUTES = 15
+    RETAIL_UNIT_CAP = 5
+    PAYROLL_MONTHLY_CAP = 500_000
+
+
+CONFIGS = {"development": DevelopmentConfig, "production": Config, "testing": TestingConfig}

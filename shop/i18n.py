@@ -1,0 +1,42 @@
+"""Locale, time zone and money formatting for the current user."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from babel.numbers import get_currency_precision
+from flask import current_app, request
+from flask_babel import format_currency, format_datetime
+from flask_login import current_user
+
+
+def select_locale() -> str | None:
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or None
+
+
+def select_timezone() -> str:
+    user_zone = getattr(current_user, "timezone", None) if current_user else None
+    return user_zone or current_app.config["DEFAULT_TIMEZONE"]
+
+
+def to_major(amount_minor: int, currency: str) -> Decimal:
+    return Decimal(amount_minor).scaleb(-get_currency_precision(currency))
+
+
+def to_minor(amount_major: Decimal, currency: str) -> int:
+    scaled = Decimal(amount_major).scaleb(get_currency_precision(currency))
+    if scaled != scaled.to_integral_value():
+        raise ValueError("more decimals than the currency has")
+    return int(scaled)
+
+
+def format_money(amount_minor: int | None, currency: str | None = None) -> str:
+    if amount_minor is None:
+        return ""
+    currency = currency or current_app.config["CURRENCY"]
+    return format_currency(to_major(amount_minor, currency), currency)
+
+
+def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """A UTC timestamp shown in the viewer's time zone."""
+    return format_datetime(value, fmt) if value else ""

@@ -1,0 +1,1 @@
+"""Operator tools: catalog editing, order fulfilment, payroll export."""

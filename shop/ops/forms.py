@@ -1,0 +1,55 @@
+"""Operator forms for the catalog."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from shop.catalog.models import SalesMode
+
+SLUG = Regexp(r"^[a-z0-9-]*$", message=_l("Lower-case letters, digits and dashes only."))
+MONEY = NumberRange(min=0, max=10_000_000, message=_l("Enter an amount from 0 to 10,000,000."))
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    slug = StringField(_l("Slug"), validators=[Optional(), Length(max=80), SLUG])
+    position = IntegerField(_l("Position"), default=0, validators=[InputRequired(), NumberRange(min=0, max=10_000)])
+    submit = SubmitField(_l("Save"))
+
+
+class ProductForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(_l("Slug"), validators=[Optional(), Length(max=100), SLUG])
+    category_id = SelectField(_l("Category"), coerce=int)
+    summary = StringField(_l("Summary"), validators=[Optional(), Length(max=300)])
+    description_md = TextAreaField(_l("Description (Markdown)"), validators=[Optional(), Length(max=50_000)])
+    sales_mode = SelectField(_l("Sales mode"), choices=[(m.value, m.value) for m in SalesMode])
+    is_active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class VariantForm(FlaskForm):
+    sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, dash, underscore."))])
+    name = StringField(_l("Option name"), validators=[DataRequired(), Length(max=120)])
+    market_price = DecimalField(_l("Market price"), places=2, validators=[InputRequired(), MONEY])
+    employee_price = DecimalField(_l("Employee price"), places=2, validators=[InputRequired(), MONEY])
+    contact_price = DecimalField(_l("Contact price"), places=2, validators=[InputRequired(), MONEY])
+    initial_stock = IntegerField(_l("Initial stock"), default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+    is_active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class StockForm(FlaskForm):
+    delta = IntegerField(_l("Change (+ adds, - removes)"), validators=[InputRequired(), NumberRange(min=-1_000_000, max=1_000_000)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Adjust stock"))
+
+
+class ImageForm(FlaskForm):
+    image = FileField(_l("Picture"), validators=[FileRequired()])
+    submit = SubmitField(_l("Upload"))
+
+
+class DeleteForm(FlaskForm):
+    submit = SubmitField(_l("Delete"))

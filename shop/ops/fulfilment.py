@@ -1,0 +1,113 @@
+"""Operators find orders, ship and complete them, and download the payroll export."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from shop.accounts.models import User
+from shop.accounts.session import operator_required
+from shop.errors import DomainError
+from shop.extensions import db
+from shop.ops.views import bp
+from shop.orders import services
+from shop.orders.forms import CompleteForm, OrderFilterForm, PayrollExportForm, ShipForm
+from shop.orders.models import Order, OrderStatus
+from shop.payments.payroll import company_zone, parse_month, payroll_csv, payroll_rows
+
+
+@bp.route("/orders")
+@operator_required
+def orders():
+    form = OrderFilterForm(request.args)
+    form.status.choices = [("", _("Any status"))] + [(s.value, s.value.replace("_", " ")) for s in OrderStatus]
+    query = select(Order).options(selectinload(Order.buyer))
+    if form.validate():
+        zone = company_zone()
+        if form.status.data:
+            query = query.where(Order.status == OrderStatus(form.status.data))
+        if form.buyer.data:
+            pattern = f"%{form.buyer.data.strip()}%"
+            query = query.join(User, User.id == Order.buyer_id).where(
+                or_(User.email.ilike(pattern), User.name.ilike(pattern)))
+        if form.date_from.data:
+            query = query.where(Order.created_at >= datetime.combine(form.date_from.data, time(), zone))
+        if form.date_to.data:
+            end = datetime.combine(form.date_to.data + timedelta(days=1), time(), zone)
+            query = query.where(Order.created_at < end)
+    found = db.session.scalars(query.order_by(Order.id.desc()).limit(200)).all()
+    return render_template("ops/orders.html", form=form, orders=found)
+
+
+def _order(order_id: int) -> Order:
+    return db.session.scalar(
+        select(Order).where(Order.id == order_id).options(selectinload(Order.lines))
+    ) or abort(404)
+
+
+@bp.route("/orders/<int:order_id>")
+@operator_required
+def order(order_id: int):
+    from shop.audit.models import AuditEntry
+
+    found = _order(order_id)
+    history = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity_type == "Order", AuditEntry.entity_id == found.id)
+        .order_by(AuditEntry.id)
+    ).all()
+    return render_template("ops/order.html", order=found, ship_form=ShipForm(), complete_form=CompleteForm(),
+                           history=history)
+
+
+@bp.route("/orders/<int:order_id>/ship", methods=["POST"])
+@operator_required
+def ship(order_id: int):
+    found = _order(order_id)
+    form = ShipForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the carrier and the tracking number."), "error")
+        return redirect(url_for("ops.order", order_id=order_id))
+    try:
+        services.mark_shipped(current_user, found, form.carrier.data, form.tracking_number.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Marked shipped."), "success")
+    return redirect(url_for("ops.order", order_id=order_id))
+
+
+@bp.route("/orders/<int:order_id>/complete", methods=["POST"])
+@operator_required
+def complete(order_id: int):
+    found = _order(order_id)
+    if CompleteForm().validate_on_submit():
+        try:
+            services.mark_completed(current_user, found)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Marked completed."), "success")
+    return redirect(url_for("ops.order", order_id=order_id))
+
+
+@bp.route("/payroll")
+@operator_required
+def payroll():
+    form = PayrollExportForm(request.args)
+    rows = None
+    if request.args and form.validate():
+        rows = payroll_rows(parse_month(form.month.data))
+        if request.args.get("format") == "csv":
+            body = payroll_csv(parse_month(form.month.data))
+            return Response(body, mimetype="text/csv", headers={
+                "Content-Disposition": f"attachment; filename=payroll-{form.month.data}.csv"})
+    status = 422 if request.args and form.errors else 200
+    return render_template("ops/payroll.html", form=form, rows=rows), status

@@ -1,0 +1,1 @@
+"""Orders: placement with stock reservation, the state machine, expiry, addresses."""

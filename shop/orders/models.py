@@ -1,0 +1,160 @@
+"""Orders, their lines (a price snapshot each), and the buyers' saved addresses."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.accounts.models import User
+from shop.catalog.models import PriceTier, Variant
+from shop.database import UTCDateTime, utcnow
+from shop.extensions import db
+
+
+class OrderStatus(enum.StrEnum):
+    pending_payment = "pending_payment"
+    paid = "paid"
+    shipped = "shipped"
+    completed = "completed"
+    cancelled = "cancelled"
+    expired = "expired"
+    partially_refunded = "partially_refunded"
+    refunded = "refunded"
+
+
+# The order state machine (DESIGN.md, Orders and payment). Anything else is refused.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.pending_payment: frozenset(
+        {OrderStatus.paid, OrderStatus.cancelled, OrderStatus.expired}
+    ),
+    OrderStatus.paid: frozenset(
+        {OrderStatus.shipped, OrderStatus.refunded, OrderStatus.partially_refunded}
+    ),
+    OrderStatus.partially_refunded: frozenset(
+        {OrderStatus.shipped, OrderStatus.refunded, OrderStatus.partially_refunded}
+    ),
+    OrderStatus.shipped: frozenset({OrderStatus.completed}),
+    OrderStatus.completed: frozenset(),
+    OrderStatus.cancelled: frozenset(),
+    OrderStatus.expired: frozenset(),
+    OrderStatus.refunded: frozenset(),
+}
+
+# Orders in these states hold stock (and, later, quota).
+HOLDING_STATUSES = frozenset(
+    {OrderStatus.pending_payment, OrderStatus.paid, OrderStatus.shipped, OrderStatus.completed}
+)
+
+
+class PaymentMethod(enum.StrEnum):
+    payroll = "payroll"
+    card = "card"
+
+
+class Address(db.Model):
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    recipient: Mapped[str] = mapped_column(sa.String(120))
+    phone: Mapped[str] = mapped_column(sa.String(40))
+    line1: Mapped[str] = mapped_column(sa.String(200))
+    line2: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    city: Mapped[str] = mapped_column(sa.String(100))
+    postcode: Mapped[str] = mapped_column(sa.String(20))
+    country: Mapped[str] = mapped_column(sa.String(2), default="CN", server_default="CN")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def one_line(self) -> str:
+        parts = [self.recipient, self.phone, self.line1, self.line2, self.city, self.postcode, self.country]
+        return ", ".join(p for p in parts if p)
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        sa.CheckConstraint("total_amount >= 0", name="total_not_negative"),
+        sa.CheckConstraint("refunded_amount >= 0 AND refunded_amount <= total_amount", name="refund_within_total"),
+        sa.Index("ix_orders_status_expires_at", "status", "expires_at"),
+        sa.Index("ix_orders_root_employee_id_created_at", "root_employee_id", "created_at"),
+        sa.Index("ix_orders_buyer_id_created_at", "buyer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    status: Mapped[OrderStatus] = mapped_column(
+        sa.Enum(OrderStatus, native_enum=False, length=24), default=OrderStatus.pending_payment
+    )
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    total_amount: Mapped[int]
+    refunded_amount: Mapped[int] = mapped_column(default=0, server_default="0")
+    price_tier: Mapped[PriceTier] = mapped_column(sa.Enum(PriceTier, native_enum=False, length=16))
+    payment_method: Mapped[PaymentMethod | None] = mapped_column(
+        sa.Enum(PaymentMethod, native_enum=False, length=16)
+    )
+
+    # Attribution at the moment the order was placed (DESIGN.md); never recomputed.
+    buyer_level: Mapped[int]
+    root_employee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    l1_contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    # Shipping address as it was at checkout.
+    ship_to: Mapped[str] = mapped_column(sa.String(600))
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    carrier: Mapped[str | None] = mapped_column(sa.String(80))
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(80))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # cancelled or expired
+
+    buyer: Mapped[User] = relationship(foreign_keys=[buyer_id])
+    root_employee: Mapped[User | None] = relationship(foreign_keys=[root_employee_id])
+    l1_contact: Mapped[User | None] = relationship(foreign_keys=[l1_contact_id])
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def number(self) -> str:
+        return f"NG{self.id:08d}"
+
+    @property
+    def unit_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    def display_status(self, now: datetime | None = None) -> OrderStatus:
+        """The status a person should see: an unpaid order past its deadline is expired,
+        even before the expiry job has written it down."""
+        if self.status == OrderStatus.pending_payment and self.expires_at and self.expires_at <= (now or utcnow()):
+            return OrderStatus.expired
+        return self.status
+
+    def can_become(self, status: OrderStatus) -> bool:
+        return status in TRANSITIONS[self.status]
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+    __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    variant_id: Mapped[int] = mapped_column(sa.ForeignKey("variants.id"), index=True)
+    product_name: Mapped[str] = mapped_column(sa.String(200))
+    variant_name: Mapped[str] = mapped_column(sa.String(120))
+    sku: Mapped[str] = mapped_column(sa.String(64))
+    unit_price: Mapped[int]
+    market_price: Mapped[int]
+    quantity: Mapped[int]
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    variant: Mapped[Variant] = relationship()
+
+    @property
+    def line_total(self) -> int:
+        return self.unit_price * self.quantity

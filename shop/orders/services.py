@@ -1,0 +1,271 @@
+"""Order rules: place (reserve stock), pay by payroll, cancel, expire, ship, complete."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from shop.accounts.models import User
+from shop.audit.services import record
+from shop.cart.models import CartLine
+from shop.cart.services import CartError, cart_lines, retail_cap
+from shop.catalog.models import SalesMode
+from shop.catalog.services import tier_for
+from shop.database import utcnow
+from shop.errors import DomainError, NotAllowed
+from shop.extensions import db
+from shop.orders import stock
+from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
+
+
+class OrderError(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class Shortage:
+    variant_id: int
+    name: str
+    wanted: int
+    available: int
+
+
+class OutOfStock(OrderError):
+    def __init__(self, shortages: list[Shortage]):
+        super().__init__(_("Not enough stock for some items; nothing was ordered."))
+        self.shortages = shortages
+
+
+def order_for_buyer(buyer: User, order_id: int) -> Order | None:
+    """The buyer's own order; another user's id is not found."""
+    return db.session.scalar(select(Order).where(Order.id == order_id, Order.buyer_id == buyer.id))
+
+
+def lock_user(user: User) -> None:
+    """Serialise one buyer's checkouts and payments (quota and payroll cap checks)."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+
+
+def lock_order(order: Order) -> Order:
+    db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+    db.session.refresh(order)
+    return order
+
+
+def place_order(buyer: User, address: Address, *, now: datetime | None = None) -> Order:
+    """Turn the buyer's cart into a pending order, reserving stock; all or nothing."""
+    now = now or utcnow()
+    if address.user_id != buyer.id:
+        raise OrderError(_("Choose one of your own addresses."))
+    lines = cart_lines(buyer)
+    if not lines:
+        raise OrderError(_("Your cart is empty."))
+    for line in lines:
+        product = line.variant.product
+        if not (line.variant.is_active and product.is_active and product.sales_mode == SalesMode.direct):
+            raise CartError(_("“%(name)s” is no longer for sale; remove it from your cart.", name=product.name))
+        if line.quantity > retail_cap():
+            raise CartError(_("At most %(cap)d units of one item per order.", cap=retail_cap()))
+    currencies = {line.variant.currency for line in lines}
+    if len(currencies) != 1:
+        raise OrderError(_("Items in different currencies cannot be ordered together."))
+
+    tier = tier_for(buyer)
+    wanted = stock.units_by_variant(lines)
+    lock_user(buyer)
+    with db.session.begin_nested():  # a shortage undoes every reservation made here
+        overdue = _lock_overdue_orders(now, variant_ids=wanted)
+        stock.lock_variants(list(wanted) + [line.variant_id for o in overdue for line in o.lines])
+        _close_orders(overdue, OrderStatus.expired, actor=None, now=now)
+        short = stock.reserve(wanted)
+        if short:
+            names = {line.variant_id: f"{line.variant.product.name} ({line.variant.name})" for line in lines}
+            shortages = [Shortage(vid, names[vid], wanted[vid], short[vid]) for vid in sorted(short)]
+            raise OutOfStock(shortages)
+
+        order = Order(
+            buyer_id=buyer.id,
+            status=OrderStatus.pending_payment,
+            currency=currencies.pop(),
+            price_tier=tier,
+            total_amount=sum(line.variant.price_for(tier) * line.quantity for line in lines),
+            buyer_level=buyer.level,
+            root_employee_id=buyer.id if buyer.level == 0 else buyer.root_employee_id,
+            l1_contact_id=buyer.l1_contact_id if buyer.level == 2 else None,
+            ship_to=address.one_line(),
+            created_at=now,
+            expires_at=now + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]),
+        )
+        order.lines = [
+            OrderLine(
+                variant_id=line.variant_id, product_name=line.variant.product.name,
+                variant_name=line.variant.name, sku=line.variant.sku,
+                unit_price=line.variant.price_for(tier), market_price=line.variant.market_price,
+                quantity=line.quantity,
+            )
+            for line in lines
+        ]
+        db.session.add(order)
+        for line in lines:
+            db.session.delete(line)
+        record("order.place", order, actor=buyer, after={"status": str(order.status),
+               "total": order.total_amount, "lines": {str(k): v for k, v in wanted.items()}})
+    return order
+
+
+def _lock_overdue_orders(now: datetime, *, variant_ids=None, buyer_id: int | None = None) -> list[Order]:
+    """Pending orders past their deadline, locked; ones another transaction holds are skipped."""
+    query = select(Order).where(Order.status == OrderStatus.pending_payment, Order.expires_at <= now)
+    if variant_ids is not None:
+        query = query.where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.variant_id.in_(list(variant_ids)))))
+    if buyer_id is not None:
+        query = query.where(Order.buyer_id == buyer_id)
+    return list(db.session.scalars(query.order_by(Order.id).with_for_update(skip_locked=True)))
+
+
+def _close_orders(orders: list[Order], status: OrderStatus, *, actor: User | None, now: datetime) -> None:
+    """Cancel or expire pending orders and give their stock back, each exactly once."""
+    given_back = stock.units_by_variant([])
+    for order in orders:
+        closed = db.session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status == OrderStatus.pending_payment)
+            .values(status=status, closed_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if closed != 1:
+            continue  # someone else closed or paid it first
+        given_back.update(stock.units_by_variant(order.lines))
+        record(f"order.{status.value}", order, actor=actor,
+               before={"status": "pending_payment"}, after={"status": status.value})
+        db.session.expire(order, ["status", "closed_at"])
+    stock.release(given_back)
+
+
+def expire_overdue(*, now: datetime | None = None, buyer_id: int | None = None) -> int:
+    """Expire every unpaid order past its deadline; safe to run twice or concurrently."""
+    now = now or utcnow()
+    overdue = _lock_overdue_orders(now, buyer_id=buyer_id)
+    if not overdue:
+        return 0
+    stock.lock_variants(line.variant_id for order in overdue for line in order.lines)
+    before = sum(1 for order in overdue if order.status == OrderStatus.pending_payment)
+    _close_orders(overdue, OrderStatus.expired, actor=None, now=now)
+    return before
+
+
+def _expire_if_overdue(order: Order, now: datetime) -> bool:
+    """Lazy expiry: an unpaid order past its deadline is expired now. True when it was."""
+    if order.status == OrderStatus.pending_payment and order.expires_at and order.expires_at <= now:
+        stock.lock_variants(line.variant_id for line in order.lines)
+        _close_orders([order], OrderStatus.expired, actor=None, now=now)
+        db.session.refresh(order)
+        return True
+    return False
+
+
+def cancel_order(buyer: User, order: Order, *, now: datetime | None = None) -> OrderStatus:
+    """Cancel an unpaid order and give its stock back. Returns the order's status afterwards:
+    ``expired`` when its deadline had already passed."""
+    now = now or utcnow()
+    lock_user(buyer)
+    lock_order(order)
+    if _expire_if_overdue(order, now):
+        return order.status
+    _check_transition(order, OrderStatus.cancelled)
+    stock.lock_variants(line.variant_id for line in order.lines)
+    _close_orders([order], OrderStatus.cancelled, actor=buyer, now=now)
+    db.session.refresh(order)
+    return order.status
+
+
+def _check_transition(order: Order, target: OrderStatus) -> None:
+    if not order.can_become(target):
+        raise NotAllowed(
+            _("An order that is %(current)s cannot become %(target)s.",
+              current=_status_label(order.status), target=_status_label(target))
+        )
+
+
+def _status_label(status: OrderStatus) -> str:
+    return status.value.replace("_", " ")
+
+
+# ---- payroll deduction ---------------------------------------------------------------------
+
+class PayrollCapExceeded(OrderError):
+    pass
+
+
+def pay_by_payroll(buyer: User, order: Order, *, now: datetime | None = None) -> Order:
+    """Employees pay at once by payroll deduction, within the monthly cap. An order whose
+    deadline has passed is expired instead (check the returned order's status)."""
+    from shop.payments.payroll import month_bounds, payroll_used
+
+    now = now or utcnow()
+    if not buyer.is_employee:
+        raise OrderError(_("Payroll deduction is for employees only."))
+    lock_user(buyer)
+    lock_order(order)
+    if _expire_if_overdue(order, now):
+        return order
+    _check_transition(order, OrderStatus.paid)
+    cap = current_app.config["PAYROLL_MONTHLY_CAP"]
+    used = payroll_used(buyer, *month_bounds(now))
+    if used + order.total_amount > cap:
+        raise PayrollCapExceeded(
+            _("This order is above your payroll deduction limit for this month: %(left)s left.",
+              left=_money(max(cap - used, 0), order.currency))
+        )
+    order.status = OrderStatus.paid
+    order.payment_method = PaymentMethod.payroll
+    order.paid_at = now
+    record("order.paid", order, actor=buyer, before={"status": "pending_payment"},
+           after={"status": "paid", "method": "payroll", "amount": order.total_amount})
+    return order
+
+
+def _money(amount: int, currency: str) -> str:
+    from shop.i18n import format_money
+
+    return format_money(amount, currency)
+
+
+# ---- fulfilment (operators) ---------------------------------------------------------------
+
+def mark_shipped(actor: User, order: Order, carrier: str, tracking_number: str,
+                 *, now: datetime | None = None) -> None:
+    lock_order(order)
+    _check_transition(order, OrderStatus.shipped)
+    before = {"status": order.status.value}
+    order.status, order.shipped_at = OrderStatus.shipped, now or utcnow()
+    order.carrier, order.tracking_number = carrier.strip(), tracking_number.strip()
+    record("order.shipped", order, actor=actor, before=before,
+           after={"status": "shipped", "carrier": order.carrier, "tracking_number": order.tracking_number})
+
+
+def mark_completed(actor: User, order: Order, *, now: datetime | None = None) -> None:
+    lock_order(order)
+    _check_transition(order, OrderStatus.completed)
+    order.status, order.completed_at = OrderStatus.completed, now or utcnow()
+    record("order.completed", order, actor=actor, before={"status": "shipped"}, after={"status": "completed"})
+
+
+# ---- addresses -----------------------------------------------------------------------------
+
+def addresses_of(user: User) -> list[Address]:
+    return list(db.session.scalars(select(Address).where(Address.user_id == user.id).order_by(Address.id.desc())))
+
+
+def address_for(user: User, address_id: int) -> Address | None:
+    return db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == user.id))
+
+
+def add_address(user: User, **fields) -> Address:
+    address = Address(user_id=user.id, **{k: (v or "").strip() for k, v in fields.items()})
+    db.session.add(address)
+    db.session.flush()
+    return address

@@ -1,0 +1,105 @@
+"""Buyer pages: checkout, my orders, one order, pay by payroll, cancel."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from shop.cart.services import CartError, cart_lines, summarise
+from shop.errors import DomainError
+from shop.extensions import db
+from shop.orders import services
+from shop.orders.forms import NEW_ADDRESS, CancelForm, CheckoutForm, PayrollPayForm
+from shop.orders.models import Order, OrderStatus
+
+bp = Blueprint("orders", __name__)
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+@login_required
+def checkout():
+    lines = cart_lines(current_user)
+    if not lines:
+        flash(_("Your cart is empty."), "info")
+        return redirect(url_for("cart.view"))
+    addresses = services.addresses_of(current_user)
+    form = CheckoutForm()
+    form.address_id.choices = [(a.id, a.one_line()) for a in addresses] + [(NEW_ADDRESS, _("A new address"))]
+    if request.method == "GET" and addresses:
+        form.address_id.data = addresses[0].id
+    shortages = []
+    if form.validate_on_submit():
+        if form.address_id.data == NEW_ADDRESS:
+            address = services.add_address(current_user, **form.address_fields())
+        else:
+            address = services.address_for(current_user, form.address_id.data) or abort(404)
+        try:
+            order = services.place_order(current_user, address)
+        except services.OutOfStock as exc:
+            shortages = exc.shortages
+            flash(exc.message, "error")
+        except (services.OrderError, CartError) as exc:
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            return redirect(url_for("orders.detail", order_id=order.id))
+        db.session.rollback()
+        lines = cart_lines(current_user)
+    status = 200 if request.method == "GET" else 422
+    return render_template("orders/checkout.html", form=form, summary=summarise(current_user, lines),
+                           shortages=shortages), status
+
+
+@bp.route("/orders")
+@login_required
+def mine():
+    orders = db.session.scalars(
+        select(Order).where(Order.buyer_id == current_user.id).order_by(Order.id.desc()).limit(200)
+    ).all()
+    return render_template("orders/list.html", orders=orders)
+
+
+@bp.route("/orders/<int:order_id>")
+@login_required
+def detail(order_id: int):
+    order = services.order_for_buyer(current_user, order_id) or abort(404)
+    return render_template("orders/detail.html", order=order, pay_form=PayrollPayForm(), cancel_form=CancelForm())
+
+
+@bp.route("/orders/<int:order_id>/pay", methods=["POST"])
+@login_required
+def pay(order_id: int):
+    order = services.order_for_buyer(current_user, order_id) or abort(404)
+    if PayrollPayForm().validate_on_submit():
+        try:
+            services.pay_by_payroll(current_user, order)
+        except services.OrderError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("orders.detail", order_id=order_id))
+        db.session.commit()
+        if order.status == OrderStatus.expired:
+            flash(_("This order expired before it was paid; its items went back to stock."), "error")
+        else:
+            flash(_("Paid by payroll deduction. Thank you!"), "success")
+    return redirect(url_for("orders.detail", order_id=order_id))
+
+
+@bp.route("/orders/<int:order_id>/cancel", methods=["POST"])
+@login_required
+def cancel(order_id: int):
+    order = services.order_for_buyer(current_user, order_id) or abort(404)
+    if CancelForm().validate_on_submit():
+        try:
+            status = services.cancel_order(current_user, order)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("orders.detail", order_id=order_id))
+        db.session.commit()
+        if status == OrderStatus.expired:
+            flash(_("This order had already expired; its items went back to stock."), "info")
+        else:
+            flash(_("Order cancelled; its items went back to stock."), "success")
+    return redirect(url_for("orders.detail", order_id=order_id))

@@ -1,0 +1,1 @@
+"""Payments: payroll deduction now; card payments through Stripe build on the same orders."""
