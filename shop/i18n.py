@@ -5,12 +5,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import format_currency, format_datetime
 from flask_login import current_user
 
 
 def select_locale() -> str | None:
+    if not has_request_context():
+        return None  # the default locale (CLI, jobs)
     return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or None
 
 

@@ -1,0 +1,142 @@
+"""Test set-up: one database per run (SQLite file, or PostgreSQL with TEST_DATABASE_URL),
+emptied after every test; factories for people and products; a client that sends CSRF tokens."""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from shop import create_app
+from shop.extensions import db, limiter
+
+PASSWORD = "correct horse 42"
+_PASSWORD_HASH = generate_password_hash(PASSWORD)
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+pytest_plugins = ["tests.fixtures.factories"]
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A fresh database for this run; dropped at the end (PostgreSQL)."""
+    url = _postgres_url()
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI and cannot be reached: {exc}")
+        pytest.skip("PostgreSQL not reachable")
+    name = f"neigou_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield url.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    os.environ["NEIGOU_INSTANCE_PATH"] = str(instance)
+    application = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+    os.environ.pop("NEIGOU_INSTANCE_PATH")
+    with application.app_context():
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app):
+    """Every test runs in an app context and leaves an empty database behind."""
+    with app.app_context():
+        yield
+        db.session.remove()
+        _empty_tables()
+    limiter.reset()
+    outbox = Path(app.instance_path) / "outbox"
+    for message in outbox.glob("*.eml") if outbox.exists() else ():
+        message.unlink()
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def is_postgres(app) -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+class CsrfClient:
+    """The Flask test client, plus helpers that post real forms with their CSRF token."""
+
+    def __init__(self, client):
+        self.raw = client
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+    def csrf_token(self, page: str = "/login") -> str:
+        html = self.raw.get(page).get_data(as_text=True)
+        match = CSRF_RE.search(html)
+        assert match, f"no CSRF token on {page}"
+        return match.group(1) or match.group(2)
+
+    def post_form(self, url: str, data: dict | None = None, *, token_from: str | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token(token_from or self._token_page(url)))
+        return self.raw.post(url, data=data, **kwargs)
+
+    def _token_page(self, url: str) -> str:
+        with self.raw.session_transaction() as session:
+            logged_in = "_user_id" in session
+        return "/" if logged_in else "/login"
+
+
+@pytest.fixture
+def client(app) -> CsrfClient:
+    return CsrfClient(app.test_client())
+
+
+def login(client: CsrfClient, user) -> CsrfClient:
+    """Log a user in without the form (the form itself is tested in test_accounts)."""
+    with client.raw.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+    return client
+
+
+def outbox(app) -> list[str]:
+    folder = Path(app.instance_path) / "outbox"
+    return [p.read_text() for p in sorted(folder.glob("*.eml"))] if folder.exists() else []
+
+
+def link_in(message: str, path_prefix: str) -> str:
+    match = re.search(rf"http://[^/\s]+({re.escape(path_prefix)}[^\s]+)", message)
+    assert match, f"no {path_prefix} link in message"
+    return match.group(1)
