@@ -20,7 +20,8 @@ shop_cli = AppGroup("shop", help="neigou administration commands.")
 @click.password_option()
 def create_admin(email: str, name: str, password: str) -> None:
     """Create the first admin (or promote an existing account)."""
-    from shop.accounts.services import AccountError, create_admin as make_admin
+    from shop.accounts.services import AccountError
+    from shop.accounts.services import create_admin as make_admin
 
     with write_intent():
         try:

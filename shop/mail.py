@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app
+
 from shop.database import after_commit, utcnow
 
 

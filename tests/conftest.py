@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
 from shop import create_app
@@ -92,35 +94,47 @@ def is_postgres(app) -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-class CsrfClient:
-    """The Flask test client, plus helpers that post real forms with their CSRF token."""
+class CsrfClient(FlaskClient):
+    """The Flask test client, plus helpers that post real forms with their CSRF token.
 
-    def __init__(self, client):
-        self.raw = client
+    Tests run inside an app context, which the client's requests share; ``g`` is cleared
+    before each request so that nothing cached for one request (the logged-in user, the
+    CSRF token) leaks into the next, as in a real server.
+    """
 
-    def __getattr__(self, name):
-        return getattr(self.raw, name)
+    @property
+    def raw(self) -> "CsrfClient":
+        return self
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in list(vars(g)):
+                g.pop(key)
+        return super().open(*args, **kwargs)
 
     def csrf_token(self, page: str = "/login") -> str:
-        html = self.raw.get(page).get_data(as_text=True)
+        response = self.get(page)
+        html = response.get_data(as_text=True)
+        response.close()
         match = CSRF_RE.search(html)
         assert match, f"no CSRF token on {page}"
         return match.group(1) or match.group(2)
 
     def post_form(self, url: str, data: dict | None = None, *, token_from: str | None = None, **kwargs):
         data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf_token(token_from or self._token_page(url)))
-        return self.raw.post(url, data=data, **kwargs)
+        data.setdefault("csrf_token", self.csrf_token(token_from or self._token_page()))
+        return self.post(url, data=data, **kwargs)
 
-    def _token_page(self, url: str) -> str:
-        with self.raw.session_transaction() as session:
+    def _token_page(self) -> str:
+        with self.session_transaction() as session:
             logged_in = "_user_id" in session
         return "/" if logged_in else "/login"
 
 
 @pytest.fixture
 def client(app) -> CsrfClient:
-    return CsrfClient(app.test_client())
+    app.test_client_class = CsrfClient
+    return app.test_client()
 
 
 def login(client: CsrfClient, user) -> CsrfClient:

@@ -10,7 +10,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from shop.accounts.models import Department, Kind, Role, User
-from shop.accounts.services import AccountError, is_company_email, normalise_email, reactivate, deactivate
+from shop.accounts.services import (
+    AccountError,
+    deactivate,
+    is_company_email,
+    normalise_email,
+    reactivate,
+)
 from shop.audit.services import record
 from shop.database import utcnow
 from shop.extensions import db

@@ -3,12 +3,25 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from shop.accounts import services
-from shop.accounts.forms import LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
+from shop.accounts.forms import (
+    LoginForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SignupForm,
+)
 from shop.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)

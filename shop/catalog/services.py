@@ -13,7 +13,14 @@ from sqlalchemy.orm import selectinload
 from shop.accounts.models import Kind, User
 from shop.audit.services import record
 from shop.catalog.images import delete_image_file, store_image
-from shop.catalog.models import Category, PriceTier, Product, ProductImage, SalesMode, Variant
+from shop.catalog.models import (
+    Category,
+    PriceTier,
+    Product,
+    ProductImage,
+    SalesMode,
+    Variant,
+)
 from shop.database import after_commit
 from shop.errors import DomainError
 from shop.extensions import db

@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
+from shop.cart.forms import AddToCartForm
 from shop.catalog import services
 from shop.catalog.models import Category
-from shop.cart.forms import AddToCartForm
 from shop.extensions import db
 from shop.markdown import render_markdown
 
@@ -52,7 +53,7 @@ def search():
 def product(slug: str):
     found = services.product_by_slug(slug) or abort(404)
     form = AddToCartForm()
-    form.variant_id.choices = [(v.id, v.name) for v in found.active_variants]
+    form.variant_id.choices = [SelectChoice(v.id, v.name) for v in found.active_variants]
     return render_template(
         "catalog/product.html",
         product=found,

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from shop.accounts.session import operator_required
 from shop.catalog import services
@@ -13,7 +14,14 @@ from shop.catalog.images import ImageError
 from shop.catalog.models import Category, Product, ProductImage, SalesMode, Variant
 from shop.extensions import db
 from shop.i18n import to_major, to_minor
-from shop.ops.forms import CategoryForm, DeleteForm, ImageForm, ProductForm, StockForm, VariantForm
+from shop.ops.forms import (
+    CategoryForm,
+    DeleteForm,
+    ImageForm,
+    ProductForm,
+    StockForm,
+    VariantForm,
+)
 from shop.ops.views import bp
 
 
@@ -69,7 +77,7 @@ def products():
 
 def _product_form(product: Product | None) -> ProductForm:
     form = ProductForm(obj=product)
-    form.category_id.choices = [(c.id, c.name) for c in services.list_categories()]
+    form.category_id.choices = [SelectChoice(c.id, c.name) for c in services.list_categories()]
     return form
 
 

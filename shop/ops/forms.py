@@ -2,8 +2,24 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from shop.catalog.models import SalesMode
 
@@ -24,7 +40,7 @@ class ProductForm(FlaskForm):
     category_id = SelectField(_l("Category"), coerce=int)
     summary = StringField(_l("Summary"), validators=[Optional(), Length(max=300)])
     description_md = TextAreaField(_l("Description (Markdown)"), validators=[Optional(), Length(max=50_000)])
-    sales_mode = SelectField(_l("Sales mode"), choices=[(m.value, m.value) for m in SalesMode])
+    sales_mode = SelectField(_l("Sales mode"), choices=[SelectChoice(m.value) for m in SalesMode])
     is_active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from shop.accounts.models import User
 from shop.accounts.session import operator_required
@@ -24,7 +25,9 @@ from shop.payments.payroll import company_zone, parse_month, payroll_csv, payrol
 @operator_required
 def orders():
     form = OrderFilterForm(request.args)
-    form.status.choices = [("", _("Any status"))] + [(s.value, s.value.replace("_", " ")) for s in OrderStatus]
+    form.status.choices = [SelectChoice("", _("Any status"))] + [
+        SelectChoice(s.value, s.value.replace("_", " ")) for s in OrderStatus
+    ]
     query = select(Order).options(selectinload(Order.buyer))
     if form.validate():
         zone = company_zone()

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from shop.cart.services import CartError, cart_lines, summarise
 from shop.errors import DomainError
@@ -25,7 +26,9 @@ def checkout():
         return redirect(url_for("cart.view"))
     addresses = services.addresses_of(current_user)
     form = CheckoutForm()
-    form.address_id.choices = [(a.id, a.one_line()) for a in addresses] + [(NEW_ADDRESS, _("A new address"))]
+    form.address_id.choices = [SelectChoice(a.id, a.one_line()) for a in addresses] + [
+        SelectChoice(NEW_ADDRESS, _("A new address"))
+    ]
     if request.method == "GET" and addresses:
         form.address_id.data = addresses[0].id
     shortages = []
@@ -74,7 +77,7 @@ def pay(order_id: int):
     if PayrollPayForm().validate_on_submit():
         try:
             services.pay_by_payroll(current_user, order)
-        except services.OrderError as exc:
+        except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("orders.detail", order_id=order_id))

@@ -1,0 +1,174 @@
+"""Who may open what: every route of the app for anonymous, employee, operator and admin.
+
+The matrix is checked against the app's URL map, so a new route without an entry here fails.
+"""
+from __future__ import annotations
+
+import io
+
+import pytest
+from flask import url_for
+from PIL import Image
+
+from shop.catalog.services import add_image
+from shop.cart.services import add_to_cart
+from shop.extensions import db
+from tests.conftest import login
+
+ROLES = ("anonymous", "employee", "operator", "admin")
+LOGIN = "login"  # a redirect to the log-in page
+
+OPEN = dict.fromkeys(ROLES, 200)
+MEMBERS = {"anonymous": LOGIN, "employee": 200, "operator": 200, "admin": 200}
+OPERATORS = {"anonymous": LOGIN, "employee": 403, "operator": 200, "admin": 200}
+ADMINS = {"anonymous": LOGIN, "employee": 403, "operator": 403, "admin": 200}
+GUESTS_ONLY = {"anonymous": 200, "employee": 302, "operator": 302, "admin": 302}
+# The employee owns the order and the cart line; the others are not found.
+OWNER = {"anonymous": LOGIN, "employee": 200, "operator": 404, "admin": 404}
+
+
+def _post(expectations: dict) -> dict:
+    """A POST that succeeds redirects (302); the refusals stay what they are."""
+    return {role: 302 if code == 200 else code for role, code in expectations.items()}
+
+
+MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
+    ("static", "GET"): OPEN,
+    ("media.media", "GET"): OPEN,
+    ("health.healthz", "GET"): OPEN,
+    ("accounts.signup", "GET"): GUESTS_ONLY,
+    ("accounts.signup", "POST"): {"anonymous": 422, "employee": 302, "operator": 302, "admin": 302},
+    ("accounts.login", "GET"): GUESTS_ONLY,
+    ("accounts.login", "POST"): {"anonymous": 422, "employee": 302, "operator": 302, "admin": 302},
+    ("accounts.logout", "POST"): {"anonymous": LOGIN, "employee": 302, "operator": 302, "admin": 302},
+    ("accounts.verify", "GET"): dict.fromkeys(ROLES, 302),
+    ("accounts.reset_request", "GET"): OPEN,
+    ("accounts.reset_request", "POST"): dict.fromkeys(ROLES, 422),
+    ("accounts.reset_password", "GET"): OPEN,
+    ("accounts.reset_password", "POST"): dict.fromkeys(ROLES, 422),
+    ("catalog.home", "GET"): OPEN,
+    ("catalog.category", "GET"): MEMBERS,
+    ("catalog.search", "GET"): MEMBERS,
+    ("catalog.product", "GET"): MEMBERS,
+    ("cart.view", "GET"): MEMBERS,
+    ("cart.add", "POST"): _post(MEMBERS),
+    ("cart.update", "POST"): _post(OWNER),
+    ("cart.remove", "POST"): _post(OWNER),
+    ("orders.checkout", "GET"): OWNER | {"operator": 302, "admin": 302},  # an empty cart goes back
+    ("orders.checkout", "POST"): {"anonymous": LOGIN, "employee": 422, "operator": 302, "admin": 302},
+    ("orders.mine", "GET"): MEMBERS,
+    ("orders.detail", "GET"): OWNER,
+    ("orders.pay", "POST"): _post(OWNER),
+    ("orders.cancel", "POST"): _post(OWNER),
+    ("ops.dashboard", "GET"): OPERATORS,
+    ("ops.categories", "GET"): OPERATORS,
+    ("ops.categories", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    ("ops.edit_category", "GET"): OPERATORS,
+    ("ops.edit_category", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    ("ops.products", "GET"): OPERATORS,
+    ("ops.new_product", "GET"): OPERATORS,
+    ("ops.new_product", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    ("ops.edit_product", "GET"): OPERATORS,
+    # Fields missing from the post keep their values, as in any partial resubmission.
+    ("ops.edit_product", "POST"): _post(OPERATORS),
+    ("ops.new_variant", "GET"): OPERATORS,
+    ("ops.new_variant", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    ("ops.edit_variant", "GET"): OPERATORS,
+    ("ops.edit_variant", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    ("ops.adjust_stock", "POST"): _post(OPERATORS),
+    ("ops.upload_image", "POST"): _post(OPERATORS),
+    ("ops.delete_image", "POST"): _post(OPERATORS),
+    ("ops.orders", "GET"): OPERATORS,
+    ("ops.order", "GET"): OPERATORS,
+    ("ops.ship", "POST"): _post(OPERATORS),
+    ("ops.complete", "POST"): _post(OPERATORS),
+    ("ops.payroll", "GET"): OPERATORS,
+    ("admin.users", "GET"): ADMINS,
+    ("admin.user", "GET"): ADMINS,
+    ("admin.set_role", "POST"): _post(ADMINS),
+    ("admin.set_active", "POST"): _post(ADMINS),
+    ("admin.roster_upload", "GET"): ADMINS,
+    ("admin.roster_upload", "POST"): ADMINS | {"admin": 422},
+    ("admin.audit", "GET"): ADMINS,
+}
+
+
+def _routes(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_has_an_entry(app):
+    routes = _routes(app)
+    assert routes - MATRIX.keys() == set(), "new routes need an entry in the access matrix"
+    assert MATRIX.keys() - routes == set(), "the matrix names routes that no longer exist"
+
+
+@pytest.fixture
+def world(make_user, employee, operator, admin, product, make_product, place):
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(png, "PNG")
+    image = add_image(admin, product, png.getvalue())
+    order = place(employee, product.variants[0], 1)
+    line = add_to_cart(employee, product.variants[0].id, 1)
+    doomed_line = add_to_cart(employee, make_product().variants[0].id, 1)
+    db.session.commit()
+    return {
+        "users": {"employee": employee, "operator": operator, "admin": admin},
+        "params": {
+            "static": {"filename": "shop.css"},
+            "media.media": {"filename": image.filename},
+            "accounts.verify": {"token": "not-a-token"},
+            "accounts.reset_password": {"token": "not-a-token"},
+            "catalog.category": {"slug": product.category.slug},
+            "catalog.search": {"q": "tea"},
+            "catalog.product": {"slug": product.slug},
+            "cart.update": {"line_id": line.id},
+            "cart.remove": {"line_id": doomed_line.id},
+            "orders.detail": {"order_id": order.id},
+            "orders.pay": {"order_id": order.id},
+            "orders.cancel": {"order_id": order.id},
+            "ops.edit_category": {"category_id": product.category_id},
+            "ops.edit_product": {"product_id": product.id},
+            "ops.new_variant": {"product_id": product.id},
+            "ops.edit_variant": {"variant_id": product.variants[0].id},
+            "ops.adjust_stock": {"variant_id": product.variants[0].id},
+            "ops.upload_image": {"product_id": product.id},
+            "ops.delete_image": {"image_id": image.id},
+            "ops.order": {"order_id": order.id},
+            "ops.ship": {"order_id": order.id},
+            "ops.complete": {"order_id": order.id},
+            "admin.user": {"user_id": employee.id},
+            "admin.set_role": {"user_id": employee.id},
+            "admin.set_active": {"user_id": employee.id},
+        },
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(app, client, world, role):
+    if role != "anonymous":
+        login(client, world["users"][role])
+    token = client.csrf_token("/login" if role == "anonymous" else "/")
+    failures = []
+    for (endpoint, method), expectations in sorted(MATRIX.items()):
+        with app.test_request_context():
+            url = url_for(endpoint, **world["params"].get(endpoint, {}))
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": token})
+        response.close()
+        expected = expectations[role]
+        if expected == LOGIN:
+            ok = response.status_code == 302 and "/login" in response.headers["Location"]
+        else:
+            ok = response.status_code == expected
+        if not ok:
+            failures.append(f"{method} {url} ({endpoint}): {response.status_code}, expected {expected}")
+        if endpoint == "accounts.logout" and role != "anonymous":
+            login(client, world["users"][role])
+    assert failures == [], "\n".join(failures)
