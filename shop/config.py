@@ -20,7 +20,7 @@ class Config:
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 30_000)
 
     COMPANY_NAME = os.environ.get("COMPANY_NAME", "Neigou Demo Co.")
-    COMPANY_EMAIL_DOMAINS = _env_list("COMPANY_EMAIL_DOMAINS", "neigou.test")
+    COMPANY_EMAIL_DOMAINS = _env_list("COMPANY_EMAIL_DOMAINS", "neigou.example")
     CURRENCY = os.environ.get("CURRENCY", "CNY")
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Asia/Shanghai")
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "en")
@@ -38,7 +38,7 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
-    MAIL_SENDER = os.environ.get("MAIL_SENDER", "neigou <no-reply@neigou.test>")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "neigou <no-reply@neigou.example>")
 
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
@@ -75,7 +75,7 @@ class TestingConfig(Config):
     SERVER_NAME = None
     REDIS_URL = None
     MAIL_SERVER = None
-    COMPANY_EMAIL_DOMAINS = ["neigou.test"]
+    COMPANY_EMAIL_DOMAINS = ["neigou.example"]
     CURRENCY = "CNY"
     RESERVATION_MINUTES = 15
     RETAIL_UNIT_CAP = 5

@@ -1,0 +1,104 @@
+"""Headers, cookies, CSRF, error pages and the health check."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from shop import create_app
+from shop.extensions import db
+from tests.conftest import PASSWORD, login
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "<script>" not in response.get_data(as_text=True)  # no inline script under this CSP
+
+
+def test_session_cookie_is_httponly_and_lax(client, employee):
+    response = client.post_form("/login", {"email": employee.email, "password": PASSWORD})
+    assert response.status_code == 302
+    cookie = next(v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_config_marks_the_session_cookie_secure(tmp_path, monkeypatch, database_url):
+    monkeypatch.setenv("NEIGOU_INSTANCE_PATH", str(tmp_path))
+    production = create_app({"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": database_url})
+    assert production.config["SESSION_COOKIE_SECURE"] is True
+    assert (tmp_path / "secret_key").read_text().strip() == production.config["SECRET_KEY"]
+    again = create_app({"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": database_url})
+    assert again.config["SECRET_KEY"] == production.config["SECRET_KEY"]  # generated once, then kept
+    with production.app_context():
+        db.engine.dispose()
+    with again.app_context():
+        db.engine.dispose()
+
+
+def test_post_without_csrf_token_is_refused(client, employee):
+    login(client, employee)
+    response = client.post("/logout")
+    assert response.status_code == 400
+    assert "Bad request" in response.get_data(as_text=True)
+    assert client.get("/cart/").status_code == 200  # still logged in
+
+
+@pytest.mark.parametrize(("url", "code", "text"), [
+    ("/no-such-page", 404, "Page not found"),
+    ("/ops/", 403, "You may not see this page"),
+])
+def test_friendly_error_pages(client, employee, url, code, text):
+    login(client, employee)
+    response = client.get(url)
+    assert response.status_code == code
+    assert text in response.get_data(as_text=True)
+    assert "Back to the shop" in response.get_data(as_text=True)
+
+
+def test_method_not_allowed_page(client):
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert "Method not allowed" in response.get_data(as_text=True)
+
+
+def test_server_error_page_hides_the_details(app, client, monkeypatch, employee):
+    login(client, employee)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        monkeypatch.setattr("shop.catalog.views.services.featured_products",
+                            lambda: (_ for _ in ()).throw(RuntimeError("secret detail")))
+        response = client.get("/")
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in body and "secret detail" not in body
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_answers_503_when_the_database_is_down(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(db.session, "execute", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+
+
+def test_healthz_against_an_unreachable_server(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEIGOU_INSTANCE_PATH", str(tmp_path))
+    down = create_app({"ENV_NAME": "testing",
+                       "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"})
+    with down.app_context():
+        response = down.test_client().get("/healthz")
+        db.engine.dispose()
+    assert response.status_code == 503
