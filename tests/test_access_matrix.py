@@ -10,8 +10,8 @@ import pytest
 from flask import url_for
 from PIL import Image
 
-from shop.catalog.services import add_image
 from shop.cart.services import add_to_cart
+from shop.catalog.services import add_image
 from shop.extensions import db
 from tests.conftest import login
 
@@ -157,10 +157,7 @@ def test_access_matrix(app, client, world, role):
     for (endpoint, method), expectations in sorted(MATRIX.items()):
         with app.test_request_context():
             url = url_for(endpoint, **world["params"].get(endpoint, {}))
-        if method == "GET":
-            response = client.get(url)
-        else:
-            response = client.post(url, data={"csrf_token": token})
+        response = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": token})
         response.close()
         expected = expectations[role]
         if expected == LOGIN:

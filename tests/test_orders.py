@@ -28,7 +28,7 @@ def test_place_order_reserves_stock_and_snapshots_employee_price(employee, produ
     assert order.status == OrderStatus.pending_payment
     assert order.price_tier == PriceTier.employee
     assert order.total_amount == 3 * 7_000
-    assert [(l.sku, l.unit_price, l.market_price, l.quantity) for l in order.lines] == [(variant.sku, 7_000, 10_000, 3)]
+    assert [(line.sku, line.unit_price, line.market_price, line.quantity) for line in order.lines] == [(variant.sku, 7_000, 10_000, 3)]
     assert stock_of(variant.id) == 7
     assert order.expires_at - order.created_at == timedelta(minutes=15)
     assert db.session.scalar(select(func.count(CartLine.id))) == 0

@@ -10,7 +10,6 @@ from sqlalchemy import select, update
 
 from shop.accounts.models import User
 from shop.audit.services import record
-from shop.cart.models import CartLine
 from shop.cart.services import CartError, cart_lines, retail_cap
 from shop.catalog.models import SalesMode
 from shop.catalog.services import tier_for
