@@ -41,6 +41,8 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("accounts.login", "GET"): GUESTS_ONLY,
     ("accounts.login", "POST"): {"anonymous": 422, "employee": 302, "operator": 302, "admin": 302},
     ("accounts.logout", "POST"): {"anonymous": LOGIN, "employee": 302, "operator": 302, "admin": 302},
+    ("accounts.account", "GET"): MEMBERS,
+    ("accounts.account", "POST"): {"anonymous": LOGIN, "employee": 422, "operator": 422, "admin": 422},
     ("accounts.verify", "GET"): dict.fromkeys(ROLES, 302),
     ("accounts.reset_request", "GET"): OPEN,
     ("accounts.reset_request", "POST"): dict.fromkeys(ROLES, 422),

@@ -102,3 +102,28 @@ def test_healthz_against_an_unreachable_server(tmp_path, monkeypatch):
         response = down.test_client().get("/healthz")
         db.engine.dispose()
     assert response.status_code == 503
+
+
+def test_times_are_shown_in_the_users_zone(client, employee, product, place):
+    from shop.extensions import db as _db
+
+    order = place(employee, product.variants[0], 1)
+    utc_hour = order.created_at.hour
+    login(client, employee)
+    response = client.post_form("/account", {"name": employee.name, "timezone": "America/New_York"})
+    assert response.status_code == 302
+    _db.session.refresh(employee)
+    assert employee.timezone == "America/New_York"
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    new_york_hour = (utc_hour - 5) % 24 if order.created_at.month in (1, 2, 3, 11, 12) else (utc_hour - 4) % 24
+    hour_12 = new_york_hour % 12 or 12
+    assert f"{hour_12}:{order.created_at.minute:02d}" in page
+
+
+def test_unknown_time_zone_is_refused(client, employee):
+    login(client, employee)
+    response = client.post_form("/account", {"name": employee.name, "timezone": "Mars/Olympus"})
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.get_data(as_text=True) or "time zone" in response.get_data(as_text=True)
+    db.session.refresh(employee)
+    assert employee.timezone is None

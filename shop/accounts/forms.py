@@ -42,6 +42,12 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set password"))
 
 
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
+    submit = SubmitField(_l("Save"))
+
+
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value) for r in Role])
     submit = SubmitField(_l("Change role"))

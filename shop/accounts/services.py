@@ -1,6 +1,8 @@
 """Account rules: sign-up, verification, log-in, password reset, roles, deactivation."""
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -128,6 +130,14 @@ def reset_password(token: str, password: str) -> User:
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()  # the link reached this inbox
     return user
+
+
+def update_profile(user: User, *, name: str, timezone: str) -> None:
+    if timezone not in available_timezones():
+        raise AccountError(_("Choose a time zone from the list."))
+    if not name.strip():
+        raise AccountError(_("Enter your name."))
+    user.name, user.timezone = name.strip(), timezone
 
 
 def create_admin(email: str, name: str, password: str) -> User:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from flask import (
     Blueprint,
@@ -14,10 +15,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
 
 from shop.accounts import services
 from shop.accounts.forms import (
     LoginForm,
+    ProfileForm,
     ResetPasswordForm,
     ResetRequestForm,
     SignupForm,
@@ -118,3 +121,22 @@ def reset_password(token: str):
         flash(_("Your password is set. Log in with it now."), "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), 200 if request.method == "GET" else 422
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ProfileForm(obj=current_user)
+    form.timezone.choices = [SelectChoice(zone) for zone in sorted(available_timezones())]
+    if request.method == "GET":
+        form.timezone.data = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]
+    if form.validate_on_submit():
+        try:
+            services.update_profile(current_user, name=form.name.data, timezone=form.timezone.data)
+        except services.AccountError as exc:
+            form.timezone.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form), 200 if request.method == "GET" else 422

@@ -2,13 +2,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 NEW_ADDRESS = 0
 
 
 class CheckoutForm(FlaskForm):
-    address_id = SelectField(_l("Ship to"), coerce=int)
+    # Not validated against the choices: a tampered id must give 404, not a form error.
+    address_id = SelectField(_l("Ship to"), coerce=int, validate_choice=False, validators=[InputRequired()])
     recipient = StringField(_l("Recipient"), validators=[Optional(), Length(max=120)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), Regexp(r"^[0-9 +()-]{5,40}$", message=_l("Enter a phone number."))])
     line1 = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
