@@ -81,6 +81,7 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 _AFTER_COMMIT_KEY = "after_commit"
+_AFTER_ROLLBACK_KEY = "after_rollback"
 
 
 def after_commit(callback) -> None:
@@ -94,19 +95,34 @@ def after_commit(callback) -> None:
     db.session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 
 
-@event.listens_for(Session, "after_commit")
-def _run_after_commit(session):
-    for callback in session.info.pop(_AFTER_COMMIT_KEY, None) or ():
+def after_rollback(callback) -> None:
+    """Run ``callback`` if the current transaction rolls back (undo a file written for it)."""
+    from shop.extensions import db
+
+    db.session.connection()  # make sure there is a transaction for the callback to follow
+    db.session.info.setdefault(_AFTER_ROLLBACK_KEY, []).append(callback)
+
+
+def _run(callbacks) -> None:
+    for callback in callbacks or ():
         try:
             callback()
-        except Exception:  # the data is saved; a failed side effect must not undo it
-            logger.exception("after-commit callback %r failed", callback)
+        except Exception:  # the transaction has ended either way; report and go on
+            logger.exception("transaction callback %r failed", callback)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_after_rollback(session, previous_transaction):
-    if previous_transaction.parent is None:
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session):
+    session.info.pop(_AFTER_ROLLBACK_KEY, None)
+    _run(session.info.pop(_AFTER_COMMIT_KEY, None))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _run_after_rollback(session, transaction):
+    # Also reached by close() without commit; after a commit the rollback list is empty.
+    if transaction.parent is None:
         session.info.pop(_AFTER_COMMIT_KEY, None)
+        _run(session.info.pop(_AFTER_ROLLBACK_KEY, None))
 
 
 def is_sqlite(session_or_engine) -> bool:

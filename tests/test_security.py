@@ -127,3 +127,29 @@ def test_unknown_time_zone_is_refused(client, employee):
     assert "Not a valid choice" in response.get_data(as_text=True) or "time zone" in response.get_data(as_text=True)
     db.session.refresh(employee)
     assert employee.timezone is None
+
+
+def test_mail_and_files_follow_the_transaction(app):
+    """Mail goes out only after commit; a picture written for a rolled-back change is removed."""
+    import io
+
+    from PIL import Image
+
+    from shop.catalog.images import store_image, upload_dir
+    from shop.mail import queue_mail
+    from tests.conftest import outbox
+
+    queue_mail("someone@neigou.example", "Rolled back", "never sent")
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4), "blue").save(png, "PNG")
+    filename, _, _ = store_image(png.getvalue())
+    assert (upload_dir() / filename).exists()
+    db.session.rollback()
+    assert outbox(app) == []
+    assert not (upload_dir() / filename).exists()
+
+    queue_mail("someone@neigou.example", "Committed", "sent")
+    kept, _, _ = store_image(png.getvalue())
+    db.session.commit()
+    assert [m for m in outbox(app) if "Subject: Committed" in m]
+    assert (upload_dir() / kept).exists()

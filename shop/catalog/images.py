@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from shop.database import after_rollback
 from shop.errors import DomainError
 
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
@@ -42,7 +43,9 @@ def store_image(data: bytes) -> tuple[str, int, int]:
     if image_format not in ALLOWED_FORMATS:
         raise ImageError(_("Pictures must be JPEG, PNG, WebP or GIF."))
     filename = f"{uuid.uuid4().hex}.{ALLOWED_FORMATS[image_format]}"
-    (upload_dir() / filename).write_bytes(data)
+    path = upload_dir() / filename
+    path.write_bytes(data)
+    after_rollback(lambda: path.unlink(missing_ok=True))  # no orphan file if nothing is saved
     return filename, width, height
 
 
