@@ -5,13 +5,14 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
     SubmitField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
 from shop.accounts.models import PASSWORD_MAX, PASSWORD_MIN, Role
 
@@ -54,6 +55,8 @@ class RoleForm(FlaskForm):
 
 
 class ActivationForm(FlaskForm):
+    # The state asked for, not a toggle: a repeated "deactivate" must not reactivate anyone.
+    active = HiddenField(validators=[AnyOf(["0", "1"])])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Confirm"))
 

@@ -22,6 +22,8 @@ from shop.database import utcnow
 from shop.extensions import db
 
 COLUMNS = ("employee_no", "email", "name", "department")
+EMPLOYEE_NO_MAX = User.__table__.c.employee_no.type.length
+NAME_MAX = min(User.__table__.c.name.type.length, Department.__table__.c.name.type.length)
 
 
 class RosterError(AccountError):
@@ -77,12 +79,17 @@ def import_roster(
     departments = {d.name: d for d in db.session.scalars(select(Department)).all()}
     seen_nos: set[str] = set()
     seen_emails: set[str] = set()
+    # Everyone the file names, even on a rejected row: a typo must not deactivate anybody.
+    named_nos: set[str] = set()
+    named_emails: set[str] = set()
 
     for line_no, row in enumerate(rows, start=2):  # line 1 is the header
         if progress:
             progress(1)
         employee_no, name, dept_name = row.get("employee_no", ""), row.get("name", ""), row.get("department", "")
         raw_email = row.get("email", "")
+        named_nos.add(employee_no)
+        named_emails.add(raw_email.lower())
         if not employee_no or not name or not raw_email:
             report.rejected.append((line_no, employee_no or raw_email, _("missing employee_no, email or name")))
             continue
@@ -90,6 +97,13 @@ def import_roster(
             email = normalise_email(raw_email)
         except AccountError:
             report.rejected.append((line_no, raw_email, _("bad e-mail")))
+            continue
+        named_emails.add(email)
+        too_long = [label for label, value, limit in (
+            ("employee_no", employee_no, EMPLOYEE_NO_MAX), ("name", name, NAME_MAX), ("department", dept_name, NAME_MAX)
+        ) if len(value) > limit]
+        if too_long:
+            report.rejected.append((line_no, employee_no, _("too long: %(fields)s", fields=", ".join(too_long))))
             continue
         if not is_company_email(email):
             report.rejected.append((line_no, email, _("e-mail domain is not a company domain")))
@@ -141,7 +155,7 @@ def import_roster(
 
     if deactivate_missing:
         for user in users:
-            keep = user.employee_no in seen_nos or user.email in seen_emails
+            keep = user.employee_no in named_nos or user.email in named_emails
             if keep or not user.is_active_flag or user.role == Role.admin:
                 continue
             if actor is not None and user.id == actor.id:

@@ -141,19 +141,23 @@ def update_profile(user: User, *, name: str, timezone: str) -> None:
 
 
 def create_admin(email: str, name: str, password: str) -> User:
-    """The first admin, from the CLI. An existing account is promoted instead."""
+    """The first admin, from the CLI. An existing employee account is promoted instead."""
     email = normalise_email(email)
     check_password_rules(password)
     user = find_by_email(email)
+    if user is not None and user.kind != Kind.employee:
+        raise AccountError(_("Only employees can be admins; this address belongs to a contact."))
     if user is None:
-        user = User(email=email, name=name, kind=Kind.employee, level=0)
+        user = User(email=email, name=name, kind=Kind.employee, level=0, role=Role.member)
         db.session.add(user)
-    before = {"role": str(user.role) if user.role else None}
-    user.role = Role.admin
-    user.is_active_flag = True
+        db.session.flush()
+    reactivate(None, user, "create-admin")
+    if user.role != Role.admin:
+        record("user.role", user, actor=None, before={"role": str(user.role)}, after={"role": "admin"},
+               reason="create-admin")
+        user.role = Role.admin
     user.email_verified_at = user.email_verified_at or utcnow()
     user.set_password(password)
-    record("user.role", user, actor=None, before=before, after={"role": "admin"}, reason="create-admin")
     return user
 
 

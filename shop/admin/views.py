@@ -27,12 +27,19 @@ def users():
     return render_template("admin/users.html", users=db.session.scalars(query.limit(300)).all(), query=text)
 
 
+def _user_page(user: User, *, role_form: RoleForm | None = None, activation_form: ActivationForm | None = None,
+               status: int = 200):
+    role_form = role_form or RoleForm(role=user.role.value)
+    activation_form = activation_form or ActivationForm(formdata=None)
+    activation_form.active.data = "0" if user.is_active_flag else "1"
+    return render_template("admin/user.html", user=user, role_form=role_form,
+                           activation_form=activation_form), status
+
+
 @bp.route("/users/<int:user_id>")
 @admin_required
 def user(user_id: int):
-    found = db.session.get(User, user_id) or abort(404)
-    form = RoleForm(role=found.role.value)
-    return render_template("admin/user.html", user=found, role_form=form, activation_form=ActivationForm())
+    return _user_page(db.session.get(User, user_id) or abort(404))
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
@@ -40,16 +47,15 @@ def user(user_id: int):
 def set_role(user_id: int):
     found = db.session.get(User, user_id) or abort(404)
     form = RoleForm()
-    if form.validate_on_submit():
-        try:
-            services.set_role(current_user, found, Role(form.role.data))
-        except services.AccountError as exc:
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Role changed."), "success")
+    if not form.validate_on_submit():
+        return _user_page(found, role_form=form, status=422)
+    try:
+        services.set_role(current_user, found, Role(form.role.data))
+    except services.AccountError as exc:
+        flash(exc.message, "error")
     else:
-        flash(_("Choose a role."), "error")
+        db.session.commit()
+        flash(_("Role changed."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -59,13 +65,14 @@ def set_active(user_id: int):
     found = db.session.get(User, user_id) or abort(404)
     form = ActivationForm()
     if not form.validate_on_submit():
-        flash(_("Give a reason."), "error")
+        return _user_page(found, activation_form=form, status=422)
+    wanted = form.active.data == "1"
+    if wanted == found.is_active_flag:
+        flash(_("Already active.") if wanted else _("Already deactivated."), "info")
         return redirect(url_for("admin.user", user_id=user_id))
+    change = services.reactivate if wanted else services.deactivate
     try:
-        if found.is_active_flag:
-            services.deactivate(current_user, found, form.reason.data)
-        else:
-            services.reactivate(current_user, found, form.reason.data)
+        change(current_user, found, form.reason.data)
     except services.AccountError as exc:
         flash(exc.message, "error")
     else:
