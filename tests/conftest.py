@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import g, has_app_context
+from flask import has_app_context
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
@@ -97,9 +97,10 @@ def is_postgres(app) -> bool:
 class CsrfClient(FlaskClient):
     """The Flask test client, plus helpers that post real forms with their CSRF token.
 
-    Tests run inside an app context, which the client's requests share; ``g`` is cleared
-    before each request so that nothing cached for one request (the logged-in user, the
-    CSRF token) leaks into the next, as in a real server.
+    Each request runs in its own app context, as in production: a fresh ``g`` (current user,
+    CSRF token) and its own database session, removed afterwards, so work the app leaves
+    uncommitted is thrown away. The test's own session is committed before each request and
+    expired after it, so both sides see what the other committed.
     """
 
     @property
@@ -107,10 +108,13 @@ class CsrfClient(FlaskClient):
         return self
 
     def open(self, *args, **kwargs):
-        if has_app_context():
-            for key in list(vars(g)):
-                g.pop(key)
-        return super().open(*args, **kwargs)
+        if not has_app_context():
+            return super().open(*args, **kwargs)
+        db.session.commit()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
 
     def csrf_token(self, page: str = "/login") -> str:
         response = self.get(page)

@@ -9,32 +9,11 @@ import pytest
 from shop.accounts.models import Kind
 from shop.catalog.models import Category, SalesMode
 from shop.extensions import db
-from tests.conftest import CsrfClient, login
+from tests.conftest import login
 
 # make_product defaults: market 100.00, employee 70.00, contact 85.00 (CNY, minor units).
 EMPLOYEE_PRICE, CONTACT_PRICE, MARKET_PRICE = "CN¥70.00", "CN¥85.00", "CN¥100.00"
 ADD_TO_CART = 'action="/cart/add"'
-
-
-@pytest.fixture
-def client(client, app):
-    """Each request in its own app context, as in production: a fresh ``g`` (current user, CSRF
-    token) and a fresh database session that is removed, so uncommitted work is thrown away."""
-    return isolate_requests(client, app)
-
-
-def isolate_requests(client: CsrfClient, app) -> CsrfClient:
-    raw_open = client.raw.open
-
-    def open_in_own_context(*args, **kwargs):
-        db.session.commit()  # the test's own session: no open transaction while the app works
-        with app.app_context():
-            response = raw_open(*args, **kwargs)
-        db.session.expire_all()
-        return response
-
-    client.raw.open = open_in_own_context
-    return client
 
 
 def page(client, url: str) -> str:
@@ -174,7 +153,7 @@ def test_markdown_description_is_rendered_and_html_in_it_is_inert(client, employ
     assert "<strong>Hand-made</strong>" in html
     found = elements(html)
     scripts = [attrs for tag, attrs in found if tag == "script"]
-    assert scripts == [{"src": "/static/shop.js", "defer": ""}]  # only the site's own script
+    assert scripts and all(attrs.get("src", "").startswith("/static/") for attrs in scripts)  # the site's own
     assert not [(tag, attrs) for tag, attrs in found if any(name.startswith("on") for name in attrs)]
     assert not [(tag, attrs) for tag, attrs in found
                 if any(attrs.get(name, "").strip().lower().startswith("javascript:") for name in ("href", "src"))]

@@ -1,7 +1,6 @@
 """Sign-up, e-mail verification, log-in, log-out and password reset pages."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from flask import (
@@ -26,6 +25,7 @@ from shop.accounts.forms import (
     SignupForm,
 )
 from shop.extensions import db, limiter
+from shop.urls import safe_local_path
 
 bp = Blueprint("accounts", __name__)
 
@@ -35,9 +35,7 @@ def _rate(name: str):
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("catalog.home")
+    return safe_local_path(target, url_for("catalog.home"))
 
 
 @bp.route("/signup", methods=["GET", "POST"])

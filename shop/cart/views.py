@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from shop.cart import services
 from shop.cart.forms import AddToCartForm, QuantityForm, RemoveForm
 from shop.extensions import db
+from shop.urls import safe_local_path
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
 
@@ -38,9 +39,7 @@ def view():
 @login_required
 def add():
     form = AddToCartForm()
-    back = request.form.get("back") or url_for("cart.view")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("cart.view")
+    back = safe_local_path(request.form.get("back"), url_for("cart.view"))
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:

@@ -38,6 +38,7 @@ def categories():
             services.save_category(current_user, None, name=form.name.data, slug=form.slug.data,
                                    position=form.position.data)
         except services.CatalogError as exc:
+            db.session.rollback()  # the failed flush left the transaction unusable
             form.name.errors.append(exc.message)
         else:
             db.session.commit()
@@ -56,6 +57,7 @@ def edit_category(category_id: int):
             services.save_category(current_user, category, name=form.name.data, slug=form.slug.data,
                                    position=form.position.data)
         except services.CatalogError as exc:
+            db.session.rollback()  # the failed flush left the transaction unusable
             form.name.errors.append(exc.message)
         else:
             db.session.commit()
@@ -90,6 +92,7 @@ def _save_product(form: ProductForm, product: Product | None):
             is_active=form.is_active.data,
         )
     except services.CatalogError as exc:
+        db.session.rollback()  # the failed flush left the transaction unusable
         form.slug.errors.append(exc.message)
         return None
     db.session.commit()
@@ -140,6 +143,7 @@ def new_variant(product_id: int):
                                   currency=current_app.config["CURRENCY"], is_active=form.is_active.data,
                                   initial_stock=form.initial_stock.data or 0, **_variant_prices(form))
         except services.CatalogError as exc:
+            db.session.rollback()  # the failed flush left the transaction unusable
             form.sku.errors.append(exc.message)
         else:
             db.session.commit()
@@ -162,6 +166,7 @@ def edit_variant(variant_id: int):
             services.save_variant(current_user, variant.product, variant, sku=form.sku.data, name=form.name.data,
                                   currency=variant.currency, is_active=form.is_active.data, **_variant_prices(form))
         except services.CatalogError as exc:
+            db.session.rollback()  # the failed flush left the transaction unusable
             form.sku.errors.append(exc.message)
         else:
             db.session.commit()
@@ -180,6 +185,7 @@ def adjust_stock(variant_id: int):
         try:
             services.adjust_stock(current_user, variant, form.delta.data, form.reason.data)
         except services.CatalogError as exc:
+            db.session.rollback()  # the failed flush left the transaction unusable
             flash(exc.message, "error")
         else:
             db.session.commit()

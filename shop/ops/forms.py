@@ -1,4 +1,6 @@
 """Operator forms for the catalog."""
+from babel.numbers import get_currency_precision
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -19,12 +21,20 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 
 from shop.catalog.models import SalesMode
 
 SLUG = Regexp(r"^[a-z0-9-]*$", message=_l("Lower-case letters, digits and dashes only."))
 MONEY = NumberRange(min=0, max=10_000_000, message=_l("Enter an amount from 0 to 10,000,000."))
+
+
+def currency_places(form, field) -> None:
+    """No more decimals than the shop's currency has (2 for CNY, 0 for JPY)."""
+    places = get_currency_precision(current_app.config["CURRENCY"])
+    if field.data is not None and field.data.as_tuple().exponent < -places:
+        raise ValidationError(_l("Use at most %(n)d decimals.", n=places))
 
 
 class CategoryForm(FlaskForm):
@@ -48,9 +58,9 @@ class ProductForm(FlaskForm):
 class VariantForm(FlaskForm):
     sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, dash, underscore."))])
     name = StringField(_l("Option name"), validators=[DataRequired(), Length(max=120)])
-    market_price = DecimalField(_l("Market price"), places=2, validators=[InputRequired(), MONEY])
-    employee_price = DecimalField(_l("Employee price"), places=2, validators=[InputRequired(), MONEY])
-    contact_price = DecimalField(_l("Contact price"), places=2, validators=[InputRequired(), MONEY])
+    market_price = DecimalField(_l("Market price"), places=2, validators=[InputRequired(), MONEY, currency_places])
+    employee_price = DecimalField(_l("Employee price"), places=2, validators=[InputRequired(), MONEY, currency_places])
+    contact_price = DecimalField(_l("Contact price"), places=2, validators=[InputRequired(), MONEY, currency_places])
     initial_stock = IntegerField(_l("Initial stock"), default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)])
     is_active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))

@@ -28,20 +28,21 @@ def orders():
     form.status.choices = [SelectChoice("", _("Any status"))] + [
         SelectChoice(s.value, s.value.replace("_", " ")) for s in OrderStatus
     ]
+    if not form.validate():
+        return render_template("ops/orders.html", form=form, orders=[]), 422
     query = select(Order).options(selectinload(Order.buyer))
-    if form.validate():
-        zone = company_zone()
-        if form.status.data:
-            query = query.where(Order.status == OrderStatus(form.status.data))
-        if form.buyer.data:
-            pattern = f"%{form.buyer.data.strip()}%"
-            query = query.join(User, User.id == Order.buyer_id).where(
-                or_(User.email.ilike(pattern), User.name.ilike(pattern)))
-        if form.date_from.data:
-            query = query.where(Order.created_at >= datetime.combine(form.date_from.data, time(), zone))
-        if form.date_to.data:
-            end = datetime.combine(form.date_to.data + timedelta(days=1), time(), zone)
-            query = query.where(Order.created_at < end)
+    zone = company_zone()
+    if form.status.data:
+        query = query.where(Order.status == OrderStatus(form.status.data))
+    if form.buyer.data:
+        pattern = f"%{form.buyer.data.strip()}%"
+        query = query.join(User, User.id == Order.buyer_id).where(
+            or_(User.email.ilike(pattern), User.name.ilike(pattern)))
+    if form.date_from.data:
+        query = query.where(Order.created_at >= datetime.combine(form.date_from.data, time(), zone))
+    if form.date_to.data:
+        end = datetime.combine(form.date_to.data + timedelta(days=1), time(), zone)
+        query = query.where(Order.created_at < end)
     found = db.session.scalars(query.order_by(Order.id.desc()).limit(200)).all()
     return render_template("ops/orders.html", form=form, orders=found)
 
