@@ -58,6 +58,8 @@ class Config:
     SERVER_NAME = os.environ.get("SERVER_NAME")
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PAGE_SIZE = 24
+    PAGE_CACHE_SECONDS = _env_int("PAGE_CACHE_SECONDS", 5)  # storefront fragments; 0 turns it off
+    USER_CACHE_SECONDS = _env_int("USER_CACHE_SECONDS", 5)  # the logged-in user's row, safe methods only
 
 
 class DevelopmentConfig(Config):
@@ -80,6 +82,8 @@ class TestingConfig(Config):
     RESERVATION_MINUTES = 15
     RETAIL_UNIT_CAP = 5
     PAYROLL_MONTHLY_CAP = 500_000
+    PAGE_CACHE_SECONDS = 0  # pages show what the test just wrote; test_caches turns them on
+    USER_CACHE_SECONDS = 0
 
 
 CONFIGS = {"development": DevelopmentConfig, "production": Config, "testing": TestingConfig}

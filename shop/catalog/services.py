@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import Kind, User
 from shop.audit.services import record
+from shop.catalog import page_cache
 from shop.catalog.images import delete_image_file, store_image
 from shop.catalog.models import (
     Category,
@@ -105,6 +106,7 @@ def product_by_slug(slug: str, *, include_inactive: bool = False) -> Product | N
 # ---- operator edits ------------------------------------------------------------------------
 
 def save_category(actor: User, category: Category | None, *, name: str, slug: str, position: int) -> Category:
+    _changed()
     creating = category is None
     category = category or Category()
     before = None if creating else {"name": category.name, "slug": category.slug, "position": category.position}
@@ -118,6 +120,7 @@ def save_category(actor: User, category: Category | None, *, name: str, slug: st
 
 def save_product(actor: User, product: Product | None, *, name: str, slug: str, category_id: int,
                  summary: str, description_md: str, sales_mode: SalesMode, is_active: bool) -> Product:
+    _changed()
     if db.session.get(Category, category_id) is None:
         raise CatalogError(_("Choose an existing category."))
     creating = product is None
@@ -152,6 +155,7 @@ def _check_prices(market: int, employee: int, contact: int) -> None:
 def save_variant(actor: User, product: Product, variant: Variant | None, *, sku: str, name: str,
                  currency: str, market_price: int, employee_price: int, contact_price: int,
                  is_active: bool, initial_stock: int = 0) -> Variant:
+    _changed()
     _check_prices(market_price, employee_price, contact_price)
     creating = variant is None
     if creating:
@@ -176,6 +180,7 @@ def _variant_state(variant: Variant) -> dict:
 
 
 def adjust_stock(actor: User, variant: Variant, delta: int, reason: str) -> int:
+    _changed()
     """Add (or, with a negative delta, remove) stock atomically; never below zero."""
     if delta == 0:
         raise CatalogError(_("Enter a change other than zero."))
@@ -195,6 +200,7 @@ def adjust_stock(actor: User, variant: Variant, delta: int, reason: str) -> int:
 
 
 def add_image(actor: User, product: Product, data: bytes) -> ProductImage:
+    _changed()
     filename, width, height = store_image(data)
     position = max((image.position for image in product.images), default=-1) + 1
     image = ProductImage(product=product, filename=filename, width=width, height=height, position=position)
@@ -204,11 +210,17 @@ def add_image(actor: User, product: Product, data: bytes) -> ProductImage:
 
 
 def remove_image(actor: User, image: ProductImage) -> None:
+    _changed()
     product = image.product
     db.session.delete(image)
     record("product.image_remove", product, actor=actor, before={"image": image.filename})
     filename = image.filename
     after_commit(lambda: delete_image_file(filename))
+
+
+def _changed() -> None:
+    """The storefront shows the change once it commits (other processes within the cache TTL)."""
+    after_commit(page_cache.clear)
 
 
 def _flush_unique(message: str) -> None:

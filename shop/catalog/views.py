@@ -1,13 +1,17 @@
-"""Storefront pages: landing (anonymous), home, category, product, search."""
+"""Storefront pages: landing (anonymous), home, category, product, search.
+
+Home, category and product pages are cached fragments (see page_cache) inside a personal shell.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 
-from shop.cart.forms import AddToCartForm
-from shop.catalog import services
+from shop.catalog import page_cache, services
 from shop.catalog.models import Category
 from shop.extensions import db
 from shop.markdown import render_markdown
@@ -19,25 +23,44 @@ def _page_arg() -> int:
     return request.args.get("page", 1, type=int) or 1
 
 
+def _shell(body: Markup | None, title: str | None = None):
+    if body is None:
+        abort(404)
+    return render_template("catalog/page.html", body=page_cache.fill_csrf(body, generate_csrf()), title=title)
+
+
+def _key(*parts):
+    return (*parts, services.tier_for(current_user), str(get_locale()))
+
+
 @bp.route("/")
 def home():
     if not current_user.is_authenticated:
         return render_template("catalog/landing.html")
-    return render_template(
-        "catalog/home.html",
-        categories=services.list_categories(),
-        products=services.featured_products(),
-        tier=services.tier_for(current_user),
-    )
+    tier = services.tier_for(current_user)
+
+    def render():
+        return Markup(render_template("catalog/home.html", categories=services.list_categories(),
+                                      products=services.featured_products(), tier=tier))
+
+    return _shell(page_cache.cached_fragment(_key("home"), render))
 
 
 @bp.route("/c/<slug>")
 @login_required
 def category(slug: str):
-    found = db.session.scalar(select(Category).where(Category.slug == slug)) or abort(404)
-    page = services.products_in_category(found, _page_arg(), current_app.config["PAGE_SIZE"])
-    return render_template("catalog/category.html", category=found, page=page,
-                           categories=services.list_categories(), tier=services.tier_for(current_user))
+    number = _page_arg()
+    tier = services.tier_for(current_user)
+
+    def render():
+        found = db.session.scalar(select(Category).where(Category.slug == slug))
+        if found is None:
+            return None
+        page = services.products_in_category(found, number, current_app.config["PAGE_SIZE"])
+        return Markup(render_template("catalog/category.html", category=found, page=page,
+                                      categories=services.list_categories(), tier=tier))
+
+    return _shell(page_cache.cached_fragment(_key("category", slug, number), render))
 
 
 @bp.route("/search")
@@ -51,14 +74,15 @@ def search():
 @bp.route("/p/<slug>")
 @login_required
 def product(slug: str):
-    found = services.product_by_slug(slug) or abort(404)
-    form = AddToCartForm()
-    form.variant_id.choices = [SelectChoice(v.id, v.name) for v in found.active_variants]
-    return render_template(
-        "catalog/product.html",
-        product=found,
-        description=render_markdown(found.description_md),
-        tier=services.tier_for(current_user),
-        form=form,
-        retail_cap=current_app.config["RETAIL_UNIT_CAP"],
-    )
+    tier = services.tier_for(current_user)
+
+    def render():
+        found = services.product_by_slug(slug)
+        if found is None:
+            return None
+        return Markup(render_template(
+            "catalog/_product_body.html", product=found, tier=tier, csrf_slot=page_cache.CSRF_SLOT,
+            description=render_markdown(found.description_md), retail_cap=current_app.config["RETAIL_UNIT_CAP"],
+        ))
+
+    return _shell(page_cache.cached_fragment(_key("product", slug), render))

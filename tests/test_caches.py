@@ -1,0 +1,103 @@
+"""The storefront fragment cache and the logged-in user cache (both off in the other tests)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from shop.accounts import services as accounts
+from shop.accounts.session import forget_all_users
+from shop.catalog import page_cache
+from shop.catalog import services as catalog
+from shop.extensions import db
+from tests.conftest import login
+
+
+@pytest.fixture
+def caches_on(app):
+    app.config.update(PAGE_CACHE_SECONDS=60, USER_CACHE_SECONDS=60)
+    page_cache.clear()
+    forget_all_users()  # ids come back after each test empties the tables
+    yield
+    app.config.update(PAGE_CACHE_SECONDS=0, USER_CACHE_SECONDS=0)
+    page_cache.clear()
+    forget_all_users()
+
+
+@pytest.fixture
+def statements():
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_a_cached_product_page_needs_no_query_and_keeps_the_csrf_token_personal(
+        caches_on, app, client, make_user, product, statements):
+    first, second = make_user(), make_user()
+    url, first_name = f"/p/{product.slug}", first.name
+    login(client, first)
+    assert client.get(url).status_code == 200  # fills both caches
+    statements.clear()
+    page = client.get(url).get_data(as_text=True)
+    assert [s for s in statements if "SELECT" in s.upper()] == []
+    assert "Tea Set" in page and first_name in page
+    token_first = client.csrf_token(f"/p/{product.slug}")
+
+    other = app.test_client()
+    login(other, second)
+    page_second = other.get(f"/p/{product.slug}").get_data(as_text=True)
+    assert second.name in page_second and first.name not in page_second
+    assert other.csrf_token(f"/p/{product.slug}") != token_first
+    assert "<csrf-token-slot>" not in page_second
+
+
+def test_an_operator_change_is_shown_at_once(caches_on, client, employee, operator, product):
+    login(client, employee)
+    assert "Tea Set" in client.get(f"/p/{product.slug}").get_data(as_text=True)
+    catalog.save_product(operator, product, name="Tea Set Deluxe", slug=product.slug,
+                         category_id=product.category_id, summary="", description_md="",
+                         sales_mode=product.sales_mode, is_active=True)
+    db.session.commit()
+    assert "Tea Set Deluxe" in client.get(f"/p/{product.slug}").get_data(as_text=True)
+
+
+def test_prices_are_cached_per_tier(caches_on, app, client, make_user, employee, product):
+    from shop.accounts.models import Kind
+
+    contact = make_user(kind=Kind.contact, level=1, referrer_id=employee.id, root_employee_id=employee.id)
+    login(client, employee)
+    assert "70.00" in client.get(f"/p/{product.slug}").get_data(as_text=True)
+    other = app.test_client()
+    login(other, contact)
+    page = other.get(f"/p/{product.slug}").get_data(as_text=True)
+    assert "85.00" in page and "70.00" not in page
+
+
+def test_unknown_pages_are_not_cached(caches_on, client, employee):
+    login(client, employee)
+    assert client.get("/p/nothing-here").status_code == 404
+    assert client.get("/c/nothing-here").status_code == 404
+
+
+def test_deactivation_in_this_process_ends_the_cached_session_at_once(caches_on, client, employee, admin):
+    login(client, employee)
+    assert client.get("/cart/").status_code == 200
+    accounts.deactivate(admin, employee, "left")
+    db.session.commit()
+    response = client.get("/cart/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_write_always_loads_the_user_from_the_database(caches_on, client, employee, statements):
+    login(client, employee)
+    client.get("/cart/")
+    token = client.csrf_token("/")
+    statements.clear()
+    client.post("/account", data={"csrf_token": token, "name": "New Name", "timezone": "Asia/Shanghai"})
+    assert any("FROM users" in s for s in statements)
+    db.session.refresh(employee)
+    assert employee.name == "New Name"
