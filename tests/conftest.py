@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,13 +47,24 @@ def database_url(tmp_path_factory):
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required under CI and cannot be reached: {exc}")
         pytest.skip("PostgreSQL not reachable")
-    name = f"neigou_test_{uuid.uuid4().hex[:10]}"
+    admin.dispose()
+    with scratch_postgres_database(url, "neigou_test") as scratch_url:
+        yield scratch_url
+
+
+@contextmanager
+def scratch_postgres_database(url: str, prefix: str):
+    """A new, empty PostgreSQL database on the server of ``url``; dropped afterwards."""
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield url.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

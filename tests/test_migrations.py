@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import flask_migrate
 import pytest
@@ -12,6 +11,7 @@ from alembic.migration import MigrationContext
 
 from shop import create_app
 from shop.extensions import db
+from tests.conftest import scratch_postgres_database
 
 
 @pytest.fixture
@@ -19,14 +19,8 @@ def empty_database_url(database_url, tmp_path):
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
-    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    name = f"neigou_migrate_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield database_url.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres_database(database_url, "neigou_migrate") as url:
+        yield url
 
 
 def test_upgrade_to_head_matches_the_models(empty_database_url, tmp_path):

@@ -8,11 +8,9 @@ deactivated account cannot act, and can read for at most that many seconds.
 """
 from __future__ import annotations
 
-import threading
 from functools import wraps
 
-from cachetools import TTLCache
-from flask import abort, current_app, has_request_context, request
+from flask import abort, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import event
@@ -21,10 +19,10 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from shop.accounts.models import User
 from shop.database import SAFE_METHODS
 from shop.extensions import db, login_manager
+from shop.ttl_cache import ConfiguredCache
 
 _USER_COLUMNS = tuple(attr.key for attr in User.__mapper__.column_attrs)
-_lock = threading.Lock()
-_rows: TTLCache | None = None
+_rows = ConfiguredCache("USER_CACHE_SECONDS", "USER_CACHE_ENTRIES", 10_000)
 
 
 def init_login(app) -> None:
@@ -38,16 +36,13 @@ def init_login(app) -> None:
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    cache = _row_cache()
-    if cache is None or not (has_request_context() and request.method in SAFE_METHODS):
+    if not (_rows.enabled and has_request_context() and request.method in SAFE_METHODS):
         return _active(db.session.get(User, int(user_id)))
-    with _lock:
-        row = cache.get(int(user_id))
+    row = _rows.get(int(user_id))
     if row is None:
         user = _active(db.session.get(User, int(user_id)))
         if user is not None:
-            with _lock:
-                cache[user.id] = {key: getattr(user, key) for key in _USER_COLUMNS}
+            _rows.set(user.id, {key: getattr(user, key) for key in _USER_COLUMNS})
         return user
     user = User(**row)
     make_transient_to_detached(user)  # as if just loaded: no SQL, no pending changes
@@ -59,33 +54,13 @@ def _active(user: User | None) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-def _row_cache() -> TTLCache | None:
-    global _rows
-    seconds = current_app.config.get("USER_CACHE_SECONDS", 0)
-    if seconds <= 0:
-        return None
-    if _rows is None or _rows.ttl != seconds:
-        with _lock:
-            if _rows is None or _rows.ttl != seconds:
-                _rows = TTLCache(maxsize=current_app.config.get("USER_CACHE_ENTRIES", 10_000), ttl=seconds)
-    return _rows
-
-
 @event.listens_for(Session, "after_flush")
 def _forget_changed_users(session, _flush_context):
-    if _rows is None:
-        return
-    changed = [obj.id for obj in (*session.dirty, *session.deleted) if isinstance(obj, User)]
-    if changed:
-        with _lock:
-            for user_id in changed:
-                _rows.pop(user_id, None)
+    _rows.discard(*(obj.id for obj in (*session.dirty, *session.deleted) if isinstance(obj, User)))
 
 
 def forget_all_users() -> None:
-    with _lock:
-        if _rows is not None:
-            _rows.clear()
+    _rows.clear()
 
 
 def _requires(check):

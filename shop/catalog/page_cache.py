@@ -10,44 +10,26 @@ placing an order always checks the real stock.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable
 
-from cachetools import TTLCache
-from flask import current_app
 from markupsafe import Markup
+
+from shop.ttl_cache import ConfiguredCache
 
 CSRF_SLOT = Markup("<csrf-token-slot>")  # user text is escaped, so only our templates hold this
 
-_lock = threading.Lock()
-_cache: TTLCache | None = None
-
-
-def _store() -> TTLCache | None:
-    global _cache
-    seconds = current_app.config.get("PAGE_CACHE_SECONDS", 0)
-    if seconds <= 0:
-        return None
-    if _cache is None or _cache.ttl != seconds:
-        with _lock:
-            if _cache is None or _cache.ttl != seconds:
-                _cache = TTLCache(maxsize=current_app.config.get("PAGE_CACHE_ENTRIES", 4096), ttl=seconds)
-    return _cache
+_fragments = ConfiguredCache("PAGE_CACHE_SECONDS", "PAGE_CACHE_ENTRIES", 4096)
 
 
 def cached_fragment(key: Hashable, render: Callable[[], Markup | None]) -> Markup | None:
     """The fragment for ``key``, rendered by ``render`` when missing. ``None`` is not cached."""
-    store = _store()
-    if store is None:
+    if not _fragments.enabled:
         return render()
-    with _lock:
-        hit = store.get(key)
-    if hit is not None:
-        return hit
-    fragment = render()
-    if fragment is not None:
-        with _lock:
-            store[key] = fragment
+    fragment = _fragments.get(key)
+    if fragment is None:
+        fragment = render()
+        if fragment is not None:
+            _fragments.set(key, fragment)
     return fragment
 
 
@@ -56,6 +38,4 @@ def fill_csrf(fragment: Markup, token: str) -> Markup:
 
 
 def clear() -> None:
-    with _lock:
-        if _cache is not None:
-            _cache.clear()
+    _fragments.clear()

@@ -29,21 +29,28 @@ def _status() -> int:
     return 200 if request.method == "GET" else 422
 
 
+def _save_category(form: CategoryForm, category: Category | None) -> bool:
+    """Validate and save; False (with the error on the form) when the page must be shown again."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        services.save_category(current_user, category, name=form.name.data, slug=form.slug.data,
+                               position=form.position.data)
+    except services.CatalogError as exc:
+        db.session.rollback()  # the failed flush left the transaction unusable
+        form.name.errors.append(exc.message)
+        return False
+    db.session.commit()
+    flash(_("Category saved."), "success")
+    return True
+
+
 @bp.route("/categories", methods=["GET", "POST"])
 @operator_required
 def categories():
     form = CategoryForm()
-    if form.validate_on_submit():
-        try:
-            services.save_category(current_user, None, name=form.name.data, slug=form.slug.data,
-                                   position=form.position.data)
-        except services.CatalogError as exc:
-            db.session.rollback()  # the failed flush left the transaction unusable
-            form.name.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Category saved."), "success")
-            return redirect(url_for("ops.categories"))
+    if _save_category(form, None):
+        return redirect(url_for("ops.categories"))
     return render_template("ops/categories.html", form=form, categories=services.list_categories()), _status()
 
 
@@ -52,17 +59,8 @@ def categories():
 def edit_category(category_id: int):
     category = db.session.get(Category, category_id) or abort(404)
     form = CategoryForm(obj=category)
-    if form.validate_on_submit():
-        try:
-            services.save_category(current_user, category, name=form.name.data, slug=form.slug.data,
-                                   position=form.position.data)
-        except services.CatalogError as exc:
-            db.session.rollback()  # the failed flush left the transaction unusable
-            form.name.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Category saved."), "success")
-            return redirect(url_for("ops.categories"))
+    if _save_category(form, category):
+        return redirect(url_for("ops.categories"))
     return render_template("ops/category_edit.html", form=form, category=category), _status()
 
 
