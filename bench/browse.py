@@ -53,6 +53,21 @@ class BenchError(Exception):
     pass
 
 
+# Which CPUs the servers and the load generator may use (taskset prefixes); filled in by run().
+CPU_PLAN: dict[str, list[str]] = {"server": [], "load": []}
+
+
+def plan_cpus(pin: bool) -> str:
+    """Give the load generator CPU 0 and the server under test the others, so that wrk does not
+    compete with the app for the same core and the hello-world/shop comparison is stable."""
+    cpus = os.cpu_count() or 1
+    if not pin or cpus < 2 or shutil.which("taskset") is None:
+        return "not pinned"
+    CPU_PLAN["server"] = ["taskset", "-c", f"1-{cpus - 1}" if cpus > 2 else "1"]
+    CPU_PLAN["load"] = ["taskset", "-c", "0"]
+    return f"servers on CPU {CPU_PLAN['server'][-1]}, load generator on CPU 0"
+
+
 def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
@@ -91,6 +106,7 @@ class Gunicorn:
         self.port = free_port()
         exe = BIN / "gunicorn"
         command = [str(exe)] if exe.exists() else [sys.executable, "-m", "gunicorn"]
+        command = [*CPU_PLAN["server"], *command]
         command += [*self.args, "--bind", f"127.0.0.1:{self.port}", "--chdir", str(self.chdir), self.app_spec]
         log(f"starting gunicorn for {self.name}: {' '.join(command)}")
         with open(self.log_path, "ab") as out:
@@ -323,7 +339,7 @@ class Wrk:
 
     def run(self, port: int, path: str, cookie: str, connections: int, seconds: int) -> dict:
         threads = max(1, min(self.threads, connections))
-        command = [self.exe, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+        command = [*CPU_PLAN["load"], self.exe, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
                    "-s", str(self.lua_path), "-H", f"User-Agent: {USER_AGENT}", "-H", "Accept: text/html"]
         if cookie:
             command += ["-H", f"Cookie: {cookie}"]
@@ -556,6 +572,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "gthread"))
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="let servers and load generator share all CPUs (default: pin them apart)")
     parser.add_argument("--no-seed", action="store_true",
                         help="use the database as it is (with DATABASE_URL); needs --login")
     parser.add_argument("--login", default=os.environ.get("BENCH_LOGIN"),
@@ -592,6 +610,8 @@ def run(args: argparse.Namespace, work: Path, servers: list[Gunicorn]) -> dict:
         email, password = pick_employee(demo_logins(env))
 
     gen = load_generator(args, work)
+    cpu_plan = plan_cpus(not args.no_pin)
+    log(f"CPUs: {cpu_plan}")
     gunicorn_args = ["--workers", str(args.workers), "--worker-class", args.worker_class,
                      "--threads", str(args.threads), "--log-level", "warning", "--timeout", "60"]
     hello = Gunicorn("hello", "hello:app", BENCH_DIR, gunicorn_args, env, work)
@@ -634,7 +654,9 @@ def run(args: argparse.Namespace, work: Path, servers: list[Gunicorn]) -> dict:
     for server in (hello, shop):
         server.stop()
 
-    return summarise(results, pages, gen.label, args, " ".join(gunicorn_args))
+    summary = summarise(results, pages, gen.label, args, " ".join(gunicorn_args))
+    summary["cpus_pinned"] = cpu_plan
+    return summary
 
 
 def combine(runs: list[dict]) -> dict:
