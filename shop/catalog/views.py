@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from shop.catalog import page_cache, services
-from shop.catalog.models import Category
+from shop.catalog.models import Category, SalesMode
 from shop.extensions import db
 from shop.markdown import render_markdown
 
@@ -23,10 +23,11 @@ def _page_arg() -> int:
     return request.args.get("page", 1, type=int) or 1
 
 
-def _shell(body: Markup | None, title: str | None = None):
+def _shell(body: Markup | None, title: str | None = None, aside: Markup | None = None):
     if body is None:
         abort(404)
-    return render_template("catalog/page.html", body=page_cache.fill_csrf(body, generate_csrf()), title=title)
+    return render_template("catalog/page.html", body=page_cache.fill_csrf(body, generate_csrf()), title=title,
+                           aside=aside)
 
 
 def _key(*parts):
@@ -72,8 +73,16 @@ def search():
 
 
 @bp.route("/p/<slug>")
-@login_required
 def product(slug: str):
+    """The product page; ``?ref=<code>`` makes it a share link: a visitor sees the teaser and
+    can join, and the visit counts for the link's owner."""
+    from referrals import views as referrals
+
+    ref = request.args.get("ref")
+    if not current_user.is_authenticated:
+        if ref is not None:
+            return referrals.product_teaser(slug, ref)
+        return current_app.login_manager.unauthorized()
     tier = services.tier_for(current_user)
 
     def render():
@@ -83,6 +92,10 @@ def product(slug: str):
         return Markup(render_template(
             "catalog/_product_body.html", product=found, tier=tier, csrf_slot=page_cache.CSRF_SLOT,
             description=render_markdown(found.description_md), retail_cap=current_app.config["RETAIL_UNIT_CAP"],
+            lead_form=referrals.lead_form_for_fragment() if found.sales_mode == SalesMode.lead else None,
         ))
 
-    return _shell(page_cache.cached_fragment(_key("product", slug), render))
+    body = page_cache.cached_fragment(_key("product", slug), render)
+    if body is not None and ref:
+        referrals.count_member_visit(slug, ref)
+    return _shell(body, aside=referrals.share_panel(slug) if body is not None else None)

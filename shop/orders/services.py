@@ -224,7 +224,16 @@ def pay_by_payroll(buyer: User, order: Order, *, now: datetime | None = None) ->
     order.paid_at = now
     record("order.paid", order, actor=buyer, before={"status": "pending_payment"},
            after={"status": "paid", "method": "payroll", "amount": order.total_amount})
+    became_paid(order)
     return order
+
+
+def became_paid(order: Order) -> None:
+    """Everything that follows an order becoming paid, in the same transaction: the funnel's
+    first or repeat order event. Every way of paying (payroll, card) calls this."""
+    from referrals.services.events import record_order_paid
+
+    record_order_paid(order)
 
 
 def _money(amount: int, currency: str) -> str:

@@ -1,0 +1,166 @@
+"""Leads: a chain member refers a customer for a lead-mode product; leads go round-robin to the
+sales reps, who move them through the pipeline. A won lead credits the referrer's chain."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from referrals.models import Lead, LeadCursor, LeadStatus
+from referrals.models.leads import Timeline
+from referrals.services import ReferralError
+from referrals.services.chain import l1_of, root_of
+from referrals.services.events import insert_ignoring_duplicates, record_consultation
+from shop.accounts import services as accounts
+from shop.accounts.models import Role, User
+from shop.audit.services import record
+from shop.catalog.models import Product, SalesMode
+from shop.database import utcnow
+from shop.errors import NotAllowed
+from shop.extensions import db
+from shop.mail import queue_mail
+
+PHONE_RE = re.compile(r"\+?[0-9][0-9 ()\-]{4,38}")
+
+
+class LeadError(ReferralError):
+    pass
+
+
+@dataclass(frozen=True)
+class LeadInput:
+    customer_name: str
+    customer_phone: str
+    customer_email: str
+    company: str
+    need: str
+    budget: int | None  # minor units
+    timeline: Timeline
+    consent: bool
+
+
+def _clean(data: LeadInput) -> dict:
+    name, phone = data.customer_name.strip(), data.customer_phone.strip()
+    email, need = data.customer_email.strip(), data.need.strip()
+    if not data.consent:
+        raise LeadError(_("Tick the box to confirm that the customer agreed to be contacted."))
+    if not name:
+        raise LeadError(_("Enter the customer's name."))
+    if not phone and not email:
+        raise LeadError(_("Give the customer's phone number or e-mail address."))
+    if phone and not PHONE_RE.fullmatch(phone):
+        raise LeadError(_("This is not a phone number."))
+    if email:
+        try:
+            email = accounts.normalise_email(email)
+        except accounts.AccountError as exc:
+            raise LeadError(exc.message) from exc
+    if not need:
+        raise LeadError(_("Describe what the customer needs."))
+    if data.budget is not None and data.budget < 0:
+        raise LeadError(_("The budget cannot be negative."))
+    return dict(customer_name=name, customer_phone=phone, customer_email=email, company=data.company.strip(),
+                need=need, budget=data.budget, timeline=data.timeline)
+
+
+def sales_reps() -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.role == Role.sales, User.is_active_flag.is_(True)).order_by(User.id)))
+
+
+def next_assignee() -> User | None:
+    """The rep after the one who got the last lead, in id order, wrapping round. The cursor row
+    is locked until the caller's transaction ends, so concurrent leads take turns."""
+    db.session.execute(insert_ignoring_duplicates(LeadCursor).values(id=1, last_assignee_id=None)
+                       .on_conflict_do_nothing())
+    cursor = db.session.scalar(select(LeadCursor).where(LeadCursor.id == 1).with_for_update()
+                               .execution_options(populate_existing=True))
+    reps = sales_reps()
+    if not reps:
+        return None
+    last = cursor.last_assignee_id or 0
+    chosen = next((rep for rep in reps if rep.id > last), reps[0])
+    cursor.last_assignee_id = chosen.id
+    return chosen
+
+
+def submit_lead(referrer: User, product: Product, data: LeadInput, *, now: datetime | None = None,
+                notify: bool = True) -> Lead:
+    """Refer a customer: a new lead for the next sales rep (told by mail unless ``notify`` is
+    false, as for demo data), and a consultation event."""
+    now = now or utcnow()
+    if product.sales_mode != SalesMode.lead or not product.is_active:
+        raise LeadError(_("This product is not sold through our sales consultants."))
+    values = _clean(data)
+    assignee = next_assignee()
+    lead = Lead(
+        product_id=product.id, referrer_id=referrer.id, referrer_level=referrer.level,
+        root_employee_id=root_of(referrer), l1_contact_id=l1_of(referrer), currency=current_app.config["CURRENCY"],
+        consent_at=now, status=LeadStatus.new, assignee_id=assignee.id if assignee else None,
+        created_at=now, updated_at=now, **values,
+    )
+    db.session.add(lead)
+    db.session.flush()
+    record("lead.create", lead, actor=referrer, after={"status": "new", "assignee_id": lead.assignee_id,
+                                                       "product_id": product.id})
+    record_consultation(referrer, product_id=product.id, source="lead", key=lead.id, lead_id=lead.id, at=now)
+    if assignee is not None and notify:
+        link = url_for("referrals.sales_lead", lead_id=lead.id, _external=True)
+        queue_mail(assignee.email, _("New lead: %(product)s", product=product.name),
+                   _("Hello %(name)s,\n\n%(referrer)s referred a customer for %(product)s:\n%(link)s",
+                     name=assignee.name, referrer=referrer.name, product=product.name, link=link))
+    return lead
+
+
+def lead_for_sales(user: User, lead_id: int) -> Lead | None:
+    """A lead the user works on (admins see all); anyone else's is not found."""
+    query = select(Lead).where(Lead.id == lead_id)
+    if not user.is_admin:
+        query = query.where(Lead.assignee_id == user.id)
+    return db.session.scalar(query)
+
+
+def pipeline(user: User) -> dict[LeadStatus, list[Lead]]:
+    query = select(Lead).order_by(Lead.created_at.desc(), Lead.id.desc())
+    if not user.is_admin:
+        query = query.where(Lead.assignee_id == user.id)
+    stages: dict[LeadStatus, list[Lead]] = {status: [] for status in LeadStatus}
+    for lead in db.session.scalars(query):
+        stages[lead.status].append(lead)
+    return stages
+
+
+def move_lead(actor: User, lead: Lead, status: LeadStatus, *, amount: int | None = None, reason: str | None = None,
+              now: datetime | None = None, notify: bool = True) -> Lead:
+    """One step through the pipeline: new -> contacted -> qualified -> won | lost (lost from
+    any open stage). Won needs the amount, lost the reason; anything else is refused."""
+    now = now or utcnow()
+    db.session.execute(select(Lead.id).where(Lead.id == lead.id).with_for_update())
+    db.session.refresh(lead)
+    if not lead.can_become(status):
+        raise NotAllowed(_("A lead that is %(current)s cannot become %(target)s.",
+                           current=lead.status.value, target=status.value))
+    reason = (reason or "").strip()
+    if status == LeadStatus.won and (amount is None or amount <= 0):
+        raise LeadError(_("Enter the amount the customer bought for."))
+    if status == LeadStatus.lost and not reason:
+        raise LeadError(_("Say why the lead was lost."))
+    before = {"status": lead.status.value}
+    lead.status, lead.updated_at = status, now
+    after: dict = {"status": status.value}
+    if status == LeadStatus.won:
+        lead.amount, lead.closed_at, after["amount"] = amount, now, amount
+    elif status == LeadStatus.lost:
+        lead.lost_reason, lead.closed_at, after["reason"] = reason, now, reason
+    record("lead.status", lead, actor=actor, before=before, after=after)
+    if not lead.is_open and notify:
+        referrer = lead.referrer
+        queue_mail(referrer.email, _("Your referral for %(product)s", product=lead.product.name),
+                   _("Hello %(name)s,\n\nthe customer you referred (%(customer)s) is now: %(status)s.\n%(link)s",
+                     name=referrer.name, customer=lead.customer_name, status=status.value,
+                     link=url_for("referrals.my_leads", _external=True)))
+    return lead

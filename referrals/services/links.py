@@ -1,0 +1,111 @@
+"""Referral codes and links: whose a code is, the invite and product share links, whether a
+link still admits sign-ups, and the share poster for a link."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from referrals.services import ReferralError
+from referrals.services.poster import poster_png
+from shop.accounts.models import MAX_LEVEL, User
+from shop.catalog.images import upload_dir
+from shop.catalog.models import Product, SalesMode
+from shop.catalog.services import product_by_slug
+from shop.extensions import db
+from shop.i18n import format_money, to_major
+
+CODE_RE = re.compile(r"[A-Za-z0-9]{4,16}")
+
+
+class BadLink(ReferralError):
+    """The code is malformed or unknown."""
+
+
+class LinkClosed(ReferralError):
+    """The link is known but admits no sign-up (deactivated owner, depth limit). Visits count."""
+
+
+def owner_by_code(code: str | None) -> User:
+    """The owner of a well-formed, known code; BadLink otherwise (never a server error)."""
+    if not code or not CODE_RE.fullmatch(code):
+        raise BadLink(_("This link is not valid. Check that you copied all of it."))
+    owner = db.session.scalar(select(User).where(User.referral_code == code))
+    if owner is None:
+        raise BadLink(_("This link is not valid. Check that you copied all of it."))
+    return owner
+
+
+def closed_reason(owner: User) -> str | None:
+    """Why nobody can join through ``owner``'s links, or None when they can."""
+    if not owner.is_active_flag or owner.email_verified_at is None:
+        return _("This link is no longer active, so it cannot be used to join. "
+                 "Ask the person who sent it, or another employee you know, for a new link.")
+    if owner.level >= MAX_LEVEL:
+        parent = db.session.get(User, owner.referrer_id) if owner.referrer_id else None
+        if parent is not None:
+            return _("Our shop admits friends of employees and their friends only, so you cannot join through "
+                     "%(owner)s's link. Ask %(parent)s, who invited %(owner)s, to send you their link.",
+                     owner=owner.name, parent=parent.name)
+        return _("Our shop admits friends of employees and their friends only, so you cannot join through "
+                 "%(owner)s's link. Ask an employee you know for their link.", owner=owner.name)
+    return None
+
+
+def check_open(owner: User) -> None:
+    reason = closed_reason(owner)
+    if reason:
+        raise LinkClosed(reason)
+
+
+def invite_url(user: User) -> str:
+    return url_for("referrals.join", code=user.referral_code, _external=True)
+
+
+def share_url(user: User, product: Product) -> str:
+    return url_for("catalog.product", slug=product.slug, ref=user.referral_code, _external=True)
+
+
+def shareable_product(slug: str) -> Product | None:
+    return product_by_slug(slug)
+
+
+def contact_price_text(product: Product, *, plain: bool = False) -> str | None:
+    """The lowest contact price of a product that is sold here, formatted; None otherwise.
+    ``plain`` writes the currency code (the poster's font has no currency symbols)."""
+    variants = product.active_variants if product.sales_mode == SalesMode.direct else []
+    if not variants:
+        return None
+    cheapest = min(variants, key=lambda v: v.contact_price)
+    if plain:
+        amount = f"{cheapest.currency} {to_major(cheapest.contact_price, cheapest.currency):,}"
+    else:
+        amount = format_money(cheapest.contact_price, cheapest.currency)
+    if any(v.contact_price != cheapest.contact_price for v in variants):
+        return _("from %(amount)s", amount=amount)
+    return amount
+
+
+def _picture_path(product: Product) -> Path | None:
+    if product.cover is None:
+        return None
+    path = upload_dir() / product.cover.filename
+    return path if path.is_file() else None
+
+
+def product_poster(user: User, product: Product) -> bytes:
+    return poster_png(
+        title=product.name, price=contact_price_text(product, plain=True), picture=_picture_path(product),
+        sharer=_("Shared by %(name)s", name=user.name), url=share_url(user, product),
+        caption=_("Scan to see it"),
+    )
+
+
+def invite_poster(user: User, company: str) -> bytes:
+    return poster_png(
+        title=_("Join the internal purchase shop of %(company)s", company=company), price=None, picture=None,
+        sharer=_("Invited by %(name)s", name=user.name), url=invite_url(user), caption=_("Scan to join"),
+    )

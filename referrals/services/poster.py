@@ -1,0 +1,71 @@
+"""The share poster: a PNG with the product picture, its name and price, who shares it and a QR
+code of the link, drawn on the server with Pillow and qrcode."""
+from __future__ import annotations
+
+import io
+import textwrap
+from pathlib import Path
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+WIDTH, HEIGHT = 720, 1080
+MARGIN = 40
+PICTURE = WIDTH - 2 * MARGIN
+QR_SIZE = 240
+INK, ACCENT, MUTED, PAPER = (29, 35, 48), (194, 65, 12), (107, 114, 128), (255, 255, 255)
+
+
+def qr_image(url: str, size: int = QR_SIZE) -> Image.Image:
+    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(url)
+    code.make(fit=True)
+    matrix = code.get_matrix()  # rows of booleans, border included
+    modules = len(matrix)
+    image = Image.new("1", (modules, modules), 1)
+    image.putdata([0 if dark else 1 for row in matrix for dark in row])
+    return image.resize((size, size), Image.Resampling.NEAREST).convert("RGB")
+
+
+def _picture(path: Path | None) -> Image.Image:
+    if path is not None:
+        try:
+            with Image.open(path) as source:
+                return ImageOps.fit(source.convert("RGB"), (PICTURE, PICTURE))
+        except OSError:
+            pass  # an unreadable file: draw the placeholder instead
+    placeholder = Image.new("RGB", (PICTURE, PICTURE), (245, 245, 244))
+    ImageDraw.Draw(placeholder).rectangle((0, 0, PICTURE - 1, PICTURE - 1), outline=(229, 231, 235), width=4)
+    return placeholder
+
+
+def poster_png(*, title: str, price: str | None, sharer: str, url: str, caption: str,
+               picture: Path | None) -> bytes:
+    poster = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
+    draw = ImageDraw.Draw(poster)
+    top = MARGIN
+    if picture is not None:
+        poster.paste(_picture(picture), (MARGIN, top))
+        top += PICTURE + 24
+    else:
+        top += 80
+    title_font = ImageFont.load_default(size=38 if picture is not None else 56)
+    text_font = ImageFont.load_default(size=30)
+    small_font = ImageFont.load_default(size=22)
+    qr_top = HEIGHT - MARGIN - QR_SIZE
+    title_lines = textwrap.wrap(title, 30 if picture is not None else 20)
+    for line in title_lines[:2 if picture is not None else 5]:
+        draw.text((MARGIN, top), line, font=title_font, fill=INK)
+        top += title_font.size + 8
+    poster.paste(qr_image(url), (WIDTH - MARGIN - QR_SIZE, qr_top))
+    left_top = qr_top + 10
+    if price:
+        draw.text((MARGIN, left_top), price, font=text_font, fill=ACCENT)
+        left_top += 56
+    for line in textwrap.wrap(sharer, 24)[:2]:
+        draw.text((MARGIN, left_top), line, font=text_font, fill=INK)
+        left_top += 38
+    draw.text((MARGIN, left_top + 12), caption, font=small_font, fill=MUTED)
+    out = io.BytesIO()
+    poster.save(out, format="PNG", optimize=True)
+    return out.getvalue()

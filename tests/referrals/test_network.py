@@ -1,0 +1,88 @@
+"""My network and attribution (issue 3, points 4 and 5): the viewer's own chain only, names and
+aggregates, never addresses; orders keep the chain they were placed in."""
+from __future__ import annotations
+
+from referrals.services.network import network_of
+from shop.orders.services import pay_by_payroll
+from tests.conftest import login
+
+
+def test_employee_sees_l1_contacts_with_their_l2_contacts_and_figures(client, employee, make_contact, make_product,
+                                                                      place):
+    variant = make_product(employee_price=7_000, contact_price=8_500).variants[0]
+    lena = make_contact(employee, name="Lena One")
+    tom = make_contact(lena, name="Tom Two")
+    make_contact(employee, name="Lonely One")
+    own = place(employee, variant, 2)
+    pay_by_payroll(employee, own)
+    place(tom, variant, 1)  # placed, not paid: no revenue
+    login(client, employee)
+    html = client.get("/network").get_data(as_text=True)
+    assert "Lena One" in html and "Tom Two" in html and "Lonely One" in html
+    assert html.index("Lena One") < html.index("Tom Two") < html.index("Lonely One")  # L2 under their L1
+    network = network_of(employee)
+    assert (network.l1_count, network.l2_count) == (2, 1)
+    assert [(m.user.name, [c.user.name for c in m.contacts]) for m in network.members] == [
+        ("Lena One", ["Tom Two"]), ("Lonely One", [])]
+    assert (network.own.orders, network.own.revenue) == (1, 14_000)
+    assert (network.totals.orders, network.totals.revenue) == (1, 14_000)
+    # Names and aggregates only: no e-mail and no shipping address of anybody in the chain.
+    for person in (lena, tom):
+        assert person.email not in html
+    assert "Century Avenue" not in html and "+86" not in html
+
+
+def test_l1_contact_sees_only_their_own_l2_contacts(client, employee, make_contact):
+    lena = make_contact(employee, name="Lena One")
+    make_contact(lena, name="Tom Two")
+    other_l1 = make_contact(employee, name="Other One")
+    hidden = make_contact(other_l1, name="Hidden Two")
+    login(client, lena)
+    html = client.get("/network").get_data(as_text=True)
+    assert "Tom Two" in html and "Hidden Two" not in html and "Other One" not in html
+    assert client.get(f"/network/{hidden.id}").status_code == 404
+    assert client.get(f"/network/{employee.id}").status_code == 404
+
+
+def test_another_chains_people_are_not_found(client, employee, make_user, make_contact):
+    stranger = make_user(name="Stella Stranger")
+    theirs = make_contact(stranger, name="Their Friend")
+    theirs_l2 = make_contact(theirs)
+    mine = make_contact(employee, name="My Friend")
+    login(client, employee)
+    assert client.get(f"/network/{mine.id}").status_code == 200
+    for person in (stranger, theirs, theirs_l2, employee):
+        assert client.get(f"/network/{person.id}").status_code == 404
+    assert client.get("/network/999999").status_code == 404
+    assert "Their Friend" not in client.get("/network").get_data(as_text=True)
+
+
+def test_member_page_shows_name_aggregates_and_contacts_but_no_address(client, employee, make_contact, make_address):
+    lena = make_contact(employee, name="Lena One")
+    tom = make_contact(lena, name="Tom Two")
+    make_address(lena)
+    login(client, employee)
+    html = client.get(f"/network/{lena.id}").get_data(as_text=True)
+    assert "Lena One" in html and "Tom Two" in html
+    assert lena.email not in html and tom.email not in html and "Century Avenue" not in html
+
+
+def test_l2_contact_has_no_network_to_show(client, employee, make_contact):
+    l2 = make_contact(make_contact(employee))
+    login(client, l2)
+    html = client.get("/network").get_data(as_text=True)
+    assert "they cannot join through your link" in html
+    assert network_of(l2).members == []
+
+
+def test_orders_store_attribution_and_the_operator_sees_the_chain(client, operator, employee, make_contact,
+                                                                 make_product, place):
+    variant = make_product().variants[0]
+    lena = make_contact(employee, name="Lena One")
+    tom = make_contact(lena, name="Tom Two")
+    orders = {who.name: place(who, variant, 1) for who in (employee, lena, tom)}
+    assert [(o.buyer_level, o.root_employee_id, o.l1_contact_id) for o in orders.values()] == [
+        (0, employee.id, None), (1, employee.id, None), (2, employee.id, lena.id)]
+    login(client, operator)
+    html = client.get(f"/ops/orders/{orders['Tom Two'].id}").get_data(as_text=True)
+    assert "root employee: Erin Employee" in html and "L1: Lena One" in html and "L2" in html
