@@ -32,6 +32,11 @@ def run_migrations_online() -> None:
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty_revision)
+    # The community's full-text objects (FTS5 tables, trigram indexes) are made by raw DDL, not
+    # by the models: autogenerate and `db check` must not propose dropping them.
+    from community.search_index import include_name
+
+    conf_args.setdefault("include_name", include_name)
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():

@@ -45,6 +45,14 @@ class Config:
     RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "5 per hour")
     RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "20 per hour")
     RATELIMIT_HEADERS_ENABLED = True
+    # Referral sign-ups: attempts per client address, and successful sign-ups per link code.
+    RATELIMIT_REFERRAL_SIGNUP_IP = os.environ.get("RATELIMIT_REFERRAL_SIGNUP_IP", "20 per hour")
+    RATELIMIT_REFERRAL_SIGNUP_CODE = os.environ.get("RATELIMIT_REFERRAL_SIGNUP_CODE", "20 per hour")
+    REFERRAL_VISITS_PER_IP_DAY = _env_int("REFERRAL_VISITS_PER_IP_DAY", 50)  # new visitors per link, address, day
+    VISITOR_COOKIE_DAYS = _env_int("VISITOR_COOKIE_DAYS", 365)
+    FLAG_SIGNUP_BURST_COUNT = _env_int("FLAG_SIGNUP_BURST_COUNT", 5)  # sign-ups from one address ...
+    FLAG_SIGNUP_BURST_MINUTES = _env_int("FLAG_SIGNUP_BURST_MINUTES", 60)  # ... within this many minutes
+    FLAG_SHARED_ADDRESS_CONTACTS = _env_int("FLAG_SHARED_ADDRESS_CONTACTS", 3)  # contacts on one address
 
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
     IMAGE_MAX_PIXELS = 40_000_000
@@ -60,6 +68,7 @@ class Config:
     PAGE_SIZE = 24
     PAGE_CACHE_SECONDS = _env_int("PAGE_CACHE_SECONDS", 5)  # storefront fragments; 0 turns it off
     USER_CACHE_SECONDS = _env_int("USER_CACHE_SECONDS", 5)  # the logged-in user's row, safe methods only
+    ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review
 
 
 class DevelopmentConfig(Config):

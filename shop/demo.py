@@ -352,6 +352,12 @@ def seed(progress: Progress | None = None) -> None:
     _seed_catalog(progress)
     _seed_pictures(progress)
     _seed_orders(progress, now)
+    from referrals.demo import seed_referrals  # contacts, links, visits and leads (issue 3)
+
+    seed_referrals(progress, now)
+    from community.demo import seed_community  # articles, questions, tickets (issue 6)
+
+    seed_community(progress, now)
     db.session.flush()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from flask import url_for
+from flask import current_app, url_for
 from PIL import Image
 
 from shop.cart.services import add_to_cart
@@ -92,7 +92,64 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("admin.roster_upload", "GET"): ADMINS,
     ("admin.roster_upload", "POST"): ADMINS | {"admin": 422},
     ("admin.audit", "GET"): ADMINS,
+    # The knowledge community (contacts are checked in test_community_access).
+    ("community.home", "GET"): MEMBERS,
+    ("community.search", "GET"): MEMBERS,
+    ("community.suggest", "GET"): MEMBERS,
+    ("community.articles", "GET"): MEMBERS,
+    ("community.article", "GET"): MEMBERS,
+    ("community.new_article", "GET"): MEMBERS,
+    ("community.new_article", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
+    ("community.edit_article", "GET"): MEMBERS,  # the employee's own pending article
+    ("community.edit_article", "POST"): _post(MEMBERS),  # missing fields keep their values, as for products
+    ("community.publish_article", "POST"): _post(OPERATORS),
+    ("community.reject_article", "POST"): _post(OPERATORS),
+    ("community.review_article", "POST"): _post(OPERATORS),
+    ("community.questions", "GET"): MEMBERS,
+    ("community.question", "GET"): MEMBERS,
+    ("community.ask", "GET"): MEMBERS,
+    ("community.ask", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
+    ("community.answer", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
+    ("community.edit_question", "GET"): MEMBERS,  # the employee asked it
+    ("community.edit_question", "POST"): _post(MEMBERS),
+    ("community.edit_answer", "GET"): OPERATORS,  # the operator's answer
+    ("community.edit_answer", "POST"): _post(OPERATORS),
+    ("community.vote_question", "POST"): _post(MEMBERS),
+    ("community.vote_answer", "POST"): _post(MEMBERS),
+    ("community.accept_answer", "POST"): _post(MEMBERS),  # the asker and the operators
+    ("community.moderate_post", "POST"): _post(OPERATORS),
+    ("community.tickets", "GET"): MEMBERS,
+    ("community.ticket", "GET"): MEMBERS,  # the employee's own ticket; operators see every ticket
+    ("community.reply_ticket", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
+    ("community.reopen_ticket", "POST"): _post(MEMBERS),
+    ("community.assign_ticket", "POST"): _post(OPERATORS),
+    ("community.resolve_ticket", "POST"): _post(OPERATORS),
+    ("community.ticket_to_article", "POST"): _post(OPERATORS),
+    ("community.ticket_queue", "GET"): OPERATORS,
+    ("community.review_queue", "GET"): OPERATORS,
+    ("community.metrics", "GET"): OPERATORS,
+    ("referrals.join", "GET"): GUESTS_ONLY,  # members are sent home
+    ("referrals.join", "POST"): {"anonymous": 422, "employee": 302, "operator": 302, "admin": 302},
+    ("referrals.share", "GET"): MEMBERS,
+    ("referrals.share", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
+    ("referrals.poster", "GET"): MEMBERS,
+    ("referrals.my_network", "GET"): MEMBERS,
+    ("referrals.member", "GET"): OWNER,  # the employee's own contact; another chain's is not found
+    ("referrals.refer", "GET"): MEMBERS,
+    ("referrals.refer", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
+    ("referrals.my_leads", "GET"): MEMBERS,
+    ("referrals.sales", "GET"): ADMINS,  # sales reps and admins; no sales rep among these roles
+    ("referrals.sales_lead", "GET"): ADMINS,
+    ("referrals.sales_lead", "POST"): ADMINS | {"admin": 422},
+    ("referrals.chains_page", "GET"): OPERATORS,
+    ("referrals.move_chain", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    ("referrals.promote", "POST"): ADMINS | {"admin": 422},
+    ("referrals.flags", "GET"): OPERATORS,
 }
+
+
+def app_request_context():
+    return current_app.test_request_context()
 
 
 def _routes(app) -> set[tuple[str, str]]:
@@ -111,6 +168,20 @@ def test_every_route_has_an_entry(app):
 
 @pytest.fixture
 def world(make_user, employee, operator, admin, product, make_product, place):
+    from referrals.models.leads import Timeline
+    from referrals.services.leads import LeadInput, submit_lead
+    from shop.accounts.models import Kind
+    from shop.catalog.models import SalesMode
+
+    contact = make_user(kind=Kind.contact, level=1, referrer_id=employee.id, root_employee_id=employee.id)
+    lead_product = make_product(sales_mode=SalesMode.lead)
+    shared = make_product()  # the operators' posts may deactivate ``product`` before these run
+    with app_request_context():
+        lead = submit_lead(contact, lead_product, LeadInput("Carl Customer", "+86 139 0000 0000", "", "", "A quote",
+                                                            None, Timeline.now, True))
+    from tests.test_community_access import community_world
+
+    community = community_world(employee, operator, product)
     png = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(png, "PNG")
     image = add_image(admin, product, png.getvalue())
@@ -146,6 +217,13 @@ def world(make_user, employee, operator, admin, product, make_product, place):
             "admin.user": {"user_id": employee.id},
             "admin.set_role": {"user_id": employee.id},
             "admin.set_active": {"user_id": employee.id},
+            **community,
+            "referrals.join": {"code": employee.referral_code},
+            "referrals.share": {"slug": shared.slug},
+            "referrals.poster": {"slug": shared.slug},
+            "referrals.member": {"user_id": contact.id},
+            "referrals.refer": {"slug": lead_product.slug},
+            "referrals.sales_lead": {"lead_id": lead.id},
         },
     }
 

@@ -1,0 +1,60 @@
+"""Community pages under /community: members read, ask and answer; operators run the queues.
+
+Anonymous visitors see nothing (every route needs a log-in). Routes live in one module per
+area (articles, questions, tickets, search, ops) and register on ``bp``."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
+from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
+
+from community.services import articles as article_services
+from community.services import questions as question_services
+from community.services.common import can_write_articles, product_choices
+from shop.errors import DomainError
+from shop.extensions import db
+
+bp = Blueprint("community", __name__, url_prefix="/community", template_folder="../templates")  # community/templates
+
+# The product page's "Know before you share" box (community/_product_articles.html) calls this.
+bp.add_app_template_global(article_services.articles_for_product, "community_articles_for_product")
+
+
+@bp.context_processor
+def _community_helpers() -> dict:
+    return {"can_write_articles": can_write_articles, "format_age": _format_age}
+
+
+def _format_age(delta) -> str:
+    return format_timedelta(delta, threshold=1.5)
+
+
+def page_arg() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def fill_product_choices(field, *, optional: bool = True) -> None:
+    choices = [SelectChoice(pid, name) for pid, name in product_choices()]
+    field.choices = ([SelectChoice(0, _("— none —"))] if optional else []) + choices
+
+
+def refuse(form, exc: DomainError) -> None:
+    """Show a service's refusal on the form (the view re-renders it with 422)."""
+    db.session.rollback()
+    form.form_errors.append(exc.message)
+
+
+@bp.route("/")
+@login_required
+def home():
+    return render_template(
+        "community/home.html",
+        articles=article_services.public_articles(per_page=8).items,
+        questions=question_services.list_questions(per_page=8).items,
+        unanswered=question_services.list_questions(show="unanswered", per_page=5).items,
+    )
+
+
+from community.views import articles, ops, questions, search, tickets  # noqa: E402,F401  (routes register on bp)
