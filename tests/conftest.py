@@ -67,6 +67,16 @@ def scratch_postgres_database(url: str, prefix: str):
         admin.dispose()
 
 
+@pytest.fixture
+def empty_database_url(database_url, tmp_path):
+    """Another, empty database on the suite's backend (for migrating from scratch)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    with scratch_postgres_database(database_url, "neigou_empty") as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")

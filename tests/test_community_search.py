@@ -17,7 +17,7 @@ from community.services.search import search, suggest, tokens
 from community.testing import make_answer, make_article, make_question
 from shop import create_app
 from shop.extensions import db
-from tests.conftest import login, scratch_postgres_database
+from tests.conftest import login
 
 
 @pytest.fixture
@@ -180,15 +180,6 @@ def test_suggest_endpoint_returns_json(client, employee, library):
     assert db.session.scalar(select(func.count()).select_from(SearchQuery)) == 0  # keystrokes are not logged
 
 
-@pytest.fixture
-def migrated_url(database_url, tmp_path):
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'migrated.db'}"
-        return
-    with scratch_postgres_database(database_url, "neigou_search") as url:
-        yield url
-
-
 def _search_objects(conn) -> list[tuple[str, str]]:
     if conn.dialect.name == "sqlite":
         rows = conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE name LIKE :p AND sql IS NOT NULL"),
@@ -199,12 +190,12 @@ def _search_objects(conn) -> list[tuple[str, str]]:
     return sorted((name, " ".join(sql.split())) for name, sql in rows)
 
 
-def test_the_migration_and_create_all_make_the_same_search_objects(app, migrated_url, tmp_path):
+def test_the_migration_and_create_all_make_the_same_search_objects(app, empty_database_url, tmp_path):
     with db.engine.connect() as conn:
         made_by_create_all = _search_objects(conn)
     os.environ["NEIGOU_INSTANCE_PATH"] = str(tmp_path)
     try:
-        migrated = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": migrated_url})
+        migrated = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
     finally:
         os.environ.pop("NEIGOU_INSTANCE_PATH")
     with migrated.app_context():

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 
 import flask_migrate
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -12,16 +11,6 @@ from alembic.migration import MigrationContext
 from community.search_index import include_name
 from shop import create_app
 from shop.extensions import db
-from tests.conftest import scratch_postgres_database
-
-
-@pytest.fixture
-def empty_database_url(database_url, tmp_path):
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'migrated.db'}"
-        return
-    with scratch_postgres_database(database_url, "neigou_migrate") as url:
-        yield url
 
 
 def test_upgrade_to_head_matches_the_models(empty_database_url, tmp_path):

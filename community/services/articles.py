@@ -15,13 +15,14 @@ from sqlalchemy.orm import selectinload
 
 from community.errors import CommunityError, IllegalTransition
 from community.models import Article, ArticleKind, ArticleStatus, Tag, article_products
-from community.services.common import Page, active_product, can_write_articles, paginate, parse_tags, tags_named
+from community.services.common import active_product, can_write_articles, parse_tags, tags_named
 from shop.accounts.models import User
 from shop.audit.services import record
 from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
 from shop.mail import queue_mail
+from shop.pagination import Page, paginate
 
 PRODUCT_BOX_LIMIT = 5
 

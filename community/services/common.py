@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 
 from community.errors import CommunityError
 from community.models import Tag
@@ -69,22 +68,3 @@ def operators() -> list[User]:
 def can_write_articles(user: User) -> bool:
     """Employees and operators write articles; contacts read and ask."""
     return user.is_employee or user.is_operator
-
-
-@dataclass
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def paginate(query: Select, page: int, per_page: int) -> Page:
-    page = max(1, page)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items, page, per_page, total)

@@ -11,12 +11,13 @@ from sqlalchemy.orm import selectinload
 from community import events
 from community.errors import CommunityError
 from community.models import Answer, Question, Tag, Vote
-from community.services.common import Page, active_product, paginate, parse_tags, tags_named
+from community.services.common import active_product, parse_tags, tags_named
 from shop.accounts.models import User
 from shop.audit.services import record
 from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
+from shop.pagination import Page, paginate
 
 TITLE_MAX = 200
 

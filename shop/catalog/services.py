@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +24,7 @@ from shop.catalog.models import (
 from shop.database import after_commit
 from shop.errors import DomainError
 from shop.extensions import db
+from shop.pagination import Page, paginate
 
 
 class CatalogError(DomainError):
@@ -60,28 +60,11 @@ def featured_products(limit: int = 12) -> list[Product]:
     return list(db.session.scalars(_storefront_products().order_by(Product.created_at.desc(), Product.id.desc()).limit(limit)))
 
 
-@dataclass
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def _paginate(query, page: int, per_page: int) -> Page:
-    page = max(1, page)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items, page, per_page, total)
 
 
 def products_in_category(category: Category, page: int, per_page: int) -> Page:
     query = _storefront_products().where(Product.category_id == category.id).order_by(Product.name, Product.id)
-    return _paginate(query, page, per_page)
+    return paginate(query, page, per_page)
 
 
 def search_products(text: str, page: int, per_page: int) -> Page:
@@ -90,7 +73,7 @@ def search_products(text: str, page: int, per_page: int) -> Page:
     for word in words:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Product.name.ilike(f"%{escaped}%", escape="\\"))
-    return _paginate(query.order_by(Product.name, Product.id), page, per_page)
+    return paginate(query.order_by(Product.name, Product.id), page, per_page)
 
 
 def product_by_slug(slug: str, *, include_inactive: bool = False) -> Product | None:
