@@ -50,6 +50,7 @@ class Config:
     RATELIMIT_REFERRAL_SIGNUP_CODE = os.environ.get("RATELIMIT_REFERRAL_SIGNUP_CODE", "20 per hour")
     REFERRAL_VISITS_PER_IP_DAY = _env_int("REFERRAL_VISITS_PER_IP_DAY", 50)  # new visitors per link, address, day
     VISITOR_COOKIE_DAYS = _env_int("VISITOR_COOKIE_DAYS", 365)
+    POSTER_FONT = os.environ.get("POSTER_FONT")  # a font with Chinese glyphs; default: a system CJK font
     FLAG_SIGNUP_BURST_COUNT = _env_int("FLAG_SIGNUP_BURST_COUNT", 5)  # sign-ups from one address ...
     FLAG_SIGNUP_BURST_MINUTES = _env_int("FLAG_SIGNUP_BURST_MINUTES", 60)  # ... within this many minutes
     FLAG_SHARED_ADDRESS_CONTACTS = _env_int("FLAG_SHARED_ADDRESS_CONTACTS", 3)  # contacts on one address

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from referrals.services import ReferralError
-from referrals.services.poster import poster_png
+from referrals.services.poster import font_path, poster_png
 from shop.accounts.models import MAX_LEVEL, User
 from shop.catalog.images import upload_dir
 from shop.catalog.models import Product, SalesMode
@@ -100,7 +100,7 @@ def product_poster(user: User, product: Product) -> bytes:
     return poster_png(
         title=product.name, price=contact_price_text(product, plain=True), picture=_picture_path(product),
         sharer=_("Shared by %(name)s", name=user.name), url=share_url(user, product),
-        caption=_("Scan to see it"),
+        caption=_("Scan to see it"), font=font_path(current_app.config.get("POSTER_FONT")),
     )
 
 
@@ -108,4 +108,5 @@ def invite_poster(user: User, company: str) -> bytes:
     return poster_png(
         title=_("Join the internal purchase shop of %(company)s", company=company), price=None, picture=None,
         sharer=_("Invited by %(name)s", name=user.name), url=invite_url(user), caption=_("Scan to join"),
+        font=font_path(current_app.config.get("POSTER_FONT")),
     )

@@ -9,6 +9,15 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+# Fonts with Chinese glyphs, tried in order when POSTER_FONT is not set (Debian's packages
+# fonts-wqy-microhei, which `make` installs when it can, and fonts-noto-cjk). Pillow's built-in
+# font has Latin glyphs only.
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
+
 WIDTH, HEIGHT = 720, 1080
 MARGIN = 40
 PICTURE = WIDTH - 2 * MARGIN
@@ -39,8 +48,21 @@ def _picture(path: Path | None) -> Image.Image:
     return placeholder
 
 
+def font_path(configured: str | None = None) -> str | None:
+    """The font file posters are drawn with: POSTER_FONT, else the first CJK font found."""
+    for candidate in (configured, *CJK_FONTS):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def _font(path: str | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
+
+
 def poster_png(*, title: str, price: str | None, sharer: str, url: str, caption: str,
-               picture: Path | None) -> bytes:
+               picture: Path | None, font: str | None = None) -> bytes:
+    """``font`` is a font file (see ``font_path``); without one, non-Latin text is not drawn."""
     poster = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(poster)
     top = MARGIN
@@ -49,9 +71,9 @@ def poster_png(*, title: str, price: str | None, sharer: str, url: str, caption:
         top += PICTURE + 24
     else:
         top += 80
-    title_font = ImageFont.load_default(size=38 if picture is not None else 56)
-    text_font = ImageFont.load_default(size=30)
-    small_font = ImageFont.load_default(size=22)
+    title_font = _font(font, 38 if picture is not None else 56)
+    text_font = _font(font, 30)
+    small_font = _font(font, 22)
     qr_top = HEIGHT - MARGIN - QR_SIZE
     title_lines = textwrap.wrap(title, 30 if picture is not None else 20)
     for line in title_lines[:2 if picture is not None else 5]:

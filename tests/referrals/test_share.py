@@ -4,8 +4,10 @@ lead-mode product pages."""
 from __future__ import annotations
 
 import io
+import os
 from types import SimpleNamespace
 
+import pytest
 from PIL import Image
 
 from referrals.models import EventKind
@@ -140,3 +142,27 @@ def test_lead_product_shows_refer_a_customer_instead_of_a_cart(app, client, empl
     # The lead form's CSRF token is this session's, filled into the cached fragment's slot.
     assert again.count('name="csrf_token"') == html.count('name="csrf_token"') >= 2
     assert "csrf-token-slot" not in again
+
+
+def _sharer_area(png: bytes) -> bytes:
+    box = (poster.MARGIN, poster.HEIGHT - poster.MARGIN - poster.QR_SIZE + 60,
+           poster.WIDTH - poster.MARGIN - poster.QR_SIZE - 10, poster.HEIGHT - poster.MARGIN - 60)
+    with Image.open(io.BytesIO(png)) as image:
+        return image.convert("L").crop(box).tobytes()
+
+
+def test_chinese_names_are_drawn_on_the_poster_with_a_cjk_font():
+    font = poster.font_path(None)
+    if font is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("`make test` installs a CJK font (fonts-wqy-microhei) under CI")
+        pytest.skip("no CJK font on this machine (make test installs one when run as root)")
+    common = dict(title="茶具", price="¥85.00", url="https://shop.example/p/tea?ref=abc", caption="扫码查看",
+                  picture=None)
+
+    def sharer_drawn(name: str, with_font: str | None) -> bytes:
+        return _sharer_area(poster.poster_png(sharer=name, font=with_font, **common))
+
+    # Without the font every Chinese character is the same empty box, so two names look alike.
+    assert sharer_drawn("张伟", None) == sharer_drawn("李娜", None)
+    assert sharer_drawn("张伟", font) != sharer_drawn("李娜", font)
