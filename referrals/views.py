@@ -27,7 +27,7 @@ from referrals.services import events as event_log
 from referrals.services import join as joining
 from referrals.services import leads as lead_service
 from shop.catalog.models import Product
-from shop.database import write_intent
+from shop.database import fact_recorded_on_read
 from shop.extensions import db, limiter
 from shop.i18n import to_minor
 
@@ -54,11 +54,9 @@ def _count_visit(owner, product: Product | None = None) -> str | None:
     user = current_user if current_user.is_authenticated else None
     cookie = visits.valid_visitor_id(request.cookies.get(visits.VISITOR_COOKIE))
     new_id = None if (user is not None or cookie) else visits.new_visitor_id()
-    db.session.commit()  # end the read; on SQLite the write below then takes the lock at BEGIN
-    with write_intent():
+    with fact_recorded_on_read():
         visits.record_visit(owner, visitor=visits.visitor_key(user, cookie or new_id), user=user, product=product,
                             ip=request.remote_addr)
-        db.session.commit()
     return new_id
 
 

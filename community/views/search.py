@@ -6,8 +6,7 @@ from flask_login import current_user, login_required
 
 from community.services import search as services
 from community.views import bp
-from shop.database import write_intent
-from shop.extensions import db
+from shop.database import fact_recorded_on_read
 
 
 def hit_url(hit: services.Hit) -> str:
@@ -24,12 +23,8 @@ def search():
     query = request.args.get("q", "").strip()[:services.QUERY_MAX]
     results = services.search(query) if query else None
     if results is not None:
-        # A GET that writes: end the read, then take the write lock at BEGIN (SQLite), so the
-        # log entry waits for other writers instead of failing.
-        db.session.commit()
-        with write_intent():
+        with fact_recorded_on_read():
             services.log_search(current_user, query, len(results.hits))
-            db.session.commit()
     return render_template("community/search.html", query=query, results=results, hit_url=hit_url)
 
 
