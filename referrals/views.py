@@ -16,8 +16,10 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from referrals.forms import JoinForm, LeadForm, ShareForm
@@ -26,6 +28,7 @@ from referrals.services import ReferralError, links, network, visits
 from referrals.services import events as event_log
 from referrals.services import join as joining
 from referrals.services import leads as lead_service
+from shop.catalog import page_cache
 from shop.catalog.models import Product
 from shop.database import fact_recorded_on_read
 from shop.extensions import db, limiter
@@ -139,8 +142,12 @@ def join(code: str):
 # ---- sharing -------------------------------------------------------------------------------
 
 def share_panel(slug: str | None = None) -> Markup:
-    """The share tools for the current user, rendered outside any cached fragment."""
-    return Markup(render_template("referrals/_share_panel.html", slug=slug))
+    """The share tools with the current user's own link: a fragment of its own, cached per user,
+    product and locale, outside the product's fragment that every viewer shares."""
+    key = ("share-panel", slug, current_user.referral_code, str(get_locale()))
+    panel = page_cache.cached_fragment(key, lambda: Markup(render_template(
+        "referrals/_share_panel.html", slug=slug, csrf_field=page_cache.CSRF_SLOT)))
+    return page_cache.fill_csrf(panel, generate_csrf())
 
 
 def _share_target(slug: str | None) -> Product | None:

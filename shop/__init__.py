@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from shop.i18n import format_money, local_datetime
+    from shop.layout import site_header
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local_dt"] = local_datetime
@@ -100,6 +101,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["company_name"] = lambda: app.config["COMPANY_NAME"]
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["site_header"] = site_header
 
 
 def register_error_pages(app: Flask) -> None:
