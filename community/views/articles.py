@@ -14,6 +14,7 @@ from shop.accounts.session import operator_required
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.markdown import render_markdown
+from shop.web import commit_or_refuse
 
 
 def _article(article_id: int) -> Article:
@@ -106,14 +107,7 @@ def _operator_step(article_id: int, step, success: str, form_class=ActionForm):
     if not form.validate_on_submit():
         flash(_("Nothing was changed: the form was incomplete."), "error")
         return redirect(url_for("community.article", article_id=article_id))
-    try:
-        step(found, form)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
+    commit_or_refuse(lambda: step(found, form), success)
     return redirect(url_for("community.article", article_id=article_id))
 
 

@@ -18,6 +18,7 @@ from shop.accounts.session import operator_required
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.markdown import render_markdown
+from shop.web import commit_or_refuse
 
 
 def _question(question_id: int) -> Question:
@@ -117,14 +118,8 @@ def _self_served(answered_by: str, query: str):
     else:
         source = services.question_for(current_user, int(number)) or abort(404)
         target = url_for("community.question", question_id=source.id)
-    try:
-        record_self_service(current_user, source, query=query or "")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Glad it helped. Thank you for telling us."), "success")
+    commit_or_refuse(lambda: record_self_service(current_user, source, query=query or ""),
+                     _("Glad it helped. Thank you for telling us."))
     return redirect(target)
 
 
@@ -225,14 +220,8 @@ def accept_answer(answer_id: int):
     if not (current_user.is_operator or current_user.id == found.question.author_id):
         abort(403)
     if ActionForm().validate_on_submit():
-        try:
-            services.accept_answer(current_user, found)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Answer accepted: the question is solved."), "success")
+        commit_or_refuse(lambda: services.accept_answer(current_user, found),
+                         _("Answer accepted: the question is solved."))
     return _to_question(found.question_id, found.id)
 
 
@@ -246,12 +235,6 @@ def moderate_post(kind: str, post_id: int):
     if not form.validate_on_submit():
         flash(_("Nothing was changed: the form was incomplete."), "error")
         return redirect(back)
-    try:
-        moderate(current_user, post, Action(form.action.data), reason=form.reason.data or "")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Done."), "success")
+    commit_or_refuse(lambda: moderate(current_user, post, Action(form.action.data), reason=form.reason.data or ""),
+                     _("Done."))
     return redirect(back)

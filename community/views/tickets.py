@@ -17,6 +17,7 @@ from shop.accounts.session import operator_required
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.markdown import render_markdown
+from shop.web import commit_or_refuse
 
 
 def _ticket(ticket_id: int) -> Ticket:
@@ -70,14 +71,7 @@ def reply_ticket(ticket_id: int):
 def _step(ticket_id: int, step, success: str):
     found = _ticket(ticket_id)
     if ActionForm().validate_on_submit():
-        try:
-            step(found)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(success, "success")
+        commit_or_refuse(lambda: step(found), success)
     return redirect(url_for("community.ticket", ticket_id=ticket_id))
 
 
@@ -90,14 +84,7 @@ def assign_ticket(ticket_id: int):
         flash(_("Choose an operator."), "error")
         return redirect(url_for("community.ticket", ticket_id=ticket_id))
     assignee = db.session.get(User, form.assignee_id.data) if form.assignee_id.data else None
-    try:
-        services.assign(current_user, found, assignee)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Assigned."), "success")
+    commit_or_refuse(lambda: services.assign(current_user, found, assignee), _("Assigned."))
     return redirect(url_for("community.ticket", ticket_id=ticket_id))
 
 

@@ -12,13 +12,13 @@ from wtforms.fields.choices import SelectChoice
 
 from shop.accounts.models import User
 from shop.accounts.session import operator_required
-from shop.errors import DomainError
 from shop.extensions import db
 from shop.ops.views import bp
 from shop.orders import services
 from shop.orders.forms import CompleteForm, OrderFilterForm, PayrollExportForm, ShipForm
 from shop.orders.models import Order, OrderStatus
 from shop.payments.payroll import company_zone, parse_month, payroll_csv, payroll_rows
+from shop.web import commit_or_refuse
 
 
 @bp.route("/orders")
@@ -75,14 +75,10 @@ def ship(order_id: int):
     if not form.validate_on_submit():
         flash(_("Enter the carrier and the tracking number."), "error")
         return redirect(url_for("ops.order", order_id=order_id))
-    try:
-        services.mark_shipped(current_user, found, form.carrier.data, form.tracking_number.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Marked shipped."), "success")
+    commit_or_refuse(
+        lambda: services.mark_shipped(current_user, found, form.carrier.data, form.tracking_number.data),
+        _("Marked shipped."),
+    )
     return redirect(url_for("ops.order", order_id=order_id))
 
 
@@ -91,14 +87,7 @@ def ship(order_id: int):
 def complete(order_id: int):
     found = _order(order_id)
     if CompleteForm().validate_on_submit():
-        try:
-            services.mark_completed(current_user, found)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Marked completed."), "success")
+        commit_or_refuse(lambda: services.mark_completed(current_user, found), _("Marked completed."))
     return redirect(url_for("ops.order", order_id=order_id))
 
 
