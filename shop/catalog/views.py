@@ -11,6 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 
+from referrals import views as referrals
 from shop.catalog import page_cache, services
 from shop.catalog.models import Category, SalesMode
 from shop.extensions import db
@@ -76,8 +77,6 @@ def search():
 def product(slug: str):
     """The product page; ``?ref=<code>`` makes it a share link: a visitor sees the teaser and
     can join, and the visit counts for the link's owner."""
-    from referrals import views as referrals
-
     ref = request.args.get("ref")
     if not current_user.is_authenticated:
         if ref is not None:
