@@ -67,6 +67,17 @@ def expire_orders() -> None:
     click.echo(f"expired {count} order(s)")
 
 
+@shop_cli.command("festival-close")
+def festival_close() -> None:
+    """Give ended festivals' unsold allocation back to general stock (safe from cron, twice or at once)."""
+    from shop.festivals.services import return_allocations
+
+    with write_intent():
+        units = return_allocations()
+        db.session.commit()
+    click.echo(f"returned {units} unit(s) to general stock")
+
+
 @shop_cli.command("payroll-export")
 @click.option("--month", required=True, help="YYYY-MM")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)")

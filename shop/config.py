@@ -29,6 +29,7 @@ class Config:
     RETAIL_UNIT_CAP = _env_int("RETAIL_UNIT_CAP", 5)  # units of one SKU per order
     RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 15)
     PAYROLL_MONTHLY_CAP = _env_int("PAYROLL_MONTHLY_CAP", 500_000)  # minor units (5,000.00)
+    EMPLOYEE_YEARLY_CAP = _env_int("EMPLOYEE_YEARLY_CAP", 2_000_000)  # minor units of employee-price spending a year
 
     EMAIL_TOKEN_MAX_AGE = timedelta(hours=_env_int("EMAIL_TOKEN_HOURS", 48))
     RESET_TOKEN_MAX_AGE = timedelta(hours=_env_int("RESET_TOKEN_HOURS", 2))

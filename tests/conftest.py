@@ -21,7 +21,7 @@ PASSWORD = "correct horse 42"
 _PASSWORD_HASH = generate_password_hash(PASSWORD)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
-pytest_plugins = ["tests.fixtures.factories"]
+pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.festivals"]
 
 
 def _postgres_url() -> str | None:

@@ -11,6 +11,7 @@ from shop.accounts.models import User
 from shop.catalog.models import PriceTier, Variant
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
+from shop.festivals.models import FestivalItem
 
 
 class OrderStatus(enum.StrEnum):
@@ -100,6 +101,9 @@ class Order(db.Model):
     root_employee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     l1_contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
+    # The festival whose allocated stock the order was bought from, if any.
+    festival_id: Mapped[int | None] = mapped_column(sa.ForeignKey("festivals.id"), index=True)
+
     # Shipping address as it was at checkout.
     ship_to: Mapped[str] = mapped_column(sa.String(600))
 
@@ -145,6 +149,7 @@ class OrderLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
     variant_id: Mapped[int] = mapped_column(sa.ForeignKey("variants.id"), index=True)
+    festival_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("festival_items.id"), index=True)
     product_name: Mapped[str] = mapped_column(sa.String(200))
     variant_name: Mapped[str] = mapped_column(sa.String(120))
     sku: Mapped[str] = mapped_column(sa.String(64))
@@ -154,6 +159,7 @@ class OrderLine(db.Model):
 
     order: Mapped[Order] = relationship(back_populates="lines")
     variant: Mapped[Variant] = relationship()
+    festival_item: Mapped[FestivalItem | None] = relationship()
 
     @property
     def line_total(self) -> int:

@@ -1,6 +1,7 @@
 """Order rules: place (reserve stock), pay by payroll, cancel, expire, ship, complete."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,14 +11,16 @@ from sqlalchemy import select, update
 
 from shop.accounts.models import User
 from shop.audit.services import record
-from shop.cart.services import CartError, cart_lines, retail_cap
-from shop.catalog.models import SalesMode
+from shop.cart.services import CartError, cart_lines
+from shop.catalog.models import SalesMode, Variant
 from shop.catalog.services import tier_for
 from shop.database import utcnow
 from shop.errors import DomainError, NotAllowed
 from shop.extensions import db
+from shop.festivals.models import FestivalItem
 from shop.orders import stock
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
+from shop.quotas.engine import Take, applicable_rules, enforce, users_to_lock
 
 
 class OrderError(DomainError):
@@ -45,7 +48,12 @@ def order_for_buyer(buyer: User, order_id: int) -> Order | None:
 
 def lock_user(user: User) -> None:
     """Serialise one buyer's checkouts and payments (quota and payroll cap checks)."""
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    lock_users([user.id])
+
+
+def lock_users(user_ids: list[int]) -> None:
+    """Lock user rows in id order (the first locks of any transaction that takes several)."""
+    db.session.execute(select(User.id).where(User.id.in_(sorted(user_ids))).order_by(User.id).with_for_update())
 
 
 def lock_order(order: Order) -> Order:
@@ -54,64 +62,123 @@ def lock_order(order: Order) -> Order:
     return order
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """One line of an order about to be placed."""
+
+    variant: Variant
+    quantity: int
+    festival_item: FestivalItem | None = None
+
+    @property
+    def variant_id(self) -> int:
+        return self.variant.id
+
+    def unit_price(self, tier) -> int:
+        return (self.festival_item or self.variant).price_for(tier)
+
+    def take(self, tier) -> Take:
+        item = self.festival_item
+        return Take(variant_id=self.variant.id, product_id=self.variant.product_id,
+                    category_id=self.variant.product.category_id, quantity=self.quantity,
+                    unit_price=self.unit_price(tier), festival_item_id=item.id if item else None,
+                    festival_id=item.festival_id if item else None)
+
+    @property
+    def name(self) -> str:
+        return f"{self.variant.product.name} ({self.variant.name})"
+
+
 def place_order(buyer: User, address: Address, *, now: datetime | None = None) -> Order:
     """Turn the buyer's cart into a pending order, reserving stock; all or nothing."""
-    now = now or utcnow()
     if address.user_id != buyer.id:
         raise OrderError(_("Choose one of your own addresses."))
     lines = cart_lines(buyer)
     if not lines:
         raise OrderError(_("Your cart is empty."))
+    wanted = [Wanted(line.variant, line.quantity) for line in lines]
+    order = _place(buyer, address, wanted, now=now or utcnow())
     for line in lines:
+        db.session.delete(line)
+    return order
+
+
+def place_festival_order(buyer: User, item: FestivalItem, quantity: int, address: Address,
+                         *, now: datetime | None = None) -> Order:
+    """Buy a festival item at its festival price from its allocation ("buy now")."""
+    now = now or utcnow()
+    if not item.festival.is_selling(now):
+        raise OrderError(_("“%(festival)s” is not selling now.", festival=item.festival.name))
+    if quantity < 1:
+        raise OrderError(_("Choose at least one unit."))
+    return _place(buyer, address, [Wanted(item.variant, quantity, item)], now=now, festival_id=item.festival_id)
+
+
+def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime,
+           festival_id: int | None = None) -> Order:
+    """Check, lock, enforce every quota rule, take stock or allocation, and write the order:
+    all in the caller's transaction, all or nothing."""
+    if address.user_id != buyer.id:
+        raise OrderError(_("Choose one of your own addresses."))
+    for line in wanted:
         product = line.variant.product
         if not (line.variant.is_active and product.is_active and product.sales_mode == SalesMode.direct):
             raise CartError(_("“%(name)s” is no longer for sale; remove it from your cart.", name=product.name))
-        if line.quantity > retail_cap():
-            raise CartError(_("At most %(cap)d units of one item per order.", cap=retail_cap()))
-    currencies = {line.variant.currency for line in lines}
+    currencies = {line.variant.currency for line in wanted}
     if len(currencies) != 1:
         raise OrderError(_("Items in different currencies cannot be ordered together."))
+    currency = currencies.pop()
 
     tier = tier_for(buyer)
-    wanted = stock.units_by_variant(lines)
-    lock_user(buyer)
-    with db.session.begin_nested():  # a shortage undoes every reservation made here
-        overdue = _lock_overdue_orders(now, variant_ids=wanted)
-        stock.lock_variants(list(wanted) + [line.variant_id for o in overdue for line in o.lines])
-        _close_orders(overdue, OrderStatus.expired, actor=None, now=now)
-        short = stock.reserve(wanted)
-        if short:
-            names = {line.variant_id: f"{line.variant.product.name} ({line.variant.name})" for line in lines}
-            shortages = [Shortage(vid, names[vid], wanted[vid], short[vid]) for vid in sorted(short)]
-            raise OutOfStock(shortages)
+    takes = [line.take(tier) for line in wanted]
+    rules = applicable_rules(buyer, takes)
+    from_stock = stock.units_by_variant(line for line in wanted if line.festival_item is None)
+    from_items = Counter({line.festival_item.id: line.quantity for line in wanted if line.festival_item})
+    lock_users(users_to_lock(buyer, rules))
+    with db.session.begin_nested():  # a refusal undoes everything taken here
+        overdue = _lock_overdue_orders(now, variant_ids={line.variant.id for line in wanted})
+        if overdue:
+            stock.lock_holdings([line for order in overdue for line in order.lines])
+            _close_orders(overdue, OrderStatus.expired, actor=None, now=now)
+        enforce(buyer, takes, now, currency=currency, rules=rules)
 
         order = Order(
             buyer_id=buyer.id,
             status=OrderStatus.pending_payment,
-            currency=currencies.pop(),
+            currency=currency,
             price_tier=tier,
-            total_amount=sum(line.variant.price_for(tier) * line.quantity for line in lines),
+            total_amount=sum(line.unit_price(tier) * line.quantity for line in wanted),
             buyer_level=buyer.level,
             root_employee_id=buyer.id if buyer.level == 0 else buyer.root_employee_id,
             l1_contact_id=buyer.l1_contact_id if buyer.level == 2 else None,
+            festival_id=festival_id,
             ship_to=address.one_line(),
             created_at=now,
             expires_at=now + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]),
         )
         order.lines = [
             OrderLine(
-                variant_id=line.variant_id, product_name=line.variant.product.name,
-                variant_name=line.variant.name, sku=line.variant.sku,
-                unit_price=line.variant.price_for(tier), market_price=line.variant.market_price,
-                quantity=line.quantity,
+                variant_id=line.variant.id, festival_item_id=line.festival_item.id if line.festival_item else None,
+                product_name=line.variant.product.name, variant_name=line.variant.name, sku=line.variant.sku,
+                unit_price=line.unit_price(tier), market_price=line.variant.market_price, quantity=line.quantity,
             )
-            for line in lines
+            for line in wanted
         ]
         db.session.add(order)
-        for line in lines:
-            db.session.delete(line)
-        record("order.place", order, actor=buyer, after={"status": str(order.status),
-               "total": order.total_amount, "lines": {str(k): v for k, v in wanted.items()}})
+        record("order.place", order, actor=buyer, after={
+            "status": str(order.status), "total": order.total_amount, "festival_id": festival_id,
+            "lines": {str(line.variant.id): line.quantity for line in wanted}})
+        # The scarce rows last, so that their locks are held as briefly as possible.
+        short_items = stock.take_allocation(from_items)
+        stock.lock_variants(from_stock)
+        short = stock.reserve(from_stock)
+        if short or short_items:
+            by_variant = {line.variant.id: line for line in wanted if line.festival_item is None}
+            by_item = {line.festival_item.id: line for line in wanted if line.festival_item}
+            shortages = [Shortage(vid, by_variant[vid].name, from_stock[vid], short[vid]) for vid in sorted(short)]
+            shortages += [Shortage(by_item[iid].variant.id, by_item[iid].name, from_items[iid], short_items[iid])
+                          for iid in sorted(short_items)]
+            raise OutOfStock(shortages)
     return order
 
 
@@ -127,7 +194,7 @@ def _lock_overdue_orders(now: datetime, *, variant_ids=None, buyer_id: int | Non
 
 def _close_orders(orders: list[Order], status: OrderStatus, *, actor: User | None, now: datetime) -> None:
     """Cancel or expire pending orders and give their stock back, each exactly once."""
-    given_back = stock.units_by_variant([])
+    closed_lines = []
     for order in orders:
         closed = db.session.execute(
             update(Order)
@@ -137,11 +204,11 @@ def _close_orders(orders: list[Order], status: OrderStatus, *, actor: User | Non
         ).rowcount
         if closed != 1:
             continue  # someone else closed or paid it first
-        given_back.update(stock.units_by_variant(order.lines))
+        closed_lines += order.lines
         record(f"order.{status.value}", order, actor=actor,
                before={"status": "pending_payment"}, after={"status": status.value})
         db.session.expire(order, ["status", "closed_at"])
-    stock.release(given_back)
+    stock.give_back(closed_lines)
 
 
 def expire_overdue(*, now: datetime | None = None, buyer_id: int | None = None) -> int:
@@ -150,7 +217,7 @@ def expire_overdue(*, now: datetime | None = None, buyer_id: int | None = None) 
     overdue = _lock_overdue_orders(now, buyer_id=buyer_id)
     if not overdue:
         return 0
-    stock.lock_variants(line.variant_id for order in overdue for line in order.lines)
+    stock.lock_holdings(line for order in overdue for line in order.lines)
     before = sum(1 for order in overdue if order.status == OrderStatus.pending_payment)
     _close_orders(overdue, OrderStatus.expired, actor=None, now=now)
     return before
@@ -159,7 +226,7 @@ def expire_overdue(*, now: datetime | None = None, buyer_id: int | None = None) 
 def _expire_if_overdue(order: Order, now: datetime) -> bool:
     """Lazy expiry: an unpaid order past its deadline is expired now. True when it was."""
     if order.status == OrderStatus.pending_payment and order.expires_at and order.expires_at <= now:
-        stock.lock_variants(line.variant_id for line in order.lines)
+        stock.lock_holdings(order.lines)
         _close_orders([order], OrderStatus.expired, actor=None, now=now)
         db.session.refresh(order)
         return True
@@ -175,7 +242,7 @@ def cancel_order(buyer: User, order: Order, *, now: datetime | None = None) -> O
     if _expire_if_overdue(order, now):
         return order.status
     _check_transition(order, OrderStatus.cancelled)
-    stock.lock_variants(line.variant_id for line in order.lines)
+    stock.lock_holdings(order.lines)
     _close_orders([order], OrderStatus.cancelled, actor=buyer, now=now)
     db.session.refresh(order)
     return order.status

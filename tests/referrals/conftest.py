@@ -9,26 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from referrals.models import EventKind, FunnelEvent, Join, Lead, Visit
-from shop.accounts.models import Kind, Role, User
+from shop.accounts.models import Role, User
 from shop.audit.models import AuditEntry
 from shop.extensions import db
 from shop.mail import outbox_dir
 
 NEW_PASSWORD = "a fine password 7"
-
-
-@pytest.fixture
-def make_contact(make_user):
-    """A verified contact one level below ``owner``, with the chain a sign-up would give."""
-
-    def make(owner: User, **fields) -> User:
-        return make_user(
-            kind=Kind.contact, level=owner.level + 1, referrer_id=owner.id,
-            root_employee_id=owner.id if owner.level == 0 else owner.root_employee_id,
-            l1_contact_id=owner.id if owner.level == 1 else None, **fields,
-        )
-
-    return make
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Internal purchase festivals: phases by the clock, allocated stock, reminders, leaderboards."""
