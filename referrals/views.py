@@ -19,7 +19,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from referrals.forms import JoinForm, LeadForm, ShareForm
@@ -147,7 +146,7 @@ def share_panel(slug: str | None = None) -> Markup:
     key = ("share-panel", slug, current_user.referral_code, str(get_locale()))
     panel = page_cache.cached_fragment(key, lambda: Markup(render_template(
         "referrals/_share_panel.html", slug=slug, csrf_field=page_cache.CSRF_SLOT)))
-    return page_cache.fill_csrf(panel, generate_csrf())
+    return page_cache.with_csrf(panel)
 
 
 def _share_target(slug: str | None) -> Product | None:

@@ -29,13 +29,3 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
-
-
-@limiter.request_filter
-def _reading_is_never_limited() -> bool:
-    """Every rate limit here is on a form post; reading a page skips the limiter's work."""
-    from flask import request
-
-    from shop.database import SAFE_METHODS
-
-    return request.method in SAFE_METHODS

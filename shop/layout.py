@@ -6,10 +6,9 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from shop.catalog.page_cache import CSRF_SLOT, cached_fragment, fill_csrf
+from shop.catalog.page_cache import CSRF_SLOT, cached_fragment, with_csrf
 
 
 def site_header() -> Markup:
@@ -19,4 +18,4 @@ def site_header() -> Markup:
     key = ("header", who, str(get_locale()), search_value)
     header = cached_fragment(key, lambda: Markup(render_template(
         "_header.html", search_value=search_value, csrf_slot=CSRF_SLOT)))
-    return fill_csrf(header, generate_csrf()) if user.is_authenticated else header
+    return with_csrf(header) if user.is_authenticated else header

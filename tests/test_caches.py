@@ -101,3 +101,30 @@ def test_a_write_always_loads_the_user_from_the_database(caches_on, client, empl
     assert any("FROM users" in s for s in statements)
     db.session.refresh(employee)
     assert employee.name == "New Name"
+
+
+def test_a_whole_page_is_cached_per_user_but_never_with_a_flash_message(caches_on, client, employee, product, statements):
+    url = f"/p/{product.slug}"
+    login(client, employee)
+    assert client.get(url).status_code == 200
+    statements.clear()
+    cached = client.get(url).get_data(as_text=True)
+    assert statements == []  # not even the user's row: the whole page came from the cache
+    assert cached.count('name="csrf_token"') >= 2 and "<csrf-token-slot>" not in cached
+
+    added = client.post_form("/cart/add", {"variant_id": product.variants[0].id, "quantity": 1, "back": url},
+                             token_from=url)
+    assert added.status_code in (302, 303)
+    assert "Added to your cart." in client.get(url).get_data(as_text=True)
+    assert "Added to your cart." not in client.get(url).get_data(as_text=True)
+
+
+def test_a_share_link_visit_is_counted_even_when_the_page_is_cached(caches_on, client, employee, make_user, product):
+    from referrals.models import Visit
+
+    owner = make_user()
+    login(client, employee)
+    client.get(f"/p/{product.slug}")
+    client.get(f"/p/{product.slug}")  # now served from the cache
+    assert client.get(f"/p/{product.slug}?ref={owner.referral_code}").status_code == 200
+    assert db.session.query(Visit).count() == 1

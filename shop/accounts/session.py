@@ -22,6 +22,7 @@ from shop.extensions import db, login_manager
 from shop.ttl_cache import ConfiguredCache
 
 _USER_COLUMNS = tuple(attr.key for attr in User.__mapper__.column_attrs)
+_new_user = User.__mapper__.class_manager.new_instance
 _rows = ConfiguredCache("USER_CACHE_SECONDS", "USER_CACHE_ENTRIES", 10_000)
 
 
@@ -44,8 +45,11 @@ def load_user(user_id: str) -> User | None:
         if user is not None:
             _rows.set(user.id, {key: getattr(user, key) for key in _USER_COLUMNS})
         return user
-    user = User(**row)
-    make_transient_to_detached(user)  # as if just loaded: no SQL, no pending changes
+    # Built the way a query's loader builds a row's object (no constructor, no change
+    # tracking), then attached as if just loaded: no SQL, no pending changes.
+    user = _new_user()
+    user.__dict__.update(row)
+    make_transient_to_detached(user)
     db.session.add(user)
     return _active(user)
 

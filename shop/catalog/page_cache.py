@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
+from flask import g, session
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from shop.ttl_cache import ConfiguredCache
@@ -35,6 +37,29 @@ def cached_fragment(key: Hashable, render: Callable[[], Markup | None]) -> Marku
 
 def fill_csrf(fragment: Markup, token: str) -> Markup:
     return Markup(fragment.replace(CSRF_SLOT, Markup('<input type="hidden" name="csrf_token" value="%s">') % token))
+
+
+def with_csrf(fragment: Markup) -> Markup:
+    """``fragment`` with this session's CSRF token in its slots; left as it is while a whole
+    personal page is being rendered for the cache (the page is filled once, at the end)."""
+    return fragment if g.get("_csrf_deferred") else fill_csrf(fragment, generate_csrf())
+
+
+def personal_page(key: Hashable, render: Callable[[], str]) -> str:
+    """A whole page for one user, cached like the fragments when nothing in it is one-off
+    (no flash messages waiting), with the CSRF token filled in per request. ``key`` must hold
+    everything the page depends on, the user included."""
+    if not _fragments.enabled or session.get("_flashes"):
+        return render()
+
+    def render_with_slots() -> Markup:
+        g._csrf_deferred = True
+        try:
+            return Markup(render())
+        finally:
+            g._csrf_deferred = False
+
+    return fill_csrf(cached_fragment(("page", key), render_with_slots), generate_csrf())
 
 
 def clear() -> None:

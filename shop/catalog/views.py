@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -27,12 +26,18 @@ def _page_arg() -> int:
 def _shell(body: Markup | None, title: str | None = None, aside: Markup | None = None):
     if body is None:
         abort(404)
-    return render_template("catalog/page.html", body=page_cache.fill_csrf(body, generate_csrf()), title=title,
-                           aside=aside)
+    return render_template("catalog/page.html", body=page_cache.with_csrf(body), title=title, aside=aside)
 
 
 def _key(*parts):
     return (*parts, services.tier_for(current_user), str(get_locale()))
+
+
+def _personal(*parts):
+    """The key of a whole page for the current user: everything the header and the share
+    panel show of them, and the page's own key."""
+    user = current_user
+    return (user.id, user.name, user.role, user.kind, user.referral_code, *_key(*parts))
 
 
 @bp.route("/")
@@ -45,7 +50,7 @@ def home():
         return Markup(render_template("catalog/home.html", categories=services.list_categories(),
                                       products=services.featured_products(), tier=tier))
 
-    return _shell(page_cache.cached_fragment(_key("home"), render))
+    return page_cache.personal_page(_personal("home"), lambda: _shell(page_cache.cached_fragment(_key("home"), render)))
 
 
 @bp.route("/c/<slug>")
@@ -62,7 +67,8 @@ def category(slug: str):
         return Markup(render_template("catalog/category.html", category=found, page=page,
                                       categories=services.list_categories(), tier=tier))
 
-    return _shell(page_cache.cached_fragment(_key("category", slug, number), render))
+    key = _key("category", slug, number)
+    return page_cache.personal_page(_personal(key), lambda: _shell(page_cache.cached_fragment(key, render)))
 
 
 @bp.route("/search")
@@ -94,7 +100,12 @@ def product(slug: str):
             lead_form=referrals.lead_form_for_fragment() if found.sales_mode == SalesMode.lead else None,
         ))
 
-    body = page_cache.cached_fragment(_key("product", slug), render)
-    if body is not None and ref:
-        referrals.count_member_visit(slug, ref)
-    return _shell(body, aside=referrals.share_panel(slug) if body is not None else None)
+    def page():
+        body = page_cache.cached_fragment(_key("product", slug), render)
+        if body is not None and ref:
+            referrals.count_member_visit(slug, ref)
+        return _shell(body, aside=referrals.share_panel(slug) if body is not None else None)
+
+    if ref:  # a visit through a share link is counted: never served from the cache
+        return page()
+    return page_cache.personal_page(_personal("product", slug), page)
