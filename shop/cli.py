@@ -1,4 +1,5 @@
-"""`flask shop ...` commands: admin bootstrap, HR roster, order expiry, payroll export, demo data."""
+"""`flask shop ...` commands: admin bootstrap, HR roster, order expiry, payroll export, card refund
+retries, demo data."""
 from __future__ import annotations
 
 import sys
@@ -84,6 +85,25 @@ def payroll_export(month: str, output: Path | None) -> None:
         click.echo(f"written to {output}")
     else:
         click.echo(body, nl=False)
+
+
+@shop_cli.command("retry-refunds")
+@click.option("--older-than", default=5, show_default=True, help="Minutes a card refund has been waiting.")
+def retry_refunds(older_than: int) -> None:
+    """Ask Stripe again about card refunds left pending (no answer, or a crash); safe from cron."""
+    from datetime import timedelta
+
+    from shop.refunds import services
+
+    requests = services.pending_card_refunds(older_than=timedelta(minutes=older_than))
+    db.session.commit()
+    for request in requests:
+        with write_intent():
+            refund = services.send_card_refund(request, actor=None, retry=True)
+            status = refund.status.value
+            db.session.commit()
+        click.echo(f"refund {request.refund_id}: {status}")
+    click.echo(f"{len(requests)} pending card refund(s) retried")
 
 
 @shop_cli.command("seed-demo")
