@@ -1,10 +1,9 @@
-"""Operators find orders, ship and complete them, and download the payroll export. Refunds:
-shop/ops/refunds.py."""
+"""Operators find orders, ship and complete them. Refunds: shop/ops/refunds.py."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -16,9 +15,9 @@ from shop.accounts.session import operator_required
 from shop.extensions import db
 from shop.ops.views import bp
 from shop.orders import services
-from shop.orders.forms import CompleteForm, OrderFilterForm, PayrollExportForm, ShipForm
+from shop.orders.forms import CompleteForm, OrderFilterForm, ShipForm
 from shop.orders.models import Order, OrderStatus
-from shop.payments.payroll import company_zone, parse_month, payroll_csv, payroll_rows
+from shop.payments.payroll import company_zone
 from shop.refunds.forms import refund_form_for
 from shop.refunds.services import refunds_of
 from shop.web import commit_or_refuse
@@ -97,18 +96,3 @@ def complete(order_id: int):
     if CompleteForm().validate_on_submit():
         commit_or_refuse(lambda: services.mark_completed(current_user, found), _("Marked completed."))
     return redirect(url_for("ops.order", order_id=order_id))
-
-
-@bp.route("/payroll")
-@operator_required
-def payroll():
-    form = PayrollExportForm(request.args)
-    rows = None
-    if request.args and form.validate():
-        rows = payroll_rows(parse_month(form.month.data))
-        if request.args.get("format") == "csv":
-            body = payroll_csv(parse_month(form.month.data))
-            return Response(body, mimetype="text/csv", headers={
-                "Content-Disposition": f"attachment; filename=payroll-{form.month.data}.csv"})
-    status = 422 if request.args and form.errors else 200
-    return render_template("ops/payroll.html", form=form, rows=rows), status
