@@ -288,3 +288,57 @@ def test_a_refund_stripe_reports_failed_gives_back_what_it_held(operator, employ
     assert len(audit("order.refund_failed")) == 1 and audit("order.refund") == []
     refunds.apply_stripe_refund(pending.id, "re_fail", "succeeded")  # too late: already settled as failed
     assert pending.status == RefundStatus.failed
+
+
+# ---- two operators at once ------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_two_refunds_at_once_never_exceed_the_paid_amount(app, make_user, paid_order):
+    """Real parallel transactions (threads, a barrier): on PostgreSQL they race on the order's row
+    lock, on SQLite on the write lock. Each asks for more than half of what was paid."""
+    from tests.test_concurrency import run_together
+
+    operator_ids = [make_user(role="operator").id for _ in range(2)]
+    order_id = paid_order.id
+
+    def refund(operator_id, **what):
+        def job():
+            from shop.accounts.models import User
+
+            actor = db.session.get(User, operator_id)
+            return refunds.refund_order(actor, db.session.get(Order, order_id), reason="At once", **what).amount
+        return job
+
+    outcomes = run_together(app, [refund(o, amount=15_000) for o in operator_ids])
+    assert sorted(type(o).__name__ for o in outcomes) == ["RefundError", "int"], outcomes
+    db.session.expire_all()
+    order = db.session.get(Order, order_id)
+    assert order.refunded_amount == 15_000 and order.status == OrderStatus.partially_refunded
+    assert db.session.scalar(select(func.sum(Refund.amount))) == 15_000
+
+
+@pytest.mark.slow
+def test_refunds_of_units_at_once_give_each_unit_back_once(app, make_user, paid_order):
+    from tests.test_concurrency import run_together
+
+    tea = lines_of(paid_order)["Tea Set"]
+    variant_id, line_id, order_id = tea.variant_id, tea.id, paid_order.id
+    stock_before = stock_of(variant_id)
+    operator_ids = [make_user(role="operator").id for _ in range(5)]
+
+    def refund_one(operator_id):
+        def job():
+            from shop.accounts.models import User
+
+            actor = db.session.get(User, operator_id)
+            made = refunds.refund_order(actor, db.session.get(Order, order_id), reason="Returned",
+                                        quantities={line_id: 1}, restock=True)
+            return made.amount
+        return job
+
+    outcomes = run_together(app, [refund_one(o) for o in operator_ids])
+    assert sorted(type(o).__name__ for o in outcomes) == ["RefundError"] * 3 + ["int"] * 2, outcomes
+    db.session.expire_all()
+    assert db.session.get(OrderLine, line_id).refunded_quantity == 2
+    assert db.session.get(Order, order_id).refunded_amount == 14_000
+    assert stock_of(variant_id) == stock_before + 2
