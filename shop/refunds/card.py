@@ -67,6 +67,7 @@ def issue_card_refund(payment_intent_id: str, amount: int, idempotency_key: str,
 
 def _made_earlier(client: stripe.StripeClient, payment_intent_id: str, refund_id: int) -> StripeRefund | None:
     for made in client.v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100}).auto_paging_iter():
-        if (made.metadata or {}).get(METADATA_KEY) == str(refund_id):
+        metadata = made.metadata.to_dict() if made.metadata else {}
+        if metadata.get(METADATA_KEY) == str(refund_id):
             return StripeRefund(made.id, made.status)
     return None
