@@ -259,6 +259,10 @@ def test_stripe_answers_are_applied_once(app, operator, employee, product, place
     db.session.commit()
     assert pending.status == RefundStatus.pending and order.status == OrderStatus.paid
     assert order.refunded_amount == 7_000  # held while Stripe decides
+    refunds.refund_order(operator, order, reason="The rest", amount=7_000)  # pending too: all is held now
+    with pytest.raises(refunds.RefundError, match="Nothing is left to refund"):
+        refunds.refund_order(operator, order, reason="More", full=True)
+    db.session.rollback()
     assert [r.refund_id for r in refunds.pending_card_refunds(older_than=timedelta(0))] == [pending.id]
 
     for _ in range(2):

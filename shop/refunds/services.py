@@ -71,6 +71,8 @@ def refund_order(actor: User, order: Order, *, reason: str, quantities: Mapping[
     if order.payment_method is None or not order.can_become(OrderStatus.refunded):
         raise RefundError(_("Only paid orders can be refunded; this one is %(status)s.",
                             status=order.status.value.replace("_", " ")))
+    if order.refundable_amount <= 0:
+        raise RefundError(_("Nothing is left to refund on this order; refunds waiting for Stripe hold the rest."))
     lines = {line.id: line for line in order.lines}
     if full:
         quantities = {line.id: line.refundable_quantity for line in order.lines if line.refundable_quantity}
