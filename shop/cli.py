@@ -1,4 +1,5 @@
-"""`flask shop ...` commands: admin bootstrap, HR roster, order expiry, payroll export, demo data."""
+"""`flask shop ...` commands: admin bootstrap, HR roster, order expiry, payroll settlement, card refund
+retries, demo data."""
 from __future__ import annotations
 
 import sys
@@ -80,21 +81,69 @@ def festival_close() -> None:
 
 @shop_cli.command("payroll-export")
 @click.option("--month", required=True, help="YYYY-MM")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout)")
-def payroll_export(month: str, output: Path | None) -> None:
-    """Write the payroll deduction CSV for HR."""
-    from shop.payments.payroll import parse_month, payroll_csv
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File for the per-employee CSV (default: stdout)")
+@click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), help="File for the summary CSV")
+@click.option("--preview", is_flag=True, help="Show what the export would hold now, without recording it.")
+def payroll_export(month: str, output: Path | None, summary: Path | None, preview: bool) -> None:
+    """Record a month's payroll settlement and write its CSVs for HR. A month already exported
+    is not counted again: its recorded files are written as they were."""
+    from shop.payments.payroll import parse_month
+    from shop.settlement import services
 
     try:
         first_day = parse_month(month)
     except ValueError as exc:
         raise click.BadParameter("use YYYY-MM, e.g. 2026-11", param_hint="--month") from exc
-    body = payroll_csv(first_day)
-    if output:
-        output.write_text(body)
-        click.echo(f"written to {output}")
+    if preview:
+        statement = services.month_statement(first_day)
+        employees = services.employees_csv(statement.employees, statement.currency)
+        totals = services.summary_csv(statement.employees, statement.currency)
+        click.echo(f"{month}: preview, not recorded", err=True)
+    else:
+        with write_intent():
+            settlement = services.settlement_for(first_day)
+            if settlement is None:
+                try:
+                    settlement = services.record_settlement(None, first_day)
+                except services.SettlementError as exc:
+                    raise click.ClickException(exc.message) from exc
+                db.session.commit()
+                click.echo(f"{month}: exported and recorded", err=True)
+            else:
+                click.echo(f"{month}: already exported at {settlement.exported_at:%Y-%m-%d %H:%M} UTC; "
+                           "these are the recorded files, not a recount", err=True)
+            employees, totals = settlement.employees_csv, settlement.summary_csv
+    _write(employees, output)
+    if summary:
+        _write(totals, summary)
+
+
+def _write(body: str, path: Path | None) -> None:
+    if path:
+        path.write_text(body, newline="")  # the CSV's own line ends, as recorded
+        click.echo(f"written to {path}", err=True)
     else:
         click.echo(body, nl=False)
+
+
+@shop_cli.command("retry-refunds")
+@click.option("--older-than", default=5, show_default=True, help="Minutes a card refund has been waiting.")
+def retry_refunds(older_than: int) -> None:
+    """Ask Stripe again about card refunds left pending (no answer, or a crash); safe from cron."""
+    from datetime import timedelta
+
+    from shop.refunds import services
+
+    requests = services.pending_card_refunds(older_than=timedelta(minutes=older_than))
+    db.session.commit()
+    for request in requests:
+        with write_intent():
+            refund = services.send_card_refund(request, actor=None, retry=True)
+            status = refund.status.value
+            db.session.commit()
+        click.echo(f"refund {request.refund_id}: {status}")
+    click.echo(f"{len(requests)} pending card refund(s) retried")
 
 
 @shop_cli.command("seed-demo")

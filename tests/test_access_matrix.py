@@ -5,6 +5,7 @@ The matrix is checked against the app's URL map, so a new route without an entry
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from flask import current_app, url_for
@@ -13,6 +14,7 @@ from PIL import Image
 from shop.cart.services import add_to_cart
 from shop.catalog.services import add_image
 from shop.extensions import db
+from shop.settlement.services import record_settlement
 from tests.conftest import login
 
 ROLES = ("anonymous", "employee", "operator", "admin")
@@ -84,7 +86,10 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("ops.order", "GET"): OPERATORS,
     ("ops.ship", "POST"): _post(OPERATORS),
     ("ops.complete", "POST"): _post(OPERATORS),
+    ("ops.refund", "POST"): OPERATORS | {"operator": 422, "admin": 422},
     ("ops.payroll", "GET"): OPERATORS,
+    ("ops.payroll_export", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    ("ops.payroll_file", "GET"): OPERATORS,
     ("admin.users", "GET"): ADMINS,
     ("admin.user", "GET"): ADMINS,
     ("admin.set_role", "POST"): ADMINS | {"admin": 422},
@@ -185,6 +190,7 @@ def world(make_user, employee, operator, admin, product, make_product, place):
     png = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(png, "PNG")
     image = add_image(admin, product, png.getvalue())
+    settlement = record_settlement(admin, date(2026, 10, 1))
     order = place(employee, product.variants[0], 1)
     line = add_to_cart(employee, product.variants[0].id, 1)
     doomed_line = add_to_cart(employee, make_product().variants[0].id, 1)
@@ -214,6 +220,8 @@ def world(make_user, employee, operator, admin, product, make_product, place):
             "ops.order": {"order_id": order.id},
             "ops.ship": {"order_id": order.id},
             "ops.complete": {"order_id": order.id},
+            "ops.refund": {"order_id": order.id},
+            "ops.payroll_file": {"settlement_id": settlement.id, "kind": "employees"},
             "admin.user": {"user_id": employee.id},
             "admin.set_role": {"user_id": employee.id},
             "admin.set_active": {"user_id": employee.id},

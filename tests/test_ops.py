@@ -1,5 +1,5 @@
 """The operators' area through its real forms: catalog editing, stock, pictures, fulfilment,
-the payroll export (page, CSV and CLI), and who may get in."""
+and who may get in. Refunds: test_refunds.py; the payroll export: test_payroll_settlement.py."""
 from __future__ import annotations
 
 import io
@@ -12,13 +12,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from shop.accounts.models import Department, Kind
+from shop.accounts.models import Kind
 from shop.audit.models import AuditEntry
 from shop.catalog.models import Category, Product, ProductImage, SalesMode, Variant
 from shop.database import utcnow
 from shop.extensions import db
 from shop.orders import services as orders
-from shop.orders.models import Order, OrderStatus, PaymentMethod
+from shop.orders.models import Order, OrderStatus
 from tests.conftest import CsrfClient, login
 
 
@@ -511,85 +511,7 @@ def test_illegal_fulfilment_transitions_are_refused_and_change_nothing(ops, empl
     assert len(audit("order.shipped")) == 1 and len(audit("order.completed")) == 1
 
 
-# ---- payroll export ------------------------------------------------------------------------------
-
-CSV_HEADER = "employee_no,name,email,department,order_count,amount,currency"
-
-
-@pytest.fixture
-def november(make_user, employee, make_product, place):
-    """Payroll orders around November 2026 (company time zone Asia/Shanghai); returns the CSV lines."""
-    employee.employee_no = "E001"
-    employee.department = Department(name="Engineering")
-    bo = make_user(name="Bo Li", email="bo@neigou.example", employee_no="E002")
-    db.session.commit()
-
-    def item(price: int = 7_000):
-        return make_product(employee_price=price).variants[0]
-
-    paid(employee, item(), 2, when=at("2026-11-03T02:00:00"), place=place)      # 140.00
-    paid(employee, item(), 1, when=at("2026-10-31T16:30:00"), place=place)      # 1 Nov 00:30 local: 70.00
-    paid(bo, item(5_000), 1, when=at("2026-11-15T08:00:00"), place=place)       # 50.00
-    paid(employee, item(), 1, when=at("2026-10-31T15:30:00"), place=place)      # 31 Oct local: October
-    paid(employee, item(), 1, when=at("2026-11-30T16:30:00"), place=place)      # 1 Dec local: December
-    place(employee, item(), 1)                                                  # unpaid
-    by_card = place(bo, item(), 1)                                              # paid, but by card
-    by_card.status, by_card.payment_method, by_card.paid_at = (
-        OrderStatus.paid, PaymentMethod.card, at("2026-11-12T08:00:00"))
-    db.session.commit()
-    return [CSV_HEADER,
-            f"E001,Erin Employee,{employee.email},Engineering,2,210.00,CNY",
-            "E002,Bo Li,bo@neigou.example,,1,50.00,CNY"]
-
-
-def test_payroll_page_shows_the_months_rows_and_downloads_the_csv(ops, employee, november):
-    html = text(ops.get("/ops/payroll?month=2026-11"))
-    assert "Erin Employee" in html and "E001" in html and "Engineering" in html and "CN¥210.00" in html
-    assert "Bo Li" in html and "CN¥50.00" in html
-    assert 'href="/ops/payroll?month=2026-11&amp;format=csv"' in html
-
-    response = ops.get("/ops/payroll?month=2026-11&format=csv")
-    assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"] == "attachment; filename=payroll-2026-11.csv"
-    assert text(response).splitlines() == november
-
-    lines = text(ops.get("/ops/payroll?month=2026-10&format=csv")).splitlines()
-    assert lines == [CSV_HEADER, f"E001,Erin Employee,{employee.email},Engineering,1,70.00,CNY"]
-    assert text(ops.get("/ops/payroll?month=2027-01&format=csv")).splitlines() == [CSV_HEADER]
-
-
-@pytest.mark.parametrize("month", ["2026-13", "2026-1", "november", ""])
-def test_payroll_with_a_bad_month_is_422_with_a_message(ops, november, month):
-    for query in (f"?month={month}", f"?month={month}&format=csv"):
-        response = ops.get(f"/ops/payroll{query}")
-        html = text(response)
-        assert response.status_code == 422, query
-        assert response.mimetype == "text/html"
-        assert ("Use YYYY-MM." in html) or ("This field is required." in html), query
-        assert "Erin Employee" not in html
-
-
-def test_payroll_csv_keeps_spreadsheets_from_running_names_as_formulas(ops, make_user, make_product, place):
-    sly = make_user(name="=HYPERLINK(\"http://evil\")", email="sly@neigou.example", employee_no="E9")
-    paid(sly, make_product().variants[0], when=at("2026-11-03T02:00:00"), place=place)
-    lines = text(ops.get("/ops/payroll?month=2026-11&format=csv")).splitlines()
-    assert lines[1].startswith("E9,\"'=HYPERLINK(")
-
-
-def test_cli_payroll_export_prints_the_same_csv(app, ops, november):
-    web = text(ops.get("/ops/payroll?month=2026-11&format=csv"))
-    result = app.test_cli_runner().invoke(args=["shop", "payroll-export", "--month", "2026-11"])
-    assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == november
-    assert result.output.splitlines() == web.splitlines()
-
-
-def test_cli_payroll_export_refuses_a_bad_month(app):
-    result = app.test_cli_runner().invoke(args=["shop", "payroll-export", "--month", "2026-13"])
-    assert result.exit_code == 2
-    assert "use YYYY-MM, e.g. 2026-11" in result.output
-    assert CSV_HEADER not in result.output
-
+# ---- commands ----------------------------------------------------------------------------------
 
 def test_cli_expire_orders_expires_overdue_orders_and_gives_stock_back(app, employee, make_product, place):
     stale_item, fresh_item = make_product().variants[0], make_product().variants[0]

@@ -1,9 +1,9 @@
-"""Operators find orders, ship and complete them, and download the payroll export."""
+"""Operators find orders, ship and complete them. Refunds: shop/ops/refunds.py."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -15,9 +15,11 @@ from shop.accounts.session import operator_required
 from shop.extensions import db
 from shop.ops.views import bp
 from shop.orders import services
-from shop.orders.forms import CompleteForm, OrderFilterForm, PayrollExportForm, ShipForm
+from shop.orders.forms import CompleteForm, OrderFilterForm, ShipForm
 from shop.orders.models import Order, OrderStatus
-from shop.payments.payroll import company_zone, parse_month, payroll_csv, payroll_rows
+from shop.payments.payroll import company_zone
+from shop.refunds.forms import refund_form_for
+from shop.refunds.services import refunds_of
 from shop.web import commit_or_refuse
 
 
@@ -47,7 +49,7 @@ def orders():
     return render_template("ops/orders.html", form=form, orders=found)
 
 
-def _order(order_id: int) -> Order:
+def find_order(order_id: int) -> Order:
     return db.session.scalar(
         select(Order).where(Order.id == order_id).options(selectinload(Order.lines))
     ) or abort(404)
@@ -56,21 +58,26 @@ def _order(order_id: int) -> Order:
 @bp.route("/orders/<int:order_id>")
 @operator_required
 def order(order_id: int):
+    return render_order(find_order(order_id))
+
+
+def render_order(found: Order, *, refund_form=None, status: int = 200):
+    """The operator's order page; the refund view re-renders it with its form's errors."""
     from shop.audit.models import AuditEntry
 
-    found = _order(order_id)
     history = db.session.scalars(
         select(AuditEntry).where(AuditEntry.entity_type == "Order", AuditEntry.entity_id == found.id)
         .order_by(AuditEntry.id)
     ).all()
     return render_template("ops/order.html", order=found, ship_form=ShipForm(), complete_form=CompleteForm(),
-                           history=history)
+                           refund_form=refund_form or refund_form_for(found, formdata=None),
+                           refunds=refunds_of(found), history=history, OrderStatus=OrderStatus), status
 
 
 @bp.route("/orders/<int:order_id>/ship", methods=["POST"])
 @operator_required
 def ship(order_id: int):
-    found = _order(order_id)
+    found = find_order(order_id)
     form = ShipForm()
     if not form.validate_on_submit():
         flash(_("Enter the carrier and the tracking number."), "error")
@@ -85,22 +92,7 @@ def ship(order_id: int):
 @bp.route("/orders/<int:order_id>/complete", methods=["POST"])
 @operator_required
 def complete(order_id: int):
-    found = _order(order_id)
+    found = find_order(order_id)
     if CompleteForm().validate_on_submit():
         commit_or_refuse(lambda: services.mark_completed(current_user, found), _("Marked completed."))
     return redirect(url_for("ops.order", order_id=order_id))
-
-
-@bp.route("/payroll")
-@operator_required
-def payroll():
-    form = PayrollExportForm(request.args)
-    rows = None
-    if request.args and form.validate():
-        rows = payroll_rows(parse_month(form.month.data))
-        if request.args.get("format") == "csv":
-            body = payroll_csv(parse_month(form.month.data))
-            return Response(body, mimetype="text/csv", headers={
-                "Content-Disposition": f"attachment; filename=payroll-{form.month.data}.csv"})
-    status = 422 if request.args and form.errors else 200
-    return render_template("ops/payroll.html", form=form, rows=rows), status

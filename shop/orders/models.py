@@ -26,6 +26,9 @@ class OrderStatus(enum.StrEnum):
 
 
 # The order state machine (DESIGN.md, Orders and payment). Anything else is refused.
+# A refund (shop/refunds) may follow payment at any point of fulfilment, because goods can come
+# back after delivery; a partly refunded order keeps its fulfilment in shipped_at / completed_at,
+# and ``Order.can_become`` lets it be shipped or completed only once.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.pending_payment: frozenset(
         {OrderStatus.paid, OrderStatus.cancelled, OrderStatus.expired}
@@ -34,18 +37,22 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
         {OrderStatus.shipped, OrderStatus.refunded, OrderStatus.partially_refunded}
     ),
     OrderStatus.partially_refunded: frozenset(
-        {OrderStatus.shipped, OrderStatus.refunded, OrderStatus.partially_refunded}
+        {OrderStatus.shipped, OrderStatus.completed, OrderStatus.refunded, OrderStatus.partially_refunded}
     ),
-    OrderStatus.shipped: frozenset({OrderStatus.completed}),
-    OrderStatus.completed: frozenset(),
+    OrderStatus.shipped: frozenset(
+        {OrderStatus.completed, OrderStatus.refunded, OrderStatus.partially_refunded}
+    ),
+    OrderStatus.completed: frozenset({OrderStatus.refunded, OrderStatus.partially_refunded}),
     OrderStatus.cancelled: frozenset(),
     OrderStatus.expired: frozenset(),
     OrderStatus.refunded: frozenset(),
 }
 
-# Orders in these states hold stock (and, later, quota).
+# Orders in these states hold stock (and, later, quota): a partly refunded order holds what was
+# not refunded (OrderLine.quantity - OrderLine.refunded_quantity).
 HOLDING_STATUSES = frozenset(
-    {OrderStatus.pending_payment, OrderStatus.paid, OrderStatus.shipped, OrderStatus.completed}
+    {OrderStatus.pending_payment, OrderStatus.paid, OrderStatus.shipped, OrderStatus.completed,
+     OrderStatus.partially_refunded}
 )
 
 
@@ -115,6 +122,8 @@ class Order(db.Model):
     tracking_number: Mapped[str | None] = mapped_column(sa.String(80))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # cancelled or expired
+    # The card payment's PaymentIntent; refunds of card orders go back through it.
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
 
     buyer: Mapped[User] = relationship(foreign_keys=[buyer_id])
     root_employee: Mapped[User | None] = relationship(foreign_keys=[root_employee_id])
@@ -139,12 +148,26 @@ class Order(db.Model):
         return self.status
 
     def can_become(self, status: OrderStatus) -> bool:
-        return status in TRANSITIONS[self.status]
+        if status not in TRANSITIONS[self.status]:
+            return False
+        if status == OrderStatus.shipped:  # a partly refunded order may already be on its way
+            return self.shipped_at is None
+        if status == OrderStatus.completed:
+            return self.shipped_at is not None and self.completed_at is None
+        return True
+
+    @property
+    def refundable_amount(self) -> int:
+        """What is paid and not yet refunded (or held by a refund in progress)."""
+        return self.total_amount - self.refunded_amount
 
 
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
-    __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refund_within_quantity"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
@@ -156,6 +179,7 @@ class OrderLine(db.Model):
     unit_price: Mapped[int]
     market_price: Mapped[int]
     quantity: Mapped[int]
+    refunded_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
     variant: Mapped[Variant] = relationship()
@@ -164,3 +188,7 @@ class OrderLine(db.Model):
     @property
     def line_total(self) -> int:
         return self.unit_price * self.quantity
+
+    @property
+    def refundable_quantity(self) -> int:
+        return self.quantity - self.refunded_quantity

@@ -325,8 +325,9 @@ def mark_shipped(actor: User, order: Order, carrier: str, tracking_number: str,
 def mark_completed(actor: User, order: Order, *, now: datetime | None = None) -> None:
     lock_order(order)
     _check_transition(order, OrderStatus.completed)
+    before = {"status": order.status.value}
     order.status, order.completed_at = OrderStatus.completed, now or utcnow()
-    record("order.completed", order, actor=actor, before={"status": "shipped"}, after={"status": "completed"})
+    record("order.completed", order, actor=actor, before=before, after={"status": "completed"})
 
 
 # ---- addresses -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from shop.extensions import db
 from shop.orders import services
 from shop.orders.forms import NEW_ADDRESS, CancelForm, CheckoutForm, PayrollPayForm
 from shop.orders.models import Order, OrderStatus
+from shop.refunds.services import refunds_of
 
 bp = Blueprint("orders", __name__)
 
@@ -67,7 +68,8 @@ def mine():
 @login_required
 def detail(order_id: int):
     order = services.order_for_buyer(current_user, order_id) or abort(404)
-    return render_template("orders/detail.html", order=order, pay_form=PayrollPayForm(), cancel_form=CancelForm())
+    return render_template("orders/detail.html", order=order, pay_form=PayrollPayForm(), cancel_form=CancelForm(),
+                           refunds=refunds_of(order))
 
 
 @bp.route("/orders/<int:order_id>/pay", methods=["POST"])

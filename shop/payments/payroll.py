@@ -1,18 +1,15 @@
-"""Payroll deduction: the monthly cap and the monthly export for HR."""
+"""Payroll deduction: the monthly cap and the payroll month. The export for HR is a
+settlement (shop.settlement)."""
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from shop.accounts.models import Department, User
+from shop.accounts.models import User
 from shop.extensions import db
-from shop.i18n import to_major
 from shop.orders.models import Order, PaymentMethod
 
 
@@ -53,46 +50,3 @@ def payroll_used(user: User, start: datetime, end: datetime) -> int:
         )
     )
     return int(total or 0)
-
-
-@dataclass(frozen=True)
-class PayrollRow:
-    employee_no: str
-    name: str
-    email: str
-    department: str
-    order_count: int
-    amount: int
-
-
-def payroll_rows(month: date) -> list[PayrollRow]:
-    start, end = month_bounds(month)
-    query = (
-        select(
-            User.employee_no, User.name, User.email, Department.name,
-            func.count(Order.id), func.sum(Order.total_amount - Order.refunded_amount),
-        )
-        .join(Order, Order.buyer_id == User.id)
-        .outerjoin(Department, Department.id == User.department_id)
-        .where(*_payroll_orders(start, end))
-        .group_by(User.id, User.employee_no, User.name, User.email, Department.name)
-        .order_by(User.employee_no, User.email)
-    )
-    return [PayrollRow(no or "", name, email, dept or "", count, int(amount or 0))
-            for no, name, email, dept, count, amount in db.session.execute(query)]
-
-
-def _cell(value: str) -> str:
-    """Keep spreadsheet programs from reading a name as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def payroll_csv(month: date) -> str:
-    currency = current_app.config["CURRENCY"]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["employee_no", "name", "email", "department", "order_count", "amount", "currency"])
-    for row in payroll_rows(month):
-        writer.writerow([_cell(row.employee_no), _cell(row.name), _cell(row.email), _cell(row.department), row.order_count,
-                         f"{to_major(row.amount, currency)}", currency])
-    return out.getvalue()

@@ -1,0 +1,1 @@
+"""Payroll settlement: the monthly payroll export for HR, recorded once per month."""
