@@ -5,7 +5,7 @@ kept within the line's quantity by a CHECK; the card payment's PaymentIntent on 
 payroll settlements (one per month) with their per-employee lines.
 
 Revision ID: 8425b3b81689
-Revises: c6012b25adb0
+Revises: 379b7f926db5
 Create Date: 2026-11-23 13:17:36.450149
 
 """
@@ -17,7 +17,7 @@ import shop.database
 
 # revision identifiers, used by Alembic.
 revision = '8425b3b81689'
-down_revision = 'c6012b25adb0'
+down_revision = '379b7f926db5'
 branch_labels = None
 depends_on = None
 

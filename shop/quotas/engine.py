@@ -2,7 +2,8 @@
 
 Use is never kept in a counter of its own: it is summed from the order lines that still hold
 it (unpaid orders within their deadline, paid, shipped, completed; refunded units excluded),
-so cancelling, expiring or refunding gives back exactly what was taken, once, by construction.
+so cancelling, expiring or refunding (``OrderLine.refunded_quantity``) gives back exactly what
+was taken, once, by construction.
 Enforcement is atomic because every order that could add to a sum first locks the row of the
 buyer (scope ``buyer``) and of the chain's employee (scope ``chain``), in user-id order, and
 checks and inserts in the same transaction; SQLite's writers are serialised anyway.
@@ -131,9 +132,11 @@ def _live_orders(now: datetime):
 
 
 def _measure_of_lines(rule: QuotaRule):
+    """Units (or money at the line's price) still held: refunded units gave theirs back."""
+    held = OrderLine.quantity - OrderLine.refunded_quantity
     if rule.measure == Measure.amount:
-        return func.coalesce(func.sum(OrderLine.quantity * OrderLine.unit_price), 0)
-    return func.coalesce(func.sum(OrderLine.quantity), 0)
+        return func.coalesce(func.sum(held * OrderLine.unit_price), 0)
+    return func.coalesce(func.sum(held), 0)
 
 
 def _used(rule: QuotaRule, buyer: User, now: datetime, variant_ids: Sequence[int] | None) -> dict[int | None, int]:

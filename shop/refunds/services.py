@@ -20,7 +20,6 @@ refund can exceed what was paid, and the retry completes it exactly once.
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -216,14 +215,13 @@ def _fail(refund: Refund, message: str, *, actor: User | None, now: datetime) ->
 
 
 def _give_back(order: Order, quantities_by_line_id: Mapping[int, int], *, restock: bool, amount: int) -> None:
-    """What refunded units give back, in one place: stock when the goods came back; quota use
-    (units per line and the amount) is given back here too once quotas exist."""
+    """What refunded units give back, in one place. Quota use needs nothing here: it is summed
+    from order lines less their ``refunded_quantity`` (shop/quotas/engine.py). Stock comes
+    back only when the goods did: to the festival's allocation while it is open, else to
+    general stock."""
     if restock:
-        units: Counter = Counter()
-        for line in order.lines:
-            units[line.variant_id] += quantities_by_line_id.get(line.id, 0)
-        stock.lock_variants(units)
-        stock.release(units)
+        stock.lock_holdings(order.lines)
+        stock.give_back(order.lines, quantities_by_line_id)
 
 
 def _lines_json(refund: Refund) -> dict[str, int]:
