@@ -18,6 +18,7 @@ from shop.errors import DomainError, NotAllowed
 from shop.extensions import db
 from shop.orders import stock
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
+from shop.payments import card
 
 
 class OrderError(DomainError):
@@ -128,6 +129,7 @@ def _lock_overdue_orders(now: datetime, *, variant_ids=None, buyer_id: int | Non
 def _close_orders(orders: list[Order], status: OrderStatus, *, actor: User | None, now: datetime) -> None:
     """Cancel or expire pending orders and give their stock back, each exactly once."""
     given_back = stock.units_by_variant([])
+    closed_ids = []
     for order in orders:
         closed = db.session.execute(
             update(Order)
@@ -137,11 +139,13 @@ def _close_orders(orders: list[Order], status: OrderStatus, *, actor: User | Non
         ).rowcount
         if closed != 1:
             continue  # someone else closed or paid it first
+        closed_ids.append(order.id)
         given_back.update(stock.units_by_variant(order.lines))
         record(f"order.{status.value}", order, actor=actor,
                before={"status": "pending_payment"}, after={"status": status.value})
         db.session.expire(order, ["status", "closed_at"])
     stock.release(given_back)
+    card.cancel_intents_for_orders_after_commit(closed_ids)  # at Stripe, once this commits
 
 
 def expire_overdue(*, now: datetime | None = None, buyer_id: int | None = None) -> int:
