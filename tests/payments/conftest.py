@@ -85,7 +85,9 @@ def live_server(app, stripe_on, localstripe_url):
     fake_stripe.register_webhook(localstripe_url, f"{base}/stripe/webhook", WEBHOOK_SECRET)
     yield base
     fake_stripe.register_webhook(localstripe_url, NOWHERE, WEBHOOK_SECRET)
+    time.sleep(1.5)  # localstripe sends each event a second after it happens: let those finish
     server.shutdown()
+    server.server_close()
     thread.join(timeout=10)
 
 
