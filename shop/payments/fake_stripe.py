@@ -57,6 +57,13 @@ def register_webhook(base: str, url: str, secret: str, name: str = "neigou") -> 
         pass
 
 
+def clear(base: str) -> None:
+    """Forget every object the fake server holds (a clean account)."""
+    request = urllib.request.Request(f"{base}/_config/data", method="DELETE")
+    with urllib.request.urlopen(request, timeout=5):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Start the fake Stripe server for the demo, unless it is up.")
     parser.add_argument("--port", type=int, default=8420)

@@ -38,7 +38,8 @@ def localstripe_url(tmp_path_factory):
 
 @pytest.fixture
 def stripe_on(app, localstripe_url):
-    """Card payments configured against localstripe for one test."""
+    """Card payments configured against localstripe, emptied, for one test."""
+    fake_stripe.clear(localstripe_url)
     settings = {**KEYS, "STRIPE_API_BASE": localstripe_url}
     before = {key: app.config.get(key) for key in settings}
     app.config.update(settings)
