@@ -67,6 +67,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("payments.start", "POST"): _post(OWNER),
     ("payments.card_page", "GET"): OWNER | {"employee": 302},
     ("payments.webhook", "POST"): dict.fromkeys(ROLES, 400),
+    ("payments.fake_confirm", "POST"): OWNER | {"employee": 404},  # only with a fake Stripe server
     ("payments.ops_reconcile", "GET"): OPERATORS,
     ("payments.ops_reconcile", "POST"): _post(OPERATORS),
     ("ops.dashboard", "GET"): OPERATORS,
@@ -213,6 +214,7 @@ def world(make_user, employee, operator, admin, product, make_product, place):
             "orders.cancel": {"order_id": order.id},
             "payments.start": {"order_id": order.id},
             "payments.card_page": {"order_id": order.id},
+            "payments.fake_confirm": {"order_id": order.id},
             "ops.edit_category": {"category_id": product.category_id},
             "ops.edit_product": {"product_id": product.id},
             "ops.new_variant": {"product_id": product.id},

@@ -71,7 +71,22 @@ def card_page(order_id: int):
     allow_in_csp(csp_additions())
     return render_template("payments/card.html", order=order, client_secret=intent.client_secret,
                            publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"], stripe_js=js_url(),
-                           last_error=card.error_message(intent))
+                           last_error=card.error_message(intent),
+                           fake_stripe=bool(current_app.config.get("STRIPE_API_BASE")))
+
+
+@bp.route("/orders/<int:order_id>/card/fake-confirm", methods=["POST"])
+@login_required
+def fake_confirm(order_id: int):
+    """The local fake Stripe server's bridge (see card.confirm_on_fake_stripe); JSON for the script."""
+    order = order_for_buyer(current_user, order_id) or abort(404)
+    if not current_app.config.get("STRIPE_API_BASE"):
+        abort(404)
+    try:
+        intent = card.confirm_on_fake_stripe(current_user, order, str((request.get_json(silent=True) or {}).get("token")))
+    except card.DomainError as exc:
+        return {"error": {"message": exc.message}}, 402
+    return {"status": intent.status}
 
 
 @bp.route("/stripe/webhook", methods=["POST"])

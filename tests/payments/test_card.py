@@ -189,3 +189,31 @@ def test_a_payment_that_succeeds_after_the_order_expired_is_refunded(client, app
     refunds = stripe_on.v1.refunds.list({"limit": 100})
     assert [r.payment_intent for r in refunds.data].count(intent_id) == 1
     assert audit_count("payment.late_refund") == 1
+
+
+def test_on_a_fake_stripe_server_the_typed_card_is_confirmed_through_the_server(client, stripe_on, contact,
+                                                                                 pending_order):
+    login(client, contact)
+    start_card(client, pending_order)
+    url = f"/orders/{pending_order.id}/card/fake-confirm"
+    token = client.csrf_token(f"/orders/{pending_order.id}/card")
+
+    def typed(number: str) -> str:
+        return stripe_on.v1.tokens.create(
+            {"card": {"number": number, "exp_month": "12", "exp_year": "2030", "cvc": "123"}}).id
+
+    declined = client.post(url, json={"token": typed("4000000000000341")}, headers={"X-CSRFToken": token})
+    assert declined.status_code == 402 and declined.json["error"]["message"] == "Your card was declined."
+    assert client.post(url, json={"token": typed("4242424242424242")}).status_code == 400  # no CSRF token
+    db.session.refresh(pending_order)
+    assert pending_order.status == OrderStatus.pending_payment
+
+
+def test_the_fake_stripe_bridge_is_closed_against_stripe_itself(app, client, stripe_on, contact, pending_order):
+    login(client, contact)
+    start_card(client, pending_order)
+    app.config["STRIPE_API_BASE"] = None
+    token = client.csrf_token(f"/orders/{pending_order.id}")
+    response = client.post(f"/orders/{pending_order.id}/card/fake-confirm", json={"token": "tok_x"},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 404
