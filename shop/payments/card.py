@@ -162,7 +162,7 @@ def apply_intent(intent, *, now: datetime | None = None) -> str:
         return "unknown_payment_intent"
     order = lock_order(payment.order)
     db.session.refresh(payment)
-    refunded_before = payment.amount_refunded
+    refunded_before, error_before = payment.amount_refunded, payment.last_error
     _note(payment, intent, now)
     if payment.amount_refunded != refunded_before:
         record("payment.refunded_at_stripe", order, actor=None, before={"refunded": refunded_before},
@@ -172,8 +172,9 @@ def apply_intent(intent, *, now: datetime | None = None) -> str:
     if intent.status == "canceled":
         return "canceled"
     if payment.last_error and intent.status == "requires_payment_method":
-        record("payment.failed", order, actor=None,
-               after={"payment_intent": intent.id, "error": payment.last_error})
+        if payment.last_error != error_before:  # the same failure seen again is not a new one
+            record("payment.failed", order, actor=None,
+                   after={"payment_intent": intent.id, "error": payment.last_error})
         return "failed"
     return "updated"
 

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import stripe
 from sqlalchemy import func, select
 
 from referrals.models import FunnelEvent
@@ -111,3 +112,20 @@ def test_a_webhook_and_a_reconciliation_at_once_apply_the_payment_once(app, clie
     assert audit_count("order.paid") == 1
     assert db.session.scalar(select(func.count(StripeEvent.id))) == 1
     assert db.session.scalar(select(func.count(FunnelEvent.id)).where(FunnelEvent.order_id == pending_order.id)) == 1
+
+
+def test_reconcile_rereads_open_payments_and_records_a_failure_once(app, client, stripe_on, contact, pending_order):
+    login(client, contact)
+    start_card(client, pending_order)
+    intent_id = card_payment(pending_order).payment_intent_id
+    with pytest.raises(stripe.CardError):
+        confirm_at_stripe(stripe_on, intent_id, "pm_card_chargeCustomerFail")
+    since = utcnow() - timedelta(hours=1)
+    first = reconcile.reconcile(since=since)
+    second = reconcile.reconcile(since=since)
+    assert first.outcomes["failed"] >= 1 and second.outcomes["already handled"] == 1
+    assert second.outcomes["failed"] == 1  # the open payment was read again ...
+    assert audit_count("payment.failed") == 1  # ... and the same failure recorded once
+    db.session.expire_all()
+    assert db.session.get(Order, pending_order.id).status == OrderStatus.pending_payment
+    assert card_payment(pending_order).last_error == "Your card was declined."
