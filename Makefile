@@ -6,8 +6,13 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres test-all lint bench-browse clean fonts
+.PHONY: run test test-postgres test-all lint bench-browse clean fonts chromium fake-stripe
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+CHROMIUM := /usr/bin/chromium
+# The demo's card payments go to a local fake Stripe server (localstripe) with test keys.
+FAKE_STRIPE_PORT ?= 8420
+DEMO_STRIPE := STRIPE_SECRET_KEY=sk_test_neigou_demo STRIPE_PUBLISHABLE_KEY=pk_test_neigou_demo \
+	STRIPE_WEBHOOK_SECRET=whsec_neigou_demo STRIPE_API_BASE=http://127.0.0.1:$(FAKE_STRIPE_PORT)
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,16 +27,29 @@ fonts:
 	  (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null) ; } || \
 	  echo "note: no CJK font installed; set POSTER_FONT to one for Chinese text on posters"
 
-run: $(STAMP) fonts
+# The browser test drives Debian's chromium; installed when this runs as root with apt-get, as on CI.
+chromium:
+	@test -x $(CHROMIUM) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "note: no $(CHROMIUM); the browser test skips (outside CI)"
+
+# Starts localstripe in the background unless it is up, and sends its webhooks to the demo.
+fake-stripe: $(STAMP)
+	$(BIN)/python -m shop.payments.fake_stripe --port $(FAKE_STRIPE_PORT) \
+	  --webhook-url http://127.0.0.1:5000/stripe/webhook --webhook-secret whsec_neigou_demo
+
+run: $(STAMP) fonts fake-stripe
 	NEIGOU_ENV=development $(BIN)/flask db upgrade
 	NEIGOU_ENV=development $(BIN)/flask shop seed-demo --if-empty
 	NEIGOU_ENV=development $(BIN)/flask shop demo-logins
-	NEIGOU_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Card payments go to a fake Stripe on port $(FAKE_STRIPE_PORT): pay with test card 4242 4242 4242 4242"
+	@echo "(any future expiry, any CVC; 4000 0000 0000 0341 is declined). Stop it: kill \$$(cat instance/localstripe.pid)"
+	NEIGOU_ENV=development $(DEMO_STRIPE) $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: $(STAMP) fonts
+test: $(STAMP) fonts chromium
 	$(BIN)/pytest --cov=shop --cov-report=term --cov-fail-under=90
 
-test-postgres: $(STAMP) fonts
+test-postgres: $(STAMP) fonts chromium
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
 
 test-all: test test-postgres

@@ -103,10 +103,11 @@ def register_blueprints(app: Flask) -> None:
     from shop.media import bp as media_bp
     from shop.ops.views import bp as ops_bp
     from shop.orders.views import bp as orders_bp
+    from shop.payments.views import bp as payments_bp
 
     for blueprint in (
         health_bp, media_bp, accounts_bp, catalog_bp, cart_bp, orders_bp, ops_bp, admin_bp,
-        referrals_bp, community_bp,
+        payments_bp, referrals_bp, community_bp,
     ):
         app.register_blueprint(blueprint)
 

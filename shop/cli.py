@@ -146,6 +146,24 @@ def retry_refunds(older_than: int) -> None:
     click.echo(f"{len(requests)} pending card refund(s) retried")
 
 
+@shop_cli.command("stripe-reconcile")
+@click.option("--hours", type=click.IntRange(min=1), help="How far back to look (default STRIPE_RECONCILE_HOURS).")
+def stripe_reconcile(hours: int | None) -> None:
+    """Apply the Stripe events the webhook missed and re-read open card payments (safe from cron)."""
+    from shop.payments.reconcile import default_since, reconcile
+    from shop.payments.stripe_client import card_payments_enabled
+
+    if not card_payments_enabled():
+        raise click.ClickException("card payments are not configured (STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, "
+                                   "STRIPE_WEBHOOK_SECRET)")
+    report = reconcile(since=default_since(hours=hours))
+    click.echo(f"stripe-reconcile: {report.summary()}")
+    for error in report.errors:
+        click.echo(f"  error: {error}", err=True)
+    if report.errors:
+        sys.exit(1)
+
+
 @shop_cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def seed_demo(if_empty: bool) -> None:

@@ -72,6 +72,14 @@ class Config:
     USER_CACHE_SECONDS = _env_int("USER_CACHE_SECONDS", 5)  # the logged-in user's row, safe methods only
     ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review
 
+    # Card payments through Stripe; without the three keys the shop runs with payroll only.
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")  # e.g. a local fake Stripe server; unset: Stripe itself
+    STRIPE_WEBHOOK_TOLERANCE = _env_int("STRIPE_WEBHOOK_TOLERANCE", 300)  # seconds a signed event stays valid
+    STRIPE_RECONCILE_HOURS = _env_int("STRIPE_RECONCILE_HOURS", 72)  # how far back stripe-reconcile looks
+
 
 class DevelopmentConfig(Config):
     """`make run`: local HTTP, so the session cookie cannot be Secure."""
@@ -95,6 +103,7 @@ class TestingConfig(Config):
     PAYROLL_MONTHLY_CAP = 500_000
     PAGE_CACHE_SECONDS = 0  # pages show what the test just wrote; test_caches turns them on
     USER_CACHE_SECONDS = 0
+    STRIPE_SECRET_KEY = STRIPE_PUBLISHABLE_KEY = STRIPE_WEBHOOK_SECRET = STRIPE_API_BASE = None
 
 
 CONFIGS = {"development": DevelopmentConfig, "production": Config, "testing": TestingConfig}

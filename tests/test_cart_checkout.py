@@ -276,7 +276,7 @@ def test_a_contact_checks_out_at_the_contact_price_and_cannot_use_payroll(client
     assert order.root_employee_id == employee.id
 
     html = text(client.get(f"/orders/{order.id}"))
-    assert "Card payment is not available yet." in html
+    assert "Card payment is not available in this shop." in html
     assert f'action="/orders/{order.id}/pay"' not in html
     html = text(client.post_form(f"/orders/{order.id}/pay", follow_redirects=True))
     assert "Payroll deduction is for employees only." in html

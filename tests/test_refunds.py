@@ -23,6 +23,20 @@ from shop.refunds.models import Refund, RefundStatus
 from tests.conftest import CsrfClient, login, outbox
 
 
+def paid_through_intent(order: Order, payment_intent_id: str) -> None:
+    """Record that ``order`` was paid by card through this PaymentIntent."""
+    from shop.payments.models import CardPayment
+
+    db.session.add(CardPayment(order_id=order.id, payment_intent_id=payment_intent_id, amount=order.total_amount,
+                               currency=order.currency, status="succeeded"))
+
+
+def intent_of(order: Order) -> str:
+    from shop.payments.models import CardPayment
+
+    return db.session.scalar(select(CardPayment.payment_intent_id).where(CardPayment.order_id == order.id))
+
+
 @pytest.fixture
 def ops(client, operator) -> CsrfClient:
     return login(client, operator)
@@ -252,7 +266,7 @@ def test_stripe_answers_are_applied_once(app, operator, employee, product, place
     """The webhook, a retry and the operator's request may all report the same Stripe refund."""
     order = place(employee, product.variants[0], 2)
     order.status, order.payment_method, order.paid_at = OrderStatus.paid, PaymentMethod.card, utcnow()
-    order.stripe_payment_intent_id = "pi_test_once"
+    paid_through_intent(order, "pi_test_once")
     db.session.commit()
     stock_before = stock_of(product.variants[0].id)
     pending = refunds.refund_order(operator, order, reason="Broken", quantities={order.lines[0].id: 1}, restock=True)
@@ -279,7 +293,7 @@ def test_stripe_answers_are_applied_once(app, operator, employee, product, place
 def test_a_refund_stripe_reports_failed_gives_back_what_it_held(operator, employee, product, place):
     order = place(employee, product.variants[0], 2)
     order.status, order.payment_method, order.paid_at = OrderStatus.paid, PaymentMethod.card, utcnow()
-    order.stripe_payment_intent_id = "pi_test_fail"
+    paid_through_intent(order, "pi_test_fail")
     db.session.commit()
     pending = refunds.refund_order(operator, order, reason="Broken", full=True)
     db.session.commit()

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 import stripe
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from shop.database import utcnow
 from shop.extensions import db
@@ -22,6 +22,7 @@ from shop.refunds import card
 from shop.refunds import services as refunds
 from shop.refunds.models import Refund, RefundStatus
 from tests.conftest import CsrfClient, login, outbox
+from tests.test_refunds import intent_of, paid_through_intent
 
 SECRET_KEY = "sk_test_neigou_refunds"
 
@@ -84,13 +85,13 @@ def card_order(stripe_app, stripe_api, make_user, make_product, place):
     })
     assert intent.status == "succeeded"
     order.status, order.payment_method, order.paid_at = OrderStatus.paid, PaymentMethod.card, utcnow()
-    order.stripe_payment_intent_id = intent.id
+    paid_through_intent(order, intent.id)
     db.session.commit()
     return order
 
 
 def stripe_refunds(api: stripe.StripeClient, order: Order) -> list:
-    return list(api.v1.refunds.list(params={"payment_intent": order.stripe_payment_intent_id}).data)
+    return list(api.v1.refunds.list(params={"payment_intent": intent_of(order)}).data)
 
 
 def text(response) -> str:
@@ -130,7 +131,10 @@ def test_a_partial_card_refund_and_then_the_rest(ops, stripe_api, card_order):
 
 
 def test_a_refund_stripe_refuses_changes_nothing(app, ops, card_order):
-    card_order.stripe_payment_intent_id = "pi_unknown_to_stripe"
+    from shop.payments.models import CardPayment
+
+    db.session.execute(update(CardPayment).where(CardPayment.order_id == card_order.id)
+                       .values(payment_intent_id="pi_unknown_to_stripe"))
     db.session.commit()
     page = text(ops.post_form(f"/ops/orders/{card_order.id}/refund", form(card_order, full="y"),
                               follow_redirects=True))

@@ -122,8 +122,6 @@ class Order(db.Model):
     tracking_number: Mapped[str | None] = mapped_column(sa.String(80))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # cancelled or expired
-    # The card payment's PaymentIntent; refunds of card orders go back through it.
-    stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
 
     buyer: Mapped[User] = relationship(foreign_keys=[buyer_id])
     root_employee: Mapped[User | None] = relationship(foreign_keys=[root_employee_id])

@@ -20,6 +20,7 @@ from shop.extensions import db
 from shop.festivals.models import FestivalItem
 from shop.orders import stock
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
+from shop.payments import card
 from shop.quotas.engine import Take, applicable_rules, enforce, users_to_lock
 
 
@@ -195,6 +196,7 @@ def _lock_overdue_orders(now: datetime, *, variant_ids=None, buyer_id: int | Non
 def _close_orders(orders: list[Order], status: OrderStatus, *, actor: User | None, now: datetime) -> None:
     """Cancel or expire pending orders and give their stock back, each exactly once."""
     closed_lines = []
+    closed_ids = []
     for order in orders:
         closed = db.session.execute(
             update(Order)
@@ -205,10 +207,12 @@ def _close_orders(orders: list[Order], status: OrderStatus, *, actor: User | Non
         if closed != 1:
             continue  # someone else closed or paid it first
         closed_lines += order.lines
+        closed_ids.append(order.id)
         record(f"order.{status.value}", order, actor=actor,
                before={"status": "pending_payment"}, after={"status": status.value})
         db.session.expire(order, ["status", "closed_at"])
     stock.give_back(closed_lines)
+    card.cancel_intents_for_orders_after_commit(closed_ids)  # at Stripe, once this commits
 
 
 def expire_overdue(*, now: datetime | None = None, buyer_id: int | None = None) -> int:

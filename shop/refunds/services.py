@@ -93,7 +93,7 @@ def refund_order(actor: User, order: Order, *, reason: str, quantities: Mapping[
                             left=format_money(order.refundable_amount, order.currency)))
     if restock and not wanted:
         raise RefundError(_("Choose the items that came back to put them back in stock."))
-    if order.payment_method == PaymentMethod.card and not order.stripe_payment_intent_id:
+    if order.payment_method == PaymentMethod.card and not _payment_intent_id(order):
         raise RefundError(_("This order has no card payment on record, so it cannot be refunded by card."))
 
     refund = Refund(
@@ -115,8 +115,15 @@ def refund_order(actor: User, order: Order, *, reason: str, quantities: Mapping[
     return refund
 
 
+def _payment_intent_id(order: Order) -> str | None:
+    """The PaymentIntent that took the card payment; refunds go back through it."""
+    from shop.payments.models import CardPayment
+
+    return db.session.scalar(select(CardPayment.payment_intent_id).where(CardPayment.order_id == order.id))
+
+
 def card_request(refund: Refund) -> CardRefundRequest:
-    return CardRefundRequest(refund.id, refund.order.stripe_payment_intent_id, refund.amount, refund.idempotency_key)
+    return CardRefundRequest(refund.id, _payment_intent_id(refund.order), refund.amount, refund.idempotency_key)
 
 
 def send_card_refund(request: CardRefundRequest, *, actor: User | None, retry: bool = False,

@@ -1,0 +1,125 @@
+"""Card payment pages, Stripe's webhook, and the operators' reconciliation page."""
+from __future__ import annotations
+
+import logging
+
+import stripe
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SubmitField
+
+from shop.accounts.session import operator_required
+from shop.extensions import csrf, db
+from shop.orders.models import OrderStatus
+from shop.orders.services import order_for_buyer
+from shop.payments import card, reconcile, webhooks
+from shop.payments.stripe_client import card_payments_enabled, client, csp_additions, js_url
+from shop.security import allow_in_csp
+
+bp = Blueprint("payments", __name__)
+logger = logging.getLogger(__name__)
+
+
+class CardPayForm(FlaskForm):
+    submit = SubmitField(_l("Pay by card"))
+
+
+class ReconcileForm(FlaskForm):
+    submit = SubmitField(_l("Check with Stripe now"))
+
+
+@bp.app_template_global("card_payment_context")
+def card_payment_context(order) -> dict:
+    """What the order page shows about card payment."""
+    return {"enabled": card_payments_enabled(), "payment": card.card_payment_for(order), "form": CardPayForm()}
+
+
+@bp.route("/orders/<int:order_id>/card", methods=["POST"])
+@login_required
+def start(order_id: int):
+    order = order_for_buyer(current_user, order_id) or abort(404)
+    if CardPayForm().validate_on_submit():
+        try:
+            card.start_card_payment(current_user, order)
+        except card.DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("orders.detail", order_id=order_id))
+        db.session.commit()
+        return redirect(url_for("payments.card_page", order_id=order_id))
+    return redirect(url_for("orders.detail", order_id=order_id))
+
+
+@bp.route("/orders/<int:order_id>/card")
+@login_required
+def card_page(order_id: int):
+    order = order_for_buyer(current_user, order_id) or abort(404)
+    payment = card.card_payment_for(order)
+    if payment is None or not card_payments_enabled() or order.display_status() != OrderStatus.pending_payment:
+        return redirect(url_for("orders.detail", order_id=order_id))
+    try:
+        intent = client().v1.payment_intents.retrieve(payment.payment_intent_id)
+    except stripe.StripeError as exc:
+        logger.warning("Stripe call failed: %s", exc)
+        flash(_("Card payment cannot be reached right now; please try again in a moment."), "error")
+        return redirect(url_for("orders.detail", order_id=order_id))
+    if intent.status in ("succeeded", "processing", "canceled"):
+        return redirect(url_for("orders.detail", order_id=order_id, confirming=1))
+    allow_in_csp(csp_additions())
+    return render_template("payments/card.html", order=order, client_secret=intent.client_secret,
+                           publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"], stripe_js=js_url(),
+                           last_error=card.error_message(intent),
+                           fake_stripe=bool(current_app.config.get("STRIPE_API_BASE")))
+
+
+@bp.route("/orders/<int:order_id>/card/fake-confirm", methods=["POST"])
+@login_required
+def fake_confirm(order_id: int):
+    """The local fake Stripe server's bridge (see card.confirm_on_fake_stripe); JSON for the script."""
+    order = order_for_buyer(current_user, order_id) or abort(404)
+    if not current_app.config.get("STRIPE_API_BASE"):
+        abort(404)
+    try:
+        intent = card.confirm_on_fake_stripe(current_user, order, str((request.get_json(silent=True) or {}).get("token")))
+    except card.DomainError as exc:
+        return {"error": {"message": exc.message}}, 402
+    return {"status": intent.status}
+
+
+@bp.route("/stripe/webhook", methods=["POST"])
+@csrf.exempt
+def webhook():
+    if not card_payments_enabled():
+        return {"error": "card payments are not configured"}, 400
+    try:
+        event = webhooks.verify(request.get_data(), request.headers.get("Stripe-Signature"))
+    except (stripe.SignatureVerificationError, ValueError) as exc:
+        logger.warning("Stripe webhook refused: %s", exc)
+        return {"error": "invalid signature"}, 400
+    info = webhooks.describe(event)
+    try:
+        intent = webhooks.current_intent(info)
+    except stripe.StripeError as exc:
+        logger.warning("Stripe webhook %s: cannot read the PaymentIntent: %s", info.id, exc)
+        return {"error": "try again later"}, 503  # Stripe delivers it again
+    outcome = webhooks.process(info, intent, source="webhook")
+    db.session.commit()
+    return {"received": True, "outcome": outcome}
+
+
+@bp.route("/ops/card-payments", methods=["GET", "POST"])
+@operator_required
+def ops_reconcile():
+    form = ReconcileForm()
+    if request.method == "POST":
+        if form.validate_on_submit() and card_payments_enabled():
+            report = reconcile.reconcile(since=reconcile.default_since())
+            flash(_("Checked with Stripe: %(summary)s.", summary=report.summary()),
+                  "error" if report.errors else "success")
+        return redirect(url_for("payments.ops_reconcile"))
+    return render_template("payments/ops_reconcile.html", rows=reconcile.disagreements(), form=form,
+                           enabled=card_payments_enabled())
+
