@@ -28,6 +28,7 @@ class Config:
 
     RETAIL_UNIT_CAP = _env_int("RETAIL_UNIT_CAP", 5)  # units of one SKU per order
     RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 15)
+    CARD_PAYMENT_HOLD_MINUTES = _env_int("CARD_PAYMENT_HOLD_MINUTES", 10)  # from the start of a card payment
     PAYROLL_MONTHLY_CAP = _env_int("PAYROLL_MONTHLY_CAP", 500_000)  # minor units (5,000.00)
     EMPLOYEE_YEARLY_CAP = _env_int("EMPLOYEE_YEARLY_CAP", 2_000_000)  # minor units of employee-price spending a year
 

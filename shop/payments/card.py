@@ -9,7 +9,7 @@ Calls to Stripe that change something happen after the database commit.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import stripe
 from flask import current_app
@@ -61,6 +61,7 @@ def start_card_payment(buyer: User, order: Order, *, now: datetime | None = None
     if order.display_status(now) != OrderStatus.pending_payment:
         raise NotAllowed(_("This order can no longer be paid."))
     payment = card_payment_for(order)
+    hold_reservation(order, now)
     try:
         if payment is not None:
             intent = client().v1.payment_intents.retrieve(payment.payment_intent_id)
@@ -82,6 +83,19 @@ def start_card_payment(buyer: User, order: Order, *, now: datetime | None = None
     except stripe.StripeError as exc:
         raise _unavailable(exc) from exc
     return _keep_intent(buyer, order, payment, intent, attempt, now)
+
+
+def hold_reservation(order: Order, now: datetime) -> None:
+    """A buyer starting a card payment keeps the reservation for CARD_PAYMENT_HOLD_MINUTES
+    from now, so that it does not lapse while they type the card or pass their bank's check;
+    never beyond twice the normal reservation from when the order was placed."""
+    config = current_app.config
+    latest = order.created_at + timedelta(minutes=2 * config["RESERVATION_MINUTES"])
+    held = min(max(order.expires_at, now + timedelta(minutes=config["CARD_PAYMENT_HOLD_MINUTES"])), latest)
+    if held > order.expires_at:
+        record("order.hold_extended", order, actor=order.buyer_id,
+               before={"expires_at": order.expires_at.isoformat()}, after={"expires_at": held.isoformat()})
+        order.expires_at = held
 
 
 def confirm_on_fake_stripe(buyer: User, order: Order, token_id: str) -> stripe.PaymentIntent:

@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import delete
 
+from shop.cart.models import CartLine
 from shop.catalog.models import Variant
 from shop.database import utcnow
 from shop.extensions import db
@@ -154,3 +156,24 @@ def test_default_rules_read_as_sentences(app):
         "At most 5 units of any one item per buyer per order",
         "At most CN¥20,000.00 spent on all items per employee per year",
     ]
+
+
+def test_refunded_units_give_their_quota_back(operator, employee, product, place):
+    from shop.orders.services import pay_by_payroll
+    from shop.refunds import services as refunds
+
+    quotas.create_rule(None, scope=Scope.buyer, target=Target.product, product_id=product.id,
+                       window=Window.month, measure=Measure.units, limit_value=3)
+    db.session.commit()
+    order = place(employee, product.variants[0], 3)
+    pay_by_payroll(employee, order)
+    db.session.commit()
+    with pytest.raises(QuotaExceeded, match="0 left"):
+        place(employee, product.variants[0], 1)
+    db.session.rollback()
+    db.session.execute(delete(CartLine))  # what the refused order left in the cart
+    refunds.refund_order(operator, order, reason="Arrived broken", quantities={order.lines[0].id: 2}, restock=False)
+    db.session.commit()
+    place(employee, product.variants[0], 2)
+    with pytest.raises(QuotaExceeded, match="0 left"):
+        place(employee, product.variants[0], 1)

@@ -217,3 +217,19 @@ def test_the_fake_stripe_bridge_is_closed_against_stripe_itself(app, client, str
     response = client.post(f"/orders/{pending_order.id}/card/fake-confirm", json={"token": "tok_x"},
                            headers={"X-CSRFToken": token})
     assert response.status_code == 404
+
+
+def test_starting_a_card_payment_holds_the_reservation_but_not_forever(app, stripe_on, contact, pending_order):
+    from shop.payments import card
+
+    placed, deadline = pending_order.created_at, pending_order.expires_at
+    near_deadline = deadline - timedelta(minutes=1)
+    card.hold_reservation(pending_order, near_deadline)
+    db.session.commit()
+    assert pending_order.expires_at == near_deadline + timedelta(minutes=app.config["CARD_PAYMENT_HOLD_MINUTES"])
+    assert audit_count("order.hold_extended") == 1
+    assert services.expire_overdue(now=deadline + timedelta(seconds=1)) == 0  # still held
+
+    card.hold_reservation(pending_order, placed + timedelta(minutes=29))
+    db.session.commit()
+    assert pending_order.expires_at == placed + timedelta(minutes=2 * app.config["RESERVATION_MINUTES"])
