@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, select, update
 
 from referrals.services.events import insert_ignoring_duplicates
 from shop.accounts.models import User
@@ -44,11 +44,6 @@ def remind_me(user: User, festival: Festival, *, now: datetime | None = None) ->
 def is_reminded(user: User, festival: Festival) -> bool:
     return db.session.scalar(select(FestivalReminder.id).where(
         FestivalReminder.festival_id == festival.id, FestivalReminder.user_id == user.id)) is not None
-
-
-def reminder_count(festival: Festival) -> int:
-    return db.session.scalar(select(func.count(FestivalReminder.id)).where(
-        FestivalReminder.festival_id == festival.id)) or 0
 
 
 def _due_query(now: datetime):
@@ -105,9 +100,7 @@ def mark_festivals_notified(now: datetime | None = None) -> int:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link: the request's host in a request, ``PUBLIC_URL`` on the command line."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
+    """An absolute link on ``PUBLIC_URL``, the site's address, for mail sent outside a request."""
     base = urlsplit(current_app.config["PUBLIC_URL"])
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
     return adapter.build(endpoint, values, force_external=True)
