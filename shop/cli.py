@@ -79,6 +79,30 @@ def festival_close() -> None:
     click.echo(f"returned {units} unit(s) to general stock")
 
 
+@shop_cli.command("festival-notify")
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(min=1), help="Reminders mailed per transaction.")
+def festival_notify(batch: int) -> None:
+    """E-mail everyone who asked to be reminded of a festival that is now selling, once each
+    (safe from cron, twice or at once)."""
+    from shop.database import utcnow
+    from shop.festivals import reminders
+
+    now = utcnow()
+    with write_intent():
+        due = reminders.reminders_due(now)
+        db.session.commit()  # end the read: each batch below is a transaction of its own
+        sent = 0
+        with click.progressbar(due, label="Launch reminders", file=sys.stderr) as bar:
+            for n, reminder_id in enumerate(bar, start=1):
+                sent += reminders.send_launch_reminder(reminder_id, now=now)
+                if n % batch == 0:
+                    db.session.commit()  # the batch's mail goes out now
+        finished = reminders.mark_festivals_notified(now)
+        db.session.commit()
+    click.echo(f"sent {sent} reminder(s), {len(due) - sent} already sent by another run; "
+               f"{finished} festival(s) fully notified")
+
+
 @shop_cli.command("payroll-export")
 @click.option("--month", required=True, help="YYYY-MM")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),

@@ -72,6 +72,10 @@ class Config:
     PAGE_CACHE_SECONDS = _env_int("PAGE_CACHE_SECONDS", 5)  # storefront fragments; 0 turns it off
     USER_CACHE_SECONDS = _env_int("USER_CACHE_SECONDS", 5)  # the logged-in user's row, safe methods only
     ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review
+    # Share of reminded buyers expected to order, until past festivals give a measured one.
+    FESTIVAL_DEFAULT_CONVERSION = float(os.environ.get("FESTIVAL_DEFAULT_CONVERSION", "0.25"))
+    # Where links in mail sent from the command line point (requests use their own host).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
 
     # Card payments through Stripe; without the three keys the shop runs with payroll only.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")

@@ -98,6 +98,19 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("ops.payroll", "GET"): OPERATORS,
     ("ops.payroll_export", "POST"): OPERATORS | {"operator": 422, "admin": 422},
     ("ops.payroll_file", "GET"): OPERATORS,
+    ("ops.festivals", "GET"): OPERATORS,
+    ("ops.new_festival", "GET"): OPERATORS,
+    ("ops.new_festival", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    ("ops.festival", "GET"): OPERATORS,
+    ("ops.festival", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    ("ops.allocate", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    # Festivals (a festival in preheat with one item): remind me succeeds, an empty buy form is invalid.
+    ("festivals.index", "GET"): MEMBERS,
+    ("festivals.festival", "GET"): MEMBERS,
+    ("festivals.remind", "POST"): _post(MEMBERS),
+    ("festivals.buy", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
+    ("festivals.new_address", "GET"): MEMBERS,
+    ("festivals.new_address", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
     ("admin.users", "GET"): ADMINS,
     ("admin.user", "GET"): ADMINS,
     ("admin.set_role", "POST"): ADMINS | {"admin": 422},
@@ -180,11 +193,12 @@ def test_every_route_has_an_entry(app):
 
 
 @pytest.fixture
-def world(make_user, employee, operator, admin, product, make_product, place):
+def world(make_user, employee, operator, admin, product, make_product, place, make_festival, make_festival_item):
     from referrals.models.leads import Timeline
     from referrals.services.leads import LeadInput, submit_lead
     from shop.accounts.models import Kind
     from shop.catalog.models import SalesMode
+    from shop.festivals.models import Phase
 
     contact = make_user(kind=Kind.contact, level=1, referrer_id=employee.id, root_employee_id=employee.id)
     lead_product = make_product(sales_mode=SalesMode.lead)
@@ -202,6 +216,8 @@ def world(make_user, employee, operator, admin, product, make_product, place):
     order = place(employee, product.variants[0], 1)
     line = add_to_cart(employee, product.variants[0].id, 1)
     doomed_line = add_to_cart(employee, make_product().variants[0].id, 1)
+    festival = make_festival(phase=Phase.preheat)
+    festival_item = make_festival_item(festival, make_product().variants[0], 2)
     db.session.commit()
     return {
         "users": {"employee": employee, "operator": operator, "admin": admin},
@@ -233,6 +249,12 @@ def world(make_user, employee, operator, admin, product, make_product, place):
             "ops.complete": {"order_id": order.id},
             "ops.refund": {"order_id": order.id},
             "ops.payroll_file": {"settlement_id": settlement.id, "kind": "employees"},
+            "ops.festival": {"festival_id": festival.id},
+            "ops.allocate": {"festival_id": festival.id},
+            "festivals.festival": {"slug": festival.slug},
+            "festivals.remind": {"slug": festival.slug},
+            "festivals.buy": {"slug": festival.slug, "item_id": festival_item.id},
+            "festivals.new_address": {"slug": festival.slug},
             "admin.user": {"user_id": employee.id},
             "admin.set_role": {"user_id": employee.id},
             "admin.set_active": {"user_id": employee.id},

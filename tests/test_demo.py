@@ -16,6 +16,7 @@ from shop.catalog.images import upload_dir
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, SalesMode, Variant
 from shop.database import utcnow, write_intent
 from shop.extensions import db
+from shop.festivals.models import Festival, FestivalItem, FestivalReminder, Phase
 from shop.orders.models import HOLDING_STATUSES, Address, Order, OrderLine, OrderStatus, PaymentMethod
 
 COUNTED = (User, Department, Category, Product, Variant, ProductImage, Address, Order, OrderLine, AuditEntry)
@@ -61,7 +62,7 @@ def test_seed_demo_creates_consistent_data_once_and_is_idempotent(app):
     result = runner.invoke(args=["shop", "seed-demo", "--if-empty"])
     assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
     assert "demo data ready" in result.stdout
-    for label in ("People", "Products", "Pictures", "Orders"):
+    for label in ("People", "Products", "Pictures", "Orders", "Festivals"):
         assert label in result.stderr  # click's progress bars
     logins = demo.DEMO_LOGINS
     domain = app.config["COMPANY_EMAIL_DOMAINS"][0]
@@ -128,12 +129,25 @@ def test_seed_demo_creates_consistent_data_once_and_is_idempotent(app):
             assert order.paid_at < order.shipped_at < started and order.carrier and order.tracking_number
         if order.status == OrderStatus.completed:
             assert order.shipped_at < order.completed_at < started
-    # Held orders took their units from the planned stock; cancelled ones gave them back.
+    # Festivals: one selling with three items, one in preheat with two items and reminders.
+    festivals = {f.name: f for f in db.session.scalars(select(Festival).order_by(Festival.id))}
+    assert {name: f.phase() for name, f in festivals.items()} == {
+        "Golden Autumn Fair": Phase.launch, "Year-End Gala": Phase.preheat}
+    assert [len(f.items) for f in festivals.values()] == [3, 2]
+    assert all(item.allocated == 30 and item.sold == 0 and item.per_buyer_limit == 2
+               and item.employee_price < item.variant.employee_price for f in festivals.values() for item in f.items)
+    reminded = db.session.scalars(select(User.email).join(FestivalReminder, FestivalReminder.user_id == User.id)
+                                  .where(FestivalReminder.festival_id == festivals["Year-End Gala"].id)).all()
+    assert len(reminded) == 12 and not any(email.startswith("alice@") for email in reminded)
+    # Held orders took their units from the planned stock, and so did the festivals' allocations;
+    # cancelled orders gave theirs back.
     held = Counter()
     for order in orders:
         if order.status in HOLDING_STATUSES:
             for line in order.lines:
                 held[line.sku] += line.quantity
+    for item in db.session.scalars(select(FestivalItem)):
+        held[item.variant.sku] += item.allocated
     planned = {v.sku: v.stock for plan in demo.catalog_plan().values() for v in plan}
     assert held and {sku: v.stock + held[sku] for sku, v in by_sku.items()} == planned
     # The audit trail tells each order's story at the moments it happened.

@@ -74,7 +74,8 @@ def record_share(user: User, *, source: str, product_id: int | None = None, at: 
 
 
 def record_order_paid(order: Order) -> bool:
-    """First or repeat order, when ``order`` has just become paid (call in that transaction)."""
+    """First or repeat order, when ``order`` has just become paid (call in that transaction).
+    A festival order counts for its festival."""
     db.session.execute(select(User.id).where(User.id == order.buyer_id).with_for_update())
     earlier = db.session.scalar(
         select(Order.id).where(Order.buyer_id == order.buyer_id, Order.paid_at.is_not(None), Order.id != order.id)
@@ -84,7 +85,7 @@ def record_order_paid(order: Order) -> bool:
     return record_event(
         EventKind.repeat_order if earlier else EventKind.first_order,
         actor=order.buyer, root_employee_id=order.root_employee_id, l1_contact_id=order.l1_contact_id,
-        product_id=products.pop() if len(products) == 1 else None, order_id=order.id,
+        product_id=products.pop() if len(products) == 1 else None, festival_id=order.festival_id, order_id=order.id,
         at=order.paid_at, source=str(order.payment_method) if order.payment_method else None,
         dedupe_key=f"order:{order.id}",
     )

@@ -181,3 +181,15 @@ def festivals_visible(now: datetime | None = None) -> list[Festival]:
     now = now or utcnow()
     found = db.session.scalars(select(Festival).where(Festival.preheat_at <= now).order_by(Festival.launch_at.desc()))
     return sorted(found, key=lambda f: (f.phase(now) == Phase.ended, -f.launch_at.timestamp()))
+
+
+def items_of(festival: Festival) -> list[FestivalItem]:
+    """The festival's items with their variants, products and pictures, for its pages."""
+    from sqlalchemy.orm import selectinload
+
+    from shop.catalog.models import Product
+
+    return list(db.session.scalars(
+        select(FestivalItem).where(FestivalItem.festival_id == festival.id).order_by(FestivalItem.id)
+        .options(selectinload(FestivalItem.variant).selectinload(Variant.product).selectinload(Product.images))
+    ))

@@ -1,0 +1,114 @@
+"""Festival pages for buyers: the list, one festival (countdown, prices, remind me, buy now,
+results), and a shipping address to buy with."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from shop.catalog.services import tier_for
+from shop.database import utcnow
+from shop.errors import DomainError
+from shop.extensions import db
+from shop.festivals import reminders
+from shop.festivals.forms import AddressForm, BuyForm, RemindForm
+from shop.festivals.models import SELLING_PHASES, Festival, FestivalItem, Phase
+from shop.festivals.services import festival_by_slug, festivals_visible, items_of
+from shop.orders.services import add_address, address_for, addresses_of, place_festival_order
+from shop.web import commit_or_refuse
+
+bp = Blueprint("festivals", __name__)
+
+LISTED_PHASES = (Phase.launch, Phase.continuation, Phase.preheat, Phase.ended)
+
+
+def _festival(slug: str) -> Festival:
+    """A festival past its draft; operators may also preview drafts."""
+    festival = festival_by_slug(slug)
+    if festival is None or (festival.phase() == Phase.draft and not current_user.is_operator):
+        abort(404)
+    return festival
+
+
+def countdown_text(seconds: int) -> str:
+    """``3 d 04:05:06`` or ``04:05:06``; static/festival.js counts down in the same form."""
+    days, rest = divmod(max(seconds, 0), 86_400)
+    hours, rest = divmod(rest, 3_600)
+    clock = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    return f"{days} d {clock}" if days else clock
+
+
+@bp.route("/festivals")
+@login_required
+def index():
+    now = utcnow()
+    found = festivals_visible(now)
+    groups = [(phase, [f for f in found if f.phase(now) == phase]) for phase in LISTED_PHASES]
+    return render_template("festivals/index.html", groups=[(p, fs) for p, fs in groups if fs], now=now)
+
+
+def _page(festival: Festival, *, form: BuyForm | None = None, form_item: FestivalItem | None = None,
+          refusal: DomainError | None = None):
+    now = utcnow()
+    phase = festival.phase(now)
+    next_change = festival.next_change(now)
+    return render_template(
+        "festivals/festival.html", festival=festival, phase=phase, items=items_of(festival),
+        tier=tier_for(current_user), next_change=next_change,
+        countdown=countdown_text(int((next_change - now).total_seconds())) if next_change else None,
+        selling=phase in SELLING_PHASES, remindable=phase in reminders.REMINDABLE,
+        reminded=phase in reminders.REMINDABLE and reminders.is_reminded(current_user, festival),
+        addresses=addresses_of(current_user) if phase in SELLING_PHASES else [],
+        remind_form=RemindForm(), form=form or BuyForm(formdata=None), form_item=form_item, refusal=refusal,
+    )
+
+
+@bp.route("/festivals/<slug>")
+@login_required
+def festival(slug: str):
+    return _page(_festival(slug))
+
+
+@bp.route("/festivals/<slug>/remind", methods=["POST"])
+@login_required
+def remind(slug: str):
+    found = _festival(slug)
+    if RemindForm().validate_on_submit():
+        commit_or_refuse(lambda: reminders.remind_me(current_user, found),
+                         _("We will e-mail you when buying opens."))
+    return redirect(url_for("festivals.festival", slug=slug))
+
+
+@bp.route("/festivals/<slug>/items/<int:item_id>/buy", methods=["POST"])
+@login_required
+def buy(slug: str, item_id: int):
+    """Buy now: 303 to the new order; 409 with the page when a rule refuses; 422 when the form is invalid."""
+    found = _festival(slug)
+    item = db.session.get(FestivalItem, item_id)
+    if item is None or item.festival_id != found.id:
+        abort(404)
+    form = BuyForm()
+    if not form.validate_on_submit():
+        return _page(found, form=form, form_item=item), 422
+    address = address_for(current_user, form.address_id.data) or abort(404)
+    try:
+        order = place_festival_order(current_user, item, form.quantity.data, address)
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(found, form=form, form_item=item, refusal=exc), 409
+    db.session.commit()
+    return redirect(url_for("orders.detail", order_id=order.id), code=303)
+
+
+@bp.route("/festivals/<slug>/address", methods=["GET", "POST"])
+@login_required
+def new_address(slug: str):
+    found = _festival(slug)
+    form = AddressForm()
+    if form.validate_on_submit():
+        add_address(current_user, **form.fields())
+        db.session.commit()
+        flash(_("Address saved."), "success")
+        return redirect(url_for("festivals.festival", slug=slug))
+    return render_template("festivals/address.html", festival=found, form=form), (
+        200 if request.method == "GET" else 422)

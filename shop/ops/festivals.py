@@ -1,0 +1,141 @@
+"""Operators schedule festivals, allocate stock to them, and follow reminders, forecast and sales."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from shop.accounts.session import operator_required
+from shop.catalog.models import Product, SalesMode, Variant
+from shop.extensions import db
+from shop.festivals import services
+from shop.festivals.forecast import demand
+from shop.festivals.forms import AllocateForm, FestivalForm
+from shop.festivals.models import Festival, FestivalItem, FestivalReminder
+from shop.i18n import select_timezone, to_minor
+from shop.ops.views import bp
+
+SCHEDULE = ("preheat_at", "launch_at", "continuation_at", "ends_at")
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(select_timezone())
+
+
+def to_utc(local: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A wall-clock time typed in ``zone`` (naive, from a datetime-local input) as UTC."""
+    return local.replace(tzinfo=zone).astimezone(UTC) if local else None
+
+
+def to_local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A stored UTC time as the naive wall-clock time a datetime-local input shows."""
+    return moment.astimezone(zone).replace(tzinfo=None) if moment else None
+
+
+def _schedule(form: FestivalForm) -> dict:
+    zone = _zone()
+    return {name: to_utc(getattr(form, name).data, zone) for name in SCHEDULE}
+
+
+def _filled_form(festival: Festival) -> FestivalForm:
+    """The schedule form showing the festival as it is, times in the operator's zone."""
+    zone = _zone()
+    data = {name: to_local(getattr(festival, name), zone) for name in SCHEDULE}
+    return FestivalForm(formdata=None, data={"name": festival.name, "description": festival.description, **data})
+
+
+def _festival(festival_id: int) -> Festival:
+    return db.session.get(Festival, festival_id) or abort(404)
+
+
+@bp.route("/festivals")
+@operator_required
+def festivals():
+    found = db.session.scalars(select(Festival).order_by(Festival.launch_at.desc())).all()
+    reminders = dict(db.session.execute(
+        select(FestivalReminder.festival_id, func.count(FestivalReminder.id)).group_by(FestivalReminder.festival_id)).all())
+    items = dict(db.session.execute(
+        select(FestivalItem.festival_id, func.count(FestivalItem.id)).group_by(FestivalItem.festival_id)).all())
+    return render_template("ops/festivals.html", festivals=found, reminders=reminders, items=items)
+
+
+@bp.route("/festivals/new", methods=["GET", "POST"])
+@operator_required
+def new_festival():
+    form = FestivalForm()
+    if form.validate_on_submit():
+        try:
+            festival = services.create_festival(current_user, name=form.name.data, description=form.description.data,
+                                                **_schedule(form))
+        except services.FestivalError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Festival created. Allocate its items next."), "success")
+            return redirect(url_for("ops.festival", festival_id=festival.id))
+    return render_template("ops/festival_new.html", form=form, zone=select_timezone()), (
+        200 if request.method == "GET" else 422)
+
+
+def _detail(festival: Festival, form: FestivalForm, allocate_form: AllocateForm, status: int = 200):
+    direct = db.session.scalars(
+        select(Variant).join(Variant.product)
+        .where(Product.sales_mode == SalesMode.direct, Product.is_active.is_(True), Variant.is_active.is_(True),
+               Variant.stock > 0)
+        .order_by(Variant.sku).limit(500)).all()
+    return render_template("ops/festival.html", festival=festival, form=form, allocate_form=allocate_form,
+                           items=services.items_of(festival), demand=demand(festival), phase=festival.phase(),
+                           direct_variants=direct, zone=select_timezone()), status
+
+
+@bp.route("/festivals/<int:festival_id>", methods=["GET", "POST"])
+@operator_required
+def festival(festival_id: int):
+    found = _festival(festival_id)
+    if request.method == "GET":
+        return _detail(found, _filled_form(found), AllocateForm(formdata=None))
+    form = FestivalForm()
+    if form.validate_on_submit():
+        try:
+            services.update_festival(current_user, found, name=form.name.data, description=form.description.data,
+                                     **_schedule(form))
+        except services.FestivalError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Festival saved."), "success")
+            return redirect(url_for("ops.festival", festival_id=festival_id))
+    return _detail(_festival(festival_id), form, AllocateForm(formdata=None), 422)
+
+
+@bp.route("/festivals/<int:festival_id>/items", methods=["POST"])
+@operator_required
+def allocate(festival_id: int):
+    found = _festival(festival_id)
+    form = AllocateForm()
+    if form.validate_on_submit():
+        variant = db.session.scalar(select(Variant).where(Variant.sku == form.sku.data.strip()))
+        if variant is None:
+            form.sku.errors.append(_("No option has this SKU."))
+        else:
+            try:
+                services.allocate(
+                    current_user, found, variant, form.quantity.data,
+                    employee_price=to_minor(form.employee_price.data, variant.currency),
+                    contact_price=to_minor(form.contact_price.data, variant.currency),
+                    per_buyer_limit=form.per_buyer_limit.data)
+            except services.FestivalError as exc:
+                db.session.rollback()
+                form.form_errors.append(exc.message)
+            else:
+                db.session.commit()
+                flash(_("%(n)d units of %(sku)s allocated.", n=form.quantity.data, sku=variant.sku), "success")
+                return redirect(url_for("ops.festival", festival_id=festival_id))
+    found = _festival(festival_id)
+    return _detail(found, _filled_form(found), form, 422)
