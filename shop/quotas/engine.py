@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, selec
 from sqlalchemy.orm import joinedload
 
 from shop.accounts.models import User
-from shop.catalog.models import Product, Variant
+from shop.catalog.models import PriceTier, Product, Variant
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.festivals.models import FestivalItem
@@ -41,6 +41,13 @@ class Take:
     unit_price: int
     festival_item_id: int | None = None
     festival_id: int | None = None
+
+    @classmethod
+    def of(cls, variant: Variant, quantity: int, tier: PriceTier, festival_item: FestivalItem | None = None) -> Take:
+        """Buying ``quantity`` of ``variant`` at the tier's price (the festival price from a festival item)."""
+        return cls(variant.id, variant.product_id, variant.product.category_id, quantity,
+                   (festival_item or variant).price_for(tier), festival_item.id if festival_item else None,
+                   festival_item.festival_id if festival_item else None)
 
 
 @dataclass(frozen=True)
