@@ -177,6 +177,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("referrals.move_chain", "POST"): OPERATORS | {"operator": 422, "admin": 422},
     ("referrals.promote", "POST"): ADMINS | {"admin": 422},
     ("referrals.flags", "GET"): OPERATORS,
+    ("leaderboards.show", "GET"): MEMBERS,
 }
 
 
@@ -274,6 +275,7 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
             "referrals.member": {"user_id": contact.id},
             "referrals.refer": {"slug": lead_product.slug},
             "referrals.sales_lead": {"lead_id": lead.id},
+            "leaderboards.show": {"slug": festival.slug},
         },
     }
 
