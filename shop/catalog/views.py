@@ -117,7 +117,8 @@ def product(slug: str):
 
 def _quota_left(slug: str, tier) -> Markup:
     """What is left of the buyer's and their chain's quotas for each option: personal, so
-    outside the product's cached fragment; two small queries, none when nothing is for sale."""
+    outside the product's cached fragment (two small queries, none when nothing is for sale);
+    inside the buyer's own cached page, so it may lag like the stock shown. Ordering checks."""
     takes = page_cache.cached_value(("product-takes", slug, tier),
                                     lambda: variant_takes(services.product_by_slug(slug), tier))
     items = items_left(current_user, takes, utcnow())[0] if takes else []

@@ -262,7 +262,10 @@ class Standing:
         return max(self.room, 0) // take.unit_price if take.unit_price > 0 else None
 
 
-def _rules_with_extras(buyer: User, windows: Collection[Window] | None) -> list[tuple[QuotaRule, int]]:
+def _rules_with_extras(buyer: User, windows: Collection[Window] | None,
+                       festival_ids: Collection[int]) -> list[tuple[QuotaRule, int]]:
+    """The active rules of the buyer's audience that could apply (festival rules only of
+    ``festival_ids``), each with the extra that exceptions give this buyer or chain."""
     subject = case((QuotaRule.scope == Scope.chain, chain_root_id(buyer)), else_=buyer.id)
     extra = (select(func.coalesce(func.sum(QuotaException.extra), 0))
              .where(QuotaException.rule_id == QuotaRule.id, QuotaException.user_id == subject)
@@ -272,6 +275,7 @@ def _rules_with_extras(buyer: User, windows: Collection[Window] | None) -> list[
         joinedload(QuotaRule.festival_item).joinedload(FestivalItem.variant).joinedload(Variant.product))
     if windows is not None:
         query = query.where(QuotaRule.window.in_(list(windows)))
+    query = query.where(or_(QuotaRule.window != Window.festival, QuotaRule.festival_id.in_(list(festival_ids))))
     return [(rule, int(extra or 0)) for rule, extra in db.session.execute(query)]
 
 
@@ -303,7 +307,8 @@ def standings(buyer: User, takes: Sequence[Take], now: datetime, *,
     has used, what is allowed (exceptions included) and what ``takes`` together want.
     A take of quantity 0 asks what is left without wanting anything."""
     found = []
-    rules = [(rule, extra) for rule, extra in _rules_with_extras(buyer, windows)
+    festival_ids = {take.festival_id for take in takes if take.festival_id is not None}
+    rules = [(rule, extra) for rule, extra in _rules_with_extras(buyer, windows, festival_ids)
              if any(matches(rule, take) for take in takes)]
     use = _use_of_rules([rule for rule, _extra in rules], buyer, now)
     for rule, extra in rules:
