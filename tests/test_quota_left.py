@@ -12,6 +12,7 @@ from shop.catalog.models import Category, PriceTier
 from shop.database import utcnow
 from shop.extensions import db
 from shop.orders import services as orders
+from shop.orders.models import OrderStatus
 from shop.quotas import services as quotas
 from shop.quotas.engine import Take, allowances, applicable_rules, exceeded_by, standings, tightest
 from shop.quotas.models import Audience, Measure, Scope, Target, Window
@@ -135,7 +136,8 @@ def test_nothing_applies_and_nothing_is_counted_when_no_rule_matches(employee, m
 
 @pytest.fixture
 def history(employee, make_contact, make_product, make_festival, make_festival_item, make_address, place):
-    """Orders of a chain in every state, over two categories, a festival and two years."""
+    """Orders of a chain in every state (one partly refunded), over two categories, a festival
+    and two years."""
     garden = Category(name="Garden", slug="garden")
     home_a, home_b = make_product(variants=2, employee_price=1_000, contact_price=1_500), make_product()
     rake = make_product(category=garden, employee_price=2_500, contact_price=2_900)
@@ -145,7 +147,10 @@ def history(employee, make_contact, make_product, make_festival, make_festival_i
     item = make_festival_item(festival, home_b.variants[0], 8, per_buyer_limit=4)
     now = utcnow()
     last_year = now - timedelta(days=400)
-    place(employee, home_a.variants[0], 2)
+    refunded = place(employee, home_a.variants[0], 3)
+    orders.pay_by_payroll(employee, refunded)
+    refunded.status, refunded.refunded_amount, refunded.lines[0].refunded_quantity = (
+        OrderStatus.partially_refunded, 1_000, 1)  # as a refund of one unit leaves it
     orders.pay_by_payroll(employee, place(employee, home_a.variants[1], 1, now=last_year), now=last_year)
     paid = place(employee, rake.variants[0], 1)
     orders.pay_by_payroll(employee, paid)
