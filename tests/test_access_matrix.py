@@ -14,6 +14,7 @@ from PIL import Image
 from shop.cart.services import add_to_cart
 from shop.catalog.services import add_image
 from shop.extensions import db
+from shop.quotas.services import ensure_default_rules
 from shop.settlement.services import record_settlement
 from tests.conftest import login
 
@@ -111,6 +112,11 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("festivals.buy", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
     ("festivals.new_address", "GET"): MEMBERS,
     ("festivals.new_address", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
+    ("ops.quotas", "GET"): OPERATORS,
+    ("ops.quotas", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    ("ops.quota", "GET"): OPERATORS,
+    ("ops.quota", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    ("ops.grant_quota_exception", "POST"): OPERATORS | {"operator": 422, "admin": 422},
     ("admin.users", "GET"): ADMINS,
     ("admin.user", "GET"): ADMINS,
     ("admin.set_role", "POST"): ADMINS | {"admin": 422},
@@ -171,6 +177,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("referrals.move_chain", "POST"): OPERATORS | {"operator": 422, "admin": 422},
     ("referrals.promote", "POST"): ADMINS | {"admin": 422},
     ("referrals.flags", "GET"): OPERATORS,
+    ("leaderboards.show", "GET"): MEMBERS,
 }
 
 
@@ -218,6 +225,7 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
     doomed_line = add_to_cart(employee, make_product().variants[0].id, 1)
     festival = make_festival(phase=Phase.preheat)
     festival_item = make_festival_item(festival, make_product().variants[0], 2)
+    [rule, _yearly] = ensure_default_rules()
     db.session.commit()
     return {
         "users": {"employee": employee, "operator": operator, "admin": admin},
@@ -255,6 +263,8 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
             "festivals.remind": {"slug": festival.slug},
             "festivals.buy": {"slug": festival.slug, "item_id": festival_item.id},
             "festivals.new_address": {"slug": festival.slug},
+            "ops.quota": {"rule_id": rule.id},
+            "ops.grant_quota_exception": {"rule_id": rule.id},
             "admin.user": {"user_id": employee.id},
             "admin.set_role": {"user_id": employee.id},
             "admin.set_active": {"user_id": employee.id},
@@ -265,6 +275,7 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
             "referrals.member": {"user_id": contact.id},
             "referrals.refer": {"slug": lead_product.slug},
             "referrals.sales_lead": {"lead_id": lead.id},
+            "leaderboards.show": {"slug": festival.slug},
         },
     }
 

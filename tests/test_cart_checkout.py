@@ -11,11 +11,20 @@ from shop.cart.models import CartLine
 from shop.catalog.models import SalesMode, Variant
 from shop.extensions import db
 from shop.orders.models import Address, Order, OrderStatus, PaymentMethod
+from shop.quotas.services import ensure_default_rules
 from tests.conftest import CsrfClient, login
 
 NEW_ADDRESS = {"address_id": "0", "recipient": "Li Lei", "phone": "+86 139 1234 5678",
                "line1": "8 Nanjing Road", "line2": "Flat 3", "city": "Shanghai", "postcode": "200001",
                "country": "CN"}
+
+
+@pytest.fixture(autouse=True)
+def default_rules(app):
+    """The quota rules every shop starts with (the migration seeds them): at most 5 units of
+    one item per order, and the employees' yearly spending cap."""
+    ensure_default_rules()
+    db.session.commit()
 
 
 @pytest.fixture
@@ -56,7 +65,7 @@ def test_add_to_cart_keeps_a_line_per_user_and_shows_the_cap(client, other_clien
     assert response.status_code == 200
     assert "Added to your cart." in html
     assert "Tea Set" in html and 'value="2"' in html
-    assert "3 more allowed" in html and "at most 5 units of one option per order" in html
+    assert "3 more allowed (limit: At most 5 units of any one item per buyer per order)" in html
     assert "CN¥140.00" in html  # 2 x the employee price
     assert cart_of(employee) == {variant.id: 2}
 
@@ -80,7 +89,8 @@ def test_adding_more_than_the_retail_cap_at_once_is_refused(client, employee, pr
     response = add(client, product.variants[0], 6)
     assert response.status_code == 302 and response.headers["Location"] == "/p/somewhere"
     html = text(client.get("/cart/"))
-    assert "At most 5 units of one item per order" in html
+    assert "The rule “At most 5 units of any one item per buyer per order” allows 5 in one order; " \
+           "your cart would hold 6." in html
     assert cart_of(employee) == {}
 
 
@@ -89,7 +99,7 @@ def test_the_retail_cap_counts_what_is_already_in_the_cart(client, employee, pro
     login(client, employee)
     add(client, variant, 3)
     html = text(add(client, variant, 3, follow_redirects=True))
-    assert "At most 5 units of one item per order; your cart has 3." in html
+    assert "allows 5 in one order; your cart would hold 6." in html
     assert cart_of(employee) == {variant.id: 3}
 
 
@@ -121,11 +131,11 @@ def test_quantity_changes_in_place_within_the_cap(client, employee, product):
     assert count(CartLine) == 1
 
     html = text(client.post_form(f"/cart/lines/{line_id}", {"quantity": "6"}, follow_redirects=True))
-    assert "At most 5 units of one item per order." in html
+    assert "allows 5 in one order; your cart would hold 6." in html
     assert db.session.scalar(select(CartLine.quantity).where(CartLine.id == line_id)) == 5
 
     html = text(client.post_form(f"/cart/lines/{line_id}", {"quantity": "lots"}, follow_redirects=True))
-    assert "Enter a quantity from 0 to 5." in html
+    assert "Enter a whole number of units (0 removes the line)." in html
     assert db.session.scalar(select(CartLine.quantity).where(CartLine.id == line_id)) == 5
 
     client.post_form(f"/cart/lines/{line_id}", {"quantity": "0"})

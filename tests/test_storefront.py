@@ -161,17 +161,18 @@ def test_markdown_description_is_rendered_and_html_in_it_is_inert(client, employ
 
 
 def test_direct_product_offers_its_active_options_within_the_retail_cap(client, employee, make_product):
+    from shop.quotas.services import ensure_default_rules
+
     product = make_product(name="Tea Set", variants=2)
     product.variants[1].is_active = False
+    ensure_default_rules()
     db.session.commit()
     login(client, employee)
     html = page(client, f"/p/{product.slug}")
     assert ADD_TO_CART in html
     options = [attrs.get("value") for tag, attrs in elements(html) if tag == "option"]
     assert options == [str(product.variants[0].id)]
-    quantity = [attrs for tag, attrs in elements(html) if tag == "input" and attrs.get("name") == "quantity"]
-    assert quantity and quantity[0]["max"] == "5"
-    assert "at most 5 units of one option per order" in html
+    assert "You can buy 5 more of this (limit: At most 5 units of any one item per buyer per order)" in html
 
 
 @pytest.mark.parametrize("mode, text", [

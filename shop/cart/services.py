@@ -1,4 +1,4 @@
-"""Cart rules: add, change and remove lines within the retail cap."""
+"""Cart rules: add, change and remove lines, within what one order may hold under the quota rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,8 +12,10 @@ from shop.accounts.models import User
 from shop.cart.models import CartLine
 from shop.catalog.models import PriceTier, SalesMode, Variant
 from shop.catalog.services import tier_for
+from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
+from shop.quotas.left import order_rule_breach
 
 
 class CartError(DomainError):
@@ -21,6 +23,7 @@ class CartError(DomainError):
 
 
 def retail_cap() -> int:
+    """Units of one item per order in the default quota rule the shop starts with."""
     return current_app.config["RETAIL_UNIT_CAP"]
 
 
@@ -48,26 +51,27 @@ def _check_buyable(variant: Variant | None) -> Variant:
     return variant
 
 
-def _check_quantity(quantity: int) -> None:
-    if quantity < 1:
-        raise CartError(_("Choose at least one unit."))
-    if quantity > retail_cap():
-        raise CartError(_("At most %(cap)d units of one item per order.", cap=retail_cap()))
+def _check_order_rules(user: User, line: CartLine | None, variant: Variant, quantity: int) -> None:
+    """The cart is the next order: refuse a change that one order could not hold under the
+    per-order quota rules (the rules themselves are the quota engine's)."""
+    wanted = {other.variant: other.quantity for other in cart_lines(user) if other is not line}
+    wanted[variant] = quantity
+    breach = order_rule_breach(user, wanted, tier_for(user), utcnow())
+    if breach is not None:
+        left, want = breach.amounts(variant.currency)
+        raise CartError(_("The rule “%(rule)s” allows %(left)s in one order; your cart would hold %(wanted)s.",
+                          rule=breach.sentence, left=left, wanted=want))
 
 
 def add_to_cart(user: User, variant_id: int, quantity: int) -> CartLine:
     variant = _check_buyable(db.session.get(Variant, variant_id))
+    if quantity < 1:
+        raise CartError(_("Choose at least one unit."))
     line = db.session.scalar(
         select(CartLine).where(CartLine.user_id == user.id, CartLine.variant_id == variant.id)
     )
     new_quantity = quantity + (line.quantity if line else 0)
-    if quantity < 1:
-        raise CartError(_("Choose at least one unit."))
-    if new_quantity > retail_cap():
-        raise CartError(
-            _("At most %(cap)d units of one item per order; your cart has %(have)d.",
-              cap=retail_cap(), have=line.quantity if line else 0)
-        )
+    _check_order_rules(user, line, variant, new_quantity)
     if line is None:
         line = CartLine(user_id=user.id, variant_id=variant.id, quantity=0)
         db.session.add(line)
@@ -79,7 +83,9 @@ def set_quantity(line: CartLine, quantity: int) -> CartLine | None:
     if quantity == 0:
         db.session.delete(line)
         return None
-    _check_quantity(quantity)
+    if quantity < 1:
+        raise CartError(_("Choose at least one unit."))
+    _check_order_rules(db.session.get(User, line.user_id), line, line.variant, quantity)
     line.quantity = quantity
     return line
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -16,7 +15,10 @@ from flask_login import current_user, login_required
 
 from shop.cart import services
 from shop.cart.forms import AddToCartForm, QuantityForm, RemoveForm
+from shop.database import utcnow
 from shop.extensions import db
+from shop.quotas.engine import Take
+from shop.quotas.left import items_left
 from shop.urls import safe_local_path
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
@@ -26,12 +28,16 @@ bp = Blueprint("cart", __name__, url_prefix="/cart")
 @login_required
 def view():
     lines = services.cart_lines(current_user)
+    summary = services.summarise(current_user, lines)
+    left, breaches = items_left(current_user, [(line.id, Take.of(line.variant, line.quantity, summary.tier))
+                                               for line in lines], utcnow()) if lines else ([], [])
     return render_template(
         "cart/cart.html",
-        summary=services.summarise(current_user, lines),
+        summary=summary,
+        left={item.key: item for item in left},
+        breaches=breaches,
         quantity_form=QuantityForm(),
         remove_form=RemoveForm(),
-        retail_cap=current_app.config["RETAIL_UNIT_CAP"],
     )
 
 
@@ -61,7 +67,7 @@ def update(line_id: int):
     line = services.line_for(current_user, line_id) or abort(404)
     form = QuantityForm()
     if not form.validate_on_submit():
-        flash(_("Enter a quantity from 0 to %(cap)d.", cap=services.retail_cap()), "error")
+        flash(_("Enter a whole number of units (0 removes the line)."), "error")
         return redirect(url_for("cart.view"))
     try:
         services.set_quantity(line, form.quantity.data)

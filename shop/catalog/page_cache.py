@@ -19,6 +19,7 @@ from markupsafe import Markup
 from shop.ttl_cache import ConfiguredCache
 
 CSRF_SLOT = Markup("<csrf-token-slot>")  # user text is escaped, so only our templates hold this
+QUOTA_SLOT = Markup("<quota-left-slot>")  # where the buyer's own quota panel goes
 
 _fragments = ConfiguredCache("PAGE_CACHE_SECONDS", "PAGE_CACHE_ENTRIES", 4096)
 
@@ -33,6 +34,15 @@ def cached_fragment(key: Hashable, render: Callable[[], Markup | None]) -> Marku
         if fragment is not None:
             _fragments.set(key, fragment)
     return fragment
+
+
+def cached_value(key: Hashable, compute: Callable[[], object]):
+    """Plain data that personal parts of a page are built from, cached like the fragments."""
+    return cached_fragment(key, compute)
+
+
+def fill_slot(fragment: Markup, slot: Markup, content: Markup) -> Markup:
+    return Markup(fragment.replace(slot, content))
 
 
 def fill_csrf(fragment: Markup, token: str) -> Markup:

@@ -13,8 +13,10 @@ from sqlalchemy import select
 from referrals import views as referrals
 from shop.catalog import page_cache, services
 from shop.catalog.models import Category, SalesMode
+from shop.database import utcnow
 from shop.extensions import db
 from shop.markdown import render_markdown
+from shop.quotas.left import items_left, variant_takes
 
 bp = Blueprint("catalog", __name__)
 
@@ -96,7 +98,7 @@ def product(slug: str):
             return None
         return Markup(render_template(
             "catalog/_product_body.html", product=found, tier=tier, csrf_slot=page_cache.CSRF_SLOT,
-            description=render_markdown(found.description_md), retail_cap=current_app.config["RETAIL_UNIT_CAP"],
+            quota_slot=page_cache.QUOTA_SLOT, description=render_markdown(found.description_md),
             lead_form=referrals.lead_form_for_fragment() if found.sales_mode == SalesMode.lead else None,
         ))
 
@@ -104,8 +106,20 @@ def product(slug: str):
         body = page_cache.cached_fragment(_key("product", slug), render)
         if body is not None and ref:
             referrals.count_member_visit(slug, ref)
+        if body is not None:
+            body = page_cache.fill_slot(body, page_cache.QUOTA_SLOT, _quota_left(slug, tier))
         return _shell(body, aside=referrals.share_panel(slug) if body is not None else None)
 
     if ref:  # a visit through a share link is counted: never served from the cache
         return page()
     return page_cache.personal_page(_personal("product", slug), page)
+
+
+def _quota_left(slug: str, tier) -> Markup:
+    """What is left of the buyer's and their chain's quotas for each option: personal, so
+    outside the product's cached fragment (two small queries, none when nothing is for sale);
+    inside the buyer's own cached page, so it may lag like the stock shown. Ordering checks."""
+    takes = page_cache.cached_value(("product-takes", slug, tier),
+                                    lambda: variant_takes(services.product_by_slug(slug), tier))
+    items = items_left(current_user, takes, utcnow())[0] if takes else []
+    return Markup(render_template("quotas/_left.html", items=items)) if items else Markup("")

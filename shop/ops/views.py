@@ -25,4 +25,4 @@ def dashboard():
                            low_stock=low_stock, products=products)
 
 
-from shop.ops import catalog, festivals, fulfilment, payroll, refunds  # noqa: E402,F401  (routes register on bp)
+from shop.ops import catalog, festivals, fulfilment, payroll, quotas, refunds  # noqa: E402,F401  (routes register on bp)

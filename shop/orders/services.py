@@ -79,11 +79,7 @@ class Wanted:
         return (self.festival_item or self.variant).price_for(tier)
 
     def take(self, tier) -> Take:
-        item = self.festival_item
-        return Take(variant_id=self.variant.id, product_id=self.variant.product_id,
-                    category_id=self.variant.product.category_id, quantity=self.quantity,
-                    unit_price=self.unit_price(tier), festival_item_id=item.id if item else None,
-                    festival_id=item.festival_id if item else None)
+        return Take.of(self.variant, self.quantity, tier, self.festival_item)
 
     @property
     def name(self) -> str:

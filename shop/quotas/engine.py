@@ -10,17 +10,19 @@ checks and inserts in the same transaction; SQLite's writers are serialised anyw
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select
+from sqlalchemy.orm import joinedload
 
 from shop.accounts.models import User
-from shop.catalog.models import Product, Variant
+from shop.catalog.models import PriceTier, Product, Variant
 from shop.errors import DomainError
 from shop.extensions import db
+from shop.festivals.models import FestivalItem
 from shop.i18n import format_money
 from shop.orders.models import Order, OrderLine, OrderStatus
 from shop.quotas.models import Audience, Measure, QuotaException, QuotaRule, Scope, Target, Window
@@ -39,6 +41,13 @@ class Take:
     unit_price: int
     festival_item_id: int | None = None
     festival_id: int | None = None
+
+    @classmethod
+    def of(cls, variant: Variant, quantity: int, tier: PriceTier, festival_item: FestivalItem | None = None) -> Take:
+        """Buying ``quantity`` of ``variant`` at the tier's price (the festival price from a festival item)."""
+        return cls(variant.id, variant.product_id, variant.product.category_id, quantity,
+                   (festival_item or variant).price_for(tier), festival_item.id if festival_item else None,
+                   festival_item.festival_id if festival_item else None)
 
 
 @dataclass(frozen=True)
@@ -96,11 +105,14 @@ def matches(rule: QuotaRule, take: Take) -> bool:
 
 def applicable_rules(buyer: User, takes: Sequence[Take]) -> list[QuotaRule]:
     """The active rules for this buyer's audience that any of ``takes`` falls under, by id."""
-    rules = db.session.scalars(
-        select(QuotaRule).where(QuotaRule.is_active.is_(True), QuotaRule.audience.in_(_audiences(buyer)))
-        .order_by(QuotaRule.id)
-    )
+    rules = db.session.scalars(active_rules(buyer))
     return [rule for rule in rules if any(matches(rule, take) for take in takes)]
+
+
+def active_rules(buyer: User) -> Select:
+    """The query for the active rules of this buyer's audience, by id."""
+    return (select(QuotaRule).where(QuotaRule.is_active.is_(True), QuotaRule.audience.in_(_audiences(buyer)))
+            .order_by(QuotaRule.id))
 
 
 def users_to_lock(buyer: User, rules: Iterable[QuotaRule]) -> list[int]:
@@ -112,7 +124,7 @@ def users_to_lock(buyer: User, rules: Iterable[QuotaRule]) -> list[int]:
     return sorted(ids)
 
 
-def _subject_id(rule: QuotaRule, buyer: User) -> int:
+def subject_id(rule: QuotaRule, buyer: User) -> int:
     return chain_root_id(buyer) if rule.scope == Scope.chain else buyer.id
 
 
@@ -123,7 +135,7 @@ def _extra(rule: QuotaRule, subject_id: int) -> int:
     ) or 0)
 
 
-def _live_orders(now: datetime):
+def live_orders(now: datetime):
     """Orders that still hold what they took."""
     return and_(
         Order.status.not_in((OrderStatus.cancelled, OrderStatus.expired, OrderStatus.refunded)),
@@ -131,12 +143,39 @@ def _live_orders(now: datetime):
     )
 
 
-def _measure_of_lines(rule: QuotaRule):
-    """Units (or money at the line's price) still held: refunded units gave theirs back."""
+def line_measure(rule: QuotaRule):
+    """What one order line still holds of a rule: its units, or its money at the line's price;
+    refunded units gave theirs back."""
     held = OrderLine.quantity - OrderLine.refunded_quantity
-    if rule.measure == Measure.amount:
-        return func.coalesce(func.sum(held * OrderLine.unit_price), 0)
-    return func.coalesce(func.sum(held), 0)
+    return held * OrderLine.unit_price if rule.measure == Measure.amount else held
+
+
+def measure_of_lines(rule: QuotaRule):
+    return func.coalesce(func.sum(line_measure(rule)), 0)
+
+
+def counted(rule: QuotaRule, buyer: User, now: datetime) -> list[ColumnElement[bool]]:
+    """The conditions an order line (joined with its order, and with its variant and product
+    for category and product rules) meets when it counts towards ``rule`` for this buyer or
+    their chain: the one definition of use, for enforcing and for showing what is left."""
+    subject = subject_id(rule, buyer)
+    conditions = [Order.buyer_id == subject if rule.scope == Scope.buyer else Order.root_employee_id == subject]
+    if rule.audience == Audience.employees:
+        conditions.append(Order.buyer_level == 0)
+    elif rule.audience == Audience.contacts:
+        conditions.append(Order.buyer_level > 0)
+    if rule.target == Target.category:
+        conditions.append(Product.category_id == rule.category_id)
+    elif rule.target == Target.product:
+        conditions.append(Variant.product_id == rule.product_id)
+    elif rule.target == Target.festival_item:
+        conditions.append(OrderLine.festival_item_id == rule.festival_item_id)
+    if rule.window == Window.festival:
+        conditions.append(Order.festival_id == rule.festival_id)
+    else:
+        start, end = window_bounds(rule.window, now)
+        conditions += [Order.created_at >= start, Order.created_at < end]
+    return conditions
 
 
 def _used(rule: QuotaRule, buyer: User, now: datetime, variant_ids: Sequence[int] | None) -> dict[int | None, int]:
@@ -144,35 +183,19 @@ def _used(rule: QuotaRule, buyer: User, now: datetime, variant_ids: Sequence[int
     else {None: use}. Rules per order start from nothing."""
     if rule.window == Window.order:
         return {}
-    subject = _subject_id(rule, buyer)
     query = (
-        select(OrderLine.variant_id if rule.per_sku else None, _measure_of_lines(rule))
+        select(OrderLine.variant_id if rule.per_sku else None, measure_of_lines(rule))
         .join(Order, Order.id == OrderLine.order_id)
-        .where(_live_orders(now))
-        .where(Order.buyer_id == subject if rule.scope == Scope.buyer else Order.root_employee_id == subject)
+        .where(live_orders(now), *counted(rule, buyer, now))
     )
-    if rule.audience == Audience.employees:
-        query = query.where(Order.buyer_level == 0)
-    elif rule.audience == Audience.contacts:
-        query = query.where(Order.buyer_level > 0)
-    if rule.target == Target.category:
+    if rule.target in (Target.category, Target.product):
         query = query.join(Variant, Variant.id == OrderLine.variant_id).join(Product, Product.id == Variant.product_id)
-        query = query.where(Product.category_id == rule.category_id)
-    elif rule.target == Target.product:
-        query = query.join(Variant, Variant.id == OrderLine.variant_id).where(Variant.product_id == rule.product_id)
-    elif rule.target == Target.festival_item:
-        query = query.where(OrderLine.festival_item_id == rule.festival_item_id)
-    if rule.window == Window.festival:
-        query = query.where(Order.festival_id == rule.festival_id)
-    else:
-        start, end = window_bounds(rule.window, now)
-        query = query.where(Order.created_at >= start, Order.created_at < end)
     if rule.per_sku:
         query = query.where(OrderLine.variant_id.in_(list(variant_ids or ()))).group_by(OrderLine.variant_id)
     return {key: int(value or 0) for key, value in db.session.execute(query)}
 
 
-def _wanted(rule: QuotaRule, takes: Sequence[Take]) -> dict[int | None, int]:
+def wanted_by(rule: QuotaRule, takes: Sequence[Take]) -> dict[int | None, int]:
     wanted: dict[int | None, int] = {}
     for take in takes:
         if matches(rule, take):
@@ -184,9 +207,9 @@ def _wanted(rule: QuotaRule, takes: Sequence[Take]) -> dict[int | None, int]:
 
 def allowances(buyer: User, rule: QuotaRule, takes: Sequence[Take], now: datetime) -> list[Allowance]:
     """What is left of ``rule`` for the SKUs (or the whole) that ``takes`` fall under."""
-    wanted = _wanted(rule, takes)
+    wanted = wanted_by(rule, takes)
     used = _used(rule, buyer, now, [key for key in wanted if key is not None])
-    limit = rule.limit_value + _extra(rule, _subject_id(rule, buyer))
+    limit = rule.limit_value + _extra(rule, subject_id(rule, buyer))
     return [Allowance(rule, limit, used.get(key, 0), key) for key in wanted]
 
 
@@ -195,29 +218,117 @@ def enforce(buyer: User, takes: Sequence[Take], now: datetime, *, currency: str,
     """Refuse (QuotaExceeded, naming the rule and what is left) unless every applicable rule
     allows ``takes``. Call with the rows of ``users_to_lock`` locked, in the placing transaction."""
     for rule in applicable_rules(buyer, takes) if rules is None else rules:
-        wanted = _wanted(rule, takes)
+        wanted = wanted_by(rule, takes)
         for allowance in allowances(buyer, rule, takes, now):
             need = wanted[allowance.variant_id]
             if allowance.used + need > allowance.limit:
                 raise QuotaExceeded(allowance, need, currency)
 
 
+# ---- what is left, for the product and cart pages -----------------------------------------
+# The pages ask about several items at once and must stay fast: the rules come with the
+# buyer's exceptions in one query, and the use of every rule in one more (none when only
+# per-order rules apply), built from the same ``counted`` conditions that enforcement uses.
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One rule (for one SKU, when counted per SKU): what is used and what ``takes`` want of it."""
+
+    allowance: Allowance
+    wanted: int
+
+    @property
+    def rule(self) -> QuotaRule:
+        return self.allowance.rule
+
+    @property
+    def room(self) -> int:
+        """What could still be added on top of ``wanted``; negative when the rule is broken."""
+        return self.allowance.limit - self.allowance.used - self.wanted
+
+    @property
+    def broken(self) -> bool:
+        return self.room < 0
+
+    def covers(self, take: Take) -> bool:
+        return matches(self.rule, take) and self.allowance.variant_id in (None, take.variant_id)
+
+    def units_more(self, take: Take) -> int | None:
+        """Units of ``take``'s item that still fit; None when the rule cannot bind (money rules
+        on a free item)."""
+        if self.rule.measure == Measure.units:
+            return max(self.room, 0)
+        return max(self.room, 0) // take.unit_price if take.unit_price > 0 else None
+
+
+def _rules_with_extras(buyer: User, windows: Collection[Window] | None,
+                       festival_ids: Collection[int]) -> list[tuple[QuotaRule, int]]:
+    """The active rules of the buyer's audience that could apply (festival rules only of
+    ``festival_ids``), each with the extra that exceptions give this buyer or chain."""
+    subject = case((QuotaRule.scope == Scope.chain, chain_root_id(buyer)), else_=buyer.id)
+    extra = (select(func.coalesce(func.sum(QuotaException.extra), 0))
+             .where(QuotaException.rule_id == QuotaRule.id, QuotaException.user_id == subject)
+             .correlate(QuotaRule).scalar_subquery())
+    query = active_rules(buyer).add_columns(extra).options(
+        joinedload(QuotaRule.category), joinedload(QuotaRule.product), joinedload(QuotaRule.festival),
+        joinedload(QuotaRule.festival_item).joinedload(FestivalItem.variant).joinedload(Variant.product))
+    if windows is not None:
+        query = query.where(QuotaRule.window.in_(list(windows)))
+    query = query.where(or_(QuotaRule.window != Window.festival, QuotaRule.festival_id.in_(list(festival_ids))))
+    return [(rule, int(extra or 0)) for rule, extra in db.session.execute(query)]
+
+
+def _use_of_rules(rules: Sequence[QuotaRule], buyer: User, now: datetime) -> dict[int, dict[int | None, int]]:
+    """{rule id: {variant id (per SKU) or None: use}} for every rule, in one grouped query."""
+    counting = [rule for rule in rules if rule.window != Window.order]
+    if not counting:
+        return {}
+    conditions = [and_(*counted(rule, buyer, now)) for rule in counting]
+    query = (
+        select(OrderLine.variant_id, *(func.coalesce(func.sum(case((condition, line_measure(rule)), else_=0)), 0)
+                                       for rule, condition in zip(counting, conditions, strict=True)))
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Variant, Variant.id == OrderLine.variant_id).join(Product, Product.id == Variant.product_id)
+        .where(live_orders(now), or_(*conditions))
+        .group_by(OrderLine.variant_id)
+    )
+    use: dict[int, dict[int | None, int]] = {rule.id: {} for rule in counting}
+    for variant_id, *values in db.session.execute(query):
+        for rule, value in zip(counting, values, strict=True):
+            key = variant_id if rule.per_sku else None
+            use[rule.id][key] = use[rule.id].get(key, 0) + int(value or 0)
+    return use
+
+
+def standings(buyer: User, takes: Sequence[Take], now: datetime, *,
+              windows: Collection[Window] | None = None) -> list[Standing]:
+    """Every rule (of ``windows``, or all) that applies to ``takes``: what the buyer or chain
+    has used, what is allowed (exceptions included) and what ``takes`` together want.
+    A take of quantity 0 asks what is left without wanting anything."""
+    found = []
+    festival_ids = {take.festival_id for take in takes if take.festival_id is not None}
+    rules = [(rule, extra) for rule, extra in _rules_with_extras(buyer, windows, festival_ids)
+             if any(matches(rule, take) for take in takes)]
+    use = _use_of_rules([rule for rule, _extra in rules], buyer, now)
+    for rule, extra in rules:
+        used = use.get(rule.id, {})
+        for key, wanted in wanted_by(rule, takes).items():
+            found.append(Standing(Allowance(rule, rule.limit_value + extra, used.get(key, 0), key), wanted))
+    return found
+
+
 def tightest(buyer: User, take: Take, now: datetime) -> list[Allowance]:
     """For the product and cart pages: every rule that applies to buying ``take``'s item,
     with what is left; the one with the least left first (units before amounts)."""
-    found = [a for rule in applicable_rules(buyer, [take]) for a in allowances(buyer, rule, [take], now)]
+    found = [standing.allowance for standing in standings(buyer, [take], now)]
     return sorted(found, key=lambda a: (a.rule.measure != Measure.units, a.left, a.rule.id))
 
 
 def exceeded_by(buyer: User, takes: Sequence[Take], now: datetime) -> list[tuple[Allowance, int]]:
     """Every rule ``takes`` would break, with what it wants (for showing a cart's problems)."""
-    broken = []
-    for rule in applicable_rules(buyer, takes):
-        wanted = _wanted(rule, takes)
-        broken += [(a, wanted[a.variant_id]) for a in allowances(buyer, rule, takes, now)
-                   if a.used + wanted[a.variant_id] > a.limit]
-    return broken
+    return [(standing.allowance, standing.wanted) for standing in standings(buyer, takes, now) if standing.broken]
 
 
-__all__ = ["Allowance", "QuotaExceeded", "Take", "applicable_rules", "chain_root_id", "enforce",
-           "exceeded_by", "matches", "tightest", "users_to_lock"]
+__all__ = ["Allowance", "QuotaExceeded", "Standing", "Take", "applicable_rules", "chain_root_id", "enforce",
+           "exceeded_by", "matches", "standings", "tightest", "users_to_lock"]

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from shop.accounts.models import User
 from shop.audit.services import record
+from shop.catalog.models import Category, Product, Variant
 from shop.errors import DomainError
 from shop.extensions import db
+from shop.festivals.models import Festival, FestivalItem
 from shop.quotas.models import Audience, Measure, QuotaException, QuotaRule, Scope, Target, Window
 from shop.quotas.sentences import describe
 
@@ -29,24 +32,21 @@ def create_rule(actor: User | None, *, scope: Scope, target: Target, window: Win
                 limit_value: int, audience: Audience = Audience.everyone, per_sku: bool = False,
                 category_id: int | None = None, product_id: int | None = None,
                 festival_item_id: int | None = None, festival_id: int | None = None) -> QuotaRule:
-    from shop.festivals.models import FestivalItem
-
     if limit_value is None or limit_value < 1:
         raise QuotaRuleError(_("The limit must be at least 1."))
-    needs = {Target.category: category_id, Target.product: product_id, Target.festival_item: festival_item_id}
-    if target in needs and needs[target] is None:
+    needs = {Target.category: (Category, category_id), Target.product: (Product, product_id),
+             Target.festival_item: (FestivalItem, festival_item_id)}
+    if target in needs and (needs[target][1] is None or db.session.get(*needs[target]) is None):
         raise QuotaRuleError(_("Choose what the rule is about."))
     category_id = category_id if target == Target.category else None
     product_id = product_id if target == Target.product else None
     festival_item_id = festival_item_id if target == Target.festival_item else None
     if festival_item_id is not None:
         item = db.session.get(FestivalItem, festival_item_id)
-        if item is None:
-            raise QuotaRuleError(_("Choose what the rule is about."))
         festival_id = festival_id or item.festival_id
         if window == Window.festival and festival_id != item.festival_id:
             raise QuotaRuleError(_("A festival item's rule counts during its own festival."))
-    if window == Window.festival and festival_id is None:
+    if window == Window.festival and (festival_id is None or db.session.get(Festival, festival_id) is None):
         raise QuotaRuleError(_("Choose the festival the rule counts during."))
     if window != Window.festival:
         festival_id = None
@@ -67,12 +67,30 @@ def change_rule(actor: User, rule: QuotaRule, *, limit_value: int, is_active: bo
         raise QuotaRuleError(_("The limit must be at least 1."))
     before = _snapshot(rule)
     rule.limit_value, rule.is_active = limit_value, is_active
+    item = _item_of_buyer_limit(rule)
+    if item is not None:  # the festival item's own per-buyer limit: keep the item saying the same
+        item.per_buyer_limit = limit_value if is_active else None
     record("quota_rule.change", rule, actor=actor, before=before, after=_snapshot(rule))
     return rule
 
 
+def _item_of_buyer_limit(rule: QuotaRule) -> FestivalItem | None:
+    """The festival item whose per-buyer limit ``rule`` is (made by festivals.allocate), if any."""
+    if (rule.created_by_id is None and rule.target == Target.festival_item and rule.scope == Scope.buyer
+            and rule.window == Window.festival and rule.measure == Measure.units
+            and rule.audience == Audience.everyone):
+        return rule.festival_item
+    return None
+
+
 def grant_exception(actor: User, rule: QuotaRule, user: User, extra: int, reason: str) -> QuotaException:
-    """Extra allowance for one buyer, or for one chain (granted to its employee)."""
+    """Extra allowance for one buyer, or for one chain: a chain rule's exception goes to the
+    employee at the root of ``user``'s chain, whoever in the chain was named."""
+    from shop.quotas.engine import chain_root_id
+
+    named = user
+    if rule.scope == Scope.chain:
+        user = db.session.get(User, chain_root_id(user))
     reason = (reason or "").strip()
     if not reason:
         raise QuotaRuleError(_("Say why the exception is granted."))
@@ -85,8 +103,12 @@ def grant_exception(actor: User, rule: QuotaRule, user: User, extra: int, reason
     db.session.add(exception)
     db.session.flush()
     record("quota_exception.grant", exception, actor=actor, reason=reason, after={
-        "rule_id": rule.id, "rule": describe(rule), "user_id": user.id, "extra": extra})
+        "rule_id": rule.id, "rule": describe(rule), "user_id": user.id, "named_user_id": named.id, "extra": extra})
     return exception
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
 
 
 def ensure_default_rules() -> list[QuotaRule]:
@@ -108,5 +130,22 @@ def ensure_default_rules() -> list[QuotaRule]:
     return made
 
 
-def rules_listing() -> list[QuotaRule]:
-    return list(db.session.scalars(select(QuotaRule).order_by(QuotaRule.is_active.desc(), QuotaRule.id)))
+def rules_listing() -> list[tuple[QuotaRule, int]]:
+    """Every rule, the active ones first, with how many exceptions it has."""
+    exceptions = (select(func.count(QuotaException.id)).where(QuotaException.rule_id == QuotaRule.id)
+                  .correlate(QuotaRule).scalar_subquery())
+    query = (select(QuotaRule, exceptions).options(*_sentence_loads())
+             .order_by(QuotaRule.is_active.desc(), QuotaRule.id))
+    return [(rule, count) for rule, count in db.session.execute(query)]
+
+
+def rule_by_id(rule_id: int) -> QuotaRule | None:
+    return db.session.scalar(select(QuotaRule).where(QuotaRule.id == rule_id).options(
+        *_sentence_loads(), selectinload(QuotaRule.exceptions).joinedload(QuotaException.user),
+        selectinload(QuotaRule.exceptions).joinedload(QuotaException.granted_by)))
+
+
+def _sentence_loads():
+    """What ``describe`` reads, loaded with the rule."""
+    return (joinedload(QuotaRule.category), joinedload(QuotaRule.product), joinedload(QuotaRule.festival),
+            joinedload(QuotaRule.festival_item).joinedload(FestivalItem.variant).joinedload(Variant.product))

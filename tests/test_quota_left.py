@@ -1,0 +1,207 @@
+"""What is left of each quota rule, as the product and cart pages ask for it: several items at
+once, in two queries, counting exactly what enforcement counts."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from shop.catalog.models import Category, PriceTier
+from shop.database import utcnow
+from shop.extensions import db
+from shop.orders import services as orders
+from shop.orders.models import OrderStatus
+from shop.quotas import services as quotas
+from shop.quotas.engine import Take, allowances, applicable_rules, exceeded_by, standings, tightest
+from shop.quotas.models import Audience, Measure, Scope, Target, Window
+
+
+def take_of(variant, quantity=0, tier=PriceTier.employee, item=None) -> Take:
+    return Take(variant.id, variant.product_id, variant.product.category_id, quantity,
+                (item or variant).price_for(tier), item.id if item else None, item.festival_id if item else None)
+
+
+@contextmanager
+def counting_queries():
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def rule(**fields):
+    made = quotas.create_rule(None, **({"scope": Scope.buyer, "target": Target.all, "window": Window.year,
+                                        "measure": Measure.units} | fields))
+    db.session.commit()
+    return made
+
+
+def test_a_buyer_and_their_chain_see_what_is_left_of_each_rule(employee, make_contact, make_product, place):
+    tea, pot = make_product(name="Tea", employee_price=3_000, contact_price=4_000), make_product(name="Pot")
+    friend = make_contact(employee)
+    per_order = rule(window=Window.order, per_sku=True, limit_value=5)
+    chain_tea = rule(scope=Scope.chain, target=Target.product, product_id=tea.id, window=Window.month, limit_value=6)
+    yearly = rule(measure=Measure.amount, audience=Audience.employees, limit_value=20_000)
+    place(employee, tea.variants[0], 2)  # 2 x 30.00
+    place(friend, tea.variants[0], 1)
+    cancelled = place(friend, tea.variants[0], 3)
+    orders.cancel_order(friend, cancelled)
+    db.session.commit()
+    quotas.grant_exception(employee, chain_tea, friend, 1, "Family visit")  # goes to the chain: 7 in all
+    db.session.commit()
+
+    now = utcnow()
+    found = {(s.rule.id, s.allowance.variant_id): (s.allowance.limit, s.allowance.used, s.wanted)
+             for s in standings(employee, [take_of(tea.variants[0], 1), take_of(pot.variants[0], 2)], now)}
+    assert found == {
+        (per_order.id, tea.variants[0].id): (5, 0, 1),
+        (per_order.id, pot.variants[0].id): (5, 0, 2),
+        (chain_tea.id, None): (7, 3, 1),  # 2 + 1; the cancelled order gave its 3 back
+        (yearly.id, None): (20_000, 6_000, 3_000 + 2 * 7_000),
+    }
+    # The contact is not in the employees' audience of the yearly cap.
+    assert {s.rule.id for s in standings(friend, [take_of(tea.variants[0], tier=PriceTier.contact)], now)} == {
+        per_order.id, chain_tea.id}
+    left = tightest(employee, take_of(tea.variants[0], 1), now)
+    assert [(a.rule.id, a.left) for a in left] == [(chain_tea.id, 4), (per_order.id, 5), (yearly.id, 14_000)]
+
+
+def test_a_standing_says_how_many_more_units_fit(employee, make_product):
+    tea = make_product(employee_price=3_000)
+    cap = rule(measure=Measure.amount, limit_value=10_000)
+    per_order = rule(window=Window.order, per_sku=True, limit_value=5)
+    take = take_of(tea.variants[0], 2)
+    by_rule = {s.rule.id: s for s in standings(employee, [take], utcnow())}
+    assert by_rule[cap.id].room == 4_000 and by_rule[cap.id].units_more(take) == 1
+    assert by_rule[per_order.id].room == 3 and by_rule[per_order.id].units_more(take) == 3
+    assert not any(s.broken for s in by_rule.values())
+    broken = exceeded_by(employee, [take_of(tea.variants[0], 4)], utcnow())
+    assert [(a.rule.id, wanted) for a, wanted in broken] == [(cap.id, 12_000)]
+    free = make_product(employee_price=0)
+    [money] = [s for s in standings(employee, [take_of(free.variants[0], 1)], utcnow()) if s.rule.id == cap.id]
+    assert money.units_more(take_of(free.variants[0], 1)) is None  # money rules do not bind a free item
+
+
+def test_only_the_asked_windows_are_looked_at_and_per_order_rules_need_no_counting(employee, product):
+    per_order = rule(window=Window.order, per_sku=True, limit_value=5)
+    rule(measure=Measure.amount, limit_value=10_000)
+    takes = [take_of(product.variants[0], 6)]
+    db.session.refresh(employee)  # loaded, as the current user is on a page
+    with counting_queries() as statements:
+        found = standings(employee, takes, utcnow(), windows={Window.order})
+    assert [(s.rule.id, s.broken) for s in found] == [(per_order.id, True)]
+    assert len(statements) == 1  # the rules with the buyer's exceptions; no use to count
+
+
+def test_the_pages_ask_in_at_most_two_queries_however_many_items_and_rules(employee, make_product, make_festival,
+                                                                             make_festival_item):
+    products = [make_product(variants=3) for _ in range(3)]
+    festival = make_festival()
+    item = make_festival_item(festival, products[0].variants[0], 5, per_buyer_limit=2)
+    rule(window=Window.order, per_sku=True, limit_value=5)
+    rule(measure=Measure.amount, audience=Audience.employees, limit_value=2_000_000)
+    rule(scope=Scope.chain, target=Target.category, category_id=products[0].category_id, window=Window.day,
+         limit_value=9, per_sku=True)
+    rule(scope=Scope.chain, target=Target.festival_item, festival_item_id=item.id, window=Window.festival,
+         festival_id=festival.id, limit_value=3)
+    takes = [take_of(v) for p in products for v in p.variants] + [take_of(item.variant, item=item)]
+    db.session.expire_all()
+    db.session.refresh(employee)  # loaded, as the current user is on a page
+    with counting_queries() as statements:
+        found = standings(employee, takes, utcnow())
+        sentences = [s.rule.festival_item.variant.product.name for s in found if s.rule.festival_item]
+    assert len(statements) == 2
+    assert len(found) == 9 + 1 + 9 + 1 + 1 and sentences == [products[0].name] * 2
+
+
+def test_nothing_applies_and_nothing_is_counted_when_no_rule_matches(employee, make_product):
+    home = make_product()
+    rule(target=Target.category, category_id=make_product(category=Category(name="Garden", slug="garden")).category_id,
+         limit_value=1)
+    takes = [take_of(home.variants[0])]
+    db.session.refresh(employee)  # loaded, as the current user is on a page
+    with counting_queries() as statements:
+        assert standings(employee, takes, utcnow()) == []
+    assert len(statements) == 1
+
+
+@pytest.fixture
+def history(employee, make_contact, make_product, make_festival, make_festival_item, make_address, place):
+    """Orders of a chain in every state (one partly refunded), over two categories, a festival
+    and two years."""
+    garden = Category(name="Garden", slug="garden")
+    home_a, home_b = make_product(variants=2, employee_price=1_000, contact_price=1_500), make_product()
+    rake = make_product(category=garden, employee_price=2_500, contact_price=2_900)
+    friend = make_contact(employee)
+    friends_friend = make_contact(friend)
+    festival = make_festival()
+    item = make_festival_item(festival, home_b.variants[0], 8, per_buyer_limit=4)
+    now = utcnow()
+    last_year = now - timedelta(days=400)
+    refunded = place(employee, home_a.variants[0], 3)
+    orders.pay_by_payroll(employee, refunded)
+    refunded.status, refunded.refunded_amount, refunded.lines[0].refunded_quantity = (
+        OrderStatus.partially_refunded, 1_000, 1)  # as a refund of one unit leaves it
+    orders.pay_by_payroll(employee, place(employee, home_a.variants[1], 1, now=last_year), now=last_year)
+    paid = place(employee, rake.variants[0], 1)
+    orders.pay_by_payroll(employee, paid)
+    place(friend, home_a.variants[0], 3)
+    place(friend, rake.variants[0], 2)
+    orders.cancel_order(friend, place(friend, home_a.variants[1], 4))
+    place(friends_friend, home_a.variants[1], 1, now=now - timedelta(minutes=30))  # unpaid and overdue
+    place(friends_friend, rake.variants[0], 1)
+    for buyer, quantity in ((employee, 1), (friend, 2), (friends_friend, 1)):
+        orders.place_festival_order(buyer, item, quantity, make_address(buyer))
+    db.session.commit()
+    return {"buyers": (employee, friend, friends_friend), "variants": (*home_a.variants, home_b.variants[0],
+            rake.variants[0]), "category": garden, "product": home_a, "festival": festival, "item": item}
+
+
+def test_the_pages_count_exactly_what_enforcement_counts(history):
+    """Every kind of rule, for every buyer of the chain: the batched count agrees with the
+    per-rule count that enforcement makes under its locks."""
+    festival, item = history["festival"], history["item"]
+    targets = [dict(target=Target.all), dict(target=Target.category, category_id=history["category"].id),
+               dict(target=Target.product, product_id=history["product"].id),
+               dict(target=Target.festival_item, festival_item_id=item.id)]
+    windows = [dict(window=Window.order), dict(window=Window.day), dict(window=Window.year),
+               dict(window=Window.festival, festival_id=festival.id)]
+    for scope in Scope:
+        for target in targets:
+            for window in windows:
+                for measure, audience, per_sku in ((Measure.units, Audience.everyone, True),
+                                                   (Measure.amount, Audience.employees, False),
+                                                   (Measure.units, Audience.contacts, False)):
+                    quotas.create_rule(None, scope=scope, measure=measure, audience=audience, per_sku=per_sku,
+                                       limit_value=50, **target, **window)
+    db.session.commit()
+    now = utcnow()
+    compared = 0
+    for buyer in history["buyers"]:
+        tier = PriceTier.employee if buyer.level == 0 else PriceTier.contact
+        takes = [take_of(v, 1, tier) for v in history["variants"]] + [take_of(item.variant, 1, tier, item)]
+        batched = sorted((s.rule.id, s.allowance.variant_id, s.allowance.used, s.wanted)
+                         for s in standings(buyer, takes, now))
+        one_by_one = sorted(
+            (rule.id, a.variant_id, a.used, wanted)
+            for rule in applicable_rules(buyer, takes)
+            for a, wanted in ((a, quotas_wanted(rule, takes, a.variant_id)) for a in allowances(buyer, rule, takes, now)))
+        assert batched == one_by_one
+        assert any(used > 0 for _rule, _key, used, _wanted in batched)
+        compared += len(batched)
+    assert compared > 100
+
+
+def quotas_wanted(rule, takes, key):
+    from shop.quotas.engine import wanted_by
+
+    return wanted_by(rule, takes)[key]
