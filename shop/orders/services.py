@@ -21,7 +21,7 @@ from shop.festivals.models import FestivalItem
 from shop.orders import stock
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
 from shop.payments import card
-from shop.quotas.engine import Take, applicable_rules, enforce, users_to_lock
+from shop.quotas.engine import Take, enforce, rules_for, users_to_lock
 
 
 class OrderError(DomainError):
@@ -128,10 +128,10 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
 
     tier = tier_for(buyer)
     takes = [line.take(tier) for line in wanted]
-    rules = applicable_rules(buyer, takes)
+    rules = rules_for(buyer, takes)
     from_stock = stock.units_by_variant(line for line in wanted if line.festival_item is None)
     from_items = Counter({line.festival_item.id: line.quantity for line in wanted if line.festival_item})
-    lock_users(users_to_lock(buyer, rules))
+    lock_users(users_to_lock(buyer, [rule for rule, _extra in rules]))
     with db.session.begin_nested():  # a refusal undoes everything taken here
         overdue = _lock_overdue_orders(now, variant_ids={line.variant.id for line in wanted})
         if overdue:

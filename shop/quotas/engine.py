@@ -214,15 +214,14 @@ def allowances(buyer: User, rule: QuotaRule, takes: Sequence[Take], now: datetim
 
 
 def enforce(buyer: User, takes: Sequence[Take], now: datetime, *, currency: str,
-            rules: Sequence[QuotaRule] | None = None) -> None:
+            rules: Sequence[tuple[QuotaRule, int]] | None = None) -> None:
     """Refuse (QuotaExceeded, naming the rule and what is left) unless every applicable rule
-    allows ``takes``. Call with the rows of ``users_to_lock`` locked, in the placing transaction."""
-    for rule in applicable_rules(buyer, takes) if rules is None else rules:
-        wanted = wanted_by(rule, takes)
-        for allowance in allowances(buyer, rule, takes, now):
-            need = wanted[allowance.variant_id]
-            if allowance.used + need > allowance.limit:
-                raise QuotaExceeded(allowance, need, currency)
+    allows ``takes``. Call with the rows of ``users_to_lock`` locked, in the placing transaction;
+    ``rules`` (from ``rules_for``) may be loaded before the locks: rules and exceptions only
+    decide what to count, the counting happens here, under the locks, in one query."""
+    for standing in standings(buyer, takes, now, rules=rules):
+        if standing.broken:
+            raise QuotaExceeded(standing.allowance, standing.wanted, currency)
 
 
 # ---- what is left, for the product and cart pages -----------------------------------------
@@ -301,15 +300,23 @@ def _use_of_rules(rules: Sequence[QuotaRule], buyer: User, now: datetime) -> dic
     return use
 
 
-def standings(buyer: User, takes: Sequence[Take], now: datetime, *,
-              windows: Collection[Window] | None = None) -> list[Standing]:
-    """Every rule (of ``windows``, or all) that applies to ``takes``: what the buyer or chain
-    has used, what is allowed (exceptions included) and what ``takes`` together want.
-    A take of quantity 0 asks what is left without wanting anything."""
-    found = []
+def rules_for(buyer: User, takes: Sequence[Take], *,
+              windows: Collection[Window] | None = None) -> list[tuple[QuotaRule, int]]:
+    """The active rules (of ``windows``, or all) that apply to ``takes`` for this buyer, each
+    with the extra its exceptions give the buyer or chain; one query."""
     festival_ids = {take.festival_id for take in takes if take.festival_id is not None}
-    rules = [(rule, extra) for rule, extra in _rules_with_extras(buyer, windows, festival_ids)
-             if any(matches(rule, take) for take in takes)]
+    return [(rule, extra) for rule, extra in _rules_with_extras(buyer, windows, festival_ids)
+            if any(matches(rule, take) for take in takes)]
+
+
+def standings(buyer: User, takes: Sequence[Take], now: datetime, *, windows: Collection[Window] | None = None,
+              rules: Sequence[tuple[QuotaRule, int]] | None = None) -> list[Standing]:
+    """Every rule (of ``windows``, or all; or ``rules`` from ``rules_for``) that applies to
+    ``takes``: what the buyer or chain has used, what is allowed (exceptions included) and what
+    ``takes`` together want. A take of quantity 0 asks what is left without wanting anything."""
+    found = []
+    if rules is None:
+        rules = rules_for(buyer, takes, windows=windows)
     use = _use_of_rules([rule for rule, _extra in rules], buyer, now)
     for rule, extra in rules:
         used = use.get(rule.id, {})
@@ -331,4 +338,4 @@ def exceeded_by(buyer: User, takes: Sequence[Take], now: datetime) -> list[tuple
 
 
 __all__ = ["Allowance", "QuotaExceeded", "Standing", "Take", "applicable_rules", "chain_root_id", "enforce",
-           "exceeded_by", "matches", "standings", "tightest", "users_to_lock"]
+           "exceeded_by", "matches", "rules_for", "standings", "tightest", "users_to_lock"]
