@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from shop.catalog.models import Variant
 from shop.catalog.services import tier_for
 from shop.database import utcnow
 from shop.errors import DomainError
@@ -84,8 +87,10 @@ def remind(slug: str):
 def buy(slug: str, item_id: int):
     """Buy now: 303 to the new order; 409 with the page when a rule refuses; 422 when the form is invalid."""
     found = _festival(slug)
-    item = db.session.get(FestivalItem, item_id)
-    if item is None or item.festival_id != found.id:
+    item = db.session.scalar(  # with what placing the order reads: one query, not four
+        select(FestivalItem).where(FestivalItem.id == item_id, FestivalItem.festival_id == found.id)
+        .options(joinedload(FestivalItem.variant).joinedload(Variant.product)))
+    if item is None:
         abort(404)
     form = BuyForm()
     if not form.validate_on_submit():
