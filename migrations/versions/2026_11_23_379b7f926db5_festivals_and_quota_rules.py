@@ -101,7 +101,7 @@ def upgrade():
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', shop.database.UTCDateTime(), nullable=False),
     sa.CheckConstraint("(target = 'category') = (category_id IS NOT NULL) AND (target = 'product') = (product_id IS NOT NULL) AND (target = 'festival_item') = (festival_item_id IS NOT NULL)", name=op.f('ck_quota_rules_target_matches')),
-    sa.CheckConstraint("window != 'festival' OR festival_id IS NOT NULL", name=op.f('ck_quota_rules_festival_window_has_festival')),
+    sa.CheckConstraint("\"window\" != 'festival' OR festival_id IS NOT NULL", name=op.f('ck_quota_rules_festival_window_has_festival')),
     sa.CheckConstraint('limit_value > 0', name=op.f('ck_quota_rules_limit_positive')),
     sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_quota_rules_category_id_categories')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_quota_rules_created_by_id_users')),

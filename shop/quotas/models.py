@@ -58,7 +58,7 @@ class QuotaRule(db.Model):
             " AND (target = 'festival_item') = (festival_item_id IS NOT NULL)",
             name="target_matches",
         ),
-        sa.CheckConstraint("window != 'festival' OR festival_id IS NOT NULL", name="festival_window_has_festival"),
+        sa.CheckConstraint("\"window\" != 'festival' OR festival_id IS NOT NULL", name="festival_window_has_festival"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
