@@ -20,7 +20,7 @@ from shop.extensions import db
 from shop.festivals.models import FestivalItem
 from shop.orders import stock
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
-from shop.quotas.engine import Take, applicable_rules, enforce, users_to_lock
+from shop.quotas.engine import Take, applicable_rules, chain_root_id, enforce, users_to_lock
 
 
 class OrderError(DomainError):
@@ -93,6 +93,9 @@ def place_order(buyer: User, address: Address, *, now: datetime | None = None) -
     """Turn the buyer's cart into a pending order, reserving stock; all or nothing."""
     if address.user_id != buyer.id:
         raise OrderError(_("Choose one of your own addresses."))
+    # Read the cart under the buyer's lock, or two tabs checking out one cart both order it.
+    # Every user row _place may lock, in id order, so that it takes no new lock out of order.
+    lock_users([buyer.id, chain_root_id(buyer)])
     lines = cart_lines(buyer)
     if not lines:
         raise OrderError(_("Your cart is empty."))
