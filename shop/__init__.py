@@ -79,13 +79,14 @@ def register_blueprints(app: Flask) -> None:
     from shop.admin.views import bp as admin_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
+    from shop.festivals.views import bp as festivals_bp
     from shop.health import bp as health_bp
     from shop.media import bp as media_bp
     from shop.ops.views import bp as ops_bp
     from shop.orders.views import bp as orders_bp
 
     for blueprint in (
-        health_bp, media_bp, accounts_bp, catalog_bp, cart_bp, orders_bp, ops_bp, admin_bp,
+        health_bp, media_bp, accounts_bp, catalog_bp, cart_bp, orders_bp, festivals_bp, ops_bp, admin_bp,
         referrals_bp, community_bp,
     ):
         app.register_blueprint(blueprint)

@@ -62,6 +62,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("orders.detail", "GET"): OWNER,
     ("orders.pay", "POST"): _post(OWNER),
     ("orders.cancel", "POST"): _post(OWNER),
+    ("festivals.buy", "POST"): {"anonymous": LOGIN, "employee": 422, "operator": 422, "admin": 422},
     ("ops.dashboard", "GET"): OPERATORS,
     ("ops.categories", "GET"): OPERATORS,
     ("ops.categories", "POST"): OPERATORS | {"operator": 422, "admin": 422},
@@ -167,7 +168,7 @@ def test_every_route_has_an_entry(app):
 
 
 @pytest.fixture
-def world(make_user, employee, operator, admin, product, make_product, place):
+def world(make_user, employee, operator, admin, product, make_product, place, make_festival, make_festival_item):
     from referrals.models.leads import Timeline
     from referrals.services.leads import LeadInput, submit_lead
     from shop.accounts.models import Kind
@@ -188,6 +189,8 @@ def world(make_user, employee, operator, admin, product, make_product, place):
     order = place(employee, product.variants[0], 1)
     line = add_to_cart(employee, product.variants[0].id, 1)
     doomed_line = add_to_cart(employee, make_product().variants[0].id, 1)
+    festival = make_festival()
+    festival_item = make_festival_item(festival, make_product().variants[0], 2)
     db.session.commit()
     return {
         "users": {"employee": employee, "operator": operator, "admin": admin},
@@ -204,6 +207,7 @@ def world(make_user, employee, operator, admin, product, make_product, place):
             "orders.detail": {"order_id": order.id},
             "orders.pay": {"order_id": order.id},
             "orders.cancel": {"order_id": order.id},
+            "festivals.buy": {"slug": festival.slug, "item_id": festival_item.id},
             "ops.edit_category": {"category_id": product.category_id},
             "ops.edit_product": {"product_id": product.id},
             "ops.new_variant": {"product_id": product.id},
