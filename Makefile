@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres test-all lint bench-browse clean fonts chromium fake-stripe
+.PHONY: run test test-postgres test-all lint bench-browse bench-flash-sale clean fonts chromium fake-stripe
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 CHROMIUM := /usr/bin/chromium
 # The demo's card payments go to a local fake Stripe server (localstripe) with test keys.
@@ -59,6 +59,9 @@ lint: $(STAMP)
 
 bench-browse: $(STAMP)
 	$(BIN)/python bench/browse.py
+
+bench-flash-sale: $(STAMP)
+	$(BIN)/python bench/flash_sale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .coverage htmlcov

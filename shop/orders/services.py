@@ -21,7 +21,7 @@ from shop.festivals.models import FestivalItem
 from shop.orders import stock
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
 from shop.payments import card
-from shop.quotas.engine import Take, enforce, rules_for, users_to_lock
+from shop.quotas.engine import Take, chain_root_id, enforce, rules_for, users_to_lock
 
 
 class OrderError(DomainError):
@@ -53,8 +53,11 @@ def lock_user(user: User) -> None:
 
 
 def lock_users(user_ids: list[int]) -> None:
-    """Lock user rows in id order (the first locks of any transaction that takes several)."""
-    db.session.execute(select(User.id).where(User.id.in_(sorted(user_ids))).order_by(User.id).with_for_update())
+    """Lock user rows in id order (the first locks of any transaction that takes several).
+    FOR NO KEY UPDATE: orders and audit entries inserted meanwhile reference user rows, and
+    the key-share locks those inserts take must not conflict with these."""
+    db.session.execute(select(User.id).where(User.id.in_(sorted(user_ids))).order_by(User.id)
+                       .with_for_update(key_share=True))
 
 
 def lock_order(order: Order) -> Order:
@@ -90,6 +93,9 @@ def place_order(buyer: User, address: Address, *, now: datetime | None = None) -
     """Turn the buyer's cart into a pending order, reserving stock; all or nothing."""
     if address.user_id != buyer.id:
         raise OrderError(_("Choose one of your own addresses."))
+    # Read the cart under the buyer's lock, or two tabs checking out one cart both order it.
+    # Every user row _place may lock, in id order, so that it takes no new lock out of order.
+    lock_users([buyer.id, chain_root_id(buyer)])
     lines = cart_lines(buyer)
     if not lines:
         raise OrderError(_("Your cart is empty."))

@@ -2,7 +2,12 @@
 
 Locks are always taken in one order (users, then orders, then festival items by id, then
 variants by id), so concurrent transactions wait for each other instead of deadlocking; every
-take is a conditional update, so stock and allocations can never go below zero."""
+take is a conditional update, so stock and allocations can never go below zero.
+
+Festival items and variants are locked FOR NO KEY UPDATE (``key_share=True``), the lock an
+UPDATE of their non-key columns takes anyway. A plain FOR UPDATE would conflict with the KEY
+SHARE lock PostgreSQL takes on a referenced row when an order line is inserted: two checkouts
+that insert their lines first and lock the variant after would each wait for the other."""
 from __future__ import annotations
 
 from collections import Counter
@@ -19,7 +24,9 @@ def lock_variants(variant_ids: Iterable[int]) -> None:
     """Row-lock the variants in id order (PostgreSQL); SQLite already holds the write lock."""
     ids = sorted(set(variant_ids))
     if ids:
-        db.session.execute(select(Variant.id).where(Variant.id.in_(ids)).order_by(Variant.id).with_for_update())
+        db.session.execute(
+            select(Variant.id).where(Variant.id.in_(ids)).order_by(Variant.id).with_for_update(key_share=True)
+        )
 
 
 def lock_holdings(lines) -> None:
@@ -28,7 +35,8 @@ def lock_holdings(lines) -> None:
     item_ids = sorted({line.festival_item_id for line in lines if line.festival_item_id})
     if item_ids:
         db.session.execute(
-            select(FestivalItem.id).where(FestivalItem.id.in_(item_ids)).order_by(FestivalItem.id).with_for_update()
+            select(FestivalItem.id).where(FestivalItem.id.in_(item_ids)).order_by(FestivalItem.id)
+            .with_for_update(key_share=True)
         )
     lock_variants(line.variant_id for line in lines)
 

@@ -1,0 +1,62 @@
+"""POST /festivals/<slug>/items/<item_id>/buy: 303 to the order, 409 with the refusal, 422 for an
+invalid form, 404 for what is not there or not the buyer's."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from shop.extensions import db
+from shop.festivals.models import FestivalItem, Phase
+from shop.orders.models import Order, OrderStatus
+from tests.conftest import login
+
+
+def _url(item) -> str:
+    return f"/festivals/{item.festival.slug}/items/{item.id}/buy"
+
+
+def test_buying_now_places_a_pending_order_at_the_festival_price(
+        client, make_festival, make_festival_item, product, employee, make_address):
+    item = make_festival_item(make_festival(), product.variants[0], 5, per_buyer_limit=2)
+    address = make_address(employee)
+    login(client, employee)
+    response = client.post_form(_url(item), {"quantity": "2", "address_id": str(address.id)})
+    order = db.session.scalar(select(Order).where(Order.buyer_id == employee.id))
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/orders/{order.id}")
+    assert (order.status, order.total_amount, order.festival_id) == (OrderStatus.pending_payment, 10_000, item.festival_id)
+    assert db.session.get(FestivalItem, item.id).sold == 2
+
+    refused = client.post_form(_url(item), {"quantity": "1", "address_id": str(address.id)})
+    assert refused.status_code == 409
+    assert "0 left for you" in refused.get_data(as_text=True)
+    assert db.session.get(FestivalItem, item.id).sold == 2
+
+
+def test_sold_out_and_not_yet_selling_are_refused_with_409(
+        client, make_festival, make_festival_item, product, employee, make_address):
+    selling = make_festival_item(make_festival(name="Now"), product.variants[0], 1)
+    later = make_festival_item(make_festival(phase=Phase.preheat, name="Soon"), product.variants[0], 1)
+    address_id = str(make_address(employee).id)
+    login(client, employee)
+    sold_out = client.post_form(_url(selling), {"quantity": "2", "address_id": address_id})
+    assert sold_out.status_code == 409 and "Not enough stock" in sold_out.get_data(as_text=True)
+    early = client.post_form(_url(later), {"quantity": "1", "address_id": address_id})
+    assert early.status_code == 409 and "is not selling now" in early.get_data(as_text=True)
+    assert db.session.scalar(select(Order.id)) is None
+
+
+def test_invalid_forms_and_other_peoples_things(
+        client, make_festival, make_festival_item, product, employee, make_user, make_address):
+    item = make_festival_item(make_festival(), product.variants[0], 5)
+    other = make_festival_item(make_festival(name="Other Fair"), product.variants[0], 1)
+    mine, theirs = make_address(employee).id, make_address(make_user()).id
+    login(client, employee)
+    assert client.post_form(_url(item), {"quantity": "0", "address_id": str(mine)}).status_code == 422
+    assert client.post_form(_url(item), {"quantity": "two", "address_id": str(mine)}).status_code == 422
+    assert client.post_form(_url(item), {"quantity": "1"}).status_code == 422
+    assert client.post(_url(item), data={"quantity": "1", "address_id": str(mine)}).status_code == 400  # no CSRF token
+    assert client.post_form(_url(item), {"quantity": "1", "address_id": str(theirs)}).status_code == 404
+    wrong_festival = f"/festivals/{item.festival.slug}/items/{other.id}/buy"
+    assert client.post_form(wrong_festival, {"quantity": "1", "address_id": str(mine)}).status_code == 404
+    assert client.post_form(f"/festivals/no-such/items/{item.id}/buy",
+                            {"quantity": "1", "address_id": str(mine)}).status_code == 404
+    assert db.session.scalar(select(Order.id)) is None
