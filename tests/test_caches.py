@@ -128,3 +128,16 @@ def test_a_share_link_visit_is_counted_even_when_the_page_is_cached(caches_on, c
     client.get(f"/p/{product.slug}")  # now served from the cache
     assert client.get(f"/p/{product.slug}?ref={owner.referral_code}").status_code == 200
     assert db.session.query(Visit).count() == 1
+
+
+def test_a_cached_page_is_served_without_loading_the_user_but_never_after_log_out(caches_on, client, employee, product):
+    url = f"/p/{product.slug}"
+    login(client, employee)
+    client.get(url)
+    client.get(f"/c/{product.category.slug}")
+    assert "Tea Set" in client.get(url).get_data(as_text=True)
+    assert client.get(f"/c/{product.category.slug}").status_code == 200
+    assert client.post_form("/logout", token_from=url).status_code in (302, 303)
+    for page in (url, f"/c/{product.category.slug}"):
+        gone = client.get(page)
+        assert gone.status_code == 302 and "/login" in gone.headers["Location"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, has_request_context, request
+from flask import abort, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import event
@@ -52,6 +52,20 @@ def load_user(user_id: str) -> User | None:
     make_transient_to_detached(user)
     db.session.add(user)
     return _active(user)
+
+
+def cached_identity() -> dict | None:
+    """For a read served whole from the page cache: the logged-in user's cached row, found
+    from the session cookie alone, without Flask-Login, an ORM object or a database session.
+    None when that is not possible (not logged in by session, row not cached, inactive, or a
+    write); the caller then goes the usual way through ``current_user``."""
+    if not (_rows.enabled and request.method in SAFE_METHODS):
+        return None
+    user_id = session.get("_user_id")
+    if not (isinstance(user_id, str) and user_id.isdigit()):
+        return None
+    row = _rows.get(int(user_id))
+    return row if row is not None and row["is_active_flag"] else None
 
 
 def _active(user: User | None) -> User | None:

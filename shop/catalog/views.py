@@ -11,8 +11,10 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from referrals import views as referrals
+from shop.accounts.models import Kind
+from shop.accounts.session import cached_identity
 from shop.catalog import page_cache, services
-from shop.catalog.models import Category, SalesMode
+from shop.catalog.models import Category, PriceTier, SalesMode
 from shop.database import utcnow
 from shop.extensions import db
 from shop.markdown import render_markdown
@@ -37,13 +39,30 @@ def _key(*parts):
 
 def _personal(*parts):
     """The key of a whole page for the current user: everything the header and the share
-    panel show of them, and the page's own key."""
+    panel show of them (the same fields ``_served_from_cache`` reads), and the page's parts."""
     user = current_user
-    return (user.id, user.name, user.role, user.kind, user.referral_code, *_key(*parts))
+    return _page_key(user.id, user.name, user.role, user.kind, user.referral_code, services.tier_for(user), parts)
+
+
+def _page_key(user_id, name, role, kind, referral_code, tier, parts) -> tuple:
+    return (user_id, name, role, kind, referral_code, tier, str(get_locale()), *parts)
+
+
+def _served_from_cache(*parts) -> str | None:
+    """The whole page from the cache when the session's user is known there, without
+    loading the user at all (the fast path of storefront reads); else None."""
+    row = cached_identity()
+    if row is None:
+        return None
+    tier = PriceTier.employee if row["kind"] == Kind.employee else PriceTier.contact
+    return page_cache.cached_personal_page(
+        _page_key(row["id"], row["name"], row["role"], row["kind"], row["referral_code"], tier, parts))
 
 
 @bp.route("/")
 def home():
+    if (page := _served_from_cache("home")) is not None:
+        return page
     if not current_user.is_authenticated:
         return render_template("catalog/landing.html")
     tier = services.tier_for(current_user)
@@ -56,9 +75,12 @@ def home():
 
 
 @bp.route("/c/<slug>")
-@login_required
 def category(slug: str):
     number = _page_arg()
+    if (page := _served_from_cache("category", slug, number)) is not None:
+        return page
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
     tier = services.tier_for(current_user)
 
     def render():
@@ -70,7 +92,8 @@ def category(slug: str):
                                       categories=services.list_categories(), tier=tier))
 
     key = _key("category", slug, number)
-    return page_cache.personal_page(_personal(key), lambda: _shell(page_cache.cached_fragment(key, render)))
+    return page_cache.personal_page(_personal("category", slug, number),
+                                    lambda: _shell(page_cache.cached_fragment(key, render)))
 
 
 @bp.route("/search")
@@ -86,6 +109,8 @@ def product(slug: str):
     """The product page; ``?ref=<code>`` makes it a share link: a visitor sees the teaser and
     can join, and the visit counts for the link's owner."""
     ref = request.args.get("ref")
+    if ref is None and (cached := _served_from_cache("product", slug)) is not None:
+        return cached
     if not current_user.is_authenticated:
         if ref is not None:
             return referrals.product_teaser(slug, ref)
