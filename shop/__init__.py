@@ -10,6 +10,7 @@ from flask import Flask
 
 from shop.config import CONFIGS
 from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
+from shop.sessions import CachedCookieSessionInterface
 
 
 def create_app(config: str | dict | None = None) -> Flask:
@@ -17,6 +18,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("NEIGOU_INSTANCE_PATH") or None,
                 instance_relative_config=True)
     load_config(app, config)
+    app.session_interface = CachedCookieSessionInterface()
     init_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)

@@ -14,11 +14,11 @@ from tests.conftest import login
 
 @pytest.fixture
 def caches_on(app):
-    app.config.update(PAGE_CACHE_SECONDS=60, USER_CACHE_SECONDS=60)
+    app.config.update(PAGE_CACHE_SECONDS=60, USER_CACHE_SECONDS=60, SESSION_CACHE_SECONDS=60, CSRF_CACHE_SECONDS=60)
     page_cache.clear()
     forget_all_users()  # ids come back after each test empties the tables
     yield
-    app.config.update(PAGE_CACHE_SECONDS=0, USER_CACHE_SECONDS=0)
+    app.config.update(PAGE_CACHE_SECONDS=0, USER_CACHE_SECONDS=0, SESSION_CACHE_SECONDS=0, CSRF_CACHE_SECONDS=0)
     page_cache.clear()
     forget_all_users()
 
@@ -141,3 +141,19 @@ def test_a_cached_page_is_served_without_loading_the_user_but_never_after_log_ou
     for page in (url, f"/c/{product.category.slug}"):
         gone = client.get(page)
         assert gone.status_code == 302 and "/login" in gone.headers["Location"]
+
+
+def test_cached_sessions_and_tokens_stay_personal_and_posts_still_check_the_token(
+        caches_on, app, client, make_user, product):
+    first, second = make_user(), make_user()
+    url = f"/p/{product.slug}"
+    login(client, first)
+    token = client.csrf_token(url)
+    assert client.csrf_token(url) == token  # signed once, then reused
+    other = login(app.test_client(), second)
+    assert other.csrf_token(url) != token
+    added = client.post_form("/cart/add", {"variant_id": product.variants[0].id, "quantity": 1}, token_from=url)
+    assert added.status_code in (302, 303)
+    forged = client.post("/cart/add", data={"variant_id": product.variants[0].id, "quantity": 1,
+                                             "csrf_token": other.csrf_token(url)})
+    assert forged.status_code == 400

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 
 from flask import g, session
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from shop.sessions import csrf_token
 from shop.ttl_cache import ConfiguredCache
 
 CSRF_SLOT = Markup("<csrf-token-slot>")  # user text is escaped, so only our templates hold this
@@ -52,7 +52,7 @@ def fill_csrf(fragment: Markup, token: str) -> Markup:
 def with_csrf(fragment: Markup) -> Markup:
     """``fragment`` with this session's CSRF token in its slots; left as it is while a whole
     personal page is being rendered for the cache (the page is filled once, at the end)."""
-    return fragment if g.get("_csrf_deferred") else fill_csrf(fragment, generate_csrf())
+    return fragment if g.get("_csrf_deferred") else fill_csrf(fragment, csrf_token())
 
 
 def cached_personal_page(key: Hashable) -> str | None:
@@ -61,7 +61,7 @@ def cached_personal_page(key: Hashable) -> str | None:
     if not _fragments.enabled or session.get("_flashes"):
         return None
     page = _fragments.get(("page", key))
-    return None if page is None else fill_csrf(page, generate_csrf())
+    return None if page is None else fill_csrf(page, csrf_token())
 
 
 def personal_page(key: Hashable, render: Callable[[], str]) -> str:
@@ -78,7 +78,7 @@ def personal_page(key: Hashable, render: Callable[[], str]) -> str:
         finally:
             g._csrf_deferred = False
 
-    return fill_csrf(cached_fragment(("page", key), render_with_slots), generate_csrf())
+    return fill_csrf(cached_fragment(("page", key), render_with_slots), csrf_token())
 
 
 def clear() -> None:

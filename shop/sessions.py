@@ -1,0 +1,47 @@
+"""The signed session cookie, opened once per worker for a few seconds, and the signed CSRF
+token, made once per session for a minute.
+
+Every page view opens the session cookie (base64, HMAC check, JSON) and every page with a
+form signs the session's CSRF token. For reads (GET, HEAD) both are kept in short-lived
+per-process caches: a cookie value that verified a moment ago verifies again, and a token
+signed a minute ago is still valid for all but a minute of its hour. Sessions holding
+anything but plain values (flash messages, lists) are never cached, and every request gets
+its own session object, so nothing one request changes leaks into another.
+"""
+from __future__ import annotations
+
+from flask import g, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import generate_csrf
+
+from shop.database import SAFE_METHODS
+from shop.ttl_cache import ConfiguredCache
+
+_PLAIN = (str, int, float, bool, type(None))
+_opened = ConfiguredCache("SESSION_CACHE_SECONDS", "SESSION_CACHE_ENTRIES", 10_000)
+_signed_tokens = ConfiguredCache("CSRF_CACHE_SECONDS", "CSRF_CACHE_ENTRIES", 10_000)
+
+
+class CachedCookieSessionInterface(SecureCookieSessionInterface):
+    def open_session(self, app, request):
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        cacheable = bool(cookie) and request.method in SAFE_METHODS and _opened.enabled
+        if cacheable and (values := _opened.get(cookie)) is not None:
+            return self.session_class(values)
+        opened = super().open_session(app, request)
+        if cacheable and opened is not None and opened and all(isinstance(v, _PLAIN) for v in opened.values()):
+            _opened.set(cookie, dict(opened))
+        return opened
+
+
+def csrf_token() -> str:
+    """This session's signed CSRF token (what ``flask_wtf.csrf.generate_csrf`` gives)."""
+    raw = session.get("csrf_token")
+    if raw and request.method in SAFE_METHODS and _signed_tokens.enabled:
+        if "csrf_token" not in g and (signed := _signed_tokens.get(raw)) is not None:
+            g.csrf_token = signed  # where flask_wtf keeps this request's token
+            return signed
+        token = generate_csrf()
+        _signed_tokens.set(raw, token)
+        return token
+    return generate_csrf()
