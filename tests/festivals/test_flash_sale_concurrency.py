@@ -34,8 +34,9 @@ ALLOCATED = 50
 # last kind wants one unit, so however the race is ordered each chain can fill to its cap and
 # sold ends at min(ALLOCATED, CHAINS * CHAIN_CAP); buyers with three attempts press against the
 # per-buyer limit, and the three-unit attempts are always refused by it.
-CHAIN_SHAPE = [("employee", 1, 3), ("l1a", 1, 3), ("l1b", 1, 2), ("l1c", 1, 1), ("l2a", 1, 2),
-               ("l2b", 1, 1), ("l2b", 3, 1)]
+# Ten buyers a chain: the employee, four level-1 contacts and five level-2 contacts.
+CHAIN_SHAPE = [("employee", 1, 3), ("l1a", 1, 3), ("l1b", 1, 2), ("l1c", 1, 1), ("l1d", 1, 1), ("l2a", 1, 2),
+               ("l2b", 1, 1), ("l2b", 3, 1), ("l2c", 1, 1), ("l2d", 1, 1), ("l2e", 1, 1)]
 POOL = {"pool_size": 40, "max_overflow": 10, "pool_timeout": 300}  # 50 connections at most
 
 
@@ -84,13 +85,14 @@ def test_two_hundred_buyers_in_twenty_chains_never_oversell_nor_break_a_quota(
     attempts = []  # (buyer id, address id, quantity)
     for _ in range(CHAINS):
         employee = make_user()
-        l1a, l1b, l1c = (make_contact(employee) for _ in range(3))
-        people = {"employee": employee, "l1a": l1a, "l1b": l1b, "l1c": l1c,
-                  "l2a": make_contact(l1a), "l2b": make_contact(l1b)}
+        l1a, l1b, l1c, l1d = (make_contact(employee) for _ in range(4))
+        people = {"employee": employee, "l1a": l1a, "l1b": l1b, "l1c": l1c, "l1d": l1d,
+                  "l2a": make_contact(l1a), "l2b": make_contact(l1b), "l2c": make_contact(l1c),
+                  "l2d": make_contact(l1d), "l2e": make_contact(l1a)}
         addresses = {key: make_address(person).id for key, person in people.items()}
         for key, quantity, times in CHAIN_SHAPE:
             attempts += [(people[key].id, addresses[key], quantity)] * times
-    assert len(attempts) >= 200
+    assert len({buyer for buyer, _address, _quantity in attempts}) >= 200  # distinct buyers, all at once
     item_id, variant_id = item.id, variant.id
 
     def buy(buyer_id, address_id, quantity):
