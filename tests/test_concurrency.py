@@ -2,7 +2,6 @@
 together by a barrier. On PostgreSQL they race on row locks; on SQLite on the write lock."""
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -12,11 +11,12 @@ from sqlalchemy import func, select
 from shop.accounts.models import User
 from shop.cart.services import add_to_cart
 from shop.catalog.models import Variant
-from shop.database import utcnow, write_intent
+from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders import services
 from shop.orders.models import Address, Order, OrderLine, OrderStatus
+from tests.racing import race
 
 pytestmark = pytest.mark.slow
 
@@ -24,29 +24,7 @@ pytestmark = pytest.mark.slow
 def run_together(app, jobs):
     """Run each job in its own thread with its own app context (and so its own session),
     all starting at once. Returns each job's outcome: its return value or the exception."""
-    db.session.commit()  # end the caller's transaction: its next read sees what the threads did
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list = [None] * len(jobs)
-
-    def worker(index, job):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                with write_intent():
-                    outcomes[index] = job()
-                    db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
-                db.session.rollback()
-                outcomes[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
+    outcomes, _watch = race(app, jobs)
     return outcomes
 
 

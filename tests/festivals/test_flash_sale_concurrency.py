@@ -22,7 +22,7 @@ from shop.orders.models import Address, Order, OrderLine, OrderStatus
 from shop.quotas import services as quotas
 from shop.quotas.engine import QuotaExceeded
 from shop.quotas.models import Measure, Scope, Target, Window
-from tests.festivals.racing import race
+from tests.racing import race
 
 pytestmark = pytest.mark.slow
 

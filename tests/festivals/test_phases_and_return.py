@@ -17,7 +17,7 @@ from shop.festivals import services as festivals
 from shop.festivals.models import Festival, FestivalItem, Phase
 from shop.orders import services as orders
 from shop.orders.models import Order, OrderStatus
-from tests.festivals.racing import race
+from tests.racing import race
 
 LAUNCH = datetime(2026, 11, 11, 0, 0, tzinfo=UTC)
 
