@@ -50,8 +50,7 @@ def index():
     return render_template("festivals/index.html", groups=[(p, fs) for p, fs in groups if fs], now=now)
 
 
-def _page(festival: Festival, *, form: BuyForm | None = None, form_item: FestivalItem | None = None,
-          refusal: DomainError | None = None):
+def _page(festival: Festival, *, form: BuyForm | None = None, form_item: FestivalItem | None = None):
     now = utcnow()
     phase = festival.phase(now)
     next_change = festival.next_change(now)
@@ -62,7 +61,7 @@ def _page(festival: Festival, *, form: BuyForm | None = None, form_item: Festiva
         selling=phase in SELLING_PHASES, remindable=phase in reminders.REMINDABLE,
         reminded=phase in reminders.REMINDABLE and reminders.is_reminded(current_user, festival),
         addresses=addresses_of(current_user) if phase in SELLING_PHASES else [],
-        remind_form=RemindForm(), form=form or BuyForm(formdata=None), form_item=form_item, refusal=refusal,
+        remind_form=RemindForm(), form=form or BuyForm(formdata=None), form_item=form_item,
     )
 
 
@@ -99,8 +98,13 @@ def buy(slug: str, item_id: int):
     try:
         order = place_festival_order(current_user, item, form.quantity.data, address)
     except DomainError as exc:
+        # Read what the answer shows before the rollback (which releases the locks at once
+        # and expires every loaded row), so the refusal costs no further queries.
+        shown = dict(festival_name=found.name, slug=found.slug, item_id=item.id, quantity=form.quantity.data,
+                     item_name=f"{item.variant.product.name} ({item.variant.name})",
+                     address_id=address.id, address_line=address.one_line())
         db.session.rollback()
-        return _page(found, form=form, form_item=item, refusal=exc), 409
+        return render_template("festivals/refused.html", refusal=exc, form=form, **shown), 409
     db.session.commit()
     return redirect(url_for("orders.detail", order_id=order.id), code=303)
 
