@@ -2,20 +2,35 @@
 once, in two queries, counting exactly what enforcement counts."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
-from shop.catalog.models import Category, PriceTier
+from shop.accounts.models import User
+from shop.catalog.models import Category, PriceTier, Product, Variant
 from shop.database import utcnow
 from shop.extensions import db
 from shop.orders import services as orders
-from shop.orders.models import OrderStatus
+from shop.orders.models import Order, OrderLine, OrderStatus
 from shop.quotas import services as quotas
-from shop.quotas.engine import Take, allowances, applicable_rules, exceeded_by, standings, tightest
-from shop.quotas.models import Audience, Measure, Scope, Target, Window
+from shop.quotas.engine import (
+    Allowance,
+    Take,
+    active_rules,
+    counted,
+    exceeded_by,
+    line_measure,
+    live_orders,
+    matches,
+    standings,
+    subject_id,
+    tightest,
+    wanted_by,
+)
+from shop.quotas.models import Audience, Measure, QuotaException, QuotaRule, Scope, Target, Window
 
 
 def take_of(variant, quantity=0, tier=PriceTier.employee, item=None) -> Take:
@@ -202,6 +217,50 @@ def test_the_pages_count_exactly_what_enforcement_counts(history):
 
 
 def quotas_wanted(rule, takes, key):
-    from shop.quotas.engine import wanted_by
-
     return wanted_by(rule, takes)[key]
+
+
+# ---- the reference: every rule counted on its own, one query for its use and one for its
+# exceptions (how enforcement first counted), to hold the grouped queries of standings() to.
+
+def applicable_rules(buyer: User, takes: Sequence[Take]) -> list[QuotaRule]:
+    """The active rules for this buyer's audience that any of ``takes`` falls under, by id."""
+    rules = db.session.scalars(active_rules(buyer))
+    return [rule for rule in rules if any(matches(rule, take) for take in takes)]
+
+
+def _extra(rule: QuotaRule, subject_id: int) -> int:
+    return int(db.session.scalar(
+        select(func.coalesce(func.sum(QuotaException.extra), 0))
+        .where(QuotaException.rule_id == rule.id, QuotaException.user_id == subject_id)
+    ) or 0)
+
+
+def measure_of_lines(rule: QuotaRule):
+    return func.coalesce(func.sum(line_measure(rule)), 0)
+
+
+def _used(rule: QuotaRule, buyer: User, now: datetime, variant_ids: Sequence[int] | None) -> dict[int | None, int]:
+    """Use of ``rule`` by the buyer or chain so far: {variant id: use} when counted per SKU,
+    else {None: use}. Rules per order start from nothing."""
+    if rule.window == Window.order:
+        return {}
+    query = (
+        select(OrderLine.variant_id if rule.per_sku else None, measure_of_lines(rule))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(live_orders(now), *counted(rule, buyer, now))
+    )
+    if rule.target in (Target.category, Target.product):
+        query = query.join(Variant, Variant.id == OrderLine.variant_id).join(Product, Product.id == Variant.product_id)
+    if rule.per_sku:
+        query = query.where(OrderLine.variant_id.in_(list(variant_ids or ()))).group_by(OrderLine.variant_id)
+    return {key: int(value or 0) for key, value in db.session.execute(query)}
+
+
+def allowances(buyer: User, rule: QuotaRule, takes: Sequence[Take], now: datetime) -> list[Allowance]:
+    """What is left of ``rule`` for the SKUs (or the whole) that ``takes`` fall under."""
+    wanted = wanted_by(rule, takes)
+    used = _used(rule, buyer, now, [key for key in wanted if key is not None])
+    limit = rule.limit_value + _extra(rule, subject_id(rule, buyer))
+    return [Allowance(rule, limit, used.get(key, 0), key) for key in wanted]
+

@@ -103,12 +103,6 @@ def matches(rule: QuotaRule, take: Take) -> bool:
     return take.festival_item_id is not None and take.festival_item_id == rule.festival_item_id
 
 
-def applicable_rules(buyer: User, takes: Sequence[Take]) -> list[QuotaRule]:
-    """The active rules for this buyer's audience that any of ``takes`` falls under, by id."""
-    rules = db.session.scalars(active_rules(buyer))
-    return [rule for rule in rules if any(matches(rule, take) for take in takes)]
-
-
 def active_rules(buyer: User) -> Select:
     """The query for the active rules of this buyer's audience, by id."""
     return (select(QuotaRule).where(QuotaRule.is_active.is_(True), QuotaRule.audience.in_(_audiences(buyer)))
@@ -128,13 +122,6 @@ def subject_id(rule: QuotaRule, buyer: User) -> int:
     return chain_root_id(buyer) if rule.scope == Scope.chain else buyer.id
 
 
-def _extra(rule: QuotaRule, subject_id: int) -> int:
-    return int(db.session.scalar(
-        select(func.coalesce(func.sum(QuotaException.extra), 0))
-        .where(QuotaException.rule_id == rule.id, QuotaException.user_id == subject_id)
-    ) or 0)
-
-
 def live_orders(now: datetime):
     """Orders that still hold what they took."""
     return and_(
@@ -148,10 +135,6 @@ def line_measure(rule: QuotaRule):
     refunded units gave theirs back."""
     held = OrderLine.quantity - OrderLine.refunded_quantity
     return held * OrderLine.unit_price if rule.measure == Measure.amount else held
-
-
-def measure_of_lines(rule: QuotaRule):
-    return func.coalesce(func.sum(line_measure(rule)), 0)
 
 
 def counted(rule: QuotaRule, buyer: User, now: datetime) -> list[ColumnElement[bool]]:
@@ -178,23 +161,6 @@ def counted(rule: QuotaRule, buyer: User, now: datetime) -> list[ColumnElement[b
     return conditions
 
 
-def _used(rule: QuotaRule, buyer: User, now: datetime, variant_ids: Sequence[int] | None) -> dict[int | None, int]:
-    """Use of ``rule`` by the buyer or chain so far: {variant id: use} when counted per SKU,
-    else {None: use}. Rules per order start from nothing."""
-    if rule.window == Window.order:
-        return {}
-    query = (
-        select(OrderLine.variant_id if rule.per_sku else None, measure_of_lines(rule))
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(live_orders(now), *counted(rule, buyer, now))
-    )
-    if rule.target in (Target.category, Target.product):
-        query = query.join(Variant, Variant.id == OrderLine.variant_id).join(Product, Product.id == Variant.product_id)
-    if rule.per_sku:
-        query = query.where(OrderLine.variant_id.in_(list(variant_ids or ()))).group_by(OrderLine.variant_id)
-    return {key: int(value or 0) for key, value in db.session.execute(query)}
-
-
 def wanted_by(rule: QuotaRule, takes: Sequence[Take]) -> dict[int | None, int]:
     wanted: dict[int | None, int] = {}
     for take in takes:
@@ -203,14 +169,6 @@ def wanted_by(rule: QuotaRule, takes: Sequence[Take]) -> dict[int | None, int]:
             amount = take.quantity * take.unit_price if rule.measure == Measure.amount else take.quantity
             wanted[key] = wanted.get(key, 0) + amount
     return wanted
-
-
-def allowances(buyer: User, rule: QuotaRule, takes: Sequence[Take], now: datetime) -> list[Allowance]:
-    """What is left of ``rule`` for the SKUs (or the whole) that ``takes`` fall under."""
-    wanted = wanted_by(rule, takes)
-    used = _used(rule, buyer, now, [key for key in wanted if key is not None])
-    limit = rule.limit_value + _extra(rule, subject_id(rule, buyer))
-    return [Allowance(rule, limit, used.get(key, 0), key) for key in wanted]
 
 
 def enforce(buyer: User, takes: Sequence[Take], now: datetime, *, currency: str,
@@ -337,5 +295,5 @@ def exceeded_by(buyer: User, takes: Sequence[Take], now: datetime) -> list[tuple
     return [(standing.allowance, standing.wanted) for standing in standings(buyer, takes, now) if standing.broken]
 
 
-__all__ = ["Allowance", "QuotaExceeded", "Standing", "Take", "applicable_rules", "chain_root_id", "enforce",
+__all__ = ["Allowance", "QuotaExceeded", "Standing", "Take", "chain_root_id", "enforce",
            "exceeded_by", "matches", "rules_for", "standings", "tightest", "users_to_lock"]
