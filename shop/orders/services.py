@@ -100,7 +100,7 @@ def place_order(buyer: User, address: Address, *, now: datetime | None = None) -
     if not lines:
         raise OrderError(_("Your cart is empty."))
     wanted = [Wanted(line.variant, line.quantity) for line in lines]
-    order = _place(buyer, address, wanted, now=now or utcnow())
+    order = _place(buyer, address, wanted, now=now or utcnow(), users_locked=True)
     for line in lines:
         db.session.delete(line)
     return order
@@ -118,7 +118,7 @@ def place_festival_order(buyer: User, item: FestivalItem, quantity: int, address
 
 
 def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime,
-           festival_id: int | None = None) -> Order:
+           festival_id: int | None = None, users_locked: bool = False) -> Order:
     """Check, lock, enforce every quota rule, take stock or allocation, and write the order:
     all in the caller's transaction, all or nothing."""
     if address.user_id != buyer.id:
@@ -137,7 +137,8 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
     rules = rules_for(buyer, takes)
     from_stock = stock.units_by_variant(line for line in wanted if line.festival_item is None)
     from_items = Counter({line.festival_item.id: line.quantity for line in wanted if line.festival_item})
-    lock_users(users_to_lock(buyer, [rule for rule, _extra in rules]))
+    if not users_locked:  # (the cart's checkout locked the buyer and the chain's employee already)
+        lock_users(users_to_lock(buyer, [rule for rule, _extra in rules]))
     with db.session.begin_nested():  # a refusal undoes everything taken here
         overdue = _lock_overdue_orders(now, variant_ids={line.variant.id for line in wanted})
         if overdue:
@@ -275,7 +276,8 @@ class PayrollCapExceeded(OrderError):
 def pay_by_payroll(buyer: User, order: Order, *, now: datetime | None = None) -> Order:
     """Employees pay at once by payroll deduction, within the monthly cap. An order whose
     deadline has passed is expired instead (check the returned order's status)."""
-    from shop.payments.payroll import month_bounds, payroll_used
+    from shop.company_calendar import month_bounds
+    from shop.payments.payroll import payroll_used
 
     now = now or utcnow()
     if not buyer.is_employee:
