@@ -13,11 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from shop.accounts.models import Kind
 from shop.audit.models import AuditEntry
 from shop.catalog.models import Variant
+from shop.company_calendar import month_bounds
 from shop.database import utcnow
 from shop.extensions import db
 from shop.orders import services as orders
 from shop.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
-from shop.payments.payroll import month_bounds, payroll_used
+from shop.payments.payroll import payroll_used
 from shop.refunds import services as refunds
 from shop.refunds.models import Refund, RefundStatus
 from tests.conftest import CsrfClient, login, outbox

@@ -12,8 +12,8 @@ from community.services import metrics as metric_services
 from community.services import tickets as ticket_services
 from community.views import bp
 from shop.accounts.session import operator_required
+from shop.company_calendar import company_zone
 from shop.database import utcnow
-from shop.payments.payroll import company_zone
 
 DEFAULT_DAYS = 30
 

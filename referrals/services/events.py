@@ -24,7 +24,7 @@ def insert_ignoring_duplicates(model):
 
 
 def company_day(moment: datetime) -> date:
-    from shop.payments.payroll import company_zone
+    from shop.company_calendar import company_zone
 
     return moment.astimezone(company_zone()).date()
 

@@ -12,12 +12,12 @@ from wtforms.fields.choices import SelectChoice
 
 from shop.accounts.models import User
 from shop.accounts.session import operator_required
+from shop.company_calendar import company_zone
 from shop.extensions import db
 from shop.ops.views import bp
 from shop.orders import services
 from shop.orders.forms import CompleteForm, OrderFilterForm, ShipForm
 from shop.orders.models import Order, OrderStatus
-from shop.payments.payroll import company_zone
 from shop.refunds.forms import refund_form_for
 from shop.refunds.services import refunds_of
 from shop.web import commit_or_refuse

@@ -2,28 +2,13 @@
 settlement (shop.settlement)."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from shop.accounts.models import User
 from shop.extensions import db
 from shop.orders.models import Order, PaymentMethod
-
-
-def company_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
-
-
-def month_bounds(moment: datetime | date) -> tuple[datetime, datetime]:
-    """[start, end) in UTC of the payroll month containing ``moment`` (in the company's zone)."""
-    zone = company_zone()
-    local = moment.astimezone(zone) if isinstance(moment, datetime) else moment
-    start = datetime(local.year, local.month, 1, tzinfo=zone)
-    end = datetime(local.year + (local.month == 12), local.month % 12 + 1, 1, tzinfo=zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def parse_month(text: str) -> date:

@@ -1,32 +1,16 @@
 """The time windows quotas count in, as [start, end) in UTC, cut in the company's time zone."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from flask import current_app
-
+from shop.company_calendar import day_bounds, month_bounds, year_bounds
 from shop.quotas.models import Window
 
-
-def company_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+_BOUNDS = {Window.day: day_bounds, Window.month: month_bounds, Window.year: year_bounds}
 
 
 def window_bounds(window: Window, now: datetime) -> tuple[datetime, datetime]:
     """The calendar day, month or year (company time) that contains ``now``."""
-    zone = company_zone()
-    local = now.astimezone(zone)
-    if window == Window.day:
-        start = datetime(local.year, local.month, local.day, tzinfo=zone)
-        end = start + timedelta(days=1)
-        end = datetime(end.year, end.month, end.day, tzinfo=zone)
-    elif window == Window.month:
-        start = datetime(local.year, local.month, 1, tzinfo=zone)
-        end = datetime(local.year + (local.month == 12), local.month % 12 + 1, 1, tzinfo=zone)
-    elif window == Window.year:
-        start = datetime(local.year, 1, 1, tzinfo=zone)
-        end = datetime(local.year + 1, 1, 1, tzinfo=zone)
-    else:
+    if window not in _BOUNDS:
         raise ValueError(f"{window} is not a calendar window")
-    return start.astimezone(UTC), end.astimezone(UTC)
+    return _BOUNDS[window](now)

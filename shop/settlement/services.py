@@ -23,12 +23,12 @@ from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import Department, User
 from shop.audit.services import record
+from shop.company_calendar import month_bounds
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.i18n import local_datetime, to_major
 from shop.orders.models import Order, PaymentMethod
-from shop.payments.payroll import month_bounds
 from shop.refunds.models import Refund, RefundStatus
 from shop.settlement.models import PayrollSettlement, PayrollSettlementLine
 
