@@ -26,11 +26,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "en")
     LANGUAGES = ["en", "zh"]
 
-    RETAIL_UNIT_CAP = _env_int("RETAIL_UNIT_CAP", 5)  # units of one SKU per order
     RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 15)
     CARD_PAYMENT_HOLD_MINUTES = _env_int("CARD_PAYMENT_HOLD_MINUTES", 10)  # from the start of a card payment
     PAYROLL_MONTHLY_CAP = _env_int("PAYROLL_MONTHLY_CAP", 500_000)  # minor units (5,000.00)
-    EMPLOYEE_YEARLY_CAP = _env_int("EMPLOYEE_YEARLY_CAP", 2_000_000)  # minor units of employee-price spending a year
 
     EMAIL_TOKEN_MAX_AGE = timedelta(hours=_env_int("EMAIL_TOKEN_HOURS", 48))
     RESET_TOKEN_MAX_AGE = timedelta(hours=_env_int("RESET_TOKEN_HOURS", 2))
@@ -106,7 +104,6 @@ class TestingConfig(Config):
     COMPANY_EMAIL_DOMAINS = ["neigou.example"]
     CURRENCY = "CNY"
     RESERVATION_MINUTES = 15
-    RETAIL_UNIT_CAP = 5
     PAYROLL_MONTHLY_CAP = 500_000
     PAGE_CACHE_SECONDS = 0  # pages show what the test just wrote; test_caches turns them on
     USER_CACHE_SECONDS = 0

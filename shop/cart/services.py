@@ -22,11 +22,6 @@ class CartError(DomainError):
     pass
 
 
-def retail_cap() -> int:
-    """Units of one item per order in the default quota rule the shop starts with."""
-    return current_app.config["RETAIL_UNIT_CAP"]
-
-
 def cart_lines(user: User) -> list[CartLine]:
     return list(
         db.session.scalars(

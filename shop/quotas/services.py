@@ -1,7 +1,6 @@
 """Operators' quota work: rules, exceptions, and the default rules every shop starts with."""
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -14,6 +13,10 @@ from shop.extensions import db
 from shop.festivals.models import Festival, FestivalItem
 from shop.quotas.models import Audience, Measure, QuotaException, QuotaRule, Scope, Target, Window
 from shop.quotas.sentences import describe
+
+# The limits of the two rules every shop starts with (also written by migration 379b7f926db5).
+DEFAULT_UNITS_PER_ORDER = 5
+DEFAULT_EMPLOYEE_YEARLY_AMOUNT = 2_000_000  # minor units: 20,000.00
 
 
 class QuotaRuleError(DomainError):
@@ -113,14 +116,15 @@ def user_by_email(email: str) -> User | None:
 
 def ensure_default_rules() -> list[QuotaRule]:
     """The rules every shop starts with (made once; safe to call again): at most
-    RETAIL_UNIT_CAP units of one SKU per order, and a yearly employee-price spending cap per
-    employee (EMPLOYEE_YEARLY_CAP, minor units)."""
+    DEFAULT_UNITS_PER_ORDER units of one SKU per order, and DEFAULT_EMPLOYEE_YEARLY_AMOUNT of
+    employee-price spending per employee per year. The first festival migration seeds the same
+    two rules; operators change them under /ops/quotas."""
     made = []
     defaults = [
         dict(scope=Scope.buyer, target=Target.all, window=Window.order, measure=Measure.units, per_sku=True,
-             audience=Audience.everyone, limit_value=current_app.config["RETAIL_UNIT_CAP"]),
+             audience=Audience.everyone, limit_value=DEFAULT_UNITS_PER_ORDER),
         dict(scope=Scope.buyer, target=Target.all, window=Window.year, measure=Measure.amount, per_sku=False,
-             audience=Audience.employees, limit_value=current_app.config["EMPLOYEE_YEARLY_CAP"]),
+             audience=Audience.employees, limit_value=DEFAULT_EMPLOYEE_YEARLY_AMOUNT),
     ]
     for fields in defaults:
         exists = db.session.scalar(select(QuotaRule.id).where(
