@@ -44,6 +44,10 @@ def load_config(app: Flask, config: str | dict | None) -> None:
     if uri.startswith("postgres://") or uri.startswith("postgresql://"):
         # psycopg 3 is the driver we install.
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": app.config["DB_POOL_SIZE"],
+                                                   "max_overflow": app.config["DB_MAX_OVERFLOW"],
+                                                   **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     if not app.debug:
         logging.basicConfig(level=logging.INFO)

@@ -17,6 +17,11 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")  # generated into instance/ when unset
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None -> SQLite under instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Connections kept open per process (PostgreSQL). Keep it at least the number of threads a
+    # worker runs: a connection opened past it is closed again after one request, and a fresh
+    # PostgreSQL backend costs milliseconds of CPU to start and to warm its catalog caches.
+    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 10)
+    DB_MAX_OVERFLOW = _env_int("DB_MAX_OVERFLOW", 10)
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 30_000)
 
     COMPANY_NAME = os.environ.get("COMPANY_NAME", "Neigou Demo Co.")
@@ -71,6 +76,7 @@ class Config:
     USER_CACHE_SECONDS = _env_int("USER_CACHE_SECONDS", 5)  # the logged-in user's row, safe methods only
     SESSION_CACHE_SECONDS = _env_int("SESSION_CACHE_SECONDS", 5)  # opened session cookies, reads only
     CSRF_CACHE_SECONDS = _env_int("CSRF_CACHE_SECONDS", 60)  # signed CSRF tokens, reads only
+    QUOTA_RULE_CACHE_SECONDS = _env_int("QUOTA_RULE_CACHE_SECONDS", 5)  # active quota rules, per process
     ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review
     # Share of reminded buyers expected to order, until past festivals give a measured one.
     FESTIVAL_DEFAULT_CONVERSION = float(os.environ.get("FESTIVAL_DEFAULT_CONVERSION", "0.25"))
@@ -109,6 +115,7 @@ class TestingConfig(Config):
     USER_CACHE_SECONDS = 0
     SESSION_CACHE_SECONDS = 0
     CSRF_CACHE_SECONDS = 0
+    QUOTA_RULE_CACHE_SECONDS = 0
     STRIPE_SECRET_KEY = STRIPE_PUBLISHABLE_KEY = STRIPE_WEBHOOK_SECRET = STRIPE_API_BASE = None
 
 

@@ -121,6 +121,7 @@ def allocate(actor: User, festival: Festival, variant: Variant, quantity: int, *
 
 def _sync_buyer_limit(actor: User, item: FestivalItem) -> None:
     """A festival item's per-buyer limit is enforced as a quota rule like any other."""
+    from shop.quotas import rule_cache
     from shop.quotas.models import Audience, Measure, QuotaRule, Scope, Target, Window
 
     db.session.flush()
@@ -131,6 +132,7 @@ def _sync_buyer_limit(actor: User, item: FestivalItem) -> None:
     if item.per_buyer_limit is None:
         if rule is not None and rule.is_active:
             rule.is_active = False
+            rule_cache.forget()
         return
     if rule is None:
         rule = QuotaRule(scope=Scope.buyer, target=Target.festival_item, festival_item_id=item.id,
@@ -138,6 +140,7 @@ def _sync_buyer_limit(actor: User, item: FestivalItem) -> None:
                          audience=Audience.everyone, limit_value=item.per_buyer_limit, created_by_id=None)
         db.session.add(rule)
     rule.limit_value, rule.is_active = item.per_buyer_limit, True
+    rule_cache.forget()
 
 
 def return_allocations(*, now: datetime | None = None, actor: User | None = None) -> int:

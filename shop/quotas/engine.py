@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, and_, case, func, not_, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
+from sqlalchemy.orm import aliased
 
 from shop.accounts.models import User
 from shop.catalog.models import PriceTier, Product, Variant
@@ -25,6 +25,7 @@ from shop.extensions import db
 from shop.festivals.models import FestivalItem
 from shop.i18n import format_money
 from shop.orders.models import Order, OrderLine, OrderStatus
+from shop.quotas import rule_cache
 from shop.quotas.models import Audience, Measure, QuotaException, QuotaRule, Scope, Target, Window
 from shop.quotas.sentences import describe
 from shop.quotas.windows import window_bounds
@@ -103,12 +104,6 @@ def matches(rule: QuotaRule, take: Take) -> bool:
     return take.festival_item_id is not None and take.festival_item_id == rule.festival_item_id
 
 
-def active_rules(buyer: User) -> Select:
-    """The query for the active rules of this buyer's audience, by id."""
-    return (select(QuotaRule).where(QuotaRule.is_active.is_(True), QuotaRule.audience.in_(_audiences(buyer)))
-            .order_by(QuotaRule.id))
-
-
 def users_to_lock(buyer: User, rules: Iterable[QuotaRule]) -> list[int]:
     """User rows to lock, in id order, before counting: the buyer, and the chain's employee
     when a chain rule applies."""
@@ -137,16 +132,17 @@ def line_measure(rule: QuotaRule):
     return held * OrderLine.unit_price if rule.measure == Measure.amount else held
 
 
-def counted(rule: QuotaRule, buyer: User, now: datetime) -> list[ColumnElement[bool]]:
+def counted(rule: QuotaRule, buyer: User, now: datetime, orders=Order) -> list[ColumnElement[bool]]:
     """The conditions an order line (joined with its order, and with its variant and product
     for category and product rules) meets when it counts towards ``rule`` for this buyer or
-    their chain: the one definition of use, for enforcing and for showing what is left."""
+    their chain: the one definition of use, for enforcing and for showing what is left.
+    ``orders`` is the orders table or an alias of it that the query joins."""
     subject = subject_id(rule, buyer)
-    conditions = [Order.buyer_id == subject if rule.scope == Scope.buyer else Order.root_employee_id == subject]
+    conditions = [orders.buyer_id == subject if rule.scope == Scope.buyer else orders.root_employee_id == subject]
     if rule.audience == Audience.employees:
-        conditions.append(Order.buyer_level == 0)
+        conditions.append(orders.buyer_level == 0)
     elif rule.audience == Audience.contacts:
-        conditions.append(Order.buyer_level > 0)
+        conditions.append(orders.buyer_level > 0)
     if rule.target == Target.category:
         conditions.append(Product.category_id == rule.category_id)
     elif rule.target == Target.product:
@@ -154,10 +150,10 @@ def counted(rule: QuotaRule, buyer: User, now: datetime) -> list[ColumnElement[b
     elif rule.target == Target.festival_item:
         conditions.append(OrderLine.festival_item_id == rule.festival_item_id)
     if rule.window == Window.festival:
-        conditions.append(Order.festival_id == rule.festival_id)
+        conditions.append(orders.festival_id == rule.festival_id)
     else:
         start, end = window_bounds(rule.window, now)
-        conditions += [Order.created_at >= start, Order.created_at < end]
+        conditions += [orders.created_at >= start, orders.created_at < end]
     return conditions
 
 
@@ -222,18 +218,27 @@ class Standing:
 def _rules_with_extras(buyer: User, windows: Collection[Window] | None,
                        festival_ids: Collection[int]) -> list[tuple[QuotaRule, int]]:
     """The active rules of the buyer's audience that could apply (festival rules only of
-    ``festival_ids``), each with the extra that exceptions give this buyer or chain."""
+    ``festival_ids``), each with the extra that exceptions give this buyer or chain. The rules
+    come from ``rule_cache``; the extras are read only for rules that have exceptions at all."""
+    audiences = _audiences(buyer)
+    found = [active for active in rule_cache.active_rules()
+             if active.rule.audience in audiences
+             and (windows is None or active.rule.window in windows)
+             and (active.rule.window != Window.festival or active.rule.festival_id in festival_ids)]
+    extras = _extras(buyer, [active.rule for active in found if active.has_exceptions])
+    return [(active.rule, extras.get(active.rule.id, 0)) for active in found]
+
+
+def _extras(buyer: User, rules: Sequence[QuotaRule]) -> dict[int, int]:
+    """{rule id: extra granted to this buyer (buyer rules) or their chain's employee (chain rules)}."""
+    if not rules:
+        return {}
     subject = case((QuotaRule.scope == Scope.chain, chain_root_id(buyer)), else_=buyer.id)
-    extra = (select(func.coalesce(func.sum(QuotaException.extra), 0))
-             .where(QuotaException.rule_id == QuotaRule.id, QuotaException.user_id == subject)
-             .correlate(QuotaRule).scalar_subquery())
-    query = active_rules(buyer).add_columns(extra).options(
-        joinedload(QuotaRule.category), joinedload(QuotaRule.product), joinedload(QuotaRule.festival),
-        joinedload(QuotaRule.festival_item).joinedload(FestivalItem.variant).joinedload(Variant.product))
-    if windows is not None:
-        query = query.where(QuotaRule.window.in_(list(windows)))
-    query = query.where(or_(QuotaRule.window != Window.festival, QuotaRule.festival_id.in_(list(festival_ids))))
-    return [(rule, int(extra or 0)) for rule, extra in db.session.execute(query)]
+    query = (select(QuotaException.rule_id, func.sum(QuotaException.extra))
+             .join(QuotaRule, QuotaRule.id == QuotaException.rule_id)
+             .where(QuotaException.rule_id.in_([rule.id for rule in rules]), QuotaException.user_id == subject)
+             .group_by(QuotaException.rule_id))
+    return {rule_id: int(extra) for rule_id, extra in db.session.execute(query)}
 
 
 def _use_of_rules(rules: Sequence[QuotaRule], buyer: User, now: datetime) -> dict[int, dict[int | None, int]]:
@@ -241,13 +246,22 @@ def _use_of_rules(rules: Sequence[QuotaRule], buyer: User, now: datetime) -> dic
     counting = [rule for rule in rules if rule.window != Window.order]
     if not counting:
         return {}
-    conditions = [and_(*counted(rule, buyer, now)) for rule in counting]
+    # The buyer's and the chain's live orders first, through their own indexes, then their
+    # lines. Materialised, so that the plan cannot start from a hot item's or festival's lines
+    # instead (a nested loop over every order of a flash sale, whatever the statistics say).
+    subjects = {buyer.id, chain_root_id(buyer)}
+    own = (select(Order.id, Order.buyer_id, Order.root_employee_id, Order.buyer_level, Order.festival_id,
+                  Order.created_at)
+           .where(or_(Order.buyer_id.in_(subjects), Order.root_employee_id.in_(subjects)), live_orders(now))
+           .cte("subject_orders").prefix_with("MATERIALIZED"))
+    orders = aliased(Order, own)
+    conditions = [and_(*counted(rule, buyer, now, orders)) for rule in counting]
     query = (
         select(OrderLine.variant_id, *(func.coalesce(func.sum(case((condition, line_measure(rule)), else_=0)), 0)
                                        for rule, condition in zip(counting, conditions, strict=True)))
-        .join(Order, Order.id == OrderLine.order_id)
+        .select_from(orders).join(OrderLine, OrderLine.order_id == orders.id)
         .join(Variant, Variant.id == OrderLine.variant_id).join(Product, Product.id == Variant.product_id)
-        .where(live_orders(now), or_(*conditions))
+        .where(or_(*conditions))
         .group_by(OrderLine.variant_id)
     )
     use: dict[int, dict[int | None, int]] = {rule.id: {} for rule in counting}

@@ -11,6 +11,7 @@ from shop.catalog.models import Category, Product, Variant
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.festivals.models import Festival, FestivalItem
+from shop.quotas import rule_cache
 from shop.quotas.models import Audience, Measure, QuotaException, QuotaRule, Scope, Target, Window
 from shop.quotas.sentences import describe
 
@@ -59,6 +60,7 @@ def create_rule(actor: User | None, *, scope: Scope, target: Target, window: Win
                      festival_id=festival_id, created_by_id=actor.id if actor else None)
     db.session.add(rule)
     db.session.flush()
+    rule_cache.forget()
     record("quota_rule.create", rule, actor=actor, after=_snapshot(rule))
     return rule
 
@@ -73,6 +75,7 @@ def change_rule(actor: User, rule: QuotaRule, *, limit_value: int, is_active: bo
     item = _item_of_buyer_limit(rule)
     if item is not None:  # the festival item's own per-buyer limit: keep the item saying the same
         item.per_buyer_limit = limit_value if is_active else None
+    rule_cache.forget()
     record("quota_rule.change", rule, actor=actor, before=before, after=_snapshot(rule))
     return rule
 
@@ -105,6 +108,7 @@ def grant_exception(actor: User, rule: QuotaRule, user: User, extra: int, reason
                                granted_by_id=actor.id)
     db.session.add(exception)
     db.session.flush()
+    rule_cache.forget()
     record("quota_exception.grant", exception, actor=actor, reason=reason, after={
         "rule_id": rule.id, "rule": describe(rule), "user_id": user.id, "named_user_id": named.id, "extra": extra})
     return exception
@@ -138,18 +142,18 @@ def rules_listing() -> list[tuple[QuotaRule, int]]:
     """Every rule, the active ones first, with how many exceptions it has."""
     exceptions = (select(func.count(QuotaException.id)).where(QuotaException.rule_id == QuotaRule.id)
                   .correlate(QuotaRule).scalar_subquery())
-    query = (select(QuotaRule, exceptions).options(*_sentence_loads())
+    query = (select(QuotaRule, exceptions).options(*sentence_loads())
              .order_by(QuotaRule.is_active.desc(), QuotaRule.id))
     return [(rule, count) for rule, count in db.session.execute(query)]
 
 
 def rule_by_id(rule_id: int) -> QuotaRule | None:
     return db.session.scalar(select(QuotaRule).where(QuotaRule.id == rule_id).options(
-        *_sentence_loads(), selectinload(QuotaRule.exceptions).joinedload(QuotaException.user),
+        *sentence_loads(), selectinload(QuotaRule.exceptions).joinedload(QuotaException.user),
         selectinload(QuotaRule.exceptions).joinedload(QuotaException.granted_by)))
 
 
-def _sentence_loads():
+def sentence_loads():
     """What ``describe`` reads, loaded with the rule."""
     return (joinedload(QuotaRule.category), joinedload(QuotaRule.product), joinedload(QuotaRule.festival),
             joinedload(QuotaRule.festival_item).joinedload(FestivalItem.variant).joinedload(Variant.product))
