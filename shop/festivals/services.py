@@ -5,6 +5,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import contains_eager, joinedload
 
 from shop.accounts.models import User
 from shop.audit.services import record
@@ -177,6 +178,14 @@ def return_allocations(*, now: datetime | None = None, actor: User | None = None
 
 def festival_by_slug(slug: str) -> Festival | None:
     return db.session.scalar(select(Festival).where(Festival.slug == slug))
+
+
+def festival_item_by_slug(slug: str, item_id: int) -> FestivalItem | None:
+    """One item of the festival called ``slug``, with its festival, variant and product: what
+    buying it reads, in one query."""
+    return db.session.scalar(
+        select(FestivalItem).join(FestivalItem.festival).where(Festival.slug == slug, FestivalItem.id == item_id)
+        .options(contains_eager(FestivalItem.festival), joinedload(FestivalItem.variant).joinedload(Variant.product)))
 
 
 def festivals_visible(now: datetime | None = None) -> list[Festival]:

@@ -21,7 +21,7 @@ from shop.festivals.models import FestivalItem
 from shop.orders import stock
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
 from shop.payments import card
-from shop.quotas.engine import Take, chain_root_id, enforce, rules_for, users_to_lock
+from shop.quotas.engine import Enforcement, Take, chain_root_id, rules_for, users_to_lock
 
 
 class OrderError(DomainError):
@@ -137,14 +137,21 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
     rules = rules_for(buyer, takes)
     from_stock = stock.units_by_variant(line for line in wanted if line.festival_item is None)
     from_items = Counter({line.festival_item.id: line.quantity for line in wanted if line.festival_item})
-    if not users_locked:  # (the cart's checkout locked the buyer and the chain's employee already)
+    quotas = Enforcement(buyer, takes, now, currency=currency, rules=rules)
+    if not users_locked:
+        # Most refusals of a flash sale are already certain from what is committed: a sold-out
+        # allocation, or a rule the buyer or chain has used up. Say so before taking any lock,
+        # so a refusal never queues behind the orders being placed. (The cart's checkout holds
+        # its locks already.) Whatever passes here is counted again under the locks.
+        quotas.check()
+        _refuse_sold_out_allocations(wanted)
         lock_users(users_to_lock(buyer, [rule for rule, _extra in rules]))
     with db.session.begin_nested():  # a refusal undoes everything taken here
         overdue = _lock_overdue_orders(now, variant_ids={line.variant.id for line in wanted})
         if overdue:
             stock.lock_holdings([line for order in overdue for line in order.lines])
             _close_orders(overdue, OrderStatus.expired, actor=None, now=now)
-        enforce(buyer, takes, now, currency=currency, rules=rules)
+        quotas.check()
 
         order = Order(
             buyer_id=buyer.id,
@@ -184,6 +191,15 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
                           for iid in sorted(short_items)]
             raise OutOfStock(shortages)
     return order
+
+
+def _refuse_sold_out_allocations(wanted: list[Wanted]) -> None:
+    """OutOfStock when a festival item's allocation, as last committed, cannot cover its line."""
+    shortages = [Shortage(line.variant.id, line.name, line.quantity, max(item.allocated - item.sold, 0))
+                 for line in wanted if (item := line.festival_item) is not None
+                 and (item.returned_at is not None or item.sold + line.quantity > item.allocated)]
+    if shortages:
+        raise OutOfStock(shortages)
 
 
 def _lock_overdue_orders(now: datetime, *, variant_ids=None, buyer_id: int | None = None) -> list[Order]:

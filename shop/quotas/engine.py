@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from shop.accounts.models import User
@@ -137,7 +137,12 @@ def counted(rule: QuotaRule, buyer: User, now: datetime, orders=Order) -> list[C
     for category and product rules) meets when it counts towards ``rule`` for this buyer or
     their chain: the one definition of use, for enforcing and for showing what is left.
     ``orders`` is the orders table or an alias of it that the query joins."""
-    subject = subject_id(rule, buyer)
+    start, end = window_bounds(rule.window, now) if rule.window != Window.festival else (None, None)
+    return _conditions(rule, orders, subject_id(rule, buyer), start, end)
+
+
+def _conditions(rule: QuotaRule, orders, subject, start, end) -> list[ColumnElement[bool]]:
+    """``counted``, with the subject and the window's bounds given as values or bound parameters."""
     conditions = [orders.buyer_id == subject if rule.scope == Scope.buyer else orders.root_employee_id == subject]
     if rule.audience == Audience.employees:
         conditions.append(orders.buyer_level == 0)
@@ -152,7 +157,6 @@ def counted(rule: QuotaRule, buyer: User, now: datetime, orders=Order) -> list[C
     if rule.window == Window.festival:
         conditions.append(orders.festival_id == rule.festival_id)
     else:
-        start, end = window_bounds(rule.window, now)
         conditions += [orders.created_at >= start, orders.created_at < end]
     return conditions
 
@@ -167,15 +171,24 @@ def wanted_by(rule: QuotaRule, takes: Sequence[Take]) -> dict[int | None, int]:
     return wanted
 
 
-def enforce(buyer: User, takes: Sequence[Take], now: datetime, *, currency: str,
-            rules: Sequence[tuple[QuotaRule, int]] | None = None) -> None:
-    """Refuse (QuotaExceeded, naming the rule and what is left) unless every applicable rule
-    allows ``takes``. Call with the rows of ``users_to_lock`` locked, in the placing transaction;
-    ``rules`` (from ``rules_for``) may be loaded before the locks: rules and exceptions only
-    decide what to count, the counting happens here, under the locks, in one query."""
-    for standing in standings(buyer, takes, now, rules=rules):
-        if standing.broken:
-            raise QuotaExceeded(standing.allowance, standing.wanted, currency)
+class Enforcement:
+    """Every applicable rule for one order about to be placed, its use query built once.
+
+    ``check()`` refuses (QuotaExceeded, naming the rule and what is left) unless every rule
+    allows ``takes``. Its answer is final when the rows of ``users_to_lock`` are locked, in the
+    placing transaction. Without the locks it may only refuse early: what is committed already
+    breaks a rule, and use only shrinks by cancelling, expiring or refunding."""
+
+    def __init__(self, buyer: User, takes: Sequence[Take], now: datetime, *, currency: str,
+                 rules: Sequence[tuple[QuotaRule, int]] | None = None):
+        self.buyer, self.takes, self.now, self.currency = buyer, takes, now, currency
+        self.rules = rules_for(buyer, takes) if rules is None else rules
+        self._use = _UseQuery([rule for rule, _extra in self.rules], buyer, now)
+
+    def check(self) -> None:
+        for standing in _standings(self.rules, self._use.run(), self.takes):
+            if standing.broken:
+                raise QuotaExceeded(standing.allowance, standing.wanted, self.currency)
 
 
 # ---- what is left, for the product and cart pages -----------------------------------------
@@ -241,22 +254,68 @@ def _extras(buyer: User, rules: Sequence[QuotaRule]) -> dict[int, int]:
     return {rule_id: int(extra) for rule_id, extra in db.session.execute(query)}
 
 
-def _use_of_rules(rules: Sequence[QuotaRule], buyer: User, now: datetime) -> dict[int, dict[int | None, int]]:
-    """{rule id: {variant id (per SKU) or None: use}} for every rule, in one grouped query."""
-    counting = [rule for rule in rules if rule.window != Window.order]
-    if not counting:
-        return {}
+class _UseQuery:
+    """{rule id: {variant id (per SKU) or None: use}} for every rule, in one grouped query
+    (none when only per-order rules apply); run as often as needed."""
+
+    def __init__(self, rules: Sequence[QuotaRule], buyer: User, now: datetime):
+        self.counting = [rule for rule in rules if rule.window != Window.order]
+        self.query = _use_query(self.counting) if self.counting else None
+        self.params = {"buyer_id": buyer.id, "root_id": chain_root_id(buyer), "now": now}
+        for index, rule in enumerate(self.counting):
+            if rule.window != Window.festival:
+                self.params[f"start_{index}"], self.params[f"end_{index}"] = window_bounds(rule.window, now)
+
+    def run(self) -> dict[int, dict[int | None, int]]:
+        if self.query is None:
+            return {}
+        use: dict[int, dict[int | None, int]] = {rule.id: {} for rule in self.counting}
+        for variant_id, *values in db.session.execute(self.query, self.params):
+            for rule, value in zip(self.counting, values, strict=True):
+                key = variant_id if rule.per_sku else None
+                use[rule.id][key] = use[rule.id].get(key, 0) + int(value or 0)
+        return use
+
+
+# Building the use query's expression costs more than running it, so each combination of rules
+# is built once per process, with the buyer, the chain's employee, the time and the windows'
+# bounds as bound parameters. Keyed by what the query depends on, never by a rule's limit.
+_use_queries: dict[tuple, Select] = {}
+_USE_QUERIES_KEPT = 512
+
+
+def _shape(rule: QuotaRule) -> tuple:
+    return (rule.id, rule.scope, rule.target, rule.category_id, rule.product_id, rule.festival_item_id,
+            rule.window, rule.festival_id, rule.measure, rule.audience, rule.per_sku)
+
+
+def _use_query(counting: Sequence[QuotaRule]) -> Select:
+    key = tuple(_shape(rule) for rule in counting)
+    query = _use_queries.get(key)
+    if query is None:
+        query = _build_use_query(counting)
+        if len(_use_queries) >= _USE_QUERIES_KEPT:
+            _use_queries.clear()
+        _use_queries[key] = query
+    return query
+
+
+def _build_use_query(counting: Sequence[QuotaRule]) -> Select:
     # The buyer's and the chain's live orders first, through their own indexes, then their
     # lines. Materialised, so that the plan cannot start from a hot item's or festival's lines
     # instead (a nested loop over every order of a flash sale, whatever the statistics say).
-    subjects = {buyer.id, chain_root_id(buyer)}
+    buyer_id, root_id = bindparam("buyer_id"), bindparam("root_id")
+    subjects = [bindparam("buyer_id"), bindparam("root_id")]
     own = (select(Order.id, Order.buyer_id, Order.root_employee_id, Order.buyer_level, Order.festival_id,
                   Order.created_at)
-           .where(or_(Order.buyer_id.in_(subjects), Order.root_employee_id.in_(subjects)), live_orders(now))
+           .where(or_(Order.buyer_id.in_(subjects), Order.root_employee_id.in_(subjects)),
+                  live_orders(bindparam("now", type_=Order.expires_at.type)))
            .cte("subject_orders").prefix_with("MATERIALIZED"))
     orders = aliased(Order, own)
-    conditions = [and_(*counted(rule, buyer, now, orders)) for rule in counting]
-    query = (
+    conditions = [and_(*_conditions(rule, orders, buyer_id if rule.scope == Scope.buyer else root_id,
+                                    bindparam(f"start_{index}"), bindparam(f"end_{index}")))
+                  for index, rule in enumerate(counting)]
+    return (
         select(OrderLine.variant_id, *(func.coalesce(func.sum(case((condition, line_measure(rule)), else_=0)), 0)
                                        for rule, condition in zip(counting, conditions, strict=True)))
         .select_from(orders).join(OrderLine, OrderLine.order_id == orders.id)
@@ -264,12 +323,6 @@ def _use_of_rules(rules: Sequence[QuotaRule], buyer: User, now: datetime) -> dic
         .where(or_(*conditions))
         .group_by(OrderLine.variant_id)
     )
-    use: dict[int, dict[int | None, int]] = {rule.id: {} for rule in counting}
-    for variant_id, *values in db.session.execute(query):
-        for rule, value in zip(counting, values, strict=True):
-            key = variant_id if rule.per_sku else None
-            use[rule.id][key] = use[rule.id].get(key, 0) + int(value or 0)
-    return use
 
 
 def rules_for(buyer: User, takes: Sequence[Take], *,
@@ -286,10 +339,14 @@ def standings(buyer: User, takes: Sequence[Take], now: datetime, *, windows: Col
     """Every rule (of ``windows``, or all; or ``rules`` from ``rules_for``) that applies to
     ``takes``: what the buyer or chain has used, what is allowed (exceptions included) and what
     ``takes`` together want. A take of quantity 0 asks what is left without wanting anything."""
-    found = []
     if rules is None:
         rules = rules_for(buyer, takes, windows=windows)
-    use = _use_of_rules([rule for rule, _extra in rules], buyer, now)
+    return _standings(rules, _UseQuery([rule for rule, _extra in rules], buyer, now).run(), takes)
+
+
+def _standings(rules: Sequence[tuple[QuotaRule, int]], use: dict[int, dict[int | None, int]],
+               takes: Sequence[Take]) -> list[Standing]:
+    found = []
     for rule, extra in rules:
         used = use.get(rule.id, {})
         for key, wanted in wanted_by(rule, takes).items():
@@ -309,5 +366,5 @@ def exceeded_by(buyer: User, takes: Sequence[Take], now: datetime) -> list[tuple
     return [(standing.allowance, standing.wanted) for standing in standings(buyer, takes, now) if standing.broken]
 
 
-__all__ = ["Allowance", "QuotaExceeded", "Standing", "Take", "chain_root_id", "enforce",
+__all__ = ["Allowance", "Enforcement", "QuotaExceeded", "Standing", "Take", "chain_root_id",
            "exceeded_by", "matches", "rules_for", "standings", "tightest", "users_to_lock"]
