@@ -82,16 +82,17 @@ def remind(slug: str):
 @login_required
 def buy(slug: str, item_id: int):
     """Buy now: 303 to the new order; 409 with the page when a rule refuses; 422 when the form is invalid."""
+    buyer = current_user._get_current_object()  # the row itself: placing reads it often
     item = festival_item_by_slug(slug, item_id)
-    if item is None or (item.festival.phase() == Phase.draft and not current_user.is_operator):
+    if item is None or (item.festival.phase() == Phase.draft and not buyer.is_operator):
         abort(404)
     found = item.festival
     form = BuyForm()
     if not form.validate_on_submit():
         return _page(found, form=form, form_item=item), 422
-    address = address_for(current_user, form.address_id.data) or abort(404)
+    address = address_for(buyer, form.address_id.data) or abort(404)
     try:
-        order = place_festival_order(current_user, item, form.quantity.data, address)
+        order = place_festival_order(buyer, item, form.quantity.data, address)
     except DomainError as exc:
         # Read what the answer shows before the rollback (which releases the locks at once
         # and expires every loaded row), so the refusal costs no further queries.

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from shop.accounts.models import User
 from shop.audit.services import record
@@ -52,12 +52,15 @@ def lock_user(user: User) -> None:
     lock_users([user.id])
 
 
+_LOCK_USERS = (select(User.id).where(User.id.in_(bindparam("locked_user_ids", expanding=True)))
+               .order_by(User.id).with_for_update(key_share=True))
+
+
 def lock_users(user_ids: list[int]) -> None:
     """Lock user rows in id order (the first locks of any transaction that takes several).
     FOR NO KEY UPDATE: orders and audit entries inserted meanwhile reference user rows, and
     the key-share locks those inserts take must not conflict with these."""
-    db.session.execute(select(User.id).where(User.id.in_(sorted(user_ids))).order_by(User.id)
-                       .with_for_update(key_share=True))
+    db.session.execute(_LOCK_USERS, {"locked_user_ids": sorted(set(user_ids))})
 
 
 def lock_order(order: Order) -> Order:
@@ -202,8 +205,21 @@ def _refuse_sold_out_allocations(wanted: list[Wanted]) -> None:
         raise OutOfStock(shortages)
 
 
+# Every checkout sweeps its items' overdue orders first: the statement is built once.
+_OVERDUE_OF_VARIANTS = (
+    select(Order)
+    .where(Order.status == OrderStatus.pending_payment, Order.expires_at <= bindparam("overdue_at"),
+           Order.id.in_(select(OrderLine.order_id)
+                        .where(OrderLine.variant_id.in_(bindparam("overdue_variant_ids", expanding=True)))))
+    .order_by(Order.id).with_for_update(skip_locked=True)
+)
+
+
 def _lock_overdue_orders(now: datetime, *, variant_ids=None, buyer_id: int | None = None) -> list[Order]:
     """Pending orders past their deadline, locked; ones another transaction holds are skipped."""
+    if variant_ids is not None and buyer_id is None:
+        return list(db.session.scalars(_OVERDUE_OF_VARIANTS, {"overdue_at": now,
+                                                              "overdue_variant_ids": sorted(variant_ids)}))
     query = select(Order).where(Order.status == OrderStatus.pending_payment, Order.expires_at <= now)
     if variant_ids is not None:
         query = query.where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.variant_id.in_(list(variant_ids)))))

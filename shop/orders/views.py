@@ -39,7 +39,7 @@ def checkout():
         else:
             address = services.address_for(current_user, form.address_id.data) or abort(404)
         try:
-            order = services.place_order(current_user, address)
+            order = services.place_order(current_user._get_current_object(), address)
         except services.OutOfStock as exc:
             shortages = exc.shortages
             flash(exc.message, "error")
