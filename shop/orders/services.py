@@ -60,7 +60,7 @@ def lock_users(user_ids: list[int]) -> None:
     """Lock user rows in id order (the first locks of any transaction that takes several).
     FOR NO KEY UPDATE: orders and audit entries inserted meanwhile reference user rows, and
     the key-share locks those inserts take must not conflict with these."""
-    db.session.execute(_LOCK_USERS, {"locked_user_ids": sorted(set(user_ids))})
+    db.session.connection().execute(_LOCK_USERS, {"locked_user_ids": sorted(set(user_ids))})
 
 
 def lock_order(order: Order) -> Order:
