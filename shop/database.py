@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 logger = logging.getLogger(__name__)
 
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+_read_only: ContextVar[bool] = ContextVar("read_only", default=False)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -68,7 +69,21 @@ def fact_recorded_on_read():
         db.session.commit()
 
 
+@contextmanager
+def read_only():
+    """Transactions begun inside only read. On SQLite they take no write lock at BEGIN, so a
+    second connection can read beside the caller's own write transaction (WAL lets it)
+    instead of waiting for it."""
+    token = _read_only.set(True)
+    try:
+        yield
+    finally:
+        _read_only.reset(token)
+
+
 def _wants_write_lock() -> bool:
+    if _read_only.get():
+        return False
     if _write_intent.get():
         return True
     return has_request_context() and request.method not in SAFE_METHODS

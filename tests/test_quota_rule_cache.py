@@ -2,6 +2,7 @@
 before any lock is taken."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,8 @@ from freezegun import freeze_time
 from sqlalchemy import event, update
 
 from shop.catalog.models import PriceTier
-from shop.database import utcnow
+from shop.audit.models import AuditEntry
+from shop.database import utcnow, write_intent
 from shop.extensions import db
 from shop.orders import services as orders
 from shop.quotas import rule_cache
@@ -67,6 +69,20 @@ def test_rules_are_read_once_and_a_change_made_here_is_seen_at_once(rules_cached
     quotas.grant_exception(employee, second, employee, 2, "Moving house")
     db.session.commit()
     assert dict((r.id, extra) for r, extra in rules_for(employee, takes)) == {first.id: 0, second.id: 2}
+
+
+def test_the_rules_are_read_beside_the_callers_own_write_transaction(rules_cached, employee, product, place):
+    # On SQLite the caller holds the write lock from BEGIN (a form post, a command); the cache's
+    # own session must not wait for it. (Before the fix this hung until the busy timeout.)
+    made = rule(limit_value=7)
+    with write_intent():
+        place(employee, product.variants[0], 1)  # a write transaction, holding the lock ...
+        started = time.monotonic()
+        db.session.add(AuditEntry(action="test.write", entity_type="test", entity_id=1))
+        db.session.flush()
+        assert [r.id for r, _ in rules_for(employee, [take_of(product.variants[0])])] == [made.id]  # ... meanwhile
+        assert time.monotonic() - started < 5
+        db.session.commit()
 
 
 def test_a_change_made_by_another_process_is_seen_within_the_cache_time(rules_cached, app, employee, product):

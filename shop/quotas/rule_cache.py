@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from shop.database import read_only
 from shop.extensions import db
 from shop.quotas.models import QuotaException, QuotaRule
 
@@ -46,7 +47,9 @@ def active_rules() -> list[ActiveRule]:
     with _lock:
         held = store.get("rules")
         if held is None or now - held[0] >= seconds:
-            with Session(db.engine) as session:  # closed at once: the rows stay loaded, detached
+            # A session of its own, closed at once: the rows stay loaded, detached. Read-only,
+            # or on SQLite it would wait for the write lock its own caller may hold.
+            with read_only(), Session(db.engine) as session:
                 held = (time.monotonic(), _read(session))
             store["rules"] = held
     return held[1]
