@@ -9,8 +9,8 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import event, update
 
-from shop.catalog.models import PriceTier
 from shop.audit.models import AuditEntry
+from shop.catalog.models import PriceTier
 from shop.database import utcnow, write_intent
 from shop.extensions import db
 from shop.orders import services as orders
