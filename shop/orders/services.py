@@ -198,9 +198,8 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
 
 def _refuse_sold_out_allocations(wanted: list[Wanted]) -> None:
     """OutOfStock when a festival item's allocation, as last committed, cannot cover its line."""
-    shortages = [Shortage(line.variant.id, line.name, line.quantity, max(item.allocated - item.sold, 0))
-                 for line in wanted if (item := line.festival_item) is not None
-                 and (item.returned_at is not None or item.sold + line.quantity > item.allocated)]
+    shortages = [Shortage(line.variant.id, line.name, line.quantity, max(item.available, 0))
+                 for line in wanted if (item := line.festival_item) is not None and line.quantity > item.available]
     if shortages:
         raise OutOfStock(shortages)
 

@@ -181,7 +181,7 @@ class Enforcement:
 
     def __init__(self, buyer: User, takes: Sequence[Take], now: datetime, *, currency: str,
                  rules: Sequence[tuple[QuotaRule, int]] | None = None):
-        self.buyer, self.takes, self.now, self.currency = buyer, takes, now, currency
+        self.takes, self.currency = takes, currency
         self.rules = rules_for(buyer, takes) if rules is None else rules
         self._use = _UseQuery([rule for rule, _extra in self.rules], buyer, now)
 
@@ -305,7 +305,7 @@ def _build_use_query(counting: Sequence[QuotaRule]) -> Select:
     # lines. Materialised, so that the plan cannot start from a hot item's or festival's lines
     # instead (a nested loop over every order of a flash sale, whatever the statistics say).
     buyer_id, root_id = bindparam("buyer_id"), bindparam("root_id")
-    subjects = [bindparam("buyer_id"), bindparam("root_id")]
+    subjects = [buyer_id, root_id]
     own = (select(Order.id, Order.buyer_id, Order.root_employee_id, Order.buyer_level, Order.festival_id,
                   Order.created_at)
            .where(or_(Order.buyer_id.in_(subjects), Order.root_employee_id.in_(subjects)),
