@@ -422,7 +422,10 @@ def run(args: argparse.Namespace) -> dict:
                    DATABASE_URL=database.url, SECRET_KEY=secrets.token_hex(32), SESSION_COOKIE_SECURE="0",
                    PREFERRED_URL_SCHEME="http", FLASK_APP="wsgi", RATELIMIT_LOGIN="100000 per minute")
         env.pop("SERVER_NAME", None)
-        env.pop("REDIS_URL", None)
+        if args.redis_url:  # production runs with Redis: workers share what is known of quota use
+            env["REDIS_URL"] = args.redis_url
+        else:
+            env.pop("REDIS_URL", None)
         run_cli([str(BIN / "flask"), "db", "upgrade"], env, 300, "migrate")
         slug, item_id, buyers = seed(env, args)
         sizes = chain_sizes(args.buyers, args.solo_chains, args.chain_size)
@@ -484,6 +487,8 @@ def run(args: argparse.Namespace) -> dict:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                        help="Redis for the app (REDIS_URL); an empty string runs without it")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
                         help="a PostgreSQL server (its database is only used to create and drop the scratch one)")
     parser.add_argument("--buyers", type=int, default=1000)

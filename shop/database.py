@@ -155,3 +155,18 @@ def _run_after_rollback(session, transaction):
 def is_sqlite(session_or_engine) -> bool:
     bind = session_or_engine.get_bind() if hasattr(session_or_engine, "get_bind") else session_or_engine
     return bind.dialect.name == "sqlite"
+
+
+def attach_loaded(session: Session, model, row) -> object:
+    """An instance of ``model`` for a row just written with Core (``INSERT … RETURNING`` every
+    column), added to ``session`` as if a query had loaded it: no SQL, no pending changes.
+    The hottest writes use Core to skip the unit of work; callers still get the ORM object."""
+    from sqlalchemy.orm import make_transient_to_detached
+
+    mapper = model.__mapper__
+    values = row._mapping
+    instance = mapper.class_manager.new_instance()
+    instance.__dict__.update({attr.key: values[attr.columns[0]] for attr in mapper.column_attrs})
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance

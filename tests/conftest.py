@@ -163,6 +163,19 @@ def client(app) -> CsrfClient:
     return app.test_client()
 
 
+@pytest.fixture
+def statements():
+    """Every SQL statement run while the test holds it, whitespace folded."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    yield seen
+    sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
 def login(client: CsrfClient, user) -> CsrfClient:
     """Log a user in without the form (the form itself is tested in test_accounts)."""
     with client.raw.session_transaction() as session:

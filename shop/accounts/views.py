@@ -24,6 +24,7 @@ from shop.accounts.forms import (
     ResetRequestForm,
     SignupForm,
 )
+from shop.accounts.session import keep_buyer_facts
 from shop.extensions import db, limiter
 from shop.urls import safe_local_path
 
@@ -80,6 +81,7 @@ def login():
             form.password.errors.append(exc.message)
         else:
             login_user(user, remember=form.remember.data)
+            keep_buyer_facts(user)
             return redirect(_safe_next(request.args.get("next")))
     status = 200 if request.method == "GET" else 422
     return render_template("accounts/login.html", form=form), status

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from shop.accounts.session import buyer_facts, keep_buyer_facts
 from shop.catalog.services import tier_for
 from shop.database import utcnow
 from shop.errors import DomainError
@@ -13,9 +14,9 @@ from shop.extensions import db
 from shop.festivals import reminders
 from shop.festivals.forms import AddressForm, BuyForm, RemindForm
 from shop.festivals.models import SELLING_PHASES, Festival, FestivalItem, Phase
-from shop.festivals.services import festival_by_slug, festival_item_by_slug, festivals_visible, items_of
+from shop.festivals.services import check_known, festival_by_slug, festival_item_by_slug, festivals_visible, items_of
 from shop.orders.services import add_address, address_for, addresses_of, place_festival_order
-from shop.web import commit_or_refuse
+from shop.web import commit_or_refuse, render_without_user
 
 bp = Blueprint("festivals", __name__)
 
@@ -79,20 +80,50 @@ def remind(slug: str):
 
 
 @bp.route("/festivals/<slug>/items/<int:item_id>/buy", methods=["POST"])
-@login_required
 def buy(slug: str, item_id: int):
-    """Buy now: 303 to the new order; 409 with the page when a rule refuses; 422 when the form is invalid."""
+    """Buy now: 303 to the new order; 409 with the page when a rule refuses; 422 when the form is invalid.
+    Most posts of a flash sale are refusals that are certain already: they are answered from
+    what is known (shop/quotas/known_use.py) and the buyer's facts in the session cookie,
+    before the user or anything else is read from the database."""
+    facts = buyer_facts()
+    if facts is not None:
+        form = BuyForm()
+        if form.validate_on_submit():
+            checked = check_known(facts, slug, item_id, form.quantity.data)
+            if checked is not None and checked.refusal is not None and checked.known.holds(facts):
+                return _refused_from_known(checked)
+    return _buy(slug, item_id)
+
+
+def _refused_from_known(checked):
+    facts = checked.facts
+    return render_without_user("festivals/refused.html", refusal=checked.refusal, known=True,
+                               festival_name=facts.festival_name, slug=facts.festival_slug, item_id=facts.item_id,
+                               item_name=facts.name), 409
+
+
+@login_required
+def _buy(slug: str, item_id: int):
     buyer = current_user._get_current_object()  # the row itself: placing reads it often
+    form = BuyForm()
+    checked = None
+    valid = form.validate_on_submit()
+    if valid:
+        checked = check_known(buyer, slug, item_id, form.quantity.data)
+        if checked is not None:
+            keep_buyer_facts(buyer, checked.known.generation_of(buyer.id))
+            if checked.refusal is not None:
+                return _refused_from_known(checked)
     item = festival_item_by_slug(slug, item_id)
     if item is None or (item.festival.phase() == Phase.draft and not buyer.is_operator):
         abort(404)
     found = item.festival
-    form = BuyForm()
-    if not form.validate_on_submit():
+    if not valid:
         return _page(found, form=form, form_item=item), 422
     address = address_for(buyer, form.address_id.data) or abort(404)
     try:
-        order = place_festival_order(buyer, item, form.quantity.data, address)
+        order = place_festival_order(buyer, item, form.quantity.data, address,
+                                     known=checked.known if checked is not None else None)
     except DomainError as exc:
         # Read what the answer shows before the rollback (which releases the locks at once
         # and expires every loaded row), so the refusal costs no further queries.

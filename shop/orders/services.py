@@ -7,21 +7,23 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.accounts.models import User
-from shop.audit.services import record
+from shop.audit.services import record, record_inserted
 from shop.cart.services import CartError, cart_lines
 from shop.catalog.models import SalesMode, Variant
 from shop.catalog.services import tier_for
-from shop.database import utcnow
+from shop.database import attach_loaded, utcnow
 from shop.errors import DomainError, NotAllowed
 from shop.extensions import db
 from shop.festivals.models import FestivalItem
 from shop.orders import stock
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
 from shop.payments import card
-from shop.quotas.engine import Enforcement, Take, chain_root_id, rules_for, users_to_lock
+from shop.quotas import known_use
+from shop.quotas.engine import Enforcement, QuotaExceeded, Take, chain_root_id, rules_for, users_to_lock
 
 
 class OrderError(DomainError):
@@ -37,9 +39,10 @@ class Shortage:
 
 
 class OutOfStock(OrderError):
-    def __init__(self, shortages: list[Shortage]):
+    def __init__(self, shortages: list[Shortage], *, items_left: dict[int, int] | None = None):
         super().__init__(_("Not enough stock for some items; nothing was ordered."))
         self.shortages = shortages
+        self.items_left = items_left or {}  # {festival item id: units left} of the items that fell short
 
 
 def order_for_buyer(buyer: User, order_id: int) -> Order | None:
@@ -110,20 +113,22 @@ def place_order(buyer: User, address: Address, *, now: datetime | None = None) -
 
 
 def place_festival_order(buyer: User, item: FestivalItem, quantity: int, address: Address,
-                         *, now: datetime | None = None) -> Order:
+                         *, now: datetime | None = None, known: known_use.Known | None = None) -> Order:
     """Buy a festival item at its festival price from its allocation ("buy now")."""
     now = now or utcnow()
     if not item.festival.is_selling(now):
         raise OrderError(_("“%(festival)s” is not selling now.", festival=item.festival.name))
     if quantity < 1:
         raise OrderError(_("Choose at least one unit."))
-    return _place(buyer, address, [Wanted(item.variant, quantity, item)], now=now, festival_id=item.festival_id)
+    return _place(buyer, address, [Wanted(item.variant, quantity, item)], now=now, festival_id=item.festival_id,
+                  known=known)
 
 
 def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime,
-           festival_id: int | None = None, users_locked: bool = False) -> Order:
+           festival_id: int | None = None, users_locked: bool = False, known: known_use.Known | None = None) -> Order:
     """Check, lock, enforce every quota rule, take stock or allocation, and write the order:
-    all in the caller's transaction, all or nothing."""
+    all in the caller's transaction, all or nothing. ``known``: what the caller already read
+    of known use (shop/quotas/known_use.py), else it is read here."""
     if address.user_id != buyer.id:
         raise OrderError(_("Choose one of your own addresses."))
     for line in wanted:
@@ -138,73 +143,128 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
     tier = tier_for(buyer)
     takes = [line.take(tier) for line in wanted]
     rules = rules_for(buyer, takes)
-    from_stock = stock.units_by_variant(line for line in wanted if line.festival_item is None)
-    from_items = Counter({line.festival_item.id: line.quantity for line in wanted if line.festival_item})
     quotas = Enforcement(buyer, takes, now, currency=currency, rules=rules)
+    item_ids = [line.festival_item.id for line in wanted if line.festival_item]
+    buyer_ids = {"buyer_id": buyer.id, "root_id": chain_root_id(buyer)}
+    if known is None:
+        known = known_use.look([rule for rule, _extra in rules], takes, item_ids=item_ids, now=now, **buyer_ids)
     if not users_locked:
-        # Most refusals of a flash sale are already certain from what is committed: a sold-out
-        # allocation, or a rule the buyer or chain has used up. Say so before taking any lock,
-        # so a refusal never queues behind the orders being placed. (The cart's checkout holds
-        # its locks already.) Whatever passes here is counted again under the locks.
+        # Most refusals of a flash sale are already certain: a sold-out allocation, or a rule
+        # the buyer or chain has used up. Say so before taking any lock, so that a refusal never
+        # queues behind the orders being placed: from what is known (shop/quotas/known_use.py),
+        # or else from what is committed. (The cart's checkout holds its locks already.)
+        # Whatever passes is counted again under the locks. A refusal from what is known
+        # teaches nothing new, so it is not learnt again (that would keep it alive forever).
+        refuse_if_known(quotas, known, {line.variant.id: line.name for line in wanted})
+    try:
+        if not users_locked:
+            if not known_use.enabled():
+                quotas.check()
+            lock_users(users_to_lock(buyer, [rule for rule, _extra in rules]))
         quotas.check()
-        _refuse_sold_out_allocations(wanted)
-        lock_users(users_to_lock(buyer, [rule for rule, _extra in rules]))
-    with db.session.begin_nested():  # a refusal undoes everything taken here
-        overdue = _lock_overdue_orders(now, variant_ids={line.variant.id for line in wanted})
-        if overdue:
-            stock.lock_holdings([line for order in overdue for line in order.lines])
-            _close_orders(overdue, OrderStatus.expired, actor=None, now=now)
-        quotas.check()
-
-        order = Order(
-            buyer_id=buyer.id,
-            status=OrderStatus.pending_payment,
-            currency=currency,
-            price_tier=tier,
-            total_amount=sum(line.unit_price(tier) * line.quantity for line in wanted),
-            buyer_level=buyer.level,
-            root_employee_id=buyer.id if buyer.level == 0 else buyer.root_employee_id,
-            l1_contact_id=buyer.l1_contact_id if buyer.level == 2 else None,
-            festival_id=festival_id,
-            ship_to=address.one_line(),
-            created_at=now,
-            expires_at=now + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]),
-        )
-        order.lines = [
-            OrderLine(
-                variant_id=line.variant.id, festival_item_id=line.festival_item.id if line.festival_item else None,
-                product_name=line.variant.product.name, variant_name=line.variant.name, sku=line.variant.sku,
-                unit_price=line.unit_price(tier), market_price=line.variant.market_price, quantity=line.quantity,
-            )
-            for line in wanted
-        ]
-        db.session.add(order)
-        record("order.place", order, actor=buyer, after={
-            "status": str(order.status), "total": order.total_amount, "festival_id": festival_id,
-            "lines": {str(line.variant.id): line.quantity for line in wanted}})
-        # The scarce rows last, so that their locks are held as briefly as possible.
-        short_items = stock.take_allocation(from_items)
-        stock.lock_variants(from_stock)
-        short = stock.reserve(from_stock)
-        if short or short_items:
-            by_variant = {line.variant.id: line for line in wanted if line.festival_item is None}
-            by_item = {line.festival_item.id: line for line in wanted if line.festival_item}
-            shortages = [Shortage(vid, by_variant[vid].name, from_stock[vid], short[vid]) for vid in sorted(short)]
-            shortages += [Shortage(by_item[iid].variant.id, by_item[iid].name, from_items[iid], short_items[iid])
-                          for iid in sorted(short_items)]
-            raise OutOfStock(shortages)
+        db.session.flush()  # the Core statements below see what the caller added with the ORM
+        left_after = _take_stock(wanted, now)
+    except QuotaExceeded:
+        known_use.learn(known, use=quotas.use_seen(with_wanted=False), now=now, **buyer_ids)
+        raise
+    except OutOfStock as refused:
+        known_use.learn(known, use=quotas.use_seen(with_wanted=False), now=now,
+                        sold_out=[iid for iid, left in refused.items_left.items() if left == 0], **buyer_ids)
+        raise
+    order = _write_order(buyer, address, wanted, tier=tier, currency=currency, festival_id=festival_id, now=now)
+    known_use.learn(known, use=quotas.use_seen(with_wanted=True), now=now, after_commit_only=True,
+                    sold_out=[iid for iid, left in left_after.items() if left == 0], **buyer_ids)
     return order
 
 
-def _refuse_sold_out_allocations(wanted: list[Wanted]) -> None:
-    """OutOfStock when a festival item's allocation, as last committed, cannot cover its line."""
-    shortages = [Shortage(line.variant.id, line.name, line.quantity, max(item.available, 0))
-                 for line in wanted if (item := line.festival_item) is not None and line.quantity > item.available]
+def refuse_if_known(quotas: Enforcement, known: known_use.Known, names: dict[int, str]) -> None:
+    """QuotaExceeded or OutOfStock when what is known already rules the purchase of
+    ``quotas.takes`` out; the quota rules first, as when counted. ``names``: {variant id: name}."""
+    quotas.refuse_if_known(known)
+    sold_out = [take for take in quotas.takes if take.festival_item_id in known.sold_out]
+    if sold_out:
+        raise OutOfStock([Shortage(take.variant_id, names[take.variant_id], take.quantity, 0) for take in sold_out],
+                         items_left={take.festival_item_id: 0 for take in sold_out})
+
+
+def _take_stock(wanted: list[Wanted], now: datetime) -> dict[int, int]:
+    """Take every line's units from its festival allocation or from general stock, or raise
+    OutOfStock with nothing taken. Overdue unpaid orders are expired when they stand in the
+    way: only when something fell short, and then the take is tried once more. Returns what
+    each festival item has left after the take."""
+    shortages, items_left = _try_take(wanted)
+    if shortages and _expire_overdue_of({line.variant.id for line in wanted}, now):
+        shortages, items_left = _try_take(wanted)
     if shortages:
-        raise OutOfStock(shortages)
+        raise OutOfStock(shortages, items_left=items_left)
+    return items_left
 
 
-# Every checkout sweeps its items' overdue orders first: the statement is built once.
+def _try_take(wanted: list[Wanted]) -> tuple[list[Shortage], dict[int, int]]:
+    from_stock = stock.units_by_variant(line for line in wanted if line.festival_item is None)
+    from_items = Counter({line.festival_item.id: line.quantity for line in wanted if line.festival_item})
+    # A single take that falls short has written nothing; several need a savepoint to undo the
+    # ones that succeeded (and to release their row locks before overdue orders are swept).
+    savepoint = db.session.begin_nested() if len(from_stock) + len(from_items) > 1 else None
+    short_items, left_after = stock.take_allocation(from_items)
+    stock.lock_variants(from_stock)
+    short = stock.reserve(from_stock)
+    by_variant = {line.variant.id: line for line in wanted if line.festival_item is None}
+    by_item = {line.festival_item.id: line for line in wanted if line.festival_item}
+    shortages = [Shortage(vid, by_variant[vid].name, from_stock[vid], short[vid]) for vid in sorted(short)]
+    shortages += [Shortage(by_item[iid].variant.id, by_item[iid].name, from_items[iid], short_items[iid])
+                  for iid in sorted(short_items)]
+    if savepoint is not None:
+        savepoint.rollback() if shortages else savepoint.commit()
+    return shortages, (short_items if shortages else left_after)
+
+
+def _expire_overdue_of(variant_ids: set[int], now: datetime) -> bool:
+    """Expire the overdue unpaid orders holding these variants; True when any gave units back."""
+    overdue = _lock_overdue_orders(now, variant_ids=variant_ids)
+    if not overdue:
+        return False
+    stock.lock_holdings([line for order in overdue for line in order.lines])
+    _close_orders(overdue, OrderStatus.expired, actor=None, now=now)
+    return True
+
+
+# Placing writes with Core: the ORM's unit of work costs more than the three INSERTs it runs.
+_INSERT_ORDER = insert(Order.__table__).returning(*Order.__table__.c)
+_INSERT_LINES = insert(OrderLine.__table__).returning(*OrderLine.__table__.c, sort_by_parameter_order=True)
+
+
+def _write_order(buyer: User, address: Address, wanted: list[Wanted], *, tier, currency: str,
+                 festival_id: int | None, now: datetime) -> Order:
+    """Insert the order, its lines and its audit entry; the order comes back as a loaded ORM object."""
+    connection = db.session.connection()
+    row = connection.execute(_INSERT_ORDER, {
+        "buyer_id": buyer.id, "status": OrderStatus.pending_payment, "currency": currency, "price_tier": tier,
+        "total_amount": sum(line.unit_price(tier) * line.quantity for line in wanted), "refunded_amount": 0,
+        "buyer_level": buyer.level, "root_employee_id": buyer.id if buyer.level == 0 else buyer.root_employee_id,
+        "l1_contact_id": buyer.l1_contact_id if buyer.level == 2 else None, "festival_id": festival_id,
+        "ship_to": address.one_line(), "created_at": now,
+        "expires_at": now + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]),
+    }).one()
+    order = attach_loaded(db.session, Order, row)
+    line_rows = connection.execute(_INSERT_LINES, [
+        {"order_id": order.id, "variant_id": line.variant.id,
+         "festival_item_id": line.festival_item.id if line.festival_item else None,
+         "product_name": line.variant.product.name, "variant_name": line.variant.name, "sku": line.variant.sku,
+         "unit_price": line.unit_price(tier), "market_price": line.variant.market_price, "quantity": line.quantity,
+         "refunded_quantity": 0}
+        for line in wanted]).all()
+    lines = [attach_loaded(db.session, OrderLine, line_row) for line_row in line_rows]
+    set_committed_value(order, "lines", lines)
+    for line in lines:
+        set_committed_value(line, "order", order)
+    record_inserted("order.place", "Order", order.id, actor_id=buyer.id, after={
+        "status": str(order.status), "total": order.total_amount, "festival_id": festival_id,
+        "lines": {str(line.variant.id): line.quantity for line in wanted}})
+    return order
+
+
+# A checkout that falls short sweeps its items' overdue orders: the statement is built once.
 _OVERDUE_OF_VARIANTS = (
     select(Order)
     .where(Order.status == OrderStatus.pending_payment, Order.expires_at <= bindparam("overdue_at"),
@@ -246,6 +306,8 @@ def _close_orders(orders: list[Order], status: OrderStatus, *, actor: User | Non
                before={"status": "pending_payment"}, after={"status": status.value})
         db.session.expire(order, ["status", "closed_at"])
     stock.give_back(closed_lines)
+    known_use.gave_back(user_ids={user_id for order in orders if order.id in closed_ids
+                                  for user_id in (order.buyer_id, order.root_employee_id)})
     card.cancel_intents_for_orders_after_commit(closed_ids)  # at Stripe, once this commits
 
 

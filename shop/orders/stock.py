@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, select, update
 from shop.catalog.models import Variant
 from shop.extensions import db
 from shop.festivals.models import FestivalItem
+from shop.quotas import known_use
 
 
 def lock_variants(variant_ids: Iterable[int]) -> None:
@@ -47,25 +48,30 @@ _TAKE_ALLOCATION = (
     .where(FestivalItem.id == bindparam("take_item_id"), FestivalItem.returned_at.is_(None),
            FestivalItem.sold + bindparam("take_units") <= FestivalItem.allocated)
     .values(sold=FestivalItem.sold + bindparam("take_units"))
+    .returning(FestivalItem.allocated - FestivalItem.sold)
 )
 
 
-def take_allocation(wanted: Mapping[int, int]) -> dict[int, int]:
+def take_allocation(wanted: Mapping[int, int]) -> tuple[dict[int, int], dict[int, int]]:
     """Take ``wanted`` units per festival item id from its allocation where enough is left and
-    it has not been returned; return the ids that fell short with what is left."""
+    it has not been returned. Returns the ids that fell short with what is left, and the ids
+    taken from with what is left after the take."""
     short: dict[int, int] = {}
+    left_after: dict[int, int] = {}
     for item_id in sorted(wanted):
         quantity = wanted[item_id]
         taken = db.session.connection().execute(  # Core: no ORM bookkeeping on the hot row
-            _TAKE_ALLOCATION, {"take_item_id": item_id, "take_units": quantity}).rowcount
-        if taken != 1:
-            left = db.session.execute(
-                select(FestivalItem.allocated - FestivalItem.sold, FestivalItem.returned_at)
-                .where(FestivalItem.id == item_id)
-            ).one_or_none()
-            short[item_id] = 0 if left is None or left[1] is not None else max(left[0], 0)
+            _TAKE_ALLOCATION, {"take_item_id": item_id, "take_units": quantity}).scalar_one_or_none()
+        if taken is not None:
+            left_after[item_id] = taken
+            continue
+        left = db.session.execute(
+            select(FestivalItem.allocated - FestivalItem.sold, FestivalItem.returned_at)
+            .where(FestivalItem.id == item_id)
+        ).one_or_none()
+        short[item_id] = 0 if left is None or left[1] is not None else max(left[0], 0)
     _forget_loaded(FestivalItem, wanted, ["sold"])
-    return short
+    return short, left_after
 
 
 def give_back(lines, quantities: Mapping[int, int] | None = None) -> None:
@@ -97,6 +103,7 @@ def give_back(lines, quantities: Mapping[int, int] | None = None) -> None:
         if after_return:  # the festival's leftovers went back already; so does this
             to_stock[variant_id] += quantity
     _forget_loaded(FestivalItem, to_items, ["sold", "returned_units"])
+    known_use.gave_back(item_ids=to_items)
     release(to_stock)
 
 

@@ -71,12 +71,20 @@ class Allowance:
 
 
 class QuotaExceeded(DomainError):
-    def __init__(self, allowance: Allowance, wanted: int, currency: str):
-        left = allowance.amount_text(allowance.left, currency)
-        super().__init__(
-            _("Refused by the rule “%(rule)s”: %(left)s left for you, this order needs %(wanted)s. Nothing was ordered.",
-              rule=describe(allowance.rule), left=left, wanted=allowance.amount_text(wanted, currency))
-        )
+    """``outright``: the order wants more than the rule allows in all, whatever was used before
+    (said without counting the use)."""
+
+    def __init__(self, allowance: Allowance, wanted: int, currency: str, *, outright: bool = False):
+        wanted_text = allowance.amount_text(wanted, currency)
+        if outright:
+            message = _("Refused by the rule “%(rule)s”: it allows %(limit)s in all, this order needs %(wanted)s. "
+                        "Nothing was ordered.", rule=describe(allowance.rule),
+                        limit=allowance.amount_text(allowance.limit, currency), wanted=wanted_text)
+        else:
+            message = _("Refused by the rule “%(rule)s”: %(left)s left for you, this order needs %(wanted)s. "
+                        "Nothing was ordered.", rule=describe(allowance.rule),
+                        left=allowance.amount_text(allowance.left, currency), wanted=wanted_text)
+        super().__init__(message)
         self.allowance = allowance
         self.wanted = wanted
 
@@ -184,11 +192,29 @@ class Enforcement:
         self.takes, self.currency = takes, currency
         self.rules = rules_for(buyer, takes) if rules is None else rules
         self._use = _UseQuery([rule for rule, _extra in self.rules], buyer, now)
+        self.standings: list[Standing] = []  # as the last check() counted them
 
     def check(self) -> None:
-        for standing in _standings(self.rules, self._use.run(), self.takes):
+        self.standings = _standings(self.rules, self._use.run(), self.takes)
+        for standing in self.standings:
             if standing.broken:
                 raise QuotaExceeded(standing.allowance, standing.wanted, self.currency)
+
+    def refuse_if_known(self, known) -> None:
+        """Refuse what ``known`` (shop.quotas.known_use) already rules out, without the
+        database: the use remembered, or none, is a lower bound of the real use."""
+        for rule, extra in self.rules:
+            for variant_id, wanted in wanted_by(rule, self.takes).items():
+                used = known.used(rule.id, variant_id)
+                allowance = Allowance(rule, rule.limit_value + extra, used or 0, variant_id)
+                if wanted > allowance.left:
+                    raise QuotaExceeded(allowance, wanted, self.currency, outright=used is None)
+
+    def use_seen(self, *, with_wanted: bool) -> dict[tuple[QuotaRule, int | None], int]:
+        """{(rule, variant id or None): use} as the last check() counted it, plus what ``takes``
+        want (once the order is placed)."""
+        return {(standing.rule, standing.allowance.variant_id):
+                standing.allowance.used + (standing.wanted if with_wanted else 0) for standing in self.standings}
 
 
 # ---- what is left, for the product and cart pages -----------------------------------------
@@ -284,13 +310,14 @@ _use_queries: dict[tuple, Select] = {}
 _USE_QUERIES_KEPT = 512
 
 
-def _shape(rule: QuotaRule) -> tuple:
+def rule_shape(rule: QuotaRule) -> tuple:
+    """What a rule's use depends on (never its limit)."""
     return (rule.id, rule.scope, rule.target, rule.category_id, rule.product_id, rule.festival_item_id,
             rule.window, rule.festival_id, rule.measure, rule.audience, rule.per_sku)
 
 
 def _use_query(counting: Sequence[QuotaRule]) -> Select:
-    key = tuple(_shape(rule) for rule in counting)
+    key = tuple(rule_shape(rule) for rule in counting)
     query = _use_queries.get(key)
     if query is None:
         query = _build_use_query(counting)

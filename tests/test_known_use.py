@@ -1,0 +1,190 @@
+"""What is known of quota use and sold-out items (shop/quotas/known_use.py; off in the other
+tests): refusals answered without the database, and forgotten when something is given back."""
+from __future__ import annotations
+
+import pytest
+import redis
+
+from shop.accounts.models import Kind
+from shop.accounts.session import BuyerFacts
+from shop.database import utcnow
+from shop.extensions import db
+from shop.festivals import services as festivals
+from shop.orders import services as orders
+from shop.orders.models import Order, OrderStatus
+from shop.quotas import known_use, rule_cache
+from shop.quotas import services as quotas
+from shop.quotas.engine import QuotaExceeded, Take, rules_for
+from shop.quotas.models import Measure, Scope, Target, Window
+from tests.conftest import login
+
+
+@pytest.fixture
+def known(app):
+    def reset():
+        known_use._stores.clear()
+        with app.app_context():
+            festivals.forget_item_facts()
+            rule_cache.forget()
+
+    # As in production: the rules kept per process too, or every post would read them.
+    app.config.update(KNOWN_USE_SECONDS=60, QUOTA_RULE_CACHE_SECONDS=60)
+    reset()
+    yield
+    app.config.update(KNOWN_USE_SECONDS=0, QUOTA_RULE_CACHE_SECONDS=0, REDIS_URL=None)
+    reset()
+
+
+@pytest.fixture
+def yearly(known):
+    """A rule that counts use: 10 units a year per buyer."""
+    made = quotas.create_rule(None, scope=Scope.buyer, target=Target.all, window=Window.year,
+                              measure=Measure.units, limit_value=10)
+    db.session.commit()
+    return made
+
+
+@pytest.fixture
+def sale(make_festival, make_festival_item, make_product):
+    return make_festival_item(make_festival(), make_product(stock=20).variants[0], 3, per_buyer_limit=1)
+
+
+def _buy(client, url, quantity, address_id, token):
+    return client.post(url, data={"quantity": quantity, "address_id": address_id, "csrf_token": token})
+
+
+def _url(item) -> str:
+    return f"/festivals/{item.festival.slug}/items/{item.id}/buy"
+
+
+def test_a_buyer_at_their_limit_is_refused_without_the_database(known, client, employee, sale, make_address,
+                                                                statements):
+    address_id, url = make_address(employee).id, _url(sale)
+    login(client, employee)
+    token = client.csrf_token("/")
+    assert _buy(client, url, 1, address_id, token).status_code == 303  # learns: 1 of 1 used
+
+    statements.clear()
+    refused = _buy(client, url, 1, address_id, token)
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "Refused by the rule" in page and "0 left for you, this order needs 1" in page
+    assert statements == [], statements  # not even the user: the session cookie carries the buyer's facts
+    assert db.session.query(Order).count() == 1
+
+
+def test_giving_back_makes_what_was_known_forgotten(known, client, employee, sale, make_address):
+    address_id, url = make_address(employee).id, _url(sale)
+    login(client, employee)
+    token = client.csrf_token("/")
+    assert _buy(client, url, 1, address_id, token).status_code == 303
+    assert _buy(client, url, 1, address_id, token).status_code == 409
+    order = db.session.query(Order).one()
+    orders.cancel_order(employee, order)
+    db.session.commit()
+    assert _buy(client, url, 1, address_id, token).status_code == 303  # counted afresh, and allowed
+
+
+def test_a_sold_out_item_is_known_to_every_buyer(known, client, employee, make_user, sale, make_address,
+                                                statements):
+    for _ in range(3):
+        other = make_user()
+        orders.place_festival_order(other, sale, 1, make_address(other))
+        db.session.commit()  # the last one learns that nothing is left
+    address_id, url = make_address(employee).id, _url(sale)
+    login(client, employee)
+    token = client.csrf_token("/")
+    assert _buy(client, url, 1, address_id, token).status_code == 409  # the first post loads the user ...
+    statements.clear()
+    refused = _buy(client, url, 1, address_id, token)  # ... the next needs nothing from the database
+    assert refused.status_code == 409 and "you want 1, 0 left" in refused.get_data(as_text=True)
+    assert statements == []
+
+
+def test_what_was_learnt_under_an_older_generation_does_not_count(yearly, employee, product):
+    take = Take(product.variants[0].id, product.id, product.category_id, 1, 100)
+    rules = [rule for rule, _extra in rules_for(employee, [take])]
+    assert yearly.id in [rule.id for rule in rules]
+    ids = {"buyer_id": employee.id, "root_id": employee.id}
+    before = known_use.look(rules, [take], item_ids=[], now=utcnow(), **ids)
+    # Something is given back meanwhile (committed) ...
+    known_use.gave_back(user_ids=[employee.id])
+    db.session.commit()
+    # ... and what a refusal counted before it is written only now: it must not count.
+    known_use.learn(before, use={(rule, None): 99 for rule in rules}, now=utcnow(), **ids)
+    assert known_use.look(rules, [take], item_ids=[], now=utcnow(), **ids).use == {}
+    fresh = known_use.look(rules, [take], item_ids=[], now=utcnow(), **ids)
+    known_use.learn(fresh, use={(rule, None): 99 for rule in rules}, now=utcnow(), **ids)
+    assert set(known_use.look(rules, [take], item_ids=[], now=utcnow(), **ids).use.values()) == {99}
+
+
+def test_an_orders_use_is_learnt_only_when_it_commits(known, employee, sale, make_address):
+    address = make_address(employee)
+    orders.place_festival_order(employee, sale, 1, address)
+    db.session.rollback()
+    # The rolled-back order taught nothing: had its use been learnt, this would be refused.
+    assert orders.place_festival_order(employee, sale, 1, address).status == OrderStatus.pending_payment
+    db.session.commit()
+
+
+def test_a_sold_out_allocation_is_refused_without_a_lock(known, employee, make_user, sale, make_address,
+                                                         statements):
+    for _ in range(3):
+        other = make_user()
+        orders.place_festival_order(other, sale, 1, make_address(other))
+        db.session.commit()
+    address = make_address(employee)
+    db.session.refresh(sale)
+    statements.clear()
+    with pytest.raises(orders.OutOfStock) as refused:
+        orders.place_festival_order(employee, sale, 1, address)
+    db.session.rollback()
+    assert [(s.wanted, s.available) for s in refused.value.shortages] == [(1, 0)]
+    assert not [s for s in statements if "FOR UPDATE" in s or "FOR NO KEY UPDATE" in s or "SAVEPOINT" in s]
+
+
+def test_a_change_to_the_buyers_chain_outdates_the_facts_in_their_cookie(known, employee, make_user, product):
+    contact = make_user(kind=Kind.contact, referrer_id=employee.id, root_employee_id=employee.id)
+    facts = BuyerFacts(contact.id, contact.level, contact.root_employee_id, contact.kind,
+                       known_use.user_generation(contact.id))
+    take = Take(product.variants[0].id, product.id, product.category_id, 1, 100)
+    look = dict(item_ids=[], now=utcnow(), buyer_id=contact.id, root_id=contact.root_employee_id)
+    assert known_use.look([], [take], **look).holds(facts)
+    contact.root_employee_id = make_user().id  # moved to another chain
+    db.session.commit()
+    assert not known_use.look([], [take], **look).holds(facts)
+
+
+def test_without_a_reachable_store_nothing_is_known_and_buying_still_works(known, app, employee, sale,
+                                                                          make_address):
+    app.config.update(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens there
+    known_use._stores.clear()
+    address = make_address(employee)
+    orders.place_festival_order(employee, sale, 1, address)
+    db.session.commit()
+    with pytest.raises(QuotaExceeded):
+        orders.place_festival_order(employee, sale, 1, address)  # counted in the database
+    db.session.rollback()
+    assert db.session.query(Order).filter_by(status=OrderStatus.pending_payment).count() == 1
+
+
+def test_workers_share_what_is_known_through_redis(yearly, app, employee, product):
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    app.config.update(REDIS_URL=url)
+    known_use._stores.clear()
+    take = Take(product.variants[0].id, product.id, product.category_id, 1, 100)
+    rules = [rule for rule, _extra in rules_for(employee, [take])]
+    ids = {"buyer_id": employee.id, "root_id": employee.id}
+    seen = known_use.look(rules, [take], item_ids=[7], now=utcnow(), **ids)
+    known_use.learn(seen, use={(rule, None): 3 for rule in rules}, sold_out=[7], now=utcnow(), **ids)
+    known_use._stores.clear()  # another worker: a client of its own, the same Redis
+    again = known_use.look(rules, [take], item_ids=[7], now=utcnow(), **ids)
+    assert set(again.use.values()) == {3} and again.sold_out == {7}
+    known_use.gave_back(user_ids=[employee.id], item_ids=[7])
+    db.session.commit()
+    after = known_use.look(rules, [take], item_ids=[7], now=utcnow(), **ids)
+    assert after.use == {} and after.sold_out == set()
