@@ -9,7 +9,7 @@ from shop.accounts.models import Kind
 from shop.accounts.session import BuyerFacts
 from shop.database import utcnow
 from shop.extensions import db
-from shop.festivals import services as festivals
+from shop.festivals import item_facts
 from shop.orders import services as orders
 from shop.orders.models import Order, OrderStatus
 from shop.quotas import known_use, rule_cache
@@ -24,7 +24,7 @@ def known(app):
     def reset():
         known_use._stores.clear()
         with app.app_context():
-            festivals.forget_item_facts()
+            item_facts.forget()
             rule_cache.forget()
 
     # As in production: the rules kept per process too, or every post would read them.

@@ -15,11 +15,11 @@ from functools import wraps
 from flask import abort, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import event, inspect
+from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from shop.accounts.models import Kind, User
-from shop.database import SAFE_METHODS
+from shop.database import SAFE_METHODS, attach_loaded
 from shop.extensions import db, login_manager
 from shop.ttl_cache import ConfiguredCache
 
@@ -36,24 +36,40 @@ def init_login(app) -> None:
     login_manager.user_loader(load_user)
 
 
+_READ_USER = select(User.__table__).where(User.id == bindparam("user_id"))
+
+
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
     if not (_rows.enabled and has_request_context() and request.method in SAFE_METHODS):
-        return _active(db.session.get(User, int(user_id)))
+        return _active(_read_user(int(user_id)))
     row = _rows.get(int(user_id))
     if row is None:
-        user = _active(db.session.get(User, int(user_id)))
+        user = _active(_read_user(int(user_id)))
         if user is not None:
             _rows.set(user.id, {key: getattr(user, key) for key in _USER_COLUMNS})
         return user
+    return _active(_attached(row))
+
+
+def _read_user(user_id: int) -> User | None:
+    """The user's row, read with Core (every request reads it) unless this session holds it."""
+    held = db.session.identity_map.get(db.session.identity_key(User, user_id))
+    if held is not None:
+        return held
+    row = db.session.connection().execute(_READ_USER, {"user_id": user_id}).one_or_none()
+    return None if row is None else attach_loaded(db.session, User, row)
+
+
+def _attached(row: dict) -> User:
     # Built the way a query's loader builds a row's object (no constructor, no change
     # tracking), then attached as if just loaded: no SQL, no pending changes.
     user = _new_user()
     user.__dict__.update(row)
     make_transient_to_detached(user)
     db.session.add(user)
-    return _active(user)
+    return user
 
 
 def cached_identity() -> dict | None:

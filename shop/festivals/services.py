@@ -10,16 +10,16 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from shop.accounts.models import User
 from shop.audit.services import record
-from shop.catalog.models import PriceTier, SalesMode, Variant
+from shop.catalog.models import SalesMode, Variant
 from shop.catalog.services import slugify, tier_for
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
+from shop.festivals import item_facts
 from shop.festivals.models import Festival, FestivalItem, Phase
 from shop.orders import stock
 from shop.quotas import known_use
-from shop.quotas.engine import Enforcement, Take, chain_root_id, rules_for
-from shop.ttl_cache import ConfiguredCache
+from shop.quotas.engine import Enforcement, chain_root_id, rules_for
 
 
 class FestivalError(DomainError):
@@ -82,7 +82,7 @@ def update_festival(actor: User, festival: Festival, *, name: str, description: 
     festival.preheat_at, festival.launch_at = preheat_at, launch_at
     festival.continuation_at, festival.ends_at = continuation_at, ends_at
     record("festival.update", festival, actor=actor, before=before, after={"name": name, **_schedule(festival)})
-    forget_item_facts()
+    item_facts.forget()
     return festival
 
 
@@ -121,7 +121,7 @@ def allocate(actor: User, festival: Festival, variant: Variant, quantity: int, *
         known_use.gave_back(item_ids=[item.id])  # more units: it is no longer sold out
     item.employee_price, item.contact_price, item.per_buyer_limit = employee_price, contact_price, per_buyer_limit
     _sync_buyer_limit(actor, item)
-    forget_item_facts()
+    item_facts.forget()
     record("festival.allocate", item, actor=actor, before=before, after={
         "allocated": item.allocated, "added": quantity, "employee_price": employee_price,
         "contact_price": contact_price, "per_buyer_limit": per_buyer_limit, "festival_id": festival.id})
@@ -219,67 +219,11 @@ def items_of(festival: Festival) -> list[FestivalItem]:
 
 
 @dataclass(frozen=True)
-class ItemFacts:
-    """What answering "buy now" from what is known reads of a festival item: kept per process
-    for ``KNOWN_USE_SECONDS`` and dropped here when an operator changes the festival or item.
-    Only refusals are answered from it; placing an order reads the item afresh."""
-
-    item_id: int
-    festival_id: int
-    festival_name: str
-    festival_slug: str
-    launch_at: datetime
-    ends_at: datetime
-    variant_id: int
-    product_id: int
-    category_id: int
-    currency: str
-    employee_price: int
-    contact_price: int
-    name: str
-    for_sale: bool
-
-    @classmethod
-    def of(cls, item: FestivalItem) -> ItemFacts:
-        variant, product, festival = item.variant, item.variant.product, item.festival
-        return cls(item.id, festival.id, festival.name, festival.slug, festival.launch_at, festival.ends_at,
-                   variant.id, product.id, product.category_id, variant.currency, item.employee_price,
-                   item.contact_price, f"{product.name} ({variant.name})",
-                   variant.is_active and product.is_active and product.sales_mode == SalesMode.direct)
-
-    def is_selling(self, now: datetime) -> bool:
-        return self.launch_at <= now < self.ends_at  # launch and continuation, as Festival.is_selling
-
-    def take(self, tier: PriceTier, quantity: int) -> Take:
-        price = self.employee_price if tier == PriceTier.employee else self.contact_price
-        return Take(self.variant_id, self.product_id, self.category_id, quantity, price, self.item_id, self.festival_id)
-
-
-_item_facts = ConfiguredCache("KNOWN_USE_SECONDS", "ITEM_FACTS_ENTRIES", 1_000)
-
-
-def item_facts(slug: str, item_id: int) -> ItemFacts | None:
-    key = (slug, item_id)
-    facts = _item_facts.get(key)
-    if facts is None:
-        item = festival_item_by_slug(slug, item_id)
-        if item is None:
-            return None
-        facts = ItemFacts.of(item)
-        _item_facts.set(key, facts)
-    return facts
-
-
-def forget_item_facts() -> None:
-    _item_facts.clear()
-
-
-@dataclass(frozen=True)
 class KnownCheck:
     """``refusal`` is certain from what is known (None: only placing the order can tell);
     ``known`` goes on to placing, which learns under it."""
 
-    facts: ItemFacts
+    facts: item_facts.ItemFacts
     known: known_use.Known
     refusal: DomainError | None
 
@@ -294,7 +238,7 @@ def check_known(buyer: User, slug: str, item_id: int, quantity: int, *,
     if not known_use.enabled():
         return None
     now = now or utcnow()
-    facts = item_facts(slug, item_id)
+    facts = item_facts.cached(slug, item_id)
     if facts is None or not (facts.for_sale and facts.is_selling(now)):
         return None
     takes = [facts.take(tier_for(buyer), quantity)]

@@ -11,7 +11,7 @@ from shop.catalog.services import tier_for
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.festivals import reminders
+from shop.festivals import item_facts, reminders
 from shop.festivals.forms import AddressForm, BuyForm, RemindForm
 from shop.festivals.models import SELLING_PHASES, Festival, FestivalItem, Phase
 from shop.festivals.services import check_known, festival_by_slug, festival_item_by_slug, festivals_visible, items_of
@@ -85,14 +85,15 @@ def buy(slug: str, item_id: int):
     Most posts of a flash sale are refusals that are certain already: they are answered from
     what is known (shop/quotas/known_use.py) and the buyer's facts in the session cookie,
     before the user or anything else is read from the database."""
+    form, checked = BuyForm(), None
     facts = buyer_facts()
-    if facts is not None:
-        form = BuyForm()
-        if form.validate_on_submit():
-            checked = check_known(facts, slug, item_id, form.quantity.data)
-            if checked is not None and checked.refusal is not None and checked.known.holds(facts):
-                return _refused_from_known(checked)
-    return _buy(slug, item_id)
+    if facts is not None and form.validate_on_submit():
+        checked = check_known(facts, slug, item_id, form.quantity.data)
+        if checked is not None and not checked.known.holds(facts):
+            checked = None  # the buyer changed since the cookie was written: check with the row
+        if checked is not None and checked.refusal is not None:
+            return _refused_from_known(checked)
+    return _buy(slug, item_id, form, checked)
 
 
 def _refused_from_known(checked):
@@ -103,37 +104,37 @@ def _refused_from_known(checked):
 
 
 @login_required
-def _buy(slug: str, item_id: int):
+def _buy(slug: str, item_id: int, form: BuyForm, checked):
+    """``checked``: what is known, already read with the cookie's buyer facts (or None)."""
     buyer = current_user._get_current_object()  # the row itself: placing reads it often
-    form = BuyForm()
-    checked = None
     valid = form.validate_on_submit()
-    if valid:
+    if valid and checked is None:
         checked = check_known(buyer, slug, item_id, form.quantity.data)
         if checked is not None:
             keep_buyer_facts(buyer, checked.known.generation_of(buyer.id))
             if checked.refusal is not None:
                 return _refused_from_known(checked)
-    item = festival_item_by_slug(slug, item_id)
-    if item is None or (item.festival.phase() == Phase.draft and not buyer.is_operator):
+    facts = item_facts.read(slug, item_id)  # afresh, one query: what the order is placed from
+    if facts is None or (facts.is_draft(utcnow()) and not buyer.is_operator):
         abort(404)
-    found = item.festival
     if not valid:
-        return _page(found, form=form, form_item=item), 422
+        item = festival_item_by_slug(slug, item_id)
+        return _page(item.festival, form=form, form_item=item), 422
     address = address_for(buyer, form.address_id.data) or abort(404)
     try:
-        order = place_festival_order(buyer, item, form.quantity.data, address,
+        order = place_festival_order(buyer, facts, form.quantity.data, address,
                                      known=checked.known if checked is not None else None)
     except DomainError as exc:
         # Read what the answer shows before the rollback (which releases the locks at once
         # and expires every loaded row), so the refusal costs no further queries.
-        shown = dict(festival_name=found.name, slug=found.slug, item_id=item.id, quantity=form.quantity.data,
-                     item_name=f"{item.variant.product.name} ({item.variant.name})",
-                     address_id=address.id, address_line=address.one_line())
+        shown = dict(festival_name=facts.festival_name, slug=facts.festival_slug, item_id=facts.item_id,
+                     quantity=form.quantity.data, item_name=facts.name, address_id=address.id,
+                     address_line=address.one_line())
         db.session.rollback()
         return render_template("festivals/refused.html", refusal=exc, form=form, **shown), 409
+    order_id = order.id  # before the commit expires it
     db.session.commit()
-    return redirect(url_for("orders.detail", order_id=order.id), code=303)
+    return redirect(url_for("orders.detail", order_id=order_id), code=303)
 
 
 @bp.route("/festivals/<slug>/address", methods=["GET", "POST"])

@@ -13,11 +13,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from shop.accounts.models import User
 from shop.audit.services import record, record_inserted
 from shop.cart.services import CartError, cart_lines
-from shop.catalog.models import SalesMode, Variant
+from shop.catalog.models import PriceTier, SalesMode, Variant
 from shop.catalog.services import tier_for
 from shop.database import attach_loaded, utcnow
 from shop.errors import DomainError, NotAllowed
 from shop.extensions import db
+from shop.festivals.item_facts import ItemFacts
 from shop.festivals.models import FestivalItem
 from shop.orders import stock
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
@@ -74,25 +75,47 @@ def lock_order(order: Order) -> Order:
 
 @dataclass(frozen=True)
 class Wanted:
-    """One line of an order about to be placed."""
+    """One line of an order about to be placed, as plain values: from a cart line's variant,
+    or from a festival item's facts (read with one Core query on the flash sale's hot path)."""
 
-    variant: Variant
+    variant_id: int
+    product_id: int
+    category_id: int
+    product_name: str
+    variant_name: str
+    sku: str
+    currency: str
+    market_price: int
+    employee_price: int
+    contact_price: int
+    for_sale: bool  # the variant and product are active and sold directly
     quantity: int
-    festival_item: FestivalItem | None = None
+    festival_item_id: int | None = None
+    festival_id: int | None = None
 
-    @property
-    def variant_id(self) -> int:
-        return self.variant.id
+    @classmethod
+    def of_variant(cls, variant: Variant, quantity: int) -> Wanted:
+        product = variant.product
+        return cls(variant.id, product.id, product.category_id, product.name, variant.name, variant.sku,
+                   variant.currency, variant.market_price, variant.employee_price, variant.contact_price,
+                   variant.is_active and product.is_active and product.sales_mode == SalesMode.direct, quantity)
 
-    def unit_price(self, tier) -> int:
-        return (self.festival_item or self.variant).price_for(tier)
+    @classmethod
+    def of_festival_item(cls, facts: ItemFacts, quantity: int) -> Wanted:
+        return cls(facts.variant_id, facts.product_id, facts.category_id, facts.product_name, facts.variant_name,
+                   facts.sku, facts.currency, facts.market_price, facts.employee_price, facts.contact_price,
+                   facts.for_sale, quantity, facts.item_id, facts.festival_id)
 
-    def take(self, tier) -> Take:
-        return Take.of(self.variant, self.quantity, tier, self.festival_item)
+    def unit_price(self, tier: PriceTier) -> int:
+        return self.employee_price if tier == PriceTier.employee else self.contact_price
+
+    def take(self, tier: PriceTier) -> Take:
+        return Take(self.variant_id, self.product_id, self.category_id, self.quantity, self.unit_price(tier),
+                    self.festival_item_id, self.festival_id)
 
     @property
     def name(self) -> str:
-        return f"{self.variant.product.name} ({self.variant.name})"
+        return f"{self.product_name} ({self.variant_name})"
 
 
 def place_order(buyer: User, address: Address, *, now: datetime | None = None) -> Order:
@@ -105,22 +128,24 @@ def place_order(buyer: User, address: Address, *, now: datetime | None = None) -
     lines = cart_lines(buyer)
     if not lines:
         raise OrderError(_("Your cart is empty."))
-    wanted = [Wanted(line.variant, line.quantity) for line in lines]
+    wanted = [Wanted.of_variant(line.variant, line.quantity) for line in lines]
     order = _place(buyer, address, wanted, now=now or utcnow(), users_locked=True)
     for line in lines:
         db.session.delete(line)
     return order
 
 
-def place_festival_order(buyer: User, item: FestivalItem, quantity: int, address: Address,
+def place_festival_order(buyer: User, item: FestivalItem | ItemFacts, quantity: int, address: Address,
                          *, now: datetime | None = None, known: known_use.Known | None = None) -> Order:
-    """Buy a festival item at its festival price from its allocation ("buy now")."""
+    """Buy a festival item at its festival price from its allocation ("buy now"). ``item``: the
+    row, or its facts as ``shop.festivals.item_facts.read`` gives them (the hot path)."""
     now = now or utcnow()
-    if not item.festival.is_selling(now):
-        raise OrderError(_("“%(festival)s” is not selling now.", festival=item.festival.name))
+    facts = item if isinstance(item, ItemFacts) else ItemFacts.of(item)
+    if not facts.is_selling(now):
+        raise OrderError(_("“%(festival)s” is not selling now.", festival=facts.festival_name))
     if quantity < 1:
         raise OrderError(_("Choose at least one unit."))
-    return _place(buyer, address, [Wanted(item.variant, quantity, item)], now=now, festival_id=item.festival_id,
+    return _place(buyer, address, [Wanted.of_festival_item(facts, quantity)], now=now, festival_id=facts.festival_id,
                   known=known)
 
 
@@ -132,10 +157,9 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
     if address.user_id != buyer.id:
         raise OrderError(_("Choose one of your own addresses."))
     for line in wanted:
-        product = line.variant.product
-        if not (line.variant.is_active and product.is_active and product.sales_mode == SalesMode.direct):
-            raise CartError(_("“%(name)s” is no longer for sale; remove it from your cart.", name=product.name))
-    currencies = {line.variant.currency for line in wanted}
+        if not line.for_sale:
+            raise CartError(_("“%(name)s” is no longer for sale; remove it from your cart.", name=line.product_name))
+    currencies = {line.currency for line in wanted}
     if len(currencies) != 1:
         raise OrderError(_("Items in different currencies cannot be ordered together."))
     currency = currencies.pop()
@@ -144,7 +168,7 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
     takes = [line.take(tier) for line in wanted]
     rules = rules_for(buyer, takes)
     quotas = Enforcement(buyer, takes, now, currency=currency, rules=rules)
-    item_ids = [line.festival_item.id for line in wanted if line.festival_item]
+    item_ids = [line.festival_item_id for line in wanted if line.festival_item_id]
     buyer_ids = {"buyer_id": buyer.id, "root_id": chain_root_id(buyer)}
     if known is None:
         known = known_use.look([rule for rule, _extra in rules], takes, item_ids=item_ids, now=now, **buyer_ids)
@@ -155,7 +179,7 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
         # or else from what is committed. (The cart's checkout holds its locks already.)
         # Whatever passes is counted again under the locks. A refusal from what is known
         # teaches nothing new, so it is not learnt again (that would keep it alive forever).
-        refuse_if_known(quotas, known, {line.variant.id: line.name for line in wanted})
+        refuse_if_known(quotas, known, {line.variant_id: line.name for line in wanted})
     try:
         if not users_locked:
             if not known_use.enabled():
@@ -193,7 +217,7 @@ def _take_stock(wanted: list[Wanted], now: datetime) -> dict[int, int]:
     way: only when something fell short, and then the take is tried once more. Returns what
     each festival item has left after the take."""
     shortages, items_left = _try_take(wanted)
-    if shortages and _expire_overdue_of({line.variant.id for line in wanted}, now):
+    if shortages and _expire_overdue_of({line.variant_id for line in wanted}, now):
         shortages, items_left = _try_take(wanted)
     if shortages:
         raise OutOfStock(shortages, items_left=items_left)
@@ -201,18 +225,18 @@ def _take_stock(wanted: list[Wanted], now: datetime) -> dict[int, int]:
 
 
 def _try_take(wanted: list[Wanted]) -> tuple[list[Shortage], dict[int, int]]:
-    from_stock = stock.units_by_variant(line for line in wanted if line.festival_item is None)
-    from_items = Counter({line.festival_item.id: line.quantity for line in wanted if line.festival_item})
+    from_stock = stock.units_by_variant(line for line in wanted if line.festival_item_id is None)
+    from_items = Counter({line.festival_item_id: line.quantity for line in wanted if line.festival_item_id})
     # A single take that falls short has written nothing; several need a savepoint to undo the
     # ones that succeeded (and to release their row locks before overdue orders are swept).
     savepoint = db.session.begin_nested() if len(from_stock) + len(from_items) > 1 else None
     short_items, left_after = stock.take_allocation(from_items)
     stock.lock_variants(from_stock)
     short = stock.reserve(from_stock)
-    by_variant = {line.variant.id: line for line in wanted if line.festival_item is None}
-    by_item = {line.festival_item.id: line for line in wanted if line.festival_item}
+    by_variant = {line.variant_id: line for line in wanted if line.festival_item_id is None}
+    by_item = {line.festival_item_id: line for line in wanted if line.festival_item_id}
     shortages = [Shortage(vid, by_variant[vid].name, from_stock[vid], short[vid]) for vid in sorted(short)]
-    shortages += [Shortage(by_item[iid].variant.id, by_item[iid].name, from_items[iid], short_items[iid])
+    shortages += [Shortage(by_item[iid].variant_id, by_item[iid].name, from_items[iid], short_items[iid])
                   for iid in sorted(short_items)]
     if savepoint is not None:
         savepoint.rollback() if shortages else savepoint.commit()
@@ -248,10 +272,9 @@ def _write_order(buyer: User, address: Address, wanted: list[Wanted], *, tier, c
     }).one()
     order = attach_loaded(db.session, Order, row)
     line_rows = connection.execute(_INSERT_LINES, [
-        {"order_id": order.id, "variant_id": line.variant.id,
-         "festival_item_id": line.festival_item.id if line.festival_item else None,
-         "product_name": line.variant.product.name, "variant_name": line.variant.name, "sku": line.variant.sku,
-         "unit_price": line.unit_price(tier), "market_price": line.variant.market_price, "quantity": line.quantity,
+        {"order_id": order.id, "variant_id": line.variant_id, "festival_item_id": line.festival_item_id,
+         "product_name": line.product_name, "variant_name": line.variant_name, "sku": line.sku,
+         "unit_price": line.unit_price(tier), "market_price": line.market_price, "quantity": line.quantity,
          "refunded_quantity": 0}
         for line in wanted]).all()
     lines = [attach_loaded(db.session, OrderLine, line_row) for line_row in line_rows]
@@ -260,7 +283,7 @@ def _write_order(buyer: User, address: Address, wanted: list[Wanted], *, tier, c
         set_committed_value(line, "order", order)
     record_inserted("order.place", "Order", order.id, actor_id=buyer.id, after={
         "status": str(order.status), "total": order.total_amount, "festival_id": festival_id,
-        "lines": {str(line.variant.id): line.quantity for line in wanted}})
+        "lines": {str(line.variant_id): line.quantity for line in wanted}})
     return order
 
 
@@ -437,8 +460,15 @@ def addresses_of(user: User) -> list[Address]:
     return list(db.session.scalars(select(Address).where(Address.user_id == user.id).order_by(Address.id.desc())))
 
 
+_ADDRESS_FOR = select(Address.__table__).where(Address.id == bindparam("address_id"),
+                                               Address.user_id == bindparam("user_id"))
+
+
 def address_for(user: User, address_id: int) -> Address | None:
-    return db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == user.id))
+    """The user's own address ``address_id``, read with Core (every checkout reads it), as an
+    object outside the session: what an order copies of it, not something to change."""
+    row = db.session.connection().execute(_ADDRESS_FOR, {"address_id": address_id, "user_id": user.id}).one_or_none()
+    return None if row is None else Address(**row._mapping)
 
 
 def add_address(user: User, **fields) -> Address:

@@ -296,7 +296,7 @@ class _UseQuery:
         if self.query is None:
             return {}
         use: dict[int, dict[int | None, int]] = {rule.id: {} for rule in self.counting}
-        for variant_id, *values in db.session.execute(self.query, self.params):
+        for variant_id, *values in db.session.connection().execute(self.query, self.params):  # Core: no ORM
             for rule, value in zip(self.counting, values, strict=True):
                 key = variant_id if rule.per_sku else None
                 use[rule.id][key] = use[rule.id].get(key, 0) + int(value or 0)

@@ -1,0 +1,107 @@
+"""A festival item as buying it reads it: plain values from one Core query, without the ORM.
+
+"Buy now" is the hottest request of a flash sale. Loading the item with its festival, variant
+and product as ORM objects cost more than placing the order; these facts come from one
+statement. Answering a refusal from what is known (shop/quotas/known_use.py) reads them from a
+per-process cache (``cached``: ``KNOWN_USE_SECONDS``, dropped here when an operator changes a
+festival or an allocation); placing an order always reads them afresh (``read``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+
+from shop.catalog.models import PriceTier, Product, SalesMode, Variant
+from shop.extensions import db
+from shop.festivals.models import Festival, FestivalItem
+from shop.quotas.engine import Take
+from shop.ttl_cache import ConfiguredCache
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    item_id: int
+    festival_id: int
+    festival_name: str
+    festival_slug: str
+    preheat_at: datetime
+    launch_at: datetime
+    ends_at: datetime
+    variant_id: int
+    product_id: int
+    category_id: int
+    product_name: str
+    variant_name: str
+    sku: str
+    currency: str
+    market_price: int
+    employee_price: int
+    contact_price: int
+    for_sale: bool  # the variant and product are active and sold directly
+
+    @classmethod
+    def of(cls, item: FestivalItem) -> ItemFacts:
+        variant, product, festival = item.variant, item.variant.product, item.festival
+        return cls(item.id, festival.id, festival.name, festival.slug, festival.preheat_at, festival.launch_at,
+                   festival.ends_at, variant.id, product.id, product.category_id, product.name, variant.name,
+                   variant.sku, variant.currency, variant.market_price, item.employee_price, item.contact_price,
+                   variant.is_active and product.is_active and product.sales_mode == SalesMode.direct)
+
+    @property
+    def name(self) -> str:
+        return f"{self.product_name} ({self.variant_name})"
+
+    def is_draft(self, now: datetime) -> bool:
+        return now < self.preheat_at
+
+    def is_selling(self, now: datetime) -> bool:
+        return self.launch_at <= now < self.ends_at  # launch and continuation, as Festival.is_selling
+
+    def price_for(self, tier: PriceTier) -> int:
+        return self.employee_price if tier == PriceTier.employee else self.contact_price
+
+    def take(self, tier: PriceTier, quantity: int) -> Take:
+        return Take(self.variant_id, self.product_id, self.category_id, quantity, self.price_for(tier),
+                    self.item_id, self.festival_id)
+
+
+_READ = (
+    select(FestivalItem.id, Festival.id, Festival.name, Festival.slug, Festival.preheat_at, Festival.launch_at,
+           Festival.ends_at, Variant.id, Product.id, Product.category_id, Product.name, Variant.name, Variant.sku,
+           Variant.currency, Variant.market_price, FestivalItem.employee_price, FestivalItem.contact_price,
+           Variant.is_active, Product.is_active, Product.sales_mode)
+    .join(Festival, Festival.id == FestivalItem.festival_id)
+    .join(Variant, Variant.id == FestivalItem.variant_id)
+    .join(Product, Product.id == Variant.product_id)
+    .where(Festival.slug == bindparam("slug"), FestivalItem.id == bindparam("item_id"))
+)
+
+
+def read(slug: str, item_id: int) -> ItemFacts | None:
+    """The item ``item_id`` of the festival called ``slug``, as committed now; one query."""
+    row = db.session.connection().execute(_READ, {"slug": slug, "item_id": item_id}).one_or_none()
+    if row is None:
+        return None
+    *values, variant_active, product_active, sales_mode = row
+    return ItemFacts(*values, variant_active and product_active and sales_mode == SalesMode.direct)
+
+
+_cache = ConfiguredCache("KNOWN_USE_SECONDS", "ITEM_FACTS_ENTRIES", 1_000)
+
+
+def cached(slug: str, item_id: int) -> ItemFacts | None:
+    """``read``, kept per process for ``KNOWN_USE_SECONDS``: for refusals only."""
+    key = (slug, item_id)
+    facts = _cache.get(key)
+    if facts is None:
+        facts = read(slug, item_id)
+        if facts is not None:
+            _cache.set(key, facts)
+    return facts
+
+
+def forget() -> None:
+    """After a festival or an allocation changed here."""
+    _cache.clear()
