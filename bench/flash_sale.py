@@ -500,7 +500,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--buyer-limit", type=int, default=2)
     parser.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients (and pgbench clients)")
     parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--login-threads", type=int, default=8)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--seed", type=int, default=4)
