@@ -13,7 +13,8 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 
-from shop.catalog.models import PriceTier, Product, SalesMode, Variant
+from shop.catalog.models import PriceTier, Product, Variant
+from shop.catalog.sellable import Sellable, for_sale
 from shop.extensions import db
 from shop.festivals.models import Festival, FestivalItem
 from shop.quotas.engine import Take
@@ -29,29 +30,19 @@ class ItemFacts:
     preheat_at: datetime
     launch_at: datetime
     ends_at: datetime
-    variant_id: int
-    product_id: int
-    category_id: int
-    product_name: str
-    variant_name: str
-    sku: str
-    currency: str
-    market_price: int
+    sellable: Sellable
     employee_price: int
     contact_price: int
-    for_sale: bool  # the variant and product are active and sold directly
 
     @classmethod
     def of(cls, item: FestivalItem) -> ItemFacts:
-        variant, product, festival = item.variant, item.variant.product, item.festival
+        festival = item.festival
         return cls(item.id, festival.id, festival.name, festival.slug, festival.preheat_at, festival.launch_at,
-                   festival.ends_at, variant.id, product.id, product.category_id, product.name, variant.name,
-                   variant.sku, variant.currency, variant.market_price, item.employee_price, item.contact_price,
-                   variant.is_active and product.is_active and product.sales_mode == SalesMode.direct)
+                   festival.ends_at, Sellable.of(item.variant), item.employee_price, item.contact_price)
 
     @property
     def name(self) -> str:
-        return f"{self.product_name} ({self.variant_name})"
+        return self.sellable.name
 
     def is_draft(self, now: datetime) -> bool:
         return now < self.preheat_at
@@ -63,15 +54,15 @@ class ItemFacts:
         return self.employee_price if tier == PriceTier.employee else self.contact_price
 
     def take(self, tier: PriceTier, quantity: int) -> Take:
-        return Take(self.variant_id, self.product_id, self.category_id, quantity, self.price_for(tier),
-                    self.item_id, self.festival_id)
+        return Take(self.sellable.variant_id, self.sellable.product_id, self.sellable.category_id, quantity,
+                    self.price_for(tier), self.item_id, self.festival_id)
 
 
 _READ = (
     select(FestivalItem.id, Festival.id, Festival.name, Festival.slug, Festival.preheat_at, Festival.launch_at,
-           Festival.ends_at, Variant.id, Product.id, Product.category_id, Product.name, Variant.name, Variant.sku,
-           Variant.currency, Variant.market_price, FestivalItem.employee_price, FestivalItem.contact_price,
-           Variant.is_active, Product.is_active, Product.sales_mode)
+           Festival.ends_at, FestivalItem.employee_price, FestivalItem.contact_price,
+           Variant.id, Product.id, Product.category_id, Product.name, Variant.name, Variant.sku,
+           Variant.currency, Variant.market_price, Variant.is_active, Product.is_active, Product.sales_mode)
     .join(Festival, Festival.id == FestivalItem.festival_id)
     .join(Variant, Variant.id == FestivalItem.variant_id)
     .join(Product, Product.id == Variant.product_id)
@@ -84,8 +75,10 @@ def read(slug: str, item_id: int) -> ItemFacts | None:
     row = db.session.connection().execute(_READ, {"slug": slug, "item_id": item_id}).one_or_none()
     if row is None:
         return None
-    *values, variant_active, product_active, sales_mode = row
-    return ItemFacts(*values, variant_active and product_active and sales_mode == SalesMode.direct)
+    *festival, employee_price, contact_price = row[:9]
+    *variant, variant_active, product_active, sales_mode = row[9:]
+    return ItemFacts(*festival, Sellable(*variant, for_sale(variant_active, product_active, sales_mode)),
+                     employee_price, contact_price)
 
 
 _cache = ConfiguredCache("KNOWN_USE_SECONDS", "ITEM_FACTS_ENTRIES", 1_000)

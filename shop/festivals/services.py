@@ -239,15 +239,15 @@ def check_known(buyer: User, slug: str, item_id: int, quantity: int, *,
         return None
     now = now or utcnow()
     facts = item_facts.cached(slug, item_id)
-    if facts is None or not (facts.for_sale and facts.is_selling(now)):
+    if facts is None or not (facts.sellable.for_sale and facts.is_selling(now)):
         return None
     takes = [facts.take(tier_for(buyer), quantity)]
     rules = rules_for(buyer, takes)
     known = known_use.look([rule for rule, _extra in rules], takes, buyer_id=buyer.id, root_id=chain_root_id(buyer),
                            item_ids=[item_id], now=now)
     try:
-        refuse_if_known(Enforcement(buyer, takes, now, currency=facts.currency, rules=rules), known,
-                        {facts.variant_id: facts.name})
+        refuse_if_known(Enforcement(buyer, takes, now, currency=facts.sellable.currency, rules=rules), known,
+                        {facts.sellable.variant_id: facts.name})
     except DomainError as refusal:
         return KnownCheck(facts, known, refusal)
     return KnownCheck(facts, known, None)

@@ -13,7 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from shop.accounts.models import User
 from shop.audit.services import record, record_inserted
 from shop.cart.services import CartError, cart_lines
-from shop.catalog.models import PriceTier, SalesMode, Variant
+from shop.catalog.models import PriceTier, Variant
+from shop.catalog.sellable import Sellable
 from shop.catalog.services import tier_for
 from shop.database import attach_loaded, utcnow
 from shop.errors import DomainError, NotAllowed
@@ -75,47 +76,38 @@ def lock_order(order: Order) -> Order:
 
 @dataclass(frozen=True)
 class Wanted:
-    """One line of an order about to be placed, as plain values: from a cart line's variant,
-    or from a festival item's facts (read with one Core query on the flash sale's hot path)."""
+    """One line of an order about to be placed: what it sells, at which prices, how many."""
 
-    variant_id: int
-    product_id: int
-    category_id: int
-    product_name: str
-    variant_name: str
-    sku: str
-    currency: str
-    market_price: int
+    sellable: Sellable
     employee_price: int
     contact_price: int
-    for_sale: bool  # the variant and product are active and sold directly
     quantity: int
     festival_item_id: int | None = None
     festival_id: int | None = None
 
     @classmethod
     def of_variant(cls, variant: Variant, quantity: int) -> Wanted:
-        product = variant.product
-        return cls(variant.id, product.id, product.category_id, product.name, variant.name, variant.sku,
-                   variant.currency, variant.market_price, variant.employee_price, variant.contact_price,
-                   variant.is_active and product.is_active and product.sales_mode == SalesMode.direct, quantity)
+        return cls(Sellable.of(variant), variant.employee_price, variant.contact_price, quantity)
 
     @classmethod
     def of_festival_item(cls, facts: ItemFacts, quantity: int) -> Wanted:
-        return cls(facts.variant_id, facts.product_id, facts.category_id, facts.product_name, facts.variant_name,
-                   facts.sku, facts.currency, facts.market_price, facts.employee_price, facts.contact_price,
-                   facts.for_sale, quantity, facts.item_id, facts.festival_id)
+        return cls(facts.sellable, facts.employee_price, facts.contact_price, quantity, facts.item_id,
+                   facts.festival_id)
+
+    @property
+    def variant_id(self) -> int:
+        return self.sellable.variant_id
+
+    @property
+    def name(self) -> str:
+        return self.sellable.name
 
     def unit_price(self, tier: PriceTier) -> int:
         return self.employee_price if tier == PriceTier.employee else self.contact_price
 
     def take(self, tier: PriceTier) -> Take:
-        return Take(self.variant_id, self.product_id, self.category_id, self.quantity, self.unit_price(tier),
-                    self.festival_item_id, self.festival_id)
-
-    @property
-    def name(self) -> str:
-        return f"{self.product_name} ({self.variant_name})"
+        return Take(self.variant_id, self.sellable.product_id, self.sellable.category_id, self.quantity,
+                    self.unit_price(tier), self.festival_item_id, self.festival_id)
 
 
 def place_order(buyer: User, address: Address, *, now: datetime | None = None) -> Order:
@@ -157,9 +149,10 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
     if address.user_id != buyer.id:
         raise OrderError(_("Choose one of your own addresses."))
     for line in wanted:
-        if not line.for_sale:
-            raise CartError(_("“%(name)s” is no longer for sale; remove it from your cart.", name=line.product_name))
-    currencies = {line.currency for line in wanted}
+        if not line.sellable.for_sale:
+            raise CartError(_("“%(name)s” is no longer for sale; remove it from your cart.",
+                              name=line.sellable.product_name))
+    currencies = {line.sellable.currency for line in wanted}
     if len(currencies) != 1:
         raise OrderError(_("Items in different currencies cannot be ordered together."))
     currency = currencies.pop()
@@ -273,8 +266,9 @@ def _write_order(buyer: User, address: Address, wanted: list[Wanted], *, tier, c
     order = attach_loaded(db.session, Order, row)
     line_rows = connection.execute(_INSERT_LINES, [
         {"order_id": order.id, "variant_id": line.variant_id, "festival_item_id": line.festival_item_id,
-         "product_name": line.product_name, "variant_name": line.variant_name, "sku": line.sku,
-         "unit_price": line.unit_price(tier), "market_price": line.market_price, "quantity": line.quantity,
+         "product_name": line.sellable.product_name, "variant_name": line.sellable.variant_name,
+         "sku": line.sellable.sku, "unit_price": line.unit_price(tier), "market_price": line.sellable.market_price,
+         "quantity": line.quantity,
          "refunded_quantity": 0}
         for line in wanted]).all()
     lines = [attach_loaded(db.session, OrderLine, line_row) for line_row in line_rows]
