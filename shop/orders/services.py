@@ -180,6 +180,8 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
             lock_users(users_to_lock(buyer, [rule for rule, _extra in rules]))
         quotas.check()
         db.session.flush()  # the Core statements below see what the caller added with the ORM
+        # The take is the first write: one that falls short has written nothing. The item's row
+        # then stays locked through the three inserts and the commit, a few round trips.
         left_after = _take_stock(wanted, now)
     except QuotaExceeded:
         known_use.learn(known, use=quotas.use_seen(with_wanted=False), now=now, **buyer_ids)
@@ -231,8 +233,10 @@ def _try_take(wanted: list[Wanted]) -> tuple[list[Shortage], dict[int, int]]:
     shortages = [Shortage(vid, by_variant[vid].name, from_stock[vid], short[vid]) for vid in sorted(short)]
     shortages += [Shortage(by_item[iid].variant_id, by_item[iid].name, from_items[iid], short_items[iid])
                   for iid in sorted(short_items)]
-    if savepoint is not None:
-        savepoint.rollback() if shortages else savepoint.commit()
+    if savepoint is not None and shortages:
+        savepoint.rollback()
+    elif savepoint is not None:
+        savepoint.commit()
     return shortages, (short_items if shortages else left_after)
 
 

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cachetools import TTLCache
-from flask import current_app
+from flask import current_app, has_app_context
 
 from shop.database import after_commit
 from shop.quotas.models import Scope, Window
@@ -43,7 +43,7 @@ GENERATION_SECONDS = 3_600  # far beyond any entry's life, so a generation never
 
 
 def _seconds() -> int:
-    return current_app.config.get("KNOWN_USE_SECONDS", 0)
+    return current_app.config.get("KNOWN_USE_SECONDS", 0) if has_app_context() else 0
 
 
 def enabled() -> bool:
@@ -56,7 +56,7 @@ def enabled() -> bool:
 class _MemoryStore:
     def __init__(self):
         self._lock = threading.Lock()
-        self._entries: TTLCache = TTLCache(maxsize=200_000, ttl=60)
+        self._entries: TTLCache = TTLCache(maxsize=200_000, ttl=GENERATION_SECONDS)  # each entry has its own end
         self._generations: TTLCache = TTLCache(maxsize=200_000, ttl=GENERATION_SECONDS)
 
     def read(self, keys: Sequence[str], generation_keys: Sequence[str]) -> tuple[list, list]:
