@@ -179,3 +179,33 @@ def test_fulfilment_follows_the_state_machine(employee, operator, product, place
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == order.id,
                                  AuditEntry.entity_type == "Order").order_by(AuditEntry.id)).all()
     assert actions == ["order.place", "order.paid", "order.shipped", "order.completed"]
+
+
+def test_a_placed_order_comes_back_loaded_as_written(employee, make_festival, make_festival_item, make_product,
+                                                     make_address, statements):
+    # The order, its lines and its audit entry are written with Core; the ORM objects handed
+    # back hold exactly the rows (no query to read them, and nothing pending to flush).
+    item = make_festival_item(make_festival(), make_product(stock=5).variants[0], 3)
+    address, price, buyer_id = make_address(employee), item.employee_price, employee.id
+    statements.clear()
+    order = services.place_festival_order(employee, item, 2, address)
+    written = len(statements)
+    seen = (order.id, order.status, order.total_amount, order.festival_id, order.expires_at,
+            [(line.variant_id, line.quantity, line.unit_price, line.order is order) for line in order.lines])
+    assert len(statements) == written and not db.session.new and not db.session.dirty
+    db.session.commit()
+    db.session.expunge_all()
+    again = db.session.get(Order, seen[0])
+    assert seen == (again.id, again.status, again.total_amount, again.festival_id, again.expires_at,
+                    [(line.variant_id, line.quantity, line.unit_price, True) for line in again.lines])
+    assert seen[1] == OrderStatus.pending_payment and seen[2] == 2 * price
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(
+        AuditEntry.action == "order.place", AuditEntry.entity_id == seen[0], AuditEntry.actor_id == buyer_id)) == 1
+
+
+def test_an_address_of_someone_else_is_not_found(employee, make_user, make_address):
+    other = make_user()
+    theirs, mine = make_address(other), make_address(employee)
+    assert services.address_for(employee, theirs.id) is None
+    found = services.address_for(employee, mine.id)
+    assert found.one_line() == mine.one_line() and found not in db.session  # a copy, not a row to change
