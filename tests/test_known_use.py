@@ -16,7 +16,7 @@ from shop.quotas import known_use, rule_cache
 from shop.quotas import services as quotas
 from shop.quotas.engine import QuotaExceeded, Take, rules_for
 from shop.quotas.models import Measure, Scope, Target, Window
-from tests.conftest import login
+from tests.conftest import PASSWORD, login
 
 
 @pytest.fixture
@@ -188,3 +188,14 @@ def test_workers_share_what_is_known_through_redis(yearly, app, employee, produc
     db.session.commit()
     after = known_use.look(rules, [take], item_ids=[7], now=utcnow(), **ids)
     assert after.use == {} and after.sold_out == set()
+
+
+def test_logging_in_puts_the_buyers_facts_in_the_cookie_and_logging_out_takes_them_away(known, client, employee):
+    token = client.csrf_token("/login")
+    assert client.post("/login", data={"email": employee.email, "password": PASSWORD,
+                                       "csrf_token": token}).status_code in (302, 303)
+    with client.session_transaction() as session:
+        assert session["_buyer_facts"][:4] == [employee.id, 0, None, "employee"]
+    client.post_form("/logout")
+    with client.session_transaction() as session:
+        assert "_buyer_facts" not in session and "_user_id" not in session

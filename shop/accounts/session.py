@@ -138,6 +138,10 @@ def buyer_facts() -> BuyerFacts | None:
     return BuyerFacts(facts_user, level, root_id, Kind[kind], generation)
 
 
+def forget_buyer_facts() -> None:
+    session.pop(_FACTS_KEY, None)
+
+
 def keep_buyer_facts(user: User, generation: int | None = None) -> None:
     """Put ``user``'s facts in the session cookie, as read under ``generation`` (default: the
     current one). Nothing is kept when nothing can be known."""

@@ -24,7 +24,7 @@ from shop.accounts.forms import (
     ResetRequestForm,
     SignupForm,
 )
-from shop.accounts.session import keep_buyer_facts
+from shop.accounts.session import forget_buyer_facts, keep_buyer_facts
 from shop.extensions import db, limiter
 from shop.urls import safe_local_path
 
@@ -91,6 +91,7 @@ def login():
 @login_required
 def logout():
     logout_user()
+    forget_buyer_facts()
     flash(_("You are logged out."), "info")
     return redirect(url_for("catalog.home"))
 
