@@ -86,14 +86,15 @@ def buy(slug: str, item_id: int):
     what is known (shop/quotas/known_use.py) and the buyer's facts in the session cookie,
     before the user or anything else is read from the database."""
     form, checked = BuyForm(), None
+    valid = form.validate_on_submit()
     facts = buyer_facts()
-    if facts is not None and form.validate_on_submit():
+    if facts is not None and valid:
         checked = check_known(facts, slug, item_id, form.quantity.data)
         if checked is not None and not checked.known.holds(facts):
             checked = None  # the buyer changed since the cookie was written: check with the row
         if checked is not None and checked.refusal is not None:
             return _refused_from_known(checked)
-    return _buy(slug, item_id, form, checked)
+    return _buy(slug, item_id, form, valid, checked)
 
 
 def _refused_from_known(checked):
@@ -104,10 +105,9 @@ def _refused_from_known(checked):
 
 
 @login_required
-def _buy(slug: str, item_id: int, form: BuyForm, checked):
+def _buy(slug: str, item_id: int, form: BuyForm, valid: bool, checked):
     """``checked``: what is known, already read with the cookie's buyer facts (or None)."""
     buyer = current_user._get_current_object()  # the row itself: placing reads it often
-    valid = form.validate_on_submit()
     if valid and checked is None:
         checked = check_known(buyer, slug, item_id, form.quantity.data)
         if checked is not None:
