@@ -199,3 +199,18 @@ def test_logging_in_puts_the_buyers_facts_in_the_cookie_and_logging_out_takes_th
     client.post_form("/logout")
     with client.session_transaction() as session:
         assert "_buyer_facts" not in session and "_user_id" not in session
+
+
+def test_databases_sharing_one_redis_keep_apart(known, app, employee):
+    known_use.gave_back(user_ids=[employee.id])
+    db.session.commit()
+    assert known_use.user_generation(employee.id) == 1
+    app.extensions.pop("known_use_prefix")
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        app.config["SQLALCHEMY_DATABASE_URI"] = uri + "-another"  # only the keys' names are derived from it
+        assert known_use.user_generation(employee.id) == 0
+    finally:
+        app.config["SQLALCHEMY_DATABASE_URI"] = uri
+        app.extensions.pop("known_use_prefix")
+    assert known_use.user_generation(employee.id) == 1

@@ -38,7 +38,6 @@ from shop.quotas.windows import window_bounds
 
 logger = logging.getLogger(__name__)
 
-_PREFIX = "neigou:known:"
 GENERATION_SECONDS = 3_600  # far beyond any entry's life, so a generation never falls back under one
 
 
@@ -130,12 +129,23 @@ def _safely(action, default):
 # ---- keys -------------------------------------------------------------------------------------
 
 
+def _prefix() -> str:
+    """Keys name rows by id, so they are kept apart per database: two deployments (or a
+    benchmark's scratch databases) sharing one Redis never read each other's."""
+    prefix = current_app.extensions.get("known_use_prefix")
+    if prefix is None:
+        database = str(current_app.config.get("SQLALCHEMY_DATABASE_URI", ""))
+        prefix = f"neigou:known:{zlib.crc32(database.encode()):08x}:"
+        current_app.extensions["known_use_prefix"] = prefix
+    return prefix
+
+
 def _user_generation(user_id: int) -> str:
-    return f"{_PREFIX}gen:user:{user_id}"
+    return f"{_prefix()}gen:user:{user_id}"
 
 
 def _item_generation(item_id: int) -> str:
-    return f"{_PREFIX}gen:item:{item_id}"
+    return f"{_prefix()}gen:item:{item_id}"
 
 
 def _shape_tag(rule) -> int:
@@ -148,11 +158,11 @@ def _shape_tag(rule) -> int:
 
 def _use_key(rule, subject: int, variant_id: int | None, now) -> str:
     window = "festival" if rule.window == Window.festival else int(window_bounds(rule.window, now)[0].timestamp())
-    return f"{_PREFIX}use:{rule.id}:{_shape_tag(rule)}:{subject}:{variant_id or 0}:{window}"
+    return f"{_prefix()}use:{rule.id}:{_shape_tag(rule)}:{subject}:{variant_id or 0}:{window}"
 
 
 def _sold_out_key(item_id: int) -> str:
-    return f"{_PREFIX}soldout:{item_id}"
+    return f"{_prefix()}soldout:{item_id}"
 
 
 # ---- what one purchase can know --------------------------------------------------------------
