@@ -157,16 +157,20 @@ def is_sqlite(session_or_engine) -> bool:
     return bind.dialect.name == "sqlite"
 
 
-def attach_loaded(session: Session, model, row) -> object:
-    """An instance of ``model`` for a row just written with Core (``INSERT … RETURNING`` every
-    column), added to ``session`` as if a query had loaded it: no SQL, no pending changes.
-    The hottest writes use Core to skip the unit of work; callers still get the ORM object."""
+def attach_loaded(session: Session, model, values) -> object:
+    """An instance of ``model`` holding ``values`` (a Core row of every column of its table, as
+    ``INSERT … RETURNING`` or a ``SELECT`` gives it, or a dict by attribute name), added to
+    ``session`` as if a query had loaded it: no SQL, no pending changes. The hottest paths read
+    and write with Core to skip the ORM's loading and unit of work; callers still get the
+    ORM object."""
     from sqlalchemy.orm import make_transient_to_detached
 
     mapper = model.__mapper__
-    values = row._mapping
-    instance = mapper.class_manager.new_instance()
-    instance.__dict__.update({attr.key: values[attr.columns[0]] for attr in mapper.column_attrs})
+    if not isinstance(values, dict):
+        row = values._mapping
+        values = {attr.key: row[attr.columns[0]] for attr in mapper.column_attrs}
+    instance = mapper.class_manager.new_instance()  # as a query's loader builds it: no constructor
+    instance.__dict__.update(values)
     make_transient_to_detached(instance)
     session.add(instance)
     return instance

@@ -5,8 +5,9 @@ Every page view opens the session cookie (base64, HMAC check, JSON) and every pa
 form signs the session's CSRF token. For reads (GET, HEAD) both are kept in short-lived
 per-process caches: a cookie value that verified a moment ago verifies again, and a token
 signed a minute ago is still valid for all but a minute of its hour. Sessions holding
-anything but plain values (flash messages, lists) are never cached, and every request gets
-its own session object, so nothing one request changes leaks into another.
+anything but plain values or flat lists of them (flash messages) are never cached, and every
+request gets its own session object (and its own lists), so nothing one request changes leaks
+into another.
 """
 from __future__ import annotations
 
@@ -22,15 +23,29 @@ _opened = ConfiguredCache("SESSION_CACHE_SECONDS", "SESSION_CACHE_ENTRIES", 10_0
 _signed_tokens = ConfiguredCache("CSRF_CACHE_SECONDS", "CSRF_CACHE_ENTRIES", 10_000)
 
 
+def _kept(value):
+    """``value`` as the cache may hold it: plain, or a flat list of plain values (the buyer's
+    facts) as a tuple; None for anything else (flash messages)."""
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, list) and all(isinstance(item, _PLAIN) for item in value):
+        return tuple(value)
+    return None
+
+
 class CachedCookieSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app, request):
         cookie = request.cookies.get(self.get_cookie_name(app))
         cacheable = bool(cookie) and request.method in SAFE_METHODS and _opened.enabled
         if cacheable and (values := _opened.get(cookie)) is not None:
-            return self.session_class(values)
+            # A list of its own for each request, as opening the cookie would give.
+            return self.session_class({key: list(value) if isinstance(value, tuple) else value
+                                       for key, value in values.items()})
         opened = super().open_session(app, request)
-        if cacheable and opened is not None and opened and all(isinstance(v, _PLAIN) for v in opened.values()):
-            _opened.set(cookie, dict(opened))
+        if cacheable and opened:
+            kept = {key: _kept(value) for key, value in opened.items()}
+            if all(kept[key] is not None or opened[key] is None for key in kept):
+                _opened.set(cookie, kept)
         return opened
 
 

@@ -16,7 +16,7 @@ from flask import abort, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import bindparam, event, inspect, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from shop.accounts.models import Kind, User
 from shop.database import SAFE_METHODS, attach_loaded
@@ -24,7 +24,6 @@ from shop.extensions import db, login_manager
 from shop.ttl_cache import ConfiguredCache
 
 _USER_COLUMNS = tuple(attr.key for attr in User.__mapper__.column_attrs)
-_new_user = User.__mapper__.class_manager.new_instance
 _rows = ConfiguredCache("USER_CACHE_SECONDS", "USER_CACHE_ENTRIES", 10_000)
 
 
@@ -50,7 +49,7 @@ def load_user(user_id: str) -> User | None:
         if user is not None:
             _rows.set(user.id, {key: getattr(user, key) for key in _USER_COLUMNS})
         return user
-    return _active(_attached(row))
+    return _active(attach_loaded(db.session, User, row))
 
 
 def _read_user(user_id: int) -> User | None:
@@ -60,16 +59,6 @@ def _read_user(user_id: int) -> User | None:
         return held
     row = db.session.connection().execute(_READ_USER, {"user_id": user_id}).one_or_none()
     return None if row is None else attach_loaded(db.session, User, row)
-
-
-def _attached(row: dict) -> User:
-    # Built the way a query's loader builds a row's object (no constructor, no change
-    # tracking), then attached as if just loaded: no SQL, no pending changes.
-    user = _new_user()
-    user.__dict__.update(row)
-    make_transient_to_detached(user)
-    db.session.add(user)
-    return user
 
 
 def cached_identity() -> dict | None:

@@ -32,7 +32,11 @@ class CatalogError(DomainError):
 
 
 def tier_for(user: User) -> PriceTier:
-    return PriceTier.employee if user.kind == Kind.employee else PriceTier.contact
+    return tier_of_kind(user.kind)
+
+
+def tier_of_kind(kind: Kind) -> PriceTier:
+    return PriceTier.employee if kind == Kind.employee else PriceTier.contact
 
 
 def slugify(text: str) -> str:

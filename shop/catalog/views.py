@@ -11,10 +11,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from referrals import views as referrals
-from shop.accounts.models import Kind
 from shop.accounts.session import cached_identity
 from shop.catalog import page_cache, services
-from shop.catalog.models import Category, PriceTier, SalesMode
+from shop.catalog.models import Category, SalesMode
 from shop.database import utcnow
 from shop.extensions import db
 from shop.markdown import render_markdown
@@ -54,9 +53,8 @@ def _served_from_cache(*parts) -> str | None:
     row = cached_identity()
     if row is None:
         return None
-    tier = PriceTier.employee if row["kind"] == Kind.employee else PriceTier.contact
-    return page_cache.cached_personal_page(
-        _page_key(row["id"], row["name"], row["role"], row["kind"], row["referral_code"], tier, parts))
+    return page_cache.cached_personal_page(_page_key(row["id"], row["name"], row["role"], row["kind"],
+                                                     row["referral_code"], services.tier_of_kind(row["kind"]), parts))
 
 
 @bp.route("/")

@@ -13,11 +13,10 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 
-from shop.catalog.models import PriceTier, Product, Variant
+from shop.catalog.models import Product, Variant
 from shop.catalog.sellable import Sellable, for_sale
 from shop.extensions import db
 from shop.festivals.models import Festival, FestivalItem
-from shop.quotas.engine import Take
 from shop.ttl_cache import ConfiguredCache
 
 
@@ -50,12 +49,6 @@ class ItemFacts:
     def is_selling(self, now: datetime) -> bool:
         return self.launch_at <= now < self.ends_at  # launch and continuation, as Festival.is_selling
 
-    def price_for(self, tier: PriceTier) -> int:
-        return self.employee_price if tier == PriceTier.employee else self.contact_price
-
-    def take(self, tier: PriceTier, quantity: int) -> Take:
-        return Take(self.sellable.variant_id, self.sellable.product_id, self.sellable.category_id, quantity,
-                    self.price_for(tier), self.item_id, self.festival_id)
 
 
 _READ = (

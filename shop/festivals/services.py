@@ -19,7 +19,7 @@ from shop.festivals import item_facts
 from shop.festivals.models import Festival, FestivalItem, Phase
 from shop.orders import stock
 from shop.quotas import known_use
-from shop.quotas.engine import Enforcement, chain_root_id, rules_for
+from shop.quotas.engine import chain_root_id, rules_for
 
 
 class FestivalError(DomainError):
@@ -233,7 +233,7 @@ def check_known(buyer: User, slug: str, item_id: int, quantity: int, *,
     """"Buy now" checked against what is known (shop/quotas/known_use.py), with the item's
     facts, the quota rules and the buyer from per-process caches: no database once they are
     warm. None when nothing can be known (turned off, or the item is not on sale now)."""
-    from shop.orders.services import refuse_if_known
+    from shop.orders.services import Wanted, refuse_if_known
 
     if not known_use.enabled():
         return None
@@ -241,13 +241,13 @@ def check_known(buyer: User, slug: str, item_id: int, quantity: int, *,
     facts = item_facts.cached(slug, item_id)
     if facts is None or not (facts.sellable.for_sale and facts.is_selling(now)):
         return None
-    takes = [facts.take(tier_for(buyer), quantity)]
+    takes = [Wanted.of_festival_item(facts, quantity).take(tier_for(buyer))]
     rules = rules_for(buyer, takes)
     known = known_use.look([rule for rule, _extra in rules], takes, buyer_id=buyer.id, root_id=chain_root_id(buyer),
                            item_ids=[item_id], now=now)
     try:
-        refuse_if_known(Enforcement(buyer, takes, now, currency=facts.sellable.currency, rules=rules), known,
-                        {facts.sellable.variant_id: facts.name})
+        refuse_if_known(rules, takes, known, currency=facts.sellable.currency,
+                        names={facts.sellable.variant_id: facts.name})
     except DomainError as refusal:
         return KnownCheck(facts, known, refusal)
     return KnownCheck(facts, known, None)

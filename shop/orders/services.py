@@ -25,7 +25,15 @@ from shop.orders import stock
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
 from shop.payments import card
 from shop.quotas import known_use
-from shop.quotas.engine import Enforcement, QuotaExceeded, Take, chain_root_id, rules_for, users_to_lock
+from shop.quotas.engine import (
+    Enforcement,
+    QuotaExceeded,
+    Take,
+    chain_root_id,
+    refuse_from_known,
+    rules_for,
+    users_to_lock,
+)
 
 
 class OrderError(DomainError):
@@ -172,7 +180,8 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
         # or else from what is committed. (The cart's checkout holds its locks already.)
         # Whatever passes is counted again under the locks. A refusal from what is known
         # teaches nothing new, so it is not learnt again (that would keep it alive forever).
-        refuse_if_known(quotas, known, {line.variant_id: line.name for line in wanted})
+        refuse_if_known(rules, takes, known, currency=currency,
+                        names={line.variant_id: line.name for line in wanted})
     try:
         if not users_locked:
             if not known_use.enabled():
@@ -196,11 +205,12 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
     return order
 
 
-def refuse_if_known(quotas: Enforcement, known: known_use.Known, names: dict[int, str]) -> None:
-    """QuotaExceeded or OutOfStock when what is known already rules the purchase of
-    ``quotas.takes`` out; the quota rules first, as when counted. ``names``: {variant id: name}."""
-    quotas.refuse_if_known(known)
-    sold_out = [take for take in quotas.takes if take.festival_item_id in known.sold_out]
+def refuse_if_known(rules: list[tuple], takes: list[Take], known: known_use.Known, *, currency: str,
+                    names: dict[int, str]) -> None:
+    """QuotaExceeded or OutOfStock when what is known already rules the purchase of ``takes``
+    out; the quota rules first, as when counted. ``names``: {variant id: name}."""
+    refuse_from_known(rules, takes, known, currency=currency)
+    sold_out = [take for take in takes if take.festival_item_id in known.sold_out]
     if sold_out:
         raise OutOfStock([Shortage(take.variant_id, names[take.variant_id], take.quantity, 0) for take in sold_out],
                          items_left={take.festival_item_id: 0 for take in sold_out})

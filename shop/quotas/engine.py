@@ -22,7 +22,6 @@ from shop.accounts.models import User
 from shop.catalog.models import PriceTier, Product, Variant
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.festivals.models import FestivalItem
 from shop.i18n import format_money
 from shop.orders.models import Order, OrderLine, OrderStatus
 from shop.quotas import rule_cache
@@ -44,11 +43,9 @@ class Take:
     festival_id: int | None = None
 
     @classmethod
-    def of(cls, variant: Variant, quantity: int, tier: PriceTier, festival_item: FestivalItem | None = None) -> Take:
-        """Buying ``quantity`` of ``variant`` at the tier's price (the festival price from a festival item)."""
-        return cls(variant.id, variant.product_id, variant.product.category_id, quantity,
-                   (festival_item or variant).price_for(tier), festival_item.id if festival_item else None,
-                   festival_item.festival_id if festival_item else None)
+    def of(cls, variant: Variant, quantity: int, tier: PriceTier) -> Take:
+        """Buying ``quantity`` of ``variant`` at the tier's price (the pages' "what is left")."""
+        return cls(variant.id, variant.product_id, variant.product.category_id, quantity, variant.price_for(tier))
 
 
 @dataclass(frozen=True)
@@ -200,21 +197,24 @@ class Enforcement:
             if standing.broken:
                 raise QuotaExceeded(standing.allowance, standing.wanted, self.currency)
 
-    def refuse_if_known(self, known) -> None:
-        """Refuse what ``known`` (shop.quotas.known_use) already rules out, without the
-        database: the use remembered, or none, is a lower bound of the real use."""
-        for rule, extra in self.rules:
-            for variant_id, wanted in wanted_by(rule, self.takes).items():
-                used = known.used(rule.id, variant_id)
-                allowance = Allowance(rule, rule.limit_value + extra, used or 0, variant_id)
-                if wanted > allowance.left:
-                    raise QuotaExceeded(allowance, wanted, self.currency, outright=used is None)
-
     def use_seen(self, *, with_wanted: bool) -> dict[tuple[QuotaRule, int | None], int]:
         """{(rule, variant id or None): use} as the last check() counted it, plus what ``takes``
         want (once the order is placed)."""
         return {(standing.rule, standing.allowance.variant_id):
                 standing.allowance.used + (standing.wanted if with_wanted else 0) for standing in self.standings}
+
+
+def refuse_from_known(rules: Sequence[tuple[QuotaRule, int]], takes: Sequence[Take], known, *,
+                      currency: str) -> None:
+    """Refuse (QuotaExceeded) what ``known`` (shop.quotas.known_use) already rules out for
+    ``rules`` (from ``rules_for``), without the database: the use remembered, or none, is a
+    lower bound of the real use."""
+    for rule, extra in rules:
+        for variant_id, wanted in wanted_by(rule, takes).items():
+            used = known.used(rule.id, variant_id)
+            allowance = Allowance(rule, rule.limit_value + extra, used or 0, variant_id)
+            if wanted > allowance.left:
+                raise QuotaExceeded(allowance, wanted, currency, outright=used is None)
 
 
 # ---- what is left, for the product and cart pages -----------------------------------------
@@ -394,4 +394,4 @@ def exceeded_by(buyer: User, takes: Sequence[Take], now: datetime) -> list[tuple
 
 
 __all__ = ["Allowance", "Enforcement", "QuotaExceeded", "Standing", "Take", "chain_root_id",
-           "exceeded_by", "matches", "rules_for", "standings", "tightest", "users_to_lock"]
+           "exceeded_by", "matches", "refuse_from_known", "rules_for", "standings", "tightest", "users_to_lock"]
