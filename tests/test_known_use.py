@@ -214,3 +214,45 @@ def test_databases_sharing_one_redis_keep_apart(known, app, employee):
         app.config["SQLALCHEMY_DATABASE_URI"] = uri
         app.extensions.pop("known_use_prefix")
     assert known_use.user_generation(employee.id) == 1
+
+
+def test_buyers_refused_for_the_same_reason_get_one_page_rendered_once(known, app, client, employee, make_user,
+                                                                      sale, make_address, monkeypatch):
+    from shop.catalog import page_cache
+    from shop.festivals import views
+
+    rendered = []
+    render = views.render_without_user
+    monkeypatch.setattr(views, "render_without_user", lambda *a, **kw: rendered.append(a) or render(*a, **kw))
+    for _ in range(3):
+        other = make_user()
+        orders.place_festival_order(other, sale, 1, make_address(other))
+        db.session.commit()  # the last one learns that nothing is left
+    buyers = [employee, make_user(), make_user()]
+    posts = [(login(app.test_client(), buyer), make_address(buyer).id) for buyer in buyers]  # CsrfClients
+    app.config.update(PAGE_CACHE_SECONDS=60)
+    page_cache.clear()
+    try:
+        pages = []
+        for client, address_id in posts[:2]:
+            token = client.csrf_token("/")
+            _buy(client, _url(sale), 1, address_id, token)  # the first post loads the user and learns the facts
+            refused = _buy(client, _url(sale), 1, address_id, token)
+            assert refused.status_code == 409
+            pages.append(refused.get_data(as_text=True))
+        assert pages[0] == pages[1] and "you want 1, 0 left" in pages[0]
+        assert len(rendered) == 1  # the second buyer got the page the first one's refusal rendered
+
+        # A flash message waiting is shown on the page, and that page is not kept for others.
+        client, address_id = posts[2]
+        token = client.csrf_token("/")
+        _buy(client, _url(sale), 1, address_id, token)
+        with client.raw.session_transaction() as session:
+            session["_flashes"] = [("success", "Address saved.")]
+        with_flash = _buy(client, _url(sale), 1, address_id, token)
+        assert with_flash.status_code == 409 and "Address saved." in with_flash.get_data(as_text=True)
+        again = _buy(posts[0][0], _url(sale), 1, posts[0][1], posts[0][0].csrf_token("/"))
+        assert again.get_data(as_text=True) == pages[0] and "Address saved." not in pages[0]
+    finally:
+        app.config.update(PAGE_CACHE_SECONDS=0)
+        page_cache.clear()

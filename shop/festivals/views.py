@@ -2,11 +2,13 @@
 results), and a shipping address to buy with."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from shop.accounts.session import buyer_facts, keep_buyer_facts
+from shop.catalog.page_cache import cached_fragment
 from shop.catalog.services import tier_for
 from shop.database import utcnow
 from shop.errors import DomainError
@@ -98,10 +100,22 @@ def buy(slug: str, item_id: int):
 
 
 def _refused_from_known(checked):
-    facts = checked.facts
-    return render_without_user("festivals/refused.html", refusal=checked.refusal, known=True,
-                               festival_name=facts.festival_name, slug=facts.festival_slug, item_id=facts.item_id,
-                               item_name=facts.name), 409
+    """The page for a refusal from what is known. It names nobody and holds no form, so buyers
+    refused for the same reason get the same page: it is rendered once per reason and kept
+    with the storefront fragments (not while a flash message waits to be shown)."""
+    facts, refusal = checked.facts, checked.refusal
+
+    def render() -> str:
+        return render_without_user("festivals/refused.html", refusal=refusal, known=True,
+                                   festival_name=facts.festival_name, slug=facts.festival_slug,
+                                   item_id=facts.item_id, item_name=facts.name)
+
+    if session.get("_flashes"):
+        return render(), 409
+    shortages = tuple((s.name, s.wanted, s.available) for s in getattr(refusal, "shortages", None) or ())
+    key = ("known-refusal", str(get_locale()), facts.festival_slug, facts.item_id, facts.festival_name, facts.name,
+           refusal.message, shortages)
+    return cached_fragment(key, render), 409
 
 
 @login_required
