@@ -1,13 +1,14 @@
 """The signed session cookie, opened once per worker for a few seconds, and the signed CSRF
 token, made once per session for a minute.
 
-Every page view opens the session cookie (base64, HMAC check, JSON) and every page with a
-form signs the session's CSRF token. For reads (GET, HEAD) both are kept in short-lived
-per-process caches: a cookie value that verified a moment ago verifies again, and a token
-signed a minute ago is still valid for all but a minute of its hour. Sessions holding
-anything but plain values or flat lists of them (flash messages) are never cached, and every
-request gets its own session object (and its own lists), so nothing one request changes leaks
-into another.
+Every request opens the session cookie (base64, HMAC check, JSON) and every page with a form
+signs the session's CSRF token. Both are kept in short-lived per-process caches: a cookie
+value that verified a moment ago verifies again (for any method: a write that changes the
+session sends a new cookie, and the old value was valid anyway), and a token signed a minute
+ago is still valid for all but a minute of its hour (reads only). Sessions holding anything
+but plain values or flat lists of them (flash messages) are never cached, and every request
+gets its own session object (and its own lists), so nothing one request changes leaks into
+another.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def _kept(value):
 class CachedCookieSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app, request):
         cookie = request.cookies.get(self.get_cookie_name(app))
-        cacheable = bool(cookie) and request.method in SAFE_METHODS and _opened.enabled
+        cacheable = bool(cookie) and _opened.enabled
         if cacheable and (values := _opened.get(cookie)) is not None:
             # A list of its own for each request, as opening the cookie would give.
             return self.session_class({key: list(value) if isinstance(value, tuple) else value

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
+from shop import sessions
 from shop.accounts import services as accounts
 from shop.accounts.session import forget_all_users
 from shop.catalog import page_cache
@@ -15,12 +16,17 @@ from tests.conftest import login
 @pytest.fixture
 def caches_on(app):
     app.config.update(PAGE_CACHE_SECONDS=60, USER_CACHE_SECONDS=60, SESSION_CACHE_SECONDS=60, CSRF_CACHE_SECONDS=60)
-    page_cache.clear()
-    forget_all_users()  # ids come back after each test empties the tables
+    forget_everything()
     yield
     app.config.update(PAGE_CACHE_SECONDS=0, USER_CACHE_SECONDS=0, SESSION_CACHE_SECONDS=0, CSRF_CACHE_SECONDS=0)
+    forget_everything()
+
+
+def forget_everything():
     page_cache.clear()
-    forget_all_users()
+    forget_all_users()  # ids come back after each test empties the tables, and so do session cookies
+    sessions._opened.clear()
+    sessions._signed_tokens.clear()
 
 
 @pytest.fixture
@@ -163,8 +169,6 @@ def test_a_session_holding_the_buyers_facts_is_cached_and_each_request_gets_its_
         caches_on, app, client, employee):
     from flask import request
 
-    from shop import sessions
-
     login(client, employee)
     with client.session_transaction() as session:
         session["_buyer_facts"] = [employee.id, 0, None, "employee", 0, 1]
@@ -175,3 +179,24 @@ def test_a_session_holding_the_buyers_facts_is_cached_and_each_request_gets_its_
         second = app.session_interface.open_session(app, request)
     assert first == second and first["_buyer_facts"] == [employee.id, 0, None, "employee", 0, 1]
     assert first["_buyer_facts"] is not second["_buyer_facts"]
+
+
+def test_a_post_opens_the_session_cookie_from_the_cache_too(caches_on, app, client, employee, monkeypatch):
+    from flask import request
+    from flask.sessions import SecureCookieSessionInterface
+
+    login(client, employee)
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    opened = []
+    verify = SecureCookieSessionInterface.open_session
+    monkeypatch.setattr(SecureCookieSessionInterface, "open_session",
+                        lambda self, *args: opened.append(1) or verify(self, *args))
+    headers = {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}
+    for method in ("GET", "POST", "POST"):
+        with app.test_request_context("/cart/add", method=method, headers=headers):
+            session = app.session_interface.open_session(app, request)
+            assert session["_user_id"] == str(employee.id)
+            session["changed_by_this_request"] = method  # its own object: nothing leaks into the cache
+    assert len(opened) == 1  # verified once; the posts reuse it
+    with app.test_request_context("/", headers=headers):
+        assert "changed_by_this_request" not in app.session_interface.open_session(app, request)
