@@ -65,15 +65,25 @@ def lock_user(user: User) -> None:
     lock_users([user.id])
 
 
-_LOCK_USERS = (select(User.id).where(User.id.in_(bindparam("locked_user_ids", expanding=True)))
-               .order_by(User.id).with_for_update(key_share=True))
+# A checkout locks one user or two (the buyer, and the chain's employee): a statement for each
+# case, so that no expanding IN list is rendered again on every checkout.
+_LOCK_ONE_USER = select(User.id).where(User.id == bindparam("first")).with_for_update(key_share=True)
+_LOCK_TWO_USERS = (select(User.id).where(User.id.in_([bindparam("first"), bindparam("second")]))
+                   .order_by(User.id).with_for_update(key_share=True))
 
 
 def lock_users(user_ids: list[int]) -> None:
-    """Lock user rows in id order (the first locks of any transaction that takes several).
-    FOR NO KEY UPDATE: orders and audit entries inserted meanwhile reference user rows, and
-    the key-share locks those inserts take must not conflict with these."""
-    db.session.connection().execute(_LOCK_USERS, {"locked_user_ids": sorted(set(user_ids))})
+    """Lock the buyer's row and the chain's employee's (one or two ids), in id order: the
+    first locks of any transaction that takes both. FOR NO KEY UPDATE: orders and audit
+    entries inserted meanwhile reference user rows, and the key-share locks those inserts take
+    must not conflict with these."""
+    ids = sorted(set(user_ids))
+    if len(ids) == 1:
+        db.session.connection().execute(_LOCK_ONE_USER, {"first": ids[0]})
+    elif len(ids) == 2:
+        db.session.connection().execute(_LOCK_TWO_USERS, {"first": ids[0], "second": ids[1]})
+    else:
+        raise ValueError(f"a checkout locks the buyer and the chain's employee, not {len(ids)} users")
 
 
 def lock_order(order: Order) -> Order:
