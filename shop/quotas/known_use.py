@@ -148,12 +148,21 @@ def _item_generation(item_id: int) -> str:
     return f"{_prefix()}gen:item:{item_id}"
 
 
+_shape_tags: dict[tuple, int] = {}
+
+
 def _shape_tag(rule) -> int:
     """Changes whenever what the rule counts changes (never with its limit): a rule edited into
-    another shape starts from nothing known."""
+    another shape starts from nothing known. Worked out once per shape."""
     from shop.quotas.engine import rule_shape
 
-    return zlib.crc32(repr(rule_shape(rule)).encode())
+    shape = rule_shape(rule)
+    tag = _shape_tags.get(shape)
+    if tag is None:
+        if len(_shape_tags) >= 1024:
+            _shape_tags.clear()
+        tag = _shape_tags[shape] = zlib.crc32(repr(shape).encode())
+    return tag
 
 
 def _use_key(rule, subject: int, variant_id: int | None, now) -> str:
