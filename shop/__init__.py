@@ -10,7 +10,7 @@ from flask import Flask
 
 from shop.config import CONFIGS
 from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
-from shop.sessions import CachedCookieSessionInterface
+from shop.sessions import CachedCookieSessionInterface, reuse_signed_csrf_token
 
 
 def create_app(config: str | dict | None = None) -> Flask:
@@ -19,6 +19,7 @@ def create_app(config: str | dict | None = None) -> Flask:
                 instance_relative_config=True)
     load_config(app, config)
     app.session_interface = CachedCookieSessionInterface()
+    app.before_request(reuse_signed_csrf_token)
     init_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)

@@ -75,7 +75,7 @@ class Config:
     PAGE_CACHE_SECONDS = _env_int("PAGE_CACHE_SECONDS", 5)  # storefront fragments; 0 turns it off
     USER_CACHE_SECONDS = _env_int("USER_CACHE_SECONDS", 5)  # the logged-in user's row, safe methods only
     SESSION_CACHE_SECONDS = _env_int("SESSION_CACHE_SECONDS", 5)  # opened session cookies
-    CSRF_CACHE_SECONDS = _env_int("CSRF_CACHE_SECONDS", 60)  # signed CSRF tokens, reads only
+    CSRF_CACHE_SECONDS = _env_int("CSRF_CACHE_SECONDS", 60)  # signed CSRF tokens, per worker
     QUOTA_RULE_CACHE_SECONDS = _env_int("QUOTA_RULE_CACHE_SECONDS", 5)  # active quota rules, per process
     KNOWN_USE_SECONDS = _env_int("KNOWN_USE_SECONDS", 3)  # quota use and sold-out items known to every worker
     ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review

@@ -5,10 +5,10 @@ Every request opens the session cookie (base64, HMAC check, JSON) and every page
 signs the session's CSRF token. Both are kept in short-lived per-process caches: a cookie
 value that verified a moment ago verifies again (for any method: a write that changes the
 session sends a new cookie, and the old value was valid anyway), and a token signed a minute
-ago is still valid for all but a minute of its hour (reads only). Sessions holding anything
-but plain values or flat lists of them (flash messages) are never cached, and every request
-gets its own session object (and its own lists), so nothing one request changes leaks into
-another.
+ago is still valid for all but a minute of its hour (signed for reads, reused by writes).
+Sessions holding anything but plain values or flat lists of them (flash messages) are never
+cached, and every request gets its own session object (and its own lists), so nothing one
+request changes leaks into another.
 """
 from __future__ import annotations
 
@@ -50,14 +50,26 @@ class CachedCookieSessionInterface(SecureCookieSessionInterface):
         return opened
 
 
+def reuse_signed_csrf_token() -> None:
+    """Before a write: the session's CSRF token as this worker signed it a moment ago, if it
+    has it. A post builds its form to read what was sent, and the form's token field signs
+    the token again for a page that is seldom shown (a redirect or a short refusal follows)."""
+    if request.method in SAFE_METHODS or not _signed_tokens.enabled or "csrf_token" in g:
+        return
+    raw = session.get("csrf_token")
+    if raw and (signed := _signed_tokens.get(raw)) is not None:
+        g.csrf_token = signed  # where flask_wtf keeps this request's token
+
+
 def csrf_token() -> str:
     """This session's signed CSRF token (what ``flask_wtf.csrf.generate_csrf`` gives)."""
+    if request.method not in SAFE_METHODS or not _signed_tokens.enabled:
+        return generate_csrf()
     raw = session.get("csrf_token")
-    if raw and request.method in SAFE_METHODS and _signed_tokens.enabled:
-        if "csrf_token" not in g and (signed := _signed_tokens.get(raw)) is not None:
-            g.csrf_token = signed  # where flask_wtf keeps this request's token
-            return signed
-        token = generate_csrf()
+    if raw and "csrf_token" not in g and (signed := _signed_tokens.get(raw)) is not None:
+        g.csrf_token = signed  # where flask_wtf keeps this request's token
+        return signed
+    token = generate_csrf()  # puts a raw token in a session that had none
+    if raw := session.get("csrf_token"):
         _signed_tokens.set(raw, token)
-        return token
-    return generate_csrf()
+    return token

@@ -200,3 +200,23 @@ def test_a_post_opens_the_session_cookie_from_the_cache_too(caches_on, app, clie
     assert len(opened) == 1  # verified once; the posts reuse it
     with app.test_request_context("/", headers=headers):
         assert "changed_by_this_request" not in app.session_interface.open_session(app, request)
+
+
+def test_a_post_reuses_the_csrf_token_its_session_had_signed(caches_on, app, client, employee, make_festival,
+                                                           make_festival_item, make_product, monkeypatch):
+    from itsdangerous import URLSafeTimedSerializer
+
+    item = make_festival_item(make_festival(), make_product(stock=5).variants[0], 3)
+    url = f"/festivals/{item.festival.slug}/items/{item.id}/buy"
+    login(client, employee)
+    token = client.csrf_token("/")  # a read signs the session's token and keeps it
+    signed = []
+    dumps = URLSafeTimedSerializer.dumps
+    monkeypatch.setattr(URLSafeTimedSerializer, "dumps", lambda self, *a, **kw: signed.append(self.salt) or dumps(self, *a, **kw))
+    # An invalid post renders the festival page and its forms again: with the kept token,
+    # nothing is signed.
+    page = client.post(url, data={"quantity": "many", "address_id": "", "csrf_token": token})
+    assert page.status_code == 422 and token in page.get_data(as_text=True)
+    assert b"wtf-csrf-token" not in signed, signed
+    forged = client.post(url, data={"quantity": "1", "address_id": "1", "csrf_token": "not-a-token"})
+    assert forged.status_code == 400  # the posted token is still checked
