@@ -54,20 +54,25 @@ def reuse_signed_csrf_token() -> None:
     """Before a write: the session's CSRF token as this worker signed it a moment ago, if it
     has it. A post builds its form to read what was sent, and the form's token field signs
     the token again for a page that is seldom shown (a redirect or a short refusal follows)."""
-    if request.method in SAFE_METHODS or not _signed_tokens.enabled or "csrf_token" in g:
-        return
+    if request.method not in SAFE_METHODS and _signed_tokens.enabled:
+        _token_signed_before()
+
+
+def _token_signed_before() -> str | None:
+    """The session's token as this worker signed it a moment ago, put where flask_wtf keeps
+    this request's token; None when it was not signed here (or this request has one already)."""
     raw = session.get("csrf_token")
-    if raw and (signed := _signed_tokens.get(raw)) is not None:
-        g.csrf_token = signed  # where flask_wtf keeps this request's token
+    if raw and "csrf_token" not in g and (signed := _signed_tokens.get(raw)) is not None:
+        g.csrf_token = signed
+        return signed
+    return None
 
 
 def csrf_token() -> str:
     """This session's signed CSRF token (what ``flask_wtf.csrf.generate_csrf`` gives)."""
     if request.method not in SAFE_METHODS or not _signed_tokens.enabled:
         return generate_csrf()
-    raw = session.get("csrf_token")
-    if raw and "csrf_token" not in g and (signed := _signed_tokens.get(raw)) is not None:
-        g.csrf_token = signed  # where flask_wtf keeps this request's token
+    if (signed := _token_signed_before()) is not None:
         return signed
     token = generate_csrf()  # puts a raw token in a session that had none
     if raw := session.get("csrf_token"):

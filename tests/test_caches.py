@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from shop import sessions
 from shop.accounts import services as accounts
@@ -27,18 +26,6 @@ def forget_everything():
     forget_all_users()  # ids come back after each test empties the tables, and so do session cookies
     sessions._opened.clear()
     sessions._signed_tokens.clear()
-
-
-@pytest.fixture
-def statements():
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_a_cached_product_page_needs_no_query_and_keeps_the_csrf_token_personal(

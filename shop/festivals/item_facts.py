@@ -50,7 +50,6 @@ class ItemFacts:
         return self.launch_at <= now < self.ends_at  # launch and continuation, as Festival.is_selling
 
 
-
 _READ = (
     select(FestivalItem.id, Festival.id, Festival.name, Festival.slug, Festival.preheat_at, Festival.launch_at,
            Festival.ends_at, FestivalItem.employee_price, FestivalItem.contact_price,

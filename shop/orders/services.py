@@ -148,7 +148,9 @@ def place_order(buyer: User, address: Address, *, now: datetime | None = None) -
 def place_festival_order(buyer: User, item: FestivalItem | ItemFacts, quantity: int, address: Address,
                          *, now: datetime | None = None, known: known_use.Known | None = None) -> Order:
     """Buy a festival item at its festival price from its allocation ("buy now"). ``item``: the
-    row, or its facts as ``shop.festivals.item_facts.read`` gives them (the hot path)."""
+    row, or its facts as ``shop.festivals.item_facts.read`` gives them (the hot path).
+    ``known``: what is known of quota use, already read and refused from by the caller
+    (``shop.festivals.services.check_known``)."""
     now = now or utcnow()
     facts = item if isinstance(item, ItemFacts) else ItemFacts.of(item)
     if not facts.is_selling(now):
@@ -163,7 +165,8 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
            festival_id: int | None = None, users_locked: bool = False, known: known_use.Known | None = None) -> Order:
     """Check, lock, enforce every quota rule, take stock or allocation, and write the order:
     all in the caller's transaction, all or nothing. ``known``: what the caller already read
-    of known use (shop/quotas/known_use.py), else it is read here."""
+    of known use (shop/quotas/known_use.py) and refused from, else it is read and refused from
+    here."""
     if address.user_id != buyer.id:
         raise OrderError(_("Choose one of your own addresses."))
     for line in wanted:
@@ -183,15 +186,16 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
     buyer_ids = {"buyer_id": buyer.id, "root_id": chain_root_id(buyer)}
     if known is None:
         known = known_use.look([rule for rule, _extra in rules], takes, item_ids=item_ids, now=now, **buyer_ids)
-    if not users_locked:
-        # Most refusals of a flash sale are already certain: a sold-out allocation, or a rule
-        # the buyer or chain has used up. Say so before taking any lock, so that a refusal never
-        # queues behind the orders being placed: from what is known (shop/quotas/known_use.py),
-        # or else from what is committed. (The cart's checkout holds its locks already.)
-        # Whatever passes is counted again under the locks. A refusal from what is known
-        # teaches nothing new, so it is not learnt again (that would keep it alive forever).
-        refuse_if_known(rules, takes, known, currency=currency,
-                        names={line.variant_id: line.name for line in wanted})
+        if not users_locked:
+            # Most refusals of a flash sale are already certain: a sold-out allocation, or a
+            # rule the buyer or chain has used up. Say so before taking any lock, so that a
+            # refusal never queues behind the orders being placed: from what is known
+            # (shop/quotas/known_use.py), or else from what is committed. (The cart's checkout
+            # holds its locks already; "buy now" passes ``known`` having refused from it.)
+            # Whatever passes is counted again under the locks. A refusal from what is known
+            # teaches nothing new, so it is not learnt again (that would keep it alive forever).
+            refuse_if_known(rules, takes, known, currency=currency,
+                            names={line.variant_id: line.name for line in wanted})
     try:
         if not users_locked:
             if not known_use.enabled():
