@@ -22,6 +22,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     app.before_request(reuse_signed_csrf_token)
     init_extensions(app)
     register_blueprints(app)
+    _check_limits_in_views_only(app, limiter)
     register_template_helpers(app)
     register_error_pages(app)
     register_cli(app)
@@ -71,7 +72,6 @@ def init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    _limit_form_posts_only(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
     init_login(app)
@@ -80,23 +80,33 @@ def init_extensions(app: Flask) -> None:
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 
-def _limit_form_posts_only(app: Flask) -> None:
-    """Every rate limit here is on a form post, so reading a page skips the limiter's
-    before-request check altogether (its own request filter would still cost a few percent
-    of a cached page view)."""
+def _check_limits_in_views_only(app: Flask, rate_limiter) -> None:
+    """Every rate limit here is a view's own (``@limiter.limit``), and the view's decorator
+    checks it when the view runs. The limiter's before-request hook checks only limits for the
+    whole application (``RATELIMIT_APPLICATION``, ``RATELIMIT_DEFAULT``) or a blueprint:
+    without any it is dropped, so that no request pays for resolving limits it does
+    not have (a few percent of a flash sale's posts). With such limits, reading a page still
+    skips it: every limit here is on a form post."""
     from flask import request
 
     from shop.database import SAFE_METHODS
 
     hooks = app.before_request_funcs.setdefault(None, [])
-    check = limiter._check_request_limit
-    if check in hooks:
-        def check_unsafe_methods():
-            if request.method not in SAFE_METHODS:
-                return check()
-            return None
+    check = rate_limiter._check_request_limit
+    if check not in hooks:
+        return
+    limits = rate_limiter.limit_manager
+    if not (limits.application_limits or limits.default_limits
+            or any(limits.blueprint_limits(app, name) for name in app.blueprints)):
+        hooks.remove(check)
+        return
 
-        hooks[hooks.index(check)] = check_unsafe_methods
+    def check_unsafe_methods():
+        if request.method not in SAFE_METHODS:
+            return check()
+        return None
+
+    hooks[hooks.index(check)] = check_unsafe_methods
 
 
 def register_blueprints(app: Flask) -> None:

@@ -153,3 +153,54 @@ def test_mail_and_files_follow_the_transaction(app):
     db.session.commit()
     assert [m for m in outbox(app) if "Subject: Committed" in m]
     assert (upload_dir() / kept).exists()
+
+
+# ---- the limiter's before-request hook ---------------------------------------------------------
+
+
+def _limited_app(**limiter_options):
+    """A bare app with its own limiter: a view with its own limit and one without."""
+    from flask import Flask
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    from shop import _check_limits_in_views_only
+
+    app = Flask(__name__)
+    rate_limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", **limiter_options)
+
+    @app.route("/own", methods=["GET", "POST"])
+    @rate_limiter.limit("2 per minute", methods=["POST"])
+    def own():
+        return "own"
+
+    @app.route("/plain", methods=["GET", "POST"])
+    def plain():
+        return "plain"
+
+    _check_limits_in_views_only(app, rate_limiter)
+    return app, rate_limiter
+
+
+def test_without_app_wide_limits_the_limiter_hook_is_dropped_and_view_limits_still_hold():
+    app, rate_limiter = _limited_app()
+    assert rate_limiter._check_request_limit not in app.before_request_funcs[None]
+    client = app.test_client()
+    assert [client.post("/own").status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.post("/plain").status_code for _ in range(5)] == [200] * 5
+
+
+def test_with_a_default_limit_the_hook_stays_for_posts_only():
+    app, rate_limiter = _limited_app(default_limits=["2 per minute"])
+    assert rate_limiter._check_request_limit not in app.before_request_funcs[None]  # wrapped: posts only
+    client = app.test_client()
+    assert [client.post("/plain").status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/plain").status_code for _ in range(5)] == [200] * 5
+
+
+def test_the_shop_has_no_app_wide_limits_so_its_limiter_hook_is_gone(app):
+    from shop.extensions import limiter
+
+    hooks = app.before_request_funcs[None]
+    assert limiter._check_request_limit not in hooks
+    assert not any(getattr(hook, "__name__", "") == "check_unsafe_methods" for hook in hooks)
