@@ -212,6 +212,33 @@ def test_a_placed_order_comes_back_loaded_as_written(employee, make_festival, ma
         AuditEntry.action == "order.place", AuditEntry.entity_id == seen[0], AuditEntry.actor_id == buyer_id)) == 1
 
 
+@pytest.mark.parametrize("lines", [1, 2])
+def test_an_order_is_written_in_one_statement_on_postgresql_when_it_has_one_line(
+        is_postgres, employee, make_product, make_address, statements, lines):
+    # shop/orders/writing.py: the order, its line and its audit entry are one statement of
+    # data-modifying CTEs on PostgreSQL; SQLite, and orders of several lines, take three.
+    variants = [make_product(stock=5).variants[0] for _ in range(lines)]
+    for variant in variants:
+        add_to_cart(employee, variant.id, 2)
+    address = make_address(employee)
+    statements.clear()
+    order = services.place_order(employee, address)
+    inserts = [s for s in statements if s.startswith(("INSERT", "WITH new_order"))]
+    one_statement = is_postgres and lines == 1
+    if one_statement:
+        assert len(inserts) == 1 and inserts[0].startswith("WITH new_order")
+    else:
+        assert {s.split()[2] for s in inserts} == {"orders", "order_lines", "audit_entries"}
+    db.session.commit()
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.entity_id == order.id,
+                                                        AuditEntry.action == "order.place")).one()
+    assert entry.entity_type == "Order" and entry.actor_id == employee.id and entry.before is None
+    assert entry.after == {"status": "pending_payment", "total": order.total_amount, "festival_id": None,
+                           "lines": {str(variant.id): 2 for variant in variants}}
+    assert entry.at is not None and abs((entry.at - order.created_at).total_seconds()) < 60
+    assert sorted(line.variant_id for line in order.lines) == sorted(variant.id for variant in variants)
+
+
 def test_an_address_of_someone_else_is_not_found(employee, make_user, make_address):
     other = make_user()
     theirs, mine = make_address(other), make_address(employee)

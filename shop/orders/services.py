@@ -3,26 +3,26 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, select, update
 
 from shop.accounts.models import User
-from shop.audit.services import record, record_inserted
+from shop.audit.services import record
 from shop.cart.services import CartError, cart_lines
 from shop.catalog.models import PriceTier, Variant
 from shop.catalog.sellable import Sellable
 from shop.catalog.services import tier_for
-from shop.database import attach_loaded, utcnow
+from shop.database import utcnow
 from shop.errors import DomainError, NotAllowed
 from shop.extensions import db
 from shop.festivals.item_facts import ItemFacts
 from shop.festivals.models import FestivalItem
 from shop.orders import stock
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
+from shop.orders.writing import write_order
 from shop.payments import card
 from shop.quotas import known_use
 from shop.quotas.engine import (
@@ -274,44 +274,14 @@ def _expire_overdue_of(variant_ids: set[int], now: datetime) -> bool:
     return True
 
 
-# Placing writes with Core: the ORM's unit of work costs more than the three INSERTs it runs.
-# Every column is written, so only the ids come back and the ORM objects are built from what
-# was written (tests/test_orders.py compares them with the rows, column by column).
-_INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
-_INSERT_LINES = insert(OrderLine.__table__).returning(OrderLine.__table__.c.id, sort_by_parameter_order=True)
-_ORDER_NOT_YET = dict.fromkeys(("payment_method", "paid_at", "shipped_at", "carrier", "tracking_number",
-                                "completed_at", "closed_at"))
-
-
 def _write_order(buyer: User, address: Address, wanted: list[Wanted], *, tier, currency: str,
                  festival_id: int | None, now: datetime) -> Order:
-    """Insert the order, its lines and its audit entry; the order comes back as a loaded ORM object."""
-    connection = db.session.connection()
-    values = {
-        "buyer_id": buyer.id, "status": OrderStatus.pending_payment, "currency": currency, "price_tier": tier,
-        "total_amount": sum(line.unit_price(tier) * line.quantity for line in wanted), "refunded_amount": 0,
-        "buyer_level": buyer.level, "root_employee_id": buyer.id if buyer.level == 0 else buyer.root_employee_id,
-        "l1_contact_id": buyer.l1_contact_id if buyer.level == 2 else None, "festival_id": festival_id,
-        "ship_to": address.one_line(), "created_at": now,
-        "expires_at": now + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]), **_ORDER_NOT_YET,
-    }
-    order = attach_loaded(db.session, Order, {**values, "id": connection.execute(_INSERT_ORDER, values).scalar_one()})
-    line_values = [
-        {"order_id": order.id, "variant_id": line.variant_id, "festival_item_id": line.festival_item_id,
-         "product_name": line.sellable.product_name, "variant_name": line.sellable.variant_name,
-         "sku": line.sellable.sku, "unit_price": line.unit_price(tier), "market_price": line.sellable.market_price,
-         "quantity": line.quantity, "refunded_quantity": 0}
-        for line in wanted]
-    line_ids = connection.execute(_INSERT_LINES, line_values).scalars().all()
-    lines = [attach_loaded(db.session, OrderLine, {**written, "id": line_id})
-             for written, line_id in zip(line_values, line_ids, strict=True)]
-    set_committed_value(order, "lines", lines)
-    for line in lines:
-        set_committed_value(line, "order", order)
-    record_inserted("order.place", "Order", order.id, actor_id=buyer.id, after={
-        "status": str(order.status), "total": order.total_amount, "festival_id": festival_id,
-        "lines": {str(line.variant_id): line.quantity for line in wanted}})
-    return order
+    lines = [{"variant_id": line.variant_id, "festival_item_id": line.festival_item_id,
+              "product_name": line.sellable.product_name, "variant_name": line.sellable.variant_name,
+              "sku": line.sellable.sku, "unit_price": line.unit_price(tier), "market_price": line.sellable.market_price,
+              "quantity": line.quantity, "refunded_quantity": 0} for line in wanted]
+    return write_order(buyer=buyer, ship_to=address.one_line(), lines=lines, currency=currency, tier=tier,
+                       festival_id=festival_id, now=now)
 
 
 # A checkout that falls short sweeps its items' overdue orders: the statement is built once.
