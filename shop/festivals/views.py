@@ -86,8 +86,10 @@ def buy(slug: str, item_id: int):
     """Buy now: 303 to the new order; 409 with the page when a rule refuses; 422 when the form is invalid.
     Most posts of a flash sale are refusals that are certain already: they are answered from
     what is known (shop/quotas/known_use.py) and the buyer's facts in the session cookie,
-    before the user or anything else is read from the database."""
-    form, checked = BuyForm(), None
+    before the user or anything else is read from the database. CSRFProtect has checked the
+    post's token before the view runs, so the form reads what was sent without signing a token
+    of its own; the rare page that shows the form again gets a form that does."""
+    form, checked = BuyForm(meta={"csrf": False}), None
     valid = form.validate_on_submit()
     facts = buyer_facts()
     if facts is not None and valid:
@@ -132,7 +134,8 @@ def _buy(slug: str, item_id: int, form: BuyForm, valid: bool, checked):
     if facts is None or (facts.is_draft(utcnow()) and not buyer.is_operator):
         abort(404)
     if not valid:
-        item = festival_item_by_slug(slug, item_id)
+        item, form = festival_item_by_slug(slug, item_id), BuyForm()
+        form.validate()
         return _page(item.festival, form=form, form_item=item), 422
     address = address_for(buyer, form.address_id.data) or abort(404)
     try:

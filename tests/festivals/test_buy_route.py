@@ -7,7 +7,7 @@ from sqlalchemy import select
 from shop.extensions import db
 from shop.festivals.models import FestivalItem, Phase
 from shop.orders.models import Order, OrderStatus
-from tests.conftest import login
+from tests.conftest import CSRF_RE, login
 
 
 def _url(item) -> str:
@@ -60,3 +60,20 @@ def test_invalid_forms_and_other_peoples_things(
     assert client.post_form(f"/festivals/no-such/items/{item.id}/buy",
                             {"quantity": "1", "address_id": str(mine)}).status_code == 404
     assert db.session.scalar(select(Order.id)) is None
+
+
+def test_an_invalid_form_is_shown_again_with_its_errors_and_a_token_to_send_it_with(
+        client, make_festival, make_festival_item, product, employee, make_address):
+    # The post's form does not sign a CSRF token of its own (CSRFProtect checked the one sent);
+    # the page that shows the form again must still carry one that works.
+    item = make_festival_item(make_festival(), product.variants[0], 5)
+    address = make_address(employee)
+    login(client, employee)
+    invalid = client.post_form(_url(item), {"quantity": "0", "address_id": str(address.id)})
+    html = invalid.get_data(as_text=True)
+    assert invalid.status_code == 422 and "Choose from 1 to 1,000 units." in html
+    token = CSRF_RE.search(html)
+    again = client.post(_url(item), data={"quantity": "1", "address_id": str(address.id),
+                                          "csrf_token": token.group(1) or token.group(2)})
+    assert again.status_code == 303
+    assert db.session.scalar(select(Order.festival_id).where(Order.buyer_id == employee.id)) == item.festival_id
