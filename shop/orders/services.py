@@ -20,9 +20,8 @@ from shop.errors import DomainError, NotAllowed
 from shop.extensions import db
 from shop.festivals.item_facts import ItemFacts
 from shop.festivals.models import FestivalItem
-from shop.orders import stock
+from shop.orders import stock, writing
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
-from shop.orders.writing import write_order
 from shop.payments import card
 from shop.quotas import known_use
 from shop.quotas.engine import (
@@ -203,9 +202,8 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
             lock_users(users_to_lock(buyer, [rule for rule, _extra in rules]))
         quotas.check()
         db.session.flush()  # the Core statements below see what the caller added with the ORM
-        # The take is the first write: one that falls short has written nothing. The item's row
-        # then stays locked through the three inserts and the commit, a few round trips.
-        left_after = _take_stock(wanted, now)
+        order, left_after = _take_and_write(buyer, address, wanted, tier=tier, currency=currency,
+                                            festival_id=festival_id, now=now)
     except QuotaExceeded:
         known_use.learn(known, use=quotas.use_seen(with_wanted=False), now=now, **buyer_ids)
         raise
@@ -213,7 +211,6 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
         known_use.learn(known, use=quotas.use_seen(with_wanted=False), now=now,
                         sold_out=[iid for iid, left in refused.items_left.items() if left == 0], **buyer_ids)
         raise
-    order = _write_order(buyer, address, wanted, tier=tier, currency=currency, festival_id=festival_id, now=now)
     known_use.learn(known, use=quotas.use_seen(with_wanted=True), now=now, after_commit_only=True,
                     sold_out=[iid for iid, left in left_after.items() if left == 0], **buyer_ids)
     return order
@@ -274,14 +271,25 @@ def _expire_overdue_of(variant_ids: set[int], now: datetime) -> bool:
     return True
 
 
-def _write_order(buyer: User, address: Address, wanted: list[Wanted], *, tier, currency: str,
-                 festival_id: int | None, now: datetime) -> Order:
+def _take_and_write(buyer: User, address: Address, wanted: list[Wanted], *, tier, currency: str,
+                    festival_id: int | None, now: datetime) -> tuple[Order, dict[int, int]]:
+    """Take the units, then write the order (shop/orders/writing.py); returns it with what each
+    festival item has left. The take is the first write: one that falls short has written
+    nothing. "Buy now" on PostgreSQL takes and writes in one statement; if that falls short,
+    the general way below decides (sweeping overdue orders), as for every other order."""
     lines = [{"variant_id": line.variant_id, "festival_item_id": line.festival_item_id,
               "product_name": line.sellable.product_name, "variant_name": line.sellable.variant_name,
               "sku": line.sellable.sku, "unit_price": line.unit_price(tier), "market_price": line.sellable.market_price,
               "quantity": line.quantity, "refunded_quantity": 0} for line in wanted]
-    return write_order(buyer=buyer, ship_to=address.one_line(), lines=lines, currency=currency, tier=tier,
-                       festival_id=festival_id, now=now)
+    placing = dict(buyer=buyer, ship_to=address.one_line(), currency=currency, tier=tier, festival_id=festival_id,
+                   now=now)
+    if lines[0]["festival_item_id"] is not None and writing.in_one_statement(lines):
+        placed = writing.take_and_write_order(line=lines[0], **placing)
+        if placed is not None:
+            order, left = placed
+            return order, {lines[0]["festival_item_id"]: left}
+    left_after = _take_stock(wanted, now)
+    return writing.write_order(lines=lines, **placing), left_after
 
 
 # A checkout that falls short sweeps its items' overdue orders: the statement is built once.

@@ -48,8 +48,21 @@ _TAKE_ALLOCATION = (
     .where(FestivalItem.id == bindparam("take_item_id"), FestivalItem.returned_at.is_(None),
            FestivalItem.sold + bindparam("take_units") <= FestivalItem.allocated)
     .values(sold=FestivalItem.sold + bindparam("take_units"))
-    .returning(FestivalItem.allocated - FestivalItem.sold)
+    .returning((FestivalItem.allocated - FestivalItem.sold).label("left"))
 )
+
+
+def allocation_take_cte():
+    """``take_allocation``'s take of ``take_units`` from festival item ``take_item_id``, as a
+    CTE named ``take`` giving what is left after it (no row when it fell short): for a
+    statement that writes what the take pays for only when it succeeds. The caller then calls
+    ``taken_from_items``."""
+    return _TAKE_ALLOCATION.cte("take")
+
+
+def taken_from_items(item_ids: Iterable[int]) -> None:
+    """After a take written with Core: items loaded in the session read ``sold`` again."""
+    _forget_loaded(FestivalItem, item_ids, ["sold"])
 
 
 def take_allocation(wanted: Mapping[int, int]) -> tuple[dict[int, int], dict[int, int]]:
@@ -70,7 +83,7 @@ def take_allocation(wanted: Mapping[int, int]) -> tuple[dict[int, int], dict[int
             .where(FestivalItem.id == item_id)
         ).one_or_none()
         short[item_id] = 0 if left is None or left[1] is not None else max(left[0], 0)
-    _forget_loaded(FestivalItem, wanted, ["sold"])
+    taken_from_items(wanted)
     return short, left_after
 
 

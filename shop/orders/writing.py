@@ -4,24 +4,25 @@ Placing writes with Core: the ORM's unit of work costs more than the INSERTs it 
 column is written, so only the new ids come back, and the ORM objects are built from what was
 written (tests/test_orders.py compares them with the rows, column by column).
 
-On PostgreSQL an order of one line (every "buy now" of a flash sale) is written by a single
-statement, the three inserts as data-modifying CTEs: one round trip instead of three, while
-the festival item's row taken from stays locked until the commit. SQLite has no such CTEs and
-orders of several lines are rare: they take the three statements.
+On PostgreSQL an order of one line is written by a single statement, the three inserts as
+data-modifying CTEs; for "buy now" (every post of a flash sale that gets an order) the take
+from the festival item's allocation comes first in the same statement. One round trip instead
+of four, so the item's row, locked by the take, is held only until the commit that follows.
+SQLite has no such CTEs and orders of several lines are rare: they take one statement each.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import Select, bindparam, insert, select, true
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.audit.models import AuditEntry
 from shop.audit.services import entry_values, record_inserted
 from shop.database import attach_loaded, utcnow
 from shop.extensions import db
+from shop.orders import stock
 from shop.orders.models import Order, OrderLine, OrderStatus
 
 _ORDERS, _LINES, _ENTRIES = Order.__table__, OrderLine.__table__, AuditEntry.__table__
@@ -37,28 +38,76 @@ def _params(prefix: str, table, skip: tuple[str, ...]) -> dict:
             if column.key not in skip}
 
 
-def _build_one_line_order() -> Select:
+def _build_one_line_order(*, take: bool) -> Select:
     """INSERT the order, then its one line and its audit entry with the order's new id: one
     statement returning (order id, line id). Parameters: ``order_<column>``, ``line_<column>``
-    and ``entry_<column>`` for every column but the ids."""
-    new_order = insert(_ORDERS).values(_params("order_", _ORDERS, ("id",))).returning(_ORDERS.c.id).cte("new_order")
+    and ``entry_<column>`` for every column but the ids. With ``take``, the units are first
+    taken from the festival item's allocation (``stock.allocation_take_cte``: ``take_item_id``,
+    ``take_units``), the order is written only if that succeeds, and what the item has left
+    comes back third; no row at all when the take fell short."""
+    order = _params("order_", _ORDERS, ("id",))
+    if take:
+        taken = stock.allocation_take_cte()
+        new_order = insert(_ORDERS).from_select(list(order), select(*order.values()).select_from(taken))
+    else:
+        new_order = insert(_ORDERS).values(order)
+    new_order = new_order.returning(_ORDERS.c.id).cte("new_order")
     line = _params("line_", _LINES, ("id", "order_id"))
     new_line = (insert(_LINES).from_select(["order_id", *line], select(new_order.c.id, *line.values()))
                 .returning(_LINES.c.id, _LINES.c.order_id).cte("new_line"))
     entry = _params("entry_", _ENTRIES, ("id", "entity_id"))
     new_entry = insert(_ENTRIES).from_select(["entity_id", *entry], select(new_order.c.id, *entry.values()))
-    return (select(new_order.c.id, new_line.c.id).join_from(new_order, new_line, new_line.c.order_id == new_order.c.id)
-            .add_cte(new_entry.cte("new_entry")))
+    query = select(new_order.c.id, new_line.c.id).join_from(new_order, new_line, new_line.c.order_id == new_order.c.id)
+    if take:
+        query = query.add_columns(taken.c.left).join(taken, true())
+    return query.add_cte(new_entry.cte("new_entry"))
 
 
-_ONE_LINE_ORDER = _build_one_line_order()
+_ONE_LINE_ORDER = _build_one_line_order(take=False)
+_TAKE_AND_ONE_LINE_ORDER = _build_one_line_order(take=True)
+
+
+def in_one_statement(lines: list) -> bool:
+    """Whether an order of ``lines`` is written by one statement here (PostgreSQL, one line)."""
+    return len(lines) == 1 and db.session.get_bind().dialect.name == "postgresql"
 
 
 def write_order(*, buyer, ship_to: str, lines: list[dict], currency: str, tier, festival_id: int | None,
                 now: datetime) -> Order:
     """Insert a pending order of ``lines`` (order line columns but the ids), its lines and its
     audit entry; the order comes back as a loaded ORM object with its lines."""
+    values, audit = _order_values(buyer, ship_to, lines, currency, tier, festival_id, now)
     connection = db.session.connection()
+    if in_one_statement(lines):
+        order_id, line_id = connection.execute(_ONE_LINE_ORDER, _one_statement_params(values, lines[0], audit)).one()
+        line_ids = [line_id]
+    else:
+        order_id = connection.execute(_INSERT_ORDER, values).scalar_one()
+        line_ids = connection.execute(_INSERT_LINES, [{**line, "order_id": order_id} for line in lines]).scalars().all()
+        action, entity_type, options = audit
+        record_inserted(action, entity_type, order_id, **options)
+    return _loaded(values, order_id, lines, line_ids)
+
+
+def take_and_write_order(*, buyer, ship_to: str, line: dict, currency: str, tier, festival_id: int,
+                         now: datetime) -> tuple[Order, int] | None:
+    """``write_order`` of one line from a festival item, its units taken from the item's
+    allocation in the same statement (only where ``in_one_statement``): the order and what the
+    item has left, or None when the allocation fell short and nothing was written."""
+    values, audit = _order_values(buyer, ship_to, [line], currency, tier, festival_id, now)
+    params = _one_statement_params(values, line, audit)
+    params.update(take_item_id=line["festival_item_id"], take_units=line["quantity"])
+    written = db.session.connection().execute(_TAKE_AND_ONE_LINE_ORDER, params).one_or_none()
+    stock.taken_from_items([line["festival_item_id"]])
+    if written is None:
+        return None
+    order_id, line_id, left = written
+    return _loaded(values, order_id, [line], [line_id]), left
+
+
+def _order_values(buyer, ship_to: str, lines: list[dict], currency: str, tier, festival_id: int | None,
+                  now: datetime) -> tuple[dict, tuple]:
+    """The order's columns, and its audit entry as (action, entity type, options)."""
     values = {
         "buyer_id": buyer.id, "status": OrderStatus.pending_payment, "currency": currency, "price_tier": tier,
         "total_amount": sum(line["unit_price"] * line["quantity"] for line in lines), "refunded_amount": 0,
@@ -70,14 +119,20 @@ def write_order(*, buyer, ship_to: str, lines: list[dict], currency: str, tier, 
     audit = ("order.place", "Order", dict(actor_id=buyer.id, after={
         "status": str(values["status"]), "total": values["total_amount"], "festival_id": festival_id,
         "lines": {str(line["variant_id"]): line["quantity"] for line in lines}}))
-    if len(lines) == 1 and connection.dialect.name == "postgresql":
-        order_id, line_id = _write_in_one_statement(connection, values, lines[0], audit)
-        line_ids = [line_id]
-    else:
-        order_id = connection.execute(_INSERT_ORDER, values).scalar_one()
-        line_ids = connection.execute(_INSERT_LINES, [{**line, "order_id": order_id} for line in lines]).scalars().all()
-        action, entity_type, options = audit
-        record_inserted(action, entity_type, order_id, **options)
+    return values, audit
+
+
+def _one_statement_params(values: dict, line: dict, audit: tuple) -> dict:
+    action, entity_type, options = audit
+    entry = entry_values(action, entity_type, None, **options)
+    params = {f"order_{key}": value for key, value in values.items()}
+    params.update({f"line_{key}": value for key, value in line.items()})
+    params.update({f"entry_{key}": value for key, value in entry.items() if key != "entity_id"})
+    params["entry_at"] = utcnow()
+    return params
+
+
+def _loaded(values: dict, order_id: int, lines: list[dict], line_ids: list[int]) -> Order:
     order = attach_loaded(db.session, Order, {**values, "id": order_id})
     loaded = [attach_loaded(db.session, OrderLine, {**line, "order_id": order_id, "id": line_id})
               for line, line_id in zip(lines, line_ids, strict=True)]
@@ -85,14 +140,3 @@ def write_order(*, buyer, ship_to: str, lines: list[dict], currency: str, tier, 
     for line in loaded:
         set_committed_value(line, "order", order)
     return order
-
-
-def _write_in_one_statement(connection: Connection, values: dict, line: dict, audit: tuple) -> tuple[int, int]:
-    action, entity_type, options = audit
-    entry = entry_values(action, entity_type, None, **options)
-    params = {f"order_{key}": value for key, value in values.items()}
-    params.update({f"line_{key}": value for key, value in line.items()})
-    params.update({f"entry_{key}": value for key, value in entry.items() if key != "entity_id"})
-    params["entry_at"] = utcnow()
-    order_id, line_id = connection.execute(_ONE_LINE_ORDER, params).one()
-    return order_id, line_id

@@ -177,3 +177,31 @@ def test_refunded_units_give_their_quota_back(operator, employee, product, place
     place(employee, product.variants[0], 2)
     with pytest.raises(QuotaExceeded, match="0 left"):
         place(employee, product.variants[0], 1)
+
+
+def test_buying_takes_and_writes_in_one_statement_on_postgresql_and_an_overdue_holder_is_swept(
+        is_postgres, make_festival, make_festival_item, product, employee, make_user, make_address, statements):
+    # shop/orders/writing.py: on PostgreSQL "buy now" takes from the allocation and writes the
+    # order, its line and its audit entry in one statement. When that falls short, the general
+    # way decides: an overdue unpaid order holding the last unit is expired and the take done.
+    item = make_festival_item(make_festival(), product.variants[0], 2)
+    statements.clear()
+    first = buy(employee, item, 2, make_address)
+    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE", "WITH")) and "INTO addresses" not in s]
+    if is_postgres:
+        assert len(writes) == 1 and writes[0].startswith("WITH take AS (UPDATE festival_items")
+    else:
+        assert [s.split()[0] for s in writes] == ["UPDATE", "INSERT", "INSERT", "INSERT"]
+    assert (first.total_amount, [line.festival_item_id for line in first.lines]) == (2 * 5_000, [item.id])
+    assert _reload(FestivalItem, item.id).sold == 2
+
+    later = first.expires_at + timedelta(seconds=1)
+    other = make_user()
+    second = buy(other, item, 1, make_address, now=later)  # sold out, but the first order is overdue
+    assert _reload(type(first), first.id).status == OrderStatus.expired
+    assert second.status == OrderStatus.pending_payment and _reload(FestivalItem, item.id).sold == 1
+    with pytest.raises(orders.OutOfStock) as refused:  # one unit left: two are refused, nothing written
+        buy(other, item, 2, make_address, now=later)
+    assert refused.value.items_left == {item.id: 1}
+    db.session.rollback()
+    assert _reload(FestivalItem, item.id).sold == 1
