@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import redis
+import sqlalchemy as sa
 
-from shop.accounts.models import Kind
+from shop.accounts.models import Kind, User
 from shop.accounts.session import BuyerFacts
 from shop.database import utcnow
 from shop.extensions import db
@@ -256,3 +257,63 @@ def test_buyers_refused_for_the_same_reason_get_one_page_rendered_once(known, ap
     finally:
         app.config.update(PAGE_CACHE_SECONDS=0)
         page_cache.clear()
+
+
+# ---- placing with the session's buyer facts: the row is read with its lock -----------------------
+
+
+def _user_statements(statements) -> list[str]:
+    return [s for s in statements if " FROM users" in s]
+
+
+def test_an_order_placed_with_the_sessions_facts_reads_the_buyer_only_with_the_lock(
+        known, client, employee, make_festival, make_festival_item, make_product, make_address, statements):
+    item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=2)
+    address_id, url = make_address(employee).id, _url(item)
+    login(client, employee)
+    token = client.csrf_token("/")
+    statements.clear()
+    assert _buy(client, url, 1, address_id, token).status_code == 303  # loads the user; keeps its facts
+    assert len(_user_statements(statements)) == 2  # Flask-Login's read, then the lock
+    statements.clear()
+    assert _buy(client, url, 1, address_id, token).status_code == 303  # placed with the facts
+    (read,) = _user_statements(statements)  # one statement: the lock, reading the row
+    assert read.startswith("SELECT users.id, users.email")
+    assert "FOR NO KEY UPDATE" in read or db.engine.dialect.name == "sqlite"  # SQLite locks the database
+    placed = db.session.query(Order).order_by(Order.id).all()
+    assert [(o.buyer_id, o.root_employee_id, o.buyer_level) for o in placed] == [(employee.id, employee.id, 0)] * 2
+
+
+def test_a_buyer_whose_row_no_longer_matches_the_facts_is_placed_with_the_row(
+        known, client, employee, make_contact, make_festival, make_festival_item, make_product, make_address,
+        statements):
+    # A change made behind the ORM's back bumps no generation: the facts still hold, but the
+    # row read with the lock says otherwise, and placing starts again with the user loaded.
+    item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=3)
+    contact = make_contact(employee)
+    address_id, url = make_address(contact).id, _url(item)
+    login(client, contact)
+    token = client.csrf_token("/")
+    assert _buy(client, url, 1, address_id, token).status_code == 303  # keeps the facts: level 1
+    db.session.execute(sa.update(User).where(User.id == contact.id).values(level=2, l1_contact_id=None))
+    db.session.commit()
+    statements.clear()
+    assert _buy(client, url, 1, address_id, token).status_code == 303
+    # The lock read the row (level 2, not 1), rolled back; then Flask-Login's read and the lock.
+    assert len(_user_statements(statements)) == 3
+    levels = [level for (level,) in db.session.execute(sa.select(Order.buyer_level).order_by(Order.id))]
+    assert levels == [1, 2]  # the second order says what the row says
+
+
+def test_a_deactivated_buyer_behind_the_facts_is_sent_to_log_in(
+        known, client, employee, make_festival, make_festival_item, make_product, make_address):
+    item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=3)
+    address_id, url = make_address(employee).id, _url(item)
+    login(client, employee)
+    token = client.csrf_token("/")
+    assert _buy(client, url, 1, address_id, token).status_code == 303
+    db.session.execute(sa.update(User).where(User.id == employee.id).values(is_active_flag=False))
+    db.session.commit()
+    refused = _buy(client, url, 1, address_id, token)
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+    assert db.session.query(Order).count() == 1

@@ -17,7 +17,7 @@ from shop.festivals import item_facts, reminders
 from shop.festivals.forms import AddressForm, BuyForm, RemindForm
 from shop.festivals.models import SELLING_PHASES, Festival, FestivalItem, Phase
 from shop.festivals.services import check_known, festival_by_slug, festival_item_by_slug, festivals_visible, items_of
-from shop.orders.services import add_address, address_for, addresses_of, place_festival_order
+from shop.orders.services import BuyerChanged, add_address, address_for, addresses_of, place_festival_order
 from shop.web import commit_or_refuse, render_without_user
 
 bp = Blueprint("festivals", __name__)
@@ -86,9 +86,10 @@ def buy(slug: str, item_id: int):
     """Buy now: 303 to the new order; 409 with the page when a rule refuses; 422 when the form is invalid.
     Most posts of a flash sale are refusals that are certain already: they are answered from
     what is known (shop/quotas/known_use.py) and the buyer's facts in the session cookie,
-    before the user or anything else is read from the database. CSRFProtect has checked the
-    post's token before the view runs, so the form reads what was sent without signing a token
-    of its own; the rare page that shows the form again gets a form that does."""
+    before the user or anything else is read from the database. The others are placed with
+    those facts too, and the buyer's row is read with its lock, not before. CSRFProtect has
+    checked the post's token before the view runs, so the form reads what was sent without
+    signing a token of its own; the rare page that shows the form again gets a form that does."""
     form, checked = BuyForm(meta={"csrf": False}), None
     valid = form.validate_on_submit()
     facts = buyer_facts()
@@ -98,6 +99,12 @@ def buy(slug: str, item_id: int):
             checked = None  # the buyer changed since the cookie was written: check with the row
         if checked is not None and checked.refusal is not None:
             return _refused_from_known(checked)
+        if checked is not None:
+            try:
+                return _place(slug, item_id, form, checked, facts)
+            except BuyerChanged:  # the row no longer matches the facts: again, with the user loaded
+                db.session.rollback()
+                checked = None
     return _buy(slug, item_id, form, valid, checked)
 
 
@@ -130,13 +137,22 @@ def _buy(slug: str, item_id: int, form: BuyForm, valid: bool, checked):
             keep_buyer_facts(buyer, checked.known.generation_of(buyer.id))
             if checked.refusal is not None:
                 return _refused_from_known(checked)
-    facts = item_facts.read(slug, item_id)  # afresh, one query: what the order is placed from
-    if facts is None or (facts.is_draft(utcnow()) and not buyer.is_operator):
-        abort(404)
     if not valid:
-        item, form = festival_item_by_slug(slug, item_id), BuyForm()
+        item = festival_item_by_slug(slug, item_id)
+        if item is None or (item.festival.phase() == Phase.draft and not buyer.is_operator):
+            abort(404)
+        form = BuyForm()
         form.validate()
         return _page(item.festival, form=form, form_item=item), 422
+    return _place(slug, item_id, form, checked, buyer)
+
+
+def _place(slug: str, item_id: int, form: BuyForm, checked, buyer):
+    """Place the order of a valid form. ``buyer``: the user, or the session's facts about them
+    (``BuyerFacts``: the row is read with its lock; BuyerChanged when it no longer matches)."""
+    facts = item_facts.read(slug, item_id)  # afresh, one query: what the order is placed from
+    if facts is None or (facts.is_draft(utcnow()) and not current_user.is_operator):
+        abort(404)
     address = address_for(buyer, form.address_id.data) or abort(404)
     try:
         order = place_festival_order(buyer, facts, form.quantity.data, address,
@@ -148,6 +164,7 @@ def _buy(slug: str, item_id: int, form: BuyForm, valid: bool, checked):
                      quantity=form.quantity.data, item_name=facts.name, address_id=address.id,
                      address_line=address.one_line())
         db.session.rollback()
+        form = BuyForm(formdata=None, quantity=form.quantity.data, address_id=form.address_id.data)
         return render_template("festivals/refused.html", refusal=exc, form=form, **shown), 409
     order_id = order.id  # before the commit expires it
     db.session.commit()

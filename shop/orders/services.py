@@ -15,7 +15,7 @@ from shop.cart.services import CartError, cart_lines
 from shop.catalog.models import PriceTier, Variant
 from shop.catalog.sellable import Sellable
 from shop.catalog.services import tier_for
-from shop.database import utcnow
+from shop.database import attach_loaded, utcnow
 from shop.errors import DomainError, NotAllowed
 from shop.extensions import db
 from shop.festivals.item_facts import ItemFacts
@@ -65,24 +65,54 @@ def lock_user(user: User) -> None:
 
 
 # A checkout locks one user or two (the buyer, and the chain's employee): a statement for each
-# case, so that no expanding IN list is rendered again on every checkout.
-_LOCK_ONE_USER = select(User.id).where(User.id == bindparam("first")).with_for_update(key_share=True)
-_LOCK_TWO_USERS = (select(User.id).where(User.id.in_([bindparam("first"), bindparam("second")]))
-                   .order_by(User.id).with_for_update(key_share=True))
+# case, so that no expanding IN list is rendered again on every checkout. "Buy now" with the
+# session's buyer facts reads the buyer's row with the lock (``lock_users(..., read=...)``).
+def _locking(*columns):
+    one = select(*columns).where(User.id == bindparam("first")).with_for_update(key_share=True)
+    two = (select(*columns).where(User.id.in_([bindparam("first"), bindparam("second")]))
+           .order_by(User.id).with_for_update(key_share=True))
+    return one, two
 
 
-def lock_users(user_ids: list[int]) -> None:
+_LOCK_USERS = _locking(User.id)
+_LOCK_AND_READ_USERS = _locking(User.__table__)
+
+
+def lock_users(user_ids: list[int], *, read: int | None = None) -> User | None:
     """Lock the buyer's row and the chain's employee's (one or two ids), in id order: the
     first locks of any transaction that takes both. FOR NO KEY UPDATE: orders and audit
     entries inserted meanwhile reference user rows, and the key-share locks those inserts take
-    must not conflict with these."""
+    must not conflict with these. ``read``: one of the ids, whose row comes back loaded (None
+    when there is no such user)."""
     ids = sorted(set(user_ids))
-    if len(ids) == 1:
-        db.session.connection().execute(_LOCK_ONE_USER, {"first": ids[0]})
-    elif len(ids) == 2:
-        db.session.connection().execute(_LOCK_TWO_USERS, {"first": ids[0], "second": ids[1]})
-    else:
+    if not 1 <= len(ids) <= 2:
         raise ValueError(f"a checkout locks the buyer and the chain's employee, not {len(ids)} users")
+    one, two = _LOCK_AND_READ_USERS if read is not None else _LOCK_USERS
+    rows = db.session.connection().execute(one if len(ids) == 1 else two, dict(zip(("first", "second"), ids, strict=False)))
+    if read is None:
+        return None
+    row = next((row for row in rows if row.id == read), None)
+    return None if row is None else attach_loaded(db.session, User, row)
+
+
+class BuyerChanged(Exception):  # noqa: N818 -- not an error: the caller places again with the row
+    """Placing with the session's facts about the buyer (shop.accounts.session.BuyerFacts):
+    the row read under the lock is gone, inactive, or no longer in that chain. The caller rolls
+    back and places again with the user as loaded for the request."""
+
+
+def _lock(buyer, rules) -> User:
+    """Lock the rows ``users_to_lock`` names; the buyer's row (read with the lock when ``buyer``
+    is only the session's facts about it)."""
+    ids = users_to_lock(buyer, rules)
+    if isinstance(buyer, User):
+        lock_users(ids)
+        return buyer
+    row = lock_users(ids, read=buyer.id)
+    if row is None or not row.is_active or (row.kind, row.level, row.root_employee_id) != (
+            buyer.kind, buyer.level, buyer.root_employee_id):
+        raise BuyerChanged
+    return row
 
 
 def lock_order(order: Order) -> Order:
@@ -149,7 +179,9 @@ def place_festival_order(buyer: User, item: FestivalItem | ItemFacts, quantity: 
     """Buy a festival item at its festival price from its allocation ("buy now"). ``item``: the
     row, or its facts as ``shop.festivals.item_facts.read`` gives them (the hot path).
     ``known``: what is known of quota use, already read and refused from by the caller
-    (``shop.festivals.services.check_known``)."""
+    (``shop.festivals.services.check_known``). ``buyer``: the user, or the session's facts
+    about them (``shop.accounts.session.BuyerFacts``), whose row is then read with its lock;
+    BuyerChanged if it no longer matches them."""
     now = now or utcnow()
     facts = item if isinstance(item, ItemFacts) else ItemFacts.of(item)
     if not facts.is_selling(now):
@@ -199,7 +231,7 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
         if not users_locked:
             if not known_use.enabled():
                 quotas.check()
-            lock_users(users_to_lock(buyer, [rule for rule, _extra in rules]))
+            buyer = _lock(buyer, [rule for rule, _extra in rules])
         quotas.check()
         db.session.flush()  # the Core statements below see what the caller added with the ORM
         order, left_after = _take_and_write(buyer, address, wanted, tier=tier, currency=currency,
