@@ -55,7 +55,7 @@ test-postgres: $(STAMP) fonts chromium
 test-all: test test-postgres
 
 lint: $(STAMP)
-	$(BIN)/ruff check shop referrals community tests bench
+	$(BIN)/ruff check shop referrals community tests bench wsgi.py gunicorn.conf.py
 
 bench-browse: $(STAMP)
 	$(BIN)/python bench/browse.py
