@@ -35,6 +35,15 @@ def _kept(value):
 
 
 class CachedCookieSessionInterface(SecureCookieSessionInterface):
+    def get_signing_serializer(self, app):
+        """The cookie's serializer, built once per set of keys (Flask builds it on every request,
+        and building it tries it out on an empty value)."""
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        held = getattr(self, "_serializer", None)
+        if held is None or held[0] != keys:
+            held = self._serializer = (keys, super().get_signing_serializer(app))
+        return held[1]
+
     def open_session(self, app, request):
         cookie = request.cookies.get(self.get_cookie_name(app))
         cacheable = bool(cookie) and _opened.enabled

@@ -207,3 +207,25 @@ def test_a_post_reuses_the_csrf_token_its_session_had_signed(caches_on, app, cli
     assert b"wtf-csrf-token" not in signed, signed
     forged = client.post(url, data={"quantity": "1", "address_id": "1", "csrf_token": "not-a-token"})
     assert forged.status_code == 400  # the posted token is still checked
+
+
+def test_the_session_cookies_serializer_is_built_once_per_set_of_keys(app):
+    from itsdangerous import BadSignature
+
+    interface = app.session_interface
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first
+    signed = first.dumps({"_user_id": "1"})
+    old, fallbacks = app.secret_key, app.config.get("SECRET_KEY_FALLBACKS")
+    app.secret_key = "another secret key for this test only"
+    try:
+        other = interface.get_signing_serializer(app)
+        assert other is not first
+        with pytest.raises(BadSignature):
+            other.loads(signed)
+        app.config["SECRET_KEY_FALLBACKS"] = [old]  # the old key still opens what it signed
+        assert interface.get_signing_serializer(app).loads(signed) == {"_user_id": "1"}
+    finally:
+        app.secret_key = old
+        app.config["SECRET_KEY_FALLBACKS"] = fallbacks
+    assert interface.get_signing_serializer(app).loads(signed) == {"_user_id": "1"}

@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 
 from shop.catalog.models import Product, Variant
 from shop.catalog.sellable import Sellable, for_sale
 from shop.extensions import db
 from shop.festivals.models import Festival, FestivalItem
+from shop.orders.models import Address
 from shop.ttl_cache import ConfiguredCache
 
 
@@ -65,12 +66,34 @@ _READ = (
 def read(slug: str, item_id: int) -> ItemFacts | None:
     """The item ``item_id`` of the festival called ``slug``, as committed now; one query."""
     row = db.session.connection().execute(_READ, {"slug": slug, "item_id": item_id}).one_or_none()
-    if row is None:
-        return None
+    return None if row is None else _facts(row)
+
+
+def _facts(row) -> ItemFacts:
     *festival, employee_price, contact_price = row[:9]
     *variant, variant_active, product_active, sales_mode = row[9:]
     return ItemFacts(*festival, Sellable(*variant, for_sale(variant_active, product_active, sales_mode)),
                      employee_price, contact_price)
+
+
+# "Buy now" reads the buyer's address with the item: the same statement, one round trip.
+_ADDRESS_COLUMNS = tuple(Address.__table__.c)
+_READ_WITH_ADDRESS = _READ.add_columns(*_ADDRESS_COLUMNS).outerjoin(
+    Address, and_(Address.id == bindparam("address_id"), Address.user_id == bindparam("user_id")))
+
+
+def read_with_address(slug: str, item_id: int, *, user_id: int, address_id: int) -> tuple[ItemFacts | None,
+                                                                                          Address | None]:
+    """``read``, and the user's own address ``address_id`` (as ``shop.orders.services.address_for``
+    gives it: outside the session, what an order copies of it), in one query."""
+    row = db.session.connection().execute(_READ_WITH_ADDRESS, {"slug": slug, "item_id": item_id, "user_id": user_id,
+                                                               "address_id": address_id}).one_or_none()
+    if row is None:
+        return None, None
+    address = row[-len(_ADDRESS_COLUMNS):]
+    found = None if address[0] is None else Address(**{column.key: value for column, value in
+                                                       zip(_ADDRESS_COLUMNS, address, strict=True)})
+    return _facts(row[:-len(_ADDRESS_COLUMNS)]), found
 
 
 _cache = ConfiguredCache("KNOWN_USE_SECONDS", "ITEM_FACTS_ENTRIES", 1_000)

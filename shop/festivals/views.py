@@ -17,7 +17,7 @@ from shop.festivals import item_facts, reminders
 from shop.festivals.forms import AddressForm, BuyForm, RemindForm
 from shop.festivals.models import SELLING_PHASES, Festival, FestivalItem, Phase
 from shop.festivals.services import check_known, festival_by_slug, festival_item_by_slug, festivals_visible, items_of
-from shop.orders.services import BuyerChanged, add_address, address_for, addresses_of, place_festival_order
+from shop.orders.services import BuyerChanged, add_address, addresses_of, place_festival_order
 from shop.web import commit_or_refuse, render_without_user
 
 bp = Blueprint("festivals", __name__)
@@ -150,10 +150,10 @@ def _buy(slug: str, item_id: int, form: BuyForm, valid: bool, checked):
 def _place(slug: str, item_id: int, form: BuyForm, checked, buyer):
     """Place the order of a valid form. ``buyer``: the user, or the session's facts about them
     (``BuyerFacts``: the row is read with its lock; BuyerChanged when it no longer matches)."""
-    facts = item_facts.read(slug, item_id)  # afresh, one query: what the order is placed from
-    if facts is None or (facts.is_draft(utcnow()) and not current_user.is_operator):
+    # Afresh, one query: what the order is placed from, and where it goes.
+    facts, address = item_facts.read_with_address(slug, item_id, user_id=buyer.id, address_id=form.address_id.data)
+    if facts is None or (facts.is_draft(utcnow()) and not current_user.is_operator) or address is None:
         abort(404)
-    address = address_for(buyer, form.address_id.data) or abort(404)
     try:
         order = place_festival_order(buyer, facts, form.quantity.data, address,
                                      known=checked.known if checked is not None else None)

@@ -205,3 +205,19 @@ def test_buying_takes_and_writes_in_one_statement_on_postgresql_and_an_overdue_h
     assert refused.value.items_left == {item.id: 1}
     db.session.rollback()
     assert _reload(FestivalItem, item.id).sold == 1
+
+
+def test_buying_reads_the_item_and_the_buyers_own_address_in_one_query(
+        make_festival, make_festival_item, product, employee, make_user, make_address, statements):
+    from shop.festivals import item_facts
+
+    item = make_festival_item(make_festival(), product.variants[0], 2)
+    mine, theirs = make_address(employee), make_address(make_user())
+    slug, item_id, employee_id, mine_id = item.festival.slug, item.id, employee.id, mine.id
+    statements.clear()
+    facts, address = item_facts.read_with_address(slug, item_id, user_id=employee_id, address_id=mine_id)
+    assert len(statements) == 1
+    assert facts == item_facts.read(slug, item.id)
+    assert (address.id, address.user_id, address.one_line()) == (mine.id, employee.id, mine.one_line())
+    assert item_facts.read_with_address(slug, item.id, user_id=employee.id, address_id=theirs.id) == (facts, None)
+    assert item_facts.read_with_address("no-such", item.id, user_id=employee.id, address_id=mine.id) == (None, None)
