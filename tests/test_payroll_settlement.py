@@ -131,9 +131,10 @@ def test_refunds_after_an_export_are_credited_in_the_next_one_exactly_once(opera
     assert sorted(entry.after["refunds"]) == sorted([after_october.id, before_november.id])
 
 
-def test_the_page_previews_records_once_and_serves_the_recorded_files(ops, operator, employee, payroll):
+def test_the_page_previews_records_once_and_serves_the_recorded_files(client, operator, employee, payroll):
     refund(operator, payroll["nov_bo"], 1_000, "2026-11-20 02:00:00")
     with freeze_time("2026-12-02 02:00:00") as clock:
+        ops = login(client, operator)  # signed in at the frozen hour: a session is not signed in its future
         page = text(ops.get("/ops/payroll?month=2026-11"))
         assert "Not exported yet" in page and "Export to HR and record it" in page
         assert "Erin Employee" in page and "CN¥210.00" in page and "Bo Li" in page and "CN¥40.00" in page
@@ -168,8 +169,9 @@ def test_the_page_previews_records_once_and_serves_the_recorded_files(ops, opera
         assert 'href="/ops/payroll?month=2026-11"' in text(ops.get("/ops/payroll"))  # the recorded exports
 
 
-def test_an_open_month_is_not_exported_from_the_page(ops, payroll):
+def test_an_open_month_is_not_exported_from_the_page(client, operator, payroll):
     with freeze_time("2026-11-25 02:00:00"):
+        ops = login(client, operator)
         page = text(ops.post_form("/ops/payroll/export", {"month": "2026-11"}, follow_redirects=True))
     assert "2026-11 is not over yet" in page
     assert db.session.scalar(select(func.count(PayrollSettlement.id))) == 0
