@@ -6,12 +6,17 @@ from werkzeug.exceptions import HTTPException
 
 
 class DomainError(Exception):
-    """A rule refused an action. ``message`` is safe to show to the user."""
+    """A rule refused an action. ``message`` is safe to show to the user; ``reason`` is
+    hashable and equal for refusals that show the same message (pages are kept by it)."""
 
     def __init__(self, message: str, **details):
         super().__init__(message)
         self.message = message
         self.details = details
+
+    @property
+    def reason(self) -> tuple:
+        return (type(self).__name__, self.message)
 
 
 class NotAllowed(DomainError):

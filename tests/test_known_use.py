@@ -15,7 +15,7 @@ from shop.orders import services as orders
 from shop.orders.models import Order, OrderStatus
 from shop.quotas import known_use, rule_cache
 from shop.quotas import services as quotas
-from shop.quotas.engine import QuotaExceeded, Take, rules_for
+from shop.quotas.engine import Allowance, QuotaExceeded, Take, rules_for
 from shop.quotas.models import Measure, Scope, Target, Window
 from tests.conftest import PASSWORD, login
 
@@ -257,6 +257,51 @@ def test_buyers_refused_for_the_same_reason_get_one_page_rendered_once(known, ap
     finally:
         app.config.update(PAGE_CACHE_SECONDS=0)
         page_cache.clear()
+
+
+def test_quota_refusals_for_the_same_reason_share_a_page_worded_once(known, app, employee, make_user, sale,
+                                                                     make_address, monkeypatch):
+    from shop.catalog import page_cache
+    from shop.quotas import engine
+
+    worded = []
+    describe = engine.describe
+    monkeypatch.setattr(engine, "describe", lambda rule: worded.append(rule.id) or describe(rule))
+    posts = []
+    for buyer in (employee, make_user(), make_user()):
+        client = login(app.test_client(), buyer)
+        posts.append((client, make_address(buyer).id, client.csrf_token("/")))
+    app.config.update(PAGE_CACHE_SECONDS=60)
+    page_cache.clear()
+    try:
+        pages = []
+        for client, address_id, token in posts[:2]:
+            assert _buy(client, _url(sale), 1, address_id, token).status_code == 303
+            refused = _buy(client, _url(sale), 1, address_id, token)  # at the per-buyer limit of 1
+            assert refused.status_code == 409
+            pages.append(refused.get_data(as_text=True))
+        assert pages[0] == pages[1] and "0 left for you, this order needs 1" in pages[0]
+        assert len(worded) == 1  # the second refusal was never worded: its page was kept
+
+        client, address_id, token = posts[2]
+        outright = _buy(client, _url(sale), 2, address_id, token)  # more than the rule allows in all
+        assert outright.status_code == 409 and "it allows 1 in all, this order needs 2" in outright.get_data(
+            as_text=True)
+        assert len(worded) == 2
+    finally:
+        app.config.update(PAGE_CACHE_SECONDS=0)
+        page_cache.clear()
+
+
+def test_a_quota_refusal_is_worded_from_its_reason(known, employee, sale, make_address):
+    rules = rules_for(employee, [orders.Wanted.of_festival_item(item_facts.ItemFacts.of(sale), 1).take(
+        orders.tier_for(employee))])
+    [limit] = [rule for rule, _extra in rules if rule.festival_item_id == sale.id and rule.scope == Scope.buyer]
+    first = QuotaExceeded(Allowance(limit, 1, 1), 1, "CNY")
+    assert first.reason == QuotaExceeded(Allowance(limit, 1, 1), 1, "CNY").reason
+    assert first.reason != QuotaExceeded(Allowance(limit, 1, 0), 2, "CNY").reason
+    assert first.reason != QuotaExceeded(Allowance(limit, 1, 1), 1, "CNY", outright=True).reason
+    assert str(first) == first.message and "0 left for you, this order needs 1" in first.message
 
 
 # ---- placing with the session's buyer facts: the row is read with its lock -----------------------

@@ -123,7 +123,7 @@ def _refused_from_known(checked):
         return render(), 409
     shortages = tuple((s.name, s.wanted, s.available) for s in getattr(refusal, "shortages", None) or ())
     key = ("known-refusal", str(get_locale()), facts.festival_slug, facts.item_id, facts.festival_name, facts.name,
-           refusal.message, shortages)
+           refusal.reason, shortages)
     return cached_fragment(key, render), 409
 
 

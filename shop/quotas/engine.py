@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, not_, or_, select
@@ -69,21 +70,36 @@ class Allowance:
 
 class QuotaExceeded(DomainError):
     """``outright``: the order wants more than the rule allows in all, whatever was used before
-    (said without counting the use)."""
+    (said without counting the use). The message is worded when first read: most refusals of a
+    flash sale are answered with a page already kept for their ``reason``."""
 
     def __init__(self, allowance: Allowance, wanted: int, currency: str, *, outright: bool = False):
-        wanted_text = allowance.amount_text(wanted, currency)
-        if outright:
-            message = _("Refused by the rule “%(rule)s”: it allows %(limit)s in all, this order needs %(wanted)s. "
-                        "Nothing was ordered.", rule=describe(allowance.rule),
-                        limit=allowance.amount_text(allowance.limit, currency), wanted=wanted_text)
-        else:
-            message = _("Refused by the rule “%(rule)s”: %(left)s left for you, this order needs %(wanted)s. "
-                        "Nothing was ordered.", rule=describe(allowance.rule),
-                        left=allowance.amount_text(allowance.left, currency), wanted=wanted_text)
-        super().__init__(message)
-        self.allowance = allowance
-        self.wanted = wanted
+        Exception.__init__(self, allowance, wanted)
+        self.allowance, self.wanted, self.currency, self.outright = allowance, wanted, currency, outright
+        self.details: dict = {}
+
+    @property
+    def reason(self) -> tuple:
+        """Everything the message says: the rule (the cached row, whose sentence cannot change
+        under it), what is allowed and used, what is wanted."""
+        allowance = self.allowance
+        return ("quota", allowance.rule, allowance.limit, allowance.used, allowance.variant_id, self.wanted,
+                self.currency, self.outright)
+
+    @cached_property
+    def message(self) -> str:
+        allowance, currency = self.allowance, self.currency
+        wanted_text = allowance.amount_text(self.wanted, currency)
+        if self.outright:
+            return _("Refused by the rule “%(rule)s”: it allows %(limit)s in all, this order needs %(wanted)s. "
+                     "Nothing was ordered.", rule=describe(allowance.rule),
+                     limit=allowance.amount_text(allowance.limit, currency), wanted=wanted_text)
+        return _("Refused by the rule “%(rule)s”: %(left)s left for you, this order needs %(wanted)s. "
+                 "Nothing was ordered.", rule=describe(allowance.rule),
+                 left=allowance.amount_text(allowance.left, currency), wanted=wanted_text)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def chain_root_id(buyer: User) -> int:
