@@ -59,7 +59,7 @@ def _buy_now_statements() -> int:
     from shop.festivals import item_facts
     from shop.festivals.models import Festival, FestivalItem
     from shop.orders import stock, writing
-    from shop.orders.services import Wanted, lock_users
+    from shop.orders.services import Wanted, lock_buyer_reading, lock_users
     from shop.quotas import known_use, rule_cache
     from shop.quotas.engine import Enforcement, rules_for, users_to_lock
 
@@ -82,7 +82,7 @@ def _buy_now_statements() -> int:
             rules = rules_for(buyer, takes)
             ids = users_to_lock(buyer, [rule for rule, _extra in rules])
             lock_users(ids)
-            lock_users(ids, read=NOBODY)
+            lock_buyer_reading(ids, buyer_id=NOBODY, slug=slug, item_id=item_id, address_id=NOBODY)
             with suppress(DomainError):  # a rule allowing nothing at all: its use query ran all the same
                 Enforcement(buyer, takes, now, currency=facts.sellable.currency, rules=rules).check()
             line = {"variant_id": facts.sellable.variant_id, "festival_item_id": NOBODY,

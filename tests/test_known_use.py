@@ -11,6 +11,7 @@ from shop.accounts.session import BuyerFacts
 from shop.database import utcnow
 from shop.extensions import db
 from shop.festivals import item_facts
+from shop.festivals.models import FestivalItem
 from shop.orders import services as orders
 from shop.orders.models import Order, OrderStatus
 from shop.quotas import known_use, rule_cache
@@ -323,7 +324,7 @@ def test_an_order_placed_with_the_sessions_facts_reads_the_buyer_only_with_the_l
     statements.clear()
     assert _buy(client, url, 1, address_id, token).status_code == 303  # placed with the facts
     (read,) = _user_statements(statements)  # one statement: the lock, reading the row
-    assert read.startswith("SELECT users.id, users.email")
+    assert read.startswith("SELECT users.id, users.kind, users.level, users.root_employee_id")
     assert "FOR NO KEY UPDATE" in read or db.engine.dialect.name == "sqlite"  # SQLite locks the database
     placed = db.session.query(Order).order_by(Order.id).all()
     assert [(o.buyer_id, o.root_employee_id, o.buyer_level) for o in placed] == [(employee.id, employee.id, 0)] * 2
@@ -362,3 +363,72 @@ def test_a_deactivated_buyer_behind_the_facts_is_sent_to_log_in(
     refused = _buy(client, url, 1, address_id, token)
     assert refused.status_code == 302 and "/login" in refused.headers["Location"]
     assert db.session.query(Order).count() == 1
+
+
+# ---- placing from the item's facts kept by the worker: the item and address read with the lock --------
+
+
+def test_an_order_placed_from_kept_facts_reads_the_item_and_the_address_only_with_the_lock(
+        known, client, employee, make_festival, make_festival_item, make_product, make_address, statements):
+    item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=2)
+    address = make_address(employee)
+    address_id, line, url = address.id, address.one_line(), _url(item)
+    login(client, employee)
+    token = client.csrf_token("/")
+    assert _buy(client, url, 1, address_id, token).status_code == 303  # keeps the buyer's and the item's facts
+    statements.clear()
+    assert _buy(client, url, 1, address_id, token).status_code == 303
+    reads = [s for s in statements if s.startswith("SELECT") and ("festival_items" in s or "addresses" in s)]
+    (lock,) = _user_statements(statements)
+    assert reads == [lock]  # the item and the address are read by the lock's statement, and nowhere else
+    assert "FOR NO KEY UPDATE OF users" in lock or db.engine.dialect.name == "sqlite"
+    placed = db.session.scalars(sa.select(Order).order_by(Order.id)).all()
+    assert [(o.buyer_id, o.ship_to, o.total_amount) for o in placed] == [(employee.id, line, item.employee_price)] * 2
+
+
+def test_an_item_changed_since_its_facts_were_kept_is_placed_from_the_row(
+        known, client, employee, make_festival, make_festival_item, make_product, make_address):
+    item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=2)
+    address_id, url, old_price = make_address(employee).id, _url(item), item.employee_price
+    login(client, employee)
+    token = client.csrf_token("/")
+    assert _buy(client, url, 1, address_id, token).status_code == 303  # the worker keeps the item's facts
+    # Changed behind the worker's back (another worker's operator): the kept facts are out of date.
+    db.session.execute(sa.update(FestivalItem).where(FestivalItem.id == item.id)
+                       .values(employee_price=old_price - 100))
+    db.session.commit()
+    assert item_facts.cached(item.festival.slug, item.id).employee_price == old_price
+    assert _buy(client, url, 1, address_id, token).status_code == 303
+    totals = db.session.scalars(sa.select(Order.total_amount).order_by(Order.id)).all()
+    assert totals == [old_price, old_price - 100]  # the second order at the row's price
+
+
+def test_another_buyers_address_is_not_found_when_placing_from_kept_facts(
+        known, client, employee, make_user, make_festival, make_festival_item, make_product, make_address):
+    item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=2)
+    mine, theirs, url = make_address(employee).id, make_address(make_user()).id, _url(item)
+    login(client, employee)
+    token = client.csrf_token("/")
+    assert _buy(client, url, 1, mine, token).status_code == 303
+    assert _buy(client, url, 1, theirs, token).status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 1
+    db.session.expire_all()
+    assert item.sold == 1
+
+
+def test_a_refusal_counted_in_the_database_from_kept_facts_shows_the_purchase_to_try_again(
+        known, client, employee, make_festival, make_festival_item, make_product, make_address):
+    item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 2, per_buyer_limit=2)
+    address = make_address(employee)
+    url = _url(item)
+    login(client, employee)
+    token = client.csrf_token("/")
+    assert _buy(client, url, 1, address.id, token).status_code == 303  # keeps the facts; 1 unit left
+    # The last unit goes behind the store's back: nothing known says the item is sold out.
+    db.session.execute(sa.update(FestivalItem).where(FestivalItem.id == item.id).values(sold=2))
+    db.session.commit()
+    refused = _buy(client, url, 1, address.id, token)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "you want 1, 0 left" in page
+    assert address.one_line() in page and 'class="buy-now"' in page and 'name="csrf_token"' in page
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 1

@@ -51,16 +51,15 @@ class ItemFacts:
         return self.launch_at <= now < self.ends_at  # launch and continuation, as Festival.is_selling
 
 
-_READ = (
-    select(FestivalItem.id, Festival.id, Festival.name, Festival.slug, Festival.preheat_at, Festival.launch_at,
-           Festival.ends_at, FestivalItem.employee_price, FestivalItem.contact_price,
-           Variant.id, Product.id, Product.category_id, Product.name, Variant.name, Variant.sku,
-           Variant.currency, Variant.market_price, Variant.is_active, Product.is_active, Product.sales_mode)
-    .join(Festival, Festival.id == FestivalItem.festival_id)
-    .join(Variant, Variant.id == FestivalItem.variant_id)
-    .join(Product, Product.id == Variant.product_id)
-    .where(Festival.slug == bindparam("slug"), FestivalItem.id == bindparam("item_id"))
-)
+_COLUMNS = (FestivalItem.id, Festival.id, Festival.name, Festival.slug, Festival.preheat_at, Festival.launch_at,
+            Festival.ends_at, FestivalItem.employee_price, FestivalItem.contact_price,
+            Variant.id, Product.id, Product.category_id, Product.name, Variant.name, Variant.sku,
+            Variant.currency, Variant.market_price, Variant.is_active, Product.is_active, Product.sales_mode)
+_JOINED = (FestivalItem.__table__.join(Festival.__table__, Festival.id == FestivalItem.festival_id)
+           .join(Variant.__table__, Variant.id == FestivalItem.variant_id)
+           .join(Product.__table__, Product.id == Variant.product_id))
+_WHICH = and_(Festival.slug == bindparam("slug"), FestivalItem.id == bindparam("item_id"))
+_READ = select(*_COLUMNS).select_from(_JOINED).where(_WHICH)
 
 
 def read(slug: str, item_id: int) -> ItemFacts | None:
@@ -78,22 +77,51 @@ def _facts(row) -> ItemFacts:
 
 # "Buy now" reads the buyer's address with the item: the same statement, one round trip.
 _ADDRESS_COLUMNS = tuple(Address.__table__.c)
+
+
+_ADDRESS_KEYS = tuple(column.key for column in _ADDRESS_COLUMNS)
+
+
+def _address(values) -> Address | None:
+    """An address as a query would load it, but outside the session: what an order copies of it
+    (``shop.orders.services.address_for`` gives the same), not something to change."""
+    if values[0] is None:
+        return None
+    address = Address.__mapper__.class_manager.new_instance()  # no constructor, no change events
+    address.__dict__.update(zip(_ADDRESS_KEYS, values, strict=True))
+    return address
+
+
+def beside(source, *, address_of):
+    """For a statement that reads other rows (``source``) and, beside each of them, this item
+    (parameters ``slug`` and ``item_id``) and the address ``address_id`` if it belongs to the
+    user whose id is the column or parameter ``address_of``: the columns to select and the
+    FROM clause, outer joins, so that the rows of ``source`` come back whatever is found.
+    ``facts_and_address`` reads them from the end of each row."""
+    return (*_COLUMNS, *_ADDRESS_COLUMNS), (
+        source.outerjoin(_JOINED, _WHICH)
+        .outerjoin(Address.__table__, and_(Address.id == bindparam("address_id"), Address.user_id == address_of)))
+
+
+def facts_and_address(row) -> tuple[ItemFacts | None, Address | None]:
+    """The item and the address that ``beside`` added to the end of ``row`` (None when not found)."""
+    values = tuple(row)[-(len(_COLUMNS) + len(_ADDRESS_COLUMNS)):]
+    item, address = values[:len(_COLUMNS)], values[len(_COLUMNS):]
+    return (None if item[0] is None else _facts(item)), _address(address)
+
+
 _READ_WITH_ADDRESS = _READ.add_columns(*_ADDRESS_COLUMNS).outerjoin(
-    Address, and_(Address.id == bindparam("address_id"), Address.user_id == bindparam("user_id")))
+    Address.__table__, and_(Address.id == bindparam("address_id"), Address.user_id == bindparam("user_id")))
 
 
 def read_with_address(slug: str, item_id: int, *, user_id: int, address_id: int) -> tuple[ItemFacts | None,
                                                                                           Address | None]:
-    """``read``, and the user's own address ``address_id`` (as ``shop.orders.services.address_for``
-    gives it: outside the session, what an order copies of it), in one query."""
+    """``read``, and the user's own address ``address_id``, in one query."""
     row = db.session.connection().execute(_READ_WITH_ADDRESS, {"slug": slug, "item_id": item_id, "user_id": user_id,
                                                                "address_id": address_id}).one_or_none()
     if row is None:
         return None, None
-    address = row[-len(_ADDRESS_COLUMNS):]
-    found = None if address[0] is None else Address(**{column.key: value for column, value in
-                                                       zip(_ADDRESS_COLUMNS, address, strict=True)})
-    return _facts(row[:-len(_ADDRESS_COLUMNS)]), found
+    return facts_and_address(row)
 
 
 _cache = ConfiguredCache("KNOWN_USE_SECONDS", "ITEM_FACTS_ENTRIES", 1_000)

@@ -17,7 +17,7 @@ from shop.festivals import item_facts, reminders
 from shop.festivals.forms import AddressForm, BuyForm, RemindForm
 from shop.festivals.models import SELLING_PHASES, Festival, FestivalItem, Phase
 from shop.festivals.services import check_known, festival_by_slug, festival_item_by_slug, festivals_visible, items_of
-from shop.orders.services import BuyerChanged, add_address, addresses_of, place_festival_order
+from shop.orders.services import FactsChanged, add_address, address_for, addresses_of, place_festival_order
 from shop.web import commit_or_refuse, render_without_user
 
 bp = Blueprint("festivals", __name__)
@@ -86,8 +86,9 @@ def buy(slug: str, item_id: int):
     """Buy now: 303 to the new order; 409 with the page when a rule refuses; 422 when the form is invalid.
     Most posts of a flash sale are refusals that are certain already: they are answered from
     what is known (shop/quotas/known_use.py) and the buyer's facts in the session cookie,
-    before the user or anything else is read from the database. The others are placed with
-    those facts too, and the buyer's row is read with its lock, not before. CSRFProtect has
+    before the user or anything else is read from the database. The others are placed from
+    those facts and the item's facts kept by the worker: the buyer's row, the item and the
+    address are read with the lock, and nothing before it. CSRFProtect has
     checked the post's token before the view runs, so the form reads what was sent without
     signing a token of its own; the rare page that shows the form again gets a form that does."""
     form, checked = BuyForm(meta={"csrf": False}), None
@@ -99,13 +100,29 @@ def buy(slug: str, item_id: int):
             checked = None  # the buyer changed since the cookie was written: check with the row
         if checked is not None and checked.refusal is not None:
             return _refused_from_known(checked)
-        if checked is not None:
-            try:
-                return _place(slug, item_id, form, checked, facts)
-            except BuyerChanged:  # the row no longer matches the facts: again, with the user loaded
-                db.session.rollback()
-                checked = None
+        if checked is not None and (placed := _place_from_kept(form, checked, facts)) is not None:
+            return placed
+        checked = None
     return _buy(slug, item_id, form, valid, checked)
+
+
+def _place_from_kept(form: BuyForm, checked, buyer):
+    """Place from what was kept: the session's facts about the buyer and the worker's about the
+    item, checked against the rows the lock reads. None when the rows differ (rolled back:
+    the caller places from the rows, with the user loaded)."""
+    try:
+        order = place_festival_order(buyer, checked.facts, form.quantity.data, form.address_id.data,
+                                     known=checked.known)
+    except FactsChanged:
+        db.session.rollback()
+        return None
+    except DomainError as exc:
+        db.session.rollback()  # releases the locks at once; the page shows the address, read again
+        address = address_for(buyer, form.address_id.data)
+        if address is None:
+            abort(404)
+        return _refused_by_the_rows(exc, checked.facts, form, address)
+    return _placed(order)
 
 
 def _refused_from_known(checked):
@@ -148,8 +165,7 @@ def _buy(slug: str, item_id: int, form: BuyForm, valid: bool, checked):
 
 
 def _place(slug: str, item_id: int, form: BuyForm, checked, buyer):
-    """Place the order of a valid form. ``buyer``: the user, or the session's facts about them
-    (``BuyerFacts``: the row is read with its lock; BuyerChanged when it no longer matches)."""
+    """Place the order of a valid form, from the rows: the item and the address read first."""
     # Afresh, one query: what the order is placed from, and where it goes.
     facts, address = item_facts.read_with_address(slug, item_id, user_id=buyer.id, address_id=form.address_id.data)
     if facts is None or (facts.is_draft(utcnow()) and not current_user.is_operator) or address is None:
@@ -158,17 +174,24 @@ def _place(slug: str, item_id: int, form: BuyForm, checked, buyer):
         order = place_festival_order(buyer, facts, form.quantity.data, address,
                                      known=checked.known if checked is not None else None)
     except DomainError as exc:
-        # Read what the answer shows before the rollback (which releases the locks at once
-        # and expires every loaded row), so the refusal costs no further queries.
-        shown = dict(festival_name=facts.festival_name, slug=facts.festival_slug, item_id=facts.item_id,
-                     quantity=form.quantity.data, item_name=facts.name, address_id=address.id,
-                     address_line=address.one_line())
-        db.session.rollback()
-        form = BuyForm(formdata=None, quantity=form.quantity.data, address_id=form.address_id.data)
-        return render_template("festivals/refused.html", refusal=exc, form=form, **shown), 409
+        db.session.rollback()  # releases the locks at once
+        return _refused_by_the_rows(exc, facts, form, address)
+    return _placed(order)
+
+
+def _placed(order):
     order_id = order.id  # before the commit expires it
     db.session.commit()
     return redirect(url_for("orders.detail", order_id=order_id), code=303)
+
+
+def _refused_by_the_rows(refusal: DomainError, facts, form: BuyForm, address):
+    """The page of a refusal counted in the database: the reason, and the same purchase to try
+    again (from values read before the rollback, or outside the session: no further queries)."""
+    form = BuyForm(formdata=None, quantity=form.quantity.data, address_id=form.address_id.data)
+    return render_template("festivals/refused.html", refusal=refusal, form=form, festival_name=facts.festival_name,
+                           slug=facts.festival_slug, item_id=facts.item_id, quantity=form.quantity.data,
+                           item_name=facts.name, address_id=address.id, address_line=address.one_line()), 409
 
 
 @bp.route("/festivals/<slug>/address", methods=["GET", "POST"])

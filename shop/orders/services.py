@@ -9,15 +9,16 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 
-from shop.accounts.models import User
+from shop.accounts.models import Kind, User
 from shop.audit.services import record
 from shop.cart.services import CartError, cart_lines
 from shop.catalog.models import PriceTier, Variant
 from shop.catalog.sellable import Sellable
 from shop.catalog.services import tier_for
-from shop.database import attach_loaded, utcnow
+from shop.database import utcnow
 from shop.errors import DomainError, NotAllowed
 from shop.extensions import db
+from shop.festivals import item_facts
 from shop.festivals.item_facts import ItemFacts
 from shop.festivals.models import FestivalItem
 from shop.orders import stock, writing
@@ -65,54 +66,98 @@ def lock_user(user: User) -> None:
 
 
 # A checkout locks one user or two (the buyer, and the chain's employee): a statement for each
-# case, so that no expanding IN list is rendered again on every checkout. "Buy now" with the
-# session's buyer facts reads the buyer's row with the lock (``lock_users(..., read=...)``).
-def _locking(*columns):
-    one = select(*columns).where(User.id == bindparam("first")).with_for_update(key_share=True)
-    two = (select(*columns).where(User.id.in_([bindparam("first"), bindparam("second")]))
-           .order_by(User.id).with_for_update(key_share=True))
-    return one, two
+# case, so that no expanding IN list is rendered again on every checkout. "Buy now" from kept
+# facts reads the buyer's row, the item and the address with the lock (``lock_buyer_reading``).
+def _locking(*columns, source=None):
+    one = select(*columns).where(User.id == bindparam("first"))
+    two = select(*columns).where(User.id.in_([bindparam("first"), bindparam("second")])).order_by(User.id)
+    if source is None:
+        return one.with_for_update(key_share=True), two.with_for_update(key_share=True)
+    return tuple(query.select_from(source).with_for_update(key_share=True, of=User.__table__) for query in (one, two))
+
+
+@dataclass(frozen=True)
+class LockedBuyer:
+    """What placing an order reads of the buyer's row (duck-typed like ``User`` there), as the
+    lock read it."""
+
+    id: int
+    kind: Kind
+    level: int
+    root_employee_id: int | None
+    l1_contact_id: int | None
+    is_active: bool
+
+
+_BUYER_COLUMNS = (User.id, User.kind, User.level, User.root_employee_id, User.l1_contact_id, User.is_active_flag)
+
+
+def _locking_beside_the_buyer():
+    columns, source = item_facts.beside(User.__table__, address_of=bindparam("buyer_id"))
+    return _locking(*_BUYER_COLUMNS, *columns, source=source)
 
 
 _LOCK_USERS = _locking(User.id)
-_LOCK_AND_READ_USERS = _locking(User.__table__)
+_LOCK_READING = _locking_beside_the_buyer()
 
 
-def lock_users(user_ids: list[int], *, read: int | None = None) -> User | None:
+def lock_users(user_ids: list[int]) -> None:
     """Lock the buyer's row and the chain's employee's (one or two ids), in id order: the
     first locks of any transaction that takes both. FOR NO KEY UPDATE: orders and audit
     entries inserted meanwhile reference user rows, and the key-share locks those inserts take
-    must not conflict with these. ``read``: one of the ids, whose row comes back loaded (None
-    when there is no such user)."""
+    must not conflict with these."""
+    one, two = _LOCK_USERS
+    db.session.connection().execute(one if len(set(user_ids)) == 1 else two, _lock_params(user_ids))
+
+
+def lock_buyer_reading(user_ids: list[int], *, buyer_id: int, slug: str, item_id: int,
+                       address_id: int) -> tuple[LockedBuyer | None, ItemFacts | None, Address | None]:
+    """``lock_users(user_ids)``, and in the same statement the buyer's row, the festival item
+    as committed now and the buyer's own address ``address_id`` (as
+    ``item_facts.read_with_address`` gives them): one round trip for what placing from kept
+    facts checks them against. The item and the address are read as the statement starts, as
+    a read before the lock would read them."""
+    one, two = _LOCK_READING
+    params = {**_lock_params(user_ids), "buyer_id": buyer_id, "slug": slug, "item_id": item_id,
+              "address_id": address_id}
+    rows = db.session.connection().execute(one if len(set(user_ids)) == 1 else two, params)
+    row = next((row for row in rows if row[0] == buyer_id), None)
+    if row is None:
+        return None, None, None
+    facts, address = item_facts.facts_and_address(row)
+    return LockedBuyer(*row[:len(_BUYER_COLUMNS)]), facts, address
+
+
+def _lock_params(user_ids: list[int]) -> dict:
     ids = sorted(set(user_ids))
     if not 1 <= len(ids) <= 2:
         raise ValueError(f"a checkout locks the buyer and the chain's employee, not {len(ids)} users")
-    one, two = _LOCK_AND_READ_USERS if read is not None else _LOCK_USERS
-    rows = db.session.connection().execute(one if len(ids) == 1 else two, dict(zip(("first", "second"), ids, strict=False)))
-    if read is None:
-        return None
-    row = next((row for row in rows if row.id == read), None)
-    return None if row is None else attach_loaded(db.session, User, row)
+    return dict(zip(("first", "second"), ids, strict=False))
 
 
-class BuyerChanged(Exception):  # noqa: N818 -- not an error: the caller places again with the row
-    """Placing with the session's facts about the buyer (shop.accounts.session.BuyerFacts):
-    the row read under the lock is gone, inactive, or no longer in that chain. The caller rolls
-    back and places again with the user as loaded for the request."""
+class FactsChanged(Exception):  # noqa: N818 -- not an error: the caller places again from the rows
+    """Placing from facts kept a moment (the session's about the buyer,
+    shop.accounts.session.BuyerFacts; the worker's about the item, ``item_facts.cached``): the
+    rows read under the lock no longer match them (the buyer is gone, inactive or in another
+    chain; the item changed), or the address is not the buyer's. The caller rolls back and
+    places again from the rows, as for any request."""
 
 
-def _lock(buyer, rules) -> User:
-    """Lock the rows ``users_to_lock`` names; the buyer's row (read with the lock when ``buyer``
-    is only the session's facts about it)."""
+def _lock(buyer, rules, *, kept: ItemFacts | None = None,
+          address_id: int | None = None) -> tuple[User | LockedBuyer, Address | None]:
+    """Lock the rows ``users_to_lock`` names. Placing from the item's ``kept`` facts, the
+    buyer's row, the item and the address ``address_id`` are read with the lock and returned
+    (FactsChanged when they are not what the facts say); else ``buyer`` comes back as it is."""
     ids = users_to_lock(buyer, rules)
-    if isinstance(buyer, User):
+    if kept is None:
         lock_users(ids)
-        return buyer
-    row = lock_users(ids, read=buyer.id)
+        return buyer, None
+    row, facts, address = lock_buyer_reading(ids, buyer_id=buyer.id, slug=kept.festival_slug, item_id=kept.item_id,
+                                             address_id=address_id)
     if row is None or not row.is_active or (row.kind, row.level, row.root_employee_id) != (
-            buyer.kind, buyer.level, buyer.root_employee_id):
-        raise BuyerChanged
-    return row
+            buyer.kind, buyer.level, buyer.root_employee_id) or facts != kept or address is None:
+        raise FactsChanged
+    return row, address
 
 
 def lock_order(order: Order) -> Order:
@@ -174,14 +219,15 @@ def place_order(buyer: User, address: Address, *, now: datetime | None = None) -
     return order
 
 
-def place_festival_order(buyer: User, item: FestivalItem | ItemFacts, quantity: int, address: Address,
+def place_festival_order(buyer: User, item: FestivalItem | ItemFacts, quantity: int, address: Address | int,
                          *, now: datetime | None = None, known: known_use.Known | None = None) -> Order:
     """Buy a festival item at its festival price from its allocation ("buy now"). ``item``: the
     row, or its facts as ``shop.festivals.item_facts.read`` gives them (the hot path).
     ``known``: what is known of quota use, already read and refused from by the caller
-    (``shop.festivals.services.check_known``). ``buyer``: the user, or the session's facts
-    about them (``shop.accounts.session.BuyerFacts``), whose row is then read with its lock;
-    BuyerChanged if it no longer matches them."""
+    (``shop.festivals.services.check_known``). ``address``: the buyer's address; or its id,
+    when ``item`` are facts kept a moment (``item_facts.cached``) and ``buyer`` may be the
+    session's facts about the user (``shop.accounts.session.BuyerFacts``): the buyer's row, the
+    item and the address are then read with the lock, and FactsChanged when they do not match."""
     now = now or utcnow()
     facts = item if isinstance(item, ItemFacts) else ItemFacts.of(item)
     if not facts.is_selling(now):
@@ -189,16 +235,22 @@ def place_festival_order(buyer: User, item: FestivalItem | ItemFacts, quantity: 
     if quantity < 1:
         raise OrderError(_("Choose at least one unit."))
     return _place(buyer, address, [Wanted.of_festival_item(facts, quantity)], now=now, festival_id=facts.festival_id,
-                  known=known)
+                  known=known, kept=facts if isinstance(address, int) else None)
 
 
-def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime,
-           festival_id: int | None = None, users_locked: bool = False, known: known_use.Known | None = None) -> Order:
+def _place(buyer: User, address: Address | int, wanted: list[Wanted], *, now: datetime,
+           festival_id: int | None = None, users_locked: bool = False, known: known_use.Known | None = None,
+           kept: ItemFacts | None = None) -> Order:
     """Check, lock, enforce every quota rule, take stock or allocation, and write the order:
     all in the caller's transaction, all or nothing. ``known``: what the caller already read
     of known use (shop/quotas/known_use.py) and refused from, else it is read and refused from
-    here."""
-    if address.user_id != buyer.id:
+    here. ``kept``: the facts of the one item wanted, kept a moment; ``address`` is then its
+    id, and the item and the address are read with the locks (``_lock``)."""
+    if (kept is not None) != isinstance(address, int) or (kept is not None and users_locked) or (
+            kept is None and not isinstance(buyer, User)):
+        raise ValueError("an address id goes with the item's kept facts, read with the locks taken here; "
+                         "only they read the buyer's row for facts about the buyer")
+    if kept is None and address.user_id != buyer.id:
         raise OrderError(_("Choose one of your own addresses."))
     for line in wanted:
         if not line.sellable.for_sale:
@@ -231,7 +283,9 @@ def _place(buyer: User, address: Address, wanted: list[Wanted], *, now: datetime
         if not users_locked:
             if not known_use.enabled():
                 quotas.check()
-            buyer = _lock(buyer, [rule for rule, _extra in rules])
+            buyer, read = _lock(buyer, [rule for rule, _extra in rules], kept=kept,
+                                address_id=address if kept is not None else None)
+            address = read or address
         quotas.check()
         db.session.flush()  # the Core statements below see what the caller added with the ORM
         order, left_after = _take_and_write(buyer, address, wanted, tier=tier, currency=currency,
