@@ -2,6 +2,9 @@
 tests): refusals answered without the database, and forgotten when something is given back."""
 from __future__ import annotations
 
+import threading
+import uuid
+
 import pytest
 import redis
 import sqlalchemy as sa
@@ -190,6 +193,34 @@ def test_workers_share_what_is_known_through_redis(yearly, app, employee, produc
     db.session.commit()
     after = known_use.look(rules, [take], item_ids=[7], now=utcnow(), **ids)
     assert after.use == {} and after.sold_out == set()
+
+
+def test_a_thread_reads_through_one_connection_and_one_the_server_closed_is_opened_again(app):
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    app.config.update(REDIS_URL=url)
+    known_use._stores.clear()
+    store = known_use._store()
+    keys, generations = [f"neigou:test:{uuid.uuid4().hex}"], [f"neigou:test:{uuid.uuid4().hex}"]
+    assert store.read(keys, generations) == ([None], [None])
+    reader = store._reader()
+    connection_id = reader.client_id()
+    store.read(keys, generations)
+    assert store._reader() is reader and reader.client_id() == connection_id
+
+    others = []
+    thread = threading.Thread(target=lambda: others.append(store._reader().client_id()))
+    thread.start()
+    thread.join()
+    assert others and others[0] != connection_id  # another thread, a connection of its own
+
+    redis.Redis.from_url(url).client_kill_filter(_id=connection_id)  # Redis restarted, or dropped us
+    redis.Redis.from_url(url).set(keys[0], "7", ex=60)
+    assert store.read(keys, generations) == (["7"], [None])
+    assert reader.client_id() != connection_id
 
 
 def test_logging_in_puts_the_buyers_facts_in_the_cookie_and_logging_out_takes_them_away(known, client, employee):

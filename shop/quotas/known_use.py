@@ -82,12 +82,32 @@ class _MemoryStore:
 class _RedisStore:
     def __init__(self, url: str):
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
+        # A connection the server closed (Redis restarted) is opened again once, at once; a
+        # timeout is not retried: nothing known is better than a post kept waiting.
         self._redis = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25,
-                                           decode_responses=True)
+                                           decode_responses=True,
+                                           retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)))
+        self._thread = threading.local()
+
+    def _reader(self):
+        """This thread's client, holding one of the pool's connections for as long as the thread
+        lives (given back when it ends). Every post reads: through the pool, each read would
+        take a connection, check it for stray data with a system call and give it back, a
+        third of the read's CPU. A read that times out or fails closes the connection (redis-py
+        does), so nothing stale is ever read from it; the next read opens it again."""
+        client = getattr(self._thread, "client", None)
+        if client is None:
+            import redis
+
+            client = redis.Redis(connection_pool=self._redis.connection_pool, single_connection_client=True)
+            self._thread.client = client
+        return client
 
     def read(self, keys: Sequence[str], generation_keys: Sequence[str]) -> tuple[list, list]:
-        values = self._redis.mget([*keys, *generation_keys])
+        values = self._reader().mget([*keys, *generation_keys])
         return values[:len(keys)], values[len(keys):]
 
     def write(self, entries: Mapping[str, str], seconds: int) -> None:
