@@ -173,7 +173,9 @@ def test_without_a_reachable_store_nothing_is_known_and_buying_still_works(known
     assert db.session.query(Order).filter_by(status=OrderStatus.pending_payment).count() == 1
 
 
-def test_workers_share_what_is_known_through_redis(yearly, app, employee, product):
+@pytest.fixture
+def redis_url(app):
+    """The app's known use kept in a Redis database of its own (skipped without Redis)."""
     url = "redis://127.0.0.1:6379/15"
     try:
         redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
@@ -181,6 +183,10 @@ def test_workers_share_what_is_known_through_redis(yearly, app, employee, produc
         pytest.skip("no Redis at 127.0.0.1:6379")
     app.config.update(REDIS_URL=url)
     known_use._stores.clear()
+    return url
+
+
+def test_workers_share_what_is_known_through_redis(yearly, redis_url, employee, product):
     take = Take(product.variants[0].id, product.id, product.category_id, 1, 100)
     rules = [rule for rule, _extra in rules_for(employee, [take])]
     ids = {"buyer_id": employee.id, "root_id": employee.id}
@@ -195,14 +201,7 @@ def test_workers_share_what_is_known_through_redis(yearly, app, employee, produc
     assert after.use == {} and after.sold_out == set()
 
 
-def test_a_thread_reads_through_one_connection_and_one_the_server_closed_is_opened_again(app):
-    url = "redis://127.0.0.1:6379/15"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
-    except redis.RedisError:
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    app.config.update(REDIS_URL=url)
-    known_use._stores.clear()
+def test_a_thread_reads_through_one_connection_and_one_the_server_closed_is_opened_again(redis_url):
     store = known_use._store()
     keys, generations = [f"neigou:test:{uuid.uuid4().hex}"], [f"neigou:test:{uuid.uuid4().hex}"]
     assert store.read(keys, generations) == ([None], [None])
@@ -217,8 +216,8 @@ def test_a_thread_reads_through_one_connection_and_one_the_server_closed_is_open
     thread.join()
     assert others and others[0] != connection_id  # another thread, a connection of its own
 
-    redis.Redis.from_url(url).client_kill_filter(_id=connection_id)  # Redis restarted, or dropped us
-    redis.Redis.from_url(url).set(keys[0], "7", ex=60)
+    redis.Redis.from_url(redis_url).client_kill_filter(_id=connection_id)  # Redis restarted, or dropped us
+    redis.Redis.from_url(redis_url).set(keys[0], "7", ex=60)
     assert store.read(keys, generations) == (["7"], [None])
     assert reader.client_id() != connection_id
 
