@@ -16,6 +16,7 @@ from shop.catalog.models import PriceTier, Variant
 from shop.catalog.sellable import Sellable
 from shop.catalog.services import tier_for
 from shop.database import utcnow
+from shop.driver_sql import DriverStatement
 from shop.errors import DomainError, NotAllowed
 from shop.extensions import db
 from shop.festivals import item_facts
@@ -92,9 +93,9 @@ class LockedBuyer:
 _BUYER_COLUMNS = (User.id, User.kind, User.level, User.root_employee_id, User.l1_contact_id, User.is_active_flag)
 
 
-def _locking_beside_the_buyer():
+def _locking_beside_the_buyer() -> tuple[DriverStatement, DriverStatement]:
     columns, source = item_facts.beside(User.__table__, address_of=bindparam("buyer_id"))
-    return _locking(*_BUYER_COLUMNS, *columns, source=source)
+    return tuple(DriverStatement(query) for query in _locking(*_BUYER_COLUMNS, *columns, source=source))
 
 
 _LOCK_USERS = _locking(User.id)
@@ -120,7 +121,7 @@ def lock_buyer_reading(user_ids: list[int], *, buyer_id: int, slug: str, item_id
     one, two = _LOCK_READING
     params = {**_lock_params(user_ids), "buyer_id": buyer_id, "slug": slug, "item_id": item_id,
               "address_id": address_id}
-    rows = db.session.connection().execute(one if len(set(user_ids)) == 1 else two, params)
+    rows = (one if len(set(user_ids)) == 1 else two).rows(db.session.connection(), params)
     row = next((row for row in rows if row[0] == buyer_id), None)
     if row is None:
         return None, None, None

@@ -9,6 +9,7 @@ data-modifying CTEs; for "buy now" (every post of a flash sale that gets an orde
 from the festival item's allocation comes first in the same statement. One round trip instead
 of four, so the item's row, locked by the take, is held only until the commit that follows.
 SQLite has no such CTEs and orders of several lines are rare: they take one statement each.
+The one-statement forms run on the driver's cursor (shop/driver_sql.py), compiled once.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from shop.audit.models import AuditEntry
 from shop.audit.services import entry_values, record_inserted
 from shop.database import attach_loaded, utcnow
+from shop.driver_sql import DriverStatement
 from shop.extensions import db
 from shop.orders import stock
 from shop.orders.models import Order, OrderLine, OrderStatus
@@ -63,8 +65,8 @@ def _build_one_line_order(*, take: bool) -> Select:
     return query.add_cte(new_entry.cte("new_entry"))
 
 
-_ONE_LINE_ORDER = _build_one_line_order(take=False)
-_TAKE_AND_ONE_LINE_ORDER = _build_one_line_order(take=True)
+_ONE_LINE_ORDER = DriverStatement(_build_one_line_order(take=False))
+_TAKE_AND_ONE_LINE_ORDER = DriverStatement(_build_one_line_order(take=True))
 
 
 def in_one_statement(lines: list) -> bool:
@@ -79,7 +81,7 @@ def write_order(*, buyer, ship_to: str, lines: list[dict], currency: str, tier, 
     values, audit = _order_values(buyer, ship_to, lines, currency, tier, festival_id, now)
     connection = db.session.connection()
     if in_one_statement(lines):
-        order_id, line_id = connection.execute(_ONE_LINE_ORDER, _one_statement_params(values, lines[0], audit)).one()
+        [(order_id, line_id)] = _ONE_LINE_ORDER.rows(connection, _one_statement_params(values, lines[0], audit))
         line_ids = [line_id]
     else:
         order_id = connection.execute(_INSERT_ORDER, values).scalar_one()
@@ -97,11 +99,11 @@ def take_and_write_order(*, buyer, ship_to: str, line: dict, currency: str, tier
     values, audit = _order_values(buyer, ship_to, [line], currency, tier, festival_id, now)
     params = _one_statement_params(values, line, audit)
     params.update(take_item_id=line["festival_item_id"], take_units=line["quantity"])
-    written = db.session.connection().execute(_TAKE_AND_ONE_LINE_ORDER, params).one_or_none()
+    written = _TAKE_AND_ONE_LINE_ORDER.rows(db.session.connection(), params)
     stock.taken_from_items([line["festival_item_id"]])
-    if written is None:
+    if not written:
         return None
-    order_id, line_id, left = written
+    [(order_id, line_id, left)] = written
     return _loaded(values, order_id, [line], [line_id]), left
 
 

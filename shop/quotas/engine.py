@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 
 from shop.accounts.models import User
 from shop.catalog.models import PriceTier, Product, Variant
+from shop.driver_sql import DriverStatement
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.i18n import format_money
@@ -312,7 +313,7 @@ class _UseQuery:
         if self.query is None:
             return {}
         use: dict[int, dict[int | None, int]] = {rule.id: {} for rule in self.counting}
-        for variant_id, *values in db.session.connection().execute(self.query, self.params):  # Core: no ORM
+        for variant_id, *values in self.query.rows(db.session.connection(), self.params):
             for rule, value in zip(self.counting, values, strict=True):
                 key = variant_id if rule.per_sku else None
                 use[rule.id][key] = use[rule.id].get(key, 0) + int(value or 0)
@@ -320,9 +321,9 @@ class _UseQuery:
 
 
 # Building the use query's expression costs more than running it, so each combination of rules
-# is built once per process, with the buyer, the chain's employee, the time and the windows'
+# is built (and compiled, shop/driver_sql.py) once per process, with the buyer, the chain's employee, the time and the windows'
 # bounds as bound parameters. Keyed by what the query depends on, never by a rule's limit.
-_use_queries: dict[tuple, Select] = {}
+_use_queries: dict[tuple, DriverStatement] = {}
 _USE_QUERIES_KEPT = 512
 
 
@@ -332,11 +333,11 @@ def rule_shape(rule: QuotaRule) -> tuple:
             rule.window, rule.festival_id, rule.measure, rule.audience, rule.per_sku)
 
 
-def _use_query(counting: Sequence[QuotaRule]) -> Select:
+def _use_query(counting: Sequence[QuotaRule]) -> DriverStatement:
     key = tuple(rule_shape(rule) for rule in counting)
     query = _use_queries.get(key)
     if query is None:
-        query = _build_use_query(counting)
+        query = DriverStatement(_build_use_query(counting))
         if len(_use_queries) >= _USE_QUERIES_KEPT:
             _use_queries.clear()
         _use_queries[key] = query
