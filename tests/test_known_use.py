@@ -222,6 +222,17 @@ def test_a_thread_reads_through_one_connection_and_one_the_server_closed_is_open
     assert reader.client_id() != connection_id
 
 
+def test_a_write_sets_every_entry_with_its_expiry_in_one_command_even_after_redis_forgot_the_script(redis_url):
+    store, server = known_use._store(), redis.Redis.from_url(redis_url, decode_responses=True)
+    entries = {f"neigou:test:{uuid.uuid4().hex}": f"{n}:{n * 2}" for n in range(3)}
+    store.write(entries, 30)
+    assert server.mget(list(entries)) == list(entries.values())
+    assert all(0 < server.ttl(key) <= 30 for key in entries)
+    server.script_flush()  # Redis restarted: the script is loaded again
+    store.write({key: "9:9" for key in entries}, 60)
+    assert server.mget(list(entries)) == ["9:9"] * 3 and all(30 < server.ttl(key) <= 60 for key in entries)
+
+
 def test_logging_in_puts_the_buyers_facts_in_the_cookie_and_logging_out_takes_them_away(known, client, employee):
     token = client.csrf_token("/login")
     assert client.post("/login", data={"email": employee.email, "password": PASSWORD,

@@ -79,6 +79,15 @@ class _MemoryStore:
                 self._generations[key] = int(self._generations.get(key) or 0) + 1
 
 
+# SET every key of KEYS to the value of ARGV at the same position, all expiring in ARGV's last.
+_SET_ALL = """
+local seconds = ARGV[#ARGV]
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[i], 'EX', seconds)
+end
+"""
+
+
 class _RedisStore:
     def __init__(self, url: str):
         import redis
@@ -91,6 +100,7 @@ class _RedisStore:
                                            decode_responses=True,
                                            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)))
         self._thread = threading.local()
+        self._set_all = self._redis.register_script(_SET_ALL)
 
     def _reader(self):
         """This thread's client, holding one of the pool's connections for as long as the thread
@@ -111,10 +121,9 @@ class _RedisStore:
         return values[:len(keys)], values[len(keys):]
 
     def write(self, entries: Mapping[str, str], seconds: int) -> None:
-        pipe = self._redis.pipeline(transaction=False)
-        for key, value in entries.items():
-            pipe.set(key, value, ex=seconds)
-        pipe.execute()
+        """Every entry in one command on this thread's connection (every order writes once:
+        a pipeline took a pooled connection and packed a command per key)."""
+        self._set_all(keys=list(entries), args=[*entries.values(), seconds], client=self._reader())
 
     def bump(self, generation_keys: Iterable[str]) -> None:
         pipe = self._redis.pipeline(transaction=False)
