@@ -17,7 +17,7 @@ from shop.festivals import item_facts, reminders
 from shop.festivals.forms import AddressForm, BuyForm, RemindForm
 from shop.festivals.models import SELLING_PHASES, Festival, FestivalItem, Phase
 from shop.festivals.services import check_known, festival_by_slug, festival_item_by_slug, festivals_visible, items_of
-from shop.orders.services import FactsChanged, add_address, address_for, addresses_of, place_festival_order
+from shop.orders.services import FactsChanged, add_address, address_for, addresses_of, place_festival_order_id
 from shop.web import commit_or_refuse, render_without_user
 
 bp = Blueprint("festivals", __name__)
@@ -111,8 +111,8 @@ def _place_from_kept(form: BuyForm, checked, buyer):
     item, checked against the rows the lock reads. None when the rows differ (rolled back:
     the caller places from the rows, with the user loaded)."""
     try:
-        order = place_festival_order(buyer, checked.facts, form.quantity.data, form.address_id.data,
-                                     known=checked.known)
+        order_id = place_festival_order_id(buyer, checked.facts, form.quantity.data, form.address_id.data,
+                                           known=checked.known)
     except FactsChanged:
         db.session.rollback()
         return None
@@ -122,7 +122,7 @@ def _place_from_kept(form: BuyForm, checked, buyer):
         if address is None:
             abort(404)
         return _refused_by_the_rows(exc, checked.facts, form, address)
-    return _placed(order)
+    return _placed(order_id)
 
 
 def _refused_from_known(checked):
@@ -171,16 +171,15 @@ def _place(slug: str, item_id: int, form: BuyForm, checked, buyer):
     if facts is None or (facts.is_draft(utcnow()) and not current_user.is_operator) or address is None:
         abort(404)
     try:
-        order = place_festival_order(buyer, facts, form.quantity.data, address,
-                                     known=checked.known if checked is not None else None)
+        order_id = place_festival_order_id(buyer, facts, form.quantity.data, address,
+                                           known=checked.known if checked is not None else None)
     except DomainError as exc:
         db.session.rollback()  # releases the locks at once
         return _refused_by_the_rows(exc, facts, form, address)
-    return _placed(order)
+    return _placed(order_id)
 
 
-def _placed(order):
-    order_id = order.id  # before the commit expires it
+def _placed(order_id: int):
     db.session.commit()
     return redirect(url_for("orders.detail", order_id=order_id), code=303)
 

@@ -214,7 +214,7 @@ def place_order(buyer: User, address: Address, *, now: datetime | None = None) -
     if not lines:
         raise OrderError(_("Your cart is empty."))
     wanted = [Wanted.of_variant(line.variant, line.quantity) for line in lines]
-    order = _place(buyer, address, wanted, now=now or utcnow(), users_locked=True)
+    order = _place(buyer, address, wanted, now=now or utcnow(), users_locked=True).loaded()
     for line in lines:
         db.session.delete(line)
     return order
@@ -222,13 +222,25 @@ def place_order(buyer: User, address: Address, *, now: datetime | None = None) -
 
 def place_festival_order(buyer: User, item: FestivalItem | ItemFacts, quantity: int, address: Address | int,
                          *, now: datetime | None = None, known: known_use.Known | None = None) -> Order:
-    """Buy a festival item at its festival price from its allocation ("buy now"). ``item``: the
+    """``place_festival_order_id``, giving the new order as a loaded ORM object."""
+    return _place_festival(buyer, item, quantity, address, now=now, known=known).loaded()
+
+
+def place_festival_order_id(buyer: User, item: FestivalItem | ItemFacts, quantity: int, address: Address | int,
+                            *, now: datetime | None = None, known: known_use.Known | None = None) -> int:
+    """Buy a festival item at its festival price from its allocation ("buy now"); the new
+    order's id (no ORM object is built for it, or expired by the commit). ``item``: the
     row, or its facts as ``shop.festivals.item_facts.read`` gives them (the hot path).
     ``known``: what is known of quota use, already read and refused from by the caller
     (``shop.festivals.services.check_known``). ``address``: the buyer's address; or its id,
     when ``item`` are facts kept a moment (``item_facts.cached``) and ``buyer`` may be the
     session's facts about the user (``shop.accounts.session.BuyerFacts``): the buyer's row, the
     item and the address are then read with the lock, and FactsChanged when they do not match."""
+    return _place_festival(buyer, item, quantity, address, now=now, known=known).order_id
+
+
+def _place_festival(buyer: User, item: FestivalItem | ItemFacts, quantity: int, address: Address | int, *,
+                    now: datetime | None, known: known_use.Known | None) -> writing.Written:
     now = now or utcnow()
     facts = item if isinstance(item, ItemFacts) else ItemFacts.of(item)
     if not facts.is_selling(now):
@@ -241,7 +253,7 @@ def place_festival_order(buyer: User, item: FestivalItem | ItemFacts, quantity: 
 
 def _place(buyer: User, address: Address | int, wanted: list[Wanted], *, now: datetime,
            festival_id: int | None = None, users_locked: bool = False, known: known_use.Known | None = None,
-           kept: ItemFacts | None = None) -> Order:
+           kept: ItemFacts | None = None) -> writing.Written:
     """Check, lock, enforce every quota rule, take stock or allocation, and write the order:
     all in the caller's transaction, all or nothing. ``known``: what the caller already read
     of known use (shop/quotas/known_use.py) and refused from, else it is read and refused from
@@ -289,8 +301,8 @@ def _place(buyer: User, address: Address | int, wanted: list[Wanted], *, now: da
             address = read or address
         quotas.check()
         db.session.flush()  # the Core statements below see what the caller added with the ORM
-        order, left_after = _take_and_write(buyer, address, wanted, tier=tier, currency=currency,
-                                            festival_id=festival_id, now=now)
+        written, left_after = _take_and_write(buyer, address, wanted, tier=tier, currency=currency,
+                                              festival_id=festival_id, now=now)
     except QuotaExceeded:
         known_use.learn(known, use=quotas.use_seen(with_wanted=False), now=now, **buyer_ids)
         raise
@@ -300,7 +312,7 @@ def _place(buyer: User, address: Address | int, wanted: list[Wanted], *, now: da
         raise
     known_use.learn(known, use=quotas.use_seen(with_wanted=True), now=now, after_commit_only=True,
                     sold_out=[iid for iid, left in left_after.items() if left == 0], **buyer_ids)
-    return order
+    return written
 
 
 def refuse_if_known(rules: list[tuple], takes: list[Take], known: known_use.Known, *, currency: str,
@@ -359,7 +371,7 @@ def _expire_overdue_of(variant_ids: set[int], now: datetime) -> bool:
 
 
 def _take_and_write(buyer: User, address: Address, wanted: list[Wanted], *, tier, currency: str,
-                    festival_id: int | None, now: datetime) -> tuple[Order, dict[int, int]]:
+                    festival_id: int | None, now: datetime) -> tuple[writing.Written, dict[int, int]]:
     """Take the units, then write the order (shop/orders/writing.py); returns it with what each
     festival item has left. The take is the first write: one that falls short has written
     nothing. "Buy now" on PostgreSQL takes and writes in one statement; if that falls short,
@@ -373,8 +385,8 @@ def _take_and_write(buyer: User, address: Address, wanted: list[Wanted], *, tier
     if lines[0]["festival_item_id"] is not None and writing.in_one_statement(lines):
         placed = writing.take_and_write_order(line=lines[0], **placing)
         if placed is not None:
-            order, left = placed
-            return order, {lines[0]["festival_item_id"]: left}
+            written, left = placed
+            return written, {lines[0]["festival_item_id"]: left}
     left_after = _take_stock(wanted, now)
     return writing.write_order(lines=lines, **placing), left_after
 

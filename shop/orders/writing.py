@@ -1,8 +1,8 @@
 """Writing a placed order: the order row, its lines and its audit entry, in the caller's transaction.
 
 Placing writes with Core: the ORM's unit of work costs more than the INSERTs it runs. Every
-column is written, so only the new ids come back, and the ORM objects are built from what was
-written (tests/test_orders.py compares them with the rows, column by column).
+column is written, so only the new ids come back, and ``Written.loaded`` builds the ORM objects
+from what was written (tests/test_orders.py compares them with the rows, column by column).
 
 On PostgreSQL an order of one line is written by a single statement, the three inserts as
 data-modifying CTEs; for "buy now" (every post of a flash sale that gets an order) the take
@@ -13,6 +13,7 @@ The one-statement forms run on the driver's cursor (shop/driver_sql.py), compile
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -74,10 +75,31 @@ def in_one_statement(lines: list) -> bool:
     return len(lines) == 1 and db.session.get_bind().dialect.name == "postgresql"
 
 
+@dataclass(frozen=True)
+class Written:
+    """An order just written: every column of it and of its lines, and the new ids."""
+
+    values: dict
+    order_id: int
+    lines: list[dict]
+    line_ids: list[int]
+
+    def loaded(self) -> Order:
+        """The order as a loaded ORM object with its lines, in the session: no SQL. "Buy now"
+        needs only the id, and skips building (and, at the commit, expiring) these."""
+        order = attach_loaded(db.session, Order, {**self.values, "id": self.order_id})
+        loaded = [attach_loaded(db.session, OrderLine, {**line, "order_id": self.order_id, "id": line_id})
+                  for line, line_id in zip(self.lines, self.line_ids, strict=True)]
+        set_committed_value(order, "lines", loaded)
+        for line in loaded:
+            set_committed_value(line, "order", order)
+        return order
+
+
 def write_order(*, buyer, ship_to: str, lines: list[dict], currency: str, tier, festival_id: int | None,
-                now: datetime) -> Order:
+                now: datetime) -> Written:
     """Insert a pending order of ``lines`` (order line columns but the ids), its lines and its
-    audit entry; the order comes back as a loaded ORM object with its lines."""
+    audit entry."""
     values, audit = _order_values(buyer, ship_to, lines, currency, tier, festival_id, now)
     connection = db.session.connection()
     if in_one_statement(lines):
@@ -88,11 +110,11 @@ def write_order(*, buyer, ship_to: str, lines: list[dict], currency: str, tier, 
         line_ids = connection.execute(_INSERT_LINES, [{**line, "order_id": order_id} for line in lines]).scalars().all()
         action, entity_type, options = audit
         record_inserted(action, entity_type, order_id, **options)
-    return _loaded(values, order_id, lines, line_ids)
+    return Written(values, order_id, lines, line_ids)
 
 
 def take_and_write_order(*, buyer, ship_to: str, line: dict, currency: str, tier, festival_id: int,
-                         now: datetime) -> tuple[Order, int] | None:
+                         now: datetime) -> tuple[Written, int] | None:
     """``write_order`` of one line from a festival item, its units taken from the item's
     allocation in the same statement (only where ``in_one_statement``): the order and what the
     item has left, or None when the allocation fell short and nothing was written."""
@@ -104,7 +126,7 @@ def take_and_write_order(*, buyer, ship_to: str, line: dict, currency: str, tier
     if not written:
         return None
     [(order_id, line_id, left)] = written
-    return _loaded(values, order_id, [line], [line_id]), left
+    return Written(values, order_id, [line], [line_id]), left
 
 
 def _order_values(buyer, ship_to: str, lines: list[dict], currency: str, tier, festival_id: int | None,
@@ -132,13 +154,3 @@ def _one_statement_params(values: dict, line: dict, audit: tuple) -> dict:
     params.update({f"entry_{key}": value for key, value in entry.items() if key != "entity_id"})
     params["entry_at"] = utcnow()
     return params
-
-
-def _loaded(values: dict, order_id: int, lines: list[dict], line_ids: list[int]) -> Order:
-    order = attach_loaded(db.session, Order, {**values, "id": order_id})
-    loaded = [attach_loaded(db.session, OrderLine, {**line, "order_id": order_id, "id": line_id})
-              for line, line_id in zip(lines, line_ids, strict=True)]
-    set_committed_value(order, "lines", loaded)
-    for line in loaded:
-        set_committed_value(line, "order", order)
-    return order

@@ -207,6 +207,21 @@ def test_buying_takes_and_writes_in_one_statement_on_postgresql_and_an_overdue_h
     assert _reload(FestivalItem, item.id).sold == 1
 
 
+def test_buy_now_gives_the_new_orders_id_without_loading_it(make_festival, make_festival_item, product, employee,
+                                                             make_address):
+    from shop.orders.models import Order
+
+    item = make_festival_item(make_festival(), product.variants[0], 3)
+    address = make_address(employee)
+    order_id = orders.place_festival_order_id(employee, item, 2, address)
+    assert not [o for o in db.session.identity_map.values() if isinstance(o, Order)]  # nothing built to expire
+    db.session.commit()
+    order = _reload(Order, order_id)
+    assert (order.buyer_id, order.status, order.total_amount) == (employee.id, OrderStatus.pending_payment, 2 * 5_000)
+    assert [(line.festival_item_id, line.quantity) for line in order.lines] == [(item.id, 2)]
+    assert _reload(FestivalItem, item.id).sold == 2
+
+
 def test_buying_reads_the_item_and_the_buyers_own_address_in_one_query(
         make_festival, make_festival_item, product, employee, make_user, make_address, statements):
     from shop.festivals import item_facts
