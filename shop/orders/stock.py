@@ -157,6 +157,8 @@ def _forget_loaded_stock(variant_ids: Iterable[int]) -> None:
 
 def _forget_loaded(model, ids: Iterable[int], attributes: list[str]) -> None:
     """Rows already loaded in this session reload these columns on next access."""
+    if not db.session.identity_map:  # "buy now" loads no rows: nothing to look up
+        return
     for row_id in ids:
         loaded = db.session.identity_map.get(db.session.identity_key(model, row_id))
         if loaded is not None:
