@@ -3,6 +3,7 @@ tests): refusals answered without the database, and forgotten when something is 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -220,6 +221,21 @@ def test_a_thread_reads_through_one_connection_and_one_the_server_closed_is_open
     redis.Redis.from_url(redis_url).set(keys[0], "7", ex=60)
     assert store.read(keys, generations) == (["7"], [None])
     assert reader.client_id() != connection_id
+
+
+def test_a_read_that_times_out_is_not_retried_and_the_next_read_is_not_given_its_late_reply(redis_url):
+    store, server = known_use._store(), redis.Redis.from_url(redis_url, decode_responses=True)
+    key = f"neigou:test:{uuid.uuid4().hex}"
+    server.set(key, "1", ex=60)
+    assert store.read([key], []) == (["1"], [])
+    server.client_pause(500)  # every client waits: the read times out after 0.25 s
+    started = time.monotonic()
+    with pytest.raises(redis.TimeoutError):
+        store.read([key], [])
+    assert time.monotonic() - started < 0.45  # given up once, not tried again
+    time.sleep(0.5)
+    server.set(key, "2", ex=60)
+    assert store.read([key], []) == (["2"], [])  # a connection of its own, not the late "1"
 
 
 def test_a_write_sets_every_entry_with_its_expiry_in_one_command_even_after_redis_forgot_the_script(redis_url):
