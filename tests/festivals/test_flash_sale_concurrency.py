@@ -216,3 +216,39 @@ def test_a_buyer_checking_out_one_cart_in_two_tabs_orders_it_once(
     assert [str(o) for o in outcomes if isinstance(o, Exception)] == ["Your cart is empty."]
     assert db.session.scalar(select(Variant.stock).where(Variant.id == variant_id)) == 18
     assert db.session.scalar(select(func.count(Order.id)).where(Order.buyer_id == buyer_id)) == 1
+
+
+def test_buyers_placing_from_kept_facts_at_once_keep_to_the_chain_cap_and_the_per_buyer_limit(
+        pooled_app, make_festival, make_festival_item, make_product, make_user, make_contact, make_address):
+    """The view's hot path ("buy now" from the session's facts about the buyer and the worker's
+    about the item, the rows read with the lock): six chains of four buyers, each buyer pressing
+    twice for one unit and once for three, all at once."""
+    from shop.accounts.session import BuyerFacts
+    from shop.festivals import item_facts
+
+    variant = make_product(stock=30).variants[0]
+    item = make_festival_item(make_festival(), variant, 20, per_buyer_limit=BUYER_LIMIT)
+    quotas.create_rule(None, scope=Scope.chain, target=Target.festival_item, festival_item_id=item.id,
+                       window=Window.festival, measure=Measure.units, limit_value=CHAIN_CAP)
+    db.session.commit()
+    kept = item_facts.read(item.festival.slug, item.id)
+    attempts = []
+    for _ in range(6):
+        employee = make_user()
+        friend = make_contact(employee)
+        for buyer in (employee, friend, make_contact(employee), make_contact(friend)):
+            facts = BuyerFacts(buyer.id, buyer.level, buyer.root_employee_id, buyer.kind, 0)
+            attempts += [(facts, make_address(buyer).id, 1)] * 2 + [(facts, make_address(buyer).id, 3)]
+    item_id = item.id
+
+    def buy(facts, address_id, quantity):
+        return lambda: orders.place_festival_order_id(facts, kept, quantity, address_id)
+
+    outcomes, watch = race(pooled_app, [buy(*attempt) for attempt in attempts], item_id=item_id)
+    assert not _unexpected(outcomes), _kinds(outcomes)
+    per_chain = _live_units_by(Order.root_employee_id, item_id)
+    per_buyer = _live_units_by(Order.buyer_id, item_id)
+    assert sorted(per_chain.values()) == [CHAIN_CAP] * 6  # every chain filled to its cap, none beyond
+    assert max(per_buyer.values()) <= BUYER_LIMIT
+    assert db.session.get(FestivalItem, item_id).sold == 6 * CHAIN_CAP == sum(per_buyer.values())
+    assert _kinds(outcomes)["int"] == 6 * CHAIN_CAP and watch.min_left >= 20 - 6 * CHAIN_CAP
