@@ -295,8 +295,9 @@ async def _client(port: int, queue: asyncio.Queue, results: list, start: asyncio
                 if writer is None:
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 writer.write(request)
-                await writer.drain()
-                status, reusable, _ = await asyncio.wait_for(_read_response(reader), timeout=60)
+                async with asyncio.timeout(60):  # no task per request, as wait_for would make
+                    await writer.drain()
+                    status, reusable, _ = await _read_response(reader)
                 if not reusable:
                     writer.close()
                     reader = writer = None
