@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -279,10 +280,17 @@ def checkout_request(port: int, path: str, attempt: Attempt) -> bytes:
     return head.encode() + body
 
 
-async def _client(port: int, queue: asyncio.Queue, results: list, start: asyncio.Event) -> None:
-    """One keep-alive connection posting one request after another from the queue."""
-    await start.wait()
+async def _client(port: int, queue: asyncio.Queue, results: list, start: asyncio.Event,
+                  ready: asyncio.Queue) -> None:
+    """One keep-alive connection posting one request after another from the queue. It is opened
+    before the start, as pgbench's tps leaves out its initial connection time."""
     reader = writer = None
+    try:
+        with contextlib.suppress(OSError):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        ready.put_nowait(True)
+    await start.wait()
     while True:
         try:
             request = queue.get_nowait()
@@ -321,9 +329,10 @@ def run_checkouts(port: int, path: str, attempts: list[Attempt], clients: int) -
         for request in requests:
             queue.put_nowait(request)
         results: list = []
-        start = asyncio.Event()
-        tasks = [asyncio.create_task(_client(port, queue, results, start)) for _ in range(clients)]
-        await asyncio.sleep(0.1)  # every client waiting at the start line
+        start, ready = asyncio.Event(), asyncio.Queue()
+        tasks = [asyncio.create_task(_client(port, queue, results, start, ready)) for _ in range(clients)]
+        for _ in range(clients):  # every client connected and waiting at the start line
+            await ready.get()
         began = time.perf_counter()
         start.set()
         await asyncio.gather(*tasks)
