@@ -322,7 +322,8 @@ class _UseQuery:
 
 # Building the use query's expression costs more than running it, so each combination of rules
 # is built (and compiled: shop/driver_sql.py) once per process, with the buyer, the chain's
-# employee, the time and the windows' bounds as bound parameters. Keyed by what the query depends on, never by a rule's limit.
+# employee, the time and the windows' bounds as bound parameters. Keyed by what the query
+# depends on, never by a rule's limit.
 _use_queries: dict[tuple, DriverStatement] = {}
 _USE_QUERIES_KEPT = 512
 

@@ -120,26 +120,15 @@ class _RedisStore:
         """One command on this thread's connection, sent and read without the client's layers
         (its retry wrapper, lock and reply callbacks cost more CPU than the round trip). As the
         client does: a connection the server closed (Redis restarted) is opened again once, at
-        once; any other failure closes it, so nothing stale is ever read from it, and is not
-        retried (nothing known is better than a post kept waiting). An error reply leaves the
-        connection as it is."""
+        once; any other failure is not retried (nothing known is better than a post kept
+        waiting)."""
         import redis
 
         connection = self._reader().connection
-        for attempt in (1, 2):
-            try:
-                connection.send_command(*command)
-                return connection.read_response()
-            except redis.ResponseError:
-                raise
-            except redis.ConnectionError:
-                connection.disconnect()
-                if attempt == 2:
-                    raise
-            except BaseException:
-                connection.disconnect()
-                raise
-        raise AssertionError("unreachable")
+        try:
+            return _round_trip(connection, command)
+        except redis.ConnectionError:
+            return _round_trip(connection, command)
 
     def read(self, keys: Sequence[str], generation_keys: Sequence[str]) -> tuple[list, list]:
         values = self._call("MGET", *keys, *generation_keys)
@@ -163,6 +152,21 @@ class _RedisStore:
             pipe.incr(key)
             pipe.expire(key, GENERATION_SECONDS)
         pipe.execute()
+
+
+def _round_trip(connection, command: tuple):
+    """Send ``command`` and read its reply. A failure closes the connection, so nothing stale is
+    ever read from it (the next command opens it again); an error reply leaves it as it is."""
+    import redis
+
+    try:
+        connection.send_command(*command)
+        return connection.read_response()
+    except redis.ResponseError:
+        raise
+    except BaseException:
+        connection.disconnect()
+        raise
 
 
 _stores: dict[str | None, object] = {}

@@ -13,7 +13,7 @@ from shop.extensions import db
 from shop.festivals import services as festivals
 from shop.festivals.models import FestivalItem, Phase
 from shop.orders import services as orders
-from shop.orders.models import OrderStatus
+from shop.orders.models import Order, OrderStatus
 from shop.quotas import services as quotas
 from shop.quotas.engine import QuotaExceeded, Take, tightest
 from shop.quotas.models import Audience, Measure, Scope, Target, Window
@@ -209,8 +209,6 @@ def test_buying_takes_and_writes_in_one_statement_on_postgresql_and_an_overdue_h
 
 def test_buy_now_gives_the_new_orders_id_without_loading_it(make_festival, make_festival_item, product, employee,
                                                              make_address):
-    from shop.orders.models import Order
-
     item = make_festival_item(make_festival(), product.variants[0], 3)
     address = make_address(employee)
     order_id = orders.place_festival_order_id(employee, item, 2, address)
