@@ -55,7 +55,8 @@ test-postgres: $(STAMP) fonts chromium
 test-all: test test-postgres
 
 lint: $(STAMP)
-	$(BIN)/ruff check shop referrals community tests bench wsgi.py gunicorn.conf.py
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench-browse: $(STAMP)
 	$(BIN)/python bench/browse.py

@@ -1,5 +1,6 @@
 """Gunicorn's settings for the shop (gunicorn reads ./gunicorn.conf.py; the command line can
 override any of them)."""
+
 import gc
 
 

@@ -1,4 +1,5 @@
 """WSGI entry point: `gunicorn wsgi:app`, and `flask --app wsgi ...`."""
+
 import gc
 
 from shop import create_app

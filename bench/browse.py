@@ -11,6 +11,7 @@ Progress goes to stderr; the last line on stdout is one JSON object:
 The load generator is wrk (installed with apt-get when missing and running as root); without it a
 small asyncio HTTP/1.1 keep-alive client in this file stands in, and the JSON says so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -110,9 +111,15 @@ class Gunicorn:
         command += [*self.args, "--bind", f"127.0.0.1:{self.port}", "--chdir", str(self.chdir), self.app_spec]
         log(f"starting gunicorn for {self.name}: {' '.join(command)}")
         with open(self.log_path, "ab") as out:
-            self.proc = subprocess.Popen(command, cwd=self.chdir, env=self.env, stdout=out,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                command,
+                cwd=self.chdir,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -226,8 +233,9 @@ def log_in(browser: Browser, email: str, password: str) -> str:
     status, _, html = browser.get("/login")
     if status != 200:
         raise BenchError(f"GET /login answered {status}")
-    status, headers, html = browser.post("/login", {"email": email, "password": password,
-                                                    "csrf_token": _csrf_token(html)})
+    status, headers, html = browser.post(
+        "/login", {"email": email, "password": password, "csrf_token": _csrf_token(html)}
+    )
     target = urlsplit(headers["location"]).path
     if status not in (302, 303) or target.startswith("/login"):
         errors = re.findall(r'<p class="error">([^<]*)</p>', html)
@@ -339,8 +347,21 @@ class Wrk:
 
     def run(self, port: int, path: str, cookie: str, connections: int, seconds: int) -> dict:
         threads = max(1, min(self.threads, connections))
-        command = [*CPU_PLAN["load"], self.exe, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-                   "-s", str(self.lua_path), "-H", f"User-Agent: {USER_AGENT}", "-H", "Accept: text/html"]
+        command = [
+            *CPU_PLAN["load"],
+            self.exe,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(self.lua_path),
+            "-H",
+            f"User-Agent: {USER_AGENT}",
+            "-H",
+            "Accept: text/html",
+        ]
         if cookie:
             command += ["-H", f"Cookie: {cookie}"]
         command.append(f"http://127.0.0.1:{port}{path}")
@@ -351,15 +372,20 @@ class Wrk:
         line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
         if done.returncode != 0 or line is None:
             raise BenchError(f"wrk failed (exit {done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-        raw = json.loads(line[len("WRK_JSON "):])
+        raw = json.loads(line[len("WRK_JSON ") :])
         duration = raw["duration_us"] / 1e6
         socket_errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
         return {
             "requests": raw["requests"],
             "rps": raw["requests"] / duration if duration else 0.0,
-            "p50_ms": raw["p50_us"] / 1000, "p90_ms": raw["p90_us"] / 1000, "p99_ms": raw["p99_us"] / 1000,
-            "max_ms": raw["lat_max_us"] / 1000, "mean_ms": raw["lat_mean_us"] / 1000,
-            "not_ok": raw["not_ok"], "statuses": raw["statuses"], "socket_errors": socket_errors,
+            "p50_ms": raw["p50_us"] / 1000,
+            "p90_ms": raw["p90_us"] / 1000,
+            "p99_ms": raw["p99_us"] / 1000,
+            "max_ms": raw["lat_max_us"] / 1000,
+            "mean_ms": raw["lat_mean_us"] / 1000,
+            "not_ok": raw["not_ok"],
+            "statuses": raw["statuses"],
+            "socket_errors": socket_errors,
             "errors": raw["not_ok"] + socket_errors,
             "bytes_per_response": raw["bytes"] / raw["requests"] if raw["requests"] else 0,
         }
@@ -428,8 +454,13 @@ async def _load_connection(port: int, request: bytes, deadline: float, latencies
 
 
 def _load_process(port: int, path: str, cookie: str, connections: int, seconds: float) -> tuple[list, dict]:
-    headers = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", f"User-Agent: {USER_AGENT}",
-               "Accept: text/html", "Connection: keep-alive"]
+    headers = [
+        f"GET {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        f"User-Agent: {USER_AGENT}",
+        "Accept: text/html",
+        "Connection: keep-alive",
+    ]
     if cookie:
         headers.append(f"Cookie: {cookie}")
     request = ("\r\n".join(headers) + "\r\n\r\n").encode()
@@ -438,8 +469,9 @@ def _load_process(port: int, path: str, cookie: str, connections: int, seconds: 
 
     async def main() -> None:
         deadline = time.perf_counter() + seconds
-        await asyncio.gather(*(_load_connection(port, request, deadline, latencies, counts)
-                               for _ in range(connections)))
+        await asyncio.gather(
+            *(_load_connection(port, request, deadline, latencies, counts) for _ in range(connections))
+        )
 
     asyncio.run(main())
     return latencies, counts
@@ -475,11 +507,16 @@ class PythonLoad:
             return latencies[min(count - 1, max(0, int(q * count + 0.5) - 1))] * 1000 if count else 0.0
 
         return {
-            "requests": count, "rps": count / elapsed if elapsed else 0.0,
-            "p50_ms": pct(0.50), "p90_ms": pct(0.90), "p99_ms": pct(0.99),
+            "requests": count,
+            "rps": count / elapsed if elapsed else 0.0,
+            "p50_ms": pct(0.50),
+            "p90_ms": pct(0.90),
+            "p99_ms": pct(0.99),
             "max_ms": latencies[-1] * 1000 if count else 0.0,
             "mean_ms": sum(latencies) / count * 1000 if count else 0.0,
-            "not_ok": not_ok, "statuses": statuses, "socket_errors": socket_errors,
+            "not_ok": not_ok,
+            "statuses": statuses,
+            "socket_errors": socket_errors,
             "errors": not_ok + socket_errors,
             "bytes_per_response": sum(c["bytes"] for _, c in results) / count if count else 0,
         }
@@ -505,8 +542,10 @@ def load_generator(args: argparse.Namespace, work: Path):
     if exe is None:
         if args.loadgen == "wrk":
             raise BenchError("wrk is required (--loadgen wrk) and could not be found or installed")
-        log("wrk is not available: using the Python asyncio FALLBACK load generator; "
-            "its numbers are lower than wrk's and not comparable with them")
+        log(
+            "wrk is not available: using the Python asyncio FALLBACK load generator; "
+            "its numbers are lower than wrk's and not comparable with them"
+        )
         return PythonLoad(args.load_threads)
     log(f"load generator: {exe}")
     return Wrk(exe, work / "report.lua", args.load_threads)
@@ -521,9 +560,11 @@ def measure(gen, port: int, path: str, cookie: str, args: argparse.Namespace, na
         log(f"{name}: warm-up {args.warmup}s, {warm['rps']:.0f} req/s, {warm['errors']} error(s)")
     result = gen.run(port, path, cookie, args.connections, args.duration)
     statuses = f" statuses {result['statuses']}" if result["statuses"] else ""
-    log(f"{name} GET {path}: {result['rps']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, "
+    log(
+        f"{name} GET {path}: {result['rps']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, "
         f"p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms, {result['requests']} requests, "
-        f"{result['not_ok']} non-200, {result['socket_errors']} socket error(s){statuses}")
+        f"{result['not_ok']} non-200, {result['socket_errors']} socket error(s){statuses}"
+    )
     return result
 
 
@@ -557,27 +598,50 @@ def pick_employee(logins: list[tuple[str, str, str]]) -> tuple[str, str]:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 6)),
-                        help="seconds measured per page and round (default 6)")
-    parser.add_argument("--warmup", type=int, default=int(os.environ.get("BENCH_WARMUP", 2)),
-                        help="warm-up seconds before each measurement (default 2)")
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=int(os.environ.get("BENCH_DURATION", 6)),
+        help="seconds measured per page and round (default 6)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=int(os.environ.get("BENCH_WARMUP", 2)),
+        help="warm-up seconds before each measurement (default 2)",
+    )
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)),
-                        help="interleaved rounds of hello-world and the pages; medians count (default 3)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=int(os.environ.get("BENCH_ROUNDS", 3)),
+        help="interleaved rounds of hello-world and the pages; medians count (default 3)",
+    )
     parser.add_argument("--load-threads", type=int, default=2, help="wrk -t (or fallback processes)")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 2)),
-                        help="gunicorn workers, for the shop and for hello-world alike (default 2)")
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 4)),
-                        help="gunicorn threads per worker (gthread; default 4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("BENCH_WORKERS", 2)),
+        help="gunicorn workers, for the shop and for hello-world alike (default 2)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("BENCH_THREADS", 4)),
+        help="gunicorn threads per worker (gthread; default 4)",
+    )
     parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "gthread"))
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
-    parser.add_argument("--no-pin", action="store_true",
-                        help="let servers and load generator share all CPUs (default: pin them apart)")
-    parser.add_argument("--no-seed", action="store_true",
-                        help="use the database as it is (with DATABASE_URL); needs --login")
-    parser.add_argument("--login", default=os.environ.get("BENCH_LOGIN"),
-                        help="EMAIL:PASSWORD instead of the demo employee")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="let servers and load generator share all CPUs (default: pin them apart)"
+    )
+    parser.add_argument(
+        "--no-seed", action="store_true", help="use the database as it is (with DATABASE_URL); needs --login"
+    )
+    parser.add_argument(
+        "--login", default=os.environ.get("BENCH_LOGIN"), help="EMAIL:PASSWORD instead of the demo employee"
+    )
     parser.add_argument("--product", help="product slug to load (default: a purchasable one from /)")
     parser.add_argument("--category", help="category slug to load (default: the product's)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance folder and logs")
@@ -588,9 +652,15 @@ def run(args: argparse.Namespace, work: Path, servers: list[Gunicorn]) -> dict:
     instance = work / "instance"
     instance.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("SERVER_NAME", "FLASK_DEBUG", "FLASK_RUN_PORT")}
-    env.update(NEIGOU_ENV="production", FLASK_APP="wsgi", SECRET_KEY=secrets.token_hex(32),
-               SESSION_COOKIE_SECURE="0", PREFERRED_URL_SCHEME="http", NEIGOU_INSTANCE_PATH=str(instance),
-               PYTHONUNBUFFERED="1")
+    env.update(
+        NEIGOU_ENV="production",
+        FLASK_APP="wsgi",
+        SECRET_KEY=secrets.token_hex(32),
+        SESSION_COOKIE_SECURE="0",
+        PREFERRED_URL_SCHEME="http",
+        NEIGOU_INSTANCE_PATH=str(instance),
+        PYTHONUNBUFFERED="1",
+    )
     database = env.get("DATABASE_URL")
     if database:
         log(f"database: DATABASE_URL ({urlsplit(database).scheme}://{urlsplit(database).hostname or ''}...)")
@@ -612,8 +682,18 @@ def run(args: argparse.Namespace, work: Path, servers: list[Gunicorn]) -> dict:
     gen = load_generator(args, work)
     cpu_plan = plan_cpus(not args.no_pin)
     log(f"CPUs: {cpu_plan}")
-    gunicorn_args = ["--workers", str(args.workers), "--worker-class", args.worker_class,
-                     "--threads", str(args.threads), "--log-level", "warning", "--timeout", "60"]
+    gunicorn_args = [
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        "--threads",
+        str(args.threads),
+        "--log-level",
+        "warning",
+        "--timeout",
+        "60",
+    ]
     hello = Gunicorn("hello", "hello:app", BENCH_DIR, gunicorn_args, env, work)
     shop = Gunicorn("shop", "wsgi:app", ROOT, gunicorn_args, env, work)
     servers += [hello, shop]
@@ -697,7 +777,12 @@ def summarise(results: dict, pages: dict, label: str, args: argparse.Namespace, 
     out["hello_rps_runs"] = results["hello"]["rps_runs"]
     for name in PAGES:
         out[f"{name}_rps_runs"] = results[name]["rps_runs"]
-    met = {name: results[name]["ratio"] >= TARGET_RATIO and results[name]["p99_ms"] < TARGET_P99_MS and results[name]["errors"] == 0 for name in PAGES}
+    met = {
+        name: results[name]["ratio"] >= TARGET_RATIO
+        and results[name]["p99_ms"] < TARGET_P99_MS
+        and results[name]["errors"] == 0
+        for name in PAGES
+    }
     out["product_page_target_met"] = met["product_page"]
     out["all_pages_target_met"] = all(met.values())
     out["pages"] = pages
@@ -713,9 +798,13 @@ def summarise(results: dict, pages: dict, label: str, args: argparse.Namespace, 
         r = results[name]
         ratio = r.get("ratio", 1.0)
         verdict = "" if name == "hello" else ("ok" if met[name] else "below target")
-        log(f"{name:<14}{r['rps']:>10.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{ratio:>8.1%}{r['errors']:>8}  {verdict}")
-    log(f"target per page: >= {TARGET_RATIO:.0%} of hello-world req/s, p99 < {TARGET_P99_MS:.0f} ms "
-        f"at {args.connections} connections, no errors  (load: {label})")
+        log(
+            f"{name:<14}{r['rps']:>10.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{ratio:>8.1%}{r['errors']:>8}  {verdict}"
+        )
+    log(
+        f"target per page: >= {TARGET_RATIO:.0%} of hello-world req/s, p99 < {TARGET_P99_MS:.0f} ms "
+        f"at {args.connections} connections, no errors  (load: {label})"
+    )
     return out
 
 

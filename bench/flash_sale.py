@@ -14,6 +14,7 @@ Progress goes to stderr; the last line on stdout is one JSON object:
     {"buyers":…, "allocated":…, "max_sellable":…, "sold":…, "oversold":…, "quota_breaches":…,
      "errors_5xx":…, "orders_per_s":…, "p50_ms":…, "p99_ms":…, "hot_row_tps":…, …}
 """
+
 from __future__ import annotations
 
 import argparse
@@ -160,33 +161,79 @@ def seed(env: dict, args: argparse.Namespace) -> tuple[str, int, list[Buyer]]:
     sizes = chain_sizes(args.buyers, args.solo_chains, args.chain_size)
     with app.app_context():
         now = utcnow()
-        operator = User(email="flash-operator@neigou.example", name="Flash Operator", role=Role.operator,
-                        kind=Kind.employee, level=0, password_hash=password_hash, email_verified_at=now)
+        operator = User(
+            email="flash-operator@neigou.example",
+            name="Flash Operator",
+            role=Role.operator,
+            kind=Kind.employee,
+            level=0,
+            password_hash=password_hash,
+            email_verified_at=now,
+        )
         category = Category(name="Flash", slug="flash")
-        product = Product(name="Flash Kettle", slug="flash-kettle", category=category, summary="Scarce",
-                          description_md="A kettle for the flash sale.")
-        product.variants.append(Variant(sku="FLASH-1", name="Silver", currency="CNY", market_price=30_000,
-                                        employee_price=20_000, contact_price=24_000,
-                                        stock=args.allocated + args.general_stock))
+        product = Product(
+            name="Flash Kettle",
+            slug="flash-kettle",
+            category=category,
+            summary="Scarce",
+            description_md="A kettle for the flash sale.",
+        )
+        product.variants.append(
+            Variant(
+                sku="FLASH-1",
+                name="Silver",
+                currency="CNY",
+                market_price=30_000,
+                employee_price=20_000,
+                contact_price=24_000,
+                stock=args.allocated + args.general_stock,
+            )
+        )
         db.session.add_all([operator, category, product])
         db.session.flush()
         festival = festivals.create_festival(
-            operator, name="Flash Sale", preheat_at=now - timedelta(hours=2), launch_at=now - timedelta(hours=1),
-            continuation_at=None, ends_at=now + timedelta(hours=3))
+            operator,
+            name="Flash Sale",
+            preheat_at=now - timedelta(hours=2),
+            launch_at=now - timedelta(hours=1),
+            continuation_at=None,
+            ends_at=now + timedelta(hours=3),
+        )
         db.session.flush()
-        item = festivals.allocate(operator, festival, product.variants[0], args.allocated, employee_price=9_900,
-                                  contact_price=12_900, per_buyer_limit=args.buyer_limit, now=now)
+        item = festivals.allocate(
+            operator,
+            festival,
+            product.variants[0],
+            args.allocated,
+            employee_price=9_900,
+            contact_price=12_900,
+            per_buyer_limit=args.buyer_limit,
+            now=now,
+        )
         db.session.flush()
-        quotas.create_rule(operator, scope=Scope.chain, target=Target.festival_item, festival_item_id=item.id,
-                           window=Window.festival, measure=Measure.units, limit_value=args.chain_cap)
+        quotas.create_rule(
+            operator,
+            scope=Scope.chain,
+            target=Target.festival_item,
+            festival_item_id=item.id,
+            window=Window.festival,
+            measure=Measure.units,
+            limit_value=args.chain_cap,
+        )
         quotas.ensure_default_rules()
 
         people: list[tuple[User, int]] = []  # (user, chain index)
         n = 0
         for chain_index, size in enumerate(sizes):
             n += 1
-            root = User(email=f"buyer{n}@neigou.example", name=f"Buyer {n}", kind=Kind.employee, level=0,
-                        password_hash=password_hash, email_verified_at=now)
+            root = User(
+                email=f"buyer{n}@neigou.example",
+                name=f"Buyer {n}",
+                kind=Kind.employee,
+                level=0,
+                password_hash=password_hash,
+                email_verified_at=now,
+            )
             db.session.add(root)
             db.session.flush()
             people.append((root, chain_index))
@@ -195,29 +242,49 @@ def seed(env: dict, args: argparse.Namespace) -> tuple[str, int, list[Buyer]]:
                 n += 1
                 # Two thirds level 1 under the employee, a third level 2 under one of them.
                 parent = l1s[position % len(l1s)] if l1s and position % 3 == 0 else None
-                contact = User(email=f"buyer{n}@friends.example", name=f"Buyer {n}", kind=Kind.contact,
-                               level=2 if parent else 1, referrer_id=(parent or root).id, root_employee_id=root.id,
-                               l1_contact_id=parent.id if parent else None, password_hash=password_hash,
-                               email_verified_at=now)
+                contact = User(
+                    email=f"buyer{n}@friends.example",
+                    name=f"Buyer {n}",
+                    kind=Kind.contact,
+                    level=2 if parent else 1,
+                    referrer_id=(parent or root).id,
+                    root_employee_id=root.id,
+                    l1_contact_id=parent.id if parent else None,
+                    password_hash=password_hash,
+                    email_verified_at=now,
+                )
                 db.session.add(contact)
                 if parent is None:
                     db.session.flush()
                     l1s.append(contact)
                 people.append((contact, chain_index))
         db.session.flush()
-        addresses = [Address(user_id=user.id, recipient=user.name, phone="+86 138 0000 0000",
-                             line1=f"{user.id} Century Avenue", city="Shanghai", postcode="200120", country="CN")
-                     for user, _ in people]
+        addresses = [
+            Address(
+                user_id=user.id,
+                recipient=user.name,
+                phone="+86 138 0000 0000",
+                line1=f"{user.id} Century Avenue",
+                city="Shanghai",
+                postcode="200120",
+                country="CN",
+            )
+            for user, _ in people
+        ]
         db.session.add_all(addresses)
         db.session.flush()
-        buyers = [Buyer(user.id, user.email, address.id, user.root_employee_id or user.id)
-                  for (user, _), address in zip(people, addresses, strict=True)]
+        buyers = [
+            Buyer(user.id, user.email, address.id, user.root_employee_id or user.id)
+            for (user, _), address in zip(people, addresses, strict=True)
+        ]
         slug, item_id = festival.slug, item.id
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    log(f"seeded {len(buyers)} buyers in {len(sizes)} chains ({sum(1 for s in sizes if s == 1)} of one buyer), "
-        f"{args.allocated} units allocated")
+    log(
+        f"seeded {len(buyers)} buyers in {len(sizes)} chains ({sum(1 for s in sizes if s == 1)} of one buyer), "
+        f"{args.allocated} units allocated"
+    )
     return slug, item_id, buyers
 
 
@@ -252,8 +319,9 @@ def log_in_all(port: int, buyers: list[Buyer], threads: int) -> None:
         match = CSRF_RE.search(html)
         if status != 200 or not match:
             raise BenchError(f"GET /login answered {status} without a CSRF token")
-        status, headers, _ = browser.post("/login", {"email": buyer.email, "password": PASSWORD,
-                                                     "csrf_token": match.group(1) or match.group(2)})
+        status, headers, _ = browser.post(
+            "/login", {"email": buyer.email, "password": PASSWORD, "csrf_token": match.group(1) or match.group(2)}
+        )
         if status not in (302, 303) or "/login" in headers["location"]:
             raise BenchError(f"log-in as {buyer.email} failed (HTTP {status})")
         status, _, html = browser.get("/orders")
@@ -272,16 +340,18 @@ def log_in_all(port: int, buyers: list[Buyer], threads: int) -> None:
 
 
 def checkout_request(port: int, path: str, attempt: Attempt) -> bytes:
-    body = urlencode({"quantity": attempt.quantity, "address_id": attempt.buyer.address_id,
-                      "csrf_token": attempt.buyer.csrf}).encode()
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: {USER_AGENT}\r\n"
-            f"Accept: text/html\r\nCookie: {attempt.buyer.cookie}\r\n"
-            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n")
+    body = urlencode(
+        {"quantity": attempt.quantity, "address_id": attempt.buyer.address_id, "csrf_token": attempt.buyer.csrf}
+    ).encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: {USER_AGENT}\r\n"
+        f"Accept: text/html\r\nCookie: {attempt.buyer.cookie}\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 
-async def _client(port: int, queue: asyncio.Queue, results: list, start: asyncio.Event,
-                  ready: asyncio.Queue) -> None:
+async def _client(port: int, queue: asyncio.Queue, results: list, start: asyncio.Event, ready: asyncio.Queue) -> None:
     """One keep-alive connection posting one request after another from the queue. It is opened
     before the start, as pgbench's tps leaves out its initial connection time."""
     reader = writer = None
@@ -351,26 +421,48 @@ def count(db_url: str, item_id: int, args: argparse.Namespace) -> dict:
     live = "('pending_payment', 'paid', 'shipped', 'completed')"
     try:
         with engine.connect() as conn:
-            allocated, sold, stock = conn.execute(sa.text(
-                "SELECT fi.allocated, fi.sold, v.stock FROM festival_items fi JOIN variants v ON v.id = fi.variant_id"
-                " WHERE fi.id = :item"), {"item": item_id}).one()
-            line_units = conn.execute(sa.text(
-                f"SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id"
-                f" WHERE l.festival_item_id = :item AND o.status IN {live}"), {"item": item_id}).scalar()
-            chains_over = conn.execute(sa.text(
-                f"SELECT count(*) FROM (SELECT o.root_employee_id FROM order_lines l JOIN orders o ON o.id = l.order_id"
-                f" WHERE l.festival_item_id = :item AND o.status IN {live} GROUP BY o.root_employee_id"
-                f" HAVING sum(l.quantity) > :cap) AS over"), {"item": item_id, "cap": args.chain_cap}).scalar()
-            buyers_over = conn.execute(sa.text(
-                f"SELECT count(*) FROM (SELECT o.buyer_id FROM order_lines l JOIN orders o ON o.id = l.order_id"
-                f" WHERE l.festival_item_id = :item AND o.status IN {live} GROUP BY o.buyer_id"
-                f" HAVING sum(l.quantity) > :limit) AS over"), {"item": item_id, "limit": args.buyer_limit}).scalar()
+            allocated, sold, stock = conn.execute(
+                sa.text(
+                    "SELECT fi.allocated, fi.sold, v.stock FROM festival_items fi JOIN variants v ON v.id = fi.variant_id"
+                    " WHERE fi.id = :item"
+                ),
+                {"item": item_id},
+            ).one()
+            line_units = conn.execute(
+                sa.text(
+                    f"SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id"
+                    f" WHERE l.festival_item_id = :item AND o.status IN {live}"
+                ),
+                {"item": item_id},
+            ).scalar()
+            chains_over = conn.execute(
+                sa.text(
+                    f"SELECT count(*) FROM (SELECT o.root_employee_id FROM order_lines l JOIN orders o ON o.id = l.order_id"
+                    f" WHERE l.festival_item_id = :item AND o.status IN {live} GROUP BY o.root_employee_id"
+                    f" HAVING sum(l.quantity) > :cap) AS over"
+                ),
+                {"item": item_id, "cap": args.chain_cap},
+            ).scalar()
+            buyers_over = conn.execute(
+                sa.text(
+                    f"SELECT count(*) FROM (SELECT o.buyer_id FROM order_lines l JOIN orders o ON o.id = l.order_id"
+                    f" WHERE l.festival_item_id = :item AND o.status IN {live} GROUP BY o.buyer_id"
+                    f" HAVING sum(l.quantity) > :limit) AS over"
+                ),
+                {"item": item_id, "limit": args.buyer_limit},
+            ).scalar()
             orders = conn.execute(sa.text("SELECT count(*) FROM orders")).scalar()
     finally:
         engine.dispose()
-    return {"allocated": allocated, "sold": int(line_units), "item_sold_counter": sold, "general_stock": stock,
-            "oversold": max(int(line_units) - allocated, 0) + max(sold - allocated, 0) + (1 if sold != line_units else 0),
-            "quota_breaches": int(chains_over) + int(buyers_over), "orders": int(orders)}
+    return {
+        "allocated": allocated,
+        "sold": int(line_units),
+        "item_sold_counter": sold,
+        "general_stock": stock,
+        "oversold": max(int(line_units) - allocated, 0) + max(sold - allocated, 0) + (1 if sold != line_units else 0),
+        "quota_breaches": int(chains_over) + int(buyers_over),
+        "orders": int(orders),
+    }
 
 
 # ---- the database's own ceiling for one hot row ----------------------------------------------------
@@ -389,17 +481,37 @@ def hot_row_tps(db_url: str, clients: int, seconds: int, work: Path) -> float | 
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("CREATE TABLE hot_item (id int PRIMARY KEY, stock bigint NOT NULL)"))
-            conn.execute(sa.text("CREATE TABLE hot_order (id bigserial PRIMARY KEY, item_id int NOT NULL"
-                                 " REFERENCES hot_item (id), quantity int NOT NULL)"))
+            conn.execute(
+                sa.text(
+                    "CREATE TABLE hot_order (id bigserial PRIMARY KEY, item_id int NOT NULL"
+                    " REFERENCES hot_item (id), quantity int NOT NULL)"
+                )
+            )
             conn.execute(sa.text("INSERT INTO hot_item VALUES (1, 1000000000)"))
     finally:
         engine.dispose()
     script = work / "hot_row.sql"
     script.write_text(HOT_ROW_SCRIPT)
     url = sa.engine.make_url(db_url)
-    command = [pgbench, "-n", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), "-f", str(script),
-               "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres",
-               url.database]
+    command = [
+        pgbench,
+        "-n",
+        "-c",
+        str(clients),
+        "-j",
+        str(min(clients, 2)),
+        "-T",
+        str(seconds),
+        "-f",
+        str(script),
+        "-h",
+        url.host or "127.0.0.1",
+        "-p",
+        str(url.port or 5432),
+        "-U",
+        url.username or "postgres",
+        url.database,
+    ]
     env = dict(os.environ, PGPASSWORD=url.password or os.environ.get("PGPASSWORD", ""))
     log(f"pgbench: {' '.join(command)}")
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 120)
@@ -439,9 +551,17 @@ def run(args: argparse.Namespace) -> dict:
     try:
         database.create()
         created = True
-        env = dict(os.environ, NEIGOU_ENV="production", NEIGOU_INSTANCE_PATH=str(work / "instance"),
-                   DATABASE_URL=database.url, SECRET_KEY=secrets.token_hex(32), SESSION_COOKIE_SECURE="0",
-                   PREFERRED_URL_SCHEME="http", FLASK_APP="wsgi", RATELIMIT_LOGIN="100000 per minute")
+        env = dict(
+            os.environ,
+            NEIGOU_ENV="production",
+            NEIGOU_INSTANCE_PATH=str(work / "instance"),
+            DATABASE_URL=database.url,
+            SECRET_KEY=secrets.token_hex(32),
+            SESSION_COOKIE_SECURE="0",
+            PREFERRED_URL_SCHEME="http",
+            FLASK_APP="wsgi",
+            RATELIMIT_LOGIN="100000 per minute",
+        )
         env.pop("SERVER_NAME", None)
         if args.redis_url:  # production runs with Redis: workers share what is known of quota use
             env["REDIS_URL"] = args.redis_url
@@ -451,9 +571,22 @@ def run(args: argparse.Namespace) -> dict:
         slug, item_id, buyers = seed(env, args)
         sizes = chain_sizes(args.buyers, args.solo_chains, args.chain_size)
         expected = max_sellable(args.allocated, args.chain_cap, args.buyer_limit, sizes)
-        gunicorn_args = ["--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
-                         "--worker-connections", str(worker_connections(args)),
-                         "--backlog", "2048", "--keep-alive", "30", "--timeout", "120"]
+        gunicorn_args = [
+            "--workers",
+            str(args.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(args.threads),
+            "--worker-connections",
+            str(worker_connections(args)),
+            "--backlog",
+            "2048",
+            "--keep-alive",
+            "30",
+            "--timeout",
+            "120",
+        ]
         server = Gunicorn("shop", "wsgi:app", ROOT, gunicorn_args, env, work)
         server.start()
         log_in_all(server.port, buyers, args.login_threads)
@@ -473,25 +606,45 @@ def run(args: argparse.Namespace) -> dict:
         orders_window = max(placed_at) if placed_at else wall
         orders_per_s = len(placed_at) / orders_window if orders_window else 0.0
         errors_5xx = sum(n for code, n in statuses.items() if code.isdigit() and int(code) >= 500)
-        unexpected = {code: n for code, n in statuses.items() if code not in ("303", "409") and not
-                      (code.isdigit() and int(code) >= 500)}
+        unexpected = {
+            code: n
+            for code, n in statuses.items()
+            if code not in ("303", "409") and not (code.isdigit() and int(code) >= 500)
+        }
         outcome = {
-            "buyers": len(buyers), "allocated": counted["allocated"], "max_sellable": expected, "sold": counted["sold"],
-            "oversold": counted["oversold"], "quota_breaches": counted["quota_breaches"], "errors_5xx": errors_5xx,
-            "orders_per_s": round(orders_per_s, 1), "p50_ms": round(statistics.median(latencies_ms), 1),
+            "buyers": len(buyers),
+            "allocated": counted["allocated"],
+            "max_sellable": expected,
+            "sold": counted["sold"],
+            "oversold": counted["oversold"],
+            "quota_breaches": counted["quota_breaches"],
+            "errors_5xx": errors_5xx,
+            "orders_per_s": round(orders_per_s, 1),
+            "p50_ms": round(statistics.median(latencies_ms), 1),
             "p99_ms": round(percentile(latencies_ms, 0.99), 1),
             "hot_row_tps": round(tps, 1) if tps is not None else None,
-            "requests": len(results), "statuses": statuses, "other_statuses": unexpected,
-            "requests_per_s": round(len(results) / wall, 1), "checkout_wall_s": round(wall, 2),
-            "orders": counted["orders"], "chains": len(sizes), "clients": args.clients,
+            "requests": len(results),
+            "statuses": statuses,
+            "other_statuses": unexpected,
+            "requests_per_s": round(len(results) / wall, 1),
+            "checkout_wall_s": round(wall, 2),
+            "orders": counted["orders"],
+            "chains": len(sizes),
+            "clients": args.clients,
             "gunicorn": " ".join(gunicorn_args),
         }
         share = outcome["orders_per_s"] / tps if tps else None
         outcome["share_of_hot_row"] = round(share, 3) if share is not None else None
         outcome["target_met"] = bool(
-            outcome["oversold"] == 0 and outcome["quota_breaches"] == 0 and errors_5xx == 0 and not unexpected
-            and outcome["sold"] == expected and outcome["p99_ms"] < TARGET_P99_MS
-            and share is not None and share >= TARGET_SHARE_OF_HOT_ROW)
+            outcome["oversold"] == 0
+            and outcome["quota_breaches"] == 0
+            and errors_5xx == 0
+            and not unexpected
+            and outcome["sold"] == expected
+            and outcome["p99_ms"] < TARGET_P99_MS
+            and share is not None
+            and share >= TARGET_SHARE_OF_HOT_ROW
+        )
         return outcome
     finally:
         if server is not None:
@@ -507,12 +660,19 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                        help="Redis for the app (REDIS_URL); an empty string runs without it")
-    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-                        help="a PostgreSQL server (its database is only used to create and drop the scratch one)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="Redis for the app (REDIS_URL); an empty string runs without it",
+    )
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="a PostgreSQL server (its database is only used to create and drop the scratch one)",
+    )
     parser.add_argument("--buyers", type=int, default=1000)
     parser.add_argument("--solo-chains", type=int, default=40, help="employees alone in their chain")
     parser.add_argument("--chain-size", type=int, default=12, help="buyers in each other chain")
@@ -523,8 +683,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients (and pgbench clients)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--worker-connections", type=int, default=None,
-                        help="keep-alive connections one worker may hold (default: clients / workers, rounded up, + 2)")
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        default=None,
+        help="keep-alive connections one worker may hold (default: clients / workers, rounded up, + 2)",
+    )
     parser.add_argument("--login-threads", type=int, default=8)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--seed", type=int, default=4)

@@ -1,4 +1,5 @@
 """The baseline for `make bench-browse`: the smallest Flask app, served by the same gunicorn settings."""
+
 from flask import Flask
 
 app = Flask(__name__)

@@ -1,4 +1,5 @@
 """The community's domain errors; their message is shown to the user."""
+
 from shop.errors import DomainError, NotAllowed
 
 

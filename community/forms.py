@@ -1,4 +1,5 @@
 """Community forms. Choices that come from the database are filled in by the views."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -23,8 +24,10 @@ TAGS = Length(max=400)
 
 def article_kind_choices() -> list[SelectChoice]:
     labels = {
-        ArticleKind.faq: _l("FAQ"), ArticleKind.manual: _l("Manual"),
-        ArticleKind.comparison: _l("Competitor comparison"), ArticleKind.sales_script: _l("Sales script"),
+        ArticleKind.faq: _l("FAQ"),
+        ArticleKind.manual: _l("Manual"),
+        ArticleKind.comparison: _l("Competitor comparison"),
+        ArticleKind.sales_script: _l("Sales script"),
         ArticleKind.announcement: _l("Announcement"),
     }
     return [SelectChoice(kind.value, labels[kind]) for kind in ArticleKind]
@@ -43,8 +46,9 @@ class ArticleForm(FlaskForm):
 class AskForm(FlaskForm):
     """One form for the three ways out: find what is written, ask the community, ask an operator."""
 
-    title = StringField(_l("Your question in one line"), validators=[DataRequired(), TITLE],
-                        render_kw={"autocomplete": "off"})
+    title = StringField(
+        _l("Your question in one line"), validators=[DataRequired(), TITLE], render_kw={"autocomplete": "off"}
+    )
     body_md = TextAreaField(_l("Details (Markdown)"), validators=[Optional(), BODY])
     product_id = SelectField(_l("Product (optional)"), coerce=int, default=0, validate_choice=False)
     tags = StringField(_l("Tags (comma-separated)"), validators=[Optional(), TAGS])

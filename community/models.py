@@ -4,6 +4,7 @@ two logs its metrics read (self-service resolutions and searches).
 The full-text index is not a model: it is kept by the database itself (an FTS5 table fed by
 triggers on SQLite, trigram GIN indexes on PostgreSQL); see ``community.search_index``.
 """
+
 from __future__ import annotations
 
 import enum
@@ -143,8 +144,13 @@ class Answer(db.Model):
     __table_args__ = (
         sa.CheckConstraint("NOT is_accepted OR accepted_at IS NOT NULL", name="accepted_has_date"),
         # At most one accepted answer per question.
-        sa.Index("ix_community_answers_one_accepted", "question_id", unique=True,
-                 sqlite_where=sa.text("is_accepted"), postgresql_where=sa.text("is_accepted")),
+        sa.Index(
+            "ix_community_answers_one_accepted",
+            "question_id",
+            unique=True,
+            sqlite_where=sa.text("is_accepted"),
+            postgresql_where=sa.text("is_accepted"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -227,13 +233,11 @@ class TicketMessage(db.Model):
 
 
 class SelfServiceResolution(db.Model):
-    """"This answered it": a user's question answered by an article or a solved question,
+    """ "This answered it": a user's question answered by an article or a solved question,
     without posting anything. The numerator (and part of the denominator) of the self-service rate."""
 
     __tablename__ = "community_self_service"
-    __table_args__ = (
-        sa.CheckConstraint("(article_id IS NULL) != (question_id IS NULL)", name="one_source"),
-    )
+    __table_args__ = (sa.CheckConstraint("(article_id IS NULL) != (question_id IS NULL)", name="one_source"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)

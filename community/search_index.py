@@ -13,6 +13,7 @@ None of this is in the SQLAlchemy models: the migration creates it, and so do th
 the bottom of this module when ``db.create_all()`` builds a database (the tests). Alembic's
 comparison must not mistake these objects for drift; ``include_name`` is the filter for that.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -29,9 +30,7 @@ MIN_SQLITE = (3, 34, 0)  # the trigram tokenizer
 KIND_ARTICLE, KIND_QUESTION, KIND_ANSWER = 1, 2, 3
 KINDS = {KIND_ARTICLE: "article", KIND_QUESTION: "question", KIND_ANSWER: "answer"}
 
-SQLITE_FTS = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {PREFIX} USING fts5(title, body, tokenize='trigram')"
-)
+SQLITE_FTS = f"CREATE VIRTUAL TABLE IF NOT EXISTS {PREFIX} USING fts5(title, body, tokenize='trigram')"
 
 # What is indexed: (content table, kind, has a title). Answers have only a body.
 SOURCES = (
@@ -76,6 +75,7 @@ def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
 
 
 # ---- create_all / drop_all ----------------------------------------------------------------
+
 
 def _before_create(target, connection, **kw) -> None:
     if connection.dialect.name == "sqlite":

@@ -4,6 +4,7 @@ every stage of the pipeline. Everything goes through the referral services at pa
 
 Idempotent like the rest of the demo: contacts are found by e-mail, and visits, shares and
 leads are made only while there is no visit at all. Adds and flushes; the caller commits."""
+
 from __future__ import annotations
 
 import random
@@ -25,8 +26,32 @@ from shop.orders.models import Address
 SEED = 3003
 CONTACT_DOMAIN = "friends.example"
 INVITE_COUNTS = (4, 3, 2, 2, 1, 2)  # L1 contacts of the first demo employees (Alice, Bob, ...)
-_GIVEN = ("Lily", "Tom", "Grace", "Leo", "Emma", "Jack", "Chloe", "Ryan", "Mia", "Kevin", "Zoe", "Owen",
-          "Amy", "Ben", "Iris", "Sam", "Nina", "Alex", "Ruby", "Eric", "Coco", "Dylan", "Ivy", "Max")
+_GIVEN = (
+    "Lily",
+    "Tom",
+    "Grace",
+    "Leo",
+    "Emma",
+    "Jack",
+    "Chloe",
+    "Ryan",
+    "Mia",
+    "Kevin",
+    "Zoe",
+    "Owen",
+    "Amy",
+    "Ben",
+    "Iris",
+    "Sam",
+    "Nina",
+    "Alex",
+    "Ruby",
+    "Eric",
+    "Coco",
+    "Dylan",
+    "Ivy",
+    "Max",
+)
 _FAMILY = ("Zhao", "Qian", "Sun", "Li", "Zhou", "Wu", "Zheng", "Feng", "Chu", "Wei", "Jiang", "Shen")
 BURST_IP = "203.0.113.77"  # a documentation address: several sign-ups within an hour, for the flags page
 
@@ -65,11 +90,18 @@ def seed_referrals(progress=None, now: datetime | None = None) -> None:
     from shop.demo import DEMO_PASSWORD, _bar, company_domain
 
     now = now or utcnow()
-    employees = {u.email.split("@")[0]: u for u in db.session.scalars(
-        select(User).where(User.kind == Kind.employee, User.email.like(f"%@{company_domain()}")))}
+    employees = {
+        u.email.split("@")[0]: u
+        for u in db.session.scalars(
+            select(User).where(User.kind == Kind.employee, User.email.like(f"%@{company_domain()}"))
+        )
+    }
     plan = [step for step in _plan() if step[0] in employees or "@" in step[0]]
-    existing = set(db.session.scalars(select(func.lower(User.email)).where(
-        func.lower(User.email).in_([email for _, _, email, _ in plan]))))
+    existing = set(
+        db.session.scalars(
+            select(func.lower(User.email)).where(func.lower(User.email).in_([email for _, _, email, _ in plan]))
+        )
+    )
     products = list(db.session.scalars(select(Product).where(Product.is_active.is_(True)).order_by(Product.slug)))
     direct = [p for p in products if p.sales_mode == SalesMode.direct]
     rng = random.Random(SEED)
@@ -89,8 +121,15 @@ def seed_referrals(progress=None, now: datetime | None = None) -> None:
                 if owner.kind == Kind.contact:  # after the person who invited them
                     joined = min(max(joined, owner.created_at + timedelta(minutes=20)), now)
                 password_hash = password_hash or generate_password_hash(DEMO_PASSWORD)
-                join(owner.referral_code, Signup(name, email, DEMO_PASSWORD), product=product, ip=ip, now=joined,
-                     verified_at=joined, password_hash=password_hash)
+                join(
+                    owner.referral_code,
+                    Signup(name, email, DEMO_PASSWORD),
+                    product=product,
+                    ip=ip,
+                    now=joined,
+                    verified_at=joined,
+                    password_hash=password_hash,
+                )
                 bar.update(1)
         db.session.flush()
     _seed_addresses(plan)
@@ -101,16 +140,25 @@ def seed_referrals(progress=None, now: datetime | None = None) -> None:
 
 def _seed_addresses(plan) -> None:
     """Every demo contact gets an address; three of them share one (a flag for operators)."""
-    contacts = list(db.session.scalars(select(User).where(User.email.in_([email for _, _, email, _ in plan]))
-                                       .order_by(User.id)))
-    with_address = set(db.session.scalars(select(Address.user_id).where(
-        Address.user_id.in_([c.id for c in contacts]))))
+    contacts = list(
+        db.session.scalars(select(User).where(User.email.in_([email for _, _, email, _ in plan])).order_by(User.id))
+    )
+    with_address = set(db.session.scalars(select(Address.user_id).where(Address.user_id.in_([c.id for c in contacts]))))
     for n, contact in enumerate(contacts):
         if contact.id in with_address:
             continue
         line1 = "88 Shared Lane" if n < 3 else f"{100 + n} Jinqiao Road"
-        db.session.add(Address(user_id=contact.id, recipient=contact.name, phone=f"+86 139 {10_000_000 + n}",
-                               line1=line1, city="Shanghai", postcode="201206", country="CN"))
+        db.session.add(
+            Address(
+                user_id=contact.id,
+                recipient=contact.name,
+                phone=f"+86 139 {10_000_000 + n}",
+                line1=line1,
+                city="Shanghai",
+                postcode="201206",
+                country="CN",
+            )
+        )
     db.session.flush()
 
 
@@ -123,35 +171,67 @@ def _seed_activity(now: datetime, employees: dict[str, User], direct: list[Produ
         for _ in range(rng.randint(2, 6)):
             product = rng.choice(direct) if direct and rng.random() < 0.7 else None
             moment = now - timedelta(days=rng.randint(0, 30), minutes=rng.randint(0, 600))
-            events.record_share(sharer, source=rng.choice(("link", "link", "poster")),
-                                product_id=product.id if product else None, at=moment)
+            events.record_share(
+                sharer,
+                source=rng.choice(("link", "link", "poster")),
+                product_id=product.id if product else None,
+                at=moment,
+            )
             for _ in range(rng.randint(1, 6)):
                 visitor += 1
-                visits.record_visit(sharer, visitor=f"a:demo-visitor-{visitor:05d}", product=product,
-                                    ip=f"198.51.100.{rng.randint(1, 254)}",
-                                    now=moment + timedelta(minutes=rng.randint(1, 2000)))
+                visits.record_visit(
+                    sharer,
+                    visitor=f"a:demo-visitor-{visitor:05d}",
+                    product=product,
+                    ip=f"198.51.100.{rng.randint(1, 254)}",
+                    now=moment + timedelta(minutes=rng.randint(1, 2000)),
+                )
     if not lead_products:
         return
     reps = leads.sales_reps()
     referrers = sharers[:10]
-    needs = ("Whole-flat installation before the move in", "A team of 12 wants yearly checks",
-             "Compare with what they have now", "Gift for parents", "Office of 30 people")
+    needs = (
+        "Whole-flat installation before the move in",
+        "A team of 12 wants yearly checks",
+        "Compare with what they have now",
+        "Gift for parents",
+        "Office of 30 people",
+    )
     stages = (None, LeadStatus.contacted, LeadStatus.qualified, LeadStatus.won, LeadStatus.lost)
     for n, referrer in enumerate(referrers):
         created = now - timedelta(days=rng.randint(2, 40))
-        lead = leads.submit_lead(referrer, lead_products[n % len(lead_products)], leads.LeadInput(
-            customer_name=f"{_GIVEN[(n + 7) % len(_GIVEN)]} {_FAMILY[n % len(_FAMILY)]}",
-            customer_phone=f"+86 137 {20_000_000 + n}", customer_email="", company=rng.choice(("", "Acme Ltd.")),
-            need=needs[n % len(needs)], budget=rng.choice((None, 500_000, 1_200_000)),
-            timeline=rng.choice(list(Timeline)), consent=True), now=created, notify=False)
+        lead = leads.submit_lead(
+            referrer,
+            lead_products[n % len(lead_products)],
+            leads.LeadInput(
+                customer_name=f"{_GIVEN[(n + 7) % len(_GIVEN)]} {_FAMILY[n % len(_FAMILY)]}",
+                customer_phone=f"+86 137 {20_000_000 + n}",
+                customer_email="",
+                company=rng.choice(("", "Acme Ltd.")),
+                need=needs[n % len(needs)],
+                budget=rng.choice((None, 500_000, 1_200_000)),
+                timeline=rng.choice(list(Timeline)),
+                consent=True,
+            ),
+            now=created,
+            notify=False,
+        )
         target = stages[n % len(stages)]
         if target is None or lead.assignee is None or lead.assignee.role != Role.sales or not reps:
             continue
-        path = {LeadStatus.contacted: [LeadStatus.contacted],
-                LeadStatus.qualified: [LeadStatus.contacted, LeadStatus.qualified],
-                LeadStatus.won: [LeadStatus.contacted, LeadStatus.qualified, LeadStatus.won],
-                LeadStatus.lost: [LeadStatus.contacted, LeadStatus.lost]}[target]
+        path = {
+            LeadStatus.contacted: [LeadStatus.contacted],
+            LeadStatus.qualified: [LeadStatus.contacted, LeadStatus.qualified],
+            LeadStatus.won: [LeadStatus.contacted, LeadStatus.qualified, LeadStatus.won],
+            LeadStatus.lost: [LeadStatus.contacted, LeadStatus.lost],
+        }[target]
         for step, status in enumerate(path, start=1):
-            leads.move_lead(lead.assignee, lead, status, now=created + timedelta(days=step),
-                            amount=rng.choice((880_000, 1_560_000)) if status == LeadStatus.won else None,
-                            reason="Chose a competitor's offer" if status == LeadStatus.lost else None, notify=False)
+            leads.move_lead(
+                lead.assignee,
+                lead,
+                status,
+                now=created + timedelta(days=step),
+                amount=rng.choice((880_000, 1_560_000)) if status == LeadStatus.won else None,
+                reason="Chose a competitor's offer" if status == LeadStatus.lost else None,
+                notify=False,
+            )

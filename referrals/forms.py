@@ -1,4 +1,5 @@
 """Forms: joining through a link, sharing, referring a customer, the sales pipeline, chain tools."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -50,8 +51,10 @@ class LeadForm(FlaskForm):
     need = TextAreaField(_l("What do they need?"), validators=[DataRequired(), Length(max=4000)])
     budget = DecimalField(_l("Budget"), places=2, validators=[Optional(), MONEY, currency_places])
     timeline = SelectField(_l("When"), choices=TIMELINES, validators=[DataRequired()])
-    consent = BooleanField(_l("The customer agreed that a sales consultant contacts them"),
-                           validators=[DataRequired(_l("Without the customer's consent we cannot contact them."))])
+    consent = BooleanField(
+        _l("The customer agreed that a sales consultant contacts them"),
+        validators=[DataRequired(_l("Without the customer's consent we cannot contact them."))],
+    )
     submit = SubmitField(_l("Refer this customer"))
 
 

@@ -1,5 +1,6 @@
 """Pages for the staff: the sales pipeline (/sales), and the operators' chain tools and abuse
 flags (/ops/chains, /ops/referral-flags). Routes register on the referrals blueprint."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -41,8 +42,13 @@ def sales_lead(lead_id: int):
     if form.validate_on_submit():
         amount = form.amount.data
         try:
-            lead_service.move_lead(current_user, lead, LeadStatus(form.status.data), reason=form.reason.data,
-                                   amount=to_minor(amount, lead.currency) if amount is not None else None)
+            lead_service.move_lead(
+                current_user,
+                lead,
+                LeadStatus(form.status.data),
+                reason=form.reason.data,
+                amount=to_minor(amount, lead.currency) if amount is not None else None,
+            )
         except DomainError as exc:
             db.session.rollback()
             form.status.errors.append(exc.message)
@@ -56,28 +62,38 @@ def sales_lead(lead_id: int):
 
 # ---- chains --------------------------------------------------------------------------------
 
+
 def _departed_with_contacts() -> list[tuple[User, int]]:
     contact = aliased(User)
-    return [tuple(row) for row in db.session.execute(
-        select(User, func.count(contact.id)).join(contact, contact.root_employee_id == User.id)
-        .where(User.kind == Kind.employee, User.is_active_flag.is_(False))
-        .group_by(User.id).order_by(User.name, User.id)
-    )]
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(User, func.count(contact.id))
+            .join(contact, contact.root_employee_id == User.id)
+            .where(User.kind == Kind.employee, User.is_active_flag.is_(False))
+            .group_by(User.id)
+            .order_by(User.name, User.id)
+        )
+    ]
 
 
-def _chain_page(move_form: MoveChainForm | None = None, promote_form: PromoteForm | None = None,
-                status: int = 200):
+def _chain_page(move_form: MoveChainForm | None = None, promote_form: PromoteForm | None = None, status: int = 200):
     departed = _departed_with_contacts()
     move_form = move_form or MoveChainForm(formdata=None)
     _move_choices(move_form, departed)
-    return render_template("referrals/ops_chains.html", departed=departed, move_form=move_form,
-                           promote_form=promote_form or PromoteForm(formdata=None)), status
+    return render_template(
+        "referrals/ops_chains.html",
+        departed=departed,
+        move_form=move_form,
+        promote_form=promote_form or PromoteForm(formdata=None),
+    ), status
 
 
 def _move_choices(form: MoveChainForm, departed) -> None:
     form.departed.choices = [SelectChoice(user.id, f"{user.name} ({count})") for user, count in departed]
-    active = db.session.scalars(select(User).where(User.kind == Kind.employee, User.is_active_flag.is_(True))
-                                .order_by(User.name, User.id))
+    active = db.session.scalars(
+        select(User).where(User.kind == Kind.employee, User.is_active_flag.is_(True)).order_by(User.name, User.id)
+    )
     form.target.choices = [SelectChoice(user.id, f"{user.name} <{user.email}>") for user in active]
 
 
@@ -115,15 +131,18 @@ def promote():
             user = find_by_email(normalise_email(form.email.data))
             if user is None:
                 raise AccountError(_("No account has this e-mail address."))
-            moved = chains.promote_to_employee(current_user, user, reason=form.reason.data,
-                                               employee_no=form.employee_no.data)
+            moved = chains.promote_to_employee(
+                current_user, user, reason=form.reason.data, employee_no=form.employee_no.data
+            )
         except DomainError as exc:
             db.session.rollback()
             form.email.errors.append(exc.message)
         else:
             db.session.commit()
-            flash(_("%(name)s is now an employee, the root of a chain of %(n)d contacts.", name=user.name, n=moved),
-                  "success")
+            flash(
+                _("%(name)s is now an employee, the root of a chain of %(n)d contacts.", name=user.name, n=moved),
+                "success",
+            )
             return redirect(url_for("referrals.chains_page"))
     return _chain_page(promote_form=form, status=422)
 
@@ -132,7 +151,8 @@ def promote():
 @operator_required
 def flags():
     config = current_app.config
-    bursts = abuse.signup_bursts(minimum=config["FLAG_SIGNUP_BURST_COUNT"],
-                                 window=timedelta(minutes=config["FLAG_SIGNUP_BURST_MINUTES"]))
+    bursts = abuse.signup_bursts(
+        minimum=config["FLAG_SIGNUP_BURST_COUNT"], window=timedelta(minutes=config["FLAG_SIGNUP_BURST_MINUTES"])
+    )
     shared = abuse.shared_addresses(minimum=config["FLAG_SHARED_ADDRESS_CONTACTS"])
     return render_template("referrals/ops_flags.html", bursts=bursts, shared=shared)

@@ -1,5 +1,6 @@
 """Referral pages for members and visitors: joining through a link (and the product teaser),
 sharing, my network, referring a customer. Sales and operator pages are in ``staff_views``."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -50,6 +51,7 @@ def _joined(response: Response) -> bool:
 
 # ---- visits --------------------------------------------------------------------------------
 
+
 def _count_visit(owner, product: Product | None = None) -> str | None:
     """Count this request as a visit of ``owner``'s link in a transaction of its own (the
     visit is the fact). Returns a new visitor id to set as a cookie, or None."""
@@ -57,16 +59,26 @@ def _count_visit(owner, product: Product | None = None) -> str | None:
     cookie = visits.valid_visitor_id(request.cookies.get(visits.VISITOR_COOKIE))
     new_id = None if (user is not None or cookie) else visits.new_visitor_id()
     with fact_recorded_on_read():
-        visits.record_visit(owner, visitor=visits.visitor_key(user, cookie or new_id), user=user, product=product,
-                            ip=request.remote_addr)
+        visits.record_visit(
+            owner,
+            visitor=visits.visitor_key(user, cookie or new_id),
+            user=user,
+            product=product,
+            ip=request.remote_addr,
+        )
     return new_id
 
 
 def _with_visitor(response: Response, visitor_id: str | None) -> Response:
     if visitor_id:
-        response.set_cookie(visits.VISITOR_COOKIE, visitor_id, httponly=True, samesite="Lax",
-                            max_age=int(timedelta(days=current_app.config["VISITOR_COOKIE_DAYS"]).total_seconds()),
-                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+        response.set_cookie(
+            visits.VISITOR_COOKIE,
+            visitor_id,
+            httponly=True,
+            samesite="Lax",
+            max_age=int(timedelta(days=current_app.config["VISITOR_COOKIE_DAYS"]).total_seconds()),
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
     return response
 
 
@@ -98,17 +110,18 @@ def product_teaser(slug: str, code: str):
         return _bad_link(_("This product is not available any more."), invite_code=invite)
     visitor_id = _count_visit(owner, product)
     form = JoinForm(product=product.slug)
-    html = render_template("referrals/join.html", owner=owner, product=product, form=form,
-                           closed=links.closed_reason(owner))
+    html = render_template(
+        "referrals/join.html", owner=owner, product=product, form=form, closed=links.closed_reason(owner)
+    )
     return _with_visitor(make_response(html), visitor_id)
 
 
 # ---- joining -------------------------------------------------------------------------------
 
+
 @bp.route("/r/<code>", methods=["GET", "POST"])
 @limiter.limit(_config("RATELIMIT_REFERRAL_SIGNUP_IP"), methods=["POST"])
-@limiter.limit(_config("RATELIMIT_REFERRAL_SIGNUP_CODE"), key_func=_code_key, methods=["POST"],
-               deduct_when=_joined)
+@limiter.limit(_config("RATELIMIT_REFERRAL_SIGNUP_CODE"), key_func=_code_key, methods=["POST"], deduct_when=_joined)
 def join(code: str):
     try:
         owner = links.owner_by_code(code)
@@ -126,8 +139,13 @@ def join(code: str):
     if closed is None and form.validate_on_submit():
         signup = joining.Signup(form.name.data, form.email.data, form.password.data)
         try:
-            user = joining.join(code, signup, product=product, ip=request.remote_addr,
-                                visitor_id=visits.valid_visitor_id(request.cookies.get(visits.VISITOR_COOKIE)))
+            user = joining.join(
+                code,
+                signup,
+                product=product,
+                ip=request.remote_addr,
+                visitor_id=visits.valid_visitor_id(request.cookies.get(visits.VISITOR_COOKIE)),
+            )
         except ReferralError as exc:
             db.session.rollback()
             form.email.errors.append(exc.message)
@@ -140,12 +158,14 @@ def join(code: str):
 
 # ---- sharing -------------------------------------------------------------------------------
 
+
 def share_panel(slug: str | None = None) -> Markup:
     """The share tools with the current user's own link: a fragment of its own, cached per user,
     product and locale, outside the product's fragment that every viewer shares."""
     key = ("share-panel", slug, current_user.referral_code, str(get_locale()))
-    panel = page_cache.cached_fragment(key, lambda: Markup(render_template(
-        "referrals/_share_panel.html", slug=slug, csrf_field=page_cache.CSRF_SLOT)))
+    panel = page_cache.cached_fragment(
+        key, lambda: Markup(render_template("referrals/_share_panel.html", slug=slug, csrf_field=page_cache.CSRF_SLOT))
+    )
     return page_cache.with_csrf(panel)
 
 
@@ -169,8 +189,12 @@ def share(slug: str | None):
         if request.headers.get("X-Requested-With") == "fetch":
             return "", 204  # the copy button in shop.js records the share in the background
         return redirect(url_for("referrals.share", slug=slug, poster=1 if form.what.data == "poster" else None))
-    return render_template("referrals/share.html", product=product, form=ShareForm(formdata=None),
-                           show_poster=request.args.get("poster") == "1")
+    return render_template(
+        "referrals/share.html",
+        product=product,
+        form=ShareForm(formdata=None),
+        show_poster=request.args.get("poster") == "1",
+    )
 
 
 @bp.route("/share/invite/poster.png", defaults={"slug": None})
@@ -193,6 +217,7 @@ def poster(slug: str | None):
 
 # ---- my network ----------------------------------------------------------------------------
 
+
 @bp.route("/network")
 @login_required
 def my_network():
@@ -207,6 +232,7 @@ def member(user_id: int):
 
 
 # ---- leads ---------------------------------------------------------------------------------
+
 
 def lead_form_for_fragment() -> LeadForm:
     """The empty lead form for the cached product fragment: no CSRF token (the slot takes it)."""
@@ -227,10 +253,14 @@ def refer(slug: str):
     form = LeadForm()
     if form.validate_on_submit():
         data = lead_service.LeadInput(
-            customer_name=form.customer_name.data, customer_phone=form.customer_phone.data or "",
-            customer_email=form.customer_email.data or "", company=form.company.data or "", need=form.need.data,
-            budget=to_minor(form.budget.data, current_app.config["CURRENCY"]) if form.budget.data is not None
-            else None, timeline=Timeline(form.timeline.data), consent=form.consent.data,
+            customer_name=form.customer_name.data,
+            customer_phone=form.customer_phone.data or "",
+            customer_email=form.customer_email.data or "",
+            company=form.company.data or "",
+            need=form.need.data,
+            budget=to_minor(form.budget.data, current_app.config["CURRENCY"]) if form.budget.data is not None else None,
+            timeline=Timeline(form.timeline.data),
+            consent=form.consent.data,
         )
         try:
             lead_service.submit_lead(current_user, product, data)

@@ -1,4 +1,5 @@
 """neigou: the employee internal-purchase storefront. ``create_app`` builds the Flask app."""
+
 from __future__ import annotations
 
 import logging
@@ -15,8 +16,7 @@ from shop.sessions import CachedCookieSessionInterface, reuse_signed_csrf_token
 
 def create_app(config: str | dict | None = None) -> Flask:
     """Build the app. ``config`` names a config class or is a dict of overrides (tests)."""
-    app = Flask(__name__, instance_path=os.environ.get("NEIGOU_INSTANCE_PATH") or None,
-                instance_relative_config=True)
+    app = Flask(__name__, instance_path=os.environ.get("NEIGOU_INSTANCE_PATH") or None, instance_relative_config=True)
     load_config(app, config)
     app.session_interface = CachedCookieSessionInterface()
     app.before_request(reuse_signed_csrf_token)
@@ -34,7 +34,9 @@ def create_app(config: str | dict | None = None) -> Flask:
 
 def load_config(app: Flask, config: str | dict | None) -> None:
     overrides = config if isinstance(config, dict) else {}
-    name = config if isinstance(config, str) else overrides.get("ENV_NAME") or os.environ.get("NEIGOU_ENV", "production")
+    name = (
+        config if isinstance(config, str) else overrides.get("ENV_NAME") or os.environ.get("NEIGOU_ENV", "production")
+    )
     app.config.from_object(CONFIGS[name])
     app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -47,9 +49,11 @@ def load_config(app: Flask, config: str | dict | None) -> None:
         # psycopg 3 is the driver we install.
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": app.config["DB_POOL_SIZE"],
-                                                   "max_overflow": app.config["DB_MAX_OVERFLOW"],
-                                                   **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_size": app.config["DB_POOL_SIZE"],
+            "max_overflow": app.config["DB_MAX_OVERFLOW"],
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     if not app.debug:
         logging.basicConfig(level=logging.INFO)
@@ -96,8 +100,11 @@ def _check_limits_in_views_only(app: Flask, rate_limiter) -> None:
     if check not in hooks:
         return
     limits = rate_limiter.limit_manager
-    if not (limits.application_limits or limits.default_limits
-            or any(limits.blueprint_limits(app, name) for name in app.blueprints)):
+    if not (
+        limits.application_limits
+        or limits.default_limits
+        or any(limits.blueprint_limits(app, name) for name in app.blueprints)
+    ):
         hooks.remove(check)
         return
 
@@ -125,8 +132,19 @@ def register_blueprints(app: Flask) -> None:
     from shop.payments.views import bp as payments_bp
 
     for blueprint in (
-        health_bp, media_bp, accounts_bp, catalog_bp, cart_bp, orders_bp, festivals_bp, ops_bp, admin_bp,
-        payments_bp, referrals_bp, community_bp, leaderboards_bp,
+        health_bp,
+        media_bp,
+        accounts_bp,
+        catalog_bp,
+        cart_bp,
+        orders_bp,
+        festivals_bp,
+        ops_bp,
+        admin_bp,
+        payments_bp,
+        referrals_bp,
+        community_bp,
+        leaderboards_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,5 +1,6 @@
 """`flask shop ...` commands: admin bootstrap, HR roster, order expiry, payroll settlement, card refund
 retries, demo data."""
+
 from __future__ import annotations
 
 import sys
@@ -46,8 +47,7 @@ def import_employees(csv_path: Path, deactivate_missing: bool) -> None:
         except roster.RosterError as exc:
             raise click.ClickException(exc.message) from exc
         with click.progressbar(length=len(rows), label="Importing employees", file=sys.stderr) as bar:
-            report = roster.import_roster(rows, actor=None, deactivate_missing=deactivate_missing,
-                                          progress=bar.update)
+            report = roster.import_roster(rows, actor=None, deactivate_missing=deactivate_missing, progress=bar.update)
         db.session.commit()
     click.echo(
         f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
@@ -80,7 +80,9 @@ def festival_close() -> None:
 
 
 @shop_cli.command("festival-notify")
-@click.option("--batch", default=100, show_default=True, type=click.IntRange(min=1), help="Reminders mailed per transaction.")
+@click.option(
+    "--batch", default=100, show_default=True, type=click.IntRange(min=1), help="Reminders mailed per transaction."
+)
 def festival_notify(batch: int) -> None:
     """E-mail everyone who asked to be reminded of a festival that is now selling, once each
     (safe from cron, twice or at once)."""
@@ -99,14 +101,19 @@ def festival_notify(batch: int) -> None:
                     db.session.commit()  # the batch's mail goes out now
         finished = reminders.mark_festivals_notified(now)
         db.session.commit()
-    click.echo(f"sent {sent} reminder(s), {len(due) - sent} already sent by another run; "
-               f"{finished} festival(s) fully notified")
+    click.echo(
+        f"sent {sent} reminder(s), {len(due) - sent} already sent by another run; {finished} festival(s) fully notified"
+    )
 
 
 @shop_cli.command("payroll-export")
 @click.option("--month", required=True, help="YYYY-MM")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="File for the per-employee CSV (default: stdout)")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File for the per-employee CSV (default: stdout)",
+)
 @click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), help="File for the summary CSV")
 @click.option("--preview", is_flag=True, help="Show what the export would hold now, without recording it.")
 def payroll_export(month: str, output: Path | None, summary: Path | None, preview: bool) -> None:
@@ -135,8 +142,11 @@ def payroll_export(month: str, output: Path | None, summary: Path | None, previe
                 db.session.commit()
                 click.echo(f"{month}: exported and recorded", err=True)
             else:
-                click.echo(f"{month}: already exported at {settlement.exported_at:%Y-%m-%d %H:%M} UTC; "
-                           "these are the recorded files, not a recount", err=True)
+                click.echo(
+                    f"{month}: already exported at {settlement.exported_at:%Y-%m-%d %H:%M} UTC; "
+                    "these are the recorded files, not a recount",
+                    err=True,
+                )
             employees, totals = settlement.employees_csv, settlement.summary_csv
     _write(employees, output)
     if summary:
@@ -178,8 +188,9 @@ def stripe_reconcile(hours: int | None) -> None:
     from shop.payments.stripe_client import card_payments_enabled
 
     if not card_payments_enabled():
-        raise click.ClickException("card payments are not configured (STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, "
-                                   "STRIPE_WEBHOOK_SECRET)")
+        raise click.ClickException(
+            "card payments are not configured (STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, STRIPE_WEBHOOK_SECRET)"
+        )
     report = reconcile(since=default_since(hours=hours))
     click.echo(f"stripe-reconcile: {report.summary()}")
     for error in report.errors:

@@ -1,5 +1,6 @@
 """The company's calendar: its time zone, and its days, months and years as [start, end) in UTC.
 Payroll months, quota windows and daily reports all cut time here."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -18,8 +19,10 @@ def _local(moment: datetime | date) -> date:
 
 def _utc(start: date, end: date) -> tuple[datetime, datetime]:
     zone = company_zone()
-    return (datetime(start.year, start.month, start.day, tzinfo=zone).astimezone(UTC),
-            datetime(end.year, end.month, end.day, tzinfo=zone).astimezone(UTC))
+    return (
+        datetime(start.year, start.month, start.day, tzinfo=zone).astimezone(UTC),
+        datetime(end.year, end.month, end.day, tzinfo=zone).astimezone(UTC),
+    )
 
 
 def day_bounds(moment: datetime | date) -> tuple[datetime, datetime]:

@@ -1,4 +1,5 @@
 """Configuration classes. Every setting can come from the environment; see README."""
+
 from __future__ import annotations
 
 import os

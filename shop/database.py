@@ -1,4 +1,5 @@
 """Database plumbing shared by every model: UTC time, SQLite tuning, write transactions."""
+
 from __future__ import annotations
 
 import logging

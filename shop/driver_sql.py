@@ -14,6 +14,7 @@ out as SQLAlchemy's, and a lost connection is invalidated, as ``Connection.execu
 Only statements whose parameters are all plain values qualify: an "expanding" IN list must be
 fixed in the statement (literal values), not a parameter.
 """
+
 from __future__ import annotations
 
 import threading
@@ -47,10 +48,12 @@ class _Compiled:
             # A value fixed in the statement, or one value of a fixed IN list.
             processor = expanded.processors.get(key) if name is None else _bind_processor(compiled.binds[name], dialect)
             self.fixed[key] = processor(value) if processor is not None and value is not None else value
-        self.processors = {name: (escaped.get(name, name), _bind_processor(compiled.binds[name], dialect))
-                           for name in required}
-        self.results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                        for column in statement.selected_columns]
+        self.processors = {
+            name: (escaped.get(name, name), _bind_processor(compiled.binds[name], dialect)) for name in required
+        }
+        self.results = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in statement.selected_columns
+        ]
         self.converts_results = any(self.results)
 
     def values(self, params: Mapping[str, Any]):
@@ -66,8 +69,10 @@ class _Compiled:
         if not self.converts_results:
             return rows
         results = self.results
-        return [tuple(value if convert is None else convert(value) for convert, value in zip(results, row, strict=True))
-                for row in rows]
+        return [
+            tuple(value if convert is None else convert(value) for convert, value in zip(results, row, strict=True))
+            for row in rows
+        ]
 
 
 def _bind_processor(bind, dialect: Dialect):

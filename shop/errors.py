@@ -1,4 +1,5 @@
 """Domain errors raised by services, and the friendly error pages."""
+
 from __future__ import annotations
 
 from flask import jsonify, render_template, request
@@ -36,8 +37,12 @@ def init_error_pages(app) -> None:
         if exc.code is None or exc.code < 400:
             return exc
         titles = {
-            400: "Bad request", 403: "You may not see this page", 404: "Page not found",
-            405: "Method not allowed", 413: "File too large", 429: "Too many attempts, please wait",
+            400: "Bad request",
+            403: "You may not see this page",
+            404: "Page not found",
+            405: "Method not allowed",
+            413: "File too large",
+            429: "Too many attempts, please wait",
         }
         return _render(exc.code, titles.get(exc.code, exc.name))
 

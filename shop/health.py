@@ -1,4 +1,5 @@
 """/healthz: is the app up, and can it reach its database?"""
+
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError

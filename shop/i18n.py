@@ -1,4 +1,5 @@
 """Locale, time zone and money formatting for the current user."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,6 +1,7 @@
 """The site header: the same for one user on every page, so it is rendered once and cached
 (with the storefront fragments, see shop/catalog/page_cache.py); only the CSRF token of the
 log-out form is filled in per request."""
+
 from __future__ import annotations
 
 from flask import render_template, request
@@ -16,6 +17,7 @@ def site_header() -> Markup:
     user = current_user
     who = (user.id, user.name, user.role, user.kind) if user.is_authenticated else None
     key = ("header", who, str(get_locale()), search_value)
-    header = cached_fragment(key, lambda: Markup(render_template(
-        "_header.html", search_value=search_value, csrf_slot=CSRF_SLOT)))
+    header = cached_fragment(
+        key, lambda: Markup(render_template("_header.html", search_value=search_value, csrf_slot=CSRF_SLOT))
+    )
     return with_csrf(header) if user.is_authenticated else header

@@ -3,6 +3,7 @@
 With ``MAIL_SERVER`` set, messages go out by SMTP; otherwise each one is written as an
 ``.eml`` file under ``instance/outbox/`` and logged, so the demo and the tests can follow links.
 """
+
 from __future__ import annotations
 
 import smtplib
@@ -54,5 +55,3 @@ def deliver(message: EmailMessage) -> None:
     path = folder / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
     path.write_bytes(bytes(message))
     current_app.logger.info("mail to %s (%s) written to %s", message["To"], message["Subject"], path)
-
-

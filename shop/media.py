@@ -1,4 +1,5 @@
 """Serving uploaded pictures from the instance folder."""
+
 from flask import Blueprint, send_from_directory
 
 from shop.catalog.images import upload_dir

@@ -1,4 +1,5 @@
 """One page of a query's results, for any list page."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Response headers that every page gets."""
+
 from __future__ import annotations
 
 from flask import g

@@ -10,6 +10,7 @@ Sessions holding anything but plain values or flat lists of them (flash messages
 cached, and every request gets its own session object (and its own lists), so nothing one
 request changes leaks into another.
 """
+
 from __future__ import annotations
 
 from flask import g, request, session
@@ -49,8 +50,9 @@ class CachedCookieSessionInterface(SecureCookieSessionInterface):
         cacheable = bool(cookie) and _opened.enabled
         if cacheable and (values := _opened.get(cookie)) is not None:
             # A list of its own for each request, as opening the cookie would give.
-            return self.session_class({key: list(value) if isinstance(value, tuple) else value
-                                       for key, value in values.items()})
+            return self.session_class(
+                {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
+            )
         opened = super().open_session(app, request)
         if cacheable and opened:
             kept = {key: _kept(value) for key, value in opened.items()}

@@ -1,4 +1,5 @@
 """A small thread-safe, per-process cache whose lifetime comes from the app's config."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """Where a form may send the browser back to: only paths on this site."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

@@ -11,6 +11,7 @@ sale now, as a buyer and as a contact of user id 0, which matches no row (the ta
 so its order is never written), in a transaction that is rolled back. If the database cannot
 be read, the statements compile on first use as before.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,7 +54,7 @@ def warm_up(app: Flask) -> None:
 
 
 def _buy_now_statements() -> int:
-    """"Buy now" for every festival item on sale, up to the take and the write, as nobody."""
+    """ "Buy now" for every festival item on sale, up to the take and the write, as nobody."""
     from shop.accounts.session import BuyerFacts, load_user
     from shop.catalog.services import tier_of_kind
     from shop.festivals import item_facts
@@ -68,8 +69,12 @@ def _buy_now_statements() -> int:
     load_user(str(NOBODY))
     known_use.user_generation(NOBODY)
     on_sale = db.session.execute(
-        select(Festival.slug, FestivalItem.id).join(Festival, Festival.id == FestivalItem.festival_id)
-        .where(Festival.launch_at <= now, Festival.ends_at > now).order_by(FestivalItem.id).limit(ITEMS_WARMED)).all()
+        select(Festival.slug, FestivalItem.id)
+        .join(Festival, Festival.id == FestivalItem.festival_id)
+        .where(Festival.launch_at <= now, Festival.ends_at > now)
+        .order_by(FestivalItem.id)
+        .limit(ITEMS_WARMED)
+    ).all()
     # An employee (their own chain) and a contact (the chain's employee locked too).
     buyers = [BuyerFacts(NOBODY, 0, None, Kind.employee, 0), BuyerFacts(NOBODY, 1, NOBODY - 1, Kind.contact, 0)]
     for slug, item_id in on_sale:
@@ -85,12 +90,21 @@ def _buy_now_statements() -> int:
             lock_buyer_reading(ids, buyer_id=NOBODY, slug=slug, item_id=item_id, address_id=NOBODY)
             with suppress(DomainError):  # a rule allowing nothing at all: its use query ran all the same
                 Enforcement(buyer, takes, now, currency=facts.sellable.currency, rules=rules).check()
-            line = {"variant_id": facts.sellable.variant_id, "festival_item_id": NOBODY,
-                    "product_name": "", "variant_name": "", "sku": "", "unit_price": 0, "market_price": 0,
-                    "quantity": 1, "refunded_quantity": 0}
+            line = {
+                "variant_id": facts.sellable.variant_id,
+                "festival_item_id": NOBODY,
+                "product_name": "",
+                "variant_name": "",
+                "sku": "",
+                "unit_price": 0,
+                "market_price": 0,
+                "quantity": 1,
+                "refunded_quantity": 0,
+            }
             # There is no item NOBODY: nothing is taken, so nothing is written.
             stock.take_allocation({NOBODY: 1})
             if writing.in_one_statement([line]):
-                writing.take_and_write_order(buyer=buyer, ship_to="", line=line, currency="", tier=tier,
-                                             festival_id=facts.festival_id, now=now)
+                writing.take_and_write_order(
+                    buyer=buyer, ship_to="", line=line, currency="", tier=tier, festival_id=facts.festival_id, now=now
+                )
     return len(on_sale)

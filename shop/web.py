@@ -1,4 +1,5 @@
 """What every form-post view does with a service call: commit it, or show why it was refused."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

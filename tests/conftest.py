@@ -1,5 +1,6 @@
 """Test set-up: one database per run (SQLite file, or PostgreSQL with TEST_DATABASE_URL),
 emptied after every test; factories for people and products; a client that sends CSRF tokens."""
+
 from __future__ import annotations
 
 import os

@@ -1,6 +1,7 @@
 """Threads released together by a barrier, each with its own app context, session and
 connection (the project's pattern from tests/test_concurrency.py), and a watcher thread that
 samples stock and allocation while they run."""
+
 from __future__ import annotations
 
 import threading
@@ -51,8 +52,11 @@ def race(app, jobs, *, variant_id: int | None = None, item_id: int | None = None
                     stock = db.session.scalar(select(Variant.stock).where(Variant.id == variant_id))
                     watch.min_stock = stock if watch.min_stock is None else min(watch.min_stock, stock)
                 if item_id is not None:
-                    left = db.session.scalar(select(FestivalItem.allocated - FestivalItem.sold - FestivalItem.returned_units)
-                                             .where(FestivalItem.id == item_id))
+                    left = db.session.scalar(
+                        select(FestivalItem.allocated - FestivalItem.sold - FestivalItem.returned_units).where(
+                            FestivalItem.id == item_id
+                        )
+                    )
                     watch.min_left = left if watch.min_left is None else min(watch.min_left, left)
                 watch.samples += 1
                 db.session.rollback()

@@ -2,6 +2,7 @@
 
 The matrix is checked against the app's URL map, so a new route without an entry here fails.
 """
+
 from __future__ import annotations
 
 import io
@@ -187,9 +188,7 @@ def app_request_context():
 
 def _routes(app) -> set[tuple[str, str]]:
     return {
-        (rule.endpoint, method)
-        for rule in app.url_map.iter_rules()
-        for method in rule.methods - {"HEAD", "OPTIONS"}
+        (rule.endpoint, method) for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}
     }
 
 
@@ -211,8 +210,11 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
     lead_product = make_product(sales_mode=SalesMode.lead)
     shared = make_product()  # the operators' posts may deactivate ``product`` before these run
     with app_request_context():
-        lead = submit_lead(contact, lead_product, LeadInput("Carl Customer", "+86 139 0000 0000", "", "", "A quote",
-                                                            None, Timeline.now, True))
+        lead = submit_lead(
+            contact,
+            lead_product,
+            LeadInput("Carl Customer", "+86 139 0000 0000", "", "", "A quote", None, Timeline.now, True),
+        )
     from tests.test_community_access import community_world
 
     community = community_world(employee, operator, product)

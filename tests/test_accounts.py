@@ -1,5 +1,6 @@
 """Accounts: sign-up, e-mail verification, log-in, log-out, password reset, rate limits,
 open redirects, CSRF, deactivated sessions, and mail that waits for the commit."""
+
 from __future__ import annotations
 
 import html
@@ -24,6 +25,7 @@ NEW_PASSWORD = "a brand new secret 7"
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
 
 def field_errors(response) -> list[str]:
     return [html.unescape(m) for m in re.findall(r'<p class="error">(.*?)</p>', response.get_data(as_text=True))]
@@ -67,10 +69,11 @@ def tamper(token: str) -> str:
     character of a base64 signature carries padding bits, so changing it may change nothing)."""
     rest, signature = token.rsplit(".", 1)
     i = len(signature) // 2
-    return f"{rest}.{signature[:i]}{'A' if signature[i] != 'A' else 'B'}{signature[i + 1:]}"
+    return f"{rest}.{signature[:i]}{'A' if signature[i] != 'A' else 'B'}{signature[i + 1 :]}"
 
 
 # --- sign-up, verification, log-in, log-out ----------------------------------------------------
+
 
 def test_signup_verify_login_and_logout_through_the_pages(app, client):
     assert client.get("/signup").status_code == 200
@@ -80,7 +83,12 @@ def test_signup_verify_login_and_logout_through_the_pages(app, client):
 
     user = db.session.scalar(select(User))
     assert (user.email, user.name, user.kind, user.level, user.role) == (
-        "nora.new@neigou.example", "Nora New", Kind.employee, 0, Role.member)
+        "nora.new@neigou.example",
+        "Nora New",
+        Kind.employee,
+        0,
+        Role.member,
+    )
     assert user.email_verified_at is None and user.is_active
     assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash
 
@@ -113,12 +121,15 @@ def test_signup_verify_login_and_logout_through_the_pages(app, client):
     assert response.status_code == 302 and response.location.startswith("/login")
 
 
-@pytest.mark.parametrize("address", [
-    "someone@gmail.com",
-    "someone@neigou.example.evil.example",  # the company domain as a prefix of another
-    "someone@evilneigou.example",           # ... or as a suffix
-    "someone@mail.neigou.example",          # a sub-domain is not on the allow-list
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "someone@gmail.com",
+        "someone@neigou.example.evil.example",  # the company domain as a prefix of another
+        "someone@evilneigou.example",  # ... or as a suffix
+        "someone@mail.neigou.example",  # a sub-domain is not on the allow-list
+    ],
+)
 def test_signup_refuses_addresses_outside_the_company_domains(client, address):
     response = client.post_form("/signup", signup_data(email=address))
     assert response.status_code == 422
@@ -127,15 +138,18 @@ def test_signup_refuses_addresses_outside_the_company_domains(client, address):
     assert outbox(current_app) == []
 
 
-@pytest.mark.parametrize(("overrides", "error"), [
-    ({"password": "x" * 7, "confirm": "x" * 7}, "Field must be between 8 and 128 characters long."),
-    ({"password": "x" * 129, "confirm": "x" * 129}, "Field must be between 8 and 128 characters long."),
-    ({"confirm": PASSWORD + "!"}, "The passwords differ."),
-    ({"name": "   "}, "This field is required."),
-    ({"email": ""}, "This field is required."),
-    ({"email": "not-an-email"}, "This is not a valid e-mail address."),
-    ({"name": "n" * 121}, "Field cannot be longer than 120 characters."),
-])
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"password": "x" * 7, "confirm": "x" * 7}, "Field must be between 8 and 128 characters long."),
+        ({"password": "x" * 129, "confirm": "x" * 129}, "Field must be between 8 and 128 characters long."),
+        ({"confirm": PASSWORD + "!"}, "The passwords differ."),
+        ({"name": "   "}, "This field is required."),
+        ({"email": ""}, "This field is required."),
+        ({"email": "not-an-email"}, "This is not a valid e-mail address."),
+        ({"name": "n" * 121}, "Field cannot be longer than 120 characters."),
+    ],
+)
 def test_signup_with_invalid_fields_rerenders_with_errors_and_writes_nothing(client, overrides, error):
     response = client.post_form("/signup", signup_data(**overrides))
     assert response.status_code == 422
@@ -153,9 +167,17 @@ def test_signup_with_an_existing_address_in_any_case_is_refused(client, employee
     assert outbox(current_app) == []
 
 
-@pytest.mark.parametrize(("password", "ok"), [
-    ("", False), (None, False), ("x" * 7, False), ("x" * 8, True), ("x" * 128, True), ("x" * 129, False),
-])
+@pytest.mark.parametrize(
+    ("password", "ok"),
+    [
+        ("", False),
+        (None, False),
+        ("x" * 7, False),
+        ("x" * 8, True),
+        ("x" * 128, True),
+        ("x" * 129, False),
+    ],
+)
 def test_password_length_rule_is_8_to_128_characters(password, ok):
     if ok:
         services.check_password_rules(password)
@@ -178,6 +200,7 @@ def test_signup_page_of_a_logged_in_user_goes_home(client, employee):
 
 # --- verification links ------------------------------------------------------------------------
 
+
 def test_verification_link_works_once(client, make_user):
     user = make_user(verified=False)
     token = tokens.make_token(user, tokens.VERIFY)
@@ -192,11 +215,14 @@ def test_verification_link_works_once(client, make_user):
     assert user.email_verified_at == verified_at
 
 
-@pytest.mark.parametrize("make_bad_token", [
-    lambda user: tamper(tokens.make_token(user, tokens.VERIFY)),
-    lambda user: tokens.make_token(user, tokens.RESET),  # a reset link is no confirmation link
-    lambda user: "not-a-token",
-])
+@pytest.mark.parametrize(
+    "make_bad_token",
+    [
+        lambda user: tamper(tokens.make_token(user, tokens.VERIFY)),
+        lambda user: tokens.make_token(user, tokens.RESET),  # a reset link is no confirmation link
+        lambda user: "not-a-token",
+    ],
+)
 def test_tampered_or_foreign_verification_link_is_refused(client, make_user, make_bad_token):
     user = make_user(verified=False)
     response = client.get(f"/verify/{make_bad_token(user)}", follow_redirects=True)
@@ -232,6 +258,7 @@ def test_verification_max_age_comes_from_the_config(app, make_user, monkeypatch)
 
 # --- log-in -------------------------------------------------------------------------------------
 
+
 def test_wrong_password_and_unknown_address_get_the_same_answer(client, employee):
     wrong_password = client.post_form("/login", {"email": employee.email, "password": "not the password"})
     unknown = client.post_form("/login", {"email": "nobody@neigou.example", "password": PASSWORD})
@@ -257,11 +284,14 @@ def test_unverified_user_cannot_log_in(client, make_user):
     assert logged_in_as(client) is None
 
 
-@pytest.mark.parametrize("data", [
-    {"email": "", "password": PASSWORD},
-    {"email": "erin@neigou.example", "password": ""},
-    {"email": "erin@neigou.example", "password": "x" * 129},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"email": "", "password": PASSWORD},
+        {"email": "erin@neigou.example", "password": ""},
+        {"email": "erin@neigou.example", "password": "x" * 129},
+    ],
+)
 def test_login_form_with_invalid_fields_rerenders_with_errors(client, employee, data):
     response = client.post_form("/login", data)
     assert response.status_code == 422
@@ -282,10 +312,21 @@ def test_login_never_redirects_off_site(client, employee):
     assert logged_in_as(client) == str(employee.id)
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.example", "///evil.example", "//evil.example/path", "https://evil.example", "http:evil.example",
-    "javascript:alert(1)", "/\t/evil.example", "evil.example", "", None,
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "///evil.example",
+        "//evil.example/path",
+        "https://evil.example",
+        "http:evil.example",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        "evil.example",
+        "",
+        None,
+    ],
+)
 def test_safe_next_refuses_anything_that_leaves_the_site(app, target):
     with app.test_request_context():
         assert _safe_next(target) == "/"
@@ -317,8 +358,11 @@ def test_login_is_rate_limited_per_address(client, employee):
     assert response.status_code == 429
     assert logged_in_as(client) is None
     # Another client address is not held back by this one.
-    other = client.post("/login", data={"csrf_token": token, "email": "nobody@neigou.example", "password": "x"},
-                        environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    other = client.post(
+        "/login",
+        data={"csrf_token": token, "email": "nobody@neigou.example", "password": "x"},
+        environ_base={"REMOTE_ADDR": "10.9.8.7"},
+    )
     assert other.status_code == 422
     # Pages are not rate-limited, only attempts.
     assert client.get("/login").status_code == 200
@@ -345,6 +389,7 @@ def test_setting_a_new_password_by_link_is_rate_limited(client, employee):
 
 # --- log-out and CSRF ---------------------------------------------------------------------------
 
+
 def test_logout_needs_a_post_with_a_csrf_token(client, employee):
     login(client, employee)
     assert client.get("/logout").status_code == 405
@@ -355,11 +400,14 @@ def test_logout_needs_a_post_with_a_csrf_token(client, employee):
     assert logged_in_as(client) is None
 
 
-@pytest.mark.parametrize(("url", "data"), [
-    ("/login", {"email": "erin@neigou.example", "password": PASSWORD}),
-    ("/signup", signup_data()),
-    ("/reset", {"email": "erin@neigou.example"}),
-])
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("/login", {"email": "erin@neigou.example", "password": PASSWORD}),
+        ("/signup", signup_data()),
+        ("/reset", {"email": "erin@neigou.example"}),
+    ],
+)
 def test_posts_without_a_csrf_token_are_refused(client, employee, url, data):
     response = client.post(url, data=data)
     assert response.status_code == 400
@@ -377,6 +425,7 @@ def test_posts_with_a_wrong_csrf_token_are_refused(client, employee):
 
 # --- password reset -----------------------------------------------------------------------------
 
+
 def test_password_reset_through_the_mailed_link(app, client, employee):
     old_hash = employee.password_hash
     response = client.post_form("/reset", {"email": "Erin@NEIGOU.example"}, follow_redirects=True)
@@ -392,8 +441,7 @@ def test_password_reset_through_the_mailed_link(app, client, employee):
     db.session.rollback()
     assert employee.password_hash == old_hash
 
-    response = client.post_form(reset_path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                                follow_redirects=True)
+    response = client.post_form(reset_path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, follow_redirects=True)
     assert response.request.path == "/login"
     assert ("success", "Your password is set. Log in with it now.") in flashes(response)
     db.session.refresh(employee)
@@ -401,8 +449,9 @@ def test_password_reset_through_the_mailed_link(app, client, employee):
     assert new_hash != old_hash and new_hash.startswith("scrypt:")
 
     # The link is used up: the second try is refused and changes nothing.
-    again = client.post_form(reset_path, {"password": "yet another secret", "confirm": "yet another secret"},
-                             follow_redirects=True)
+    again = client.post_form(
+        reset_path, {"password": "yet another secret", "confirm": "yet another secret"}, follow_redirects=True
+    )
     assert again.request.path == "/reset"
     assert ("error", "This reset link is invalid, used or expired.") in flashes(again)
     db.session.refresh(employee)
@@ -427,14 +476,18 @@ def test_reset_request_with_an_empty_address_rerenders(client):
     assert "This field is required." in field_errors(response)
 
 
-@pytest.mark.parametrize("make_bad_token", [
-    lambda user: tamper(tokens.make_token(user, tokens.RESET)),
-    lambda user: tokens.make_token(user, tokens.VERIFY),  # a confirmation link cannot set a password
-])
+@pytest.mark.parametrize(
+    "make_bad_token",
+    [
+        lambda user: tamper(tokens.make_token(user, tokens.RESET)),
+        lambda user: tokens.make_token(user, tokens.VERIFY),  # a confirmation link cannot set a password
+    ],
+)
 def test_tampered_or_foreign_reset_link_is_refused(client, employee, make_bad_token):
     old_hash = employee.password_hash
-    response = client.post_form(f"/reset/{make_bad_token(employee)}",
-                                {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, follow_redirects=True)
+    response = client.post_form(
+        f"/reset/{make_bad_token(employee)}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, follow_redirects=True
+    )
     assert response.request.path == "/reset"
     assert ("error", "This reset link is invalid, used or expired.") in flashes(response)
     db.session.rollback()
@@ -446,8 +499,9 @@ def test_reset_link_expires_after_two_hours(client, employee):
     with freeze_time("2030-03-01 12:00:00"):
         token = tokens.make_token(employee, tokens.RESET)
     with freeze_time("2030-03-01 14:00:01"):
-        response = client.post_form(f"/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                                    follow_redirects=True)
+        response = client.post_form(
+            f"/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, follow_redirects=True
+        )
         assert ("error", "This reset link is invalid, used or expired.") in flashes(response)
     db.session.rollback()
     assert employee.password_hash == old_hash
@@ -482,6 +536,7 @@ def test_reset_confirms_an_unconfirmed_address(make_user):
 
 # --- sessions of deactivated users -----------------------------------------------------------
 
+
 def test_session_of_a_deactivated_user_stops_working(client, employee, admin):
     login(client, employee)
     assert client.get("/orders").status_code == 200
@@ -497,18 +552,23 @@ def test_session_of_a_deactivated_user_stops_working(client, employee, admin):
 
 # --- roles ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("role", "operator", "sales", "admin"), [
-    (Role.member, False, False, False),
-    (Role.operator, True, False, False),
-    (Role.sales, False, True, False),
-    (Role.admin, True, True, True),
-])
+
+@pytest.mark.parametrize(
+    ("role", "operator", "sales", "admin"),
+    [
+        (Role.member, False, False, False),
+        (Role.operator, True, False, False),
+        (Role.sales, False, True, False),
+        (Role.admin, True, True, True),
+    ],
+)
 def test_roles_grant_what_they_name_and_admin_everything(role, operator, sales, admin):
     user = User(email="x@neigou.example", name="X", role=role, kind=Kind.employee)
     assert (user.is_operator, user.is_sales, user.is_admin) == (operator, sales, admin)
 
 
 # --- mail waits for the commit ----------------------------------------------------------------
+
 
 def test_mail_queued_in_a_rolled_back_transaction_is_never_written(app, employee):
     queue_mail("erin@neigou.example", "Never", "This must not be sent.")
@@ -581,6 +641,10 @@ def test_mail_goes_by_smtp_when_a_server_is_configured(app, monkeypatch):
     queue_mail("erin@neigou.example", "Hi", "Body")
     assert sent == []
     db.session.commit()
-    assert sent == [("connect", "smtp.neigou.example", 587), ("starttls",), ("login", "mailer", "pw"),
-                    ("send", "erin@neigou.example", "Hi")]
+    assert sent == [
+        ("connect", "smtp.neigou.example", 587),
+        ("starttls",),
+        ("login", "mailer", "pw"),
+        ("send", "erin@neigou.example", "Hi"),
+    ]
     assert outbox(app) == []

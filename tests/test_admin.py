@@ -1,5 +1,6 @@
 """Admins: the people list, roles, deactivation and reactivation (all audited), the audit log,
 and `flask shop create-admin`."""
+
 from __future__ import annotations
 
 import html
@@ -18,6 +19,7 @@ NEW_PASSWORD = "admin password 99"
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
 
 def flashes(response) -> list[tuple[str, str]]:
     found = re.findall(r'<p class="flash (\w+)" role="status">(.*?)</p>', response.get_data(as_text=True))
@@ -43,8 +45,7 @@ def post_user_form(client, user_id: int, action: str, data: dict, **kwargs):
         page = client.get(f"/admin/users/{user_id}").get_data(as_text=True)
         match = re.search(r'name="active" type="hidden" value="([01])"', page)
         data = {**data, "active": match.group(1) if match else ""}
-    return client.post_form(f"/admin/users/{user_id}/{action}", data, token_from=f"/admin/users/{user_id}",
-                            **kwargs)
+    return client.post_form(f"/admin/users/{user_id}/{action}", data, token_from=f"/admin/users/{user_id}", **kwargs)
 
 
 def create_admin(app, *args: str, **kwargs):
@@ -55,6 +56,7 @@ def create_admin(app, *args: str, **kwargs):
 
 
 # --- people --------------------------------------------------------------------------------------
+
 
 def test_people_list_and_search(client, admin, make_user):
     make_user(name="Zhang Wei", email="zhang@neigou.example", employee_no="E042")
@@ -72,8 +74,9 @@ def test_people_list_and_search(client, admin, make_user):
 
 
 def test_person_page_shows_who_they_are(client, admin, make_user, department):
-    person = make_user(name="Zhang Wei", email="zhang@neigou.example", department=department, role=Role.sales,
-                       verified=False)
+    person = make_user(
+        name="Zhang Wei", email="zhang@neigou.example", department=department, role=Role.sales, verified=False
+    )
     login(client, admin)
     response = client.get(f"/admin/users/{person.id}")
     assert response.status_code == 200
@@ -83,6 +86,7 @@ def test_person_page_shows_who_they_are(client, admin, make_user, department):
 
 
 # --- roles ---------------------------------------------------------------------------------------
+
 
 def test_admin_grants_a_role_through_the_form_and_it_is_audited(app, client, admin, employee):
     login(client, admin)
@@ -159,6 +163,7 @@ def test_invalid_admin_forms_rerender_with_field_errors_and_422(client, admin, e
 
 # --- deactivation ----------------------------------------------------------------------------
 
+
 def test_admin_deactivates_a_leaver_who_is_locked_out_at_once_then_reactivates(app, client, admin, employee):
     employee_client = app.test_client()
     login(employee_client, employee)
@@ -177,8 +182,7 @@ def test_admin_deactivates_a_leaver_who_is_locked_out_at_once_then_reactivates(a
     # Their open session stops working, and the log-in form refuses them.
     response = employee_client.get("/orders")
     assert response.status_code == 302 and response.location.startswith("/login")
-    refused = employee_client.post_form("/login", {"email": employee.email, "password": PASSWORD},
-                                        token_from="/login")
+    refused = employee_client.post_form("/login", {"email": employee.email, "password": PASSWORD}, token_from="/login")
     assert refused.status_code == 422 and "This account has been deactivated" in refused.get_data(as_text=True)
 
     post_user_form(client, employee.id, "active", {"reason": "came back"})
@@ -235,6 +239,7 @@ def test_a_deactivated_admin_loses_the_admin_pages(client, admin, make_user):
 
 # --- bad requests ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/admin/users/999999", "/admin/users/abc", "/admin/users/-1"])
 def test_unknown_people_are_not_found(client, admin, path):
     login(client, admin)
@@ -267,9 +272,12 @@ def test_non_admins_cannot_change_roles_or_deactivate(client, make_user, employe
     token = client.csrf_token("/")
     assert client.get("/admin/users").status_code == 403
     assert client.get(f"/admin/users/{employee.id}").status_code == 403
-    assert client.post(f"/admin/users/{someone.id}/role", data={"csrf_token": token, "role": "admin"}).status_code == 403
-    assert client.post(f"/admin/users/{employee.id}/active",
-                       data={"csrf_token": token, "reason": "x"}).status_code == 403
+    assert (
+        client.post(f"/admin/users/{someone.id}/role", data={"csrf_token": token, "role": "admin"}).status_code == 403
+    )
+    assert (
+        client.post(f"/admin/users/{employee.id}/active", data={"csrf_token": token, "reason": "x"}).status_code == 403
+    )
     assert fresh(someone).role == role and fresh(employee).is_active
     assert audit() == []
 
@@ -281,6 +289,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, employee):
 
 
 # --- the audit log page -------------------------------------------------------------------------
+
 
 def test_audit_log_lists_newest_first_and_filters_by_action(client, admin, make_user):
     first, second = make_user(name="First Leaver"), make_user(name="Second Person")
@@ -300,22 +309,34 @@ def test_audit_log_lists_newest_first_and_filters_by_action(client, admin, make_
 
 # --- flask shop create-admin -----------------------------------------------------------------------
 
+
 def test_create_admin_makes_a_confirmed_admin_and_audits_it(app):
     result = create_admin(app, "--email", "Root@NEIGOU.example", "--name", "Root", "--password", NEW_PASSWORD)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "Admin ready: root@neigou.example"
     root = db.session.scalar(select(User))
     assert (root.email, root.name, root.role, root.kind, root.level) == (
-        "root@neigou.example", "Root", Role.admin, Kind.employee, 0)
+        "root@neigou.example",
+        "Root",
+        Role.admin,
+        Kind.employee,
+        0,
+    )
     assert root.is_active and root.email_verified_at is not None
     assert root.password_hash.startswith("scrypt:") and root.check_password(NEW_PASSWORD)
     [entry] = audit("user.role")
-    assert (entry.entity_id, entry.actor_id, entry.after, entry.reason) == (root.id, None, {"role": "admin"}, "create-admin")
+    assert (entry.entity_id, entry.actor_id, entry.after, entry.reason) == (
+        root.id,
+        None,
+        {"role": "admin"},
+        "create-admin",
+    )
 
 
 def test_create_admin_asks_for_the_password_twice(app):
-    result = create_admin(app, "--email", "root@neigou.example", "--name", "Root",
-                          input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
+    result = create_admin(
+        app, "--email", "root@neigou.example", "--name", "Root", input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n"
+    )
     assert result.exit_code == 0, result.output
     assert "Repeat for confirmation" in result.output
     assert NEW_PASSWORD not in result.output  # hidden input
@@ -331,11 +352,14 @@ def test_create_admin_promotes_an_existing_account(app, employee):
     assert services.authenticate("erin@neigou.example", NEW_PASSWORD).id == employee.id
 
 
-@pytest.mark.parametrize(("email", "password", "message"), [
-    ("not-an-email", NEW_PASSWORD, "This is not a valid e-mail address."),
-    ("root@neigou.example", "short", "A password has 8 to 128 characters."),
-    ("root@neigou.example", "x" * 129, "A password has 8 to 128 characters."),
-])
+@pytest.mark.parametrize(
+    ("email", "password", "message"),
+    [
+        ("not-an-email", NEW_PASSWORD, "This is not a valid e-mail address."),
+        ("root@neigou.example", "short", "A password has 8 to 128 characters."),
+        ("root@neigou.example", "x" * 129, "A password has 8 to 128 characters."),
+    ],
+)
 def test_create_admin_refuses_bad_input_and_writes_nothing(app, email, password, message):
     result = create_admin(app, "--email", email, "--name", "Root", "--password", password)
     assert result.exit_code == 1
@@ -345,8 +369,9 @@ def test_create_admin_refuses_bad_input_and_writes_nothing(app, email, password,
 
 
 def test_create_admin_refuses_to_make_a_contact_an_admin(app, make_user, employee):
-    contact = make_user(kind=Kind.contact, level=1, email="pal@friends.example", referrer_id=employee.id,
-                        root_employee_id=employee.id)
+    contact = make_user(
+        kind=Kind.contact, level=1, email="pal@friends.example", referrer_id=employee.id, root_employee_id=employee.id
+    )
     result = create_admin(app, "--email", "pal@friends.example", "--name", "Pal", "--password", NEW_PASSWORD)
     assert result.exit_code == 1
     assert fresh(contact).role == Role.member

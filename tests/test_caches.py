@@ -1,4 +1,5 @@
 """The storefront fragment cache and the logged-in user cache (both off in the other tests)."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,7 +30,8 @@ def forget_everything():
 
 
 def test_a_cached_product_page_needs_no_query_and_keeps_the_csrf_token_personal(
-        caches_on, app, client, make_user, product, statements):
+    caches_on, app, client, make_user, product, statements
+):
     first, second = make_user(), make_user()
     url, first_name = f"/p/{product.slug}", first.name
     login(client, first)
@@ -51,9 +53,17 @@ def test_a_cached_product_page_needs_no_query_and_keeps_the_csrf_token_personal(
 def test_an_operator_change_is_shown_at_once(caches_on, client, employee, operator, product):
     login(client, employee)
     assert "Tea Set" in client.get(f"/p/{product.slug}").get_data(as_text=True)
-    catalog.save_product(operator, product, name="Tea Set Deluxe", slug=product.slug,
-                         category_id=product.category_id, summary="", description_md="",
-                         sales_mode=product.sales_mode, is_active=True)
+    catalog.save_product(
+        operator,
+        product,
+        name="Tea Set Deluxe",
+        slug=product.slug,
+        category_id=product.category_id,
+        summary="",
+        description_md="",
+        sales_mode=product.sales_mode,
+        is_active=True,
+    )
     db.session.commit()
     assert "Tea Set Deluxe" in client.get(f"/p/{product.slug}").get_data(as_text=True)
 
@@ -96,7 +106,9 @@ def test_a_write_always_loads_the_user_from_the_database(caches_on, client, empl
     assert employee.name == "New Name"
 
 
-def test_a_whole_page_is_cached_per_user_but_never_with_a_flash_message(caches_on, client, employee, product, statements):
+def test_a_whole_page_is_cached_per_user_but_never_with_a_flash_message(
+    caches_on, client, employee, product, statements
+):
     url = f"/p/{product.slug}"
     login(client, employee)
     assert client.get(url).status_code == 200
@@ -105,8 +117,9 @@ def test_a_whole_page_is_cached_per_user_but_never_with_a_flash_message(caches_o
     assert statements == []  # not even the user's row: the whole page came from the cache
     assert cached.count('name="csrf_token"') >= 2 and "<csrf-token-slot>" not in cached
 
-    added = client.post_form("/cart/add", {"variant_id": product.variants[0].id, "quantity": 1, "back": url},
-                             token_from=url)
+    added = client.post_form(
+        "/cart/add", {"variant_id": product.variants[0].id, "quantity": 1, "back": url}, token_from=url
+    )
     assert added.status_code in (302, 303)
     assert "Added to your cart." in client.get(url).get_data(as_text=True)
     assert "Added to your cart." not in client.get(url).get_data(as_text=True)
@@ -137,7 +150,8 @@ def test_a_cached_page_is_served_without_loading_the_user_but_never_after_log_ou
 
 
 def test_cached_sessions_and_tokens_stay_personal_and_posts_still_check_the_token(
-        caches_on, app, client, make_user, product):
+    caches_on, app, client, make_user, product
+):
     first, second = make_user(), make_user()
     url = f"/p/{product.slug}"
     login(client, first)
@@ -147,13 +161,15 @@ def test_cached_sessions_and_tokens_stay_personal_and_posts_still_check_the_toke
     assert other.csrf_token(url) != token
     added = client.post_form("/cart/add", {"variant_id": product.variants[0].id, "quantity": 1}, token_from=url)
     assert added.status_code in (302, 303)
-    forged = client.post("/cart/add", data={"variant_id": product.variants[0].id, "quantity": 1,
-                                             "csrf_token": other.csrf_token(url)})
+    forged = client.post(
+        "/cart/add", data={"variant_id": product.variants[0].id, "quantity": 1, "csrf_token": other.csrf_token(url)}
+    )
     assert forged.status_code == 400
 
 
 def test_a_session_holding_the_buyers_facts_is_cached_and_each_request_gets_its_own_list(
-        caches_on, app, client, employee):
+    caches_on, app, client, employee
+):
     from flask import request
 
     login(client, employee)
@@ -176,8 +192,9 @@ def test_a_post_opens_the_session_cookie_from_the_cache_too(caches_on, app, clie
     cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
     opened = []
     verify = SecureCookieSessionInterface.open_session
-    monkeypatch.setattr(SecureCookieSessionInterface, "open_session",
-                        lambda self, *args: opened.append(1) or verify(self, *args))
+    monkeypatch.setattr(
+        SecureCookieSessionInterface, "open_session", lambda self, *args: opened.append(1) or verify(self, *args)
+    )
     headers = {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}
     for method in ("GET", "POST", "POST"):
         with app.test_request_context("/cart/add", method=method, headers=headers):
@@ -189,8 +206,9 @@ def test_a_post_opens_the_session_cookie_from_the_cache_too(caches_on, app, clie
         assert "changed_by_this_request" not in app.session_interface.open_session(app, request)
 
 
-def test_a_post_reuses_the_csrf_token_its_session_had_signed(caches_on, app, client, employee, make_festival,
-                                                           make_festival_item, make_product, monkeypatch):
+def test_a_post_reuses_the_csrf_token_its_session_had_signed(
+    caches_on, app, client, employee, make_festival, make_festival_item, make_product, monkeypatch
+):
     from itsdangerous import URLSafeTimedSerializer
 
     item = make_festival_item(make_festival(), make_product(stock=5).variants[0], 3)
@@ -199,7 +217,9 @@ def test_a_post_reuses_the_csrf_token_its_session_had_signed(caches_on, app, cli
     token = client.csrf_token("/")  # a read signs the session's token and keeps it
     signed = []
     dumps = URLSafeTimedSerializer.dumps
-    monkeypatch.setattr(URLSafeTimedSerializer, "dumps", lambda self, *a, **kw: signed.append(self.salt) or dumps(self, *a, **kw))
+    monkeypatch.setattr(
+        URLSafeTimedSerializer, "dumps", lambda self, *a, **kw: signed.append(self.salt) or dumps(self, *a, **kw)
+    )
     # An invalid post renders the festival page and its forms again: with the kept token,
     # nothing is signed.
     page = client.post(url, data={"quantity": "many", "address_id": "", "csrf_token": token})

@@ -1,4 +1,5 @@
 """The buyer's path through the real forms: cart, checkout with an address, the order page."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -14,9 +15,16 @@ from shop.orders.models import Address, Order, OrderStatus, PaymentMethod
 from shop.quotas.services import ensure_default_rules
 from tests.conftest import CsrfClient, login
 
-NEW_ADDRESS = {"address_id": "0", "recipient": "Li Lei", "phone": "+86 139 1234 5678",
-               "line1": "8 Nanjing Road", "line2": "Flat 3", "city": "Shanghai", "postcode": "200001",
-               "country": "CN"}
+NEW_ADDRESS = {
+    "address_id": "0",
+    "recipient": "Li Lei",
+    "phone": "+86 139 1234 5678",
+    "line1": "8 Nanjing Road",
+    "line2": "Flat 3",
+    "city": "Shanghai",
+    "postcode": "200001",
+    "country": "CN",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -47,8 +55,9 @@ def cart_of(user) -> dict[int, int]:
 
 
 def add(client, variant, quantity, **kwargs):
-    return client.post_form("/cart/add", {"variant_id": str(variant.id), "quantity": str(quantity),
-                                          "back": "/p/somewhere"}, **kwargs)
+    return client.post_form(
+        "/cart/add", {"variant_id": str(variant.id), "quantity": str(quantity), "back": "/p/somewhere"}, **kwargs
+    )
 
 
 def text(response) -> str:
@@ -56,6 +65,7 @@ def text(response) -> str:
 
 
 # ---- cart ------------------------------------------------------------------------------------
+
 
 def test_add_to_cart_keeps_a_line_per_user_and_shows_the_cap(client, other_client, employee, make_user, product):
     variant = product.variants[0]
@@ -89,8 +99,10 @@ def test_adding_more_than_the_retail_cap_at_once_is_refused(client, employee, pr
     response = add(client, product.variants[0], 6)
     assert response.status_code == 302 and response.headers["Location"] == "/p/somewhere"
     html = text(client.get("/cart/"))
-    assert "The rule “At most 5 units of any one item per buyer per order” allows 5 in one order; " \
-           "your cart would hold 6." in html
+    assert (
+        "The rule “At most 5 units of any one item per buyer per order” allows 5 in one order; "
+        "your cart would hold 6." in html
+    )
     assert cart_of(employee) == {}
 
 
@@ -103,17 +115,19 @@ def test_the_retail_cap_counts_what_is_already_in_the_cart(client, employee, pro
     assert cart_of(employee) == {variant.id: 3}
 
 
-@pytest.mark.parametrize("back", [
-    "//evil.example",
-    "https://evil.example/",
-    "/\\evil.example",
-    "/\t/evil.example",
-    "/\n/evil.example",
-])
+@pytest.mark.parametrize(
+    "back",
+    [
+        "//evil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+    ],
+)
 def test_the_way_back_after_a_refused_add_stays_on_this_site(client, employee, product, back):
     login(client, employee)
-    response = client.post_form("/cart/add", {"variant_id": str(product.variants[0].id), "quantity": "6",
-                                              "back": back})
+    response = client.post_form("/cart/add", {"variant_id": str(product.variants[0].id), "quantity": "6", "back": back})
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith("/") and not location.startswith("//") and not urlsplit(location).netloc
@@ -186,6 +200,7 @@ def test_inactive_or_unknown_items_cannot_be_put_in_the_cart(client, employee, m
 
 # ---- checkout --------------------------------------------------------------------------------
 
+
 def test_checkout_with_an_empty_cart_goes_back_to_the_cart(client, employee):
     login(client, employee)
     response = client.get("/checkout", follow_redirects=True)
@@ -245,8 +260,7 @@ def test_checkout_with_missing_address_fields_rerenders_and_writes_nothing(clien
     assert cart_of(employee) == {variant.id: 2}
 
 
-def test_checkout_with_someone_elses_saved_address_is_not_found(client, employee, make_user, product,
-                                                                make_address):
+def test_checkout_with_someone_elses_saved_address_is_not_found(client, employee, make_user, product, make_address):
     variant = product.variants[0]
     foreign = make_address(make_user(name="Mallory"))
     login(client, employee)
@@ -295,6 +309,7 @@ def test_a_contact_checks_out_at_the_contact_price_and_cannot_use_payroll(client
 
 
 # ---- the order page --------------------------------------------------------------------------
+
 
 def test_another_users_order_is_not_found(client, employee, make_user, product, place):
     variant = product.variants[0]

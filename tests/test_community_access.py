@@ -3,6 +3,7 @@
 The expectations for anonymous, employee and operator are the app's access matrix
 (tests/test_access_matrix.py, which also checks admin); contacts are added here. The objects the
 routes need come from ``community_world``, which the app's matrix uses too."""
+
 from __future__ import annotations
 
 import pytest
@@ -92,8 +93,12 @@ ROLES = ("anonymous", "contact", "employee", "operator")
 
 
 def test_every_community_route_is_in_both_tables(app):
-    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules() if rule.endpoint.startswith("community.")
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("community.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert routes == {key for key in MATRIX if key[0].startswith("community.")}
     assert routes == set(CONTACT)
 
@@ -101,13 +106,16 @@ def test_every_community_route_is_in_both_tables(app):
 @pytest.mark.parametrize("role", ROLES)
 def test_community_access(app, client, make_user, employee, operator, product, role):
     params = community_world(employee, operator, product)
-    users = {"employee": employee, "operator": operator,
-             "contact": make_user(kind=Kind.contact, level=1, referrer_id=employee.id, root_employee_id=employee.id)}
+    users = {
+        "employee": employee,
+        "operator": operator,
+        "contact": make_user(kind=Kind.contact, level=1, referrer_id=employee.id, root_employee_id=employee.id),
+    }
     if role != "anonymous":
         login(client, users[role])
     token = client.csrf_token("/login" if role == "anonymous" else "/")
     failures = []
-    for (endpoint, method) in sorted(CONTACT):
+    for endpoint, method in sorted(CONTACT):
         expected = CONTACT[(endpoint, method)] if role == "contact" else MATRIX[(endpoint, method)][role]
         with app.test_request_context():
             url = url_for(endpoint, **params.get(endpoint, {}))

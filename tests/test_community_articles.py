@@ -1,5 +1,6 @@
 """Articles: operators publish directly, employees' articles wait for approval, review after
 ARTICLE_REVIEW_DAYS, rendering, tags and products, the product page's "Know before you share"."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -20,23 +21,38 @@ from shop.errors import NotAllowed
 from shop.extensions import db
 from tests.conftest import login, outbox
 
-FORM = {"kind": "manual", "title": "Using the rice cooker", "body_md": "| Mode | Time |\n| --- | --- |\n| Rice | 40 min |",
-        "tags": "kitchen, 电饭煲"}
+FORM = {
+    "kind": "manual",
+    "title": "Using the rice cooker",
+    "body_md": "| Mode | Time |\n| --- | --- |\n| Rice | 40 min |",
+    "tags": "kitchen, 电饭煲",
+}
 
 
 def actions(article) -> list[str]:
-    return list(db.session.scalars(select(AuditEntry.action).where(
-        AuditEntry.entity_type == "Article", AuditEntry.entity_id == article.id).order_by(AuditEntry.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.entity_type == "Article", AuditEntry.entity_id == article.id)
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 def test_operators_publish_directly(client, operator, product):
     login(client, operator)
-    response = client.post_form("/community/articles/new", FORM | {"product_ids": [product.id], "publish": "Publish"},
-                                token_from="/community/articles/new")
+    response = client.post_form(
+        "/community/articles/new",
+        FORM | {"product_ids": [product.id], "publish": "Publish"},
+        token_from="/community/articles/new",
+    )
     article = db.session.scalar(select(Article))
     assert response.headers["Location"].endswith(f"/community/articles/{article.id}")
-    assert (article.status, article.author_id, article.kind) == (ArticleStatus.published, operator.id,
-                                                                 ArticleKind.manual)
+    assert (article.status, article.author_id, article.kind) == (
+        ArticleStatus.published,
+        operator.id,
+        ArticleKind.manual,
+    )
     assert article.published_at and article.reviewed_at == article.published_at
     assert [t.name for t in article.tags] == ["kitchen", "电饭煲"] and [p.id for p in article.products] == [product.id]
     html = client.get(f"/community/articles/{article.id}").get_data(as_text=True)
@@ -46,15 +62,22 @@ def test_operators_publish_directly(client, operator, product):
     assert "Using the rice cooker" in listing
     assert "Using the rice cooker" not in client.get("/community/articles?kind=faq").get_data(as_text=True)
     assert "Using the rice cooker" in client.get("/community/articles?tag=电饭煲").get_data(as_text=True)
-    assert client.post_form("/community/articles/new", {"kind": "manual", "title": "", "body_md": "x"},
-                            token_from="/community/articles/new").status_code == 422
+    assert (
+        client.post_form(
+            "/community/articles/new",
+            {"kind": "manual", "title": "", "body_md": "x"},
+            token_from="/community/articles/new",
+        ).status_code
+        == 422
+    )
 
 
 def test_an_employees_article_waits_for_approval(app, client, employee, operator, make_user):
     reader = make_user()
     login(client, employee)
-    client.post_form("/community/articles/new", FORM | {"publish": "Submit for review"},
-                     token_from="/community/articles/new")
+    client.post_form(
+        "/community/articles/new", FORM | {"publish": "Submit for review"}, token_from="/community/articles/new"
+    )
     article = db.session.scalar(select(Article))
     assert article.status == ArticleStatus.pending and article.published_at is None
     assert "waiting for approval" in client.get("/community/articles").get_data(as_text=True)  # in "mine"
@@ -71,16 +94,25 @@ def test_an_employees_article_waits_for_approval(app, client, employee, operator
     [mail] = outbox(app)
     assert employee.email in mail and "Add the porridge mode." in mail
     login(client, employee)
-    client.post_form(f"{page}/edit", FORM | {"body_md": "Rice 40 min, porridge 90 min.", "publish": "Submit"},
-                     token_from=f"{page}/edit")
+    client.post_form(
+        f"{page}/edit",
+        FORM | {"body_md": "Rice 40 min, porridge 90 min.", "publish": "Submit"},
+        token_from=f"{page}/edit",
+    )
     assert db.session.get(Article, article.id).status == ArticleStatus.pending
 
     login(client, operator)
     client.post_form(f"{page}/publish", token_from=page)
     article = db.session.get(Article, article.id)
     assert article.status == ArticleStatus.published and article.reviewed_by_id == operator.id
-    assert actions(article) == ["article.create", "article.submit", "article.reject", "article.edit",
-                                "article.submit", "article.approve"]
+    assert actions(article) == [
+        "article.create",
+        "article.submit",
+        "article.reject",
+        "article.edit",
+        "article.submit",
+        "article.approve",
+    ]
     login(client, reader)
     assert client.get(page).status_code == 200
     # Published: the author can no longer edit it; an operator can.
@@ -104,14 +136,19 @@ def test_who_writes_and_what_can_be_done_when(employee, operator, make_user):
     with pytest.raises(NotAllowed):
         articles.save_article(make_user(), draft, data, publish=False)  # someone else's draft
     with pytest.raises(CommunityError):
-        articles.save_article(employee, None, articles.ArticleInput(kind=ArticleKind.faq, title="  ", body_md="x"),
-                              publish=False)
+        articles.save_article(
+            employee, None, articles.ArticleInput(kind=ArticleKind.faq, title="  ", body_md="x"), publish=False
+        )
     published = articles.publish_article(operator, draft)
     with pytest.raises(IllegalTransition):
         articles.publish_article(operator, published)
     with pytest.raises(CommunityError):
-        articles.save_article(operator, published, articles.ArticleInput(
-            kind=ArticleKind.faq, title="x", body_md="x", tags="a" * 41), publish=False)
+        articles.save_article(
+            operator,
+            published,
+            articles.ArticleInput(kind=ArticleKind.faq, title="x", body_md="x", tags="a" * 41),
+            publish=False,
+        )
 
 
 def test_review_queue_after_article_review_days(app, client, operator):
@@ -137,10 +174,12 @@ def test_review_queue_after_article_review_days(app, client, operator):
 
 def test_know_before_you_share(app, employee, operator, make_product):
     product, other = make_product(name="Tea Set"), make_product()
-    manual = make_article(operator, "Tea set manual", kind=ArticleKind.manual, product_ids=(product.id,),
-                          now=utcnow() - timedelta(days=1))
-    faq = make_article(operator, "Tea set FAQ", kind=ArticleKind.faq, product_ids=(product.id,),
-                       now=utcnow() - timedelta(days=2))
+    manual = make_article(
+        operator, "Tea set manual", kind=ArticleKind.manual, product_ids=(product.id,), now=utcnow() - timedelta(days=1)
+    )
+    faq = make_article(
+        operator, "Tea set FAQ", kind=ArticleKind.faq, product_ids=(product.id,), now=utcnow() - timedelta(days=2)
+    )
     make_article(operator, "Draft about the tea set", publish=False, product_ids=(product.id,))
     make_article(employee, "Pending about the tea set", product_ids=(product.id,))
     hidden = make_article(operator, "Hidden about the tea set", product_ids=(product.id,))

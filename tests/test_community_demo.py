@@ -1,5 +1,6 @@
 """The community's demo data: every article type (some in Chinese), questions with answers, tickets
 in every state, self-service and search logs; made once, through the services, without mail."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -44,8 +45,11 @@ def test_demo_community(app):
     found = db.session.scalars(select(Article)).all()
     assert set(Counter(a.kind for a in found)) == set(ArticleKind)
     assert sum(1 for a in found if any("\u4e00" <= ch <= "\u9fff" for ch in a.title)) >= 4
-    assert Counter(a.status for a in found) == {ArticleStatus.published: 11, ArticleStatus.pending: 1,
-                                                ArticleStatus.draft: 1}
+    assert Counter(a.status for a in found) == {
+        ArticleStatus.published: 11,
+        ArticleStatus.pending: 1,
+        ArticleStatus.draft: 1,
+    }
     assert any(a.products for a in found) and any(a.source_ticket_id for a in found)
     assert [a.title for a in articles.review_queue().due] == ["Can I resell what I buy here?"]
 
@@ -53,7 +57,10 @@ def test_demo_community(app):
     assert len(questions) == 6 and sum(q.is_solved for q in questions) == 2
     assert db.session.scalar(select(func.count()).select_from(Answer)) == 6
     assert Counter(t.status for t in db.session.scalars(select(Ticket))) == {
-        TicketStatus.open: 1, TicketStatus.answered: 1, TicketStatus.resolved: 2}
+        TicketStatus.open: 1,
+        TicketStatus.answered: 1,
+        TicketStatus.resolved: 2,
+    }
 
     # The data make every metric show something.
     m = metrics.compute(now - timedelta(days=30), now)

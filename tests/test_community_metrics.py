@@ -1,6 +1,7 @@
 """Each community metric's formula on a fixed data set with known results (community.services.metrics).
 
 The window is [2026-01-05, 2026-01-19) UTC, two weeks."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -32,8 +33,9 @@ def data(make_user, operator):
     a1, a2, a3, a4, a5, a6, helper = people.values()
 
     def ask(user, day, hour=9, hidden=False):
-        question = questions.ask_question(user, title=f"Question of {user.name} on the {day}th", body_md="",
-                                          now=at(day, hour))
+        question = questions.ask_question(
+            user, title=f"Question of {user.name} on the {day}th", body_md="", now=at(day, hour)
+        )
         if hidden:
             moderate(o1, question, Action.hide)
         return question
@@ -88,9 +90,18 @@ def data(make_user, operator):
     tickets.article_from_ticket(o2, t0, now=at(20))  # after it
 
     # Searches: misses are grouped by the normalised query.
-    for query, results, day in (("invoice", 0, 6), ("Invoice ", 0, 8), ("INVOICE", 0, 12), ("发票", 0, 9),
-                                ("发票", 0, 10), ("blender", 0, 11), ("tea", 2, 6), ("tea", 3, 7),
-                                ("invoice", 0, 20), ("blender", 0, 4)):
+    for query, results, day in (
+        ("invoice", 0, 6),
+        ("Invoice ", 0, 8),
+        ("INVOICE", 0, 12),
+        ("发票", 0, 9),
+        ("发票", 0, 10),
+        ("blender", 0, 11),
+        ("tea", 2, 6),
+        ("tea", 3, 7),
+        ("invoice", 0, 20),
+        ("blender", 0, 4),
+    ):
         search.log_search(a1, query, results, now=at(day, 9))
     db.session.commit()
     return {"o1": o1, "o2": o2, "q4": q4, "q8": q8}
@@ -104,7 +115,9 @@ def test_every_metric_on_a_fixed_data_set(data):
     assert m.self_service_rate == pytest.approx(3 / 14)
     # Tickets per operator per week: o1 resolved t1, t3, t5; o2 resolved t0, t2; two weeks.
     assert [(load.operator.name, load.resolved, load.per_week) for load in m.operators] == [
-        (data["o1"].name, 3, 1.5), ("o2", 2, 1.0)]
+        (data["o1"].name, 3, 1.5),
+        ("o2", 2, 1.0),
+    ]
     assert m.tickets_per_operator_week == pytest.approx(1.25)
     # Median first response of t1..t5 opened in the window: 1 h, 2 h, 4 h, 24 h -> 3 h; t4 waits.
     assert m.median_first_response == timedelta(hours=3)

@@ -1,5 +1,6 @@
 """Questions and answers: asking (self-service first, with and without JavaScript), answering,
 one vote per user per post, accepting, ranking, moderation (hide, lock, edit; audited)."""
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,13 @@ from tests.conftest import login
 
 
 def audit_actions(entity) -> list[str]:
-    return list(db.session.scalars(select(AuditEntry.action).where(
-        AuditEntry.entity_type == type(entity).__name__, AuditEntry.entity_id == entity.id).order_by(AuditEntry.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.entity_type == type(entity).__name__, AuditEntry.entity_id == entity.id)
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 def test_asking_the_community_with_product_and_tags(client, employee, product):
@@ -31,51 +37,79 @@ def test_asking_the_community_with_product_and_tags(client, employee, product):
     assert f'<option selected value="{product.id}">' in page or f'value="{product.id}" selected' in page
     assert "/static/community.js" in page and 'data-suggest-url="/community/suggest"' in page  # on this page only
     assert "/static/community.js" not in client.get("/community/").get_data(as_text=True)
-    response = client.post_form("/community/ask", {
-        "title": "Can the  tea set go in the dishwasher?", "body_md": "The *celadon* one.", "product_id": product.id,
-        "tags": "Tea, 洗碗机，care, tea", "post_question": "Ask the community"}, token_from="/community/ask")
+    response = client.post_form(
+        "/community/ask",
+        {
+            "title": "Can the  tea set go in the dishwasher?",
+            "body_md": "The *celadon* one.",
+            "product_id": product.id,
+            "tags": "Tea, 洗碗机，care, tea",
+            "post_question": "Ask the community",
+        },
+        token_from="/community/ask",
+    )
     question = db.session.scalar(select(Question))
     assert response.headers["Location"].endswith(f"/community/questions/{question.id}")
     assert (question.title, question.product_id, [t.name for t in question.tags]) == (
-        "Can the tea set go in the dishwasher?", product.id, ["care", "tea", "洗碗机"])
+        "Can the tea set go in the dishwasher?",
+        product.id,
+        ["care", "tea", "洗碗机"],
+    )
     html = client.get(f"/community/questions/{question.id}").get_data(as_text=True)
     assert "<em>celadon</em>" in html and product.name in html
     assert question.title in client.get("/community/questions?tag=洗碗机").get_data(as_text=True)
     assert question.title not in client.get("/community/questions?tag=care-free").get_data(as_text=True)
-    too_many = client.post_form("/community/ask", {"title": "Tags", "tags": ",".join("abcdefghij"),
-                                                   "post_question": "x"}, token_from="/community/ask")
+    too_many = client.post_form(
+        "/community/ask",
+        {"title": "Tags", "tags": ",".join("abcdefghij"), "post_question": "x"},
+        token_from="/community/ask",
+    )
     assert too_many.status_code == 422 and "At most 8 tags." in too_many.get_data(as_text=True)
-    assert client.post_form("/community/ask", {"title": "", "post_question": "x"},
-                            token_from="/community/ask").status_code == 422
+    assert (
+        client.post_form("/community/ask", {"title": "", "post_question": "x"}, token_from="/community/ask").status_code
+        == 422
+    )
 
 
 def test_find_answers_without_javascript_and_this_answered_it(client, employee, operator):
     article = make_article(operator, "Payroll deduction for friends", "Only for your own orders.")
     asker = employee
     login(client, asker)
-    found = client.post_form("/community/ask", {"title": "pay by payroll for a friend", "find": "Find answers"},
-                             token_from="/community/ask")
+    found = client.post_form(
+        "/community/ask", {"title": "pay by payroll for a friend", "find": "Find answers"}, token_from="/community/ask"
+    )
     html = found.get_data(as_text=True)
     assert found.status_code == 200 and "Payroll deduction for friends" in html
     assert f'name="answered_by" value="article:{article.id}"' in html
     assert db.session.execute(select(SearchQuery.query, SearchQuery.results)).all() == [
-        ("pay by payroll for a friend", 1)]
+        ("pay by payroll for a friend", 1)
+    ]
     # Enter in the title field presses the first submit button: "Find answers", not a suggestion.
-    buttons = re.findall(r'<(?:input|button)[^>]*type="submit"[^>]*>', html[html.index('id="ask-form"'):])
+    buttons = re.findall(r'<(?:input|button)[^>]*type="submit"[^>]*>', html[html.index('id="ask-form"') :])
     assert 'name="find"' in buttons[0]
 
     for _ in range(2):  # twice on the same day counts once
-        done = client.post_form("/community/ask", {"title": "pay by payroll for a friend",
-                                                   "answered_by": f"article:{article.id}"}, token_from="/community/ask")
+        done = client.post_form(
+            "/community/ask",
+            {"title": "pay by payroll for a friend", "answered_by": f"article:{article.id}"},
+            token_from="/community/ask",
+        )
         assert done.headers["Location"].endswith(f"/community/articles/{article.id}")
     [resolution] = db.session.scalars(select(SelfServiceResolution)).all()
     assert (resolution.user_id, resolution.article_id, resolution.query) == (
-        asker.id, article.id, "pay by payroll for a friend")
+        asker.id,
+        article.id,
+        "pay by payroll for a friend",
+    )
     assert db.session.scalar(select(Question.id)) is None  # nothing was posted
     bad = client.post_form("/community/ask", {"title": "x", "answered_by": "order:1"}, token_from="/community/ask")
     assert bad.status_code == 400
-    assert client.post_form("/community/ask", {"title": "x", "answered_by": "article:999"},
-                            token_from="/community/ask").status_code == 404
+    assert (
+        client.post_form(
+            "/community/ask", {"title": "x", "answered_by": "article:999"}, token_from="/community/ask"
+        ).status_code
+        == 404
+    )
 
 
 def test_self_service_needs_something_public(employee, operator):
@@ -184,8 +218,9 @@ def test_accepting_an_answer(client, employee, operator, make_user):
     assert audit_actions(second) == ["answer.accept"] and audit_actions(first) == ["answer.accept"]
     # The database allows one accepted answer per question.
     with pytest.raises(sa.exc.IntegrityError):
-        db.session.execute(sa.update(Answer).where(Answer.id == popular.id).values(is_accepted=True,
-                                                                                    accepted_at=first.accepted_at))
+        db.session.execute(
+            sa.update(Answer).where(Answer.id == popular.id).values(is_accepted=True, accepted_at=first.accepted_at)
+        )
     db.session.rollback()
 
 
@@ -218,8 +253,11 @@ def test_moderation_hide_lock_and_edit(client, employee, operator, make_user):
 
     # An operator edits the question (audited, before and after) and hides it.
     login(client, operator)
-    client.post_form(f"{page}/edit", {"title": "Where is my order (Monday)?", "body_md": "Ordered on Monday.",
-                                      "product_id": 0, "tags": ""}, token_from=f"{page}/edit")
+    client.post_form(
+        f"{page}/edit",
+        {"title": "Where is my order (Monday)?", "body_md": "Ordered on Monday.", "product_id": 0, "tags": ""},
+        token_from=f"{page}/edit",
+    )
     [edit] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "question.edit")).all()
     assert edit.before["title"] == "Where is my order?" and edit.after["title"] == "Where is my order (Monday)?"
     client.post_form(f"/community/moderate/question/{question.id}", {"action": "hide"}, token_from=page)
@@ -243,10 +281,15 @@ def test_the_asker_edits_and_lists_filter(client, employee, make_user, operator)
     make_answer(operator, answered, "Me", accepted_by=employee)
     login(client, employee)
     page = f"/community/questions/{unanswered.id}"
-    client.post_form(f"{page}/edit", {"title": "Nobody knows at all?", "body_md": "", "product_id": 0, "tags": "x"},
-                     token_from=f"{page}/edit")
+    client.post_form(
+        f"{page}/edit",
+        {"title": "Nobody knows at all?", "body_md": "", "product_id": 0, "tags": "x"},
+        token_from=f"{page}/edit",
+    )
     assert db.session.get(Question, unanswered.id).title == "Nobody knows at all?"
-    assert client.post_form(f"{page}/edit", {"title": "", "product_id": 0}, token_from=f"{page}/edit").status_code == 422
+    assert (
+        client.post_form(f"{page}/edit", {"title": "", "product_id": 0}, token_from=f"{page}/edit").status_code == 422
+    )
     listing = client.get("/community/questions?show=unanswered").get_data(as_text=True)
     assert "Nobody knows at all?" in listing and "Somebody knows" not in listing
     listing = client.get("/community/questions?show=solved").get_data(as_text=True)

@@ -1,5 +1,6 @@
 """Community search: English, Chinese and mixed queries on SQLite (FTS5 trigram) and PostgreSQL
 (pg_trgm), ranking, snippets, the index kept in the same transaction, suggestions, the log."""
+
 from __future__ import annotations
 
 import os
@@ -25,14 +26,21 @@ def library(operator, employee, make_user):
     """Articles and questions in English, Chinese and both."""
     asker = make_user(name="Asker")
     docs = {
-        "warranty": make_article(operator, "Warranty for headphones",
-                                 "Every pair of headphones has a **two-year** warranty.", kind=ArticleKind.faq),
-        "returns_zh": make_article(operator, "茶具的退货政策", "收到茶具后七天内可以无理由退货，请保留包装。",
-                                   kind=ArticleKind.manual),
-        "mixed": make_article(operator, "iPhone 15 保修说明", "iPhone 15 的保修期为一年，AppleCare 可延长。",
-                              kind=ArticleKind.comparison),
-        "script": make_article(operator, "How to pitch the rice cooker", "Start with the induction heating.",
-                               kind=ArticleKind.sales_script),
+        "warranty": make_article(
+            operator,
+            "Warranty for headphones",
+            "Every pair of headphones has a **two-year** warranty.",
+            kind=ArticleKind.faq,
+        ),
+        "returns_zh": make_article(
+            operator, "茶具的退货政策", "收到茶具后七天内可以无理由退货，请保留包装。", kind=ArticleKind.manual
+        ),
+        "mixed": make_article(
+            operator, "iPhone 15 保修说明", "iPhone 15 的保修期为一年，AppleCare 可延长。", kind=ArticleKind.comparison
+        ),
+        "script": make_article(
+            operator, "How to pitch the rice cooker", "Start with the induction heating.", kind=ArticleKind.sales_script
+        ),
     }
     question = make_question(asker, "洗碗机能放茶杯吗？", "紫砂壶可以用洗碗机洗吗")
     docs["question_zh"] = question
@@ -44,17 +52,20 @@ def kinds_ids(results):
     return [(hit.kind, hit.id) for hit in results.hits]
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("warranty", "warranty"),  # English, one word
-    ("two-year WARRANTY", "warranty"),  # case does not matter; every term must match
-    ("退货政策", "returns_zh"),  # Chinese, four characters (trigrams)
-    ("退货", "returns_zh"),  # Chinese, two characters (the LIKE path)
-    ("七天内", "returns_zh"),  # Chinese text inside the body
-    ("iPhone 保修", "mixed"),  # mixed Chinese and English
-    ("iphone15保修", "mixed"),  # no spaces: split where the scripts meet
-    ("ＩＰｈｏｎｅ　１５", "mixed"),  # full-width letters, digits and space
-    ("applecare", "mixed"),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("warranty", "warranty"),  # English, one word
+        ("two-year WARRANTY", "warranty"),  # case does not matter; every term must match
+        ("退货政策", "returns_zh"),  # Chinese, four characters (trigrams)
+        ("退货", "returns_zh"),  # Chinese, two characters (the LIKE path)
+        ("七天内", "returns_zh"),  # Chinese text inside the body
+        ("iPhone 保修", "mixed"),  # mixed Chinese and English
+        ("iphone15保修", "mixed"),  # no spaces: split where the scripts meet
+        ("ＩＰｈｏｎｅ　１５", "mixed"),  # full-width letters, digits and space
+        ("applecare", "mixed"),
+    ],
+)
 def test_queries_find_the_expected_article(library, query, expected):
     results = search(query)
     assert results.hits, f"nothing found for {query!r}"
@@ -99,8 +110,9 @@ def test_drafts_pending_and_hidden_posts_are_not_found(operator, employee, libra
 def test_the_accepted_answer_ranks_first(operator, employee, make_user):
     asker, helper = make_user(), make_user()
     question = make_question(asker, "How long is the cover on the smart watch?", "Bought last month.")
-    wordy = make_answer(helper, question, "Cover, cover, cover: the cover lasts as long as the cover says, "
-                                          "ask about the cover.")
+    wordy = make_answer(
+        helper, question, "Cover, cover, cover: the cover lasts as long as the cover says, ask about the cover."
+    )
     accepted = make_answer(employee, question, "The cover is one year.", accepted_by=asker)
     other = make_answer(make_user(), question, "No idea about the cover.")
     hits = [h for h in search("cover").hits if h.kind == "answer"]
@@ -110,8 +122,11 @@ def test_the_accepted_answer_ranks_first(operator, employee, make_user):
 
 
 def test_snippets_highlight_the_terms_and_escape_the_text(operator):
-    make_article(operator, "Gift <b>boxes</b>", "Some intro words. " * 8 + "The <script>gift</script> box "
-                 "costs < 100 & ships with a card.")
+    make_article(
+        operator,
+        "Gift <b>boxes</b>",
+        "Some intro words. " * 8 + "The <script>gift</script> box costs < 100 & ships with a card.",
+    )
     [hit] = search("gift").hits
     assert str(hit.title_html) == "<mark>Gift</mark> &lt;b&gt;boxes&lt;/b&gt;"
     snippet = str(hit.snippet_html)
@@ -166,8 +181,9 @@ def test_search_page_highlights_and_logs_queries(client, employee, library):
     missed = client.get("/community/search?q=Blender+Pro").get_data(as_text=True)
     assert "Nothing found." in missed
     client.get("/community/search")  # no query: nothing logged
-    logged = db.session.execute(select(SearchQuery.query, SearchQuery.results, SearchQuery.user_id)
-                                .order_by(SearchQuery.id)).all()
+    logged = db.session.execute(
+        select(SearchQuery.query, SearchQuery.results, SearchQuery.user_id).order_by(SearchQuery.id)
+    ).all()
     assert logged == [("退货", 1, employee.id), ("blender pro", 0, employee.id)]
 
 
@@ -182,11 +198,13 @@ def test_suggest_endpoint_returns_json(client, employee, library):
 
 def _search_objects(conn) -> list[tuple[str, str]]:
     if conn.dialect.name == "sqlite":
-        rows = conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE name LIKE :p AND sql IS NOT NULL"),
-                            {"p": PREFIX + "%"})
+        rows = conn.execute(
+            sa.text("SELECT name, sql FROM sqlite_master WHERE name LIKE :p AND sql IS NOT NULL"), {"p": PREFIX + "%"}
+        )
     else:
-        rows = conn.execute(sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE :p"),
-                            {"p": PREFIX + "%"})
+        rows = conn.execute(
+            sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE :p"), {"p": PREFIX + "%"}
+        )
     return sorted((name, " ".join(sql.split())) for name, sql in rows)
 
 

@@ -1,5 +1,6 @@
 """Consultation tickets: the lifecycle, legal and illegal transitions, the operators' queue, the
 e-mail on an operator's reply, the article-from-ticket flow, and the consultation-event hook."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,15 +22,24 @@ from tests.conftest import login, outbox
 
 
 def actions(ticket) -> list[str]:
-    return list(db.session.scalars(select(AuditEntry.action).where(
-        AuditEntry.entity_type == "Ticket", AuditEntry.entity_id == ticket.id).order_by(AuditEntry.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.entity_type == "Ticket", AuditEntry.entity_id == ticket.id)
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 def test_the_whole_lifecycle(app, employee, operator, product):
     opened = utcnow() - timedelta(hours=5)
     ticket = make_ticket(employee, "  Gift   wrapping? ", "Can you wrap it?", product_id=product.id, now=opened)
     assert (ticket.status, ticket.subject, ticket.product_id, ticket.assignee_id) == (
-        TicketStatus.open, "Gift wrapping?", product.id, None)
+        TicketStatus.open,
+        "Gift wrapping?",
+        product.id,
+        None,
+    )
     with app.test_request_context():
         tickets.reply(operator, ticket, "Yes, for free.", now=opened + timedelta(hours=2))
     db.session.commit()
@@ -54,21 +64,38 @@ def test_the_whole_lifecycle(app, employee, operator, product):
     db.session.commit()
     assert ticket.first_response_at == opened + timedelta(hours=2)  # the first response stays the first
     assert [m.from_operator for m in ticket.messages] == [False, True, False, True]
-    assert actions(ticket) == ["ticket.open", "ticket.reply", "ticket.reply", "ticket.resolve", "ticket.reopen",
-                               "ticket.reply", "ticket.resolve"]
+    assert actions(ticket) == [
+        "ticket.open",
+        "ticket.reply",
+        "ticket.reply",
+        "ticket.resolve",
+        "ticket.reopen",
+        "ticket.reply",
+        "ticket.resolve",
+    ]
 
 
 # (state to reach, step, who) -> allowed?
 LEGAL = [
-    ("open", "reply_operator", True), ("open", "reply_requester", True), ("open", "resolve", True),
+    ("open", "reply_operator", True),
+    ("open", "reply_requester", True),
+    ("open", "resolve", True),
     ("open", "reopen", False),
-    ("answered", "reply_operator", True), ("answered", "reply_requester", True), ("answered", "resolve", True),
+    ("answered", "reply_operator", True),
+    ("answered", "reply_requester", True),
+    ("answered", "resolve", True),
     ("answered", "reopen", False),
-    ("resolved", "reply_operator", False), ("resolved", "reply_requester", False), ("resolved", "resolve", False),
+    ("resolved", "reply_operator", False),
+    ("resolved", "reply_requester", False),
+    ("resolved", "resolve", False),
     ("resolved", "reopen", True),
 ]
-RESULT = {"reply_operator": TicketStatus.answered, "reply_requester": TicketStatus.open,
-          "resolve": TicketStatus.resolved, "reopen": TicketStatus.open}
+RESULT = {
+    "reply_operator": TicketStatus.answered,
+    "reply_requester": TicketStatus.open,
+    "resolve": TicketStatus.resolved,
+    "reopen": TicketStatus.open,
+}
 
 
 @pytest.mark.parametrize(("state", "step", "allowed"), LEGAL)
@@ -117,8 +144,11 @@ def test_who_may_take_each_step(employee, operator, make_user):
         tickets.reopen(stranger, ticket)
     with pytest.raises(IllegalTransition):
         tickets.assign(operator, ticket, operator)
-    for bad in ({"subject": " ", "body_md": "x"}, {"subject": "x" * 201, "body_md": "x"},
-                {"subject": "x", "body_md": " "}):
+    for bad in (
+        {"subject": " ", "body_md": "x"},
+        {"subject": "x" * 201, "body_md": "x"},
+        {"subject": "x", "body_md": " "},
+    ):
         with pytest.raises(CommunityError):
             tickets.open_ticket(employee, **bad)
 
@@ -130,17 +160,23 @@ def test_assignment(employee, operator, make_user):
     tickets.assign(operator, ticket, None)
     db.session.commit()
     assert ticket.assignee_id is None
-    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "ticket.assign")
-                                 .order_by(AuditEntry.id)).all()
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "ticket.assign").order_by(AuditEntry.id)
+    ).all()
     assert [(e.before, e.after) for e in entries] == [
-        ({"assignee_id": None}, {"assignee_id": other.id}), ({"assignee_id": other.id}, {"assignee_id": None})]
+        ({"assignee_id": None}, {"assignee_id": other.id}),
+        ({"assignee_id": other.id}, {"assignee_id": None}),
+    ]
 
 
 def test_article_from_a_resolved_ticket(client, employee, operator, product):
     ticket = make_ticket(employee, "Does the rice cooker keep warm?", "For how long?", product_id=product.id)
     login(client, operator)
-    client.post_form(f"/community/tickets/{ticket.id}/reply", {"body_md": "Up to **24 hours**."},
-                     token_from=f"/community/tickets/{ticket.id}")
+    client.post_form(
+        f"/community/tickets/{ticket.id}/reply",
+        {"body_md": "Up to **24 hours**."},
+        token_from=f"/community/tickets/{ticket.id}",
+    )
     # Not resolved yet: refused, nothing made.
     response = client.post_form(f"/community/tickets/{ticket.id}/article", token_from=f"/community/tickets/{ticket.id}")
     assert response.status_code == 302 and db.session.scalar(select(Article.id)) is None
@@ -152,7 +188,11 @@ def test_article_from_a_resolved_ticket(client, employee, operator, product):
     article = db.session.scalar(select(Article))
     assert response.headers["Location"].endswith(f"/community/articles/{article.id}/edit")
     assert (article.kind, article.status, article.source_ticket_id, article.author_id) == (
-        ArticleKind.faq, ArticleStatus.draft, ticket.id, operator.id)
+        ArticleKind.faq,
+        ArticleStatus.draft,
+        ticket.id,
+        operator.id,
+    )
     assert article.title == ticket.subject and [p.id for p in article.products] == [product.id]
     assert "For how long?" in article.body_md and "Up to **24 hours**." in article.body_md
     assert "ticket.article" in actions(ticket)
@@ -166,26 +206,43 @@ def test_article_from_a_resolved_ticket(client, employee, operator, product):
     login(client, operator)
     edit = client.get(f"/community/articles/{article.id}/edit").get_data(as_text=True)
     assert "remove names and anything personal" in edit
-    response = client.post_form(f"/community/articles/{article.id}/edit", {
-        "kind": "faq", "title": "How long does the rice cooker keep warm?", "body_md": "Up to 24 hours.",
-        "tags": "rice cooker", "product_ids": [product.id], "publish": "Publish"})
+    response = client.post_form(
+        f"/community/articles/{article.id}/edit",
+        {
+            "kind": "faq",
+            "title": "How long does the rice cooker keep warm?",
+            "body_md": "Up to 24 hours.",
+            "tags": "rice cooker",
+            "product_ids": [product.id],
+            "publish": "Publish",
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(article)
     assert article.status == ArticleStatus.published and article.is_public
     login(client, employee)
     assert client.get(f"/community/articles/{article.id}").status_code == 200
-    assert "How long does the rice cooker keep warm?" in client.get(
-        f"/community/tickets/{ticket.id}").get_data(as_text=True)
+    assert "How long does the rice cooker keep warm?" in client.get(f"/community/tickets/{ticket.id}").get_data(
+        as_text=True
+    )
 
 
 def test_asking_an_operator_through_the_ask_page(app, client, employee, operator, make_user, product):
     login(client, employee)
-    empty = client.post_form("/community/ask", {"title": "Invoice please", "open_ticket": "Ask an operator"},
-                             token_from="/community/ask")
+    empty = client.post_form(
+        "/community/ask", {"title": "Invoice please", "open_ticket": "Ask an operator"}, token_from="/community/ask"
+    )
     assert empty.status_code == 422 and "Describe your question for the operator." in empty.get_data(as_text=True)
-    response = client.post_form("/community/ask", {
-        "title": "Invoice please", "body_md": "For my company.", "product_id": product.id,
-        "open_ticket": "Ask an operator"}, token_from="/community/ask")
+    response = client.post_form(
+        "/community/ask",
+        {
+            "title": "Invoice please",
+            "body_md": "For my company.",
+            "product_id": product.id,
+            "open_ticket": "Ask an operator",
+        },
+        token_from="/community/ask",
+    )
     ticket = db.session.scalar(select(Ticket))
     assert response.headers["Location"].endswith(f"/community/tickets/{ticket.id}")
     assert (ticket.requester_id, ticket.subject, ticket.product_id) == (employee.id, "Invoice please", product.id)
@@ -202,15 +259,20 @@ def test_asking_an_operator_through_the_ask_page(app, client, employee, operator
     assert "Invoice please" in client.get("/community/ops/tickets?assignee=none").get_data(as_text=True)
     assert "Invoice please" not in client.get("/community/ops/tickets?assignee=me").get_data(as_text=True)
 
-    bad = client.post_form(f"/community/tickets/{ticket.id}/reply", {"body_md": ""},
-                           token_from=f"/community/tickets/{ticket.id}")
+    bad = client.post_form(
+        f"/community/tickets/{ticket.id}/reply", {"body_md": ""}, token_from=f"/community/tickets/{ticket.id}"
+    )
     assert bad.status_code == 422
-    client.post_form(f"/community/tickets/{ticket.id}/reply", {"body_md": "Sent to your e-mail."},
-                     token_from=f"/community/tickets/{ticket.id}")
+    client.post_form(
+        f"/community/tickets/{ticket.id}/reply",
+        {"body_md": "Sent to your e-mail."},
+        token_from=f"/community/tickets/{ticket.id}",
+    )
     assert "Invoice please" in client.get("/community/ops/tickets?assignee=me").get_data(as_text=True)
     assert any(employee.email in message for message in outbox(app))
-    client.post_form(f"/community/tickets/{ticket.id}/assign", {"assignee_id": 0},
-                     token_from=f"/community/tickets/{ticket.id}")
+    client.post_form(
+        f"/community/tickets/{ticket.id}/assign", {"assignee_id": 0}, token_from=f"/community/tickets/{ticket.id}"
+    )
     assert db.session.get(Ticket, ticket.id).assignee_id is None
 
     login(client, employee)
@@ -232,10 +294,16 @@ def test_questions_and_tickets_are_consultation_events(monkeypatch, client, empl
 
     monkeypatch.setattr(events, "record_consultation", spy)
     login(client, employee)
-    client.post_form("/community/ask", {"title": "Is it dishwasher safe?", "product_id": product.id,
-                                        "post_question": "Ask the community"}, token_from="/community/ask")
-    client.post_form("/community/ask", {"title": "Invoice", "body_md": "Please", "open_ticket": "Ask an operator"},
-                     token_from="/community/ask")
+    client.post_form(
+        "/community/ask",
+        {"title": "Is it dishwasher safe?", "product_id": product.id, "post_question": "Ask the community"},
+        token_from="/community/ask",
+    )
+    client.post_form(
+        "/community/ask",
+        {"title": "Invoice", "body_md": "Please", "open_ticket": "Ask an operator"},
+        token_from="/community/ask",
+    )
     assert calls == [(employee.id, product.id, "question", True), (employee.id, None, "ticket", True)]
 
 
@@ -245,7 +313,6 @@ def test_a_failed_post_records_no_consultation(monkeypatch, employee):
     with pytest.raises(CommunityError):
         tickets.open_ticket(employee, subject="", body_md="x")
     assert calls == []
-
 
 
 def test_a_ticket_writes_one_consultation_event_of_the_askers_chain(employee):

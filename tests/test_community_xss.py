@@ -1,6 +1,7 @@
 """Hostile Markdown and HTML in articles, questions, answers and tickets renders inert: no script,
 no event handler, no javascript:/data:/vbscript: link, no frame, style or form on any page that
 shows it (article, question, ticket, lists, search results, suggestions, the product box)."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -66,8 +67,9 @@ class InertChecker(HTMLParser):
                 return  # the page's own <body>
         if tag == "script" and not (attributes.get("src") or "").startswith("/static/"):
             self.problems.append(f"<script {attrs}>")
-        if tag == "link" and not (attributes.get("rel") == "stylesheet"
-                                  and (attributes.get("href") or "").startswith("/static/")):
+        if tag == "link" and not (
+            attributes.get("rel") == "stylesheet" and (attributes.get("href") or "").startswith("/static/")
+        ):
             self.problems.append(f"<link {attrs}>")
         if tag == "meta" and "http-equiv" in attributes:
             self.problems.append(f"<meta {attrs}>")
@@ -91,9 +93,16 @@ def assert_inert(html: str) -> None:
 
 
 def test_the_checker_catches_what_it_looks_for():
-    for bad in ('<script>x</script>', '<img src=x onerror=y>', '<a href=" JavaScript:x">', "<iframe>",
-                '<p style="x">', '<form action="https://evil.example">', '<meta http-equiv="refresh">',
-                '<link rel="import" href="//evil.example">'):
+    for bad in (
+        "<script>x</script>",
+        "<img src=x onerror=y>",
+        '<a href=" JavaScript:x">',
+        "<iframe>",
+        '<p style="x">',
+        '<form action="https://evil.example">',
+        '<meta http-equiv="refresh">',
+        '<link rel="import" href="//evil.example">',
+    ):
         checker = InertChecker()
         checker.feed(bad)
         assert checker.problems, bad
@@ -105,9 +114,8 @@ def test_the_checker_catches_what_it_looks_for():
 @pytest.fixture
 def hostile(employee, operator, product):
     body = "\n\n".join(PAYLOADS)
-    article = make_article(operator, "<script>alert('title')</script> headphones", body,
-                           product_ids=(product.id,))
-    question = make_question(employee, '<img src=x onerror=alert(1)> headphones?', body)
+    article = make_article(operator, "<script>alert('title')</script> headphones", body, product_ids=(product.id,))
+    question = make_question(employee, "<img src=x onerror=alert(1)> headphones?", body)
     answer = make_answer(operator, question, body)
     ticket = make_ticket(employee, "<svg onload=alert(1)> headphones", body)
     return {"article": article, "question": question, "answer": answer, "ticket": ticket, "product": product}
@@ -141,8 +149,12 @@ def test_hostile_posts_render_inert_on_every_page(app, client, employee, operato
     assert titles == {"<script>alert('title')</script> headphones"}
     # The operators' pages show the same posts.
     login(client, operator)
-    for page in (f"/community/tickets/{hostile['ticket'].id}", "/community/ops/tickets",
-                 f"/community/questions/{hostile['question'].id}", "/community/ops/articles"):
+    for page in (
+        f"/community/tickets/{hostile['ticket'].id}",
+        "/community/ops/tickets",
+        f"/community/questions/{hostile['question'].id}",
+        "/community/ops/articles",
+    ):
         assert_inert(client.get(page).get_data(as_text=True))
 
 

@@ -1,5 +1,6 @@
 """Real parallel transactions: threads, each with its own session and connection, released
 together by a barrier. On PostgreSQL they race on row locks; on SQLite on the write lock."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -41,6 +42,7 @@ def test_fifty_buyers_race_for_the_last_ten_units(app, make_user, make_product, 
         def job():
             buyer = db.session.get(User, buyer_id)
             return services.place_order(buyer, db.session.get(Address, address_id)).id
+
         return job
 
     outcomes = run_together(app, [buy(b, a) for b, a in buyers])
@@ -62,6 +64,7 @@ def test_one_buyer_paying_many_orders_at_once_stays_within_the_payroll_cap(app, 
             def job():
                 buyer = db.session.get(User, employee_id)
                 return services.pay_by_payroll(buyer, db.session.get(Order, order_id)).status
+
             return job
 
         outcomes = run_together(app, [pay(o) for o in orders])
@@ -82,6 +85,7 @@ def test_cancel_and_expiry_racing_give_stock_back_once(app, make_user, make_prod
     def cancel(buyer_id, order_id):
         def job():
             return services.cancel_order(db.session.get(User, buyer_id), db.session.get(Order, order_id), now=later)
+
         return job
 
     def expire():

@@ -1,4 +1,5 @@
 """The demo seed (`flask shop seed-demo`): what it creates, that it is idempotent, and the CLI."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -67,7 +68,12 @@ def test_seed_demo_creates_consistent_data_once_and_is_idempotent(app):
     logins = demo.DEMO_LOGINS
     domain = app.config["COMPANY_EMAIL_DOMAINS"][0]
     assert [(role, email.split("@")[0]) for role, email, _ in logins] == [
-        ("admin", "admin"), ("operator", "operator"), ("sales", "sales"), ("employee", "alice"), ("employee", "bob")]
+        ("admin", "admin"),
+        ("operator", "operator"),
+        ("sales", "sales"),
+        ("employee", "alice"),
+        ("employee", "bob"),
+    ]
     for _role, email, password in logins:
         assert f"{email}  /  {password}" in result.stdout
     db.session.rollback()  # the command committed: nothing is left to roll back
@@ -81,8 +87,14 @@ def test_seed_demo_creates_consistent_data_once_and_is_idempotent(app):
     assert all(u.employee_no and u.department and u.email_verified_at and u.is_active for u in users)
     assert len({u.employee_no for u in users}) == 53
     assert db.session.scalar(select(func.count()).select_from(Department)) == 4
-    assert db.session.scalar(select(func.count(func.distinct(Address.user_id))).join(User, User.id == Address.user_id)
-                             .where(User.kind == Kind.employee)) == 53
+    assert (
+        db.session.scalar(
+            select(func.count(func.distinct(Address.user_id)))
+            .join(User, User.id == Address.user_id)
+            .where(User.kind == Kind.employee)
+        )
+        == 53
+    )
     for role, email, password in logins:
         assert len(password) >= 8
         user = authenticate(email, password)
@@ -132,12 +144,23 @@ def test_seed_demo_creates_consistent_data_once_and_is_idempotent(app):
     # Festivals: one selling with three items, one in preheat with two items and reminders.
     festivals = {f.name: f for f in db.session.scalars(select(Festival).order_by(Festival.id))}
     assert {name: f.phase() for name, f in festivals.items()} == {
-        "Golden Autumn Fair": Phase.launch, "Year-End Gala": Phase.preheat}
+        "Golden Autumn Fair": Phase.launch,
+        "Year-End Gala": Phase.preheat,
+    }
     assert [len(f.items) for f in festivals.values()] == [3, 2]
-    assert all(item.allocated == 30 and item.sold == 0 and item.per_buyer_limit == 2
-               and item.employee_price < item.variant.employee_price for f in festivals.values() for item in f.items)
-    reminded = db.session.scalars(select(User.email).join(FestivalReminder, FestivalReminder.user_id == User.id)
-                                  .where(FestivalReminder.festival_id == festivals["Year-End Gala"].id)).all()
+    assert all(
+        item.allocated == 30
+        and item.sold == 0
+        and item.per_buyer_limit == 2
+        and item.employee_price < item.variant.employee_price
+        for f in festivals.values()
+        for item in f.items
+    )
+    reminded = db.session.scalars(
+        select(User.email)
+        .join(FestivalReminder, FestivalReminder.user_id == User.id)
+        .where(FestivalReminder.festival_id == festivals["Year-End Gala"].id)
+    ).all()
     assert len(reminded) == 12 and not any(email.startswith("alice@") for email in reminded)
     # Held orders took their units from the planned stock, and so did the festivals' allocations;
     # cancelled orders gave theirs back.

@@ -1,4 +1,5 @@
 """shop.driver_sql: a Core statement run on the driver's cursor gives what Connection.execute gives."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,11 +26,15 @@ def test_rows_are_converted_as_sqlalchemy_converts_them(employee, product, place
     cancelled.status = OrderStatus.cancelled
     db.session.commit()
     # Enums and UTC timestamps in the results and as parameters; an IN list fixed in the statement.
-    statement = (sa.select(Order.id, Order.status, Order.created_at, Order.price_tier, Order.total_amount)
-                 .where(Order.buyer_id == sa.bindparam("buyer"),
-                        Order.status.in_([OrderStatus.pending_payment, OrderStatus.paid]),
-                        Order.created_at > sa.bindparam("since", type_=Order.created_at.type))
-                 .order_by(Order.id))
+    statement = (
+        sa.select(Order.id, Order.status, Order.created_at, Order.price_tier, Order.total_amount)
+        .where(
+            Order.buyer_id == sa.bindparam("buyer"),
+            Order.status.in_([OrderStatus.pending_payment, OrderStatus.paid]),
+            Order.created_at > sa.bindparam("since", type_=Order.created_at.type),
+        )
+        .order_by(Order.id)
+    )
     rows, expected = both_ways(statement, {"buyer": employee.id, "since": utcnow() - timedelta(hours=1)})
     assert rows == expected
     assert [(row[0], row[1]) for row in rows] == [(placed.id, OrderStatus.pending_payment)]
@@ -37,19 +42,30 @@ def test_rows_are_converted_as_sqlalchemy_converts_them(employee, product, place
 
 
 def test_values_fixed_in_the_statement_and_json_parameters(employee):
-    entries = sa.insert(AuditEntry).values(
-        action=sa.bindparam("action"), entity_type="Order", entity_id=7, actor_id=employee.id,
-        after=sa.bindparam("after", type_=AuditEntry.after.type), at=sa.bindparam("at", type_=AuditEntry.at.type),
-    ).returning(AuditEntry.id)
+    entries = (
+        sa.insert(AuditEntry)
+        .values(
+            action=sa.bindparam("action"),
+            entity_type="Order",
+            entity_id=7,
+            actor_id=employee.id,
+            after=sa.bindparam("after", type_=AuditEntry.after.type),
+            at=sa.bindparam("at", type_=AuditEntry.at.type),
+        )
+        .returning(AuditEntry.id)
+    )
     if db.session.get_bind().dialect.name == "postgresql":  # a data-modifying CTE, as placing writes
         statement = sa.select(entries.cte("written").c.id)
         [(entry_id,)] = DriverStatement(statement).rows(
-            db.session.connection(), {"action": "driver.test", "after": {"lines": {"3": 2}}, "at": utcnow()})
+            db.session.connection(), {"action": "driver.test", "after": {"lines": {"3": 2}}, "at": utcnow()}
+        )
     else:
-        entry_id = db.session.execute(entries, {"action": "driver.test", "after": {"lines": {"3": 2}},
-                                                "at": utcnow()}).scalar_one()
+        entry_id = db.session.execute(
+            entries, {"action": "driver.test", "after": {"lines": {"3": 2}}, "at": utcnow()}
+        ).scalar_one()
     statement = sa.select(AuditEntry.after, AuditEntry.entity_type).where(
-        AuditEntry.id == sa.bindparam("id"), AuditEntry.action == "driver.test")
+        AuditEntry.id == sa.bindparam("id"), AuditEntry.action == "driver.test"
+    )
     rows, expected = both_ways(statement, {"id": entry_id})
     assert rows == expected == [({"lines": {"3": 2}}, "Order")]
 

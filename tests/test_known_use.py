@@ -1,5 +1,6 @@
 """What is known of quota use and sold-out items (shop/quotas/known_use.py; off in the other
 tests): refusals answered without the database, and forgotten when something is given back."""
+
 from __future__ import annotations
 
 import threading
@@ -44,8 +45,9 @@ def known(app):
 @pytest.fixture
 def yearly(known):
     """A rule that counts use: 10 units a year per buyer."""
-    made = quotas.create_rule(None, scope=Scope.buyer, target=Target.all, window=Window.year,
-                              measure=Measure.units, limit_value=10)
+    made = quotas.create_rule(
+        None, scope=Scope.buyer, target=Target.all, window=Window.year, measure=Measure.units, limit_value=10
+    )
     db.session.commit()
     return made
 
@@ -63,8 +65,9 @@ def _url(item) -> str:
     return f"/festivals/{item.festival.slug}/items/{item.id}/buy"
 
 
-def test_a_buyer_at_their_limit_is_refused_without_the_database(known, client, employee, sale, make_address,
-                                                                statements):
+def test_a_buyer_at_their_limit_is_refused_without_the_database(
+    known, client, employee, sale, make_address, statements
+):
     address_id, url = make_address(employee).id, _url(sale)
     login(client, employee)
     token = client.csrf_token("/")
@@ -91,8 +94,7 @@ def test_giving_back_makes_what_was_known_forgotten(known, client, employee, sal
     assert _buy(client, url, 1, address_id, token).status_code == 303  # counted afresh, and allowed
 
 
-def test_a_sold_out_item_is_known_to_every_buyer(known, client, employee, make_user, sale, make_address,
-                                                statements):
+def test_a_sold_out_item_is_known_to_every_buyer(known, client, employee, make_user, sale, make_address, statements):
     for _ in range(3):
         other = make_user()
         orders.place_festival_order(other, sale, 1, make_address(other))
@@ -133,8 +135,7 @@ def test_an_orders_use_is_learnt_only_when_it_commits(known, employee, sale, mak
     db.session.commit()
 
 
-def test_a_sold_out_allocation_is_refused_without_a_lock(known, employee, make_user, sale, make_address,
-                                                         statements):
+def test_a_sold_out_allocation_is_refused_without_a_lock(known, employee, make_user, sale, make_address, statements):
     for _ in range(3):
         other = make_user()
         orders.place_festival_order(other, sale, 1, make_address(other))
@@ -151,8 +152,9 @@ def test_a_sold_out_allocation_is_refused_without_a_lock(known, employee, make_u
 
 def test_a_change_to_the_buyers_chain_outdates_the_facts_in_their_cookie(known, employee, make_user, product):
     contact = make_user(kind=Kind.contact, referrer_id=employee.id, root_employee_id=employee.id)
-    facts = BuyerFacts(contact.id, contact.level, contact.root_employee_id, contact.kind,
-                       known_use.user_generation(contact.id))
+    facts = BuyerFacts(
+        contact.id, contact.level, contact.root_employee_id, contact.kind, known_use.user_generation(contact.id)
+    )
     take = Take(product.variants[0].id, product.id, product.category_id, 1, 100)
     look = dict(item_ids=[], now=utcnow(), buyer_id=contact.id, root_id=contact.root_employee_id)
     assert known_use.look([], [take], **look).holds(facts)
@@ -161,8 +163,7 @@ def test_a_change_to_the_buyers_chain_outdates_the_facts_in_their_cookie(known, 
     assert not known_use.look([], [take], **look).holds(facts)
 
 
-def test_without_a_reachable_store_nothing_is_known_and_buying_still_works(known, app, employee, sale,
-                                                                          make_address):
+def test_without_a_reachable_store_nothing_is_known_and_buying_still_works(known, app, employee, sale, make_address):
     app.config.update(REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens there
     known_use._stores.clear()
     address = make_address(employee)
@@ -251,8 +252,9 @@ def test_a_write_sets_every_entry_with_its_expiry_in_one_command_even_after_redi
 
 def test_logging_in_puts_the_buyers_facts_in_the_cookie_and_logging_out_takes_them_away(known, client, employee):
     token = client.csrf_token("/login")
-    assert client.post("/login", data={"email": employee.email, "password": PASSWORD,
-                                       "csrf_token": token}).status_code in (302, 303)
+    assert client.post(
+        "/login", data={"email": employee.email, "password": PASSWORD, "csrf_token": token}
+    ).status_code in (302, 303)
     with client.session_transaction() as session:
         assert session["_buyer_facts"][:4] == [employee.id, 0, None, "employee"]
     client.post_form("/logout")
@@ -275,8 +277,9 @@ def test_databases_sharing_one_redis_keep_apart(known, app, employee):
     assert known_use.user_generation(employee.id) == 1
 
 
-def test_buyers_refused_for_the_same_reason_get_one_page_rendered_once(known, app, client, employee, make_user,
-                                                                      sale, make_address, monkeypatch):
+def test_buyers_refused_for_the_same_reason_get_one_page_rendered_once(
+    known, app, client, employee, make_user, sale, make_address, monkeypatch
+):
     from shop.catalog import page_cache
     from shop.festivals import views
 
@@ -317,8 +320,9 @@ def test_buyers_refused_for_the_same_reason_get_one_page_rendered_once(known, ap
         page_cache.clear()
 
 
-def test_quota_refusals_for_the_same_reason_share_a_page_worded_once(known, app, employee, make_user, sale,
-                                                                     make_address, monkeypatch):
+def test_quota_refusals_for_the_same_reason_share_a_page_worded_once(
+    known, app, employee, make_user, sale, make_address, monkeypatch
+):
     from shop.catalog import page_cache
     from shop.quotas import engine
 
@@ -344,7 +348,8 @@ def test_quota_refusals_for_the_same_reason_share_a_page_worded_once(known, app,
         client, address_id, token = posts[2]
         outright = _buy(client, _url(sale), 2, address_id, token)  # more than the rule allows in all
         assert outright.status_code == 409 and "it allows 1 in all, this order needs 2" in outright.get_data(
-            as_text=True)
+            as_text=True
+        )
         assert len(worded) == 2
     finally:
         app.config.update(PAGE_CACHE_SECONDS=0)
@@ -352,8 +357,9 @@ def test_quota_refusals_for_the_same_reason_share_a_page_worded_once(known, app,
 
 
 def test_a_quota_refusal_is_worded_from_its_reason(known, employee, sale, make_address):
-    rules = rules_for(employee, [orders.Wanted.of_festival_item(item_facts.ItemFacts.of(sale), 1).take(
-        orders.tier_for(employee))])
+    rules = rules_for(
+        employee, [orders.Wanted.of_festival_item(item_facts.ItemFacts.of(sale), 1).take(orders.tier_for(employee))]
+    )
     [limit] = [rule for rule, _extra in rules if rule.festival_item_id == sale.id and rule.scope == Scope.buyer]
     first = QuotaExceeded(Allowance(limit, 1, 1), 1, "CNY")
     assert first.reason == QuotaExceeded(Allowance(limit, 1, 1), 1, "CNY").reason
@@ -370,7 +376,8 @@ def _user_statements(statements) -> list[str]:
 
 
 def test_an_order_placed_with_the_sessions_facts_reads_the_buyer_only_with_the_lock(
-        known, client, employee, make_festival, make_festival_item, make_product, make_address, statements):
+    known, client, employee, make_festival, make_festival_item, make_product, make_address, statements
+):
     item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=2)
     address_id, url = make_address(employee).id, _url(item)
     login(client, employee)
@@ -388,8 +395,8 @@ def test_an_order_placed_with_the_sessions_facts_reads_the_buyer_only_with_the_l
 
 
 def test_a_buyer_whose_row_no_longer_matches_the_facts_is_placed_with_the_row(
-        known, client, employee, make_contact, make_festival, make_festival_item, make_product, make_address,
-        statements):
+    known, client, employee, make_contact, make_festival, make_festival_item, make_product, make_address, statements
+):
     # A change made behind the ORM's back bumps no generation: the facts still hold, but the
     # row read with the lock says otherwise, and placing starts again with the user loaded.
     item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=3)
@@ -409,7 +416,8 @@ def test_a_buyer_whose_row_no_longer_matches_the_facts_is_placed_with_the_row(
 
 
 def test_a_deactivated_buyer_behind_the_facts_is_sent_to_log_in(
-        known, client, employee, make_festival, make_festival_item, make_product, make_address):
+    known, client, employee, make_festival, make_festival_item, make_product, make_address
+):
     item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=3)
     address_id, url = make_address(employee).id, _url(item)
     login(client, employee)
@@ -426,7 +434,8 @@ def test_a_deactivated_buyer_behind_the_facts_is_sent_to_log_in(
 
 
 def test_an_order_placed_from_kept_facts_reads_the_item_and_the_address_only_with_the_lock(
-        known, client, employee, make_festival, make_festival_item, make_product, make_address, statements):
+    known, client, employee, make_festival, make_festival_item, make_product, make_address, statements
+):
     item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=2)
     address = make_address(employee)
     address_id, line, url = address.id, address.one_line(), _url(item)
@@ -444,15 +453,15 @@ def test_an_order_placed_from_kept_facts_reads_the_item_and_the_address_only_wit
 
 
 def test_an_item_changed_since_its_facts_were_kept_is_placed_from_the_row(
-        known, client, employee, make_festival, make_festival_item, make_product, make_address):
+    known, client, employee, make_festival, make_festival_item, make_product, make_address
+):
     item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=2)
     address_id, url, old_price = make_address(employee).id, _url(item), item.employee_price
     login(client, employee)
     token = client.csrf_token("/")
     assert _buy(client, url, 1, address_id, token).status_code == 303  # the worker keeps the item's facts
     # Changed behind the worker's back (another worker's operator): the kept facts are out of date.
-    db.session.execute(sa.update(FestivalItem).where(FestivalItem.id == item.id)
-                       .values(employee_price=old_price - 100))
+    db.session.execute(sa.update(FestivalItem).where(FestivalItem.id == item.id).values(employee_price=old_price - 100))
     db.session.commit()
     assert item_facts.cached(item.festival.slug, item.id).employee_price == old_price
     assert _buy(client, url, 1, address_id, token).status_code == 303
@@ -461,7 +470,8 @@ def test_an_item_changed_since_its_facts_were_kept_is_placed_from_the_row(
 
 
 def test_another_buyers_address_is_not_found_when_placing_from_kept_facts(
-        known, client, employee, make_user, make_festival, make_festival_item, make_product, make_address):
+    known, client, employee, make_user, make_festival, make_festival_item, make_product, make_address
+):
     item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=2)
     mine, theirs, url = make_address(employee).id, make_address(make_user()).id, _url(item)
     login(client, employee)
@@ -474,7 +484,8 @@ def test_another_buyers_address_is_not_found_when_placing_from_kept_facts(
 
 
 def test_a_refusal_counted_in_the_database_from_kept_facts_shows_the_purchase_to_try_again(
-        known, client, employee, make_festival, make_festival_item, make_product, make_address):
+    known, client, employee, make_festival, make_festival_item, make_product, make_address
+):
     item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 2, per_buyer_limit=2)
     address = make_address(employee)
     url = _url(item)

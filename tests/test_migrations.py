@@ -1,4 +1,5 @@
 """Migrating an empty database to head gives exactly the models: no drift, on either backend."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,9 @@ def test_upgrade_to_head_matches_the_models(empty_database_url, tmp_path):
         flask_migrate.upgrade()
         with db.engine.connect() as conn:
             # include_name: the community's raw full-text objects are not in the models.
-            context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False,
-                                                             "include_name": include_name})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": False, "include_name": include_name}
+            )
             diff = compare_metadata(context, db.metadata)
             tables = set(sa.inspect(conn).get_table_names())
         db.session.remove()

@@ -1,5 +1,6 @@
 """The operators' area through its real forms: catalog editing, stock, pictures, fulfilment,
 and who may get in. Refunds: test_refunds.py; the payroll export: test_payroll_settlement.py."""
+
 from __future__ import annotations
 
 import io
@@ -56,21 +57,34 @@ def at(text_: str) -> datetime:
 
 # ---- access ----------------------------------------------------------------------------------
 
+
 def test_non_operators_get_403_and_change_nothing(client, make_user, employee, product, place):
     variant = product.variants[0]
     order = place(employee, variant, 1)
     contact = make_user(kind=Kind.contact, level=1, root_employee_id=employee.id, referrer_id=employee.id)
-    pages = ["/ops/", "/ops/products", "/ops/products/new", f"/ops/products/{product.id}", "/ops/categories",
-             f"/ops/variants/{variant.id}", "/ops/orders", f"/ops/orders/{order.id}", "/ops/payroll?month=2026-11"]
+    pages = [
+        "/ops/",
+        "/ops/products",
+        "/ops/products/new",
+        f"/ops/products/{product.id}",
+        "/ops/categories",
+        f"/ops/variants/{variant.id}",
+        "/ops/orders",
+        f"/ops/orders/{order.id}",
+        "/ops/payroll?month=2026-11",
+    ]
     for user in (employee, contact):
         login(client, user)
         for url in pages:
             assert client.get(url).status_code == 403, (user.email, url)
         assert client.post_form("/ops/categories", {"name": "Hacked", "position": "0"}).status_code == 403
-        assert client.post_form(f"/ops/variants/{variant.id}/stock",
-                                {"delta": "100", "reason": "mine"}).status_code == 403
-        assert client.post_form(f"/ops/orders/{order.id}/ship",
-                                {"carrier": "X", "tracking_number": "1"}).status_code == 403
+        assert (
+            client.post_form(f"/ops/variants/{variant.id}/stock", {"delta": "100", "reason": "mine"}).status_code == 403
+        )
+        assert (
+            client.post_form(f"/ops/orders/{order.id}/ship", {"carrier": "X", "tracking_number": "1"}).status_code
+            == 403
+        )
     assert count(Category, Category.name == "Hacked") == 0
     assert db.session.get(Variant, variant.id).stock == 9
     assert db.session.get(Order, order.id).status == OrderStatus.pending_payment
@@ -84,9 +98,11 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
 
 # ---- categories ------------------------------------------------------------------------------
 
+
 def test_operator_creates_and_edits_a_category(ops):
-    response = ops.post_form("/ops/categories", {"name": "Tea & Coffee", "slug": "", "position": "2"},
-                             follow_redirects=True)
+    response = ops.post_form(
+        "/ops/categories", {"name": "Tea & Coffee", "slug": "", "position": "2"}, follow_redirects=True
+    )
     assert "Category saved." in text(response)
     category = db.session.scalar(select(Category))
     assert (category.name, category.slug, category.position) == ("Tea & Coffee", "tea-coffee", 2)
@@ -96,7 +112,9 @@ def test_operator_creates_and_edits_a_category(ops):
     db.session.refresh(category)
     assert (category.name, category.slug, category.position) == ("Drinks", "drinks", 1)
     assert [e.action for e in audit("category.create") + audit("category.update")] == [
-        "category.create", "category.update"]
+        "category.create",
+        "category.update",
+    ]
 
 
 def test_invalid_category_form_is_refused_with_422(ops):
@@ -118,10 +136,17 @@ def test_duplicate_category_is_refused_with_422(ops):
 
 # ---- products --------------------------------------------------------------------------------
 
+
 def product_form(category_id: int, **overrides) -> dict:
-    data = {"name": "Jasmine Tea", "slug": "jasmine-tea", "category_id": str(category_id),
-            "summary": "Fragrant", "description_md": "**Spring** harvest.", "sales_mode": "direct",
-            "is_active": "y"}
+    data = {
+        "name": "Jasmine Tea",
+        "slug": "jasmine-tea",
+        "category_id": str(category_id),
+        "summary": "Fragrant",
+        "description_md": "**Spring** harvest.",
+        "sales_mode": "direct",
+        "is_active": "y",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -140,7 +165,11 @@ def test_operator_creates_a_product_that_appears_in_the_shop(ops, category):
     assert created is not None
     assert response.status_code == 302 and response.headers["Location"] == f"/ops/products/{created.id}"
     assert (created.name, created.slug, created.category_id, created.summary) == (
-        "Jasmine Tea", "jasmine-tea", category.id, "Fragrant")
+        "Jasmine Tea",
+        "jasmine-tea",
+        category.id,
+        "Fragrant",
+    )
     assert created.description_md == "**Spring** harvest."
     assert created.sales_mode == SalesMode.direct and created.is_active
     assert [e.entity_id for e in audit("product.create")] == [created.id]
@@ -173,13 +202,16 @@ def test_operator_edits_a_product_and_can_take_it_off_sale(ops, category, make_p
     html = text(ops.get(f"/ops/products/{product.id}"))
     assert 'value="Tea Set"' in html and "SKU-" in html
 
-    data = product_form(category.id, name="Tea Set Deluxe", slug="tea-set-deluxe", sales_mode="lead",
-                        is_active=None)
+    data = product_form(category.id, name="Tea Set Deluxe", slug="tea-set-deluxe", sales_mode="lead", is_active=None)
     response = ops.post_form(f"/ops/products/{product.id}", data, follow_redirects=True)
     assert "Product saved." in text(response)
     db.session.refresh(product)
     assert (product.name, product.slug, product.sales_mode, product.is_active) == (
-        "Tea Set Deluxe", "tea-set-deluxe", SalesMode.lead, False)
+        "Tea Set Deluxe",
+        "tea-set-deluxe",
+        SalesMode.lead,
+        False,
+    )
     assert ops.get("/p/tea-set-deluxe").status_code == 404
     entry = audit("product.update")[0]
     assert entry.before["is_active"] is True and entry.after["is_active"] is False
@@ -197,9 +229,17 @@ def test_editing_a_product_to_a_taken_slug_changes_nothing(ops, category, make_p
 
 # ---- variants (SKUs) -------------------------------------------------------------------------
 
+
 def variant_form(**overrides) -> dict:
-    data = {"sku": "JT-100G", "name": "100 g tin", "market_price": "99.50", "employee_price": "80",
-            "contact_price": "90.00", "initial_stock": "7", "is_active": "y"}
+    data = {
+        "sku": "JT-100G",
+        "name": "100 g tin",
+        "market_price": "99.50",
+        "employee_price": "80",
+        "contact_price": "90.00",
+        "initial_stock": "7",
+        "is_active": "y",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -209,7 +249,12 @@ def test_operator_adds_a_variant_with_decimal_prices_stored_in_minor_units(ops, 
     response = ops.post_form(f"/ops/products/{product.id}/variants/new", variant_form(), follow_redirects=True)
     assert "Option saved." in text(response)
     variant = db.session.scalar(select(Variant))
-    assert (variant.product_id, variant.sku, variant.name, variant.currency) == (product.id, "JT-100G", "100 g tin", "CNY")
+    assert (variant.product_id, variant.sku, variant.name, variant.currency) == (
+        product.id,
+        "JT-100G",
+        "100 g tin",
+        "CNY",
+    )
     assert (variant.market_price, variant.employee_price, variant.contact_price) == (9950, 8000, 9000)
     assert variant.stock == 7 and variant.is_active
     assert [e.entity_id for e in audit("variant.create")] == [variant.id]
@@ -218,16 +263,19 @@ def test_operator_adds_a_variant_with_decimal_prices_stored_in_minor_units(ops, 
     assert '<span class="price">CN¥80.00</span>' in html and "CN¥99.50" in html
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"market_price": "-1"}, "Enter an amount from 0 to 10,000,000."),
-    ({"employee_price": "-0.01"}, "Enter an amount from 0 to 10,000,000."),
-    ({"employee_price": "99.51"}, "Employee and contact prices cannot be above the market price."),
-    ({"contact_price": "100"}, "Employee and contact prices cannot be above the market price."),
-    ({"market_price": "abc"}, "Not a valid decimal value."),
-    ({"sku": "SKU-TAKEN"}, "This SKU exists already."),
-    ({"sku": "bad sku!"}, "Letters, digits, dot, dash, underscore."),
-    ({"initial_stock": "-3"}, "Number must be between 0 and 1000000."),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"market_price": "-1"}, "Enter an amount from 0 to 10,000,000."),
+        ({"employee_price": "-0.01"}, "Enter an amount from 0 to 10,000,000."),
+        ({"employee_price": "99.51"}, "Employee and contact prices cannot be above the market price."),
+        ({"contact_price": "100"}, "Employee and contact prices cannot be above the market price."),
+        ({"market_price": "abc"}, "Not a valid decimal value."),
+        ({"sku": "SKU-TAKEN"}, "This SKU exists already."),
+        ({"sku": "bad sku!"}, "Letters, digits, dot, dash, underscore."),
+        ({"initial_stock": "-3"}, "Number must be between 0 and 1000000."),
+    ],
+)
 def test_invalid_variant_is_refused_with_422_and_nothing_written(ops, category, make_product, overrides, message):
     product = make_product(name="Jasmine Tea", category=category, variants=0)
     other = make_product(name="Other", category=category)
@@ -251,8 +299,15 @@ def test_operator_edits_a_variant(ops, product):
     variant = product.variants[0]
     html = text(ops.get(f"/ops/variants/{variant.id}"))
     assert 'value="100.00"' in html and 'value="70.00"' in html and 'value="85.00"' in html
-    data = variant_form(sku="TEA-SET-L", name="Large", market_price="120.50", employee_price="99.99",
-                        contact_price="110", is_active=None, initial_stock=None)
+    data = variant_form(
+        sku="TEA-SET-L",
+        name="Large",
+        market_price="120.50",
+        employee_price="99.99",
+        contact_price="110",
+        is_active=None,
+        initial_stock=None,
+    )
     response = ops.post_form(f"/ops/variants/{variant.id}", data)
     assert response.status_code == 302 and response.headers["Location"] == f"/ops/products/{product.id}"
     db.session.refresh(variant)
@@ -271,7 +326,11 @@ def test_variant_edit_with_an_employee_price_above_market_changes_nothing(ops, p
     assert "Employee and contact prices cannot be above the market price." in text(response)
     db.session.refresh(variant)
     assert (variant.name, variant.market_price, variant.employee_price, variant.contact_price) == (
-        "Option 0", 10_000, 7_000, 8_500)
+        "Option 0",
+        10_000,
+        7_000,
+        8_500,
+    )
     assert audit("variant.update") == []
 
 
@@ -290,10 +349,14 @@ def test_variant_edit_to_a_taken_sku_changes_nothing(ops, make_product):
 
 # ---- stock -------------------------------------------------------------------------------------
 
+
 def test_stock_adjustment_by_delta_is_audited(ops, operator, product):
     variant = product.variants[0]
-    html = text(ops.post_form(f"/ops/variants/{variant.id}/stock", {"delta": "5", "reason": "Delivery 42"},
-                              follow_redirects=True))
+    html = text(
+        ops.post_form(
+            f"/ops/variants/{variant.id}/stock", {"delta": "5", "reason": "Delivery 42"}, follow_redirects=True
+        )
+    )
     assert "Stock is now 15." in html
     ops.post_form(f"/ops/variants/{variant.id}/stock", {"delta": "-3", "reason": "Broken in the warehouse"})
     db.session.refresh(variant)
@@ -307,8 +370,9 @@ def test_stock_adjustment_by_delta_is_audited(ops, operator, product):
 
 def test_stock_cannot_go_below_zero(ops, product):
     variant = product.variants[0]
-    html = text(ops.post_form(f"/ops/variants/{variant.id}/stock", {"delta": "-11", "reason": "Count"},
-                              follow_redirects=True))
+    html = text(
+        ops.post_form(f"/ops/variants/{variant.id}/stock", {"delta": "-11", "reason": "Count"}, follow_redirects=True)
+    )
     assert "Only 10 in stock: cannot remove 11." in html
     db.session.refresh(variant)
     assert variant.stock == 10
@@ -318,11 +382,14 @@ def test_stock_cannot_go_below_zero(ops, product):
     assert variant.stock == 0
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"delta": "5", "reason": ""}, "Enter a whole number and a reason."),
-    ({"delta": "1.5", "reason": "Count"}, "Enter a whole number and a reason."),
-    ({"delta": "0", "reason": "Count"}, "Enter a change other than zero."),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"delta": "5", "reason": ""}, "Enter a whole number and a reason."),
+        ({"delta": "1.5", "reason": "Count"}, "Enter a whole number and a reason."),
+        ({"delta": "0", "reason": "Count"}, "Enter a change other than zero."),
+    ],
+)
 def test_stock_adjustment_needs_a_nonzero_whole_number_and_a_reason(ops, product, data, message):
     variant = product.variants[0]
     html = text(ops.post_form(f"/ops/variants/{variant.id}/stock", data, follow_redirects=True))
@@ -334,9 +401,14 @@ def test_stock_adjustment_needs_a_nonzero_whole_number_and_a_reason(ops, product
 
 # ---- pictures ----------------------------------------------------------------------------------
 
+
 def upload(client, product, data: bytes, filename: str, **kwargs):
-    return client.post_form(f"/ops/products/{product.id}/images", {"image": (io.BytesIO(data), filename)},
-                            content_type="multipart/form-data", **kwargs)
+    return client.post_form(
+        f"/ops/products/{product.id}/images",
+        {"image": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+        **kwargs,
+    )
 
 
 def test_a_real_png_is_stored_and_served_under_media(app, ops, product):
@@ -402,6 +474,7 @@ def test_media_does_not_serve_files_outside_the_upload_folder(client):
 
 # ---- orders ------------------------------------------------------------------------------------
 
+
 def paid(buyer, variant, quantity: int = 1, *, when: datetime | None = None, place) -> Order:
     """An order placed and paid by payroll at ``when`` (default: now)."""
     when = when or utcnow()
@@ -413,10 +486,10 @@ def paid(buyer, variant, quantity: int = 1, *, when: datetime | None = None, pla
 
 def test_order_list_filters_by_status_buyer_and_dates(ops, employee, make_user, make_product, place):
     bob = make_user(name="Bob Buyer", email="bob@neigou.example")
-    early = paid(employee, make_product().variants[0], place=place)                 # erin, paid
-    late_evening = place(employee, make_product().variants[0], 1)                     # erin, pending
-    pending = place(bob, make_product().variants[0], 1)                               # bob, pending
-    cancelled = place(bob, make_product().variants[0], 1)                             # bob, cancelled
+    early = paid(employee, make_product().variants[0], place=place)  # erin, paid
+    late_evening = place(employee, make_product().variants[0], 1)  # erin, pending
+    pending = place(bob, make_product().variants[0], 1)  # bob, pending
+    cancelled = place(bob, make_product().variants[0], 1)  # bob, cancelled
     orders.cancel_order(bob, cancelled)
     early.created_at = at("2026-11-03T04:00:00")
     late_evening.created_at = at("2026-11-10T17:00:00")  # 11 Nov, 01:00 in Shanghai
@@ -449,10 +522,10 @@ def test_a_bad_date_in_the_order_filter_does_not_list_unfiltered_orders(ops, emp
 
 
 def test_order_page_shows_the_order_and_its_chain(ops, make_user, employee, product, place):
-    l1 = make_user(name="Lucy Lin", kind=Kind.contact, level=1, referrer_id=employee.id,
-                   root_employee_id=employee.id)
-    l2 = make_user(name="Leo Liu", kind=Kind.contact, level=2, referrer_id=l1.id, root_employee_id=employee.id,
-                   l1_contact_id=l1.id)
+    l1 = make_user(name="Lucy Lin", kind=Kind.contact, level=1, referrer_id=employee.id, root_employee_id=employee.id)
+    l2 = make_user(
+        name="Leo Liu", kind=Kind.contact, level=2, referrer_id=l1.id, root_employee_id=employee.id, l1_contact_id=l1.id
+    )
     order = place(l2, product.variants[0], 2)
     html = text(ops.get(f"/ops/orders/{order.id}"))
     assert order.number in html
@@ -465,14 +538,20 @@ def test_order_page_shows_the_order_and_its_chain(ops, make_user, employee, prod
 
 def test_operator_ships_and_completes_a_paid_order(client, ops, employee, product, place):
     order = paid(employee, product.variants[0], place=place)
-    html = text(ops.post_form(f"/ops/orders/{order.id}/ship", {"carrier": "SF Express", "tracking_number": " "},
-                              follow_redirects=True))
+    html = text(
+        ops.post_form(
+            f"/ops/orders/{order.id}/ship", {"carrier": "SF Express", "tracking_number": " "}, follow_redirects=True
+        )
+    )
     assert "Enter the carrier and the tracking number." in html
     db.session.refresh(order)
     assert order.status == OrderStatus.paid and order.carrier is None and order.shipped_at is None
 
-    html = text(ops.post_form(f"/ops/orders/{order.id}/ship", {"carrier": "SF Express", "tracking_number": "SF123"},
-                              follow_redirects=True))
+    html = text(
+        ops.post_form(
+            f"/ops/orders/{order.id}/ship", {"carrier": "SF Express", "tracking_number": "SF123"}, follow_redirects=True
+        )
+    )
     assert "Marked shipped." in html and "order.shipped" in html
     db.session.refresh(order)
     assert (order.status, order.carrier, order.tracking_number) == (OrderStatus.shipped, "SF Express", "SF123")
@@ -490,8 +569,11 @@ def test_operator_ships_and_completes_a_paid_order(client, ops, employee, produc
 
 def test_illegal_fulfilment_transitions_are_refused_and_change_nothing(ops, employee, make_product, place):
     pending = place(employee, make_product().variants[0], 1)
-    html = text(ops.post_form(f"/ops/orders/{pending.id}/ship", {"carrier": "SF", "tracking_number": "1"},
-                              follow_redirects=True))
+    html = text(
+        ops.post_form(
+            f"/ops/orders/{pending.id}/ship", {"carrier": "SF", "tracking_number": "1"}, follow_redirects=True
+        )
+    )
     assert "An order that is pending payment cannot become shipped." in html
     html = text(ops.post_form(f"/ops/orders/{pending.id}/complete", follow_redirects=True))
     assert "An order that is pending payment cannot become completed." in html
@@ -503,8 +585,9 @@ def test_illegal_fulfilment_transitions_are_refused_and_change_nothing(ops, empl
     assert "An order that is paid cannot become completed." in html
     ops.post_form(f"/ops/orders/{done.id}/ship", {"carrier": "SF", "tracking_number": "1"})
     ops.post_form(f"/ops/orders/{done.id}/complete")
-    html = text(ops.post_form(f"/ops/orders/{done.id}/ship", {"carrier": "EMS", "tracking_number": "2"},
-                              follow_redirects=True))
+    html = text(
+        ops.post_form(f"/ops/orders/{done.id}/ship", {"carrier": "EMS", "tracking_number": "2"}, follow_redirects=True)
+    )
     assert "An order that is completed cannot become shipped." in html
     db.session.refresh(done)
     assert (done.status, done.carrier, done.tracking_number) == (OrderStatus.completed, "SF", "1")
@@ -512,6 +595,7 @@ def test_illegal_fulfilment_transitions_are_refused_and_change_nothing(ops, empl
 
 
 # ---- commands ----------------------------------------------------------------------------------
+
 
 def test_cli_expire_orders_expires_overdue_orders_and_gives_stock_back(app, employee, make_product, place):
     stale_item, fresh_item = make_product().variants[0], make_product().variants[0]

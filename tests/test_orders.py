@@ -1,4 +1,5 @@
 """Placing, paying, cancelling and expiring orders: the rules in shop.orders.services."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -28,7 +29,9 @@ def test_place_order_reserves_stock_and_snapshots_employee_price(employee, produ
     assert order.status == OrderStatus.pending_payment
     assert order.price_tier == PriceTier.employee
     assert order.total_amount == 3 * 7_000
-    assert [(line.sku, line.unit_price, line.market_price, line.quantity) for line in order.lines] == [(variant.sku, 7_000, 10_000, 3)]
+    assert [(line.sku, line.unit_price, line.market_price, line.quantity) for line in order.lines] == [
+        (variant.sku, 7_000, 10_000, 3)
+    ]
     assert stock_of(variant.id) == 7
     assert order.expires_at - order.created_at == timedelta(minutes=15)
     assert db.session.scalar(select(func.count(CartLine.id))) == 0
@@ -151,8 +154,7 @@ def test_paying_an_overdue_order_expires_it_instead(employee, product, place):
     assert stock_of(product.variants[0].id) == 10
 
 
-def test_placing_an_order_releases_overdue_reservations_of_the_same_item(make_user, make_product, place,
-                                                                        make_address):
+def test_placing_an_order_releases_overdue_reservations_of_the_same_item(make_user, make_product, place, make_address):
     scarce = make_product(stock=1)
     first, second = make_user(), make_user()
     place(first, scarce.variants[0], 1)
@@ -176,8 +178,11 @@ def test_fulfilment_follows_the_state_machine(employee, operator, product, place
     services.mark_completed(operator, order)
     db.session.commit()
     assert order.status == OrderStatus.completed and order.tracking_number == "SF123"
-    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == order.id,
-                                 AuditEntry.entity_type == "Order").order_by(AuditEntry.id)).all()
+    actions = db.session.scalars(
+        select(AuditEntry.action)
+        .where(AuditEntry.entity_id == order.id, AuditEntry.entity_type == "Order")
+        .order_by(AuditEntry.id)
+    ).all()
     assert actions == ["order.place", "order.paid", "order.shipped", "order.completed"]
 
 
@@ -186,8 +191,9 @@ def columns_of(instance) -> dict:
     return {attr.key: getattr(instance, attr.key) for attr in type(instance).__mapper__.column_attrs}
 
 
-def test_a_placed_order_comes_back_loaded_as_written(employee, make_festival, make_festival_item, make_product,
-                                                     make_address, statements):
+def test_a_placed_order_comes_back_loaded_as_written(
+    employee, make_festival, make_festival_item, make_product, make_address, statements
+):
     # The order, its lines and its audit entry are written with Core; the ORM objects handed
     # back hold exactly the rows (no query to read them, and nothing pending to flush).
     item = make_festival_item(make_festival(), make_product(stock=5).variants[0], 3)
@@ -195,26 +201,45 @@ def test_a_placed_order_comes_back_loaded_as_written(employee, make_festival, ma
     statements.clear()
     order = services.place_festival_order(employee, item, 2, address)
     written = len(statements)
-    seen = (order.id, order.status, order.total_amount, order.festival_id, order.expires_at,
-            [(line.variant_id, line.quantity, line.unit_price, line.order is order) for line in order.lines])
+    seen = (
+        order.id,
+        order.status,
+        order.total_amount,
+        order.festival_id,
+        order.expires_at,
+        [(line.variant_id, line.quantity, line.unit_price, line.order is order) for line in order.lines],
+    )
     as_loaded, lines_as_loaded = columns_of(order), [columns_of(line) for line in order.lines]
     assert len(statements) == written and not db.session.new and not db.session.dirty
     db.session.commit()
     db.session.expunge_all()
     again = db.session.get(Order, seen[0])
-    assert seen == (again.id, again.status, again.total_amount, again.festival_id, again.expires_at,
-                    [(line.variant_id, line.quantity, line.unit_price, True) for line in again.lines])
+    assert seen == (
+        again.id,
+        again.status,
+        again.total_amount,
+        again.festival_id,
+        again.expires_at,
+        [(line.variant_id, line.quantity, line.unit_price, True) for line in again.lines],
+    )
     assert seen[1] == OrderStatus.pending_payment and seen[2] == 2 * price
     # Column by column: nothing the insert left to the database is missing from the objects.
     assert {key: value for key, value in as_loaded.items()} == columns_of(again)
     assert [columns_of(line) for line in again.lines] == lines_as_loaded
-    assert db.session.scalar(select(func.count(AuditEntry.id)).where(
-        AuditEntry.action == "order.place", AuditEntry.entity_id == seen[0], AuditEntry.actor_id == buyer_id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEntry.id)).where(
+                AuditEntry.action == "order.place", AuditEntry.entity_id == seen[0], AuditEntry.actor_id == buyer_id
+            )
+        )
+        == 1
+    )
 
 
 @pytest.mark.parametrize("lines", [1, 2])
 def test_an_order_is_written_in_one_statement_on_postgresql_when_it_has_one_line(
-        is_postgres, employee, make_product, make_address, statements, lines):
+    is_postgres, employee, make_product, make_address, statements, lines
+):
     # shop/orders/writing.py: the order, its line and its audit entry are one statement of
     # data-modifying CTEs on PostgreSQL; SQLite, and orders of several lines, take three.
     variants = [make_product(stock=5).variants[0] for _ in range(lines)]
@@ -230,11 +255,16 @@ def test_an_order_is_written_in_one_statement_on_postgresql_when_it_has_one_line
     else:
         assert {s.split()[2] for s in inserts} == {"orders", "order_lines", "audit_entries"}
     db.session.commit()
-    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.entity_id == order.id,
-                                                        AuditEntry.action == "order.place")).one()
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity_id == order.id, AuditEntry.action == "order.place")
+    ).one()
     assert entry.entity_type == "Order" and entry.actor_id == employee.id and entry.before is None
-    assert entry.after == {"status": "pending_payment", "total": order.total_amount, "festival_id": None,
-                           "lines": {str(variant.id): 2 for variant in variants}}
+    assert entry.after == {
+        "status": "pending_payment",
+        "total": order.total_amount,
+        "festival_id": None,
+        "lines": {str(variant.id): 2 for variant in variants},
+    }
     assert entry.at is not None and abs((entry.at - order.created_at).total_seconds()) < 60
     assert sorted(line.variant_id for line in order.lines) == sorted(variant.id for variant in variants)
 

@@ -1,5 +1,6 @@
 """Payroll settlement: a month is exported once, after it ends; refunds after an export become
 credit lines in the next one; HR gets a per-employee CSV and a summary (page, files and CLI)."""
+
 from __future__ import annotations
 
 import html
@@ -51,15 +52,19 @@ def payroll(make_user, employee, make_product, place):
         return make_product(employee_price=price).variants[0]
 
     made = {
-        "nov_erin": paid(employee, item(), 2, when=at("2026-11-03T02:00:00"), place=place),    # 140.00
+        "nov_erin": paid(employee, item(), 2, when=at("2026-11-03T02:00:00"), place=place),  # 140.00
         "nov_erin_early": paid(employee, item(), 1, when=at("2026-10-31T16:30:00"), place=place),  # 1 Nov local
-        "nov_bo": paid(bo, item(5_000), 1, when=at("2026-11-15T08:00:00"), place=place),       # 50.00
-        "oct_erin": paid(employee, item(), 1, when=at("2026-10-31T15:30:00"), place=place),    # 31 Oct local
-        "dec_erin": paid(employee, item(), 1, when=at("2026-11-30T16:30:00"), place=place),    # 1 Dec local
+        "nov_bo": paid(bo, item(5_000), 1, when=at("2026-11-15T08:00:00"), place=place),  # 50.00
+        "oct_erin": paid(employee, item(), 1, when=at("2026-10-31T15:30:00"), place=place),  # 31 Oct local
+        "dec_erin": paid(employee, item(), 1, when=at("2026-11-30T16:30:00"), place=place),  # 1 Dec local
     }
     place(employee, item(), 1)  # unpaid
     by_card = place(bo, item(), 1)
-    by_card.status, by_card.payment_method, by_card.paid_at = OrderStatus.paid, PaymentMethod.card, at("2026-11-12T08:00:00")
+    by_card.status, by_card.payment_method, by_card.paid_at = (
+        OrderStatus.paid,
+        PaymentMethod.card,
+        at("2026-11-12T08:00:00"),
+    )
     db.session.commit()
     return {"bo": bo, **made}
 
@@ -81,13 +86,20 @@ def export(actor, month: date, when: str) -> PayrollSettlement:
 def test_refunds_after_an_export_are_credited_in_the_next_one_exactly_once(operator, employee, payroll):
     october = export(operator, OCTOBER, "2026-11-10 02:00:00")
     assert (october.employee_count, october.order_count, october.deductions, october.credits, october.net) == (
-        1, 1, 7_000, 0, 7_000)
+        1,
+        1,
+        7_000,
+        0,
+        7_000,
+    )
     assert october.employees_csv.splitlines() == [
-        EMPLOYEES_HEADER, f"E001,Erin Employee,{employee.email},Engineering,1,70.00,0,0.00,70.00,CNY"]
+        EMPLOYEES_HEADER,
+        f"E001,Erin Employee,{employee.email},Engineering,1,70.00,0,0.00,70.00,CNY",
+    ]
 
-    after_october = refund(operator, payroll["oct_erin"], 7_000, "2026-11-20 02:00:00")    # October was exported
+    after_october = refund(operator, payroll["oct_erin"], 7_000, "2026-11-20 02:00:00")  # October was exported
     before_november = refund(operator, payroll["nov_erin"], 2_500, "2026-11-21 02:00:00")  # November was not
-    december_order = refund(operator, payroll["dec_erin"], 2_000, "2026-12-01 02:00:00")   # a December order
+    december_order = refund(operator, payroll["dec_erin"], 2_000, "2026-12-01 02:00:00")  # a December order
 
     with freeze_time("2026-11-25 02:00:00"), pytest.raises(services.SettlementError, match="2026-11 is not over yet"):
         services.record_settlement(operator, NOVEMBER)
@@ -100,7 +112,9 @@ def test_refunds_after_an_export_are_credited_in_the_next_one_exactly_once(opera
         "E002,Bo Li,bo@neigou.example,,1,50.00,0,0.00,50.00,CNY",
     ]
     assert november.summary_csv.splitlines() == [
-        SUMMARY_HEADER, ",1,1,50.00,0,0.00,50.00,CNY", "Engineering,1,2,210.00,2,95.00,115.00,CNY",
+        SUMMARY_HEADER,
+        ",1,1,50.00,0,0.00,50.00,CNY",
+        "Engineering,1,2,210.00,2,95.00,115.00,CNY",
         "All departments,2,3,260.00,2,95.00,165.00,CNY",
     ]
     assert (november.deductions, november.credits, november.net, november.credit_count) == (26_000, 9_500, 16_500, 2)
@@ -125,8 +139,9 @@ def test_refunds_after_an_export_are_credited_in_the_next_one_exactly_once(opera
     credited = db.session.scalars(select(Refund.payroll_settlement_id).order_by(Refund.id)).all()
     assert credited == [november.id, november.id, december.id, december.id]
     assert db.session.get(PayrollSettlement, october.id).net == 7_000
-    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "payroll.export",
-                                                          AuditEntry.entity_id == november.id)).all()
+    [entry] = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "payroll.export", AuditEntry.entity_id == november.id)
+    ).all()
     assert entry.actor_id == operator.id and entry.after["credits"] == 9_500
     assert sorted(entry.after["refunds"]) == sorted([after_october.id, before_november.id])
 
@@ -193,8 +208,12 @@ def test_a_bad_month_is_422_with_a_message(ops, payroll, month):
 
 
 def test_csv_cells_never_run_as_spreadsheet_formulas(make_user, make_product, place):
-    sly = make_user(name="=HYPERLINK(\"http://evil\")", email="sly@neigou.example", employee_no="E9",
-                    department=Department(name="@Sales"))
+    sly = make_user(
+        name='=HYPERLINK("http://evil")',
+        email="sly@neigou.example",
+        employee_no="E9",
+        department=Department(name="@Sales"),
+    )
     paid(sly, make_product().variants[0], when=at("2026-10-03T02:00:00"), place=place)
     settlement = export(None, OCTOBER, "2026-11-10 02:00:00")
     assert settlement.employees_csv.splitlines()[1].startswith("E9,\"'=HYPERLINK(")
@@ -209,8 +228,9 @@ def test_the_command_records_once_and_then_writes_the_recorded_files(app, tmp_pa
         assert "preview, not recorded" in preview.output
         assert db.session.scalar(select(func.count(PayrollSettlement.id))) == 0
 
-        first = runner.invoke(args=["shop", "payroll-export", "--month", "2026-11",
-                                    "--summary", str(tmp_path / "summary.csv")])
+        first = runner.invoke(
+            args=["shop", "payroll-export", "--month", "2026-11", "--summary", str(tmp_path / "summary.csv")]
+        )
         assert first.exit_code == 0, first.output
         assert "2026-11: exported and recorded" in first.output
         assert f"E001,Erin Employee,{employee.email},Engineering,2,210.00,0,0.00,210.00,CNY" in first.output

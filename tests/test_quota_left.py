@@ -1,5 +1,6 @@
 """What is left of each quota rule, as the product and cart pages ask for it: several items at
 once, in two queries, counting exactly what enforcement counts."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -33,8 +34,15 @@ from shop.quotas.models import Audience, Measure, QuotaException, QuotaRule, Sco
 
 
 def take_of(variant, quantity=0, tier=PriceTier.employee, item=None) -> Take:
-    return Take(variant.id, variant.product_id, variant.product.category_id, quantity,
-                (item or variant).price_for(tier), item.id if item else None, item.festival_id if item else None)
+    return Take(
+        variant.id,
+        variant.product_id,
+        variant.product.category_id,
+        quantity,
+        (item or variant).price_for(tier),
+        item.id if item else None,
+        item.festival_id if item else None,
+    )
 
 
 @contextmanager
@@ -53,8 +61,9 @@ def counting_queries():
 
 
 def rule(**fields):
-    made = quotas.create_rule(None, **({"scope": Scope.buyer, "target": Target.all, "window": Window.year,
-                                        "measure": Measure.units} | fields))
+    made = quotas.create_rule(
+        None, **({"scope": Scope.buyer, "target": Target.all, "window": Window.year, "measure": Measure.units} | fields)
+    )
     db.session.commit()
     return made
 
@@ -74,8 +83,10 @@ def test_a_buyer_and_their_chain_see_what_is_left_of_each_rule(employee, make_co
     db.session.commit()
 
     now = utcnow()
-    found = {(s.rule.id, s.allowance.variant_id): (s.allowance.limit, s.allowance.used, s.wanted)
-             for s in standings(employee, [take_of(tea.variants[0], 1), take_of(pot.variants[0], 2)], now)}
+    found = {
+        (s.rule.id, s.allowance.variant_id): (s.allowance.limit, s.allowance.used, s.wanted)
+        for s in standings(employee, [take_of(tea.variants[0], 1), take_of(pot.variants[0], 2)], now)
+    }
     assert found == {
         (per_order.id, tea.variants[0].id): (5, 0, 1),
         (per_order.id, pot.variants[0].id): (5, 0, 2),
@@ -84,7 +95,9 @@ def test_a_buyer_and_their_chain_see_what_is_left_of_each_rule(employee, make_co
     }
     # The contact is not in the employees' audience of the yearly cap.
     assert {s.rule.id for s in standings(friend, [take_of(tea.variants[0], tier=PriceTier.contact)], now)} == {
-        per_order.id, chain_tea.id}
+        per_order.id,
+        chain_tea.id,
+    }
     left = tightest(employee, take_of(tea.variants[0], 1), now)
     assert [(a.rule.id, a.left) for a in left] == [(chain_tea.id, 4), (per_order.id, 5), (yearly.id, 14_000)]
 
@@ -116,17 +129,30 @@ def test_only_the_asked_windows_are_looked_at_and_per_order_rules_need_no_counti
     assert len(statements) == 1  # the rules with the buyer's exceptions; no use to count
 
 
-def test_the_pages_ask_in_at_most_two_queries_however_many_items_and_rules(employee, make_product, make_festival,
-                                                                             make_festival_item):
+def test_the_pages_ask_in_at_most_two_queries_however_many_items_and_rules(
+    employee, make_product, make_festival, make_festival_item
+):
     products = [make_product(variants=3) for _ in range(3)]
     festival = make_festival()
     item = make_festival_item(festival, products[0].variants[0], 5, per_buyer_limit=2)
     rule(window=Window.order, per_sku=True, limit_value=5)
     rule(measure=Measure.amount, audience=Audience.employees, limit_value=2_000_000)
-    rule(scope=Scope.chain, target=Target.category, category_id=products[0].category_id, window=Window.day,
-         limit_value=9, per_sku=True)
-    rule(scope=Scope.chain, target=Target.festival_item, festival_item_id=item.id, window=Window.festival,
-         festival_id=festival.id, limit_value=3)
+    rule(
+        scope=Scope.chain,
+        target=Target.category,
+        category_id=products[0].category_id,
+        window=Window.day,
+        limit_value=9,
+        per_sku=True,
+    )
+    rule(
+        scope=Scope.chain,
+        target=Target.festival_item,
+        festival_item_id=item.id,
+        window=Window.festival,
+        festival_id=festival.id,
+        limit_value=3,
+    )
     takes = [take_of(v) for p in products for v in p.variants] + [take_of(item.variant, item=item)]
     db.session.expire_all()
     db.session.refresh(employee)  # loaded, as the current user is on a page
@@ -139,8 +165,11 @@ def test_the_pages_ask_in_at_most_two_queries_however_many_items_and_rules(emplo
 
 def test_nothing_applies_and_nothing_is_counted_when_no_rule_matches(employee, make_product):
     home = make_product()
-    rule(target=Target.category, category_id=make_product(category=Category(name="Garden", slug="garden")).category_id,
-         limit_value=1)
+    rule(
+        target=Target.category,
+        category_id=make_product(category=Category(name="Garden", slug="garden")).category_id,
+        limit_value=1,
+    )
     takes = [take_of(home.variants[0])]
     db.session.refresh(employee)  # loaded, as the current user is on a page
     with counting_queries() as statements:
@@ -164,7 +193,10 @@ def history(employee, make_contact, make_product, make_festival, make_festival_i
     refunded = place(employee, home_a.variants[0], 3)
     orders.pay_by_payroll(employee, refunded)
     refunded.status, refunded.refunded_amount, refunded.lines[0].refunded_quantity = (
-        OrderStatus.partially_refunded, 1_000, 1)  # as a refund of one unit leaves it
+        OrderStatus.partially_refunded,
+        1_000,
+        1,
+    )  # as a refund of one unit leaves it
     orders.pay_by_payroll(employee, place(employee, home_a.variants[1], 1, now=last_year), now=last_year)
     paid = place(employee, rake.variants[0], 1)
     orders.pay_by_payroll(employee, paid)
@@ -176,39 +208,66 @@ def history(employee, make_contact, make_product, make_festival, make_festival_i
     for buyer, quantity in ((employee, 1), (friend, 2), (friends_friend, 1)):
         orders.place_festival_order(buyer, item, quantity, make_address(buyer))
     db.session.commit()
-    return {"buyers": (employee, friend, friends_friend), "variants": (*home_a.variants, home_b.variants[0],
-            rake.variants[0]), "category": garden, "product": home_a, "festival": festival, "item": item}
+    return {
+        "buyers": (employee, friend, friends_friend),
+        "variants": (*home_a.variants, home_b.variants[0], rake.variants[0]),
+        "category": garden,
+        "product": home_a,
+        "festival": festival,
+        "item": item,
+    }
 
 
 def test_the_pages_count_exactly_what_enforcement_counts(history):
     """Every kind of rule, for every buyer of the chain: the batched count agrees with the
     per-rule count that enforcement makes under its locks."""
     festival, item = history["festival"], history["item"]
-    targets = [dict(target=Target.all), dict(target=Target.category, category_id=history["category"].id),
-               dict(target=Target.product, product_id=history["product"].id),
-               dict(target=Target.festival_item, festival_item_id=item.id)]
-    windows = [dict(window=Window.order), dict(window=Window.day), dict(window=Window.year),
-               dict(window=Window.festival, festival_id=festival.id)]
+    targets = [
+        dict(target=Target.all),
+        dict(target=Target.category, category_id=history["category"].id),
+        dict(target=Target.product, product_id=history["product"].id),
+        dict(target=Target.festival_item, festival_item_id=item.id),
+    ]
+    windows = [
+        dict(window=Window.order),
+        dict(window=Window.day),
+        dict(window=Window.year),
+        dict(window=Window.festival, festival_id=festival.id),
+    ]
     for scope in Scope:
         for target in targets:
             for window in windows:
-                for measure, audience, per_sku in ((Measure.units, Audience.everyone, True),
-                                                   (Measure.amount, Audience.employees, False),
-                                                   (Measure.units, Audience.contacts, False)):
-                    quotas.create_rule(None, scope=scope, measure=measure, audience=audience, per_sku=per_sku,
-                                       limit_value=50, **target, **window)
+                for measure, audience, per_sku in (
+                    (Measure.units, Audience.everyone, True),
+                    (Measure.amount, Audience.employees, False),
+                    (Measure.units, Audience.contacts, False),
+                ):
+                    quotas.create_rule(
+                        None,
+                        scope=scope,
+                        measure=measure,
+                        audience=audience,
+                        per_sku=per_sku,
+                        limit_value=50,
+                        **target,
+                        **window,
+                    )
     db.session.commit()
     now = utcnow()
     compared = 0
     for buyer in history["buyers"]:
         tier = PriceTier.employee if buyer.level == 0 else PriceTier.contact
         takes = [take_of(v, 1, tier) for v in history["variants"]] + [take_of(item.variant, 1, tier, item)]
-        batched = sorted((s.rule.id, s.allowance.variant_id, s.allowance.used, s.wanted)
-                         for s in standings(buyer, takes, now))
+        batched = sorted(
+            (s.rule.id, s.allowance.variant_id, s.allowance.used, s.wanted) for s in standings(buyer, takes, now)
+        )
         one_by_one = sorted(
             (rule.id, a.variant_id, a.used, wanted)
             for rule in applicable_rules(buyer, takes)
-            for a, wanted in ((a, quotas_wanted(rule, takes, a.variant_id)) for a in allowances(buyer, rule, takes, now)))
+            for a, wanted in (
+                (a, quotas_wanted(rule, takes, a.variant_id)) for a in allowances(buyer, rule, takes, now)
+            )
+        )
         assert batched == one_by_one
         assert any(used > 0 for _rule, _key, used, _wanted in batched)
         compared += len(batched)
@@ -222,19 +281,25 @@ def quotas_wanted(rule, takes, key):
 # ---- the reference: every rule counted on its own, one query for its use and one for its
 # exceptions (how enforcement first counted), to hold the grouped queries of standings() to.
 
+
 def applicable_rules(buyer: User, takes: Sequence[Take]) -> list[QuotaRule]:
     """The active rules for this buyer's audience that any of ``takes`` falls under, by id."""
     audiences = (Audience.everyone, Audience.employees if buyer.level == 0 else Audience.contacts)
-    rules = db.session.scalars(select(QuotaRule).where(QuotaRule.is_active.is_(True), QuotaRule.audience.in_(audiences))
-                               .order_by(QuotaRule.id))
+    rules = db.session.scalars(
+        select(QuotaRule).where(QuotaRule.is_active.is_(True), QuotaRule.audience.in_(audiences)).order_by(QuotaRule.id)
+    )
     return [rule for rule in rules if any(matches(rule, take) for take in takes)]
 
 
 def _extra(rule: QuotaRule, subject_id: int) -> int:
-    return int(db.session.scalar(
-        select(func.coalesce(func.sum(QuotaException.extra), 0))
-        .where(QuotaException.rule_id == rule.id, QuotaException.user_id == subject_id)
-    ) or 0)
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(QuotaException.extra), 0)).where(
+                QuotaException.rule_id == rule.id, QuotaException.user_id == subject_id
+            )
+        )
+        or 0
+    )
 
 
 def measure_of_lines(rule: QuotaRule):
@@ -264,4 +329,3 @@ def allowances(buyer: User, rule: QuotaRule, takes: Sequence[Take], now: datetim
     used = _used(rule, buyer, now, [key for key in wanted if key is not None])
     limit = rule.limit_value + _extra(rule, subject_id(rule, buyer))
     return [Allowance(rule, limit, used.get(key, 0), key) for key in wanted]
-

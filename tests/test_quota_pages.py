@@ -1,5 +1,6 @@
 """What is left on the product and cart pages, for this buyer and their chain; the cart holds
 what one order may hold under the per-order rules."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,19 +19,22 @@ def text(response) -> str:
 
 
 def add(client, variant, quantity, **kwargs):
-    return client.post_form("/cart/add", {"variant_id": str(variant.id), "quantity": str(quantity),
-                                          "back": "/cart/"}, **kwargs)
+    return client.post_form(
+        "/cart/add", {"variant_id": str(variant.id), "quantity": str(quantity), "back": "/cart/"}, **kwargs
+    )
 
 
 def rule(**fields):
-    made = quotas.create_rule(None, **({"scope": Scope.buyer, "target": Target.all, "window": Window.year,
-                                        "measure": Measure.units} | fields))
+    made = quotas.create_rule(
+        None, **({"scope": Scope.buyer, "target": Target.all, "window": Window.year, "measure": Measure.units} | fields)
+    )
     db.session.commit()
     return made
 
 
 def test_the_product_page_says_what_is_left_of_each_option_for_the_chain(
-        client, employee, make_contact, make_product, place):
+    client, employee, make_contact, make_product, place
+):
     tea = make_product(name="Tea Set", variants=2)
     quotas.ensure_default_rules()
     chain = rule(scope=Scope.chain, target=Target.product, product_id=tea.id, window=Window.month, limit_value=3)
@@ -111,7 +115,8 @@ def test_the_panel_costs_a_product_page_at_most_two_small_queries(caches_on, app
 
 
 def test_the_cart_shows_what_is_left_per_line_and_warns_of_broken_rules(
-        client, employee, make_contact, make_product, place):
+    client, employee, make_contact, make_product, place
+):
     tea, cup = make_product(name="Tea", employee_price=4_000), make_product(name="Cup", employee_price=1_000)
     quotas.ensure_default_rules()
     chain = rule(scope=Scope.chain, target=Target.product, product_id=tea.id, window=Window.day, limit_value=4)
@@ -130,8 +135,8 @@ def test_the_cart_shows_what_is_left_per_line_and_warns_of_broken_rules(
     line = db.session.scalar(select(CartLine).where(CartLine.variant_id == tea.variants[0].id))
     client.post_form(f"/cart/lines/{line.id}", {"quantity": "4"})
     html = text(client.get("/cart/"))
-    warnings = html[html.index("This cart cannot be ordered as it is:"):]
-    warnings = warnings[:warnings.index("</div>")]
+    warnings = html[html.index("This cart cannot be ordered as it is:") :]
+    warnings = warnings[: warnings.index("</div>")]
     assert f"“{quotas.describe(chain)}”: 2 left for you, this cart needs 4." in warnings
     assert quotas.describe(cap) not in warnings  # 4 x 40.00 + 3 x 10.00 = 190.00 of 200.00
     assert "0 more allowed (chain limit" in html

@@ -1,5 +1,6 @@
 """The active quota rules kept per process (off in the other tests), and refusals decided
 before any lock is taken."""
+
 from __future__ import annotations
 
 import time
@@ -32,13 +33,15 @@ def rules_cached(app):
 
 
 def take_of(variant, quantity=1) -> Take:
-    return Take(variant.id, variant.product_id, variant.product.category_id, quantity,
-                variant.price_for(PriceTier.employee))
+    return Take(
+        variant.id, variant.product_id, variant.product.category_id, quantity, variant.price_for(PriceTier.employee)
+    )
 
 
 def rule(**fields) -> QuotaRule:
-    made = quotas.create_rule(None, **({"scope": Scope.buyer, "target": Target.all, "window": Window.year,
-                                        "measure": Measure.units} | fields))
+    made = quotas.create_rule(
+        None, **({"scope": Scope.buyer, "target": Target.all, "window": Window.year, "measure": Measure.units} | fields)
+    )
     db.session.commit()
     return made
 
@@ -96,7 +99,8 @@ def test_cached_rules_still_refuse_with_their_sentence(rules_cached, employee, p
 
 
 def test_a_refusal_certain_from_committed_use_takes_no_lock(
-        employee, make_festival, make_festival_item, make_product, make_address, statements):
+    employee, make_festival, make_festival_item, make_product, make_address, statements
+):
     item = make_festival_item(make_festival(), make_product(stock=20).variants[0], 5, per_buyer_limit=1)
     address = make_address(employee)
     orders.place_festival_order(employee, item, 1, address)

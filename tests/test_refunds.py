@@ -1,6 +1,7 @@
 """Refunds through the operator's form and the service: full and partial, by line or amount,
 stock given back only when the goods came back, never more than was paid, audited, mailed.
 Card refunds against a real fake Stripe are in test_refunds_card.py."""
+
 from __future__ import annotations
 
 import html
@@ -28,8 +29,15 @@ def paid_through_intent(order: Order, payment_intent_id: str) -> None:
     """Record that ``order`` was paid by card through this PaymentIntent."""
     from shop.payments.models import CardPayment
 
-    db.session.add(CardPayment(order_id=order.id, payment_intent_id=payment_intent_id, amount=order.total_amount,
-                               currency=order.currency, status="succeeded"))
+    db.session.add(
+        CardPayment(
+            order_id=order.id,
+            payment_intent_id=payment_intent_id,
+            amount=order.total_amount,
+            currency=order.currency,
+            status="succeeded",
+        )
+    )
 
 
 def intent_of(order: Order) -> str:
@@ -82,15 +90,18 @@ def refund_form(order: Order, **fields) -> dict:
 
 # ---- the operator's form -------------------------------------------------------------------------
 
+
 def test_a_full_payroll_refund_with_the_goods_back(app, ops, client, employee, paid_order):
     tea, cup = lines_of(paid_order)["Tea Set"], lines_of(paid_order)["Cup"]
     stock_before = {tea.variant_id: stock_of(tea.variant_id), cup.variant_id: stock_of(cup.variant_id)}
     month = month_bounds(utcnow())
     assert payroll_used(employee, *month) == 19_000
 
-    response = ops.post_form(f"/ops/orders/{paid_order.id}/refund",
-                             refund_form(paid_order, full="y", restock="y", reason="Wrong size"),
-                             follow_redirects=True)
+    response = ops.post_form(
+        f"/ops/orders/{paid_order.id}/refund",
+        refund_form(paid_order, full="y", restock="y", reason="Wrong size"),
+        follow_redirects=True,
+    )
     page = text(response)
     assert response.status_code == 200 and "Refunded CN¥190.00." in page
 
@@ -103,11 +114,18 @@ def test_a_full_payroll_refund_with_the_goods_back(app, ops, client, employee, p
 
     made = db.session.scalar(select(Refund))
     assert (made.amount, made.method, made.status, made.restock, made.reason) == (
-        19_000, PaymentMethod.payroll, RefundStatus.succeeded, True, "Wrong size")
+        19_000,
+        PaymentMethod.payroll,
+        RefundStatus.succeeded,
+        True,
+        "Wrong size",
+    )
     assert made.quantities == {tea.id: 2, cup.id: 1} and made.payroll_settlement_id is None
     [entry] = audit("order.refund")
     assert entry.entity_id == paid_order.id and entry.reason == "Wrong size"
-    assert entry.after["status"] == "refunded" and entry.after["amount"] == 19_000 and entry.before == {"status": "paid"}
+    assert (
+        entry.after["status"] == "refunded" and entry.after["amount"] == 19_000 and entry.before == {"status": "paid"}
+    )
     assert "order.refund" in page  # the order's history
 
     [mail] = outbox(app)
@@ -117,7 +135,11 @@ def test_a_full_payroll_refund_with_the_goods_back(app, ops, client, employee, p
 
     login(client, employee)
     buyer_page = text(client.get(f"/orders/{paid_order.id}"))
-    assert "Refunds" in buyer_page and "Wrong size" in buyer_page and "to be credited in the next payroll export" in buyer_page
+    assert (
+        "Refunds" in buyer_page
+        and "Wrong size" in buyer_page
+        and "to be credited in the next payroll export" in buyer_page
+    )
     assert "refunded" in buyer_page
 
 
@@ -145,18 +167,21 @@ def test_partial_refunds_by_line_then_by_amount_until_nothing_is_left(ops, paid_
     assert "can still be refunded" not in text(ops.get(f"/ops/orders/{paid_order.id}"))
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"reason": ""}, "Give a reason for the refund."),
-    ({}, "Choose the items to refund, enter an amount, or refund everything."),
-    ({"amount": "0"}, "Enter an amount above zero."),
-    ({"amount": "-5"}, "Enter an amount from 0 to 10,000,000."),
-    ({"amount": "1.234"}, "Use at most 2 decimals."),
-    ({"amount": "abc"}, "Not a valid decimal value."),
-    ({"line_TEA": "3"}, "From 0 to 2."),
-    ({"line_TEA": "-1"}, "From 0 to 2."),
-    ({"amount": "190.01"}, "At most CN¥190.00 can still be refunded on this order."),
-    ({"restock": "y", "amount": "10"}, "Choose the items that came back to put them back in stock."),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"reason": ""}, "Give a reason for the refund."),
+        ({}, "Choose the items to refund, enter an amount, or refund everything."),
+        ({"amount": "0"}, "Enter an amount above zero."),
+        ({"amount": "-5"}, "Enter an amount from 0 to 10,000,000."),
+        ({"amount": "1.234"}, "Use at most 2 decimals."),
+        ({"amount": "abc"}, "Not a valid decimal value."),
+        ({"line_TEA": "3"}, "From 0 to 2."),
+        ({"line_TEA": "-1"}, "From 0 to 2."),
+        ({"amount": "190.01"}, "At most CN¥190.00 can still be refunded on this order."),
+        ({"restock": "y", "amount": "10"}, "Choose the items that came back to put them back in stock."),
+    ],
+)
 def test_bad_refund_input_is_422_with_a_message_and_changes_nothing(app, ops, paid_order, fields, message):
     tea = lines_of(paid_order)["Tea Set"]
     fields = {(f"line_{tea.id}" if k == "line_TEA" else k): v for k, v in fields.items()}
@@ -195,6 +220,7 @@ def test_an_unknown_order_is_404(ops, paid_order):
 
 # ---- the state machine -------------------------------------------------------------------------
 
+
 def test_shipped_and_completed_orders_can_be_refunded_when_goods_come_back(ops, operator, paid_order):
     orders.mark_shipped(operator, paid_order, "SF", "SF1")
     db.session.commit()
@@ -204,8 +230,11 @@ def test_shipped_and_completed_orders_can_be_refunded_when_goods_come_back(ops, 
     assert paid_order.status == OrderStatus.partially_refunded
     # Already on its way: it cannot be shipped again, but it can be completed, then refunded again.
     assert not paid_order.can_become(OrderStatus.shipped) and paid_order.can_become(OrderStatus.completed)
-    page = text(ops.post_form(f"/ops/orders/{paid_order.id}/ship", {"carrier": "EMS", "tracking_number": "2"},
-                              follow_redirects=True))
+    page = text(
+        ops.post_form(
+            f"/ops/orders/{paid_order.id}/ship", {"carrier": "EMS", "tracking_number": "2"}, follow_redirects=True
+        )
+    )
     assert "An order that is partially refunded cannot become shipped." in page
     ops.post_form(f"/ops/orders/{paid_order.id}/complete")
     db.session.refresh(paid_order)
@@ -228,6 +257,7 @@ def test_a_partly_refunded_order_not_yet_shipped_is_still_shipped(ops, operator,
 
 
 # ---- the service and the database ----------------------------------------------------------------
+
 
 def test_the_service_refuses_lines_of_other_orders_and_over_refunds(operator, paid_order, employee, product, place):
     other = place(employee, product.variants[0], 1)
@@ -311,6 +341,7 @@ def test_a_refund_stripe_reports_failed_gives_back_what_it_held(operator, employ
 
 # ---- two operators at once ------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_two_refunds_at_once_never_exceed_the_paid_amount(app, make_user, paid_order):
     """Real parallel transactions (threads, a barrier): on PostgreSQL they race on the order's row
@@ -326,6 +357,7 @@ def test_two_refunds_at_once_never_exceed_the_paid_amount(app, make_user, paid_o
 
             actor = db.session.get(User, operator_id)
             return refunds.refund_order(actor, db.session.get(Order, order_id), reason="At once", **what).amount
+
         return job
 
     outcomes = run_together(app, [refund(o, amount=15_000) for o in operator_ids])
@@ -350,9 +382,11 @@ def test_refunds_of_units_at_once_give_each_unit_back_once(app, make_user, paid_
             from shop.accounts.models import User
 
             actor = db.session.get(User, operator_id)
-            made = refunds.refund_order(actor, db.session.get(Order, order_id), reason="Returned",
-                                        quantities={line_id: 1}, restock=True)
+            made = refunds.refund_order(
+                actor, db.session.get(Order, order_id), reason="Returned", quantities={line_id: 1}, restock=True
+            )
             return made.amount
+
         return job
 
     outcomes = run_together(app, [refund_one(o) for o in operator_ids])

@@ -2,6 +2,7 @@
 free port: the SDK talks to it over HTTP, nothing is patched. localstripe ignores idempotency
 keys, so the retry's own protection (it looks for the refund an earlier attempt made) is what
 keeps a retry from refunding twice here."""
+
 from __future__ import annotations
 
 import html
@@ -36,8 +37,11 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def localstripe_url():
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     try:
         while True:
@@ -79,10 +83,15 @@ def card_order(stripe_app, stripe_api, make_user, make_product, place):
 
     contact = make_user(kind=Kind.contact, level=1)
     order = place(contact, make_product(name="Kettle").variants[0], 2)
-    intent = stripe_api.v1.payment_intents.create(params={
-        "amount": order.total_amount, "currency": "cny", "payment_method": "pm_card_visa", "confirm": True,
-        "metadata": {"order_id": str(order.id)},
-    })
+    intent = stripe_api.v1.payment_intents.create(
+        params={
+            "amount": order.total_amount,
+            "currency": "cny",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "metadata": {"order_id": str(order.id)},
+        }
+    )
     assert intent.status == "succeeded"
     order.status, order.payment_method, order.paid_at = OrderStatus.paid, PaymentMethod.card, utcnow()
     paid_through_intent(order, intent.id)
@@ -105,8 +114,11 @@ def form(order: Order, **fields) -> dict:
 def test_a_card_refund_goes_back_through_stripe(app, ops, stripe_api, card_order):
     variant_id = card_order.lines[0].variant_id
     stock_before = card_order.lines[0].variant.stock
-    page = text(ops.post_form(f"/ops/orders/{card_order.id}/refund", form(card_order, full="y", restock="y"),
-                              follow_redirects=True))
+    page = text(
+        ops.post_form(
+            f"/ops/orders/{card_order.id}/refund", form(card_order, full="y", restock="y"), follow_redirects=True
+        )
+    )
     assert "Refunded CN¥170.00." in page
 
     made = db.session.scalar(select(Refund))
@@ -133,11 +145,13 @@ def test_a_partial_card_refund_and_then_the_rest(ops, stripe_api, card_order):
 def test_a_refund_stripe_refuses_changes_nothing(app, ops, card_order):
     from shop.payments.models import CardPayment
 
-    db.session.execute(update(CardPayment).where(CardPayment.order_id == card_order.id)
-                       .values(payment_intent_id="pi_unknown_to_stripe"))
+    db.session.execute(
+        update(CardPayment)
+        .where(CardPayment.order_id == card_order.id)
+        .values(payment_intent_id="pi_unknown_to_stripe")
+    )
     db.session.commit()
-    page = text(ops.post_form(f"/ops/orders/{card_order.id}/refund", form(card_order, full="y"),
-                              follow_redirects=True))
+    page = text(ops.post_form(f"/ops/orders/{card_order.id}/refund", form(card_order, full="y"), follow_redirects=True))
     assert "Stripe refused the refund of CN¥170.00" in page and "Nothing was refunded." in page
     db.session.refresh(card_order)
     assert (card_order.status, card_order.refunded_amount) == (OrderStatus.paid, 0)
@@ -150,18 +164,19 @@ def test_a_refund_stripe_refuses_changes_nothing(app, ops, card_order):
 
 def test_without_keys_a_card_refund_is_refused_before_anything_is_sent(app, ops, card_order):
     app.config["STRIPE_SECRET_KEY"] = ""
-    page = text(ops.post_form(f"/ops/orders/{card_order.id}/refund", form(card_order, full="y"),
-                              follow_redirects=True))
+    page = text(ops.post_form(f"/ops/orders/{card_order.id}/refund", form(card_order, full="y"), follow_redirects=True))
     assert "Card refunds need STRIPE_SECRET_KEY" in page
     db.session.refresh(card_order)
     assert card_order.refunded_amount == 0
 
 
-def test_no_answer_leaves_the_refund_pending_and_a_retry_completes_it_once(app, ops, stripe_api, card_order,
-                                                                          localstripe_url):
+def test_no_answer_leaves_the_refund_pending_and_a_retry_completes_it_once(
+    app, ops, stripe_api, card_order, localstripe_url
+):
     app.config["STRIPE_API_BASE"] = f"http://127.0.0.1:{_free_port()}"  # nobody listens there
-    page = text(ops.post_form(f"/ops/orders/{card_order.id}/refund", form(card_order, amount="50"),
-                              follow_redirects=True))
+    page = text(
+        ops.post_form(f"/ops/orders/{card_order.id}/refund", form(card_order, amount="50"), follow_redirects=True)
+    )
     assert "waiting for Stripe's confirmation" in page and "in progress" in page
     db.session.refresh(card_order)
     assert card_order.status == OrderStatus.paid and card_order.refunded_amount == 5_000  # held
@@ -190,8 +205,9 @@ def test_a_retry_after_a_lost_answer_adopts_the_refund_stripe_made(app, operator
     pending = refunds.refund_order(operator, card_order, reason="Lost answer", full=True)
     request = refunds.card_request(pending)
     db.session.commit()
-    lost = card.issue_card_refund(request.payment_intent_id, request.amount, request.idempotency_key,
-                                  refund_id=request.refund_id)
+    lost = card.issue_card_refund(
+        request.payment_intent_id, request.amount, request.idempotency_key, refund_id=request.refund_id
+    )
     assert db.session.get(Refund, request.refund_id).status == RefundStatus.pending
 
     [retry] = refunds.pending_card_refunds(older_than=timedelta(0))

@@ -1,5 +1,6 @@
 """HR roster import: `flask shop import-employees`, the rules in shop.accounts.roster, and the
 same import through the admins' upload page (/admin/roster)."""
+
 from __future__ import annotations
 
 import html
@@ -20,6 +21,7 @@ HEADER = "employee_no,email,name,department"
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
 
 def write_roster(tmp_path, lines: list[str], *, name: str = "roster.csv", encoding: str = "utf-8"):
     path = tmp_path / name
@@ -64,14 +66,18 @@ def row(employee_no: str, email: str, name: str, department: str = "") -> dict[s
 
 # --- the command ----------------------------------------------------------------------------------
 
+
 def test_import_creates_confirmed_employees_in_real_departments(app, tmp_path):
-    path = write_roster(tmp_path, [
-        HEADER,
-        "E001,Ann.Li@NEIGOU.example,Ann Li,Engineering",
-        "E002,bo@neigou.example,Bo Wu,Sales",
-        'E003,cy@neigou.example,"Ma, Cy",Engineering',
-        "E004, di@neigou.example ,Di Xu,",
-    ])
+    path = write_roster(
+        tmp_path,
+        [
+            HEADER,
+            "E001,Ann.Li@NEIGOU.example,Ann Li,Engineering",
+            "E002,bo@neigou.example,Bo Wu,Sales",
+            'E003,cy@neigou.example,"Ma, Cy",Engineering',
+            "E004, di@neigou.example ,Di Xu,",
+        ],
+    )
     result = run_import(app, path)
     assert result.exit_code == 0, result.output
     assert summary(result) == "created 4, updated 0, unchanged 0, reactivated 0, deactivated 0, rejected 0"
@@ -87,24 +93,30 @@ def test_import_creates_confirmed_employees_in_real_departments(app, tmp_path):
         assert person.is_active and person.email_verified_at is not None
         assert person.password_hash is None  # they set one through "forgot password"
     assert department_names() == ["Engineering", "Sales"]
-    assert people["E001"].department_id == people["E003"].department_id == db.session.scalar(
-        select(Department.id).where(Department.name == "Engineering"))
+    assert (
+        people["E001"].department_id
+        == people["E003"].department_id
+        == db.session.scalar(select(Department.id).where(Department.name == "Engineering"))
+    )
     assert people["E002"].department.name == "Sales"
     assert people["E004"].department is None
 
 
 def test_rejected_rows_are_reported_with_reasons_and_the_rest_is_imported(app, tmp_path):
-    path = write_roster(tmp_path, [
-        HEADER,
-        "E001,ann@neigou.example,Ann Li,Engineering",   # line 2: fine
-        "E002,not-an-email,Bo Wu,Sales",             # line 3
-        "E003,cy@gmail.com,Cy Ma,Sales",             # line 4
-        "E001,other@neigou.example,Someone,Sales",      # line 5: employee_no seen on line 2
-        "E005,ANN@neigou.example,Ann Again,Sales",      # line 6: e-mail seen on line 2 (any case)
-        "E006,,Fay Fu,Sales",                        # line 7
-        "E007,gus@neigou.example,,Sales",               # line 8
-        "E008,hu@neigou.example,Hu Yi,Support",         # line 9: fine
-    ])
+    path = write_roster(
+        tmp_path,
+        [
+            HEADER,
+            "E001,ann@neigou.example,Ann Li,Engineering",  # line 2: fine
+            "E002,not-an-email,Bo Wu,Sales",  # line 3
+            "E003,cy@gmail.com,Cy Ma,Sales",  # line 4
+            "E001,other@neigou.example,Someone,Sales",  # line 5: employee_no seen on line 2
+            "E005,ANN@neigou.example,Ann Again,Sales",  # line 6: e-mail seen on line 2 (any case)
+            "E006,,Fay Fu,Sales",  # line 7
+            "E007,gus@neigou.example,,Sales",  # line 8
+            "E008,hu@neigou.example,Hu Yi,Support",  # line 9: fine
+        ],
+    )
     result = run_import(app, path)
     assert result.exit_code == 0, result.output
     assert summary(result) == "created 2, updated 0, unchanged 0, reactivated 0, deactivated 0, rejected 6"
@@ -123,12 +135,15 @@ def test_rejected_rows_are_reported_with_reasons_and_the_rest_is_imported(app, t
 
 
 def test_importing_the_same_file_again_changes_nothing(app, tmp_path):
-    path = write_roster(tmp_path, [
-        HEADER,
-        "E001,Ann@NEIGOU.example,Ann Li,Engineering",
-        "E002,bo@neigou.example,Bo Wu,Sales",
-        "E003,cy@neigou.example,Cy Ma,",
-    ])
+    path = write_roster(
+        tmp_path,
+        [
+            HEADER,
+            "E001,Ann@NEIGOU.example,Ann Li,Engineering",
+            "E002,bo@neigou.example,Bo Wu,Sales",
+            "E003,cy@neigou.example,Cy Ma,",
+        ],
+    )
     assert summary(run_import(app, path)).startswith("created 3,")
     ids = {no: u.id for no, u in employees_by_no().items()}
     audits_before = count(AuditEntry)
@@ -142,12 +157,17 @@ def test_importing_the_same_file_again_changes_nothing(app, tmp_path):
 
 
 def test_reimport_updates_changed_people_in_place_and_audits_it(app, tmp_path):
-    first = write_roster(tmp_path, [HEADER, "E001,ann@neigou.example,Ann Li,Engineering", "E002,bo@neigou.example,Bo Wu,Sales"])
+    first = write_roster(
+        tmp_path, [HEADER, "E001,ann@neigou.example,Ann Li,Engineering", "E002,bo@neigou.example,Bo Wu,Sales"]
+    )
     run_import(app, first)
     ann_id = employees_by_no()["E001"].id
 
-    second = write_roster(tmp_path, [HEADER, "E001,ann.wang@neigou.example,Ann Wang,Research", "E002,bo@neigou.example,Bo Wu,Sales"],
-                          name="second.csv")
+    second = write_roster(
+        tmp_path,
+        [HEADER, "E001,ann.wang@neigou.example,Ann Wang,Research", "E002,bo@neigou.example,Bo Wu,Sales"],
+        name="second.csv",
+    )
     result = run_import(app, second)
     assert summary(result) == "created 0, updated 1, unchanged 1, reactivated 0, deactivated 0, rejected 0"
     ann = employees_by_no()["E001"]
@@ -156,8 +176,18 @@ def test_reimport_updates_changed_people_in_place_and_audits_it(app, tmp_path):
     assert department_names() == ["Engineering", "Research", "Sales"]
     [entry] = audit("user.roster_update")
     assert (entry.entity_type, entry.entity_id, entry.actor_id) == ("User", ann_id, None)
-    assert entry.before == {"email": "ann@neigou.example", "name": "Ann Li", "employee_no": "E001", "department": "Engineering"}
-    assert entry.after == {"email": "ann.wang@neigou.example", "name": "Ann Wang", "employee_no": "E001", "department": "Research"}
+    assert entry.before == {
+        "email": "ann@neigou.example",
+        "name": "Ann Li",
+        "employee_no": "E001",
+        "department": "Engineering",
+    }
+    assert entry.after == {
+        "email": "ann.wang@neigou.example",
+        "name": "Ann Wang",
+        "employee_no": "E001",
+        "department": "Research",
+    }
 
 
 def test_import_gives_the_employee_number_to_someone_who_signed_up(app, tmp_path, employee):
@@ -172,8 +202,10 @@ def test_import_gives_the_employee_number_to_someone_who_signed_up(app, tmp_path
 
 def test_deactivate_missing_deactivates_only_employees_absent_from_the_file(app, tmp_path, make_user, admin, employee):
     contact = make_user(kind=Kind.contact, level=1, referrer_id=employee.id, root_employee_id=employee.id)
-    full = write_roster(tmp_path, [HEADER, "E001,ann@neigou.example,Ann Li,", "E002,bo@neigou.example,Bo Wu,",
-                                   "E003,cy@neigou.example,Cy Ma,"])
+    full = write_roster(
+        tmp_path,
+        [HEADER, "E001,ann@neigou.example,Ann Li,", "E002,bo@neigou.example,Bo Wu,", "E003,cy@neigou.example,Cy Ma,"],
+    )
     run_import(app, full)
     cy = employees_by_no()["E003"]
     cy.role = Role.operator
@@ -204,8 +236,9 @@ def test_deactivate_missing_deactivates_only_employees_absent_from_the_file(app,
 def test_an_employee_back_on_the_roster_is_reactivated(app, tmp_path):
     both = write_roster(tmp_path, [HEADER, "E001,ann@neigou.example,Ann Li,", "E002,bo@neigou.example,Bo Wu,"])
     run_import(app, both)
-    run_import(app, write_roster(tmp_path, [HEADER, "E001,ann@neigou.example,Ann Li,"], name="one.csv"),
-               "--deactivate-missing")
+    run_import(
+        app, write_roster(tmp_path, [HEADER, "E001,ann@neigou.example,Ann Li,"], name="one.csv"), "--deactivate-missing"
+    )
     assert not employees_by_no()["E002"].is_active
 
     result = run_import(app, both)
@@ -239,8 +272,11 @@ def test_a_missing_file_is_a_usage_error(app, tmp_path):
 
 
 def test_header_case_spaces_and_a_byte_order_mark_are_accepted(app, tmp_path):
-    path = write_roster(tmp_path, [" Employee_No ,EMAIL, Name ,Department", "E001,ann@neigou.example,Renée Li,Ingénierie"],
-                        encoding="utf-8-sig")
+    path = write_roster(
+        tmp_path,
+        [" Employee_No ,EMAIL, Name ,Department", "E001,ann@neigou.example,Renée Li,Ingénierie"],
+        encoding="utf-8-sig",
+    )
     result = run_import(app, path)
     assert summary(result).startswith("created 1,")
     ann = employees_by_no()["E001"]
@@ -255,14 +291,19 @@ def test_a_header_only_file_imports_nothing(app, tmp_path):
 
 # --- the rules, called directly -------------------------------------------------------------------
 
+
 def test_addresses_of_contacts_and_of_other_accounts_are_refused(make_user, employee):
-    contact = make_user(kind=Kind.contact, level=1, email="pal@neigou.example", referrer_id=employee.id,
-                        root_employee_id=employee.id)
+    contact = make_user(
+        kind=Kind.contact, level=1, email="pal@neigou.example", referrer_id=employee.id, root_employee_id=employee.id
+    )
     make_user(email="ann@neigou.example", employee_no="E001")
-    report = roster.import_roster([
-        row("E009", "pal@neigou.example", "Pal"),            # a contact's address
-        row("E001", "erin@neigou.example", "Ann Li"),        # E001 is Ann, the address is Erin's
-    ], actor=None)
+    report = roster.import_roster(
+        [
+            row("E009", "pal@neigou.example", "Pal"),  # a contact's address
+            row("E001", "erin@neigou.example", "Ann Li"),  # E001 is Ann, the address is Erin's
+        ],
+        actor=None,
+    )
     db.session.commit()
     assert report.rejected == [
         (2, "pal@neigou.example", "address belongs to a contact; verify them as staff first"),
@@ -277,7 +318,8 @@ def test_progress_is_reported_once_per_row_including_rejected_ones():
     steps = []
     report = roster.import_roster(
         [row("E1", "a@neigou.example", "A"), row("E2", "bad", "B"), row("E3", "c@neigou.example", "C")],
-        actor=None, progress=steps.append,
+        actor=None,
+        progress=steps.append,
     )
     assert steps == [1, 1, 1]
     assert (report.created, len(report.rejected), report.accepted) == (2, 1, 2)
@@ -288,8 +330,9 @@ def test_changes_made_by_an_admin_are_audited_with_the_admin_as_actor(admin, mak
     report = roster.import_roster([row("E001", "ann@neigou.example", "Ann Wang")], actor=admin)
     db.session.commit()
     assert (report.updated, report.reactivated) == (1, 1)
-    assert [(e.action, e.actor_id, e.entity_id) for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))] == [
-        ("user.reactivate", admin.id, ann.id), ("user.roster_update", admin.id, ann.id)]
+    assert [
+        (e.action, e.actor_id, e.entity_id) for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+    ] == [("user.reactivate", admin.id, ann.id), ("user.roster_update", admin.id, ann.id)]
 
 
 def test_deactivate_missing_never_deactivates_the_admin_who_imports(admin, make_user):
@@ -311,18 +354,22 @@ def test_a_rejected_row_does_not_make_its_employee_missing(make_user):
 
 
 def test_overlong_values_are_rejected_rows_not_a_failed_import():
-    report = roster.import_roster([
-        row("E" * 41, "a@neigou.example", "A"),
-        row("E2", "b@neigou.example", "B" * 121),
-        row("E3", "c@neigou.example", "C", "D" * 121),
-        row("E4", "d@neigou.example", "Dee"),
-    ], actor=None)
+    report = roster.import_roster(
+        [
+            row("E" * 41, "a@neigou.example", "A"),
+            row("E2", "b@neigou.example", "B" * 121),
+            row("E3", "c@neigou.example", "C", "D" * 121),
+            row("E4", "d@neigou.example", "Dee"),
+        ],
+        actor=None,
+    )
     db.session.commit()
     assert [line for line, _value, _reason in report.rejected] == [2, 3, 4]
     assert report.created == 1
 
 
 # --- an imported employee gets in through "forgot password" ------------------------------------
+
 
 def test_an_imported_employee_sets_a_password_by_reset_and_logs_in(app, tmp_path, client):
     run_import(app, write_roster(tmp_path, [HEADER, "E001,ann@neigou.example,Ann Li,"]))
@@ -342,10 +389,10 @@ def test_an_imported_employee_sets_a_password_by_reset_and_logs_in(app, tmp_path
 
 # --- the upload page ------------------------------------------------------------------------------
 
+
 def upload(client, content: bytes, *, filename: str = "roster.csv", **fields):
     data = {"roster": (io.BytesIO(content), filename), **fields}
-    response = client.post_form("/admin/roster", data, token_from="/admin/roster",
-                                content_type="multipart/form-data")
+    response = client.post_form("/admin/roster", data, token_from="/admin/roster", content_type="multipart/form-data")
     db.session.rollback()  # what the request did not commit is gone, as at the end of a real request
     return response
 
@@ -361,8 +408,12 @@ def csv_bytes(*lines: str) -> bytes:
 def test_admin_imports_through_the_upload_page_and_sees_the_report(client, admin):
     login(client, admin)
     assert client.get("/admin/roster").status_code == 200
-    response = upload(client, csv_bytes("E001,ann@neigou.example,Ann Li,Engineering", "E002,oops,Bo Wu,Sales",
-                                        "E003,cy@gmail.com,Cy Ma,Sales"))
+    response = upload(
+        client,
+        csv_bytes(
+            "E001,ann@neigou.example,Ann Li,Engineering", "E002,oops,Bo Wu,Sales", "E003,cy@gmail.com,Cy Ma,Sales"
+        ),
+    )
     assert response.status_code == 200
     text = page_text(response)
     assert "created: <strong>1</strong>" in text and "rejected: <strong>2</strong>" in text
@@ -396,11 +447,22 @@ def test_upload_without_the_box_ticked_deactivates_nobody(client, admin, make_us
     assert db.session.get(User, stays.id).is_active
 
 
-@pytest.mark.parametrize(("content", "filename", "error"), [
-    (b"id,email,name\nE001,ann@neigou.example,Ann\n", "roster.csv", "The roster lacks the columns: employee_no, department."),
-    ((HEADER + "\nE001,ann@neigou.example,Ren\xe9e,\n").encode("latin-1"), "roster.csv", "The roster must be a UTF-8 encoded CSV file."),
-    (csv_bytes("E001,ann@neigou.example,Ann Li,"), "roster.txt", "Upload a .csv file."),
-])
+@pytest.mark.parametrize(
+    ("content", "filename", "error"),
+    [
+        (
+            b"id,email,name\nE001,ann@neigou.example,Ann\n",
+            "roster.csv",
+            "The roster lacks the columns: employee_no, department.",
+        ),
+        (
+            (HEADER + "\nE001,ann@neigou.example,Ren\xe9e,\n").encode("latin-1"),
+            "roster.csv",
+            "The roster must be a UTF-8 encoded CSV file.",
+        ),
+        (csv_bytes("E001,ann@neigou.example,Ann Li,"), "roster.txt", "Upload a .csv file."),
+    ],
+)
 def test_a_bad_upload_rerenders_with_the_error_and_writes_nothing(client, admin, content, filename, error):
     login(client, admin)
     response = upload(client, content, filename=filename)
@@ -419,8 +481,9 @@ def test_an_upload_without_a_file_rerenders_with_the_error(client, admin):
 
 def test_an_upload_without_a_csrf_token_is_refused(client, admin):
     login(client, admin)
-    response = client.post("/admin/roster", data={"roster": (io.BytesIO(csv_bytes("E001,ann@neigou.example,Ann Li,")),
-                                                              "roster.csv")})
+    response = client.post(
+        "/admin/roster", data={"roster": (io.BytesIO(csv_bytes("E001,ann@neigou.example,Ann Li,")), "roster.csv")}
+    )
     assert response.status_code == 400
     db.session.rollback()
     assert count(User) == 1
@@ -431,8 +494,10 @@ def test_only_admins_may_upload_a_roster(client, make_user, role):
     login(client, make_user(role=role))
     assert client.get("/admin/roster").status_code == 403
     token = client.csrf_token("/")
-    response = client.post("/admin/roster", data={
-        "csrf_token": token, "roster": (io.BytesIO(csv_bytes("E001,ann@neigou.example,Ann Li,")), "roster.csv")})
+    response = client.post(
+        "/admin/roster",
+        data={"csrf_token": token, "roster": (io.BytesIO(csv_bytes("E001,ann@neigou.example,Ann Li,")), "roster.csv")},
+    )
     assert response.status_code == 403
     db.session.rollback()
     assert count(User) == 1

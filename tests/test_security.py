@@ -1,4 +1,5 @@
 """Headers, cookies, CSRF, error pages and the health check."""
+
 from __future__ import annotations
 
 import pytest
@@ -46,10 +47,13 @@ def test_post_without_csrf_token_is_refused(client, employee):
     assert client.get("/cart/").status_code == 200  # still logged in
 
 
-@pytest.mark.parametrize(("url", "code", "text"), [
-    ("/no-such-page", 404, "Page not found"),
-    ("/ops/", 403, "You may not see this page"),
-])
+@pytest.mark.parametrize(
+    ("url", "code", "text"),
+    [
+        ("/no-such-page", 404, "Page not found"),
+        ("/ops/", 403, "You may not see this page"),
+    ],
+)
 def test_friendly_error_pages(client, employee, url, code, text):
     login(client, employee)
     response = client.get(url)
@@ -68,8 +72,10 @@ def test_server_error_page_hides_the_details(app, client, monkeypatch, employee)
     login(client, employee)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     try:
-        monkeypatch.setattr("shop.catalog.views.services.featured_products",
-                            lambda: (_ for _ in ()).throw(RuntimeError("secret detail")))
+        monkeypatch.setattr(
+            "shop.catalog.views.services.featured_products",
+            lambda: (_ for _ in ()).throw(RuntimeError("secret detail")),
+        )
         response = client.get("/")
     finally:
         app.config["PROPAGATE_EXCEPTIONS"] = None
@@ -96,8 +102,12 @@ def test_healthz_answers_503_when_the_database_is_down(client, monkeypatch):
 
 def test_healthz_against_an_unreachable_server(tmp_path, monkeypatch):
     monkeypatch.setenv("NEIGOU_INSTANCE_PATH", str(tmp_path))
-    down = create_app({"ENV_NAME": "testing",
-                       "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"})
+    down = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2",
+        }
+    )
     with down.app_context():
         response = down.test_client().get("/healthz")
         db.engine.dispose()

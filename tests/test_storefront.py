@@ -1,4 +1,5 @@
 """The storefront as visitors see it: landing page, catalog pages, tier prices, safe descriptions."""
+
 from __future__ import annotations
 
 import re
@@ -43,6 +44,7 @@ def elements(html: str) -> list[tuple[str, dict]]:
 
 # ---- anonymous visitors --------------------------------------------------------------------
 
+
 def test_anonymous_home_is_the_landing_page_without_catalog_or_prices(client, product):
     html = page(client, "/")
     assert 'href="/login"' in html
@@ -62,6 +64,7 @@ def test_anonymous_visitors_are_sent_to_log_in_from_every_catalog_page(client, p
 
 
 # ---- prices by tier ------------------------------------------------------------------------
+
 
 def _pages(product) -> list[str]:
     return ["/", f"/c/{product.category.slug}", f"/p/{product.slug}", "/search?q=tea"]
@@ -89,6 +92,7 @@ def test_contact_sees_contact_price(client, make_user, employee, product):
 
 
 # ---- what is listed ------------------------------------------------------------------------
+
 
 def test_inactive_product_is_not_listed_and_its_page_is_not_found(client, employee, make_product):
     shown = make_product(name="Green Tea")
@@ -139,12 +143,13 @@ def test_search_finds_products_by_every_word_and_takes_wildcards_literally(clien
 
 # ---- product page ----------------------------------------------------------------------------
 
+
 def test_markdown_description_is_rendered_and_html_in_it_is_inert(client, employee, product):
     product.description_md = (
         "**Hand-made** porcelain.\n\n"
         "<script>alert('xss')</script>\n\n"
         "<img src=x onerror=\"alert('xss')\">\n\n"
-        "<a href=\"#\" onclick=\"steal()\">click</a>\n\n"
+        '<a href="#" onclick="steal()">click</a>\n\n'
         "[a link](javascript:alert(1)) and ![pic](javascript:alert(2))\n"
     )
     db.session.commit()
@@ -155,8 +160,11 @@ def test_markdown_description_is_rendered_and_html_in_it_is_inert(client, employ
     scripts = [attrs for tag, attrs in found if tag == "script"]
     assert scripts and all(attrs.get("src", "").startswith("/static/") for attrs in scripts)  # the site's own
     assert not [(tag, attrs) for tag, attrs in found if any(name.startswith("on") for name in attrs)]
-    assert not [(tag, attrs) for tag, attrs in found
-                if any(attrs.get(name, "").strip().lower().startswith("javascript:") for name in ("href", "src"))]
+    assert not [
+        (tag, attrs)
+        for tag, attrs in found
+        if any(attrs.get(name, "").strip().lower().startswith("javascript:") for name in ("href", "src"))
+    ]
     assert "alert('xss')</script>" not in html
 
 
@@ -175,10 +183,13 @@ def test_direct_product_offers_its_active_options_within_the_retail_cap(client, 
     assert "You can buy 5 more of this (limit: At most 5 units of any one item per buyer per order)" in html
 
 
-@pytest.mark.parametrize("mode, text", [
-    (SalesMode.lead, "sold by our sales consultants"),
-    (SalesMode.share_only, "shown for sharing only"),
-])
+@pytest.mark.parametrize(
+    "mode, text",
+    [
+        (SalesMode.lead, "sold by our sales consultants"),
+        (SalesMode.share_only, "shown for sharing only"),
+    ],
+)
 def test_lead_and_share_only_products_have_no_add_to_cart_form(client, employee, make_product, mode, text):
     product = make_product(name="Sofa", sales_mode=mode)
     login(client, employee)

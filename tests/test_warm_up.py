@@ -1,5 +1,6 @@
 """A worker's warm-up before it serves (shop/warm_up.py, called from gunicorn.conf.py): the hot
 statements and templates are compiled, and nothing is written or taken."""
+
 from __future__ import annotations
 
 import gc
@@ -28,11 +29,14 @@ def _gunicorn_settings():
 
 
 def _counts():
-    return [db.session.scalar(sa.select(sa.func.count()).select_from(model)) for model in (Order, OrderLine, AuditEntry)]
+    return [
+        db.session.scalar(sa.select(sa.func.count()).select_from(model)) for model in (Order, OrderLine, AuditEntry)
+    ]
 
 
 def test_warming_up_compiles_buy_nows_statements_and_writes_nothing(
-        app, client, employee, make_festival, make_festival_item, product, make_address):
+    app, client, employee, make_festival, make_festival_item, product, make_address
+):
     item = make_festival_item(make_festival(), product.variants[0], 3, per_buyer_limit=2)
     address_id = make_address(employee).id
     login(client, employee)
@@ -57,8 +61,10 @@ def test_warming_up_compiles_buy_nows_statements_and_writes_nothing(
 
     sa.event.listen(db.engine, "before_cursor_execute", note_misses)
     try:
-        placed = client.post(f"/festivals/{item.festival.slug}/items/{item.id}/buy",
-                             data={"quantity": "1", "address_id": str(address_id), "csrf_token": token})
+        placed = client.post(
+            f"/festivals/{item.festival.slug}/items/{item.id}/buy",
+            data={"quantity": "1", "address_id": str(address_id), "csrf_token": token},
+        )
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", note_misses)
     assert placed.status_code == 303

@@ -4,6 +4,7 @@ raise ``community.errors.CommunityError`` (or ``NotAllowed``) with a message for
 
 What other areas use is re-exported here.
 """
+
 from community.services.articles import articles_for_product
 
 __all__ = ["articles_for_product"]

@@ -3,6 +3,7 @@
 Operators publish directly; an employee's article waits for an operator's approval (pending).
 An article not reviewed for ``ARTICLE_REVIEW_DAYS`` is due for review in the operators' queue.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,8 +35,11 @@ def _public():
 def article_for(viewer: User, article_id: int) -> Article | None:
     """The article if ``viewer`` may read it: public ones for every member; drafts, pending,
     rejected and hidden ones for their author and the operators only (others: not found)."""
-    article = db.session.scalar(select(Article).where(Article.id == article_id).options(
-        selectinload(Article.tags), selectinload(Article.products), selectinload(Article.author)))
+    article = db.session.scalar(
+        select(Article)
+        .where(Article.id == article_id)
+        .options(selectinload(Article.tags), selectinload(Article.products), selectinload(Article.author))
+    )
     if article is None:
         return None
     if article.is_public or viewer.is_operator or article.author_id == viewer.id:
@@ -69,8 +73,9 @@ class ArticleInput:
     product_ids: tuple[int, ...] = ()
 
 
-def save_article(actor: User, article: Article | None, data: ArticleInput, *, publish: bool,
-                 now: datetime | None = None) -> Article:
+def save_article(
+    actor: User, article: Article | None, data: ArticleInput, *, publish: bool, now: datetime | None = None
+) -> Article:
     """Create or edit an article. ``publish``: an operator publishes it; anyone else submits it
     for approval (pending). Without it a new article is a draft and an existing one keeps its state."""
     now = now or utcnow()
@@ -91,8 +96,7 @@ def save_article(actor: User, article: Article | None, data: ArticleInput, *, pu
     article.tags = tags_named(tag_names)
     article.products = products
     db.session.add(article)
-    record("article.create" if creating else "article.edit", article, actor=actor, before=before,
-           after=_state(article))
+    record("article.create" if creating else "article.edit", article, actor=actor, before=before, after=_state(article))
     if publish and article.status != ArticleStatus.published:
         if actor.is_operator:
             publish_article(actor, article, now=now)
@@ -137,12 +141,24 @@ def reject_article(actor: User, article: Article, reason: str) -> Article:
     if not reason:
         raise CommunityError(_("Tell the author what to change."))
     article.status = ArticleStatus.rejected
-    record("article.reject", article, actor=actor, before={"status": "pending"}, after={"status": "rejected"},
-           reason=reason[:500])
+    record(
+        "article.reject",
+        article,
+        actor=actor,
+        before={"status": "pending"},
+        after={"status": "rejected"},
+        reason=reason[:500],
+    )
     link = url_for("community.article", article_id=article.id, _external=True)
-    queue_mail(article.author.email, _("Your article needs changes: %(title)s", title=article.title),
-               _("An operator sent your article back:\n\n%(reason)s\n\nEdit it and submit it again: %(link)s",
-                 reason=reason, link=link))
+    queue_mail(
+        article.author.email,
+        _("Your article needs changes: %(title)s", title=article.title),
+        _(
+            "An operator sent your article back:\n\n%(reason)s\n\nEdit it and submit it again: %(link)s",
+            reason=reason,
+            link=link,
+        ),
+    )
     return article
 
 
@@ -155,21 +171,33 @@ def mark_reviewed(actor: User, article: Article, *, now: datetime | None = None)
         raise IllegalTransition(_("Only a published article can be marked reviewed."))
     before = article.reviewed_at
     article.reviewed_at, article.reviewed_by_id = now, actor.id
-    record("article.review", article, actor=actor, before={"reviewed_at": before.isoformat() if before else None},
-           after={"reviewed_at": now.isoformat()})
+    record(
+        "article.review",
+        article,
+        actor=actor,
+        before={"reviewed_at": before.isoformat() if before else None},
+        after={"reviewed_at": now.isoformat()},
+    )
     return article
 
 
 def _state(article: Article) -> dict:
-    return {"kind": article.kind.value, "title": article.title, "status": article.status.value,
-            "tags": [t.name for t in article.tags], "products": [p.id for p in article.products],
-            "body_md": article.body_md}
+    return {
+        "kind": article.kind.value,
+        "title": article.title,
+        "status": article.status.value,
+        "tags": [t.name for t in article.tags],
+        "products": [p.id for p in article.products],
+        "body_md": article.body_md,
+    }
 
 
 # ---- lists ----------------------------------------------------------------------------------
 
-def public_articles(*, kind: ArticleKind | None = None, tag: str | None = None, page: int = 1,
-                    per_page: int = 20) -> Page:
+
+def public_articles(
+    *, kind: ArticleKind | None = None, tag: str | None = None, page: int = 1, per_page: int = 20
+) -> Page:
     query = select(Article).where(_public()).options(selectinload(Article.tags), selectinload(Article.author))
     if kind:
         query = query.where(Article.kind == kind)
@@ -181,15 +209,25 @@ def public_articles(*, kind: ArticleKind | None = None, tag: str | None = None, 
 def articles_for_product(product_id: int) -> list[Article]:
     """The "Know before you share" box of a product page: its public articles, FAQs first."""
     faq_first = case((Article.kind == ArticleKind.faq, 0), else_=1)
-    return list(db.session.scalars(
-        select(Article).join(article_products, article_products.c.article_id == Article.id)
-        .where(article_products.c.product_id == product_id, _public())
-        .order_by(faq_first, Article.published_at.desc(), Article.id.desc()).limit(PRODUCT_BOX_LIMIT)))
+    return list(
+        db.session.scalars(
+            select(Article)
+            .join(article_products, article_products.c.article_id == Article.id)
+            .where(article_products.c.product_id == product_id, _public())
+            .order_by(faq_first, Article.published_at.desc(), Article.id.desc())
+            .limit(PRODUCT_BOX_LIMIT)
+        )
+    )
 
 
 def my_articles(user: User) -> list[Article]:
-    return list(db.session.scalars(select(Article).where(
-        Article.author_id == user.id, Article.status != ArticleStatus.published).order_by(Article.id.desc())))
+    return list(
+        db.session.scalars(
+            select(Article)
+            .where(Article.author_id == user.id, Article.status != ArticleStatus.published)
+            .order_by(Article.id.desc())
+        )
+    )
 
 
 @dataclass
@@ -205,14 +243,20 @@ def review_queue(*, now: datetime | None = None) -> ReviewQueue:
     cutoff = now - review_period()
 
     def of(*conditions, order):
-        return list(db.session.scalars(select(Article).where(*conditions).options(
-            selectinload(Article.author)).order_by(*order).limit(200)))
+        return list(
+            db.session.scalars(
+                select(Article).where(*conditions).options(selectinload(Article.author)).order_by(*order).limit(200)
+            )
+        )
 
     return ReviewQueue(
         pending=of(Article.status == ArticleStatus.pending, order=(Article.updated_at,)),
-        due=of(Article.status == ArticleStatus.published, Article.is_hidden.is_(False),
-               or_(Article.reviewed_at.is_(None), Article.reviewed_at <= cutoff),
-               order=(Article.reviewed_at, Article.id)),
+        due=of(
+            Article.status == ArticleStatus.published,
+            Article.is_hidden.is_(False),
+            or_(Article.reviewed_at.is_(None), Article.reviewed_at <= cutoff),
+            order=(Article.reviewed_at, Article.id),
+        ),
         drafts=of(Article.status.in_((ArticleStatus.draft, ArticleStatus.rejected)), order=(Article.id.desc(),)),
         hidden=of(Article.is_hidden.is_(True), order=(Article.id.desc(),)),
     )

@@ -1,4 +1,5 @@
 """Small helpers the community services share: tags, products, pages of results."""
+
 from __future__ import annotations
 
 import re
@@ -56,13 +57,21 @@ def active_product(product_id: int | None) -> Product | None:
 
 
 def product_choices() -> list[tuple[int, str]]:
-    return list(db.session.execute(
-        select(Product.id, Product.name).where(Product.is_active.is_(True)).order_by(Product.name)).all())
+    return list(
+        db.session.execute(
+            select(Product.id, Product.name).where(Product.is_active.is_(True)).order_by(Product.name)
+        ).all()
+    )
 
 
 def operators() -> list[User]:
-    return list(db.session.scalars(select(User).where(
-        User.role.in_((Role.operator, Role.admin)), User.is_active_flag.is_(True)).order_by(User.name)))
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_((Role.operator, Role.admin)), User.is_active_flag.is_(True))
+            .order_by(User.name)
+        )
+    )
 
 
 def can_write_articles(user: User) -> bool:

@@ -21,6 +21,7 @@ Definitions, as computed here:
 - **top searches with no result** = the most frequent normalised queries in the window that found
   nothing.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -84,47 +85,82 @@ def compute(start: datetime, end: datetime, *, now: datetime | None = None) -> M
     visible = Question.is_hidden.is_(False)
     questions_posted = _count(Question, in_window(Question.created_at), visible)
     self_service = _count(SelfServiceResolution, in_window(SelfServiceResolution.created_at))
-    escalated = exists().where(Ticket.requester_id == Question.author_id,
-                               Ticket.created_at >= Question.created_at, Ticket.created_at <= Question.solved_at)
-    solved_without_ticket = _count(Question, in_window(Question.created_at), visible,
-                                   Question.solved_at.is_not(None), Question.solved_at < end, ~escalated)
+    escalated = exists().where(
+        Ticket.requester_id == Question.author_id,
+        Ticket.created_at >= Question.created_at,
+        Ticket.created_at <= Question.solved_at,
+    )
+    solved_without_ticket = _count(
+        Question,
+        in_window(Question.created_at),
+        visible,
+        Question.solved_at.is_not(None),
+        Question.solved_at < end,
+        ~escalated,
+    )
     tickets = _count(Ticket, in_window(Ticket.created_at))
     denominator = questions_posted + self_service + tickets
     rate = (self_service + solved_without_ticket) / denominator if denominator else None
 
     weeks = (end - start) / timedelta(days=7)
     rows = db.session.execute(
-        select(Ticket.resolved_by_id, func.count()).where(in_window(Ticket.resolved_at),
-                                                          Ticket.resolved_by_id.is_not(None))
-        .group_by(Ticket.resolved_by_id)).all()
+        select(Ticket.resolved_by_id, func.count())
+        .where(in_window(Ticket.resolved_at), Ticket.resolved_by_id.is_not(None))
+        .group_by(Ticket.resolved_by_id)
+    ).all()
     people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([r[0] for r in rows])))}
-    loads = sorted((OperatorLoad(people[uid], n, n / weeks) for uid, n in rows),
-                   key=lambda load: (-load.resolved, load.operator.name))
+    loads = sorted(
+        (OperatorLoad(people[uid], n, n / weeks) for uid, n in rows),
+        key=lambda load: (-load.resolved, load.operator.name),
+    )
     per_operator = sum(load.per_week for load in loads) / len(loads) if loads else None
 
-    opened = db.session.execute(select(Ticket.created_at, Ticket.first_response_at).where(
-        in_window(Ticket.created_at))).all()
+    opened = db.session.execute(
+        select(Ticket.created_at, Ticket.first_response_at).where(in_window(Ticket.created_at))
+    ).all()
     waits = [first - created for created, first in opened if first is not None and first < end]
     median = statistics.median(waits) if waits else None
 
     articles = _count(Article, in_window(Article.created_at), Article.source_ticket_id.is_not(None))
 
     moment = min(end, now)
-    answered_by_then = exists().where(Answer.question_id == Question.id, Answer.is_hidden.is_(False),
-                                      Answer.created_at < moment)
-    unanswered = list(db.session.scalars(select(Question).where(
-        in_window(Question.created_at), Question.created_at <= moment - timedelta(hours=UNANSWERED_HOURS),
-        visible, ~answered_by_then).order_by(Question.created_at, Question.id)))
+    answered_by_then = exists().where(
+        Answer.question_id == Question.id, Answer.is_hidden.is_(False), Answer.created_at < moment
+    )
+    unanswered = list(
+        db.session.scalars(
+            select(Question)
+            .where(
+                in_window(Question.created_at),
+                Question.created_at <= moment - timedelta(hours=UNANSWERED_HOURS),
+                visible,
+                ~answered_by_then,
+            )
+            .order_by(Question.created_at, Question.id)
+        )
+    )
 
     misses = db.session.execute(
-        select(SearchQuery.query, func.count().label("n")).where(in_window(SearchQuery.created_at),
-                                                                 SearchQuery.results == 0)
-        .group_by(SearchQuery.query).order_by(func.count().desc(), SearchQuery.query).limit(TOP_MISSES)).all()
+        select(SearchQuery.query, func.count().label("n"))
+        .where(in_window(SearchQuery.created_at), SearchQuery.results == 0)
+        .group_by(SearchQuery.query)
+        .order_by(func.count().desc(), SearchQuery.query)
+        .limit(TOP_MISSES)
+    ).all()
 
     return Metrics(
-        start=start, end=end, questions_posted=questions_posted, self_service=self_service,
-        solved_without_ticket=solved_without_ticket, tickets=tickets, self_service_rate=rate, operators=loads,
-        tickets_per_operator_week=per_operator, median_first_response=median,
-        tickets_waiting=len(opened) - len(waits), articles_from_tickets=articles, unanswered=unanswered,
+        start=start,
+        end=end,
+        questions_posted=questions_posted,
+        self_service=self_service,
+        solved_without_ticket=solved_without_ticket,
+        tickets=tickets,
+        self_service_rate=rate,
+        operators=loads,
+        tickets_per_operator_week=per_operator,
+        median_first_response=median,
+        tickets_waiting=len(opened) - len(waits),
+        articles_from_tickets=articles,
+        unanswered=unanswered,
         top_misses=[(query, n) for query, n in misses],
     )

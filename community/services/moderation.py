@@ -1,4 +1,5 @@
 """Moderation: operators hide and lock posts (audited). Editing is in articles and questions."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -37,6 +38,12 @@ def moderate(actor: User, post: Post, action: Action, *, reason: str = "") -> Po
         raise CommunityError(_("Nothing to change: the post is like that already."))
     setattr(post, attribute, value)
     kind = next(name for name, model in POST_KINDS.items() if isinstance(post, model))
-    record(f"{kind}.{action.value}", post, actor=actor, before={attribute: not value}, after={attribute: value},
-           reason=reason.strip()[:500] or None)
+    record(
+        f"{kind}.{action.value}",
+        post,
+        actor=actor,
+        before={attribute: not value},
+        after={attribute: value},
+        reason=reason.strip()[:500] or None,
+    )
     return post

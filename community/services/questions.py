@@ -1,5 +1,6 @@
 """Questions and answers: anyone asks and answers, one vote per user per post, and the asker
 or an operator accepts an answer, which ranks first and marks the question solved."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,8 +25,11 @@ TITLE_MAX = 200
 
 def question_for(viewer: User, question_id: int) -> Question | None:
     """A question ``viewer`` may read: hidden ones only for their author and the operators."""
-    question = db.session.scalar(select(Question).where(Question.id == question_id).options(
-        selectinload(Question.tags), selectinload(Question.author), selectinload(Question.product)))
+    question = db.session.scalar(
+        select(Question)
+        .where(Question.id == question_id)
+        .options(selectinload(Question.tags), selectinload(Question.author), selectinload(Question.product))
+    )
     if question is None or (question.is_hidden and not (viewer.is_operator or question.author_id == viewer.id)):
         return None
     return question
@@ -43,8 +47,9 @@ def answer_for(viewer: User, answer_id: int) -> Answer | None:
 def ranked_answers(viewer: User, question: Question) -> list[Answer]:
     """The accepted answer first, then by votes, then oldest first. Hidden answers are shown
     to the operators and to their author only."""
-    answers = db.session.scalars(select(Answer).where(Answer.question_id == question.id).options(
-        selectinload(Answer.author))).all()
+    answers = db.session.scalars(
+        select(Answer).where(Answer.question_id == question.id).options(selectinload(Answer.author))
+    ).all()
     visible = [a for a in answers if not a.is_hidden or viewer.is_operator or a.author_id == viewer.id]
     return sorted(visible, key=lambda a: (not a.is_accepted, -a.score, a.created_at, a.id))
 
@@ -58,12 +63,19 @@ def _clean_title(title: str) -> str:
     return title
 
 
-def ask_question(user: User, *, title: str, body_md: str, product_id: int | None = None, tags: str = "",
-                 now: datetime | None = None) -> Question:
+def ask_question(
+    user: User, *, title: str, body_md: str, product_id: int | None = None, tags: str = "", now: datetime | None = None
+) -> Question:
     """Post a question. It is a consultation event of the asker's chain (``community.events``)."""
     now = now or utcnow()
-    question = Question(author_id=user.id, title=_clean_title(title), body_md=body_md or "",
-                        product=active_product(product_id), created_at=now, updated_at=now)
+    question = Question(
+        author_id=user.id,
+        title=_clean_title(title),
+        body_md=body_md or "",
+        product=active_product(product_id),
+        created_at=now,
+        updated_at=now,
+    )
     question.tags = tags_named(parse_tags(tags))
     db.session.add(question)
     db.session.flush()
@@ -78,8 +90,9 @@ def _check_open(actor: User, question: Question) -> None:
         raise NotAllowed(_("This question is locked."))
 
 
-def edit_question(actor: User, question: Question, *, title: str, body_md: str, product_id: int | None,
-                  tags: str) -> Question:
+def edit_question(
+    actor: User, question: Question, *, title: str, body_md: str, product_id: int | None, tags: str
+) -> Question:
     """The asker, or an operator (moderation), edits a question; audited either way."""
     if not (actor.is_operator or actor.id == question.author_id):
         raise NotAllowed(_("Only the asker or an operator can edit a question."))
@@ -93,8 +106,12 @@ def edit_question(actor: User, question: Question, *, title: str, body_md: str, 
 
 
 def _question_state(question: Question) -> dict:
-    return {"title": question.title, "body_md": question.body_md, "product_id": question.product_id,
-            "tags": [t.name for t in question.tags]}
+    return {
+        "title": question.title,
+        "body_md": question.body_md,
+        "product_id": question.product_id,
+        "tags": [t.name for t in question.tags],
+    }
 
 
 def post_answer(user: User, question: Question, body_md: str, *, now: datetime | None = None) -> Answer:
@@ -148,17 +165,23 @@ def vote(user: User, post: Question | Answer, value: int) -> int:
         delta = 2 * value
     db.session.flush()
     model = type(post)
-    db.session.execute(update(model).where(model.id == post.id).values(score=model.score + delta)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(model)
+        .where(model.id == post.id)
+        .values(score=model.score + delta)
+        .execution_options(synchronize_session=False)
+    )
     db.session.refresh(post, ["score"])
     return post.score
 
 
 def my_votes(user: User, question: Question, answers: list[Answer]) -> dict[tuple[str, int], int]:
     """(\"question\" | \"answer\", id) -> the user's vote, for showing which arrows are pressed."""
-    rows = db.session.execute(select(Vote.question_id, Vote.answer_id, Vote.value).where(
-        Vote.user_id == user.id,
-        (Vote.question_id == question.id) | Vote.answer_id.in_([a.id for a in answers]))).all()
+    rows = db.session.execute(
+        select(Vote.question_id, Vote.answer_id, Vote.value).where(
+            Vote.user_id == user.id, (Vote.question_id == question.id) | Vote.answer_id.in_([a.id for a in answers])
+        )
+    ).all()
     return {("question", q) if q else ("answer", a): v for q, a, v in rows}
 
 
@@ -176,15 +199,19 @@ def accept_answer(actor: User, answer: Answer, *, now: datetime | None = None) -
     db.session.execute(select(Question.id).where(Question.id == question.id).with_for_update())
     if answer.is_accepted:
         raise CommunityError(_("This answer is accepted already."))
-    previous = db.session.scalar(select(Answer).where(Answer.question_id == question.id,
-                                                      Answer.is_accepted.is_(True)))
+    previous = db.session.scalar(select(Answer).where(Answer.question_id == question.id, Answer.is_accepted.is_(True)))
     if previous is not None:
         previous.is_accepted, previous.accepted_at = False, None
         db.session.flush()
     answer.is_accepted, answer.accepted_at = True, now
     question.solved_at = question.solved_at or now
-    record("answer.accept", answer, actor=actor, before={"accepted_answer_id": previous.id if previous else None},
-           after={"accepted_answer_id": answer.id, "question_id": question.id})
+    record(
+        "answer.accept",
+        answer,
+        actor=actor,
+        before={"accepted_answer_id": previous.id if previous else None},
+        after={"accepted_answer_id": answer.id, "question_id": question.id},
+    )
     return answer
 
 
@@ -193,11 +220,15 @@ def accept_answer(actor: User, answer: Answer, *, now: datetime | None = None) -
 FILTERS = ("all", "unanswered", "open", "solved")
 
 
-def list_questions(*, show: str = "all", tag: str | None = None, product_id: int | None = None, page: int = 1,
-                   per_page: int = 20) -> Page:
+def list_questions(
+    *, show: str = "all", tag: str | None = None, product_id: int | None = None, page: int = 1, per_page: int = 20
+) -> Page:
     """Visible questions, newest first. ``unanswered``: no visible answer; ``open``: not solved."""
-    query = select(Question).where(Question.is_hidden.is_(False)).options(
-        selectinload(Question.tags), selectinload(Question.author))
+    query = (
+        select(Question)
+        .where(Question.is_hidden.is_(False))
+        .options(selectinload(Question.tags), selectinload(Question.author))
+    )
     has_answer = exists().where(Answer.question_id == Question.id, Answer.is_hidden.is_(False))
     if show == "unanswered":
         query = query.where(~has_answer)
@@ -213,6 +244,9 @@ def list_questions(*, show: str = "all", tag: str | None = None, product_id: int
 
 
 def answer_counts(questions: list[Question]) -> dict[int, int]:
-    rows = db.session.execute(select(Answer.question_id, func.count()).where(
-        Answer.question_id.in_([q.id for q in questions]), Answer.is_hidden.is_(False)).group_by(Answer.question_id))
+    rows = db.session.execute(
+        select(Answer.question_id, func.count())
+        .where(Answer.question_id.in_([q.id for q in questions]), Answer.is_hidden.is_(False))
+        .group_by(Answer.question_id)
+    )
     return {question_id: n for question_id, n in rows}

@@ -21,6 +21,7 @@ The database returns the best candidates; Python then applies what the text cann
 accepted answer ranks first, then solved questions and published articles, then votes) and
 cuts a snippet around the first match with the terms highlighted.
 """
+
 from __future__ import annotations
 
 import math
@@ -55,14 +56,75 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _WORD = re.compile(r"\w+")
 # Pairs that say nothing about the subject ("how", "what", "can", "please"...).
-_CJK_STOP_PAIRS = frozenset({"怎么", "什么", "如何", "可以", "请问", "一下", "我们", "你们", "是不", "不是", "有没",
-                             "没有", "能不", "不能", "为什", "的话", "这个", "那个", "是否", "需要"})
+_CJK_STOP_PAIRS = frozenset(
+    {
+        "怎么",
+        "什么",
+        "如何",
+        "可以",
+        "请问",
+        "一下",
+        "我们",
+        "你们",
+        "是不",
+        "不是",
+        "有没",
+        "没有",
+        "能不",
+        "不能",
+        "为什",
+        "的话",
+        "这个",
+        "那个",
+        "是否",
+        "需要",
+    }
+)
 _LETTERS_OR_DIGITS = re.compile(r"\d+|[^\W\d_]+")
-_STOPWORDS = frozenset({
-    "the", "and", "for", "are", "was", "were", "how", "can", "could", "what", "when", "where", "which", "who",
-    "why", "does", "did", "you", "your", "with", "this", "that", "have", "has", "from", "will", "not", "but",
-    "any", "all", "our", "its", "into", "about", "there", "their", "them", "they", "then", "than",
-})
+_STOPWORDS = frozenset(
+    {
+        "the",
+        "and",
+        "for",
+        "are",
+        "was",
+        "were",
+        "how",
+        "can",
+        "could",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "does",
+        "did",
+        "you",
+        "your",
+        "with",
+        "this",
+        "that",
+        "have",
+        "has",
+        "from",
+        "will",
+        "not",
+        "but",
+        "any",
+        "all",
+        "our",
+        "its",
+        "into",
+        "about",
+        "there",
+        "their",
+        "them",
+        "they",
+        "then",
+        "than",
+    }
+)
 
 
 def _is_cjk(text: str) -> bool:
@@ -94,11 +156,11 @@ def terms_for(query: str, match: str) -> list[str]:
     pieces: list[str] = []
     for word in words:
         if _is_cjk(word):
-            pairs = [word[i:i + 2] for i in range(len(word) - 1)] or [word]
+            pairs = [word[i : i + 2] for i in range(len(word) - 1)] or [word]
             pieces += [pair for pair in pairs if pair not in _CJK_STOP_PAIRS]
         elif len(word) >= 3 and word.casefold() not in _STOPWORDS:
             pieces.append(word)
-    pieces = list(dict.fromkeys(pieces))[:MAX_TERMS * 2]
+    pieces = list(dict.fromkeys(pieces))[: MAX_TERMS * 2]
     return pieces or words  # nothing but short or stop words: look for them after all
 
 
@@ -124,8 +186,14 @@ class Results:
     relaxed: bool = False  # nothing matched every term; these match some of them
 
 
-def search(query: str, *, kinds: tuple[str, ...] = ("article", "question", "answer"), limit: int = 20,
-           match: str = "all", relax: bool = True) -> Results:
+def search(
+    query: str,
+    *,
+    kinds: tuple[str, ...] = ("article", "question", "answer"),
+    limit: int = 20,
+    match: str = "all",
+    relax: bool = True,
+) -> Results:
     """Search public articles and visible questions and answers. With ``relax``, a query that
     matches nothing with every term is run again wanting any of them."""
     query = " ".join((query or "").split())[:QUERY_MAX]
@@ -161,9 +229,17 @@ def suggest(text: str, *, limit: int = 3) -> list[Hit]:
         seen.add(key)
         if hit.kind == "answer":
             question = hit.item.question
-            hit = Hit(kind="question", id=question.id, title=question.title, title_html=escape(question.title),
-                      snippet_html=hit.snippet_html, score=hit.score, item=question, question_id=question.id,
-                      solved=True)
+            hit = Hit(
+                kind="question",
+                id=question.id,
+                title=question.title,
+                title_html=escape(question.title),
+                snippet_html=hit.snippet_html,
+                score=hit.score,
+                item=question,
+                question_id=question.id,
+                solved=True,
+            )
         picked.append(hit)
         if len(picked) == limit:
             break
@@ -172,13 +248,15 @@ def suggest(text: str, *, limit: int = 3) -> list[Hit]:
 
 # ---- candidates from the database ---------------------------------------------------------
 
+
 def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _article_visible(article_id):
-    return exists().where(Article.id == article_id, Article.status == ArticleStatus.published,
-                          Article.is_hidden.is_(False))
+    return exists().where(
+        Article.id == article_id, Article.status == ArticleStatus.published, Article.is_hidden.is_(False)
+    )
 
 
 def _question_visible(question_id):
@@ -186,8 +264,12 @@ def _question_visible(question_id):
 
 
 def _answer_visible(answer_id):
-    return exists().where(Answer.id == answer_id, Answer.is_hidden.is_(False), Question.id == Answer.question_id,
-                          Question.is_hidden.is_(False))
+    return exists().where(
+        Answer.id == answer_id,
+        Answer.is_hidden.is_(False),
+        Question.id == Answer.question_id,
+        Question.is_hidden.is_(False),
+    )
 
 
 def _candidates(terms: list[str], kinds: tuple[str, ...], match: str) -> list[tuple[str, int, float]]:
@@ -216,8 +298,13 @@ def _sqlite_candidates(terms, kinds, match):
         relevance = -func.bm25(sa.literal_column(PREFIX), TITLE_WEIGHT, 1.0)
     else:  # "any" with short terms (MATCH cannot be OR-ed with LIKE), or only short terms
         where = (and_ if match == "all" else or_)(*(or_(*contains(t)) for t in terms))
-        relevance = sum((sa.case((in_title, TITLE_WEIGHT), else_=0.0) + sa.case((in_body, 1.0), else_=0.0)
-                         for in_title, in_body in map(contains, terms)), literal(0.0))
+        relevance = sum(
+            (
+                sa.case((in_title, TITLE_WEIGHT), else_=0.0) + sa.case((in_body, 1.0), else_=0.0)
+                for in_title, in_body in map(contains, terms)
+            ),
+            literal(0.0),
+        )
     kind, doc_id = fts.c.rowid % 4, fts.c.rowid // 4
     visible = []
     if "article" in kinds:
@@ -227,16 +314,24 @@ def _sqlite_candidates(terms, kinds, match):
     if "answer" in kinds:
         visible.append(and_(kind == KIND_ANSWER, _answer_visible(doc_id)))
     rows = db.session.execute(
-        select(fts.c.rowid, relevance.label("relevance")).select_from(fts).where(where, or_(*visible))
-        .order_by(sa.desc("relevance"), fts.c.rowid.desc()).limit(CANDIDATES)).all()
+        select(fts.c.rowid, relevance.label("relevance"))
+        .select_from(fts)
+        .where(where, or_(*visible))
+        .order_by(sa.desc("relevance"), fts.c.rowid.desc())
+        .limit(CANDIDATES)
+    ).all()
     return [(KINDS[rowid % 4], rowid // 4, max(float(rel), 1e-6)) for rowid, rel in rows]
 
 
 def _postgres_candidates(terms, kinds, match):
     selects = []
     sources = {
-        "article": (KIND_ARTICLE, Article, Article.title,
-                    (Article.status == ArticleStatus.published, Article.is_hidden.is_(False))),
+        "article": (
+            KIND_ARTICLE,
+            Article,
+            Article.title,
+            (Article.status == ArticleStatus.published, Article.is_hidden.is_(False)),
+        ),
         "question": (KIND_QUESTION, Question, Question.title, (Question.is_hidden.is_(False),)),
         "answer": (KIND_ANSWER, Answer, None, (Answer.is_hidden.is_(False), _question_visible(Answer.question_id))),
     }
@@ -251,22 +346,31 @@ def _postgres_candidates(terms, kinds, match):
             hits.append(or_(in_title, in_body) if in_title is not None else in_body)
             occurrences = sa.cast(
                 (func.char_length(body) - func.char_length(func.replace(func.lower(body), term.lower(), "")))
-                / len(term), sa.Float)
+                / len(term),
+                sa.Float,
+            )
             relevance.append(func.ln(1.0 + occurrences))
             if in_title is not None:
                 relevance.append(sa.case((in_title, TITLE_WEIGHT), else_=0.0))
         matched = and_(*hits) if match == "all" else or_(*hits)
-        selects.append(select(literal(code).label("kind"), model.id.label("id"),
-                              sum(relevance[1:], relevance[0]).label("relevance")).where(matched, *visible))
+        selects.append(
+            select(
+                literal(code).label("kind"), model.id.label("id"), sum(relevance[1:], relevance[0]).label("relevance")
+            ).where(matched, *visible)
+        )
     if not selects:
         return []
     union = union_all(*selects).subquery()
-    rows = db.session.execute(select(union.c.kind, union.c.id, union.c.relevance)
-                              .order_by(union.c.relevance.desc(), union.c.id.desc()).limit(CANDIDATES)).all()
+    rows = db.session.execute(
+        select(union.c.kind, union.c.id, union.c.relevance)
+        .order_by(union.c.relevance.desc(), union.c.id.desc())
+        .limit(CANDIDATES)
+    ).all()
     return [(KINDS[code], doc_id, max(float(rel), 1e-6)) for code, doc_id, rel in rows]
 
 
 # ---- ranking and snippets -----------------------------------------------------------------
+
 
 def _ranked(terms: list[str], kinds: tuple[str, ...], match: str, limit: int) -> list[Hit]:
     candidates = _candidates(terms, kinds, match)
@@ -276,8 +380,12 @@ def _ranked(terms: list[str], kinds: tuple[str, ...], match: str, limit: int) ->
     items = {
         "article": {a.id: a for a in db.session.scalars(select(Article).where(Article.id.in_(ids["article"])))},
         "question": {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(ids["question"])))},
-        "answer": {a.id: a for a in db.session.scalars(
-            select(Answer).where(Answer.id.in_(ids["answer"])).options(selectinload(Answer.question)))},
+        "answer": {
+            a.id: a
+            for a in db.session.scalars(
+                select(Answer).where(Answer.id.in_(ids["answer"])).options(selectinload(Answer.question))
+            )
+        },
     }
     pattern = _highlighter(terms)
     hits = []
@@ -304,9 +412,18 @@ def _hit(kind: str, item, relevance: float, pattern: re.Pattern) -> Hit:
         boost *= ACCEPTED_BOOST if accepted else 1.0
     if kind != "article":
         boost *= 1.0 + VOTE_BOOST * min(max(item.score, 0), MAX_VOTES)
-    return Hit(kind=kind, id=item.id, title=title, title_html=highlight(title, pattern),
-               snippet_html=snippet(item.body_md, pattern), score=math.log1p(relevance) * boost, item=item,
-               question_id=question_id, accepted=accepted, solved=solved)
+    return Hit(
+        kind=kind,
+        id=item.id,
+        title=title,
+        title_html=highlight(title, pattern),
+        snippet_html=snippet(item.body_md, pattern),
+        score=math.log1p(relevance) * boost,
+        item=item,
+        question_id=question_id,
+        accepted=accepted,
+        solved=solved,
+    )
 
 
 def _highlighter(terms: list[str]) -> re.Pattern:
@@ -328,7 +445,7 @@ def highlight(text: str, pattern: re.Pattern) -> Markup:
     """``text`` escaped, with every match of ``pattern`` in <mark>."""
     out, last = [], 0
     for found in pattern.finditer(text):
-        out.append(escape(text[last:found.start()]))
+        out.append(escape(text[last : found.start()]))
         out.append(Markup("<mark>%s</mark>") % found.group())
         last = found.end()
     out.append(escape(text[last:]))
@@ -341,11 +458,15 @@ def snippet(markdown: str, pattern: re.Pattern, *, before: int = 40, width: int 
     start = max(0, found.start() - before) if found else 0
     end = min(len(text), start + width)
     piece = text[start:end]
-    return (Markup("…") if start else Markup("")) + highlight(piece, pattern) + (
-        Markup("…") if end < len(text) else Markup(""))
+    return (
+        (Markup("…") if start else Markup(""))
+        + highlight(piece, pattern)
+        + (Markup("…") if end < len(text) else Markup(""))
+    )
 
 
 # ---- the search log -----------------------------------------------------------------------
+
 
 def normalise(query: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", query or "").casefold().split())[:QUERY_MAX]

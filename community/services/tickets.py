@@ -9,6 +9,7 @@ Anything else is refused with IllegalTransition. A ticket is private to its requ
 operators; the requester gets an e-mail for every operator reply. A resolved ticket becomes a
 draft FAQ article with one click (once).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -42,9 +43,16 @@ SUBJECT_MAX = 200
 
 def ticket_for(viewer: User, ticket_id: int) -> Ticket | None:
     """The ticket if ``viewer`` is its requester or an operator; anyone else: not found."""
-    ticket = db.session.scalar(select(Ticket).where(Ticket.id == ticket_id).options(
-        selectinload(Ticket.messages).selectinload(TicketMessage.author), selectinload(Ticket.requester),
-        selectinload(Ticket.assignee), selectinload(Ticket.product)))
+    ticket = db.session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .options(
+            selectinload(Ticket.messages).selectinload(TicketMessage.author),
+            selectinload(Ticket.requester),
+            selectinload(Ticket.assignee),
+            selectinload(Ticket.product),
+        )
+    )
     if ticket is None or not (viewer.is_operator or ticket.requester_id == viewer.id):
         return None
     return ticket
@@ -54,8 +62,13 @@ def _move(actor: User, ticket: Ticket, step: str, now: datetime, **changes) -> N
     """Take one step of the state machine (with the columns that change with it) and audit it."""
     to = TICKET_STEPS[step].get(ticket.status)
     if to is None:
-        raise IllegalTransition(_("A ticket that is %(status)s cannot be %(step)s.",
-                                  status=_status_label(ticket.status), step=_step_label(step)))
+        raise IllegalTransition(
+            _(
+                "A ticket that is %(status)s cannot be %(step)s.",
+                status=_status_label(ticket.status),
+                step=_step_label(step),
+            )
+        )
     before = ticket.status
     ticket.status = to
     ticket.updated_at = now
@@ -66,17 +79,23 @@ def _move(actor: User, ticket: Ticket, step: str, now: datetime, **changes) -> N
 
 
 def _status_label(status: TicketStatus) -> str:
-    return {TicketStatus.open: _("open"), TicketStatus.answered: _("answered"),
-            TicketStatus.resolved: _("resolved")}[status]
+    return {TicketStatus.open: _("open"), TicketStatus.answered: _("answered"), TicketStatus.resolved: _("resolved")}[
+        status
+    ]
 
 
 def _step_label(step: str) -> str:
-    return {"reply_by_operator": _("replied to"), "reply_by_requester": _("replied to"), "resolve": _("resolved"),
-            "reopen": _("reopened")}[step]
+    return {
+        "reply_by_operator": _("replied to"),
+        "reply_by_requester": _("replied to"),
+        "resolve": _("resolved"),
+        "reopen": _("reopened"),
+    }[step]
 
 
-def open_ticket(user: User, *, subject: str, body_md: str, product_id: int | None = None,
-                now: datetime | None = None) -> Ticket:
+def open_ticket(
+    user: User, *, subject: str, body_md: str, product_id: int | None = None, now: datetime | None = None
+) -> Ticket:
     """Open a consultation. It is a consultation event of the requester's chain."""
     now = now or utcnow()
     subject = " ".join((subject or "").split())
@@ -86,8 +105,14 @@ def open_ticket(user: User, *, subject: str, body_md: str, product_id: int | Non
         raise CommunityError(_("A title can have at most %(n)d characters.", n=SUBJECT_MAX))
     if not (body_md or "").strip():
         raise CommunityError(_("Describe your question for the operator."))
-    ticket = Ticket(requester_id=user.id, subject=subject, product=active_product(product_id),
-                    status=TicketStatus.open, created_at=now, updated_at=now)
+    ticket = Ticket(
+        requester_id=user.id,
+        subject=subject,
+        product=active_product(product_id),
+        status=TicketStatus.open,
+        created_at=now,
+        updated_at=now,
+    )
     ticket.messages.append(TicketMessage(author_id=user.id, body_md=body_md, from_operator=False, created_at=now))
     db.session.add(ticket)
     record("ticket.open", ticket, actor=user, after={"status": "open"})  # flushes: the ticket has its id
@@ -95,8 +120,9 @@ def open_ticket(user: User, *, subject: str, body_md: str, product_id: int | Non
     return ticket
 
 
-def reply(actor: User, ticket: Ticket, body_md: str, *, now: datetime | None = None,
-          notify: bool = True) -> TicketMessage:
+def reply(
+    actor: User, ticket: Ticket, body_md: str, *, now: datetime | None = None, notify: bool = True
+) -> TicketMessage:
     """An operator's reply answers the ticket and e-mails the requester (unless ``notify`` is
     false: the demo's past tickets); the requester's own reply puts it back in the operators'
     queue. A resolved ticket must be reopened first."""
@@ -114,9 +140,15 @@ def reply(actor: User, ticket: Ticket, body_md: str, *, now: datetime | None = N
         ticket.assignee_id = ticket.assignee_id or actor.id
     if staff and notify:
         link = url_for("community.ticket", ticket_id=ticket.id, _external=True)
-        queue_mail(ticket.requester.email, _("An operator answered: %(subject)s", subject=ticket.subject),
-                   _("%(operator)s replied to your question.\n\nRead the answer and reply: %(link)s",
-                     operator=actor.name, link=link))
+        queue_mail(
+            ticket.requester.email,
+            _("An operator answered: %(subject)s", subject=ticket.subject),
+            _(
+                "%(operator)s replied to your question.\n\nRead the answer and reply: %(link)s",
+                operator=actor.name,
+                link=link,
+            ),
+        )
     db.session.flush()
     return message
 
@@ -131,8 +163,9 @@ def assign(actor: User, ticket: Ticket, assignee: User | None) -> Ticket:
         raise IllegalTransition(_("A resolved ticket is not assigned any more."))
     before = ticket.assignee_id
     ticket.assignee_id = assignee.id if assignee else None
-    record("ticket.assign", ticket, actor=actor, before={"assignee_id": before},
-           after={"assignee_id": ticket.assignee_id})
+    record(
+        "ticket.assign", ticket, actor=actor, before={"assignee_id": before}, after={"assignee_id": ticket.assignee_id}
+    )
     return ticket
 
 
@@ -140,8 +173,15 @@ def resolve(actor: User, ticket: Ticket, *, now: datetime | None = None) -> Tick
     now = now or utcnow()
     if not actor.is_operator:
         raise NotAllowed(_("Only operators resolve tickets."))
-    _move(actor, ticket, "resolve", now, resolved_at=now, resolved_by_id=actor.id,
-          assignee_id=ticket.assignee_id or actor.id)
+    _move(
+        actor,
+        ticket,
+        "resolve",
+        now,
+        resolved_at=now,
+        resolved_by_id=actor.id,
+        assignee_id=ticket.assignee_id or actor.id,
+    )
     return ticket
 
 
@@ -167,8 +207,16 @@ def article_from_ticket(actor: User, ticket: Ticket, *, now: datetime | None = N
     question = next((m.body_md for m in ticket.messages if not m.from_operator), "")
     answers = [m.body_md.strip() for m in ticket.messages if m.from_operator]
     body = "\n\n".join([_("**Question**"), question.strip(), _("**Answer**"), *answers])
-    article = Article(kind=ArticleKind.faq, title=ticket.subject, body_md=body, status=ArticleStatus.draft,
-                      author_id=actor.id, source_ticket_id=ticket.id, created_at=now, updated_at=now)
+    article = Article(
+        kind=ArticleKind.faq,
+        title=ticket.subject,
+        body_md=body,
+        status=ArticleStatus.draft,
+        author_id=actor.id,
+        source_ticket_id=ticket.id,
+        created_at=now,
+        updated_at=now,
+    )
     if ticket.product is not None:
         article.products = [ticket.product]
     db.session.add(article)
@@ -179,9 +227,11 @@ def article_from_ticket(actor: User, ticket: Ticket, *, now: datetime | None = N
 
 # ---- lists ----------------------------------------------------------------------------------
 
+
 def my_tickets(user: User) -> list[Ticket]:
-    return list(db.session.scalars(select(Ticket).where(Ticket.requester_id == user.id).order_by(
-        Ticket.id.desc()).limit(200)))
+    return list(
+        db.session.scalars(select(Ticket).where(Ticket.requester_id == user.id).order_by(Ticket.id.desc()).limit(200))
+    )
 
 
 QUEUE_FILTERS = ("active", "open", "answered", "resolved", "all")
@@ -199,6 +249,5 @@ def queue(*, show: str = "active", assignee: str = "any", viewer: User | None = 
         query = query.where(Ticket.assignee_id == viewer.id)
     elif assignee == "none":
         query = query.where(Ticket.assignee_id.is_(None))
-    waiting_first = case((Ticket.status == TicketStatus.open, 0), (Ticket.status == TicketStatus.answered, 1),
-                         else_=2)
+    waiting_first = case((Ticket.status == TicketStatus.open, 0), (Ticket.status == TicketStatus.answered, 1), else_=2)
     return list(db.session.scalars(query.order_by(waiting_first, Ticket.created_at, Ticket.id).limit(500)))

@@ -2,6 +2,7 @@
 
 Anonymous visitors see nothing (every route needs a log-in). Routes live in one module per
 area (articles, questions, tickets, search, ops) and register on ``bp``."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request

@@ -1,4 +1,5 @@
 """Article pages: the list, one article, writing and editing, and the operators' review steps."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -29,8 +30,7 @@ def articles():
     tag = request.args.get("tag", "").strip()[:40] or None
     page = services.public_articles(kind=kind, tag=tag, page=page_arg())
     mine = services.my_articles(current_user) if can_write_articles(current_user) else []
-    return render_template("community/articles.html", page=page, kind=kind, tag=tag, kinds=list(ArticleKind),
-                           mine=mine)
+    return render_template("community/articles.html", page=page, kind=kind, tag=tag, kinds=list(ArticleKind), mine=mine)
 
 
 @bp.route("/articles/<int:article_id>")
@@ -38,15 +38,25 @@ def articles():
 def article(article_id: int):
     found = _article(article_id)
     return render_template(
-        "community/article.html", article=found, body=render_markdown(found.body_md),
-        due=services.is_due_for_review(found), may_edit=services.may_edit(current_user, found),
-        action_form=ActionForm(), reject_form=RejectForm(), moderation_form=ModerationForm(),
+        "community/article.html",
+        article=found,
+        body=render_markdown(found.body_md),
+        due=services.is_due_for_review(found),
+        may_edit=services.may_edit(current_user, found),
+        action_form=ActionForm(),
+        reject_form=RejectForm(),
+        moderation_form=ModerationForm(),
     )
 
 
 def _input(form: ArticleForm) -> services.ArticleInput:
-    return services.ArticleInput(kind=ArticleKind(form.kind.data), title=form.title.data, body_md=form.body_md.data,
-                                 tags=form.tags.data or "", product_ids=tuple(form.product_ids.data or ()))
+    return services.ArticleInput(
+        kind=ArticleKind(form.kind.data),
+        title=form.title.data,
+        body_md=form.body_md.data,
+        tags=form.tags.data or "",
+        product_ids=tuple(form.product_ids.data or ()),
+    )
 
 
 @bp.route("/articles/new", methods=["GET", "POST"])
@@ -114,20 +124,27 @@ def _operator_step(article_id: int, step, success: str, form_class=ActionForm):
 @bp.route("/articles/<int:article_id>/publish", methods=["POST"])
 @operator_required
 def publish_article(article_id: int):
-    return _operator_step(article_id, lambda article, _form: services.publish_article(current_user, article),
-                          _("The article is published."))
+    return _operator_step(
+        article_id,
+        lambda article, _form: services.publish_article(current_user, article),
+        _("The article is published."),
+    )
 
 
 @bp.route("/articles/<int:article_id>/reject", methods=["POST"])
 @operator_required
 def reject_article(article_id: int):
     return _operator_step(
-        article_id, lambda article, form: services.reject_article(current_user, article, form.reason.data),
-        _("The article went back to its author."), RejectForm)
+        article_id,
+        lambda article, form: services.reject_article(current_user, article, form.reason.data),
+        _("The article went back to its author."),
+        RejectForm,
+    )
 
 
 @bp.route("/articles/<int:article_id>/review", methods=["POST"])
 @operator_required
 def review_article(article_id: int):
-    return _operator_step(article_id, lambda article, _form: services.mark_reviewed(current_user, article),
-                          _("Marked as reviewed today."))
+    return _operator_step(
+        article_id, lambda article, _form: services.mark_reviewed(current_user, article), _("Marked as reviewed today.")
+    )

@@ -1,4 +1,5 @@
 """The operators' community pages: the ticket queue, the article review queue, the metrics."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -25,9 +26,14 @@ def ticket_queue():
     show = show if show in ticket_services.QUEUE_FILTERS else "active"
     assignee = request.args.get("assignee", "any")
     assignee = assignee if assignee in ("any", "me", "none") else "any"
-    return render_template("community/ops_tickets.html", tickets=ticket_services.queue(
-        show=show, assignee=assignee, viewer=current_user), show=show, assignee=assignee,
-        filters=ticket_services.QUEUE_FILTERS, now=utcnow())
+    return render_template(
+        "community/ops_tickets.html",
+        tickets=ticket_services.queue(show=show, assignee=assignee, viewer=current_user),
+        show=show,
+        assignee=assignee,
+        filters=ticket_services.QUEUE_FILTERS,
+        now=utcnow(),
+    )
 
 
 @bp.route("/ops/articles")
@@ -49,6 +55,9 @@ def metrics():
     start = datetime.combine(first_day, time(), zone)
     end = datetime.combine(last_day + timedelta(days=1), time(), zone)
     form.date_from.data, form.date_to.data = first_day, last_day
-    return render_template("community/ops_metrics.html", form=form,
-                           metrics=metric_services.compute(start, end),
-                           hours=metric_services.UNANSWERED_HOURS)
+    return render_template(
+        "community/ops_metrics.html",
+        form=form,
+        metrics=metric_services.compute(start, end),
+        hours=metric_services.UNANSWERED_HOURS,
+    )

@@ -1,4 +1,5 @@
 """Questions and answers, the ask page (self-service first), votes, acceptance, moderation."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -41,8 +42,14 @@ def questions():
     show = show if show in services.FILTERS else "all"
     tag = request.args.get("tag", "").strip()[:40] or None
     page = services.list_questions(show=show, tag=tag, page=page_arg())
-    return render_template("community/questions.html", page=page, show=show, tag=tag, filters=services.FILTERS,
-                           counts=services.answer_counts(page.items))
+    return render_template(
+        "community/questions.html",
+        page=page,
+        show=show,
+        tag=tag,
+        filters=services.FILTERS,
+        counts=services.answer_counts(page.items),
+    )
 
 
 @bp.route("/questions/<int:question_id>")
@@ -54,9 +61,15 @@ def question(question_id: int):
 def _question_page(found: Question, answer_form: AnswerForm):
     answers = services.ranked_answers(current_user, found)
     return render_template(
-        "community/question.html", question=found, answers=answers, render=render_markdown,
-        votes=services.my_votes(current_user, found, answers), answer_form=answer_form, vote_form=VoteForm(),
-        action_form=ActionForm(), moderation_form=ModerationForm(),
+        "community/question.html",
+        question=found,
+        answers=answers,
+        render=render_markdown,
+        votes=services.my_votes(current_user, found, answers),
+        answer_form=answer_form,
+        vote_form=VoteForm(),
+        action_form=ActionForm(),
+        moderation_form=ModerationForm(),
         may_accept=current_user.is_operator or current_user.id == found.author_id,
     )
 
@@ -96,18 +109,24 @@ def ask():
 def _post_question_or_ticket(form: AskForm) -> str:
     product_id = form.product_id.data or None
     if form.post_question.data:
-        question = services.ask_question(current_user, title=form.title.data, body_md=form.body_md.data,
-                                         product_id=product_id, tags=form.tags.data or "")
+        question = services.ask_question(
+            current_user,
+            title=form.title.data,
+            body_md=form.body_md.data,
+            product_id=product_id,
+            tags=form.tags.data or "",
+        )
         flash(_("Your question is posted. You will see the answers here."), "success")
         return url_for("community.question", question_id=question.id)
-    ticket = ticket_services.open_ticket(current_user, subject=form.title.data, body_md=form.body_md.data,
-                                         product_id=product_id)
+    ticket = ticket_services.open_ticket(
+        current_user, subject=form.title.data, body_md=form.body_md.data, product_id=product_id
+    )
     flash(_("An operator will answer you here and by e-mail."), "success")
     return url_for("community.ticket", ticket_id=ticket.id)
 
 
 def _self_served(answered_by: str, query: str):
-    """"This answered it" (a button of the ask form): count a self-service resolution, then
+    """ "This answered it" (a button of the ask form): count a self-service resolution, then
     show the article or question that answered it."""
     kind, _sep, number = answered_by.partition(":")
     if kind not in ("article", "question") or not number.isdigit():
@@ -118,8 +137,10 @@ def _self_served(answered_by: str, query: str):
     else:
         source = services.question_for(current_user, int(number)) or abort(404)
         target = url_for("community.question", question_id=source.id)
-    commit_or_refuse(lambda: record_self_service(current_user, source, query=query or ""),
-                     _("Glad it helped. Thank you for telling us."))
+    commit_or_refuse(
+        lambda: record_self_service(current_user, source, query=query or ""),
+        _("Glad it helped. Thank you for telling us."),
+    )
     return redirect(target)
 
 
@@ -152,8 +173,14 @@ def edit_question(question_id: int):
         form.tags.data = ", ".join(t.name for t in found.tags)
     if form.validate_on_submit():
         try:
-            services.edit_question(current_user, found, title=form.title.data, body_md=form.body_md.data,
-                                   product_id=form.product_id.data or None, tags=form.tags.data or "")
+            services.edit_question(
+                current_user,
+                found,
+                title=form.title.data,
+                body_md=form.body_md.data,
+                product_id=form.product_id.data or None,
+                tags=form.tags.data or "",
+            )
         except DomainError as exc:
             refuse(form, exc)
         else:
@@ -220,8 +247,9 @@ def accept_answer(answer_id: int):
     if not (current_user.is_operator or current_user.id == found.question.author_id):
         abort(403)
     if ActionForm().validate_on_submit():
-        commit_or_refuse(lambda: services.accept_answer(current_user, found),
-                         _("Answer accepted: the question is solved."))
+        commit_or_refuse(
+            lambda: services.accept_answer(current_user, found), _("Answer accepted: the question is solved.")
+        )
     return _to_question(found.question_id, found.id)
 
 
@@ -229,12 +257,16 @@ def accept_answer(answer_id: int):
 @operator_required
 def moderate_post(kind: str, post_id: int):
     post = db.session.get(POST_KINDS[kind], post_id) or abort(404)
-    back = (url_for("community.article", article_id=post.id) if kind == "article"
-            else url_for("community.question", question_id=post.question_id if kind == "answer" else post.id))
+    back = (
+        url_for("community.article", article_id=post.id)
+        if kind == "article"
+        else url_for("community.question", question_id=post.question_id if kind == "answer" else post.id)
+    )
     form = ModerationForm()
     if not form.validate_on_submit():
         flash(_("Nothing was changed: the form was incomplete."), "error")
         return redirect(back)
-    commit_or_refuse(lambda: moderate(current_user, post, Action(form.action.data), reason=form.reason.data or ""),
-                     _("Done."))
+    commit_or_refuse(
+        lambda: moderate(current_user, post, Action(form.action.data), reason=form.reason.data or ""), _("Done.")
+    )
     return redirect(back)

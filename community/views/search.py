@@ -1,4 +1,5 @@
 """The community search page and the JSON suggestions the ask page fetches as the title is typed."""
+
 from __future__ import annotations
 
 from flask import jsonify, render_template, request, url_for
@@ -20,7 +21,7 @@ def hit_url(hit: services.Hit) -> str:
 @bp.route("/search")
 @login_required
 def search():
-    query = request.args.get("q", "").strip()[:services.QUERY_MAX]
+    query = request.args.get("q", "").strip()[: services.QUERY_MAX]
     results = services.search(query) if query else None
     if results is not None:
         with fact_recorded_on_read():
@@ -32,10 +33,17 @@ def search():
 @login_required
 def suggest():
     """Up to 3 public articles or solved questions for ``q`` (not logged: it runs per keystroke)."""
-    text = request.args.get("q", "").strip()[:services.QUERY_MAX]
+    text = request.args.get("q", "").strip()[: services.QUERY_MAX]
     hits = services.suggest(text) if len(text) >= 2 else []
-    return jsonify(items=[
-        {"kind": hit.kind, "id": hit.id, "title": hit.title, "url": hit_url(hit),
-         "snippet": hit.snippet_html.striptags()}
-        for hit in hits
-    ])
+    return jsonify(
+        items=[
+            {
+                "kind": hit.kind,
+                "id": hit.id,
+                "title": hit.title,
+                "url": hit_url(hit),
+                "snippet": hit.snippet_html.striptags(),
+            }
+            for hit in hits
+        ]
+    )

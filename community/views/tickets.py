@@ -1,5 +1,6 @@
 """Consultation tickets: the requester's list and thread; operators reply, assign, resolve, and
 turn a resolved ticket into a draft FAQ article. Other users get 404."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -27,7 +28,8 @@ def _ticket(ticket_id: int) -> Ticket:
 def _assign_form() -> AssignForm:
     form = AssignForm()
     form.assignee_id.choices = [SelectChoice(0, _("— nobody —"))] + [
-        SelectChoice(user.id, user.name) for user in operators()]
+        SelectChoice(user.id, user.name) for user in operators()
+    ]
     return form
 
 
@@ -35,8 +37,14 @@ def _page(ticket: Ticket, reply_form: ReplyForm):
     assign_form = _assign_form() if current_user.is_operator else None
     if assign_form is not None and not assign_form.is_submitted():
         assign_form.assignee_id.data = ticket.assignee_id or current_user.id
-    return render_template("community/ticket.html", ticket=ticket, render=render_markdown, reply_form=reply_form,
-                           assign_form=assign_form, action_form=ActionForm())
+    return render_template(
+        "community/ticket.html",
+        ticket=ticket,
+        render=render_markdown,
+        reply_form=reply_form,
+        assign_form=assign_form,
+        action_form=ActionForm(),
+    )
 
 
 @bp.route("/tickets")

@@ -1,4 +1,5 @@
 """Referral tables, one module per concept: the funnel event log, link visits and sign-ups, leads."""
+
 from referrals.models.events import EventKind, FunnelEvent
 from referrals.models.leads import Lead, LeadCursor, LeadStatus
 from referrals.models.visits import Join, Visit

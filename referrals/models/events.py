@@ -1,5 +1,6 @@
 """The funnel event log: one append-only row per fact (share, visit, sign-up, consultation,
 first order, repeat order), written in the transaction of the fact it records."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """Leads: a customer referred by a chain member to a professional sales rep (the guest agency)."""
+
 from __future__ import annotations
 
 import enum
@@ -44,8 +45,9 @@ class Lead(db.Model):
         sa.CheckConstraint("customer_phone <> '' OR customer_email <> ''", name="phone_or_email"),
         sa.CheckConstraint("budget IS NULL OR budget >= 0", name="budget_not_negative"),
         sa.CheckConstraint("status <> 'won' OR (amount IS NOT NULL AND amount > 0)", name="won_has_amount"),
-        sa.CheckConstraint("status <> 'lost' OR (lost_reason IS NOT NULL AND lost_reason <> '')",
-                           name="lost_has_reason"),
+        sa.CheckConstraint(
+            "status <> 'lost' OR (lost_reason IS NOT NULL AND lost_reason <> '')", name="lost_has_reason"
+        ),
         sa.Index("ix_leads_assignee_id_status", "assignee_id", "status"),
         sa.Index("ix_leads_root_employee_id_created_at", "root_employee_id", "created_at"),
     )
@@ -68,8 +70,9 @@ class Lead(db.Model):
     timeline: Mapped[Timeline] = mapped_column(sa.Enum(Timeline, native_enum=False, length=16))
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    status: Mapped[LeadStatus] = mapped_column(sa.Enum(LeadStatus, native_enum=False, length=16),
-                                               default=LeadStatus.new)
+    status: Mapped[LeadStatus] = mapped_column(
+        sa.Enum(LeadStatus, native_enum=False, length=16), default=LeadStatus.new
+    )
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     amount: Mapped[int | None]  # won amount, minor units
     lost_reason: Mapped[str | None] = mapped_column(sa.String(500))

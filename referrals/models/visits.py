@@ -1,4 +1,5 @@
 """Link visits (one row per visitor, link and day) and sign-ups through links."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -4,6 +4,7 @@ leads, chain changes by operators (chains), and abuse patterns (abuse).
 
 Services add and flush, never commit, and raise a ``ReferralError`` (a ``DomainError``) with a
 message for the user."""
+
 from shop.errors import DomainError
 
 

@@ -1,5 +1,6 @@
 """Abuse patterns: one mailbox behind several addresses, sign-up bursts from one network
 address, and many contacts sharing one shipping address. Operators review the flags."""
+
 from __future__ import annotations
 
 import re
@@ -41,13 +42,16 @@ class Burst:
     users: list[User] = field(default_factory=list)
 
 
-def signup_bursts(*, minimum: int, window: timedelta, since: timedelta = timedelta(days=30),
-                  now: datetime | None = None) -> list[Burst]:
+def signup_bursts(
+    *, minimum: int, window: timedelta, since: timedelta = timedelta(days=30), now: datetime | None = None
+) -> list[Burst]:
     """Addresses from which at least ``minimum`` people joined within ``window``."""
     now = now or utcnow()
     rows = db.session.execute(
-        select(Join.ip, Join.at, User).join(User, User.id == Join.user_id)
-        .where(Join.ip.is_not(None), Join.at >= now - since).order_by(Join.ip, Join.at, Join.id)
+        select(Join.ip, Join.at, User)
+        .join(User, User.id == Join.user_id)
+        .where(Join.ip.is_not(None), Join.at >= now - since)
+        .order_by(Join.ip, Join.at, Join.id)
     ).all()
     by_ip: dict[str, list[tuple[datetime, User]]] = defaultdict(list)
     for ip, at, user in rows:
@@ -61,7 +65,7 @@ def signup_bursts(*, minimum: int, window: timedelta, since: timedelta = timedel
             if end - start + 1 >= minimum and (best is None or end - start > best[1] - best[0]):
                 best = (start, end)
         if best is not None:
-            chosen = joins[best[0]:best[1] + 1]
+            chosen = joins[best[0] : best[1] + 1]
             bursts.append(Burst(ip, chosen[0][0], chosen[-1][0], [user for _, user in chosen]))
     return sorted(bursts, key=lambda b: (-len(b.users), b.ip))
 
@@ -80,13 +84,16 @@ def _address_key(address: Address) -> str:
 def shared_addresses(*, minimum: int) -> list[SharedAddress]:
     """Shipping addresses saved by at least ``minimum`` different contacts."""
     rows = db.session.execute(
-        select(Address, User).join(User, User.id == Address.user_id).where(User.kind == Kind.contact)
+        select(Address, User)
+        .join(User, User.id == Address.user_id)
+        .where(User.kind == Kind.contact)
         .order_by(Address.id)
     ).all()
     groups: dict[str, SharedAddress] = {}
     for address, user in rows:
-        shown = ", ".join(p for p in (address.line1, address.line2, address.city, address.postcode,
-                                      address.country) if p)
+        shown = ", ".join(
+            p for p in (address.line1, address.line2, address.city, address.postcode, address.country) if p
+        )
         group = groups.setdefault(_address_key(address), SharedAddress(shown))
         if user not in group.users:
             group.users.append(user)

@@ -1,4 +1,5 @@
 """A user's place in a referral chain, stated once so orders, events and leads agree."""
+
 from __future__ import annotations
 
 from shop.accounts.models import User

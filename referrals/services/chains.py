@@ -1,6 +1,7 @@
 """Chains change only by rule: an operator moves a departed employee's contacts to another
 employee, and a contact verified as staff becomes a root keeping their own contacts. Orders
 and funnel events keep the attribution they were written with; every move is audited."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -17,8 +18,13 @@ class ChainError(ReferralError):
 
 
 def _chain(user: User) -> dict:
-    return {"kind": str(user.kind), "level": user.level, "referrer_id": user.referrer_id,
-            "root_employee_id": user.root_employee_id, "l1_contact_id": user.l1_contact_id}
+    return {
+        "kind": str(user.kind),
+        "level": user.level,
+        "referrer_id": user.referrer_id,
+        "root_employee_id": user.root_employee_id,
+        "l1_contact_id": user.l1_contact_id,
+    }
 
 
 def _locked(query) -> list[User]:
@@ -33,8 +39,9 @@ def move_contacts(actor: User, departed: User, target: User, *, reason: str) -> 
     if departed.kind != Kind.employee or departed.level != 0:
         raise ChainError(_("Only an employee's chain can be moved."))
     if departed.is_active_flag:
-        raise ChainError(_("%(name)s is still active: only a departed employee's contacts can be moved.",
-                           name=departed.name))
+        raise ChainError(
+            _("%(name)s is still active: only a departed employee's contacts can be moved.", name=departed.name)
+        )
     if target.id == departed.id or target.kind != Kind.employee or not target.is_active_flag:
         raise ChainError(_("Choose another, active employee to take the contacts."))
     contacts = _locked(select(User).where(User.root_employee_id == departed.id))
@@ -44,8 +51,14 @@ def move_contacts(actor: User, departed: User, target: User, *, reason: str) -> 
         before = _chain(contact)
         contact.root_employee_id = target.id
         record("chain.move", contact, actor=actor, before=before, after=_chain(contact), reason=reason)
-    record("chain.move_all", departed, actor=actor, before={"root_employee_id": departed.id},
-           after={"root_employee_id": target.id, "contacts": [c.id for c in contacts]}, reason=reason)
+    record(
+        "chain.move_all",
+        departed,
+        actor=actor,
+        before={"root_employee_id": departed.id},
+        after={"root_employee_id": target.id, "contacts": [c.id for c in contacts]},
+        reason=reason,
+    )
     return len(contacts)
 
 
@@ -71,6 +84,12 @@ def promote_to_employee(actor: User, user: User, *, reason: str, employee_no: st
     for contact in contacts:
         before = _chain(contact)
         contact.level, contact.root_employee_id, contact.l1_contact_id = 1, user.id, None
-        record("chain.move", contact, actor=actor, before=before, after=_chain(contact),
-               reason=_("%(name)s became an employee", name=user.name))
+        record(
+            "chain.move",
+            contact,
+            actor=actor,
+            before=before,
+            after=_chain(contact),
+            reason=_("%(name)s became an employee", name=user.name),
+        )
     return len(contacts)

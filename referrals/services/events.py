@@ -1,6 +1,7 @@
 """Writing the funnel event log. Every writer runs in the caller's transaction, so an event
 exists exactly when the fact it records was committed; a fact reported twice (a dedupe key)
 is written once."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -52,10 +53,18 @@ def record_event(
     if member is not None and root_employee_id is None:
         root_employee_id, l1_contact_id = root_of(member), l1_of(member)
     values = dict(
-        kind=kind, at=at or utcnow(), actor_id=actor.id if actor else None,
-        root_employee_id=root_employee_id, l1_contact_id=l1_contact_id,
-        link_owner_id=link_owner.id if link_owner else None, product_id=product_id, festival_id=festival_id,
-        order_id=order_id, lead_id=lead_id, source=source, dedupe_key=dedupe_key,
+        kind=kind,
+        at=at or utcnow(),
+        actor_id=actor.id if actor else None,
+        root_employee_id=root_employee_id,
+        l1_contact_id=l1_contact_id,
+        link_owner_id=link_owner.id if link_owner else None,
+        product_id=product_id,
+        festival_id=festival_id,
+        order_id=order_id,
+        lead_id=lead_id,
+        source=source,
+        dedupe_key=dedupe_key,
     )
     if dedupe_key is None:
         db.session.add(FunnelEvent(**values))
@@ -69,8 +78,15 @@ def record_share(user: User, *, source: str, product_id: int | None = None, at: 
     """A share link or poster made: counted once per user, link, kind and day."""
     at = at or utcnow()
     target = f"p{product_id}" if product_id else "invite"
-    return record_event(EventKind.share, actor=user, link_owner=user, product_id=product_id, source=source, at=at,
-                        dedupe_key=f"share:{user.id}:{target}:{source}:{company_day(at).isoformat()}")
+    return record_event(
+        EventKind.share,
+        actor=user,
+        link_owner=user,
+        product_id=product_id,
+        source=source,
+        at=at,
+        dedupe_key=f"share:{user.id}:{target}:{source}:{company_day(at).isoformat()}",
+    )
 
 
 def record_order_paid(order: Order) -> bool:
@@ -78,26 +94,44 @@ def record_order_paid(order: Order) -> bool:
     A festival order counts for its festival."""
     db.session.execute(select(User.id).where(User.id == order.buyer_id).with_for_update())
     earlier = db.session.scalar(
-        select(Order.id).where(Order.buyer_id == order.buyer_id, Order.paid_at.is_not(None), Order.id != order.id)
+        select(Order.id)
+        .where(Order.buyer_id == order.buyer_id, Order.paid_at.is_not(None), Order.id != order.id)
         .limit(1)
     )
     products = {line.variant.product_id for line in order.lines}
     return record_event(
         EventKind.repeat_order if earlier else EventKind.first_order,
-        actor=order.buyer, root_employee_id=order.root_employee_id, l1_contact_id=order.l1_contact_id,
-        product_id=products.pop() if len(products) == 1 else None, festival_id=order.festival_id, order_id=order.id,
-        at=order.paid_at, source=str(order.payment_method) if order.payment_method else None,
+        actor=order.buyer,
+        root_employee_id=order.root_employee_id,
+        l1_contact_id=order.l1_contact_id,
+        product_id=products.pop() if len(products) == 1 else None,
+        festival_id=order.festival_id,
+        order_id=order.id,
+        at=order.paid_at,
+        source=str(order.payment_method) if order.payment_method else None,
         dedupe_key=f"order:{order.id}",
     )
 
 
-def record_consultation(user: User, *, product_id: int | None = None, source: str, key: str | int | None = None,
-                        lead_id: int | None = None, festival_id: int | None = None,
-                        at: datetime | None = None) -> bool:
+def record_consultation(
+    user: User,
+    *,
+    product_id: int | None = None,
+    source: str,
+    key: str | int | None = None,
+    lead_id: int | None = None,
+    festival_id: int | None = None,
+    at: datetime | None = None,
+) -> bool:
     """A lead, question or ticket by a chain member. ``key`` (e.g. the ticket id) makes a fact
     reported twice count once."""
     return record_event(
-        EventKind.consultation, actor=user, product_id=product_id, lead_id=lead_id, festival_id=festival_id,
-        source=source, at=at, dedupe_key=f"consultation:{source}:{key}" if key is not None else None,
+        EventKind.consultation,
+        actor=user,
+        product_id=product_id,
+        lead_id=lead_id,
+        festival_id=festival_id,
+        source=source,
+        at=at,
+        dedupe_key=f"consultation:{source}:{key}" if key is not None else None,
     )
-

@@ -1,4 +1,5 @@
 """Joining through a link: a contact one level below the link's owner, chain fixed for good."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,9 +29,17 @@ class Signup:
     password: str
 
 
-def join(code: str, signup: Signup, *, product: Product | None = None, ip: str | None = None,
-         visitor_id: str | None = None, now: datetime | None = None,
-         verified_at: datetime | None = None, password_hash: str | None = None) -> User:
+def join(
+    code: str,
+    signup: Signup,
+    *,
+    product: Product | None = None,
+    ip: str | None = None,
+    visitor_id: str | None = None,
+    now: datetime | None = None,
+    verified_at: datetime | None = None,
+    password_hash: str | None = None,
+) -> User:
     """Sign up a contact through ``code``'s link. Every check comes before the first write, so a
     refused sign-up leaves nothing behind. For demo data, ``verified_at`` skips the e-mailed link
     and ``password_hash`` (of ``signup.password``) saves hashing the shared password again."""
@@ -58,9 +67,15 @@ def join(code: str, signup: Signup, *, product: Product | None = None, ip: str |
         raise ReferralError(exc.message) from exc
 
     user = User(
-        email=email, name=name, kind=Kind.contact, level=owner.level + 1, referrer_id=owner.id,
-        root_employee_id=root_of(owner), l1_contact_id=owner.id if owner.level == 1 else None,
-        created_at=now, email_verified_at=verified_at,
+        email=email,
+        name=name,
+        kind=Kind.contact,
+        level=owner.level + 1,
+        referrer_id=owner.id,
+        root_employee_id=root_of(owner),
+        l1_contact_id=owner.id if owner.level == 1 else None,
+        created_at=now,
+        email_verified_at=verified_at,
     )
     if password_hash:
         user.password_hash = password_hash
@@ -68,11 +83,19 @@ def join(code: str, signup: Signup, *, product: Product | None = None, ip: str |
         user.set_password(signup.password)
     db.session.add(user)
     db.session.flush()
-    db.session.add(Join(user_id=user.id, link_owner_id=owner.id, product_id=product.id if product else None,
-                        ip=ip, at=now))
+    db.session.add(
+        Join(user_id=user.id, link_owner_id=owner.id, product_id=product.id if product else None, ip=ip, at=now)
+    )
     link_visits_to(user, visitor_id)
-    record_event(EventKind.signup, actor=user, link_owner=owner, product_id=product.id if product else None,
-                 source="product" if product else "invite", at=now, dedupe_key=f"signup:{user.id}")
+    record_event(
+        EventKind.signup,
+        actor=user,
+        link_owner=owner,
+        product_id=product.id if product else None,
+        source="product" if product else "invite",
+        at=now,
+        dedupe_key=f"signup:{user.id}",
+    )
     if verified_at is None:
         accounts.send_verification(user)
     return user

@@ -1,5 +1,6 @@
 """Leads: a chain member refers a customer for a lead-mode product; leads go round-robin to the
 sales reps, who move them through the pipeline. A won lead credits the referrer's chain."""
+
 from __future__ import annotations
 
 import re
@@ -63,22 +64,32 @@ def _clean(data: LeadInput) -> dict:
         raise LeadError(_("Describe what the customer needs."))
     if data.budget is not None and data.budget < 0:
         raise LeadError(_("The budget cannot be negative."))
-    return dict(customer_name=name, customer_phone=phone, customer_email=email, company=data.company.strip(),
-                need=need, budget=data.budget, timeline=data.timeline)
+    return dict(
+        customer_name=name,
+        customer_phone=phone,
+        customer_email=email,
+        company=data.company.strip(),
+        need=need,
+        budget=data.budget,
+        timeline=data.timeline,
+    )
 
 
 def sales_reps() -> list[User]:
-    return list(db.session.scalars(
-        select(User).where(User.role == Role.sales, User.is_active_flag.is_(True)).order_by(User.id)))
+    return list(
+        db.session.scalars(select(User).where(User.role == Role.sales, User.is_active_flag.is_(True)).order_by(User.id))
+    )
 
 
 def next_assignee() -> User | None:
     """The rep after the one who got the last lead, in id order, wrapping round. The cursor row
     is locked until the caller's transaction ends, so concurrent leads take turns."""
-    db.session.execute(insert_ignoring_duplicates(LeadCursor).values(id=1, last_assignee_id=None)
-                       .on_conflict_do_nothing())
-    cursor = db.session.scalar(select(LeadCursor).where(LeadCursor.id == 1).with_for_update()
-                               .execution_options(populate_existing=True))
+    db.session.execute(
+        insert_ignoring_duplicates(LeadCursor).values(id=1, last_assignee_id=None).on_conflict_do_nothing()
+    )
+    cursor = db.session.scalar(
+        select(LeadCursor).where(LeadCursor.id == 1).with_for_update().execution_options(populate_existing=True)
+    )
     reps = sales_reps()
     if not reps:
         return None
@@ -88,8 +99,9 @@ def next_assignee() -> User | None:
     return chosen
 
 
-def submit_lead(referrer: User, product: Product, data: LeadInput, *, now: datetime | None = None,
-                notify: bool = True) -> Lead:
+def submit_lead(
+    referrer: User, product: Product, data: LeadInput, *, now: datetime | None = None, notify: bool = True
+) -> Lead:
     """Refer a customer: a new lead for the next sales rep (told by mail unless ``notify`` is
     false, as for demo data), and a consultation event."""
     now = now or utcnow()
@@ -98,21 +110,41 @@ def submit_lead(referrer: User, product: Product, data: LeadInput, *, now: datet
     values = _clean(data)
     assignee = next_assignee()
     lead = Lead(
-        product_id=product.id, referrer_id=referrer.id, referrer_level=referrer.level,
-        root_employee_id=root_of(referrer), l1_contact_id=l1_of(referrer), currency=current_app.config["CURRENCY"],
-        consent_at=now, status=LeadStatus.new, assignee_id=assignee.id if assignee else None,
-        created_at=now, updated_at=now, **values,
+        product_id=product.id,
+        referrer_id=referrer.id,
+        referrer_level=referrer.level,
+        root_employee_id=root_of(referrer),
+        l1_contact_id=l1_of(referrer),
+        currency=current_app.config["CURRENCY"],
+        consent_at=now,
+        status=LeadStatus.new,
+        assignee_id=assignee.id if assignee else None,
+        created_at=now,
+        updated_at=now,
+        **values,
     )
     db.session.add(lead)
     db.session.flush()
-    record("lead.create", lead, actor=referrer, after={"status": "new", "assignee_id": lead.assignee_id,
-                                                       "product_id": product.id})
+    record(
+        "lead.create",
+        lead,
+        actor=referrer,
+        after={"status": "new", "assignee_id": lead.assignee_id, "product_id": product.id},
+    )
     record_consultation(referrer, product_id=product.id, source="lead", key=lead.id, lead_id=lead.id, at=now)
     if assignee is not None and notify:
         link = url_for("referrals.sales_lead", lead_id=lead.id, _external=True)
-        queue_mail(assignee.email, _("New lead: %(product)s", product=product.name),
-                   _("Hello %(name)s,\n\n%(referrer)s referred a customer for %(product)s:\n%(link)s",
-                     name=assignee.name, referrer=referrer.name, product=product.name, link=link))
+        queue_mail(
+            assignee.email,
+            _("New lead: %(product)s", product=product.name),
+            _(
+                "Hello %(name)s,\n\n%(referrer)s referred a customer for %(product)s:\n%(link)s",
+                name=assignee.name,
+                referrer=referrer.name,
+                product=product.name,
+                link=link,
+            ),
+        )
     return lead
 
 
@@ -134,16 +166,25 @@ def pipeline(user: User) -> dict[LeadStatus, list[Lead]]:
     return stages
 
 
-def move_lead(actor: User, lead: Lead, status: LeadStatus, *, amount: int | None = None, reason: str | None = None,
-              now: datetime | None = None, notify: bool = True) -> Lead:
+def move_lead(
+    actor: User,
+    lead: Lead,
+    status: LeadStatus,
+    *,
+    amount: int | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+    notify: bool = True,
+) -> Lead:
     """One step through the pipeline: new -> contacted -> qualified -> won | lost (lost from
     any open stage). Won needs the amount, lost the reason; anything else is refused."""
     now = now or utcnow()
     db.session.execute(select(Lead.id).where(Lead.id == lead.id).with_for_update())
     db.session.refresh(lead)
     if not lead.can_become(status):
-        raise NotAllowed(_("A lead that is %(current)s cannot become %(target)s.",
-                           current=lead.status.value, target=status.value))
+        raise NotAllowed(
+            _("A lead that is %(current)s cannot become %(target)s.", current=lead.status.value, target=status.value)
+        )
     reason = (reason or "").strip()
     if status == LeadStatus.won and (amount is None or amount <= 0):
         raise LeadError(_("Enter the amount the customer bought for."))
@@ -159,8 +200,15 @@ def move_lead(actor: User, lead: Lead, status: LeadStatus, *, amount: int | None
     record("lead.status", lead, actor=actor, before=before, after=after)
     if not lead.is_open and notify:
         referrer = lead.referrer
-        queue_mail(referrer.email, _("Your referral for %(product)s", product=lead.product.name),
-                   _("Hello %(name)s,\n\nthe customer you referred (%(customer)s) is now: %(status)s.\n%(link)s",
-                     name=referrer.name, customer=lead.customer_name, status=status.value,
-                     link=url_for("referrals.my_leads", _external=True)))
+        queue_mail(
+            referrer.email,
+            _("Your referral for %(product)s", product=lead.product.name),
+            _(
+                "Hello %(name)s,\n\nthe customer you referred (%(customer)s) is now: %(status)s.\n%(link)s",
+                name=referrer.name,
+                customer=lead.customer_name,
+                status=status.value,
+                link=url_for("referrals.my_leads", _external=True),
+            ),
+        )
     return lead

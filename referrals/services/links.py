@@ -1,5 +1,6 @@
 """Referral codes and links: whose a code is, the invite and product share links, whether a
 link still admits sign-ups, and the share poster for a link."""
+
 from __future__ import annotations
 
 import re
@@ -42,16 +43,24 @@ def owner_by_code(code: str | None) -> User:
 def closed_reason(owner: User) -> str | None:
     """Why nobody can join through ``owner``'s links, or None when they can."""
     if not owner.is_active_flag or owner.email_verified_at is None:
-        return _("This link is no longer active, so it cannot be used to join. "
-                 "Ask the person who sent it, or another employee you know, for a new link.")
+        return _(
+            "This link is no longer active, so it cannot be used to join. "
+            "Ask the person who sent it, or another employee you know, for a new link."
+        )
     if owner.level >= MAX_LEVEL:
         parent = db.session.get(User, owner.referrer_id) if owner.referrer_id else None
         if parent is not None:
-            return _("Our shop admits friends of employees and their friends only, so you cannot join through "
-                     "%(owner)s's link. Ask %(parent)s, who invited %(owner)s, to send you their link.",
-                     owner=owner.name, parent=parent.name)
-        return _("Our shop admits friends of employees and their friends only, so you cannot join through "
-                 "%(owner)s's link. Ask an employee you know for their link.", owner=owner.name)
+            return _(
+                "Our shop admits friends of employees and their friends only, so you cannot join through "
+                "%(owner)s's link. Ask %(parent)s, who invited %(owner)s, to send you their link.",
+                owner=owner.name,
+                parent=parent.name,
+            )
+        return _(
+            "Our shop admits friends of employees and their friends only, so you cannot join through "
+            "%(owner)s's link. Ask an employee you know for their link.",
+            owner=owner.name,
+        )
     return None
 
 
@@ -98,15 +107,23 @@ def _picture_path(product: Product) -> Path | None:
 
 def product_poster(user: User, product: Product) -> bytes:
     return poster_png(
-        title=product.name, price=contact_price_text(product, plain=True), picture=_picture_path(product),
-        sharer=_("Shared by %(name)s", name=user.name), url=share_url(user, product),
-        caption=_("Scan to see it"), font=font_path(current_app.config.get("POSTER_FONT")),
+        title=product.name,
+        price=contact_price_text(product, plain=True),
+        picture=_picture_path(product),
+        sharer=_("Shared by %(name)s", name=user.name),
+        url=share_url(user, product),
+        caption=_("Scan to see it"),
+        font=font_path(current_app.config.get("POSTER_FONT")),
     )
 
 
 def invite_poster(user: User, company: str) -> bytes:
     return poster_png(
-        title=_("Join the internal purchase shop of %(company)s", company=company), price=None, picture=None,
-        sharer=_("Invited by %(name)s", name=user.name), url=invite_url(user), caption=_("Scan to join"),
+        title=_("Join the internal purchase shop of %(company)s", company=company),
+        price=None,
+        picture=None,
+        sharer=_("Invited by %(name)s", name=user.name),
+        url=invite_url(user),
+        caption=_("Scan to join"),
         font=font_path(current_app.config.get("POSTER_FONT")),
     )

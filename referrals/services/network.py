@@ -1,6 +1,7 @@
 """My network: a member's contacts with their figures, by the attribution stored on orders and
 leads (a moved chain keeps its history where it was). Only names and aggregates: no e-mail or
 shipping address, and nobody outside the viewer's own chain."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -64,11 +65,20 @@ def _figures(viewer: User, people: list[User]) -> dict[int, Figures]:
     ids = [viewer.id] + [p.id for p in people]
     figures: dict[int, Figures] = defaultdict(Figures)
     paid = Order.paid_at.is_not(None)
-    own_orders = select(Order.buyer_id, func.count(), func.sum(Order.total_amount - Order.refunded_amount)).where(
-        paid, Order.buyer_id == viewer.id, Order.buyer_level == viewer.level).group_by(Order.buyer_id)
-    chain_orders = select(Order.buyer_id, func.count(), func.sum(Order.total_amount - Order.refunded_amount)).where(
-        paid, Order.buyer_id != viewer.id, _attributed(Order.root_employee_id, Order.l1_contact_id, viewer),
-    ).group_by(Order.buyer_id)
+    own_orders = (
+        select(Order.buyer_id, func.count(), func.sum(Order.total_amount - Order.refunded_amount))
+        .where(paid, Order.buyer_id == viewer.id, Order.buyer_level == viewer.level)
+        .group_by(Order.buyer_id)
+    )
+    chain_orders = (
+        select(Order.buyer_id, func.count(), func.sum(Order.total_amount - Order.refunded_amount))
+        .where(
+            paid,
+            Order.buyer_id != viewer.id,
+            _attributed(Order.root_employee_id, Order.l1_contact_id, viewer),
+        )
+        .group_by(Order.buyer_id)
+    )
     for query in (own_orders, chain_orders):
         for buyer_id, count, revenue in db.session.execute(query):
             figures[buyer_id].orders += count
@@ -76,7 +86,8 @@ def _figures(viewer: User, people: list[User]) -> dict[int, Figures]:
     won = func.sum(func.coalesce(Lead.amount, 0))
     lead_filters = (Lead.referrer_id == viewer.id) | _attributed(Lead.root_employee_id, Lead.l1_contact_id, viewer)
     for referrer_id, status, count, amount in db.session.execute(
-        select(Lead.referrer_id, Lead.status, func.count(), won).where(lead_filters)
+        select(Lead.referrer_id, Lead.status, func.count(), won)
+        .where(lead_filters)
         .group_by(Lead.referrer_id, Lead.status)
     ):
         figures[referrer_id].leads += count
@@ -105,8 +116,14 @@ def network_of(viewer: User) -> Network:
     totals = Figures()  # everything credited to the chain, also by people who have left it since
     for person_figures in list(figures.values()):
         totals.add(person_figures)
-    return Network(owner=viewer, own=figures[viewer.id], members=top, totals=totals,
-                   l1_count=sum(1 for p in people if p.level == 1), l2_count=sum(1 for p in people if p.level == 2))
+    return Network(
+        owner=viewer,
+        own=figures[viewer.id],
+        members=top,
+        totals=totals,
+        l1_count=sum(1 for p in people if p.level == 1),
+        l2_count=sum(1 for p in people if p.level == 2),
+    )
 
 
 def member_of(viewer: User, member_id: int) -> Member | None:

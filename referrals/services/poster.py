@@ -1,5 +1,6 @@
 """The share poster: a PNG with the product picture, its name and price, who shares it and a QR
 code of the link, drawn on the server with Pillow and qrcode."""
+
 from __future__ import annotations
 
 import io
@@ -60,8 +61,9 @@ def _font(path: str | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.Ima
     return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
 
 
-def poster_png(*, title: str, price: str | None, sharer: str, url: str, caption: str,
-               picture: Path | None, font: str | None = None) -> bytes:
+def poster_png(
+    *, title: str, price: str | None, sharer: str, url: str, caption: str, picture: Path | None, font: str | None = None
+) -> bytes:
     """``font`` is a font file (see ``font_path``); without one, non-Latin text is not drawn."""
     poster = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(poster)
@@ -76,7 +78,7 @@ def poster_png(*, title: str, price: str | None, sharer: str, url: str, caption:
     small_font = _font(font, 22)
     qr_top = HEIGHT - MARGIN - QR_SIZE
     title_lines = textwrap.wrap(title, 30 if picture is not None else 20)
-    for line in title_lines[:2 if picture is not None else 5]:
+    for line in title_lines[: 2 if picture is not None else 5]:
         draw.text((MARGIN, top), line, font=title_font, fill=INK)
         top += title_font.size + 8
     poster.paste(qr_image(url), (WIDTH - MARGIN - QR_SIZE, qr_top))

@@ -1,6 +1,7 @@
 """Counting link visits honestly: one per visitor, link and (company) day, never the link's
 owner, and at most a configured number per link, address and day for visitors without the
 cookie (scripts that drop cookies cannot inflate a link)."""
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,15 @@ def visitor_key(user: User | None, visitor_id: str | None) -> str | None:
     return f"a:{visitor_id}" if visitor_id else None
 
 
-def record_visit(owner: User, *, visitor: str, user: User | None = None, product: Product | None = None,
-                 ip: str | None = None, now: datetime | None = None) -> bool:
+def record_visit(
+    owner: User,
+    *,
+    visitor: str,
+    user: User | None = None,
+    product: Product | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> bool:
     """Count a visit of ``owner``'s link (with ``product`` for a share link). True when counted."""
     if user is not None and user.id == owner.id:
         return False
@@ -45,21 +53,40 @@ def record_visit(owner: User, *, visitor: str, user: User | None = None, product
     product_key = product.id if product else 0
     if ip and user is None:
         cap = current_app.config["REFERRAL_VISITS_PER_IP_DAY"]
-        seen = db.session.scalar(select(func.count(Visit.id)).where(
-            Visit.link_owner_id == owner.id, Visit.product_key == product_key, Visit.day == day, Visit.ip == ip))
+        seen = db.session.scalar(
+            select(func.count(Visit.id)).where(
+                Visit.link_owner_id == owner.id, Visit.product_key == product_key, Visit.day == day, Visit.ip == ip
+            )
+        )
         if seen >= cap:
             return False
     inserted = db.session.execute(
-        insert_ignoring_duplicates(Visit).values(
-            visitor=visitor, user_id=user.id if user else None, link_owner_id=owner.id,
-            product_id=product.id if product else None, product_key=product_key, day=day, ip=ip, at=now,
-        ).on_conflict_do_nothing().returning(Visit.id)
+        insert_ignoring_duplicates(Visit)
+        .values(
+            visitor=visitor,
+            user_id=user.id if user else None,
+            link_owner_id=owner.id,
+            product_id=product.id if product else None,
+            product_key=product_key,
+            day=day,
+            ip=ip,
+            at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(Visit.id)
     ).first()
     if inserted is None:
         return False
-    record_event(EventKind.visit, actor=user, chain_of=owner, link_owner=owner,
-                 product_id=product.id if product else None, source="product" if product else "invite",
-                 at=now, dedupe_key=f"visit:{inserted[0]}")
+    record_event(
+        EventKind.visit,
+        actor=user,
+        chain_of=owner,
+        link_owner=owner,
+        product_id=product.id if product else None,
+        source="product" if product else "invite",
+        at=now,
+        dedupe_key=f"visit:{inserted[0]}",
+    )
     return True
 
 
@@ -68,6 +95,8 @@ def link_visits_to(user: User, visitor_id: str | None) -> int:
     if not visitor_id:
         return 0
     return db.session.execute(
-        update(Visit).where(Visit.visitor == f"a:{visitor_id}", Visit.user_id.is_(None))
-        .values(user_id=user.id).execution_options(synchronize_session=False)
+        update(Visit)
+        .where(Visit.visitor == f"a:{visitor_id}", Visit.user_id.is_(None))
+        .values(user_id=user.id)
+        .execution_options(synchronize_session=False)
     ).rowcount

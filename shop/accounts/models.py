@@ -1,4 +1,5 @@
 """People: departments, users, their role and their place in a referral chain."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """HR roster import: create, update, reactivate and optionally deactivate employees from a CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -99,9 +100,15 @@ def import_roster(
             report.rejected.append((line_no, raw_email, _("bad e-mail")))
             continue
         named_emails.add(email)
-        too_long = [label for label, value, limit in (
-            ("employee_no", employee_no, EMPLOYEE_NO_MAX), ("name", name, NAME_MAX), ("department", dept_name, NAME_MAX)
-        ) if len(value) > limit]
+        too_long = [
+            label
+            for label, value, limit in (
+                ("employee_no", employee_no, EMPLOYEE_NO_MAX),
+                ("name", name, NAME_MAX),
+                ("department", dept_name, NAME_MAX),
+            )
+            if len(value) > limit
+        ]
         if too_long:
             report.rejected.append((line_no, employee_no, _("too long: %(fields)s", fields=", ".join(too_long))))
             continue
@@ -131,17 +138,30 @@ def import_roster(
 
         if user is None:
             user = User(
-                email=email, name=name, kind=Kind.employee, level=0, employee_no=employee_no,
-                department=department, email_verified_at=utcnow(),
+                email=email,
+                name=name,
+                kind=Kind.employee,
+                level=0,
+                employee_no=employee_no,
+                department=department,
+                email_verified_at=utcnow(),
             )
             db.session.add(user)
             by_no[employee_no] = by_email[email] = user
             report.created += 1
             continue
-        before = {"email": user.email, "name": user.name, "employee_no": user.employee_no,
-                  "department": user.department.name if user.department else None}
-        after = {"email": email, "name": name, "employee_no": employee_no,
-                 "department": department.name if department else None}
+        before = {
+            "email": user.email,
+            "name": user.name,
+            "employee_no": user.employee_no,
+            "department": user.department.name if user.department else None,
+        }
+        after = {
+            "email": email,
+            "name": name,
+            "employee_no": employee_no,
+            "department": department.name if department else None,
+        }
         if not user.is_active_flag:
             reactivate(actor, user, "roster import")
             report.reactivated += 1

@@ -1,4 +1,5 @@
 """Account rules: sign-up, verification, log-in, password reset, roles, deactivation."""
+
 from __future__ import annotations
 
 from zoneinfo import available_timezones
@@ -39,9 +40,7 @@ def is_company_email(email: str) -> bool:
 
 def check_password_rules(password: str) -> None:
     if not PASSWORD_MIN <= len(password or "") <= PASSWORD_MAX:
-        raise AccountError(
-            _("A password has %(min)d to %(max)d characters.", min=PASSWORD_MIN, max=PASSWORD_MAX)
-        )
+        raise AccountError(_("A password has %(min)d to %(max)d characters.", min=PASSWORD_MIN, max=PASSWORD_MAX))
 
 
 def find_by_email(email: str) -> User | None:
@@ -55,9 +54,7 @@ def register_employee(email: str, name: str, password: str) -> User:
         raise AccountError(_("Sign-up is open to company e-mail addresses only."))
     check_password_rules(password)
     if find_by_email(email) is not None:
-        raise AccountError(
-            _("An account with this e-mail already exists. Log in, or use “Forgot password”.")
-        )
+        raise AccountError(_("An account with this e-mail already exists. Log in, or use “Forgot password”."))
     user = User(email=email, name=name.strip(), kind=Kind.employee, level=0)
     user.set_password(password)
     db.session.add(user)
@@ -71,9 +68,13 @@ def send_verification(user: User) -> None:
     queue_mail(
         user.email,
         _("Confirm your e-mail address"),
-        _("Hello %(name)s,\n\nconfirm your address to start shopping:\n%(link)s\n\n"
-          "The link works for %(hours)d hours.", name=user.name, link=link,
-          hours=int(current_app.config["EMAIL_TOKEN_MAX_AGE"].total_seconds() // 3600)),
+        _(
+            "Hello %(name)s,\n\nconfirm your address to start shopping:\n%(link)s\n\n"
+            "The link works for %(hours)d hours.",
+            name=user.name,
+            link=link,
+            hours=int(current_app.config["EMAIL_TOKEN_MAX_AGE"].total_seconds() // 3600),
+        ),
     )
 
 
@@ -115,8 +116,12 @@ def request_password_reset(email: str) -> None:
     queue_mail(
         user.email,
         _("Reset your password"),
-        _("Hello %(name)s,\n\nset a new password here:\n%(link)s\n\n"
-          "If you did not ask for this, ignore this message.", name=user.name, link=link),
+        _(
+            "Hello %(name)s,\n\nset a new password here:\n%(link)s\n\n"
+            "If you did not ask for this, ignore this message.",
+            name=user.name,
+            link=link,
+        ),
     )
 
 
@@ -153,8 +158,14 @@ def create_admin(email: str, name: str, password: str) -> User:
         db.session.flush()
     reactivate(None, user, "create-admin")
     if user.role != Role.admin:
-        record("user.role", user, actor=None, before={"role": str(user.role)}, after={"role": "admin"},
-               reason="create-admin")
+        record(
+            "user.role",
+            user,
+            actor=None,
+            before={"role": str(user.role)},
+            after={"role": "admin"},
+            reason="create-admin",
+        )
         user.role = Role.admin
     user.email_verified_at = user.email_verified_at or utcnow()
     user.set_password(password)
@@ -180,8 +191,7 @@ def deactivate(actor: User | None, user: User, reason: str) -> None:
         return
     user.is_active_flag = False
     user.deactivated_at = utcnow()
-    record("user.deactivate", user, actor=actor, before={"active": True}, after={"active": False},
-           reason=reason)
+    record("user.deactivate", user, actor=actor, before={"active": True}, after={"active": False}, reason=reason)
 
 
 def reactivate(actor: User | None, user: User, reason: str) -> None:
@@ -189,5 +199,4 @@ def reactivate(actor: User | None, user: User, reason: str) -> None:
         return
     user.is_active_flag = True
     user.deactivated_at = None
-    record("user.reactivate", user, actor=actor, before={"active": False}, after={"active": True},
-           reason=reason)
+    record("user.reactivate", user, actor=actor, before={"active": False}, after={"active": True}, reason=reason)

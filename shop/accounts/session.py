@@ -6,6 +6,7 @@ this process drops their entry when it is flushed, and other processes see it wh
 entry expires. Requests that change something always load the user from the database, so a
 deactivated account cannot act, and can read for at most that many seconds.
 """
+
 from __future__ import annotations
 
 import time
@@ -86,8 +87,7 @@ _CHAIN_FACTS = ("level", "root_employee_id", "l1_contact_id", "kind", "is_active
 def _forget_changed_users(session, _flush_context):
     changed = [obj for obj in (*session.dirty, *session.deleted) if isinstance(obj, User)]
     _rows.discard(*(user.id for user in changed))
-    moved = [user.id for user in changed
-             if any(inspect(user).attrs[key].history.has_changes() for key in _CHAIN_FACTS)]
+    moved = [user.id for user in changed if any(inspect(user).attrs[key].history.has_changes() for key in _CHAIN_FACTS)]
     if moved:  # facts kept in session cookies (``buyer_facts``) stop counting once this commits
         from shop.quotas import known_use
 
@@ -141,8 +141,10 @@ def keep_buyer_facts(user: User, generation: int | None = None) -> None:
     if generation is None:
         return
     held = buyer_facts()
-    if held == BuyerFacts(user.id, user.level, user.root_employee_id, user.kind, generation) and \
-            time.time() - session[_FACTS_KEY][-1] < BUYER_FACTS_MAX_AGE / 2:
+    if (
+        held == BuyerFacts(user.id, user.level, user.root_employee_id, user.kind, generation)
+        and time.time() - session[_FACTS_KEY][-1] < BUYER_FACTS_MAX_AGE / 2
+    ):
         return  # the cookie holds them already: no new cookie on every post
     session[_FACTS_KEY] = [user.id, user.level, user.root_employee_id, user.kind.name, generation, int(time.time())]
 

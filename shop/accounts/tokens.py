@@ -1,4 +1,5 @@
 """Signed, expiring tokens for e-mail verification and password reset."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Sign-up, e-mail verification, log-in, log-out and password reset pages."""
+
 from __future__ import annotations
 
 from zoneinfo import available_timezones

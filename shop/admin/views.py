@@ -1,4 +1,5 @@
 """People and roles (admins only)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -27,13 +28,13 @@ def users():
     return render_template("admin/users.html", users=db.session.scalars(query.limit(300)).all(), query=text)
 
 
-def _user_page(user: User, *, role_form: RoleForm | None = None, activation_form: ActivationForm | None = None,
-               status: int = 200):
+def _user_page(
+    user: User, *, role_form: RoleForm | None = None, activation_form: ActivationForm | None = None, status: int = 200
+):
     role_form = role_form or RoleForm(role=user.role.value)
     activation_form = activation_form or ActivationForm(formdata=None)
     activation_form.active.data = "0" if user.is_active_flag else "1"
-    return render_template("admin/user.html", user=user, role_form=role_form,
-                           activation_form=activation_form), status
+    return render_template("admin/user.html", user=user, role_form=role_form, activation_form=activation_form), status
 
 
 @bp.route("/users/<int:user_id>")

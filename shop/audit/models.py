@@ -1,4 +1,5 @@
 """One row per state change that matters (order, stock, quota, role, festival)."""
+
 from __future__ import annotations
 
 from datetime import datetime

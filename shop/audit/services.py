@@ -1,4 +1,5 @@
 """Writing to the audit trail, inside the caller's transaction."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,16 +36,26 @@ def record(
     return entry
 
 
-def entry_values(action: str, entity_type: str, entity_id: int | None, *, actor_id: int | None,
-                 after: dict | None = None) -> dict:
+def entry_values(
+    action: str, entity_type: str, entity_id: int | None, *, actor_id: int | None, after: dict | None = None
+) -> dict:
     """The columns of an audit entry written with Core (its time comes from the column's default)."""
-    return {"action": action, "entity_type": entity_type, "entity_id": entity_id, "actor_id": actor_id,
-            "before": None, "after": after, "reason": None}
+    return {
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "actor_id": actor_id,
+        "before": None,
+        "after": after,
+        "reason": None,
+    }
 
 
-def record_inserted(action: str, entity_type: str, entity_id: int, *, actor_id: int | None,
-                    after: dict | None = None) -> None:
+def record_inserted(
+    action: str, entity_type: str, entity_id: int, *, actor_id: int | None, after: dict | None = None
+) -> None:
     """``record`` for an entity written with Core on a hot path: one INSERT, no flush, no ORM
     object. Same row, same transaction."""
-    db.session.connection().execute(_INSERT_ENTRY, entry_values(action, entity_type, entity_id, actor_id=actor_id,
-                                                                after=after))
+    db.session.connection().execute(
+        _INSERT_ENTRY, entry_values(action, entity_type, entity_id, actor_id=actor_id, after=after)
+    )

@@ -1,4 +1,5 @@
 """Cart forms."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, SubmitField

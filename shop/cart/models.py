@@ -1,4 +1,5 @@
 """A cart stored per user: one line per variant."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Cart rules: add, change and remove lines, within what one order may hold under the quota rules."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,17 +55,21 @@ def _check_order_rules(user: User, line: CartLine | None, variant: Variant, quan
     breach = order_rule_breach(user, wanted, tier_for(user), utcnow())
     if breach is not None:
         left, want = breach.amounts(variant.currency)
-        raise CartError(_("The rule “%(rule)s” allows %(left)s in one order; your cart would hold %(wanted)s.",
-                          rule=breach.sentence, left=left, wanted=want))
+        raise CartError(
+            _(
+                "The rule “%(rule)s” allows %(left)s in one order; your cart would hold %(wanted)s.",
+                rule=breach.sentence,
+                left=left,
+                wanted=want,
+            )
+        )
 
 
 def add_to_cart(user: User, variant_id: int, quantity: int) -> CartLine:
     variant = _check_buyable(db.session.get(Variant, variant_id))
     if quantity < 1:
         raise CartError(_("Choose at least one unit."))
-    line = db.session.scalar(
-        select(CartLine).where(CartLine.user_id == user.id, CartLine.variant_id == variant.id)
-    )
+    line = db.session.scalar(select(CartLine).where(CartLine.user_id == user.id, CartLine.variant_id == variant.id))
     new_quantity = quantity + (line.quantity if line else 0)
     _check_order_rules(user, line, variant, new_quantity)
     if line is None:

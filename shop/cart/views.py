@@ -1,4 +1,5 @@
 """Cart pages: view, add, change quantity, remove."""
+
 from __future__ import annotations
 
 from flask import (
@@ -29,8 +30,13 @@ bp = Blueprint("cart", __name__, url_prefix="/cart")
 def view():
     lines = services.cart_lines(current_user)
     summary = services.summarise(current_user, lines)
-    left, breaches = items_left(current_user, [(line.id, Take.of(line.variant, line.quantity, summary.tier))
-                                               for line in lines], utcnow()) if lines else ([], [])
+    left, breaches = (
+        items_left(
+            current_user, [(line.id, Take.of(line.variant, line.quantity, summary.tier)) for line in lines], utcnow()
+        )
+        if lines
+        else ([], [])
+    )
     return render_template(
         "cart/cart.html",
         summary=summary,

@@ -1,4 +1,5 @@
 """Product pictures: checked by content (not by name), stored under instance/uploads."""
+
 from __future__ import annotations
 
 import io

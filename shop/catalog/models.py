@@ -1,4 +1,5 @@
 """The catalog: categories, products, their pictures and their variants (SKUs)."""
+
 from __future__ import annotations
 
 import enum

@@ -8,6 +8,7 @@ catalog in this process clears the cache when it commits; other worker processes
 when their entries expire. Stock shown on a page may therefore lag by that many seconds;
 placing an order always checks the real stock.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable

@@ -3,6 +3,7 @@
 Placing an order reads it from a cart line's variant, or from a festival item's facts (one
 Core query on a flash sale's hot path, shop/festivals/item_facts.py); either way the order is
 written from these values, not from ORM objects."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,9 +26,17 @@ class Sellable:
     @classmethod
     def of(cls, variant: Variant) -> Sellable:
         product = variant.product
-        return cls(variant.id, product.id, product.category_id, product.name, variant.name, variant.sku,
-                   variant.currency, variant.market_price, for_sale(variant.is_active, product.is_active,
-                                                                    product.sales_mode))
+        return cls(
+            variant.id,
+            product.id,
+            product.category_id,
+            product.name,
+            variant.name,
+            variant.sku,
+            variant.currency,
+            variant.market_price,
+            for_sale(variant.is_active, product.is_active, product.sales_mode),
+        )
 
     @property
     def name(self) -> str:

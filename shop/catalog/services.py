@@ -1,4 +1,5 @@
 """Catalog rules and queries: price tiers, product editing, stock adjustment, storefront lists."""
+
 from __future__ import annotations
 
 import re
@@ -47,6 +48,7 @@ def slugify(text: str) -> str:
 
 # ---- storefront queries ---------------------------------------------------------------------
 
+
 def _storefront_products():
     return (
         select(Product)
@@ -61,9 +63,9 @@ def list_categories() -> list[Category]:
 
 
 def featured_products(limit: int = 12) -> list[Product]:
-    return list(db.session.scalars(_storefront_products().order_by(Product.created_at.desc(), Product.id.desc()).limit(limit)))
-
-
+    return list(
+        db.session.scalars(_storefront_products().order_by(Product.created_at.desc(), Product.id.desc()).limit(limit))
+    )
 
 
 def products_in_category(category: Category, page: int, per_page: int) -> Page:
@@ -81,8 +83,10 @@ def search_products(text: str, page: int, per_page: int) -> Page:
 
 
 def product_by_slug(slug: str, *, include_inactive: bool = False) -> Product | None:
-    query = select(Product).where(Product.slug == slug).options(
-        selectinload(Product.variants), selectinload(Product.images), selectinload(Product.category)
+    query = (
+        select(Product)
+        .where(Product.slug == slug)
+        .options(selectinload(Product.variants), selectinload(Product.images), selectinload(Product.category))
     )
     product = db.session.scalar(query)
     if product is None or (not product.is_active and not include_inactive):
@@ -92,6 +96,7 @@ def product_by_slug(slug: str, *, include_inactive: bool = False) -> Product | N
 
 # ---- operator edits ------------------------------------------------------------------------
 
+
 def save_category(actor: User, category: Category | None, *, name: str, slug: str, position: int) -> Category:
     _changed()
     creating = category is None
@@ -100,13 +105,28 @@ def save_category(actor: User, category: Category | None, *, name: str, slug: st
     category.name, category.slug, category.position = name.strip(), slugify(slug or name), position
     db.session.add(category)
     _flush_unique(_("A category with this name or slug exists already."))
-    record("category.create" if creating else "category.update", category, actor=actor, before=before,
-           after={"name": category.name, "slug": category.slug, "position": category.position})
+    record(
+        "category.create" if creating else "category.update",
+        category,
+        actor=actor,
+        before=before,
+        after={"name": category.name, "slug": category.slug, "position": category.position},
+    )
     return category
 
 
-def save_product(actor: User, product: Product | None, *, name: str, slug: str, category_id: int,
-                 summary: str, description_md: str, sales_mode: SalesMode, is_active: bool) -> Product:
+def save_product(
+    actor: User,
+    product: Product | None,
+    *,
+    name: str,
+    slug: str,
+    category_id: int,
+    summary: str,
+    description_md: str,
+    sales_mode: SalesMode,
+    is_active: bool,
+) -> Product:
     _changed()
     if db.session.get(Category, category_id) is None:
         raise CatalogError(_("Choose an existing category."))
@@ -122,14 +142,24 @@ def save_product(actor: User, product: Product | None, *, name: str, slug: str, 
     product.is_active = is_active
     db.session.add(product)
     _flush_unique(_("A product with this slug exists already."))
-    record("product.create" if creating else "product.update", product, actor=actor, before=before,
-           after=_product_state(product))
+    record(
+        "product.create" if creating else "product.update",
+        product,
+        actor=actor,
+        before=before,
+        after=_product_state(product),
+    )
     return product
 
 
 def _product_state(product: Product) -> dict:
-    return {"name": product.name, "slug": product.slug, "category_id": product.category_id,
-            "sales_mode": str(product.sales_mode), "is_active": product.is_active}
+    return {
+        "name": product.name,
+        "slug": product.slug,
+        "category_id": product.category_id,
+        "sales_mode": str(product.sales_mode),
+        "is_active": product.is_active,
+    }
 
 
 def _check_prices(market: int, employee: int, contact: int) -> None:
@@ -139,9 +169,20 @@ def _check_prices(market: int, employee: int, contact: int) -> None:
         raise CatalogError(_("Employee and contact prices cannot be above the market price."))
 
 
-def save_variant(actor: User, product: Product, variant: Variant | None, *, sku: str, name: str,
-                 currency: str, market_price: int, employee_price: int, contact_price: int,
-                 is_active: bool, initial_stock: int = 0) -> Variant:
+def save_variant(
+    actor: User,
+    product: Product,
+    variant: Variant | None,
+    *,
+    sku: str,
+    name: str,
+    currency: str,
+    market_price: int,
+    employee_price: int,
+    contact_price: int,
+    is_active: bool,
+    initial_stock: int = 0,
+) -> Variant:
     _changed()
     _check_prices(market_price, employee_price, contact_price)
     creating = variant is None
@@ -155,15 +196,26 @@ def save_variant(actor: User, product: Product, variant: Variant | None, *, sku:
     variant.is_active = is_active
     db.session.add(variant)
     _flush_unique(_("This SKU exists already."))
-    record("variant.create" if creating else "variant.update", variant, actor=actor, before=before,
-           after=_variant_state(variant))
+    record(
+        "variant.create" if creating else "variant.update",
+        variant,
+        actor=actor,
+        before=before,
+        after=_variant_state(variant),
+    )
     return variant
 
 
 def _variant_state(variant: Variant) -> dict:
-    return {"sku": variant.sku, "name": variant.name, "market_price": variant.market_price,
-            "employee_price": variant.employee_price, "contact_price": variant.contact_price,
-            "stock": variant.stock, "is_active": variant.is_active}
+    return {
+        "sku": variant.sku,
+        "name": variant.name,
+        "market_price": variant.market_price,
+        "employee_price": variant.employee_price,
+        "contact_price": variant.contact_price,
+        "stock": variant.stock,
+        "is_active": variant.is_active,
+    }
 
 
 def adjust_stock(actor: User, variant: Variant, delta: int, reason: str) -> int:
@@ -181,8 +233,14 @@ def adjust_stock(actor: User, variant: Variant, delta: int, reason: str) -> int:
         raise CatalogError(_("Only %(stock)d in stock: cannot remove %(n)d.", stock=variant.stock, n=-delta))
     new_stock = result[0]
     db.session.refresh(variant)
-    record("stock.adjust", variant, actor=actor, before={"stock": new_stock - delta},
-           after={"stock": new_stock}, reason=reason)
+    record(
+        "stock.adjust",
+        variant,
+        actor=actor,
+        before={"stock": new_stock - delta},
+        after={"stock": new_stock},
+        reason=reason,
+    )
     return new_stock
 
 

@@ -2,6 +2,7 @@
 
 Home, category and product pages are cached fragments (see page_cache) inside a personal shell.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -53,8 +54,17 @@ def _served_from_cache(*parts) -> str | None:
     row = cached_identity()
     if row is None:
         return None
-    return page_cache.cached_personal_page(_page_key(row["id"], row["name"], row["role"], row["kind"],
-                                                     row["referral_code"], services.tier_of_kind(row["kind"]), parts))
+    return page_cache.cached_personal_page(
+        _page_key(
+            row["id"],
+            row["name"],
+            row["role"],
+            row["kind"],
+            row["referral_code"],
+            services.tier_of_kind(row["kind"]),
+            parts,
+        )
+    )
 
 
 @bp.route("/")
@@ -66,8 +76,14 @@ def home():
     tier = services.tier_for(current_user)
 
     def render():
-        return Markup(render_template("catalog/home.html", categories=services.list_categories(),
-                                      products=services.featured_products(), tier=tier))
+        return Markup(
+            render_template(
+                "catalog/home.html",
+                categories=services.list_categories(),
+                products=services.featured_products(),
+                tier=tier,
+            )
+        )
 
     return page_cache.personal_page(_personal("home"), lambda: _shell(page_cache.cached_fragment(_key("home"), render)))
 
@@ -86,12 +102,16 @@ def category(slug: str):
         if found is None:
             return None
         page = services.products_in_category(found, number, current_app.config["PAGE_SIZE"])
-        return Markup(render_template("catalog/category.html", category=found, page=page,
-                                      categories=services.list_categories(), tier=tier))
+        return Markup(
+            render_template(
+                "catalog/category.html", category=found, page=page, categories=services.list_categories(), tier=tier
+            )
+        )
 
     key = _key("category", slug, number)
-    return page_cache.personal_page(_personal("category", slug, number),
-                                    lambda: _shell(page_cache.cached_fragment(key, render)))
+    return page_cache.personal_page(
+        _personal("category", slug, number), lambda: _shell(page_cache.cached_fragment(key, render))
+    )
 
 
 @bp.route("/search")
@@ -119,11 +139,17 @@ def product(slug: str):
         found = services.product_by_slug(slug)
         if found is None:
             return None
-        return Markup(render_template(
-            "catalog/_product_body.html", product=found, tier=tier, csrf_slot=page_cache.CSRF_SLOT,
-            quota_slot=page_cache.QUOTA_SLOT, description=render_markdown(found.description_md),
-            lead_form=referrals.lead_form_for_fragment() if found.sales_mode == SalesMode.lead else None,
-        ))
+        return Markup(
+            render_template(
+                "catalog/_product_body.html",
+                product=found,
+                tier=tier,
+                csrf_slot=page_cache.CSRF_SLOT,
+                quota_slot=page_cache.QUOTA_SLOT,
+                description=render_markdown(found.description_md),
+                lead_form=referrals.lead_form_for_fragment() if found.sales_mode == SalesMode.lead else None,
+            )
+        )
 
     def page():
         body = page_cache.cached_fragment(_key("product", slug), render)
@@ -142,7 +168,8 @@ def _quota_left(slug: str, tier) -> Markup:
     """What is left of the buyer's and their chain's quotas for each option: personal, so
     outside the product's cached fragment (two small queries, none when nothing is for sale);
     inside the buyer's own cached page, so it may lag like the stock shown. Ordering checks."""
-    takes = page_cache.cached_value(("product-takes", slug, tier),
-                                    lambda: variant_takes(services.product_by_slug(slug), tier))
+    takes = page_cache.cached_value(
+        ("product-takes", slug, tier), lambda: variant_takes(services.product_by_slug(slug), tier)
+    )
     items = items_left(current_user, takes, utcnow())[0] if takes else []
     return Markup(render_template("quotas/_left.html", items=items)) if items else Markup("")

@@ -6,6 +6,7 @@ reminders. Over several festivals the counts are pooled (a festival with many re
 weighs more than one with a few). Without any past festival that had reminders, the
 configured default (``FESTIVAL_DEFAULT_CONVERSION``) is used and said to be a default.
 """
+
 from __future__ import annotations
 
 import math
@@ -70,23 +71,41 @@ class Demand:
 def history_before(festival: Festival, now: datetime) -> list[PastFestival]:
     """Every other festival that had ended by ``now``, with its reminders and conversions."""
     ended = select(Festival.id).where(Festival.ends_at <= now, Festival.id != festival.id)
-    reminders = dict(db.session.execute(
-        select(FestivalReminder.festival_id, func.count(FestivalReminder.id))
-        .where(FestivalReminder.festival_id.in_(ended)).group_by(FestivalReminder.festival_id)).all())
-    converted = dict(db.session.execute(
-        select(FestivalReminder.festival_id, func.count(func.distinct(FestivalReminder.user_id)))
-        .join(Order, and_(Order.festival_id == FestivalReminder.festival_id,
-                          Order.buyer_id == FestivalReminder.user_id, Order.paid_at.is_not(None)))
-        .where(FestivalReminder.festival_id.in_(ended)).group_by(FestivalReminder.festival_id)).all())
+    reminders = dict(
+        db.session.execute(
+            select(FestivalReminder.festival_id, func.count(FestivalReminder.id))
+            .where(FestivalReminder.festival_id.in_(ended))
+            .group_by(FestivalReminder.festival_id)
+        ).all()
+    )
+    converted = dict(
+        db.session.execute(
+            select(FestivalReminder.festival_id, func.count(func.distinct(FestivalReminder.user_id)))
+            .join(
+                Order,
+                and_(
+                    Order.festival_id == FestivalReminder.festival_id,
+                    Order.buyer_id == FestivalReminder.user_id,
+                    Order.paid_at.is_not(None),
+                ),
+            )
+            .where(FestivalReminder.festival_id.in_(ended))
+            .group_by(FestivalReminder.festival_id)
+        ).all()
+    )
     return [PastFestival(count, converted.get(festival_id, 0)) for festival_id, count in sorted(reminders.items())]
 
 
 def demand(festival: Festival, now: datetime | None = None) -> Demand:
     now = now or utcnow()
-    reminders = db.session.scalar(select(func.count(FestivalReminder.id)).where(
-        FestivalReminder.festival_id == festival.id)) or 0
+    reminders = (
+        db.session.scalar(select(func.count(FestivalReminder.id)).where(FestivalReminder.festival_id == festival.id))
+        or 0
+    )
     orders, buyers = db.session.execute(
-        select(func.count(Order.id), func.count(func.distinct(Order.buyer_id)))
-        .where(Order.festival_id == festival.id, Order.paid_at.is_not(None))).one()
+        select(func.count(Order.id), func.count(func.distinct(Order.buyer_id))).where(
+            Order.festival_id == festival.id, Order.paid_at.is_not(None)
+        )
+    ).one()
     predicted = forecast(reminders, history_before(festival, now), current_app.config["FESTIVAL_DEFAULT_CONVERSION"])
     return Demand(forecast=predicted, paid_orders=orders, buyers=buyers)

@@ -1,5 +1,6 @@
 """Festival forms: the buyers' (remind me, buy, a shipping address) and the operators'
 (schedule, allocation)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -17,8 +18,11 @@ class RemindForm(FlaskForm):
 
 
 class BuyForm(FlaskForm):
-    quantity = IntegerField(_l("Quantity"), default=1, validators=[
-        InputRequired(), NumberRange(min=1, max=1_000, message=_l("Choose from 1 to 1,000 units."))])
+    quantity = IntegerField(
+        _l("Quantity"),
+        default=1,
+        validators=[InputRequired(), NumberRange(min=1, max=1_000, message=_l("Choose from 1 to 1,000 units."))],
+    )
     # Not checked against the choices: another user's address id is not found (404).
     address_id = IntegerField(_l("Ship to"), validators=[InputRequired(message=_l("Choose an address."))])
     submit = SubmitField(_l("Buy now"))
@@ -26,17 +30,25 @@ class BuyForm(FlaskForm):
 
 class AddressForm(FlaskForm):
     recipient = StringField(_l("Recipient"), validators=[DataRequired(), Length(max=120)])
-    phone = StringField(_l("Phone"), validators=[DataRequired(), Regexp(r"^[0-9 +()-]{5,40}$", message=_l("Enter a phone number."))])
+    phone = StringField(
+        _l("Phone"), validators=[DataRequired(), Regexp(r"^[0-9 +()-]{5,40}$", message=_l("Enter a phone number."))]
+    )
     line1 = StringField(_l("Address"), validators=[DataRequired(), Length(max=200)])
     line2 = StringField(_l("Address (line 2)"), validators=[Optional(), Length(max=200)])
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
     postcode = StringField(_l("Postcode"), validators=[DataRequired(), Length(max=20)])
-    country = StringField(_l("Country code"), default="CN", validators=[DataRequired(), Regexp(r"^[A-Za-z]{2}$", message=_l("Two letters, e.g. CN."))])
+    country = StringField(
+        _l("Country code"),
+        default="CN",
+        validators=[DataRequired(), Regexp(r"^[A-Za-z]{2}$", message=_l("Two letters, e.g. CN."))],
+    )
     submit = SubmitField(_l("Save address"))
 
     def fields(self) -> dict:
-        return {name: getattr(self, name).data for name in
-                ("recipient", "phone", "line1", "line2", "city", "postcode", "country")}
+        return {
+            name: getattr(self, name).data
+            for name in ("recipient", "phone", "line1", "line2", "city", "postcode", "country")
+        }
 
 
 class FestivalForm(FlaskForm):
@@ -46,8 +58,9 @@ class FestivalForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5_000)])
     preheat_at = DateTimeLocalField(_l("Preheat starts"), format=LOCAL_TIME, validators=[InputRequired()])
     launch_at = DateTimeLocalField(_l("Buying opens (launch)"), format=LOCAL_TIME, validators=[InputRequired()])
-    continuation_at = DateTimeLocalField(_l("Continuation starts (optional)"), format=LOCAL_TIME,
-                                         validators=[Optional()])
+    continuation_at = DateTimeLocalField(
+        _l("Continuation starts (optional)"), format=LOCAL_TIME, validators=[Optional()]
+    )
     ends_at = DateTimeLocalField(_l("Ends"), format=LOCAL_TIME, validators=[InputRequired()])
     submit = SubmitField(_l("Save festival"))
 
@@ -55,10 +68,13 @@ class FestivalForm(FlaskForm):
 class AllocateForm(FlaskForm):
     sku = StringField(_l("SKU (sold directly)"), validators=[DataRequired(), Length(max=64)])
     quantity = IntegerField(_l("Units to set apart"), validators=[InputRequired(), NumberRange(min=1, max=1_000_000)])
-    employee_price = DecimalField(_l("Festival price for employees"), places=2,
-                                  validators=[InputRequired(), MONEY, currency_places])
-    contact_price = DecimalField(_l("Festival price for contacts"), places=2,
-                                 validators=[InputRequired(), MONEY, currency_places])
-    per_buyer_limit = IntegerField(_l("Per-buyer limit (optional)"),
-                                   validators=[Optional(), NumberRange(min=1, max=1_000)])
+    employee_price = DecimalField(
+        _l("Festival price for employees"), places=2, validators=[InputRequired(), MONEY, currency_places]
+    )
+    contact_price = DecimalField(
+        _l("Festival price for contacts"), places=2, validators=[InputRequired(), MONEY, currency_places]
+    )
+    per_buyer_limit = IntegerField(
+        _l("Per-buyer limit (optional)"), validators=[Optional(), NumberRange(min=1, max=1_000)]
+    )
     submit = SubmitField(_l("Allocate"))

@@ -6,6 +6,7 @@ statement. Answering a refusal from what is known (shop/quotas/known_use.py) rea
 per-process cache (``cached``: ``KNOWN_USE_SECONDS``, dropped here when an operator changes a
 festival or an allocation); placing an order always reads them afresh (``read``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,18 @@ class ItemFacts:
     @classmethod
     def of(cls, item: FestivalItem) -> ItemFacts:
         festival = item.festival
-        return cls(item.id, festival.id, festival.name, festival.slug, festival.preheat_at, festival.launch_at,
-                   festival.ends_at, Sellable.of(item.variant), item.employee_price, item.contact_price)
+        return cls(
+            item.id,
+            festival.id,
+            festival.name,
+            festival.slug,
+            festival.preheat_at,
+            festival.launch_at,
+            festival.ends_at,
+            Sellable.of(item.variant),
+            item.employee_price,
+            item.contact_price,
+        )
 
     @property
     def name(self) -> str:
@@ -51,13 +62,33 @@ class ItemFacts:
         return self.launch_at <= now < self.ends_at  # launch and continuation, as Festival.is_selling
 
 
-_COLUMNS = (FestivalItem.id, Festival.id, Festival.name, Festival.slug, Festival.preheat_at, Festival.launch_at,
-            Festival.ends_at, FestivalItem.employee_price, FestivalItem.contact_price,
-            Variant.id, Product.id, Product.category_id, Product.name, Variant.name, Variant.sku,
-            Variant.currency, Variant.market_price, Variant.is_active, Product.is_active, Product.sales_mode)
-_JOINED = (FestivalItem.__table__.join(Festival.__table__, Festival.id == FestivalItem.festival_id)
-           .join(Variant.__table__, Variant.id == FestivalItem.variant_id)
-           .join(Product.__table__, Product.id == Variant.product_id))
+_COLUMNS = (
+    FestivalItem.id,
+    Festival.id,
+    Festival.name,
+    Festival.slug,
+    Festival.preheat_at,
+    Festival.launch_at,
+    Festival.ends_at,
+    FestivalItem.employee_price,
+    FestivalItem.contact_price,
+    Variant.id,
+    Product.id,
+    Product.category_id,
+    Product.name,
+    Variant.name,
+    Variant.sku,
+    Variant.currency,
+    Variant.market_price,
+    Variant.is_active,
+    Product.is_active,
+    Product.sales_mode,
+)
+_JOINED = (
+    FestivalItem.__table__.join(Festival.__table__, Festival.id == FestivalItem.festival_id)
+    .join(Variant.__table__, Variant.id == FestivalItem.variant_id)
+    .join(Product.__table__, Product.id == Variant.product_id)
+)
 _WHICH = and_(Festival.slug == bindparam("slug"), FestivalItem.id == bindparam("item_id"))
 _READ = select(*_COLUMNS).select_from(_JOINED).where(_WHICH)
 
@@ -71,8 +102,12 @@ def read(slug: str, item_id: int) -> ItemFacts | None:
 def _facts(row) -> ItemFacts:
     *festival, employee_price, contact_price = row[:9]
     *variant, variant_active, product_active, sales_mode = row[9:]
-    return ItemFacts(*festival, Sellable(*variant, for_sale(variant_active, product_active, sales_mode)),
-                     employee_price, contact_price)
+    return ItemFacts(
+        *festival,
+        Sellable(*variant, for_sale(variant_active, product_active, sales_mode)),
+        employee_price,
+        contact_price,
+    )
 
 
 # "Buy now" reads the buyer's address with the item: the same statement, one round trip.
@@ -99,26 +134,33 @@ def beside(source, *, address_of):
     FROM clause, outer joins, so that the rows of ``source`` come back whatever is found.
     ``facts_and_address`` reads them from the end of each row."""
     return (*_COLUMNS, *_ADDRESS_COLUMNS), (
-        source.outerjoin(_JOINED, _WHICH)
-        .outerjoin(Address.__table__, and_(Address.id == bindparam("address_id"), Address.user_id == address_of)))
+        source.outerjoin(_JOINED, _WHICH).outerjoin(
+            Address.__table__, and_(Address.id == bindparam("address_id"), Address.user_id == address_of)
+        )
+    )
 
 
 def facts_and_address(row) -> tuple[ItemFacts | None, Address | None]:
     """The item and the address that ``beside`` added to the end of ``row`` (None when not found)."""
-    values = tuple(row)[-(len(_COLUMNS) + len(_ADDRESS_COLUMNS)):]
-    item, address = values[:len(_COLUMNS)], values[len(_COLUMNS):]
+    values = tuple(row)[-(len(_COLUMNS) + len(_ADDRESS_COLUMNS)) :]
+    item, address = values[: len(_COLUMNS)], values[len(_COLUMNS) :]
     return (None if item[0] is None else _facts(item)), _address(address)
 
 
 _READ_WITH_ADDRESS = _READ.add_columns(*_ADDRESS_COLUMNS).outerjoin(
-    Address.__table__, and_(Address.id == bindparam("address_id"), Address.user_id == bindparam("user_id")))
+    Address.__table__, and_(Address.id == bindparam("address_id"), Address.user_id == bindparam("user_id"))
+)
 
 
-def read_with_address(slug: str, item_id: int, *, user_id: int, address_id: int) -> tuple[ItemFacts | None,
-                                                                                          Address | None]:
+def read_with_address(
+    slug: str, item_id: int, *, user_id: int, address_id: int
+) -> tuple[ItemFacts | None, Address | None]:
     """``read``, and the user's own address ``address_id``, in one query."""
-    row = db.session.connection().execute(_READ_WITH_ADDRESS, {"slug": slug, "item_id": item_id, "user_id": user_id,
-                                                               "address_id": address_id}).one_or_none()
+    row = (
+        db.session.connection()
+        .execute(_READ_WITH_ADDRESS, {"slug": slug, "item_id": item_id, "user_id": user_id, "address_id": address_id})
+        .one_or_none()
+    )
     if row is None:
         return None, None
     return facts_and_address(row)

@@ -15,6 +15,7 @@ such revenue is not ranked. Ranks are shared on ties (1, 2, 2, 4), ties ordered 
 
 Each board is one grouped query that returns its leaders and the viewer's own chain.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -68,10 +69,12 @@ class LongTail:
 def _chain_revenue(festival: Festival) -> Select:
     revenue = func.sum(Order.total_amount - Order.refunded_amount)
     return (
-        select(Order.root_employee_id.label("employee_id"), revenue.label("revenue"),
-               func.count(Order.id).label("orders"))
-        .where(Order.festival_id == festival.id, Order.status.in_(REVENUE_STATUSES),
-               Order.root_employee_id.is_not(None))
+        select(
+            Order.root_employee_id.label("employee_id"), revenue.label("revenue"), func.count(Order.id).label("orders")
+        )
+        .where(
+            Order.festival_id == festival.id, Order.status.in_(REVENUE_STATUSES), Order.root_employee_id.is_not(None)
+        )
         .group_by(Order.root_employee_id)
         .having(revenue > 0)
     )
@@ -79,8 +82,9 @@ def _chain_revenue(festival: Festival) -> Select:
 
 def _first_paid(festival: Festival | None):
     """When each chain was first paid for: ever, or in ``festival``."""
-    query = select(Order.root_employee_id.label("employee_id"), func.min(Order.paid_at).label("first_paid_at")) \
-        .where(Order.paid_at.is_not(None), Order.root_employee_id.is_not(None))
+    query = select(Order.root_employee_id.label("employee_id"), func.min(Order.paid_at).label("first_paid_at")).where(
+        Order.paid_at.is_not(None), Order.root_employee_id.is_not(None)
+    )
     if festival is not None:
         query = query.where(Order.festival_id == festival.id)
     return query.group_by(Order.root_employee_id).subquery()
@@ -92,9 +96,14 @@ def _board(chains: Select, viewer: User, limit: int, *, by_department: bool = Fa
     chains = chains.subquery()
     department = User.department_id if by_department else None
     ranked = (
-        select(chains.c.employee_id, chains.c.revenue, chains.c.orders, User.name, User.department_id,
-               func.rank().over(order_by=chains.c.revenue.desc(), partition_by=department).label("position"))
-        .join(User, User.id == chains.c.employee_id)
+        select(
+            chains.c.employee_id,
+            chains.c.revenue,
+            chains.c.orders,
+            User.name,
+            User.department_id,
+            func.rank().over(order_by=chains.c.revenue.desc(), partition_by=department).label("position"),
+        ).join(User, User.id == chains.c.employee_id)
     ).subquery()
     query = (
         select(ranked, Department.name.label("department"))
@@ -147,17 +156,20 @@ def department_boards(festival: Festival, viewer: User, limit: int = PER_DEPARTM
 def long_tail(festival: Festival, viewer: User) -> LongTail:
     chains = _chain_revenue(festival).subquery()
     ranked = select(
-        chains.c.employee_id, chains.c.revenue,
+        chains.c.employee_id,
+        chains.c.revenue,
         func.rank().over(order_by=chains.c.revenue.desc()).label("position"),
         func.count().over().label("chains"),
     ).subquery()
     in_top = ranked.c.position * 10 <= ranked.c.chains + 9  # position <= ceil(chains / 10)
-    row = db.session.execute(select(
-        func.coalesce(func.sum(ranked.c.revenue), 0),
-        func.coalesce(func.sum(case((in_top, 0), else_=ranked.c.revenue)), 0),
-        func.count(),
-        func.coalesce(func.sum(case((in_top, 1), else_=0)), 0),
-        func.max(case((ranked.c.employee_id == chain_root_id(viewer), case((in_top, 1), else_=0)))),
-    )).one()
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(ranked.c.revenue), 0),
+            func.coalesce(func.sum(case((in_top, 0), else_=ranked.c.revenue)), 0),
+            func.count(),
+            func.coalesce(func.sum(case((in_top, 1), else_=0)), 0),
+            func.max(case((ranked.c.employee_id == chain_root_id(viewer), case((in_top, 1), else_=0)))),
+        )
+    ).one()
     total, outside, count, top, mine = row
     return LongTail(int(total), int(outside), int(count), int(top), None if mine is None else bool(mine))

@@ -1,4 +1,5 @@
 """Festivals, the stock allocated to them, and the buyers who asked to be reminded."""
+
 from __future__ import annotations
 
 import enum

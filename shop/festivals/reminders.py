@@ -7,6 +7,7 @@ mailed once however many runs of ``flask shop festival-notify`` overlap: on Post
 second run's update waits for the first one's row lock and then finds the row claimed; on
 SQLite writers take turns.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -36,22 +37,37 @@ def remind_me(user: User, festival: Festival, *, now: datetime | None = None) ->
     now = now or utcnow()
     if festival.phase(now) not in REMINDABLE:
         raise FestivalError(_("Reminders can be asked for until buying opens."))
-    statement = insert_ignoring_duplicates(FestivalReminder).values(
-        festival_id=festival.id, user_id=user.id, created_at=now).on_conflict_do_nothing()
+    statement = (
+        insert_ignoring_duplicates(FestivalReminder)
+        .values(festival_id=festival.id, user_id=user.id, created_at=now)
+        .on_conflict_do_nothing()
+    )
     return db.session.execute(statement.returning(FestivalReminder.id)).first() is not None
 
 
 def is_reminded(user: User, festival: Festival) -> bool:
-    return db.session.scalar(select(FestivalReminder.id).where(
-        FestivalReminder.festival_id == festival.id, FestivalReminder.user_id == user.id)) is not None
+    return (
+        db.session.scalar(
+            select(FestivalReminder.id).where(
+                FestivalReminder.festival_id == festival.id, FestivalReminder.user_id == user.id
+            )
+        )
+        is not None
+    )
 
 
 def _due_query(now: datetime):
-    return (select(FestivalReminder.id)
-            .join(Festival, Festival.id == FestivalReminder.festival_id)
-            .join(User, User.id == FestivalReminder.user_id)
-            .where(Festival.launch_at <= now, Festival.ends_at > now, FestivalReminder.notified_at.is_(None),
-                   User.is_active_flag.is_(True)))
+    return (
+        select(FestivalReminder.id)
+        .join(Festival, Festival.id == FestivalReminder.festival_id)
+        .join(User, User.id == FestivalReminder.user_id)
+        .where(
+            Festival.launch_at <= now,
+            Festival.ends_at > now,
+            FestivalReminder.notified_at.is_(None),
+            User.is_active_flag.is_(True),
+        )
+    )
 
 
 def reminders_due(now: datetime | None = None) -> list[int]:
@@ -77,7 +93,10 @@ def send_launch_reminder(reminder_id: int, *, now: datetime | None = None) -> bo
     zone = ZoneInfo(user.timezone or current_app.config["DEFAULT_TIMEZONE"])
     locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     body = render_template(
-        "festivals/launch_mail.txt", user=user, festival=festival, tier=tier_for(user),
+        "festivals/launch_mail.txt",
+        user=user,
+        festival=festival,
+        tier=tier_for(user),
         link=external_url("festivals.festival", slug=festival.slug),
         ends=format_datetime(festival.ends_at, "medium", tzinfo=zone, locale=locale),
     )
@@ -88,9 +107,15 @@ def send_launch_reminder(reminder_id: int, *, now: datetime | None = None) -> bo
 def mark_festivals_notified(now: datetime | None = None) -> int:
     """Stamp ``Festival.notified_at`` on selling festivals with no reminder left to mail."""
     now = now or utcnow()
-    pending = (select(FestivalReminder.id).join(User, User.id == FestivalReminder.user_id)
-               .where(FestivalReminder.festival_id == Festival.id, FestivalReminder.notified_at.is_(None),
-                      User.is_active_flag.is_(True)))
+    pending = (
+        select(FestivalReminder.id)
+        .join(User, User.id == FestivalReminder.user_id)
+        .where(
+            FestivalReminder.festival_id == Festival.id,
+            FestivalReminder.notified_at.is_(None),
+            User.is_active_flag.is_(True),
+        )
+    )
     return db.session.execute(
         update(Festival)
         .where(Festival.launch_at <= now, Festival.ends_at > now, Festival.notified_at.is_(None), ~exists(pending))

@@ -1,4 +1,5 @@
 """Festival rules: scheduling, allocating stock, and giving the leftovers back at the end."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +27,9 @@ class FestivalError(DomainError):
     pass
 
 
-def check_schedule(preheat_at: datetime, launch_at: datetime, continuation_at: datetime | None,
-                   ends_at: datetime) -> None:
+def check_schedule(
+    preheat_at: datetime, launch_at: datetime, continuation_at: datetime | None, ends_at: datetime
+) -> None:
     if not preheat_at < launch_at:
         raise FestivalError(_("The preheat must start before the launch."))
     if continuation_at is not None and not launch_at < continuation_at < ends_at:
@@ -46,27 +48,53 @@ def _unique_slug(name: str, festival_id: int | None = None) -> str:
 
 
 def _schedule(festival: Festival) -> dict:
-    return {key: getattr(festival, key).isoformat() if getattr(festival, key) else None
-            for key in ("preheat_at", "launch_at", "continuation_at", "ends_at")}
+    return {
+        key: getattr(festival, key).isoformat() if getattr(festival, key) else None
+        for key in ("preheat_at", "launch_at", "continuation_at", "ends_at")
+    }
 
 
-def create_festival(actor: User, *, name: str, description: str = "", preheat_at: datetime,
-                    launch_at: datetime, continuation_at: datetime | None, ends_at: datetime) -> Festival:
+def create_festival(
+    actor: User,
+    *,
+    name: str,
+    description: str = "",
+    preheat_at: datetime,
+    launch_at: datetime,
+    continuation_at: datetime | None,
+    ends_at: datetime,
+) -> Festival:
     name = (name or "").strip()
     if not name:
         raise FestivalError(_("Give the festival a name."))
     check_schedule(preheat_at, launch_at, continuation_at, ends_at)
-    festival = Festival(name=name, slug=_unique_slug(name), description=(description or "").strip(),
-                        preheat_at=preheat_at, launch_at=launch_at, continuation_at=continuation_at,
-                        ends_at=ends_at, created_by_id=actor.id)
+    festival = Festival(
+        name=name,
+        slug=_unique_slug(name),
+        description=(description or "").strip(),
+        preheat_at=preheat_at,
+        launch_at=launch_at,
+        continuation_at=continuation_at,
+        ends_at=ends_at,
+        created_by_id=actor.id,
+    )
     db.session.add(festival)
     record("festival.create", festival, actor=actor, after={"name": name, **_schedule(festival)})
     return festival
 
 
-def update_festival(actor: User, festival: Festival, *, name: str, description: str, preheat_at: datetime,
-                    launch_at: datetime, continuation_at: datetime | None, ends_at: datetime,
-                    now: datetime | None = None) -> Festival:
+def update_festival(
+    actor: User,
+    festival: Festival,
+    *,
+    name: str,
+    description: str,
+    preheat_at: datetime,
+    launch_at: datetime,
+    continuation_at: datetime | None,
+    ends_at: datetime,
+    now: datetime | None = None,
+) -> Festival:
     """Change the name or schedule. An ended festival is history and stays as it was."""
     now = now or utcnow()
     if festival.phase(now) == Phase.ended:
@@ -86,8 +114,17 @@ def update_festival(actor: User, festival: Festival, *, name: str, description: 
     return festival
 
 
-def allocate(actor: User, festival: Festival, variant: Variant, quantity: int, *, employee_price: int,
-             contact_price: int, per_buyer_limit: int | None, now: datetime | None = None) -> FestivalItem:
+def allocate(
+    actor: User,
+    festival: Festival,
+    variant: Variant,
+    quantity: int,
+    *,
+    employee_price: int,
+    contact_price: int,
+    per_buyer_limit: int | None,
+    now: datetime | None = None,
+) -> FestivalItem:
     """Set ``quantity`` more units of ``variant`` apart for the festival, taken from general stock
     in the same transaction; refused when stock is short. Adding to an item also updates its
     prices and per-buyer limit."""
@@ -103,28 +140,49 @@ def allocate(actor: User, festival: Festival, variant: Variant, quantity: int, *
     if per_buyer_limit is not None and per_buyer_limit < 1:
         raise FestivalError(_("A per-buyer limit must be at least 1, or empty for none."))
     item = db.session.scalar(
-        select(FestivalItem).where(FestivalItem.festival_id == festival.id, FestivalItem.variant_id == variant.id)
+        select(FestivalItem)
+        .where(FestivalItem.festival_id == festival.id, FestivalItem.variant_id == variant.id)
         .with_for_update()
     )
     stock.lock_variants([variant.id])
     short = stock.reserve({variant.id: quantity})
     if short:
-        raise FestivalError(_("Only %(left)d units of %(name)s are in general stock.",
-                              left=short[variant.id], name=f"{variant.product.name} ({variant.name})"))
+        raise FestivalError(
+            _(
+                "Only %(left)d units of %(name)s are in general stock.",
+                left=short[variant.id],
+                name=f"{variant.product.name} ({variant.name})",
+            )
+        )
     if item is None:
         item = FestivalItem(festival_id=festival.id, variant_id=variant.id, allocated=0, sold=0, returned_units=0)
         db.session.add(item)
-    before = {"allocated": item.allocated, "employee_price": item.employee_price,
-              "contact_price": item.contact_price, "per_buyer_limit": item.per_buyer_limit}
+    before = {
+        "allocated": item.allocated,
+        "employee_price": item.employee_price,
+        "contact_price": item.contact_price,
+        "per_buyer_limit": item.per_buyer_limit,
+    }
     item.allocated += quantity
     if item.id is not None:
         known_use.gave_back(item_ids=[item.id])  # more units: it is no longer sold out
     item.employee_price, item.contact_price, item.per_buyer_limit = employee_price, contact_price, per_buyer_limit
     _sync_buyer_limit(actor, item)
     item_facts.forget()
-    record("festival.allocate", item, actor=actor, before=before, after={
-        "allocated": item.allocated, "added": quantity, "employee_price": employee_price,
-        "contact_price": contact_price, "per_buyer_limit": per_buyer_limit, "festival_id": festival.id})
+    record(
+        "festival.allocate",
+        item,
+        actor=actor,
+        before=before,
+        after={
+            "allocated": item.allocated,
+            "added": quantity,
+            "employee_price": employee_price,
+            "contact_price": contact_price,
+            "per_buyer_limit": per_buyer_limit,
+            "festival_id": festival.id,
+        },
+    )
     return item
 
 
@@ -134,19 +192,33 @@ def _sync_buyer_limit(actor: User, item: FestivalItem) -> None:
     from shop.quotas.models import Audience, Measure, QuotaRule, Scope, Target, Window
 
     db.session.flush()
-    rule = db.session.scalar(select(QuotaRule).where(
-        QuotaRule.festival_item_id == item.id, QuotaRule.scope == Scope.buyer,
-        QuotaRule.window == Window.festival, QuotaRule.measure == Measure.units,
-        QuotaRule.audience == Audience.everyone, QuotaRule.created_by_id.is_(None)))
+    rule = db.session.scalar(
+        select(QuotaRule).where(
+            QuotaRule.festival_item_id == item.id,
+            QuotaRule.scope == Scope.buyer,
+            QuotaRule.window == Window.festival,
+            QuotaRule.measure == Measure.units,
+            QuotaRule.audience == Audience.everyone,
+            QuotaRule.created_by_id.is_(None),
+        )
+    )
     if item.per_buyer_limit is None:
         if rule is not None and rule.is_active:
             rule.is_active = False
             rule_cache.forget()
         return
     if rule is None:
-        rule = QuotaRule(scope=Scope.buyer, target=Target.festival_item, festival_item_id=item.id,
-                         window=Window.festival, festival_id=item.festival_id, measure=Measure.units,
-                         audience=Audience.everyone, limit_value=item.per_buyer_limit, created_by_id=None)
+        rule = QuotaRule(
+            scope=Scope.buyer,
+            target=Target.festival_item,
+            festival_item_id=item.id,
+            window=Window.festival,
+            festival_id=item.festival_id,
+            measure=Measure.units,
+            audience=Audience.everyone,
+            limit_value=item.per_buyer_limit,
+            created_by_id=None,
+        )
         db.session.add(rule)
     rule.limit_value, rule.is_active = item.per_buyer_limit, True
     rule_cache.forget()
@@ -156,24 +228,32 @@ def return_allocations(*, now: datetime | None = None, actor: User | None = None
     """Give every ended festival's unsold allocation back to general stock, each item once,
     even when run twice or by two processes at the same time. Returns the units given back."""
     now = now or utcnow()
-    due = list(db.session.scalars(
-        select(FestivalItem.id).join(Festival).where(Festival.ends_at <= now, FestivalItem.returned_at.is_(None))
-        .order_by(FestivalItem.id)
-    ))
+    due = list(
+        db.session.scalars(
+            select(FestivalItem.id)
+            .join(Festival)
+            .where(Festival.ends_at <= now, FestivalItem.returned_at.is_(None))
+            .order_by(FestivalItem.id)
+        )
+    )
     total = 0
     for item_id in due:
         # Lock the item, then its variant (the fixed order); whoever comes second sees it returned.
         item = db.session.scalar(
-            select(FestivalItem).where(FestivalItem.id == item_id).with_for_update().execution_options(
-                populate_existing=True)
+            select(FestivalItem)
+            .where(FestivalItem.id == item_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         if item is None or item.returned_at is not None:
             continue
         stock.lock_variants([item.variant_id])
         left = item.allocated - item.sold
         done = db.session.execute(
-            update(FestivalItem).where(FestivalItem.id == item.id, FestivalItem.returned_at.is_(None))
-            .values(returned_at=now, returned_units=left).execution_options(synchronize_session=False)
+            update(FestivalItem)
+            .where(FestivalItem.id == item.id, FestivalItem.returned_at.is_(None))
+            .values(returned_at=now, returned_units=left)
+            .execution_options(synchronize_session=False)
         ).rowcount
         if done != 1:
             continue
@@ -192,8 +272,11 @@ def festival_item_by_slug(slug: str, item_id: int) -> FestivalItem | None:
     """One item of the festival called ``slug``, with its festival, variant and product: what
     buying it reads, in one query."""
     return db.session.scalar(
-        select(FestivalItem).join(FestivalItem.festival).where(Festival.slug == slug, FestivalItem.id == item_id)
-        .options(contains_eager(FestivalItem.festival), joinedload(FestivalItem.variant).joinedload(Variant.product)))
+        select(FestivalItem)
+        .join(FestivalItem.festival)
+        .where(Festival.slug == slug, FestivalItem.id == item_id)
+        .options(contains_eager(FestivalItem.festival), joinedload(FestivalItem.variant).joinedload(Variant.product))
+    )
 
 
 def festivals_visible(now: datetime | None = None) -> list[Festival]:
@@ -209,10 +292,14 @@ def items_of(festival: Festival) -> list[FestivalItem]:
 
     from shop.catalog.models import Product
 
-    return list(db.session.scalars(
-        select(FestivalItem).where(FestivalItem.festival_id == festival.id).order_by(FestivalItem.id)
-        .options(selectinload(FestivalItem.variant).selectinload(Variant.product).selectinload(Product.images))
-    ))
+    return list(
+        db.session.scalars(
+            select(FestivalItem)
+            .where(FestivalItem.festival_id == festival.id)
+            .order_by(FestivalItem.id)
+            .options(selectinload(FestivalItem.variant).selectinload(Variant.product).selectinload(Product.images))
+        )
+    )
 
 
 # ---- "buy now" refused from what is known, before the database is asked ----------------------
@@ -228,9 +315,10 @@ class KnownCheck:
     refusal: DomainError | None
 
 
-def check_known(buyer: User, slug: str, item_id: int, quantity: int, *,
-                now: datetime | None = None) -> KnownCheck | None:
-    """"Buy now" checked against what is known (shop/quotas/known_use.py), with the item's
+def check_known(
+    buyer: User, slug: str, item_id: int, quantity: int, *, now: datetime | None = None
+) -> KnownCheck | None:
+    """ "Buy now" checked against what is known (shop/quotas/known_use.py), with the item's
     facts, the quota rules and the buyer from per-process caches: no database once they are
     warm. None when nothing can be known (turned off, or the item is not on sale now)."""
     from shop.orders.services import Wanted, refuse_if_known
@@ -243,11 +331,18 @@ def check_known(buyer: User, slug: str, item_id: int, quantity: int, *,
         return None
     takes = [Wanted.of_festival_item(facts, quantity).take(tier_for(buyer))]
     rules = rules_for(buyer, takes)
-    known = known_use.look([rule for rule, _extra in rules], takes, buyer_id=buyer.id, root_id=chain_root_id(buyer),
-                           item_ids=[item_id], now=now)
+    known = known_use.look(
+        [rule for rule, _extra in rules],
+        takes,
+        buyer_id=buyer.id,
+        root_id=chain_root_id(buyer),
+        item_ids=[item_id],
+        now=now,
+    )
     try:
-        refuse_if_known(rules, takes, known, currency=facts.sellable.currency,
-                        names={facts.sellable.variant_id: facts.name})
+        refuse_if_known(
+            rules, takes, known, currency=facts.sellable.currency, names={facts.sellable.variant_id: facts.name}
+        )
     except DomainError as refusal:
         return KnownCheck(facts, known, refusal)
     return KnownCheck(facts, known, None)

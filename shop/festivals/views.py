@@ -1,5 +1,6 @@
 """Festival pages for buyers: the list, one festival (countdown, prices, remind me, buy now,
 results), and a shipping address to buy with."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -55,13 +56,20 @@ def _page(festival: Festival, *, form: BuyForm | None = None, form_item: Festiva
     phase = festival.phase(now)
     next_change = festival.next_change(now)
     return render_template(
-        "festivals/festival.html", festival=festival, phase=phase, items=items_of(festival),
-        tier=tier_for(current_user), next_change=next_change,
+        "festivals/festival.html",
+        festival=festival,
+        phase=phase,
+        items=items_of(festival),
+        tier=tier_for(current_user),
+        next_change=next_change,
         countdown=countdown_text(int((next_change - now).total_seconds())) if next_change else None,
-        selling=phase in SELLING_PHASES, remindable=phase in reminders.REMINDABLE,
+        selling=phase in SELLING_PHASES,
+        remindable=phase in reminders.REMINDABLE,
         reminded=phase in reminders.REMINDABLE and reminders.is_reminded(current_user, festival),
         addresses=addresses_of(current_user) if phase in SELLING_PHASES else [],
-        remind_form=RemindForm(), form=form or BuyForm(formdata=None), form_item=form_item,
+        remind_form=RemindForm(),
+        form=form or BuyForm(formdata=None),
+        form_item=form_item,
     )
 
 
@@ -76,8 +84,7 @@ def festival(slug: str):
 def remind(slug: str):
     found = _festival(slug)
     if RemindForm().validate_on_submit():
-        commit_or_refuse(lambda: reminders.remind_me(current_user, found),
-                         _("We will e-mail you when buying opens."))
+        commit_or_refuse(lambda: reminders.remind_me(current_user, found), _("We will e-mail you when buying opens."))
     return redirect(url_for("festivals.festival", slug=slug))
 
 
@@ -111,8 +118,9 @@ def _place_from_kept(form: BuyForm, checked, buyer):
     item, checked against the rows the lock reads. None when the rows differ (rolled back:
     the caller places from the rows, with the user loaded)."""
     try:
-        order_id = place_festival_order_id(buyer, checked.facts, form.quantity.data, form.address_id.data,
-                                           known=checked.known)
+        order_id = place_festival_order_id(
+            buyer, checked.facts, form.quantity.data, form.address_id.data, known=checked.known
+        )
     except FactsChanged:
         db.session.rollback()
         return None
@@ -132,15 +140,29 @@ def _refused_from_known(checked):
     facts, refusal = checked.facts, checked.refusal
 
     def render() -> str:
-        return render_without_user("festivals/refused.html", refusal=refusal, known=True,
-                                   festival_name=facts.festival_name, slug=facts.festival_slug,
-                                   item_id=facts.item_id, item_name=facts.name)
+        return render_without_user(
+            "festivals/refused.html",
+            refusal=refusal,
+            known=True,
+            festival_name=facts.festival_name,
+            slug=facts.festival_slug,
+            item_id=facts.item_id,
+            item_name=facts.name,
+        )
 
     if session.get("_flashes"):
         return render(), 409
     shortages = tuple((s.name, s.wanted, s.available) for s in getattr(refusal, "shortages", None) or ())
-    key = ("known-refusal", str(get_locale()), facts.festival_slug, facts.item_id, facts.festival_name, facts.name,
-           refusal.reason, shortages)
+    key = (
+        "known-refusal",
+        str(get_locale()),
+        facts.festival_slug,
+        facts.item_id,
+        facts.festival_name,
+        facts.name,
+        refusal.reason,
+        shortages,
+    )
     return cached_fragment(key, render), 409
 
 
@@ -171,8 +193,9 @@ def _place(slug: str, item_id: int, form: BuyForm, checked, buyer):
     if facts is None or (facts.is_draft(utcnow()) and not current_user.is_operator) or address is None:
         abort(404)
     try:
-        order_id = place_festival_order_id(buyer, facts, form.quantity.data, address,
-                                           known=checked.known if checked is not None else None)
+        order_id = place_festival_order_id(
+            buyer, facts, form.quantity.data, address, known=checked.known if checked is not None else None
+        )
     except DomainError as exc:
         db.session.rollback()  # releases the locks at once
         return _refused_by_the_rows(exc, facts, form, address)
@@ -188,9 +211,18 @@ def _refused_by_the_rows(refusal: DomainError, facts, form: BuyForm, address):
     """The page of a refusal counted in the database: the reason, and the same purchase to try
     again (from values read before the rollback, or outside the session: no further queries)."""
     form = BuyForm(formdata=None, quantity=form.quantity.data, address_id=form.address_id.data)
-    return render_template("festivals/refused.html", refusal=refusal, form=form, festival_name=facts.festival_name,
-                           slug=facts.festival_slug, item_id=facts.item_id, quantity=form.quantity.data,
-                           item_name=facts.name, address_id=address.id, address_line=address.one_line()), 409
+    return render_template(
+        "festivals/refused.html",
+        refusal=refusal,
+        form=form,
+        festival_name=facts.festival_name,
+        slug=facts.festival_slug,
+        item_id=facts.item_id,
+        quantity=form.quantity.data,
+        item_name=facts.name,
+        address_id=address.id,
+        address_line=address.one_line(),
+    ), 409
 
 
 @bp.route("/festivals/<slug>/address", methods=["GET", "POST"])
@@ -204,4 +236,5 @@ def new_address(slug: str):
         flash(_("Address saved."), "success")
         return redirect(url_for("festivals.festival", slug=slug))
     return render_template("festivals/address.html", festival=found, form=form), (
-        200 if request.method == "GET" else 422)
+        200 if request.method == "GET" else 422
+    )

@@ -1,4 +1,5 @@
 """Operators edit categories, products, variants, stock and pictures."""
+
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -34,8 +35,9 @@ def _save_category(form: CategoryForm, category: Category | None) -> bool:
     if not form.validate_on_submit():
         return False
     try:
-        services.save_category(current_user, category, name=form.name.data, slug=form.slug.data,
-                               position=form.position.data)
+        services.save_category(
+            current_user, category, name=form.name.data, slug=form.slug.data, position=form.position.data
+        )
     except services.CatalogError as exc:
         db.session.rollback()  # the failed flush left the transaction unusable
         form.name.errors.append(exc.message)
@@ -84,9 +86,14 @@ def _product_form(product: Product | None) -> ProductForm:
 def _save_product(form: ProductForm, product: Product | None):
     try:
         saved = services.save_product(
-            current_user, product, name=form.name.data, slug=form.slug.data,
-            category_id=form.category_id.data, summary=form.summary.data or "",
-            description_md=form.description_md.data or "", sales_mode=SalesMode(form.sales_mode.data),
+            current_user,
+            product,
+            name=form.name.data,
+            slug=form.slug.data,
+            category_id=form.category_id.data,
+            summary=form.summary.data or "",
+            description_md=form.description_md.data or "",
+            sales_mode=SalesMode(form.sales_mode.data),
             is_active=form.is_active.data,
         )
     except services.CatalogError as exc:
@@ -120,14 +127,17 @@ def edit_product(product_id: int):
         response = _save_product(form, product)
         if response:
             return response
-    return render_template("ops/product_edit.html", form=form, product=product, image_form=ImageForm(),
-                           delete_form=DeleteForm()), _status()
+    return render_template(
+        "ops/product_edit.html", form=form, product=product, image_form=ImageForm(), delete_form=DeleteForm()
+    ), _status()
 
 
 def _variant_prices(form: VariantForm) -> dict:
     currency = current_app.config["CURRENCY"]
-    return {name: to_minor(getattr(form, name).data, currency)
-            for name in ("market_price", "employee_price", "contact_price")}
+    return {
+        name: to_minor(getattr(form, name).data, currency)
+        for name in ("market_price", "employee_price", "contact_price")
+    }
 
 
 @bp.route("/products/<int:product_id>/variants/new", methods=["GET", "POST"])
@@ -137,9 +147,17 @@ def new_variant(product_id: int):
     form = VariantForm()
     if form.validate_on_submit():
         try:
-            services.save_variant(current_user, product, None, sku=form.sku.data, name=form.name.data,
-                                  currency=current_app.config["CURRENCY"], is_active=form.is_active.data,
-                                  initial_stock=form.initial_stock.data or 0, **_variant_prices(form))
+            services.save_variant(
+                current_user,
+                product,
+                None,
+                sku=form.sku.data,
+                name=form.name.data,
+                currency=current_app.config["CURRENCY"],
+                is_active=form.is_active.data,
+                initial_stock=form.initial_stock.data or 0,
+                **_variant_prices(form),
+            )
         except services.CatalogError as exc:
             db.session.rollback()  # the failed flush left the transaction unusable
             form.sku.errors.append(exc.message)
@@ -161,8 +179,16 @@ def edit_variant(variant_id: int):
             getattr(form, name).data = to_major(getattr(variant, name), variant.currency)
     if form.validate_on_submit():
         try:
-            services.save_variant(current_user, variant.product, variant, sku=form.sku.data, name=form.name.data,
-                                  currency=variant.currency, is_active=form.is_active.data, **_variant_prices(form))
+            services.save_variant(
+                current_user,
+                variant.product,
+                variant,
+                sku=form.sku.data,
+                name=form.name.data,
+                currency=variant.currency,
+                is_active=form.is_active.data,
+                **_variant_prices(form),
+            )
         except services.CatalogError as exc:
             db.session.rollback()  # the failed flush left the transaction unusable
             form.sku.errors.append(exc.message)
@@ -170,8 +196,9 @@ def edit_variant(variant_id: int):
             db.session.commit()
             flash(_("Option saved."), "success")
             return redirect(url_for("ops.edit_product", product_id=variant.product_id))
-    return render_template("ops/variant_edit.html", form=form, product=variant.product, variant=variant,
-                           stock_form=StockForm()), _status()
+    return render_template(
+        "ops/variant_edit.html", form=form, product=variant.product, variant=variant, stock_form=StockForm()
+    ), _status()
 
 
 @bp.route("/variants/<int:variant_id>/stock", methods=["POST"])

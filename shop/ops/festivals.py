@@ -1,4 +1,5 @@
 """Operators schedule festivals, allocate stock to them, and follow reminders, forecast and sales."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -56,10 +57,16 @@ def _festival(festival_id: int) -> Festival:
 @operator_required
 def festivals():
     found = db.session.scalars(select(Festival).order_by(Festival.launch_at.desc())).all()
-    reminders = dict(db.session.execute(
-        select(FestivalReminder.festival_id, func.count(FestivalReminder.id)).group_by(FestivalReminder.festival_id)).all())
-    items = dict(db.session.execute(
-        select(FestivalItem.festival_id, func.count(FestivalItem.id)).group_by(FestivalItem.festival_id)).all())
+    reminders = dict(
+        db.session.execute(
+            select(FestivalReminder.festival_id, func.count(FestivalReminder.id)).group_by(FestivalReminder.festival_id)
+        ).all()
+    )
+    items = dict(
+        db.session.execute(
+            select(FestivalItem.festival_id, func.count(FestivalItem.id)).group_by(FestivalItem.festival_id)
+        ).all()
+    )
     return render_template("ops/festivals.html", festivals=found, reminders=reminders, items=items)
 
 
@@ -69,8 +76,9 @@ def new_festival():
     form = FestivalForm()
     if form.validate_on_submit():
         try:
-            festival = services.create_festival(current_user, name=form.name.data, description=form.description.data,
-                                                **_schedule(form))
+            festival = services.create_festival(
+                current_user, name=form.name.data, description=form.description.data, **_schedule(form)
+            )
         except services.FestivalError as exc:
             db.session.rollback()
             form.form_errors.append(exc.message)
@@ -79,18 +87,34 @@ def new_festival():
             flash(_("Festival created. Allocate its items next."), "success")
             return redirect(url_for("ops.festival", festival_id=festival.id))
     return render_template("ops/festival_new.html", form=form, zone=select_timezone()), (
-        200 if request.method == "GET" else 422)
+        200 if request.method == "GET" else 422
+    )
 
 
 def _detail(festival: Festival, form: FestivalForm, allocate_form: AllocateForm, status: int = 200):
     direct = db.session.scalars(
-        select(Variant).join(Variant.product)
-        .where(Product.sales_mode == SalesMode.direct, Product.is_active.is_(True), Variant.is_active.is_(True),
-               Variant.stock > 0)
-        .order_by(Variant.sku).limit(500)).all()
-    return render_template("ops/festival.html", festival=festival, form=form, allocate_form=allocate_form,
-                           items=services.items_of(festival), demand=demand(festival), phase=festival.phase(),
-                           direct_variants=direct, zone=select_timezone()), status
+        select(Variant)
+        .join(Variant.product)
+        .where(
+            Product.sales_mode == SalesMode.direct,
+            Product.is_active.is_(True),
+            Variant.is_active.is_(True),
+            Variant.stock > 0,
+        )
+        .order_by(Variant.sku)
+        .limit(500)
+    ).all()
+    return render_template(
+        "ops/festival.html",
+        festival=festival,
+        form=form,
+        allocate_form=allocate_form,
+        items=services.items_of(festival),
+        demand=demand(festival),
+        phase=festival.phase(),
+        direct_variants=direct,
+        zone=select_timezone(),
+    ), status
 
 
 @bp.route("/festivals/<int:festival_id>", methods=["GET", "POST"])
@@ -102,8 +126,9 @@ def festival(festival_id: int):
     form = FestivalForm()
     if form.validate_on_submit():
         try:
-            services.update_festival(current_user, found, name=form.name.data, description=form.description.data,
-                                     **_schedule(form))
+            services.update_festival(
+                current_user, found, name=form.name.data, description=form.description.data, **_schedule(form)
+            )
         except services.FestivalError as exc:
             db.session.rollback()
             form.form_errors.append(exc.message)
@@ -126,10 +151,14 @@ def allocate(festival_id: int):
         else:
             try:
                 services.allocate(
-                    current_user, found, variant, form.quantity.data,
+                    current_user,
+                    found,
+                    variant,
+                    form.quantity.data,
                     employee_price=to_minor(form.employee_price.data, variant.currency),
                     contact_price=to_minor(form.contact_price.data, variant.currency),
-                    per_buyer_limit=form.per_buyer_limit.data)
+                    per_buyer_limit=form.per_buyer_limit.data,
+                )
             except services.FestivalError as exc:
                 db.session.rollback()
                 form.form_errors.append(exc.message)

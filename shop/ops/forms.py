@@ -1,4 +1,5 @@
 """Operator forms for the catalog."""
+
 from babel.numbers import get_currency_precision
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -56,18 +57,29 @@ class ProductForm(FlaskForm):
 
 
 class VariantForm(FlaskForm):
-    sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=64), Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, dash, underscore."))])
+    sku = StringField(
+        _l("SKU"),
+        validators=[
+            DataRequired(),
+            Length(max=64),
+            Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, dash, underscore.")),
+        ],
+    )
     name = StringField(_l("Option name"), validators=[DataRequired(), Length(max=120)])
     market_price = DecimalField(_l("Market price"), places=2, validators=[InputRequired(), MONEY, currency_places])
     employee_price = DecimalField(_l("Employee price"), places=2, validators=[InputRequired(), MONEY, currency_places])
     contact_price = DecimalField(_l("Contact price"), places=2, validators=[InputRequired(), MONEY, currency_places])
-    initial_stock = IntegerField(_l("Initial stock"), default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+    initial_stock = IntegerField(
+        _l("Initial stock"), default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
+    )
     is_active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))
 
 
 class StockForm(FlaskForm):
-    delta = IntegerField(_l("Change (+ adds, - removes)"), validators=[InputRequired(), NumberRange(min=-1_000_000, max=1_000_000)])
+    delta = IntegerField(
+        _l("Change (+ adds, - removes)"), validators=[InputRequired(), NumberRange(min=-1_000_000, max=1_000_000)]
+    )
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Adjust stock"))
 

@@ -1,4 +1,5 @@
 """Operators find orders, ship and complete them. Refunds: shop/ops/refunds.py."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -39,7 +40,8 @@ def orders():
     if form.buyer.data:
         pattern = f"%{form.buyer.data.strip()}%"
         query = query.join(User, User.id == Order.buyer_id).where(
-            or_(User.email.ilike(pattern), User.name.ilike(pattern)))
+            or_(User.email.ilike(pattern), User.name.ilike(pattern))
+        )
     if form.date_from.data:
         query = query.where(Order.created_at >= datetime.combine(form.date_from.data, time(), zone))
     if form.date_to.data:
@@ -50,9 +52,7 @@ def orders():
 
 
 def find_order(order_id: int) -> Order:
-    return db.session.scalar(
-        select(Order).where(Order.id == order_id).options(selectinload(Order.lines))
-    ) or abort(404)
+    return db.session.scalar(select(Order).where(Order.id == order_id).options(selectinload(Order.lines))) or abort(404)
 
 
 @bp.route("/orders/<int:order_id>")
@@ -66,12 +66,20 @@ def render_order(found: Order, *, refund_form=None, status: int = 200):
     from shop.audit.models import AuditEntry
 
     history = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.entity_type == "Order", AuditEntry.entity_id == found.id)
+        select(AuditEntry)
+        .where(AuditEntry.entity_type == "Order", AuditEntry.entity_id == found.id)
         .order_by(AuditEntry.id)
     ).all()
-    return render_template("ops/order.html", order=found, ship_form=ShipForm(), complete_form=CompleteForm(),
-                           refund_form=refund_form or refund_form_for(found, formdata=None),
-                           refunds=refunds_of(found), history=history, OrderStatus=OrderStatus), status
+    return render_template(
+        "ops/order.html",
+        order=found,
+        ship_form=ShipForm(),
+        complete_form=CompleteForm(),
+        refund_form=refund_form or refund_form_for(found, formdata=None),
+        refunds=refunds_of(found),
+        history=history,
+        OrderStatus=OrderStatus,
+    ), status
 
 
 @bp.route("/orders/<int:order_id>/ship", methods=["POST"])

@@ -1,4 +1,5 @@
 """The payroll settlement pages: a month's statement, recording its export, the recorded files."""
+
 from __future__ import annotations
 
 from flask import Response, abort, redirect, render_template, request, url_for
@@ -35,8 +36,14 @@ def _month_context(label: str) -> dict:
     else:
         statement = services.month_statement(month)
         rows = statement.employees
-    return {"month": label, "settlement": settlement, "rows": rows, "departments": services.by_department(rows),
-            "totals": services.totals_of(rows), "settle_form": SettleForm(month=label)}
+    return {
+        "month": label,
+        "settlement": settlement,
+        "rows": rows,
+        "departments": services.by_department(rows),
+        "totals": services.totals_of(rows),
+        "settle_form": SettleForm(month=label),
+    }
 
 
 @bp.route("/payroll/export", methods=["POST"])
@@ -44,11 +51,17 @@ def _month_context(label: str) -> dict:
 def payroll_export():
     form = SettleForm()
     if not form.validate_on_submit():
-        return render_template("ops/payroll.html", form=PayrollExportForm(), recent=services.recent_settlements(),
-                               settle_errors=form.month.errors or form.errors), 422
+        return render_template(
+            "ops/payroll.html",
+            form=PayrollExportForm(),
+            recent=services.recent_settlements(),
+            settle_errors=form.month.errors or form.errors,
+        ), 422
     month = parse_month(form.month.data)
-    commit_or_refuse(lambda: services.record_settlement(current_user, month),
-                     _("%(month)s exported: download the files for HR below.", month=form.month.data))
+    commit_or_refuse(
+        lambda: services.record_settlement(current_user, month),
+        _("%(month)s exported: download the files for HR below.", month=form.month.data),
+    )
     return redirect(url_for("ops.payroll", month=form.month.data))
 
 
@@ -60,5 +73,8 @@ def payroll_file(settlement_id: int, kind: str):
     bodies = {"employees": settlement.employees_csv, "summary": settlement.summary_csv}
     if kind not in bodies:
         abort(404)
-    return Response(bodies[kind], mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=payroll-{settlement.label}-{kind}.csv"})
+    return Response(
+        bodies[kind],
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=payroll-{settlement.label}-{kind}.csv"},
+    )

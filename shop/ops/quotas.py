@@ -1,5 +1,6 @@
 """Operators manage quota rules: list them as sentences, create, change or switch off, and
 grant exceptions. The rules themselves live in shop.quotas.services."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -43,13 +44,17 @@ def _rule_form() -> RuleForm:
     none = [SelectChoice(NONE, _("— choose —"))]
     now = utcnow()
     products = db.session.scalars(
-        select(Product).where(Product.sales_mode == SalesMode.direct).order_by(Product.name)).all()
+        select(Product).where(Product.sales_mode == SalesMode.direct).order_by(Product.name)
+    ).all()
     festivals = db.session.scalars(select(Festival).where(Festival.ends_at > now).order_by(Festival.launch_at)).all()
     items = db.session.execute(
         select(FestivalItem.id, Festival.name, Product.name, Variant.name)
-        .join(Festival, Festival.id == FestivalItem.festival_id).join(Variant, Variant.id == FestivalItem.variant_id)
-        .join(Product, Product.id == Variant.product_id).where(Festival.ends_at > now)
-        .order_by(Festival.launch_at, FestivalItem.id)).all()
+        .join(Festival, Festival.id == FestivalItem.festival_id)
+        .join(Variant, Variant.id == FestivalItem.variant_id)
+        .join(Product, Product.id == Variant.product_id)
+        .where(Festival.ends_at > now)
+        .order_by(Festival.launch_at, FestivalItem.id)
+    ).all()
     form.category_id.choices = none + [SelectChoice(c.id, c.name) for c in list_categories()]
     form.product_id.choices = none + [SelectChoice(p.id, p.name) for p in products]
     form.festival_item_id.choices = none + [SelectChoice(i, f"{f}: {p} ({v})") for i, f, p, v in items]
@@ -61,11 +66,19 @@ def _create(form: RuleForm) -> QuotaRule | None:
     measure = Measure(form.measure.data)
     try:
         rule = services.create_rule(
-            current_user, scope=Scope(form.scope.data), target=Target(form.target.data),
-            window=Window(form.window.data), measure=measure, limit_value=_stored(form.limit.data, measure),
-            audience=Audience(form.audience.data), per_sku=form.per_sku.data,
-            category_id=form.category_id.data or None, product_id=form.product_id.data or None,
-            festival_item_id=form.festival_item_id.data or None, festival_id=form.festival_id.data or None)
+            current_user,
+            scope=Scope(form.scope.data),
+            target=Target(form.target.data),
+            window=Window(form.window.data),
+            measure=measure,
+            limit_value=_stored(form.limit.data, measure),
+            audience=Audience(form.audience.data),
+            per_sku=form.per_sku.data,
+            category_id=form.category_id.data or None,
+            product_id=form.product_id.data or None,
+            festival_item_id=form.festival_item_id.data or None,
+            festival_id=form.festival_id.data or None,
+        )
     except services.QuotaRuleError as exc:
         db.session.rollback()
         form.form_errors.append(exc.message)
@@ -91,10 +104,16 @@ def _rule(rule_id: int) -> QuotaRule:
 
 def _page(rule: QuotaRule, change_form: ChangeRuleForm | None = None, exception_form: ExceptionForm | None = None):
     if change_form is None:
-        change_form = ChangeRuleForm(formdata=None, measure=rule.measure, is_active=rule.is_active,
-                                     limit=_typed(rule.limit_value, rule.measure))
-    return render_template("ops/quota.html", rule=rule, sentence=describe(rule), change_form=change_form,
-                           exception_form=exception_form or ExceptionForm(formdata=None, measure=rule.measure))
+        change_form = ChangeRuleForm(
+            formdata=None, measure=rule.measure, is_active=rule.is_active, limit=_typed(rule.limit_value, rule.measure)
+        )
+    return render_template(
+        "ops/quota.html",
+        rule=rule,
+        sentence=describe(rule),
+        change_form=change_form,
+        exception_form=exception_form or ExceptionForm(formdata=None, measure=rule.measure),
+    )
 
 
 @bp.route("/quotas/<int:rule_id>", methods=["GET", "POST"])
@@ -107,16 +126,23 @@ def quota(rule_id: int):
     form = ChangeRuleForm(measure=rule.measure)
     if form.validate_on_submit():
         try:
-            services.change_rule(current_user, rule, limit_value=_stored(form.limit.data, rule.measure),
-                                 is_active=form.is_active.data)
+            services.change_rule(
+                current_user, rule, limit_value=_stored(form.limit.data, rule.measure), is_active=form.is_active.data
+            )
         except services.QuotaRuleError as exc:
             db.session.rollback()
             form.limit.errors.append(exc.message)
         else:
             sentence = describe(rule)
             db.session.commit()
-            flash(_("Saved: %(rule)s (%(state)s).", rule=sentence,
-                    state=_("active") if form.is_active.data else _("switched off")), "success")
+            flash(
+                _(
+                    "Saved: %(rule)s (%(state)s).",
+                    rule=sentence,
+                    state=_("active") if form.is_active.data else _("switched off"),
+                ),
+                "success",
+            )
             return redirect(url_for("ops.quota", rule_id=rule_id))
     return _page(rule, change_form=form), 422
 
@@ -132,15 +158,20 @@ def grant_quota_exception(rule_id: int):
             form.email.errors.append(_("Nobody has this e-mail address."))
         else:
             try:
-                exception = services.grant_exception(current_user, rule, user, _stored(form.extra.data, rule.measure),
-                                                     form.reason.data)
+                exception = services.grant_exception(
+                    current_user, rule, user, _stored(form.extra.data, rule.measure), form.reason.data
+                )
             except services.QuotaRuleError as exc:
                 db.session.rollback()
                 form.extra.errors.append(exc.message)
             else:
                 name = exception.user.name
                 db.session.commit()
-                flash(_("Exception granted to the chain of %(name)s.", name=name) if rule.scope == Scope.chain
-                      else _("Exception granted to %(name)s.", name=name), "success")
+                flash(
+                    _("Exception granted to the chain of %(name)s.", name=name)
+                    if rule.scope == Scope.chain
+                    else _("Exception granted to %(name)s.", name=name),
+                    "success",
+                )
                 return redirect(url_for("ops.quota", rule_id=rule_id))
     return _page(rule, exception_form=form), 422

@@ -1,4 +1,5 @@
 """Operators refund an order from its page: in full, or some items, or an amount."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, url_for
@@ -27,8 +28,13 @@ def refund(order_id: int):
         return render_order(found, refund_form=form, status=422)
     try:
         made = services.refund_order(
-            current_user, found, reason=form.reason.data, quantities=form.quantities(),
-            amount=form.amount_minor(found.currency), restock=form.restock.data, full=form.full.data,
+            current_user,
+            found,
+            reason=form.reason.data,
+            quantities=form.quantities(),
+            amount=form.amount_minor(found.currency),
+            restock=form.restock.data,
+            full=form.full.data,
         )
         card_request = services.card_request(made) if made.status == RefundStatus.pending else None
     except DomainError as exc:
@@ -43,9 +49,20 @@ def refund(order_id: int):
     if made.status == RefundStatus.succeeded:
         flash(_("Refunded %(amount)s.", amount=amount), "success")
     elif made.status == RefundStatus.failed:
-        flash(_("Stripe refused the refund of %(amount)s: %(message)s Nothing was refunded.",
-                amount=amount, message=made.failure_message), "error")
+        flash(
+            _(
+                "Stripe refused the refund of %(amount)s: %(message)s Nothing was refunded.",
+                amount=amount,
+                message=made.failure_message,
+            ),
+            "error",
+        )
     else:
-        flash(_("The refund of %(amount)s is waiting for Stripe's confirmation; it is retried until Stripe "
-                "answers.", amount=amount), "info")
+        flash(
+            _(
+                "The refund of %(amount)s is waiting for Stripe's confirmation; it is retried until Stripe answers.",
+                amount=amount,
+            ),
+            "info",
+        )
     return redirect(url_for("ops.order", order_id=order_id))

@@ -1,4 +1,5 @@
 """The operators' area under /ops. Catalog and fulfilment routes live in their own modules."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template
@@ -17,12 +18,16 @@ bp = Blueprint("ops", __name__, url_prefix="/ops")
 def dashboard():
     counts = dict(db.session.execute(select(Order.status, func.count()).group_by(Order.status)).all())
     low_stock = db.session.scalars(
-        select(Variant).join(Variant.product).where(Variant.is_active.is_(True), Variant.stock < 5)
-        .order_by(Variant.stock, Variant.id).limit(20)
+        select(Variant)
+        .join(Variant.product)
+        .where(Variant.is_active.is_(True), Variant.stock < 5)
+        .order_by(Variant.stock, Variant.id)
+        .limit(20)
     ).all()
     products = db.session.scalar(select(func.count(Product.id)))
-    return render_template("ops/dashboard.html", counts=counts, statuses=list(OrderStatus),
-                           low_stock=low_stock, products=products)
+    return render_template(
+        "ops/dashboard.html", counts=counts, statuses=list(OrderStatus), low_stock=low_stock, products=products
+    )
 
 
 from shop.ops import catalog, festivals, fulfilment, payroll, quotas, refunds  # noqa: E402,F401  (routes register on bp)

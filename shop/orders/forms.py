@@ -1,4 +1,5 @@
 """Checkout, payment and fulfilment forms."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField
@@ -11,12 +12,19 @@ class CheckoutForm(FlaskForm):
     # Not validated against the choices: a tampered id must give 404, not a form error.
     address_id = SelectField(_l("Ship to"), coerce=int, validate_choice=False, validators=[InputRequired()])
     recipient = StringField(_l("Recipient"), validators=[Optional(), Length(max=120)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), Regexp(r"^[0-9 +()-]{5,40}$", message=_l("Enter a phone number."))])
+    phone = StringField(
+        _l("Phone"),
+        validators=[Optional(), Length(max=40), Regexp(r"^[0-9 +()-]{5,40}$", message=_l("Enter a phone number."))],
+    )
     line1 = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
     line2 = StringField(_l("Address (line 2)"), validators=[Optional(), Length(max=200)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
-    country = StringField(_l("Country code"), default="CN", validators=[Optional(), Regexp(r"^[A-Za-z]{2}$", message=_l("Two letters, e.g. CN."))])
+    country = StringField(
+        _l("Country code"),
+        default="CN",
+        validators=[Optional(), Regexp(r"^[A-Za-z]{2}$", message=_l("Two letters, e.g. CN."))],
+    )
     submit = SubmitField(_l("Place order"))
 
     REQUIRED_FOR_NEW = ("recipient", "phone", "line1", "city", "postcode")
@@ -67,4 +75,7 @@ class PayrollExportForm(FlaskForm):
     class Meta:
         csrf = False
 
-    month = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use YYYY-MM."))])
+    month = StringField(
+        _l("Month (YYYY-MM)"),
+        validators=[DataRequired(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use YYYY-MM."))],
+    )

@@ -1,4 +1,5 @@
 """Orders, their lines (a price snapshot each), and the buyers' saved addresses."""
+
 from __future__ import annotations
 
 import enum
@@ -30,18 +31,12 @@ class OrderStatus(enum.StrEnum):
 # back after delivery; a partly refunded order keeps its fulfilment in shipped_at / completed_at,
 # and ``Order.can_become`` lets it be shipped or completed only once.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    OrderStatus.pending_payment: frozenset(
-        {OrderStatus.paid, OrderStatus.cancelled, OrderStatus.expired}
-    ),
-    OrderStatus.paid: frozenset(
-        {OrderStatus.shipped, OrderStatus.refunded, OrderStatus.partially_refunded}
-    ),
+    OrderStatus.pending_payment: frozenset({OrderStatus.paid, OrderStatus.cancelled, OrderStatus.expired}),
+    OrderStatus.paid: frozenset({OrderStatus.shipped, OrderStatus.refunded, OrderStatus.partially_refunded}),
     OrderStatus.partially_refunded: frozenset(
         {OrderStatus.shipped, OrderStatus.completed, OrderStatus.refunded, OrderStatus.partially_refunded}
     ),
-    OrderStatus.shipped: frozenset(
-        {OrderStatus.completed, OrderStatus.refunded, OrderStatus.partially_refunded}
-    ),
+    OrderStatus.shipped: frozenset({OrderStatus.completed, OrderStatus.refunded, OrderStatus.partially_refunded}),
     OrderStatus.completed: frozenset({OrderStatus.refunded, OrderStatus.partially_refunded}),
     OrderStatus.cancelled: frozenset(),
     OrderStatus.expired: frozenset(),
@@ -51,8 +46,13 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 # Orders in these states hold stock (and, later, quota): a partly refunded order holds what was
 # not refunded (OrderLine.quantity - OrderLine.refunded_quantity).
 HOLDING_STATUSES = frozenset(
-    {OrderStatus.pending_payment, OrderStatus.paid, OrderStatus.shipped, OrderStatus.completed,
-     OrderStatus.partially_refunded}
+    {
+        OrderStatus.pending_payment,
+        OrderStatus.paid,
+        OrderStatus.shipped,
+        OrderStatus.completed,
+        OrderStatus.partially_refunded,
+    }
 )
 
 
@@ -99,9 +99,7 @@ class Order(db.Model):
     total_amount: Mapped[int]
     refunded_amount: Mapped[int] = mapped_column(default=0, server_default="0")
     price_tier: Mapped[PriceTier] = mapped_column(sa.Enum(PriceTier, native_enum=False, length=16))
-    payment_method: Mapped[PaymentMethod | None] = mapped_column(
-        sa.Enum(PaymentMethod, native_enum=False, length=16)
-    )
+    payment_method: Mapped[PaymentMethod | None] = mapped_column(sa.Enum(PaymentMethod, native_enum=False, length=16))
 
     # Attribution at the moment the order was placed (DESIGN.md); never recomputed.
     buyer_level: Mapped[int]

@@ -1,4 +1,5 @@
 """Order rules: place (reserve stock), pay by payroll, cancel, expire, ship, complete."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -111,22 +112,28 @@ def lock_users(user_ids: list[int]) -> None:
     db.session.connection().execute(one if len(set(user_ids)) == 1 else two, _lock_params(user_ids))
 
 
-def lock_buyer_reading(user_ids: list[int], *, buyer_id: int, slug: str, item_id: int,
-                       address_id: int) -> tuple[LockedBuyer | None, ItemFacts | None, Address | None]:
+def lock_buyer_reading(
+    user_ids: list[int], *, buyer_id: int, slug: str, item_id: int, address_id: int
+) -> tuple[LockedBuyer | None, ItemFacts | None, Address | None]:
     """``lock_users(user_ids)``, and in the same statement the buyer's row, the festival item
     as committed now and the buyer's own address ``address_id`` (as
     ``item_facts.read_with_address`` gives them): one round trip for what placing from kept
     facts checks them against. The item and the address are read as the statement starts, as
     a read before the lock would read them."""
     one, two = _LOCK_READING
-    params = {**_lock_params(user_ids), "buyer_id": buyer_id, "slug": slug, "item_id": item_id,
-              "address_id": address_id}
+    params = {
+        **_lock_params(user_ids),
+        "buyer_id": buyer_id,
+        "slug": slug,
+        "item_id": item_id,
+        "address_id": address_id,
+    }
     rows = (one if len(set(user_ids)) == 1 else two).rows(db.session.connection(), params)
     row = next((row for row in rows if row[0] == buyer_id), None)
     if row is None:
         return None, None, None
     facts, address = item_facts.facts_and_address(row)
-    return LockedBuyer(*row[:len(_BUYER_COLUMNS)]), facts, address
+    return LockedBuyer(*row[: len(_BUYER_COLUMNS)]), facts, address
 
 
 def _lock_params(user_ids: list[int]) -> dict:
@@ -144,8 +151,9 @@ class FactsChanged(Exception):  # noqa: N818 -- not an error: the caller places 
     places again from the rows, as for any request."""
 
 
-def _lock(buyer, rules, *, kept: ItemFacts | None = None,
-          address_id: int | None = None) -> tuple[User | LockedBuyer, Address | None]:
+def _lock(
+    buyer, rules, *, kept: ItemFacts | None = None, address_id: int | None = None
+) -> tuple[User | LockedBuyer, Address | None]:
     """Lock the rows ``users_to_lock`` names. Placing from the item's ``kept`` facts, the
     buyer's row, the item and the address ``address_id`` are read with the lock and returned
     (FactsChanged when they are not what the facts say); else ``buyer`` comes back as it is."""
@@ -153,10 +161,16 @@ def _lock(buyer, rules, *, kept: ItemFacts | None = None,
     if kept is None:
         lock_users(ids)
         return buyer, None
-    row, facts, address = lock_buyer_reading(ids, buyer_id=buyer.id, slug=kept.festival_slug, item_id=kept.item_id,
-                                             address_id=address_id)
-    if row is None or not row.is_active or (row.kind, row.level, row.root_employee_id) != (
-            buyer.kind, buyer.level, buyer.root_employee_id) or facts != kept or address is None:
+    row, facts, address = lock_buyer_reading(
+        ids, buyer_id=buyer.id, slug=kept.festival_slug, item_id=kept.item_id, address_id=address_id
+    )
+    if (
+        row is None
+        or not row.is_active
+        or (row.kind, row.level, row.root_employee_id) != (buyer.kind, buyer.level, buyer.root_employee_id)
+        or facts != kept
+        or address is None
+    ):
         raise FactsChanged
     return row, address
 
@@ -184,8 +198,9 @@ class Wanted:
 
     @classmethod
     def of_festival_item(cls, facts: ItemFacts, quantity: int) -> Wanted:
-        return cls(facts.sellable, facts.employee_price, facts.contact_price, quantity, facts.item_id,
-                   facts.festival_id)
+        return cls(
+            facts.sellable, facts.employee_price, facts.contact_price, quantity, facts.item_id, facts.festival_id
+        )
 
     @property
     def variant_id(self) -> int:
@@ -199,8 +214,15 @@ class Wanted:
         return self.employee_price if tier == PriceTier.employee else self.contact_price
 
     def take(self, tier: PriceTier) -> Take:
-        return Take(self.variant_id, self.sellable.product_id, self.sellable.category_id, self.quantity,
-                    self.unit_price(tier), self.festival_item_id, self.festival_id)
+        return Take(
+            self.variant_id,
+            self.sellable.product_id,
+            self.sellable.category_id,
+            self.quantity,
+            self.unit_price(tier),
+            self.festival_item_id,
+            self.festival_id,
+        )
 
 
 def place_order(buyer: User, address: Address, *, now: datetime | None = None) -> Order:
@@ -220,14 +242,28 @@ def place_order(buyer: User, address: Address, *, now: datetime | None = None) -
     return order
 
 
-def place_festival_order(buyer: User, item: FestivalItem | ItemFacts, quantity: int, address: Address | int,
-                         *, now: datetime | None = None, known: known_use.Known | None = None) -> Order:
+def place_festival_order(
+    buyer: User,
+    item: FestivalItem | ItemFacts,
+    quantity: int,
+    address: Address | int,
+    *,
+    now: datetime | None = None,
+    known: known_use.Known | None = None,
+) -> Order:
     """``place_festival_order_id``, giving the new order as a loaded ORM object."""
     return _place_festival(buyer, item, quantity, address, now=now, known=known).loaded()
 
 
-def place_festival_order_id(buyer: User, item: FestivalItem | ItemFacts, quantity: int, address: Address | int,
-                            *, now: datetime | None = None, known: known_use.Known | None = None) -> int:
+def place_festival_order_id(
+    buyer: User,
+    item: FestivalItem | ItemFacts,
+    quantity: int,
+    address: Address | int,
+    *,
+    now: datetime | None = None,
+    known: known_use.Known | None = None,
+) -> int:
     """Buy a festival item at its festival price from its allocation ("buy now"); the new
     order's id (no ORM object is built for it, or expired by the commit). ``item``: the
     row, or its facts as ``shop.festivals.item_facts.read`` gives them (the hot path).
@@ -239,36 +275,64 @@ def place_festival_order_id(buyer: User, item: FestivalItem | ItemFacts, quantit
     return _place_festival(buyer, item, quantity, address, now=now, known=known).order_id
 
 
-def _place_festival(buyer: User, item: FestivalItem | ItemFacts, quantity: int, address: Address | int, *,
-                    now: datetime | None, known: known_use.Known | None) -> writing.Written:
+def _place_festival(
+    buyer: User,
+    item: FestivalItem | ItemFacts,
+    quantity: int,
+    address: Address | int,
+    *,
+    now: datetime | None,
+    known: known_use.Known | None,
+) -> writing.Written:
     now = now or utcnow()
     facts = item if isinstance(item, ItemFacts) else ItemFacts.of(item)
     if not facts.is_selling(now):
         raise OrderError(_("“%(festival)s” is not selling now.", festival=facts.festival_name))
     if quantity < 1:
         raise OrderError(_("Choose at least one unit."))
-    return _place(buyer, address, [Wanted.of_festival_item(facts, quantity)], now=now, festival_id=facts.festival_id,
-                  known=known, kept=facts if isinstance(address, int) else None)
+    return _place(
+        buyer,
+        address,
+        [Wanted.of_festival_item(facts, quantity)],
+        now=now,
+        festival_id=facts.festival_id,
+        known=known,
+        kept=facts if isinstance(address, int) else None,
+    )
 
 
-def _place(buyer: User, address: Address | int, wanted: list[Wanted], *, now: datetime,
-           festival_id: int | None = None, users_locked: bool = False, known: known_use.Known | None = None,
-           kept: ItemFacts | None = None) -> writing.Written:
+def _place(
+    buyer: User,
+    address: Address | int,
+    wanted: list[Wanted],
+    *,
+    now: datetime,
+    festival_id: int | None = None,
+    users_locked: bool = False,
+    known: known_use.Known | None = None,
+    kept: ItemFacts | None = None,
+) -> writing.Written:
     """Check, lock, enforce every quota rule, take stock or allocation, and write the order:
     all in the caller's transaction, all or nothing. ``known``: what the caller already read
     of known use (shop/quotas/known_use.py) and refused from, else it is read and refused from
     here. ``kept``: the facts of the one item wanted, kept a moment; ``address`` is then its
     id, and the item and the address are read with the locks (``_lock``)."""
-    if (kept is not None) != isinstance(address, int) or (kept is not None and users_locked) or (
-            kept is None and not isinstance(buyer, User)):
-        raise ValueError("an address id goes with the item's kept facts, read with the locks taken here; "
-                         "only they read the buyer's row for facts about the buyer")
+    if (
+        (kept is not None) != isinstance(address, int)
+        or (kept is not None and users_locked)
+        or (kept is None and not isinstance(buyer, User))
+    ):
+        raise ValueError(
+            "an address id goes with the item's kept facts, read with the locks taken here; "
+            "only they read the buyer's row for facts about the buyer"
+        )
     if kept is None and address.user_id != buyer.id:
         raise OrderError(_("Choose one of your own addresses."))
     for line in wanted:
         if not line.sellable.for_sale:
-            raise CartError(_("“%(name)s” is no longer for sale; remove it from your cart.",
-                              name=line.sellable.product_name))
+            raise CartError(
+                _("“%(name)s” is no longer for sale; remove it from your cart.", name=line.sellable.product_name)
+            )
     currencies = {line.sellable.currency for line in wanted}
     if len(currencies) != 1:
         raise OrderError(_("Items in different currencies cannot be ordered together."))
@@ -290,40 +354,57 @@ def _place(buyer: User, address: Address | int, wanted: list[Wanted], *, now: da
             # holds its locks already; "buy now" passes ``known`` having refused from it.)
             # Whatever passes is counted again under the locks. A refusal from what is known
             # teaches nothing new, so it is not learnt again (that would keep it alive forever).
-            refuse_if_known(rules, takes, known, currency=currency,
-                            names={line.variant_id: line.name for line in wanted})
+            refuse_if_known(
+                rules, takes, known, currency=currency, names={line.variant_id: line.name for line in wanted}
+            )
     try:
         if not users_locked:
             if not known_use.enabled():
                 quotas.check()
-            buyer, read = _lock(buyer, [rule for rule, _extra in rules], kept=kept,
-                                address_id=address if kept is not None else None)
+            buyer, read = _lock(
+                buyer, [rule for rule, _extra in rules], kept=kept, address_id=address if kept is not None else None
+            )
             address = read or address
         quotas.check()
         db.session.flush()  # the Core statements below see what the caller added with the ORM
-        written, left_after = _take_and_write(buyer, address, wanted, tier=tier, currency=currency,
-                                              festival_id=festival_id, now=now)
+        written, left_after = _take_and_write(
+            buyer, address, wanted, tier=tier, currency=currency, festival_id=festival_id, now=now
+        )
     except QuotaExceeded:
         known_use.learn(known, use=quotas.use_seen(with_wanted=False), now=now, **buyer_ids)
         raise
     except OutOfStock as refused:
-        known_use.learn(known, use=quotas.use_seen(with_wanted=False), now=now,
-                        sold_out=[iid for iid, left in refused.items_left.items() if left == 0], **buyer_ids)
+        known_use.learn(
+            known,
+            use=quotas.use_seen(with_wanted=False),
+            now=now,
+            sold_out=[iid for iid, left in refused.items_left.items() if left == 0],
+            **buyer_ids,
+        )
         raise
-    known_use.learn(known, use=quotas.use_seen(with_wanted=True), now=now, after_commit_only=True,
-                    sold_out=[iid for iid, left in left_after.items() if left == 0], **buyer_ids)
+    known_use.learn(
+        known,
+        use=quotas.use_seen(with_wanted=True),
+        now=now,
+        after_commit_only=True,
+        sold_out=[iid for iid, left in left_after.items() if left == 0],
+        **buyer_ids,
+    )
     return written
 
 
-def refuse_if_known(rules: list[tuple], takes: list[Take], known: known_use.Known, *, currency: str,
-                    names: dict[int, str]) -> None:
+def refuse_if_known(
+    rules: list[tuple], takes: list[Take], known: known_use.Known, *, currency: str, names: dict[int, str]
+) -> None:
     """QuotaExceeded or OutOfStock when what is known already rules the purchase of ``takes``
     out; the quota rules first, as when counted. ``names``: {variant id: name}."""
     refuse_from_known(rules, takes, known, currency=currency)
     sold_out = [take for take in takes if take.festival_item_id in known.sold_out]
     if sold_out:
-        raise OutOfStock([Shortage(take.variant_id, names[take.variant_id], take.quantity, 0) for take in sold_out],
-                         items_left={take.festival_item_id: 0 for take in sold_out})
+        raise OutOfStock(
+            [Shortage(take.variant_id, names[take.variant_id], take.quantity, 0) for take in sold_out],
+            items_left={take.festival_item_id: 0 for take in sold_out},
+        )
 
 
 def _take_stock(wanted: list[Wanted], now: datetime) -> dict[int, int]:
@@ -351,8 +432,10 @@ def _try_take(wanted: list[Wanted]) -> tuple[list[Shortage], dict[int, int]]:
     by_variant = {line.variant_id: line for line in wanted if line.festival_item_id is None}
     by_item = {line.festival_item_id: line for line in wanted if line.festival_item_id}
     shortages = [Shortage(vid, by_variant[vid].name, from_stock[vid], short[vid]) for vid in sorted(short)]
-    shortages += [Shortage(by_item[iid].variant_id, by_item[iid].name, from_items[iid], short_items[iid])
-                  for iid in sorted(short_items)]
+    shortages += [
+        Shortage(by_item[iid].variant_id, by_item[iid].name, from_items[iid], short_items[iid])
+        for iid in sorted(short_items)
+    ]
     if savepoint is not None and shortages:
         savepoint.rollback()
     elif savepoint is not None:
@@ -370,18 +453,30 @@ def _expire_overdue_of(variant_ids: set[int], now: datetime) -> bool:
     return True
 
 
-def _take_and_write(buyer: User, address: Address, wanted: list[Wanted], *, tier, currency: str,
-                    festival_id: int | None, now: datetime) -> tuple[writing.Written, dict[int, int]]:
+def _take_and_write(
+    buyer: User, address: Address, wanted: list[Wanted], *, tier, currency: str, festival_id: int | None, now: datetime
+) -> tuple[writing.Written, dict[int, int]]:
     """Take the units, then write the order (shop/orders/writing.py); returns it with what each
     festival item has left. The take is the first write: one that falls short has written
     nothing. "Buy now" on PostgreSQL takes and writes in one statement; if that falls short,
     the general way below decides (sweeping overdue orders), as for every other order."""
-    lines = [{"variant_id": line.variant_id, "festival_item_id": line.festival_item_id,
-              "product_name": line.sellable.product_name, "variant_name": line.sellable.variant_name,
-              "sku": line.sellable.sku, "unit_price": line.unit_price(tier), "market_price": line.sellable.market_price,
-              "quantity": line.quantity, "refunded_quantity": 0} for line in wanted]
-    placing = dict(buyer=buyer, ship_to=address.one_line(), currency=currency, tier=tier, festival_id=festival_id,
-                   now=now)
+    lines = [
+        {
+            "variant_id": line.variant_id,
+            "festival_item_id": line.festival_item_id,
+            "product_name": line.sellable.product_name,
+            "variant_name": line.sellable.variant_name,
+            "sku": line.sellable.sku,
+            "unit_price": line.unit_price(tier),
+            "market_price": line.sellable.market_price,
+            "quantity": line.quantity,
+            "refunded_quantity": 0,
+        }
+        for line in wanted
+    ]
+    placing = dict(
+        buyer=buyer, ship_to=address.one_line(), currency=currency, tier=tier, festival_id=festival_id, now=now
+    )
     if lines[0]["festival_item_id"] is not None and writing.in_one_statement(lines):
         placed = writing.take_and_write_order(line=lines[0], **placing)
         if placed is not None:
@@ -394,18 +489,24 @@ def _take_and_write(buyer: User, address: Address, wanted: list[Wanted], *, tier
 # A checkout that falls short sweeps its items' overdue orders: the statement is built once.
 _OVERDUE_OF_VARIANTS = (
     select(Order)
-    .where(Order.status == OrderStatus.pending_payment, Order.expires_at <= bindparam("overdue_at"),
-           Order.id.in_(select(OrderLine.order_id)
-                        .where(OrderLine.variant_id.in_(bindparam("overdue_variant_ids", expanding=True)))))
-    .order_by(Order.id).with_for_update(skip_locked=True)
+    .where(
+        Order.status == OrderStatus.pending_payment,
+        Order.expires_at <= bindparam("overdue_at"),
+        Order.id.in_(
+            select(OrderLine.order_id).where(OrderLine.variant_id.in_(bindparam("overdue_variant_ids", expanding=True)))
+        ),
+    )
+    .order_by(Order.id)
+    .with_for_update(skip_locked=True)
 )
 
 
 def _lock_overdue_orders(now: datetime, *, variant_ids=None, buyer_id: int | None = None) -> list[Order]:
     """Pending orders past their deadline, locked; ones another transaction holds are skipped."""
     if variant_ids is not None and buyer_id is None:
-        return list(db.session.scalars(_OVERDUE_OF_VARIANTS, {"overdue_at": now,
-                                                              "overdue_variant_ids": sorted(variant_ids)}))
+        return list(
+            db.session.scalars(_OVERDUE_OF_VARIANTS, {"overdue_at": now, "overdue_variant_ids": sorted(variant_ids)})
+        )
     query = select(Order).where(Order.status == OrderStatus.pending_payment, Order.expires_at <= now)
     if variant_ids is not None:
         query = query.where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.variant_id.in_(list(variant_ids)))))
@@ -429,12 +530,23 @@ def _close_orders(orders: list[Order], status: OrderStatus, *, actor: User | Non
             continue  # someone else closed or paid it first
         closed_lines += order.lines
         closed_ids.append(order.id)
-        record(f"order.{status.value}", order, actor=actor,
-               before={"status": "pending_payment"}, after={"status": status.value})
+        record(
+            f"order.{status.value}",
+            order,
+            actor=actor,
+            before={"status": "pending_payment"},
+            after={"status": status.value},
+        )
         db.session.expire(order, ["status", "closed_at"])
     stock.give_back(closed_lines)
-    known_use.gave_back(user_ids={user_id for order in orders if order.id in closed_ids
-                                  for user_id in (order.buyer_id, order.root_employee_id)})
+    known_use.gave_back(
+        user_ids={
+            user_id
+            for order in orders
+            if order.id in closed_ids
+            for user_id in (order.buyer_id, order.root_employee_id)
+        }
+    )
     card.cancel_intents_for_orders_after_commit(closed_ids)  # at Stripe, once this commits
 
 
@@ -478,8 +590,11 @@ def cancel_order(buyer: User, order: Order, *, now: datetime | None = None) -> O
 def _check_transition(order: Order, target: OrderStatus) -> None:
     if not order.can_become(target):
         raise NotAllowed(
-            _("An order that is %(current)s cannot become %(target)s.",
-              current=_status_label(order.status), target=_status_label(target))
+            _(
+                "An order that is %(current)s cannot become %(target)s.",
+                current=_status_label(order.status),
+                target=_status_label(target),
+            )
         )
 
 
@@ -488,6 +603,7 @@ def _status_label(status: OrderStatus) -> str:
 
 
 # ---- payroll deduction ---------------------------------------------------------------------
+
 
 class PayrollCapExceeded(OrderError):
     pass
@@ -511,14 +627,21 @@ def pay_by_payroll(buyer: User, order: Order, *, now: datetime | None = None) ->
     used = payroll_used(buyer, *month_bounds(now))
     if used + order.total_amount > cap:
         raise PayrollCapExceeded(
-            _("This order is above your payroll deduction limit for this month: %(left)s left.",
-              left=_money(max(cap - used, 0), order.currency))
+            _(
+                "This order is above your payroll deduction limit for this month: %(left)s left.",
+                left=_money(max(cap - used, 0), order.currency),
+            )
         )
     order.status = OrderStatus.paid
     order.payment_method = PaymentMethod.payroll
     order.paid_at = now
-    record("order.paid", order, actor=buyer, before={"status": "pending_payment"},
-           after={"status": "paid", "method": "payroll", "amount": order.total_amount})
+    record(
+        "order.paid",
+        order,
+        actor=buyer,
+        before={"status": "pending_payment"},
+        after={"status": "paid", "method": "payroll", "amount": order.total_amount},
+    )
     became_paid(order)
     return order
 
@@ -539,15 +662,20 @@ def _money(amount: int, currency: str) -> str:
 
 # ---- fulfilment (operators) ---------------------------------------------------------------
 
-def mark_shipped(actor: User, order: Order, carrier: str, tracking_number: str,
-                 *, now: datetime | None = None) -> None:
+
+def mark_shipped(actor: User, order: Order, carrier: str, tracking_number: str, *, now: datetime | None = None) -> None:
     lock_order(order)
     _check_transition(order, OrderStatus.shipped)
     before = {"status": order.status.value}
     order.status, order.shipped_at = OrderStatus.shipped, now or utcnow()
     order.carrier, order.tracking_number = carrier.strip(), tracking_number.strip()
-    record("order.shipped", order, actor=actor, before=before,
-           after={"status": "shipped", "carrier": order.carrier, "tracking_number": order.tracking_number})
+    record(
+        "order.shipped",
+        order,
+        actor=actor,
+        before=before,
+        after={"status": "shipped", "carrier": order.carrier, "tracking_number": order.tracking_number},
+    )
 
 
 def mark_completed(actor: User, order: Order, *, now: datetime | None = None) -> None:
@@ -560,12 +688,14 @@ def mark_completed(actor: User, order: Order, *, now: datetime | None = None) ->
 
 # ---- addresses -----------------------------------------------------------------------------
 
+
 def addresses_of(user: User) -> list[Address]:
     return list(db.session.scalars(select(Address).where(Address.user_id == user.id).order_by(Address.id.desc())))
 
 
-_ADDRESS_FOR = select(Address.__table__).where(Address.id == bindparam("address_id"),
-                                               Address.user_id == bindparam("user_id"))
+_ADDRESS_FOR = select(Address.__table__).where(
+    Address.id == bindparam("address_id"), Address.user_id == bindparam("user_id")
+)
 
 
 def address_for(user: User, address_id: int) -> Address | None:

@@ -8,6 +8,7 @@ Festival items and variants are locked FOR NO KEY UPDATE (``key_share=True``), t
 UPDATE of their non-key columns takes anyway. A plain FOR UPDATE would conflict with the KEY
 SHARE lock PostgreSQL takes on a referenced row when an order line is inserted: two checkouts
 that insert their lines first and lock the variant after would each wait for the other."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -36,7 +37,9 @@ def lock_holdings(lines) -> None:
     item_ids = sorted({line.festival_item_id for line in lines if line.festival_item_id})
     if item_ids:
         db.session.execute(
-            select(FestivalItem.id).where(FestivalItem.id.in_(item_ids)).order_by(FestivalItem.id)
+            select(FestivalItem.id)
+            .where(FestivalItem.id.in_(item_ids))
+            .order_by(FestivalItem.id)
             .with_for_update(key_share=True)
         )
     lock_variants(line.variant_id for line in lines)
@@ -45,8 +48,11 @@ def lock_holdings(lines) -> None:
 # The hottest statement of a flash sale, built once.
 _TAKE_ALLOCATION = (
     update(FestivalItem)
-    .where(FestivalItem.id == bindparam("take_item_id"), FestivalItem.returned_at.is_(None),
-           FestivalItem.sold + bindparam("take_units") <= FestivalItem.allocated)
+    .where(
+        FestivalItem.id == bindparam("take_item_id"),
+        FestivalItem.returned_at.is_(None),
+        FestivalItem.sold + bindparam("take_units") <= FestivalItem.allocated,
+    )
     .values(sold=FestivalItem.sold + bindparam("take_units"))
     .returning((FestivalItem.allocated - FestivalItem.sold).label("left"))
 )
@@ -73,14 +79,20 @@ def take_allocation(wanted: Mapping[int, int]) -> tuple[dict[int, int], dict[int
     left_after: dict[int, int] = {}
     for item_id in sorted(wanted):
         quantity = wanted[item_id]
-        taken = db.session.connection().execute(  # Core: no ORM bookkeeping on the hot row
-            _TAKE_ALLOCATION, {"take_item_id": item_id, "take_units": quantity}).scalar_one_or_none()
+        taken = (
+            db.session.connection()
+            .execute(  # Core: no ORM bookkeeping on the hot row
+                _TAKE_ALLOCATION, {"take_item_id": item_id, "take_units": quantity}
+            )
+            .scalar_one_or_none()
+        )
         if taken is not None:
             left_after[item_id] = taken
             continue
         left = db.session.execute(
-            select(FestivalItem.allocated - FestivalItem.sold, FestivalItem.returned_at)
-            .where(FestivalItem.id == item_id)
+            select(FestivalItem.allocated - FestivalItem.sold, FestivalItem.returned_at).where(
+                FestivalItem.id == item_id
+            )
         ).one_or_none()
         short[item_id] = 0 if left is None or left[1] is not None else max(left[0], 0)
     taken_from_items(wanted)
@@ -108,9 +120,12 @@ def give_back(lines, quantities: Mapping[int, int] | None = None) -> None:
         ).one()
         after_return = returned_at is not None
         db.session.execute(
-            update(FestivalItem).where(FestivalItem.id == item_id)
-            .values(sold=FestivalItem.sold - quantity,
-                    returned_units=FestivalItem.returned_units + (quantity if after_return else 0))
+            update(FestivalItem)
+            .where(FestivalItem.id == item_id)
+            .values(
+                sold=FestivalItem.sold - quantity,
+                returned_units=FestivalItem.returned_units + (quantity if after_return else 0),
+            )
             .execution_options(synchronize_session=False)
         )
         if after_return:  # the festival's leftovers went back already; so does this

@@ -1,4 +1,5 @@
 """Buyer pages: checkout, my orders, one order, pay by payroll, cancel."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -51,8 +52,9 @@ def checkout():
         db.session.rollback()
         lines = cart_lines(current_user)
     status = 200 if request.method == "GET" else 422
-    return render_template("orders/checkout.html", form=form, summary=summarise(current_user, lines),
-                           shortages=shortages), status
+    return render_template(
+        "orders/checkout.html", form=form, summary=summarise(current_user, lines), shortages=shortages
+    ), status
 
 
 @bp.route("/orders")
@@ -68,8 +70,13 @@ def mine():
 @login_required
 def detail(order_id: int):
     order = services.order_for_buyer(current_user, order_id) or abort(404)
-    return render_template("orders/detail.html", order=order, pay_form=PayrollPayForm(), cancel_form=CancelForm(),
-                           refunds=refunds_of(order))
+    return render_template(
+        "orders/detail.html",
+        order=order,
+        pay_form=PayrollPayForm(),
+        cancel_form=CancelForm(),
+        refunds=refunds_of(order),
+    )
 
 
 @bp.route("/orders/<int:order_id>/pay", methods=["POST"])

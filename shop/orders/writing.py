@@ -11,6 +11,7 @@ of four, so the item's row, locked by the take, is held only until the commit th
 SQLite has no such CTEs and orders of several lines are rare: they take one statement each.
 The one-statement forms run on the driver's cursor (shop/driver_sql.py), compiled once.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,14 +32,16 @@ from shop.orders.models import Order, OrderLine, OrderStatus
 _ORDERS, _LINES, _ENTRIES = Order.__table__, OrderLine.__table__, AuditEntry.__table__
 _INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
 _INSERT_LINES = insert(_LINES).returning(_LINES.c.id, sort_by_parameter_order=True)
-_ORDER_NOT_YET = dict.fromkeys(("payment_method", "paid_at", "shipped_at", "carrier", "tracking_number",
-                                "completed_at", "closed_at"))
+_ORDER_NOT_YET = dict.fromkeys(
+    ("payment_method", "paid_at", "shipped_at", "carrier", "tracking_number", "completed_at", "closed_at")
+)
 
 
 def _params(prefix: str, table, skip: tuple[str, ...]) -> dict:
     """{column key: a bound parameter of the column's type named ``prefix`` + key}, but ``skip``."""
-    return {column.key: bindparam(prefix + column.key, type_=column.type) for column in table.c
-            if column.key not in skip}
+    return {
+        column.key: bindparam(prefix + column.key, type_=column.type) for column in table.c if column.key not in skip
+    }
 
 
 def _build_one_line_order(*, take: bool) -> Select:
@@ -56,8 +59,12 @@ def _build_one_line_order(*, take: bool) -> Select:
         new_order = insert(_ORDERS).values(order)
     new_order = new_order.returning(_ORDERS.c.id).cte("new_order")
     line = _params("line_", _LINES, ("id", "order_id"))
-    new_line = (insert(_LINES).from_select(["order_id", *line], select(new_order.c.id, *line.values()))
-                .returning(_LINES.c.id, _LINES.c.order_id).cte("new_line"))
+    new_line = (
+        insert(_LINES)
+        .from_select(["order_id", *line], select(new_order.c.id, *line.values()))
+        .returning(_LINES.c.id, _LINES.c.order_id)
+        .cte("new_line")
+    )
     entry = _params("entry_", _ENTRIES, ("id", "entity_id"))
     new_entry = insert(_ENTRIES).from_select(["entity_id", *entry], select(new_order.c.id, *entry.values()))
     query = select(new_order.c.id, new_line.c.id).join_from(new_order, new_line, new_line.c.order_id == new_order.c.id)
@@ -88,16 +95,19 @@ class Written:
         """The order as a loaded ORM object with its lines, in the session: no SQL. "Buy now"
         needs only the id, and skips building (and, at the commit, expiring) these."""
         order = attach_loaded(db.session, Order, {**self.values, "id": self.order_id})
-        loaded = [attach_loaded(db.session, OrderLine, {**line, "order_id": self.order_id, "id": line_id})
-                  for line, line_id in zip(self.lines, self.line_ids, strict=True)]
+        loaded = [
+            attach_loaded(db.session, OrderLine, {**line, "order_id": self.order_id, "id": line_id})
+            for line, line_id in zip(self.lines, self.line_ids, strict=True)
+        ]
         set_committed_value(order, "lines", loaded)
         for line in loaded:
             set_committed_value(line, "order", order)
         return order
 
 
-def write_order(*, buyer, ship_to: str, lines: list[dict], currency: str, tier, festival_id: int | None,
-                now: datetime) -> Written:
+def write_order(
+    *, buyer, ship_to: str, lines: list[dict], currency: str, tier, festival_id: int | None, now: datetime
+) -> Written:
     """Insert a pending order of ``lines`` (order line columns but the ids), its lines and its
     audit entry."""
     values, audit = _order_values(buyer, ship_to, lines, currency, tier, festival_id, now)
@@ -113,8 +123,9 @@ def write_order(*, buyer, ship_to: str, lines: list[dict], currency: str, tier, 
     return Written(values, order_id, lines, line_ids)
 
 
-def take_and_write_order(*, buyer, ship_to: str, line: dict, currency: str, tier, festival_id: int,
-                         now: datetime) -> tuple[Written, int] | None:
+def take_and_write_order(
+    *, buyer, ship_to: str, line: dict, currency: str, tier, festival_id: int, now: datetime
+) -> tuple[Written, int] | None:
     """``write_order`` of one line from a festival item, its units taken from the item's
     allocation in the same statement (only where ``in_one_statement``): the order and what the
     item has left, or None when the allocation fell short and nothing was written."""
@@ -129,20 +140,39 @@ def take_and_write_order(*, buyer, ship_to: str, line: dict, currency: str, tier
     return Written(values, order_id, [line], [line_id]), left
 
 
-def _order_values(buyer, ship_to: str, lines: list[dict], currency: str, tier, festival_id: int | None,
-                  now: datetime) -> tuple[dict, tuple]:
+def _order_values(
+    buyer, ship_to: str, lines: list[dict], currency: str, tier, festival_id: int | None, now: datetime
+) -> tuple[dict, tuple]:
     """The order's columns, and its audit entry as (action, entity type, options)."""
     values = {
-        "buyer_id": buyer.id, "status": OrderStatus.pending_payment, "currency": currency, "price_tier": tier,
-        "total_amount": sum(line["unit_price"] * line["quantity"] for line in lines), "refunded_amount": 0,
-        "buyer_level": buyer.level, "root_employee_id": buyer.id if buyer.level == 0 else buyer.root_employee_id,
-        "l1_contact_id": buyer.l1_contact_id if buyer.level == 2 else None, "festival_id": festival_id,
-        "ship_to": ship_to, "created_at": now,
-        "expires_at": now + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]), **_ORDER_NOT_YET,
+        "buyer_id": buyer.id,
+        "status": OrderStatus.pending_payment,
+        "currency": currency,
+        "price_tier": tier,
+        "total_amount": sum(line["unit_price"] * line["quantity"] for line in lines),
+        "refunded_amount": 0,
+        "buyer_level": buyer.level,
+        "root_employee_id": buyer.id if buyer.level == 0 else buyer.root_employee_id,
+        "l1_contact_id": buyer.l1_contact_id if buyer.level == 2 else None,
+        "festival_id": festival_id,
+        "ship_to": ship_to,
+        "created_at": now,
+        "expires_at": now + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]),
+        **_ORDER_NOT_YET,
     }
-    audit = ("order.place", "Order", dict(actor_id=buyer.id, after={
-        "status": str(values["status"]), "total": values["total_amount"], "festival_id": festival_id,
-        "lines": {str(line["variant_id"]): line["quantity"] for line in lines}}))
+    audit = (
+        "order.place",
+        "Order",
+        dict(
+            actor_id=buyer.id,
+            after={
+                "status": str(values["status"]),
+                "total": values["total_amount"],
+                "festival_id": festival_id,
+                "lines": {str(line["variant_id"]): line["quantity"] for line in lines},
+            },
+        ),
+    )
     return values, audit
 
 

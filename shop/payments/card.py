@@ -6,6 +6,7 @@ about the PaymentIntent (read by the webhook handler or the reconciliation), nev
 browser. A payment that succeeds after its order was cancelled or expired is refunded at once.
 Calls to Stripe that change something happen after the database commit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -93,8 +94,13 @@ def hold_reservation(order: Order, now: datetime) -> None:
     latest = order.created_at + timedelta(minutes=2 * config["RESERVATION_MINUTES"])
     held = min(max(order.expires_at, now + timedelta(minutes=config["CARD_PAYMENT_HOLD_MINUTES"])), latest)
     if held > order.expires_at:
-        record("order.hold_extended", order, actor=order.buyer_id,
-               before={"expires_at": order.expires_at.isoformat()}, after={"expires_at": held.isoformat()})
+        record(
+            "order.hold_extended",
+            order,
+            actor=order.buyer_id,
+            before={"expires_at": order.expires_at.isoformat()},
+            after={"expires_at": held.isoformat()},
+        )
         order.expires_at = held
 
 
@@ -119,15 +125,22 @@ def confirm_on_fake_stripe(buyer: User, order: Order, token_id: str) -> stripe.P
         raise _unavailable(exc) from exc
 
 
-def _keep_intent(buyer: User, order: Order, payment: CardPayment | None, intent, attempt: int,
-                 now: datetime) -> stripe.PaymentIntent:
+def _keep_intent(
+    buyer: User, order: Order, payment: CardPayment | None, intent, attempt: int, now: datetime
+) -> stripe.PaymentIntent:
     """Store the new PaymentIntent on the order. When a parallel request stored another one
     first (possible only where idempotency keys are ignored), keep theirs and cancel ours."""
     try:
         with db.session.begin_nested():
             if payment is None:
-                payment = CardPayment(order_id=order.id, amount=order.total_amount, currency=order.currency,
-                                      payment_intent_id=intent.id, status=intent.status, attempt=attempt)
+                payment = CardPayment(
+                    order_id=order.id,
+                    amount=order.total_amount,
+                    currency=order.currency,
+                    payment_intent_id=intent.id,
+                    status=intent.status,
+                    attempt=attempt,
+                )
                 db.session.add(payment)
             else:
                 payment.payment_intent_id, payment.attempt, payment.last_error = intent.id, attempt, None
@@ -138,8 +151,12 @@ def _keep_intent(buyer: User, order: Order, payment: CardPayment | None, intent,
         cancel_intents_after_commit([intent.id])
         winner = card_payment_for(order)
         return client().v1.payment_intents.retrieve(winner.payment_intent_id)
-    record("payment.card_started", order, actor=buyer,
-           after={"payment_intent": intent.id, "amount": order.total_amount, "attempt": attempt})
+    record(
+        "payment.card_started",
+        order,
+        actor=buyer,
+        after={"payment_intent": intent.id, "amount": order.total_amount, "attempt": attempt},
+    )
     return intent
 
 
@@ -179,24 +196,34 @@ def apply_intent(intent, *, now: datetime | None = None) -> str:
     refunded_before, error_before = payment.amount_refunded, payment.last_error
     _note(payment, intent, now)
     if payment.amount_refunded != refunded_before:
-        record("payment.refunded_at_stripe", order, actor=None, before={"refunded": refunded_before},
-               after={"refunded": payment.amount_refunded, "payment_intent": intent.id})
+        record(
+            "payment.refunded_at_stripe",
+            order,
+            actor=None,
+            before={"refunded": refunded_before},
+            after={"refunded": payment.amount_refunded, "payment_intent": intent.id},
+        )
     if intent.status == "succeeded":
         return _succeeded(order, payment, intent, now)
     if intent.status == "canceled":
         return "canceled"
     if payment.last_error and intent.status == "requires_payment_method":
         if payment.last_error != error_before:  # the same failure seen again is not a new one
-            record("payment.failed", order, actor=None,
-                   after={"payment_intent": intent.id, "error": payment.last_error})
+            record(
+                "payment.failed", order, actor=None, after={"payment_intent": intent.id, "error": payment.last_error}
+            )
         return "failed"
     return "updated"
 
 
 def _succeeded(order: Order, payment: CardPayment, intent, now: datetime) -> str:
     if intent.amount != order.total_amount or intent.currency.upper() != order.currency:
-        record("payment.mismatch", order, actor=None,
-               after={"payment_intent": intent.id, "amount": intent.amount, "currency": intent.currency})
+        record(
+            "payment.mismatch",
+            order,
+            actor=None,
+            after={"payment_intent": intent.id, "amount": intent.amount, "currency": intent.currency},
+        )
         return "amount_mismatch"  # shown on the operators' reconciliation page
     if order.status == OrderStatus.pending_payment:
         _mark_paid(order, intent, now)
@@ -204,10 +231,14 @@ def _succeeded(order: Order, payment: CardPayment, intent, now: datetime) -> str
     if order.status in CLOSED_ORDER:
         if payment.late_refund_requested_at is None:
             payment.late_refund_requested_at = now
-            record("payment.late_refund", order, actor=None,
-                   before={"status": order.status.value},
-                   after={"payment_intent": intent.id, "amount": intent.amount},
-                   reason="paid after the order was closed")
+            record(
+                "payment.late_refund",
+                order,
+                actor=None,
+                before={"status": order.status.value},
+                after={"payment_intent": intent.id, "amount": intent.amount},
+                reason="paid after the order was closed",
+            )
             _tell_buyer_of_late_refund(order)
             refund_after_commit(payment.payment_intent_id)  # the reconciliation retries a failed one
         return "late_refund"
@@ -220,8 +251,13 @@ def _mark_paid(order: Order, intent, now: datetime) -> None:
     order.status = OrderStatus.paid
     order.payment_method = PaymentMethod.card
     order.paid_at = now
-    record("order.paid", order, actor=None, before={"status": "pending_payment"},
-           after={"status": "paid", "method": "card", "amount": order.total_amount, "payment_intent": intent.id})
+    record(
+        "order.paid",
+        order,
+        actor=None,
+        before={"status": "pending_payment"},
+        after={"status": "paid", "method": "card", "amount": order.total_amount, "payment_intent": intent.id},
+    )
     became_paid(order)
 
 
@@ -232,21 +268,27 @@ def _tell_buyer_of_late_refund(order: Order) -> None:
     queue_mail(
         order.buyer.email,
         _("Your payment for order %(number)s was refunded", number=order.number),
-        _("Your card payment of %(amount)s arrived after order %(number)s had been closed, so its items "
-          "were no longer reserved for you. We have refunded the payment in full; your bank shows it "
-          "within a few days.", amount=format_money(order.total_amount, order.currency), number=order.number),
+        _(
+            "Your card payment of %(amount)s arrived after order %(number)s had been closed, so its items "
+            "were no longer reserved for you. We have refunded the payment in full; your bank shows it "
+            "within a few days.",
+            amount=format_money(order.total_amount, order.currency),
+            number=order.number,
+        ),
     )
 
 
 # ---- calls to Stripe after the commit ------------------------------------------------------
+
 
 def cancel_intents_for_orders_after_commit(order_ids: list[int]) -> None:
     """The orders were closed unpaid: cancel their PaymentIntents at Stripe once that commits."""
     if not order_ids or not card_payments_enabled():
         return
     ids = db.session.scalars(
-        select(CardPayment.payment_intent_id).where(CardPayment.order_id.in_(order_ids),
-                                                    CardPayment.status.in_(CANCELLABLE))
+        select(CardPayment.payment_intent_id).where(
+            CardPayment.order_id.in_(order_ids), CardPayment.status.in_(CANCELLABLE)
+        )
     ).all()
     cancel_intents_after_commit(list(ids))
 
@@ -272,8 +314,9 @@ def refund_after_commit(intent_id: str) -> None:
 def request_refund(intent_id: str) -> bool:
     """Refund a PaymentIntent in full; the idempotency key makes a repeated request harmless."""
     try:
-        client().v1.refunds.create({"payment_intent": intent_id},
-                                   {"idempotency_key": f"neigou-late-refund-{intent_id}"})
+        client().v1.refunds.create(
+            {"payment_intent": intent_id}, {"idempotency_key": f"neigou-late-refund-{intent_id}"}
+        )
     except stripe.StripeError as exc:
         logger.warning("refund of %s failed, the reconciliation retries it: %s", intent_id, exc)
         return False

@@ -4,6 +4,7 @@
 fixed port and register the demo's webhook; the test suite starts its own on a free port.
 It keeps its data in memory only (``--from-scratch``), so each start is a clean account.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,10 @@ def start(port: int, log_path: Path, *, timeout: float = 30.0) -> subprocess.Pop
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     deadline = time.monotonic() + timeout
     while not is_up(base):

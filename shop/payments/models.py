@@ -1,4 +1,5 @@
 """Card payments through Stripe: one PaymentIntent per order, and every Stripe event we saw."""
+
 from __future__ import annotations
 
 from datetime import datetime

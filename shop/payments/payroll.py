@@ -1,5 +1,6 @@
 """Payroll deduction: the monthly cap and the payroll month. The export for HR is a
 settlement (shop.settlement)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

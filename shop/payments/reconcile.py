@@ -4,6 +4,7 @@ payments, retry refunds of late payments; and list where our records disagree wi
 ``reconcile`` is a job (the CLI command and the operators' button run it): it commits after
 each item, so one failure does not undo the rest, and calls Stripe outside any transaction.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,13 @@ from shop.payments.webhooks import HANDLED, already_seen, current_intent, descri
 
 logger = logging.getLogger(__name__)
 
-PAID_STATES = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.completed,
-               OrderStatus.partially_refunded, OrderStatus.refunded)
+PAID_STATES = (
+    OrderStatus.paid,
+    OrderStatus.shipped,
+    OrderStatus.completed,
+    OrderStatus.partially_refunded,
+    OrderStatus.refunded,
+)
 SETTLED = frozenset({"succeeded", "canceled"})
 
 
@@ -79,7 +85,9 @@ def _apply_missed_events(since: datetime, report: Report) -> None:
 def _recheck_open_payments(since: datetime, now: datetime, report: Report) -> None:
     """Card payments Stripe has not settled yet, or whose order disagrees: read them again."""
     ids = db.session.scalars(
-        select(CardPayment.payment_intent_id).join(Order, Order.id == CardPayment.order_id).where(
+        select(CardPayment.payment_intent_id)
+        .join(Order, Order.id == CardPayment.order_id)
+        .where(
             CardPayment.created_at >= since,
             or_(CardPayment.status.not_in(SETTLED), Order.status == OrderStatus.pending_payment),
         )
@@ -100,8 +108,9 @@ def _recheck_open_payments(since: datetime, now: datetime, report: Report) -> No
 
 def _retry_late_refunds(report: Report) -> None:
     ids = db.session.scalars(
-        select(CardPayment.payment_intent_id).where(CardPayment.late_refund_requested_at.is_not(None),
-                                                    CardPayment.amount_refunded < CardPayment.amount)
+        select(CardPayment.payment_intent_id).where(
+            CardPayment.late_refund_requested_at.is_not(None), CardPayment.amount_refunded < CardPayment.amount
+        )
     ).all()
     db.session.rollback()
     for intent_id in ids:
@@ -118,6 +127,7 @@ def _retry_late_refunds(report: Report) -> None:
 
 # ---- the operators' page -------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Disagreement:
     payment: CardPayment
@@ -128,17 +138,24 @@ class Disagreement:
 def disagreements(*, limit: int = 200) -> list[Disagreement]:
     """Card payments whose order does not match what Stripe said when we last asked."""
     found = db.session.scalars(
-        select(CardPayment).join(Order, Order.id == CardPayment.order_id)
-        .where(or_(
-            (CardPayment.status == "succeeded") & Order.status.not_in(PAID_STATES)
-            & (CardPayment.amount_refunded < CardPayment.amount),
-            (Order.payment_method == PaymentMethod.card) & Order.status.in_(PAID_STATES)
-            & (CardPayment.status != "succeeded"),
-            (CardPayment.status == "succeeded") & (CardPayment.amount_refunded != Order.refunded_amount)
-            & Order.status.in_(PAID_STATES),
-        ))
+        select(CardPayment)
+        .join(Order, Order.id == CardPayment.order_id)
+        .where(
+            or_(
+                (CardPayment.status == "succeeded")
+                & Order.status.not_in(PAID_STATES)
+                & (CardPayment.amount_refunded < CardPayment.amount),
+                (Order.payment_method == PaymentMethod.card)
+                & Order.status.in_(PAID_STATES)
+                & (CardPayment.status != "succeeded"),
+                (CardPayment.status == "succeeded")
+                & (CardPayment.amount_refunded != Order.refunded_amount)
+                & Order.status.in_(PAID_STATES),
+            )
+        )
         .options(selectinload(CardPayment.order).selectinload(Order.buyer))
-        .order_by(CardPayment.id.desc()).limit(limit)
+        .order_by(CardPayment.id.desc())
+        .limit(limit)
     ).all()
     return [Disagreement(p, p.order, _problem(p, p.order)) for p in found]
 
@@ -150,8 +167,11 @@ def _problem(payment: CardPayment, order: Order) -> str:
         return _("Stripe took the payment but the order is %(status)s.", status=order.status.value)
     if payment.status != "succeeded":
         return _("The order is paid but Stripe says the payment is %(status)s.", status=payment.status)
-    return _("Refunded at Stripe: %(stripe)d; refunded on the order: %(ours)d (minor units).",
-             stripe=payment.amount_refunded, ours=order.refunded_amount)
+    return _(
+        "Refunded at Stripe: %(stripe)d; refunded on the order: %(ours)d (minor units).",
+        stripe=payment.amount_refunded,
+        ours=order.refunded_amount,
+    )
 
 
 def default_since(now: datetime | None = None, hours: int | None = None) -> datetime:

@@ -1,5 +1,6 @@
 """The Stripe SDK, configured per call from the app's config (keys, and the API base so tests
 and the demo can point it at a local fake Stripe server)."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -13,8 +14,9 @@ STRIPE_JS_URL = "https://js.stripe.com/v3/"
 def card_payments_enabled() -> bool:
     """Card payments need the secret and publishable keys and the webhook secret."""
     config = current_app.config
-    return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_PUBLISHABLE_KEY")
-                and config.get("STRIPE_WEBHOOK_SECRET"))
+    return bool(
+        config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_PUBLISHABLE_KEY") and config.get("STRIPE_WEBHOOK_SECRET")
+    )
 
 
 def client() -> stripe.StripeClient:

@@ -1,4 +1,5 @@
 """Card payment pages, Stripe's webhook, and the operators' reconciliation page."""
+
 from __future__ import annotations
 
 import logging
@@ -69,10 +70,15 @@ def card_page(order_id: int):
     if intent.status in ("succeeded", "processing", "canceled"):
         return redirect(url_for("orders.detail", order_id=order_id, confirming=1))
     allow_in_csp(csp_additions())
-    return render_template("payments/card.html", order=order, client_secret=intent.client_secret,
-                           publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"], stripe_js=js_url(),
-                           last_error=card.error_message(intent),
-                           fake_stripe=bool(current_app.config.get("STRIPE_API_BASE")))
+    return render_template(
+        "payments/card.html",
+        order=order,
+        client_secret=intent.client_secret,
+        publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+        stripe_js=js_url(),
+        last_error=card.error_message(intent),
+        fake_stripe=bool(current_app.config.get("STRIPE_API_BASE")),
+    )
 
 
 @bp.route("/orders/<int:order_id>/card/fake-confirm", methods=["POST"])
@@ -83,7 +89,9 @@ def fake_confirm(order_id: int):
     if not current_app.config.get("STRIPE_API_BASE"):
         abort(404)
     try:
-        intent = card.confirm_on_fake_stripe(current_user, order, str((request.get_json(silent=True) or {}).get("token")))
+        intent = card.confirm_on_fake_stripe(
+            current_user, order, str((request.get_json(silent=True) or {}).get("token"))
+        )
     except card.DomainError as exc:
         return {"error": {"message": exc.message}}, 402
     return {"status": intent.status}
@@ -117,9 +125,11 @@ def ops_reconcile():
     if request.method == "POST":
         if form.validate_on_submit() and card_payments_enabled():
             report = reconcile.reconcile(since=reconcile.default_since())
-            flash(_("Checked with Stripe: %(summary)s.", summary=report.summary()),
-                  "error" if report.errors else "success")
+            flash(
+                _("Checked with Stripe: %(summary)s.", summary=report.summary()),
+                "error" if report.errors else "success",
+            )
         return redirect(url_for("payments.ops_reconcile"))
-    return render_template("payments/ops_reconcile.html", rows=reconcile.disagreements(), form=form,
-                           enabled=card_payments_enabled())
-
+    return render_template(
+        "payments/ops_reconcile.html", rows=reconcile.disagreements(), form=form, enabled=card_payments_enabled()
+    )

@@ -1,6 +1,7 @@
 """Stripe events, from the webhook or the reconciliation: verified, stored once by id, and acted
 on from the PaymentIntent's current state as read from the API (events arrive late, twice and
 out of order, so the event's own copy of the object is never trusted)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,9 +16,14 @@ from shop.payments.card import apply_intent, as_dict
 from shop.payments.models import StripeEvent
 from shop.payments.stripe_client import client
 
-HANDLED = frozenset({
-    "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled", "charge.refunded",
-})
+HANDLED = frozenset(
+    {
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+        "charge.refunded",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -32,8 +38,9 @@ def verify(payload: bytes, signature: str | None) -> stripe.Event:
     """The event in ``payload`` if its signature is good and recent; raises
     ``stripe.SignatureVerificationError`` (or ``ValueError`` for a body that is not an event)."""
     config = current_app.config
-    return client().construct_event(payload, signature, config["STRIPE_WEBHOOK_SECRET"],
-                                    tolerance=config["STRIPE_WEBHOOK_TOLERANCE"])
+    return client().construct_event(
+        payload, signature, config["STRIPE_WEBHOOK_SECRET"], tolerance=config["STRIPE_WEBHOOK_TOLERANCE"]
+    )
 
 
 def describe(event) -> EventInfo:
@@ -60,8 +67,14 @@ def process(info: EventInfo, intent, *, source: str) -> str:
     a second delivery, even one racing the first, returns "duplicate" and changes nothing."""
     if already_seen(info.id):
         return "duplicate"
-    stored = StripeEvent(id=info.id, type=info.type, payment_intent_id=info.payment_intent_id, source=source,
-                         outcome="received", created_at=info.created)
+    stored = StripeEvent(
+        id=info.id,
+        type=info.type,
+        payment_intent_id=info.payment_intent_id,
+        source=source,
+        outcome="received",
+        created_at=info.created,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(stored)

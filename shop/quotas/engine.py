@@ -8,6 +8,7 @@ Enforcement is atomic because every order that could add to a sum first locks th
 buyer (scope ``buyer``) and of the chain's employee (scope ``chain``), in user-id order, and
 checks and inserts in the same transaction; SQLite's writers are serialised anyway.
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
@@ -84,20 +85,35 @@ class QuotaExceeded(DomainError):
         """Everything the message says: the rule (the cached row, whose sentence cannot change
         under it), what is allowed and used, what is wanted."""
         allowance = self.allowance
-        return ("quota", allowance.rule, allowance.limit, allowance.used, allowance.variant_id, self.wanted,
-                self.currency, self.outright)
+        return (
+            "quota",
+            allowance.rule,
+            allowance.limit,
+            allowance.used,
+            allowance.variant_id,
+            self.wanted,
+            self.currency,
+            self.outright,
+        )
 
     @cached_property
     def message(self) -> str:
         allowance, currency = self.allowance, self.currency
         wanted_text = allowance.amount_text(self.wanted, currency)
         if self.outright:
-            return _("Refused by the rule “%(rule)s”: it allows %(limit)s in all, this order needs %(wanted)s. "
-                     "Nothing was ordered.", rule=describe(allowance.rule),
-                     limit=allowance.amount_text(allowance.limit, currency), wanted=wanted_text)
-        return _("Refused by the rule “%(rule)s”: %(left)s left for you, this order needs %(wanted)s. "
-                 "Nothing was ordered.", rule=describe(allowance.rule),
-                 left=allowance.amount_text(allowance.left, currency), wanted=wanted_text)
+            return _(
+                "Refused by the rule “%(rule)s”: it allows %(limit)s in all, this order needs %(wanted)s. "
+                "Nothing was ordered.",
+                rule=describe(allowance.rule),
+                limit=allowance.amount_text(allowance.limit, currency),
+                wanted=wanted_text,
+            )
+        return _(
+            "Refused by the rule “%(rule)s”: %(left)s left for you, this order needs %(wanted)s. Nothing was ordered.",
+            rule=describe(allowance.rule),
+            left=allowance.amount_text(allowance.left, currency),
+            wanted=wanted_text,
+        )
 
     def __str__(self) -> str:
         return self.message
@@ -201,8 +217,15 @@ class Enforcement:
     placing transaction. Without the locks it may only refuse early: what is committed already
     breaks a rule, and use only shrinks by cancelling, expiring or refunding."""
 
-    def __init__(self, buyer: User, takes: Sequence[Take], now: datetime, *, currency: str,
-                 rules: Sequence[tuple[QuotaRule, int]] | None = None):
+    def __init__(
+        self,
+        buyer: User,
+        takes: Sequence[Take],
+        now: datetime,
+        *,
+        currency: str,
+        rules: Sequence[tuple[QuotaRule, int]] | None = None,
+    ):
         self.takes, self.currency = takes, currency
         self.rules = rules_for(buyer, takes) if rules is None else rules
         self._use = _UseQuery([rule for rule, _extra in self.rules], buyer, now)
@@ -217,12 +240,14 @@ class Enforcement:
     def use_seen(self, *, with_wanted: bool) -> dict[tuple[QuotaRule, int | None], int]:
         """{(rule, variant id or None): use} as the last check() counted it, plus what ``takes``
         want (once the order is placed)."""
-        return {(standing.rule, standing.allowance.variant_id):
-                standing.allowance.used + (standing.wanted if with_wanted else 0) for standing in self.standings}
+        return {
+            (standing.rule, standing.allowance.variant_id): standing.allowance.used
+            + (standing.wanted if with_wanted else 0)
+            for standing in self.standings
+        }
 
 
-def refuse_from_known(rules: Sequence[tuple[QuotaRule, int]], takes: Sequence[Take], known, *,
-                      currency: str) -> None:
+def refuse_from_known(rules: Sequence[tuple[QuotaRule, int]], takes: Sequence[Take], known, *, currency: str) -> None:
     """Refuse (QuotaExceeded) what ``known`` (shop.quotas.known_use) already rules out for
     ``rules`` (from ``rules_for``), without the database: the use remembered, or none, is a
     lower bound of the real use."""
@@ -271,16 +296,20 @@ class Standing:
         return max(self.room, 0) // take.unit_price if take.unit_price > 0 else None
 
 
-def _rules_with_extras(buyer: User, windows: Collection[Window] | None,
-                       festival_ids: Collection[int]) -> list[tuple[QuotaRule, int]]:
+def _rules_with_extras(
+    buyer: User, windows: Collection[Window] | None, festival_ids: Collection[int]
+) -> list[tuple[QuotaRule, int]]:
     """The active rules of the buyer's audience that could apply (festival rules only of
     ``festival_ids``), each with the extra that exceptions give this buyer or chain. The rules
     come from ``rule_cache``; the extras are read only for rules that have exceptions at all."""
     audiences = _audiences(buyer)
-    found = [active for active in rule_cache.active_rules()
-             if active.rule.audience in audiences
-             and (windows is None or active.rule.window in windows)
-             and (active.rule.window != Window.festival or active.rule.festival_id in festival_ids)]
+    found = [
+        active
+        for active in rule_cache.active_rules()
+        if active.rule.audience in audiences
+        and (windows is None or active.rule.window in windows)
+        and (active.rule.window != Window.festival or active.rule.festival_id in festival_ids)
+    ]
     extras = _extras(buyer, [active.rule for active in found if active.has_exceptions])
     return [(active.rule, extras.get(active.rule.id, 0)) for active in found]
 
@@ -290,10 +319,12 @@ def _extras(buyer: User, rules: Sequence[QuotaRule]) -> dict[int, int]:
     if not rules:
         return {}
     subject = case((QuotaRule.scope == Scope.chain, chain_root_id(buyer)), else_=buyer.id)
-    query = (select(QuotaException.rule_id, func.sum(QuotaException.extra))
-             .join(QuotaRule, QuotaRule.id == QuotaException.rule_id)
-             .where(QuotaException.rule_id.in_([rule.id for rule in rules]), QuotaException.user_id == subject)
-             .group_by(QuotaException.rule_id))
+    query = (
+        select(QuotaException.rule_id, func.sum(QuotaException.extra))
+        .join(QuotaRule, QuotaRule.id == QuotaException.rule_id)
+        .where(QuotaException.rule_id.in_([rule.id for rule in rules]), QuotaException.user_id == subject)
+        .group_by(QuotaException.rule_id)
+    )
     return {rule_id: int(extra) for rule_id, extra in db.session.execute(query)}
 
 
@@ -330,8 +361,19 @@ _USE_QUERIES_KEPT = 512
 
 def rule_shape(rule: QuotaRule) -> tuple:
     """What a rule's use depends on (never its limit)."""
-    return (rule.id, rule.scope, rule.target, rule.category_id, rule.product_id, rule.festival_item_id,
-            rule.window, rule.festival_id, rule.measure, rule.audience, rule.per_sku)
+    return (
+        rule.id,
+        rule.scope,
+        rule.target,
+        rule.category_id,
+        rule.product_id,
+        rule.festival_item_id,
+        rule.window,
+        rule.festival_id,
+        rule.measure,
+        rule.audience,
+        rule.per_sku,
+    )
 
 
 def _use_query(counting: Sequence[QuotaRule]) -> DriverStatement:
@@ -351,36 +393,66 @@ def _build_use_query(counting: Sequence[QuotaRule]) -> Select:
     # instead (a nested loop over every order of a flash sale, whatever the statistics say).
     buyer_id, root_id = bindparam("buyer_id"), bindparam("root_id")
     subjects = [buyer_id, root_id]
-    own = (select(Order.id, Order.buyer_id, Order.root_employee_id, Order.buyer_level, Order.festival_id,
-                  Order.created_at)
-           .where(or_(Order.buyer_id.in_(subjects), Order.root_employee_id.in_(subjects)),
-                  live_orders(bindparam("now", type_=Order.expires_at.type)))
-           .cte("subject_orders").prefix_with("MATERIALIZED"))
+    own = (
+        select(Order.id, Order.buyer_id, Order.root_employee_id, Order.buyer_level, Order.festival_id, Order.created_at)
+        .where(
+            or_(Order.buyer_id.in_(subjects), Order.root_employee_id.in_(subjects)),
+            live_orders(bindparam("now", type_=Order.expires_at.type)),
+        )
+        .cte("subject_orders")
+        .prefix_with("MATERIALIZED")
+    )
     orders = aliased(Order, own)
-    conditions = [and_(*_conditions(rule, orders, buyer_id if rule.scope == Scope.buyer else root_id,
-                                    bindparam(f"start_{index}"), bindparam(f"end_{index}")))
-                  for index, rule in enumerate(counting)]
+    conditions = [
+        and_(
+            *_conditions(
+                rule,
+                orders,
+                buyer_id if rule.scope == Scope.buyer else root_id,
+                bindparam(f"start_{index}"),
+                bindparam(f"end_{index}"),
+            )
+        )
+        for index, rule in enumerate(counting)
+    ]
     return (
-        select(OrderLine.variant_id, *(func.coalesce(func.sum(case((condition, line_measure(rule)), else_=0)), 0)
-                                       for rule, condition in zip(counting, conditions, strict=True)))
-        .select_from(orders).join(OrderLine, OrderLine.order_id == orders.id)
-        .join(Variant, Variant.id == OrderLine.variant_id).join(Product, Product.id == Variant.product_id)
+        select(
+            OrderLine.variant_id,
+            *(
+                func.coalesce(func.sum(case((condition, line_measure(rule)), else_=0)), 0)
+                for rule, condition in zip(counting, conditions, strict=True)
+            ),
+        )
+        .select_from(orders)
+        .join(OrderLine, OrderLine.order_id == orders.id)
+        .join(Variant, Variant.id == OrderLine.variant_id)
+        .join(Product, Product.id == Variant.product_id)
         .where(or_(*conditions))
         .group_by(OrderLine.variant_id)
     )
 
 
-def rules_for(buyer: User, takes: Sequence[Take], *,
-              windows: Collection[Window] | None = None) -> list[tuple[QuotaRule, int]]:
+def rules_for(
+    buyer: User, takes: Sequence[Take], *, windows: Collection[Window] | None = None
+) -> list[tuple[QuotaRule, int]]:
     """The active rules (of ``windows``, or all) that apply to ``takes`` for this buyer, each
     with the extra its exceptions give the buyer or chain; one query."""
     festival_ids = {take.festival_id for take in takes if take.festival_id is not None}
-    return [(rule, extra) for rule, extra in _rules_with_extras(buyer, windows, festival_ids)
-            if any(matches(rule, take) for take in takes)]
+    return [
+        (rule, extra)
+        for rule, extra in _rules_with_extras(buyer, windows, festival_ids)
+        if any(matches(rule, take) for take in takes)
+    ]
 
 
-def standings(buyer: User, takes: Sequence[Take], now: datetime, *, windows: Collection[Window] | None = None,
-              rules: Sequence[tuple[QuotaRule, int]] | None = None) -> list[Standing]:
+def standings(
+    buyer: User,
+    takes: Sequence[Take],
+    now: datetime,
+    *,
+    windows: Collection[Window] | None = None,
+    rules: Sequence[tuple[QuotaRule, int]] | None = None,
+) -> list[Standing]:
     """Every rule (of ``windows``, or all; or ``rules`` from ``rules_for``) that applies to
     ``takes``: what the buyer or chain has used, what is allowed (exceptions included) and what
     ``takes`` together want. A take of quantity 0 asks what is left without wanting anything."""
@@ -389,8 +461,9 @@ def standings(buyer: User, takes: Sequence[Take], now: datetime, *, windows: Col
     return _standings(rules, _UseQuery([rule for rule, _extra in rules], buyer, now).run(), takes)
 
 
-def _standings(rules: Sequence[tuple[QuotaRule, int]], use: dict[int, dict[int | None, int]],
-               takes: Sequence[Take]) -> list[Standing]:
+def _standings(
+    rules: Sequence[tuple[QuotaRule, int]], use: dict[int, dict[int | None, int]], takes: Sequence[Take]
+) -> list[Standing]:
     found = []
     for rule, extra in rules:
         used = use.get(rule.id, {})
@@ -411,5 +484,18 @@ def exceeded_by(buyer: User, takes: Sequence[Take], now: datetime) -> list[tuple
     return [(standing.allowance, standing.wanted) for standing in standings(buyer, takes, now) if standing.broken]
 
 
-__all__ = ["Allowance", "Enforcement", "QuotaExceeded", "Standing", "Take", "chain_root_id",
-           "exceeded_by", "matches", "refuse_from_known", "rules_for", "standings", "tightest", "users_to_lock"]
+__all__ = [
+    "Allowance",
+    "Enforcement",
+    "QuotaExceeded",
+    "Standing",
+    "Take",
+    "chain_root_id",
+    "exceeded_by",
+    "matches",
+    "refuse_from_known",
+    "rules_for",
+    "standings",
+    "tightest",
+    "users_to_lock",
+]

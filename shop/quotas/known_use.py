@@ -20,6 +20,7 @@ every purchase is checked in the database as before.
 
 Placing an order never trusts any of this: it always counts use and takes stock under its locks.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -97,9 +98,13 @@ class _RedisStore:
 
         # A connection the server closed (Redis restarted) is opened again once, at once; a
         # timeout is not retried: nothing known is better than a post kept waiting.
-        self._redis = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25,
-                                           decode_responses=True,
-                                           retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)))
+        self._redis = redis.Redis.from_url(
+            url,
+            socket_timeout=0.25,
+            socket_connect_timeout=0.25,
+            decode_responses=True,
+            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        )
         self._thread = threading.local()
         self._set_all_sha = hashlib.sha1(_SET_ALL.encode()).hexdigest()  # noqa: S324 -- Redis names scripts so
 
@@ -132,7 +137,7 @@ class _RedisStore:
 
     def read(self, keys: Sequence[str], generation_keys: Sequence[str]) -> tuple[list, list]:
         values = self._call("MGET", *keys, *generation_keys)
-        return values[:len(keys)], values[len(keys):]
+        return values[: len(keys)], values[len(keys) :]
 
     def write(self, entries: Mapping[str, str], seconds: int) -> None:
         """Every entry in one command (every order writes once: a pipeline took a pooled
@@ -289,8 +294,9 @@ def look(rules, takes, *, buyer_id: int, root_id: int, item_ids: Iterable[int], 
         return Known()
     item_ids = sorted(set(item_ids))
     entries = _use_entries(rules, takes, buyer_id, root_id, now)
-    generation_keys = sorted({_user_generation(buyer_id), _user_generation(root_id),
-                              *(_item_generation(item_id) for item_id in item_ids)})
+    generation_keys = sorted(
+        {_user_generation(buyer_id), _user_generation(root_id), *(_item_generation(item_id) for item_id in item_ids)}
+    )
     keys = [key for key, _rule, _variant in entries] + [_sold_out_key(item_id) for item_id in item_ids]
     found, generations = _safely(lambda: _store().read(keys, generation_keys), (None, None))
     if found is None:
@@ -302,7 +308,7 @@ def look(rules, takes, *, buyer_id: int, root_id: int, item_ids: Iterable[int], 
             generation, used = value.split(":")
             if int(generation) == known.generations[_user_generation(subject)]:
                 known.use[(rule.id, variant_id)] = int(used)
-    for item_id, value in zip(item_ids, found[len(entries):], strict=True):
+    for item_id, value in zip(item_ids, found[len(entries) :], strict=True):
         if value is not None and int(value) == known.generations[_item_generation(item_id)]:
             known.sold_out.add(item_id)
     return known
@@ -317,8 +323,15 @@ def user_generation(user_id: int) -> int | None:
     return None if generations is None else int(generations[0] or 0)
 
 
-def _entries(known: Known, *, buyer_id: int, root_id: int, use: Mapping[tuple[object, int | None], int],
-             sold_out: Iterable[int], now) -> dict[str, str]:
+def _entries(
+    known: Known,
+    *,
+    buyer_id: int,
+    root_id: int,
+    use: Mapping[tuple[object, int | None], int],
+    sold_out: Iterable[int],
+    now,
+) -> dict[str, str]:
     entries = {}
     for (rule, variant_id), used in use.items():
         if rule.window == Window.order:
@@ -334,8 +347,16 @@ def _entries(known: Known, *, buyer_id: int, root_id: int, use: Mapping[tuple[ob
     return entries
 
 
-def learn(known: Known, *, buyer_id: int, root_id: int, use: Mapping[tuple[object, int | None], int],
-          sold_out: Iterable[int] = (), now, after_commit_only: bool = False) -> None:
+def learn(
+    known: Known,
+    *,
+    buyer_id: int,
+    root_id: int,
+    use: Mapping[tuple[object, int | None], int],
+    sold_out: Iterable[int] = (),
+    now,
+    after_commit_only: bool = False,
+) -> None:
     """Remember ``use`` ({(rule, variant id or None): use}) and the ``sold_out`` item ids,
     found after ``known`` was read, under the generations read with it. With
     ``after_commit_only`` (an order's own use exists only once it commits) they are written

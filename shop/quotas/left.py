@@ -1,5 +1,6 @@
 """What is left for this buyer and their chain, item by item, for the product and cart pages,
 and the cart's check of the per-order rules. Everything is counted by engine.standings."""
+
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
@@ -57,17 +58,23 @@ def variant_takes(product: Product | None, tier: PriceTier) -> tuple[tuple[str, 
     return tuple((variant.name, Take.of(variant, 0, tier)) for variant in product.active_variants)
 
 
-def items_left(buyer: User, keyed: Sequence[tuple[Hashable, Take]], now: datetime) -> tuple[list[ItemLeft], list[Breach]]:
+def items_left(
+    buyer: User, keyed: Sequence[tuple[Hashable, Take]], now: datetime
+) -> tuple[list[ItemLeft], list[Breach]]:
     """Per item that some rule limits, the units that still fit on top of what the takes
     already want; and every rule the takes together break, once each."""
     found = standings(buyer, [take for _key, take in keyed], now)
     items = []
     for key, take in keyed:
-        fits = [(units, standing) for standing in found if standing.covers(take)
-                and (units := standing.units_more(take)) is not None]
+        fits = [
+            (units, standing)
+            for standing in found
+            if standing.covers(take) and (units := standing.units_more(take)) is not None
+        ]
         if fits:
-            units, binding = min(fits, key=lambda pair: (pair[0], pair[1].rule.measure != Measure.units,
-                                                          pair[1].rule.id))
+            units, binding = min(
+                fits, key=lambda pair: (pair[0], pair[1].rule.measure != Measure.units, pair[1].rule.id)
+            )
             items.append(ItemLeft(key, take, units, binding))
     return items, [Breach(standing) for standing in found if standing.broken]
 

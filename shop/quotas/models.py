@@ -1,4 +1,5 @@
 """Quota rules and the exceptions operators grant to them."""
+
 from __future__ import annotations
 
 import enum
@@ -89,8 +90,10 @@ class QuotaException(db.Model):
     """Extra allowance on one rule for one buyer (scope buyer) or one chain's employee (scope chain)."""
 
     __tablename__ = "quota_exceptions"
-    __table_args__ = (sa.CheckConstraint("extra > 0", name="extra_positive"),
-                      sa.Index("ix_quota_exceptions_rule_id_user_id", "rule_id", "user_id"))
+    __table_args__ = (
+        sa.CheckConstraint("extra > 0", name="extra_positive"),
+        sa.Index("ix_quota_exceptions_rule_id_user_id", "rule_id", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rule_id: Mapped[int] = mapped_column(sa.ForeignKey("quota_rules.id"))

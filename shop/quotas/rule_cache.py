@@ -11,6 +11,7 @@ caller's session.
 What is cached decides only which rules apply. What a buyer or chain has used is always counted
 afresh, under the checkout's locks.
 """
+
 from __future__ import annotations
 
 import threading
@@ -64,6 +65,10 @@ def _read(session: Session) -> list[ActiveRule]:
     from shop.quotas.services import sentence_loads
 
     granted = exists().where(QuotaException.rule_id == QuotaRule.id)
-    query = (select(QuotaRule, granted).where(QuotaRule.is_active.is_(True)).options(*sentence_loads())
-             .order_by(QuotaRule.id))
+    query = (
+        select(QuotaRule, granted)
+        .where(QuotaRule.is_active.is_(True))
+        .options(*sentence_loads())
+        .order_by(QuotaRule.id)
+    )
     return [ActiveRule(rule, bool(has)) for rule, has in session.execute(query)]

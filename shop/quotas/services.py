@@ -1,4 +1,5 @@
 """Operators' quota work: rules, exceptions, and the default rules every shop starts with."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -25,21 +26,45 @@ class QuotaRuleError(DomainError):
 
 
 def _snapshot(rule: QuotaRule) -> dict:
-    return {"sentence": describe(rule), "scope": rule.scope.value, "target": rule.target.value,
-            "category_id": rule.category_id, "product_id": rule.product_id,
-            "festival_item_id": rule.festival_item_id, "window": rule.window.value,
-            "festival_id": rule.festival_id, "measure": rule.measure.value, "limit": rule.limit_value,
-            "per_sku": rule.per_sku, "audience": rule.audience.value, "is_active": rule.is_active}
+    return {
+        "sentence": describe(rule),
+        "scope": rule.scope.value,
+        "target": rule.target.value,
+        "category_id": rule.category_id,
+        "product_id": rule.product_id,
+        "festival_item_id": rule.festival_item_id,
+        "window": rule.window.value,
+        "festival_id": rule.festival_id,
+        "measure": rule.measure.value,
+        "limit": rule.limit_value,
+        "per_sku": rule.per_sku,
+        "audience": rule.audience.value,
+        "is_active": rule.is_active,
+    }
 
 
-def create_rule(actor: User | None, *, scope: Scope, target: Target, window: Window, measure: Measure,
-                limit_value: int, audience: Audience = Audience.everyone, per_sku: bool = False,
-                category_id: int | None = None, product_id: int | None = None,
-                festival_item_id: int | None = None, festival_id: int | None = None) -> QuotaRule:
+def create_rule(
+    actor: User | None,
+    *,
+    scope: Scope,
+    target: Target,
+    window: Window,
+    measure: Measure,
+    limit_value: int,
+    audience: Audience = Audience.everyone,
+    per_sku: bool = False,
+    category_id: int | None = None,
+    product_id: int | None = None,
+    festival_item_id: int | None = None,
+    festival_id: int | None = None,
+) -> QuotaRule:
     if limit_value is None or limit_value < 1:
         raise QuotaRuleError(_("The limit must be at least 1."))
-    needs = {Target.category: (Category, category_id), Target.product: (Product, product_id),
-             Target.festival_item: (FestivalItem, festival_item_id)}
+    needs = {
+        Target.category: (Category, category_id),
+        Target.product: (Product, product_id),
+        Target.festival_item: (FestivalItem, festival_item_id),
+    }
     if target in needs and (needs[target][1] is None or db.session.get(*needs[target]) is None):
         raise QuotaRuleError(_("Choose what the rule is about."))
     category_id = category_id if target == Target.category else None
@@ -54,10 +79,20 @@ def create_rule(actor: User | None, *, scope: Scope, target: Target, window: Win
         raise QuotaRuleError(_("Choose the festival the rule counts during."))
     if window != Window.festival:
         festival_id = None
-    rule = QuotaRule(scope=scope, target=target, window=window, measure=measure, limit_value=limit_value,
-                     audience=audience, per_sku=per_sku and target != Target.festival_item,
-                     category_id=category_id, product_id=product_id, festival_item_id=festival_item_id,
-                     festival_id=festival_id, created_by_id=actor.id if actor else None)
+    rule = QuotaRule(
+        scope=scope,
+        target=target,
+        window=window,
+        measure=measure,
+        limit_value=limit_value,
+        audience=audience,
+        per_sku=per_sku and target != Target.festival_item,
+        category_id=category_id,
+        product_id=product_id,
+        festival_item_id=festival_item_id,
+        festival_id=festival_id,
+        created_by_id=actor.id if actor else None,
+    )
     db.session.add(rule)
     db.session.flush()
     rule_cache.forget()
@@ -82,9 +117,14 @@ def change_rule(actor: User, rule: QuotaRule, *, limit_value: int, is_active: bo
 
 def _item_of_buyer_limit(rule: QuotaRule) -> FestivalItem | None:
     """The festival item whose per-buyer limit ``rule`` is (made by festivals.allocate), if any."""
-    if (rule.created_by_id is None and rule.target == Target.festival_item and rule.scope == Scope.buyer
-            and rule.window == Window.festival and rule.measure == Measure.units
-            and rule.audience == Audience.everyone):
+    if (
+        rule.created_by_id is None
+        and rule.target == Target.festival_item
+        and rule.scope == Scope.buyer
+        and rule.window == Window.festival
+        and rule.measure == Measure.units
+        and rule.audience == Audience.everyone
+    ):
         return rule.festival_item
     return None
 
@@ -104,13 +144,25 @@ def grant_exception(actor: User, rule: QuotaRule, user: User, extra: int, reason
         raise QuotaRuleError(_("The extra amount must be at least 1."))
     if rule.scope == Scope.chain and user.level != 0:
         raise QuotaRuleError(_("A chain rule's exception is granted to the chain's employee."))
-    exception = QuotaException(rule_id=rule.id, user_id=user.id, extra=extra, reason=reason[:300],
-                               granted_by_id=actor.id)
+    exception = QuotaException(
+        rule_id=rule.id, user_id=user.id, extra=extra, reason=reason[:300], granted_by_id=actor.id
+    )
     db.session.add(exception)
     db.session.flush()
     rule_cache.forget()
-    record("quota_exception.grant", exception, actor=actor, reason=reason, after={
-        "rule_id": rule.id, "rule": describe(rule), "user_id": user.id, "named_user_id": named.id, "extra": extra})
+    record(
+        "quota_exception.grant",
+        exception,
+        actor=actor,
+        reason=reason,
+        after={
+            "rule_id": rule.id,
+            "rule": describe(rule),
+            "user_id": user.id,
+            "named_user_id": named.id,
+            "extra": extra,
+        },
+    )
     return exception
 
 
@@ -125,14 +177,31 @@ def ensure_default_rules() -> list[QuotaRule]:
     two rules; operators change them under /ops/quotas."""
     made = []
     defaults = [
-        dict(scope=Scope.buyer, target=Target.all, window=Window.order, measure=Measure.units, per_sku=True,
-             audience=Audience.everyone, limit_value=DEFAULT_UNITS_PER_ORDER),
-        dict(scope=Scope.buyer, target=Target.all, window=Window.year, measure=Measure.amount, per_sku=False,
-             audience=Audience.employees, limit_value=DEFAULT_EMPLOYEE_YEARLY_AMOUNT),
+        dict(
+            scope=Scope.buyer,
+            target=Target.all,
+            window=Window.order,
+            measure=Measure.units,
+            per_sku=True,
+            audience=Audience.everyone,
+            limit_value=DEFAULT_UNITS_PER_ORDER,
+        ),
+        dict(
+            scope=Scope.buyer,
+            target=Target.all,
+            window=Window.year,
+            measure=Measure.amount,
+            per_sku=False,
+            audience=Audience.employees,
+            limit_value=DEFAULT_EMPLOYEE_YEARLY_AMOUNT,
+        ),
     ]
     for fields in defaults:
-        exists = db.session.scalar(select(QuotaRule.id).where(
-            *(getattr(QuotaRule, key) == value for key, value in fields.items() if key != "limit_value")))
+        exists = db.session.scalar(
+            select(QuotaRule.id).where(
+                *(getattr(QuotaRule, key) == value for key, value in fields.items() if key != "limit_value")
+            )
+        )
         if exists is None:
             made.append(create_rule(None, **fields))
     return made
@@ -140,20 +209,33 @@ def ensure_default_rules() -> list[QuotaRule]:
 
 def rules_listing() -> list[tuple[QuotaRule, int]]:
     """Every rule, the active ones first, with how many exceptions it has."""
-    exceptions = (select(func.count(QuotaException.id)).where(QuotaException.rule_id == QuotaRule.id)
-                  .correlate(QuotaRule).scalar_subquery())
-    query = (select(QuotaRule, exceptions).options(*sentence_loads())
-             .order_by(QuotaRule.is_active.desc(), QuotaRule.id))
+    exceptions = (
+        select(func.count(QuotaException.id))
+        .where(QuotaException.rule_id == QuotaRule.id)
+        .correlate(QuotaRule)
+        .scalar_subquery()
+    )
+    query = select(QuotaRule, exceptions).options(*sentence_loads()).order_by(QuotaRule.is_active.desc(), QuotaRule.id)
     return [(rule, count) for rule, count in db.session.execute(query)]
 
 
 def rule_by_id(rule_id: int) -> QuotaRule | None:
-    return db.session.scalar(select(QuotaRule).where(QuotaRule.id == rule_id).options(
-        *sentence_loads(), selectinload(QuotaRule.exceptions).joinedload(QuotaException.user),
-        selectinload(QuotaRule.exceptions).joinedload(QuotaException.granted_by)))
+    return db.session.scalar(
+        select(QuotaRule)
+        .where(QuotaRule.id == rule_id)
+        .options(
+            *sentence_loads(),
+            selectinload(QuotaRule.exceptions).joinedload(QuotaException.user),
+            selectinload(QuotaRule.exceptions).joinedload(QuotaException.granted_by),
+        )
+    )
 
 
 def sentence_loads():
     """What ``describe`` reads, loaded with the rule."""
-    return (joinedload(QuotaRule.category), joinedload(QuotaRule.product), joinedload(QuotaRule.festival),
-            joinedload(QuotaRule.festival_item).joinedload(FestivalItem.variant).joinedload(Variant.product))
+    return (
+        joinedload(QuotaRule.category),
+        joinedload(QuotaRule.product),
+        joinedload(QuotaRule.festival),
+        joinedload(QuotaRule.festival_item).joinedload(FestivalItem.variant).joinedload(Variant.product),
+    )

@@ -1,4 +1,5 @@
 """The time windows quotas count in, as [start, end) in UTC, cut in the company's time zone."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,6 +1,7 @@
 """The one place that asks Stripe for a refund (stripe SDK, app config STRIPE_SECRET_KEY and
 STRIPE_API_BASE). It knows nothing of our tables: it takes plain values and returns Stripe's
 answer, or raises one of two errors that say whether anything may have happened at Stripe."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,9 @@ def stripe_client() -> stripe.StripeClient:
     return stripe.StripeClient(key, base_addresses={"api": base} if base else None)
 
 
-def issue_card_refund(payment_intent_id: str, amount: int, idempotency_key: str, *, refund_id: int,
-                      look_first: bool = False) -> StripeRefund:
+def issue_card_refund(
+    payment_intent_id: str, amount: int, idempotency_key: str, *, refund_id: int, look_first: bool = False
+) -> StripeRefund:
     """Refund ``amount`` (minor units) of a PaymentIntent. Every attempt for one of our refunds
     sends the same idempotency key and carries our refund id in the metadata. ``look_first``
     (a retry after an unknown outcome) first looks for a refund an earlier attempt made, so a
@@ -54,8 +56,7 @@ def issue_card_refund(payment_intent_id: str, amount: int, idempotency_key: str,
             if earlier is not None:
                 return earlier
         made = client.v1.refunds.create(
-            params={"payment_intent": payment_intent_id, "amount": amount,
-                    "metadata": {METADATA_KEY: str(refund_id)}},
+            params={"payment_intent": payment_intent_id, "amount": amount, "metadata": {METADATA_KEY: str(refund_id)}},
             options={"idempotency_key": idempotency_key},
         )
     except _UNKNOWN_OUTCOME as exc:

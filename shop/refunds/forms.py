@@ -1,4 +1,5 @@
 """The operator's refund form: a quantity per order line, or an amount, or everything left."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -13,10 +14,13 @@ from shop.orders.models import Order
 
 class RefundForm(FlaskForm):
     full = BooleanField(_l("Refund everything not yet refunded"))
-    amount = DecimalField(_l("Amount (empty: the value of the items chosen)"), places=2,
-                          validators=[Optional(), MONEY, currency_places])
-    reason = TextAreaField(_l("Reason (the buyer reads it)"),
-                           validators=[DataRequired(message=_l("Give a reason for the refund.")), Length(max=500)])
+    amount = DecimalField(
+        _l("Amount (empty: the value of the items chosen)"), places=2, validators=[Optional(), MONEY, currency_places]
+    )
+    reason = TextAreaField(
+        _l("Reason (the buyer reads it)"),
+        validators=[DataRequired(message=_l("Give a reason for the refund.")), Length(max=500)],
+    )
     restock = BooleanField(_l("The goods came back: put the items back in stock"))
     submit = SubmitField(_l("Refund"))
 
@@ -46,11 +50,22 @@ def refund_form_for(order: Order, **kwargs) -> RefundForm:
         pass
 
     for line in order.lines:
-        setattr(OrderRefundForm, f"line_{line.id}", IntegerField(
-            f"{line.product_name} · {line.variant_name}", default=0,
-            validators=[Optional(), NumberRange(min=0, max=line.refundable_quantity,
-                                                message=_l("From 0 to %(max)d.", max=line.refundable_quantity))],
-        ))
+        setattr(
+            OrderRefundForm,
+            f"line_{line.id}",
+            IntegerField(
+                f"{line.product_name} · {line.variant_name}",
+                default=0,
+                validators=[
+                    Optional(),
+                    NumberRange(
+                        min=0,
+                        max=line.refundable_quantity,
+                        message=_l("From 0 to %(max)d.", max=line.refundable_quantity),
+                    ),
+                ],
+            ),
+        )
     form = OrderRefundForm(**kwargs)
     form.line_fields = [(line, form[f"line_{line.id}"]) for line in order.lines]
     return form

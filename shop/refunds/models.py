@@ -1,4 +1,5 @@
 """A refund of (part of) a paid order, and the order lines it gives back."""
+
 from __future__ import annotations
 
 import enum

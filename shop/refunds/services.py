@@ -17,6 +17,7 @@ two steps, so that a Stripe failure never leaves anything half-done:
 A crash between the steps leaves a pending refund that holds its amount, so no concurrent
 refund can exceed what was paid, and the retry completes it exactly once.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -56,9 +57,17 @@ class CardRefundRequest:
     idempotency_key: str
 
 
-def refund_order(actor: User, order: Order, *, reason: str, quantities: Mapping[int, int] | None = None,
-                 amount: int | None = None, restock: bool = False, full: bool = False,
-                 now: datetime | None = None) -> Refund:
+def refund_order(
+    actor: User,
+    order: Order,
+    *,
+    reason: str,
+    quantities: Mapping[int, int] | None = None,
+    amount: int | None = None,
+    restock: bool = False,
+    full: bool = False,
+    now: datetime | None = None,
+) -> Refund:
     """Refund part of ``order``: ``quantities`` (units per order line id) and/or ``amount``
     (minor units; default: the value of those units), or everything not yet refunded (``full``).
     ``restock`` puts the refunded units back in stock (the goods came back). Payroll refunds
@@ -69,8 +78,9 @@ def refund_order(actor: User, order: Order, *, reason: str, quantities: Mapping[
         raise RefundError(_("Give a reason for the refund."))
     _lock(order)
     if order.payment_method is None or not order.can_become(OrderStatus.refunded):
-        raise RefundError(_("Only paid orders can be refunded; this one is %(status)s.",
-                            status=order.status.value.replace("_", " ")))
+        raise RefundError(
+            _("Only paid orders can be refunded; this one is %(status)s.", status=order.status.value.replace("_", " "))
+        )
     if order.refundable_amount <= 0:
         raise RefundError(_("Nothing is left to refund on this order; refunds waiting for Stripe hold the rest."))
     lines = {line.id: line for line in order.lines}
@@ -83,23 +93,35 @@ def refund_order(actor: User, order: Order, *, reason: str, quantities: Mapping[
         if line is None:
             raise RefundError(_("That item is not part of this order."))
         if n < 0 or n > line.refundable_quantity:
-            raise RefundError(_("Only %(n)d of “%(name)s” can still be refunded.",
-                                n=line.refundable_quantity, name=line.product_name))
+            raise RefundError(
+                _("Only %(n)d of “%(name)s” can still be refunded.", n=line.refundable_quantity, name=line.product_name)
+            )
     if amount is None:
         amount = sum(lines[line_id].unit_price * n for line_id, n in wanted.items())
     if amount <= 0:
         raise RefundError(_("Choose the items to refund or enter an amount."))
     if amount > order.refundable_amount:
-        raise RefundError(_("At most %(left)s can still be refunded on this order.",
-                            left=format_money(order.refundable_amount, order.currency)))
+        raise RefundError(
+            _(
+                "At most %(left)s can still be refunded on this order.",
+                left=format_money(order.refundable_amount, order.currency),
+            )
+        )
     if restock and not wanted:
         raise RefundError(_("Choose the items that came back to put them back in stock."))
     if order.payment_method == PaymentMethod.card and not _payment_intent_id(order):
         raise RefundError(_("This order has no card payment on record, so it cannot be refunded by card."))
 
     refund = Refund(
-        order=order, amount=amount, currency=order.currency, method=order.payment_method,
-        status=RefundStatus.pending, reason=reason, restock=restock, actor_id=actor.id, created_at=now,
+        order=order,
+        amount=amount,
+        currency=order.currency,
+        method=order.payment_method,
+        status=RefundStatus.pending,
+        reason=reason,
+        restock=restock,
+        actor_id=actor.id,
+        created_at=now,
         idempotency_key=f"refund-{uuid.uuid4().hex}",
         lines=[RefundLine(order_line_id=line_id, quantity=n) for line_id, n in sorted(wanted.items())],
     )
@@ -112,8 +134,13 @@ def refund_order(actor: User, order: Order, *, reason: str, quantities: Mapping[
     if refund.method == PaymentMethod.payroll:
         _complete(refund, actor=actor, now=now)
     else:
-        record("order.refund_requested", order, actor=actor, reason=reason,
-               after={"refund": refund.id, "amount": amount, "method": "card", "lines": _lines_json(refund)})
+        record(
+            "order.refund_requested",
+            order,
+            actor=actor,
+            reason=reason,
+            after={"refund": refund.id, "amount": amount, "method": "card", "lines": _lines_json(refund)},
+        )
     return refund
 
 
@@ -128,13 +155,19 @@ def card_request(refund: Refund) -> CardRefundRequest:
     return CardRefundRequest(refund.id, _payment_intent_id(refund.order), refund.amount, refund.idempotency_key)
 
 
-def send_card_refund(request: CardRefundRequest, *, actor: User | None, retry: bool = False,
-                     now: datetime | None = None) -> Refund:
+def send_card_refund(
+    request: CardRefundRequest, *, actor: User | None, retry: bool = False, now: datetime | None = None
+) -> Refund:
     """Step 2 (module doc): call Stripe with no transaction holding locks, then record the
     answer. The caller commits. A refund Stripe did not answer about stays pending."""
     try:
-        answer = card.issue_card_refund(request.payment_intent_id, request.amount, request.idempotency_key,
-                                        refund_id=request.refund_id, look_first=retry)
+        answer = card.issue_card_refund(
+            request.payment_intent_id,
+            request.amount,
+            request.idempotency_key,
+            refund_id=request.refund_id,
+            look_first=retry,
+        )
     except card.CardRefundRefused as exc:
         refund = _locked(request.refund_id)
         if refund.status == RefundStatus.pending:
@@ -145,8 +178,9 @@ def send_card_refund(request: CardRefundRequest, *, actor: User | None, retry: b
     return apply_stripe_refund(request.refund_id, answer.id, answer.status, actor=actor, now=now)
 
 
-def apply_stripe_refund(refund_id: int, stripe_refund_id: str, stripe_status: str, *, actor: User | None = None,
-                        now: datetime | None = None) -> Refund:
+def apply_stripe_refund(
+    refund_id: int, stripe_refund_id: str, stripe_status: str, *, actor: User | None = None, now: datetime | None = None
+) -> Refund:
     """Record what Stripe says about one of our refunds, once: a refund no longer pending is
     left as it is, so the webhook, a retry and the operator's request can all arrive."""
     refund = _locked(refund_id)
@@ -156,18 +190,21 @@ def apply_stripe_refund(refund_id: int, stripe_refund_id: str, stripe_status: st
     if stripe_status == "succeeded":
         _complete(refund, actor=actor, now=now or utcnow())
     elif stripe_status in ("failed", "canceled"):
-        _fail(refund, _("Stripe reports the refund %(status)s.", status=stripe_status), actor=actor,
-              now=now or utcnow())
+        _fail(
+            refund, _("Stripe reports the refund %(status)s.", status=stripe_status), actor=actor, now=now or utcnow()
+        )
     return refund
 
 
-def pending_card_refunds(*, older_than: timedelta = timedelta(minutes=5),
-                         now: datetime | None = None) -> list[CardRefundRequest]:
+def pending_card_refunds(
+    *, older_than: timedelta = timedelta(minutes=5), now: datetime | None = None
+) -> list[CardRefundRequest]:
     """Card refunds still waiting for Stripe's answer, for ``flask shop retry-refunds``."""
     cutoff = (now or utcnow()) - older_than
     found = db.session.scalars(
-        select(Refund).where(Refund.status == RefundStatus.pending, Refund.method == PaymentMethod.card,
-                             Refund.created_at <= cutoff).order_by(Refund.id)
+        select(Refund)
+        .where(Refund.status == RefundStatus.pending, Refund.method == PaymentMethod.card, Refund.created_at <= cutoff)
+        .order_by(Refund.id)
     )
     return [card_request(refund) for refund in found]
 
@@ -180,8 +217,9 @@ def _lock(order: Order) -> None:
     """Lock the order row, then read it and its lines afresh: what an earlier read in this
     session loaded may predate another refund that committed while we waited for the lock."""
     lock_order(order)
-    db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
-                       .execution_options(populate_existing=True)).all()
+    db.session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order.id).execution_options(populate_existing=True)
+    ).all()
 
 
 def _locked(refund_id: int) -> Refund:
@@ -194,8 +232,9 @@ def _locked(refund_id: int) -> Refund:
 def _complete(refund: Refund, *, actor: User | None, now: datetime) -> None:
     order = refund.order
     succeeded = db.session.scalar(
-        select(func.coalesce(func.sum(Refund.amount), 0))
-        .where(Refund.order_id == order.id, Refund.status == RefundStatus.succeeded)
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.order_id == order.id, Refund.status == RefundStatus.succeeded
+        )
     )
     target = OrderStatus.refunded if succeeded + refund.amount >= order.total_amount else OrderStatus.partially_refunded
     if not order.can_become(target):  # amounts are bounded by the total, so only a bug gets here
@@ -204,10 +243,22 @@ def _complete(refund: Refund, *, actor: User | None, now: datetime) -> None:
     order.status = target
     refund.status, refund.completed_at = RefundStatus.succeeded, now
     _give_back(order, refund.quantities, restock=refund.restock, amount=refund.amount)
-    record("order.refund", order, actor=actor, reason=refund.reason, before={"status": before},
-           after={"status": target.value, "refund": refund.id, "amount": refund.amount,
-                  "method": refund.method.value, "restock": refund.restock, "lines": _lines_json(refund),
-                  "refunded_amount": order.refunded_amount})
+    record(
+        "order.refund",
+        order,
+        actor=actor,
+        reason=refund.reason,
+        before={"status": before},
+        after={
+            "status": target.value,
+            "refund": refund.id,
+            "amount": refund.amount,
+            "method": refund.method.value,
+            "restock": refund.restock,
+            "lines": _lines_json(refund),
+            "refunded_amount": order.refunded_amount,
+        },
+    )
     _mail_buyer(refund)
 
 
@@ -219,8 +270,13 @@ def _fail(refund: Refund, message: str, *, actor: User | None, now: datetime) ->
     for line in order.lines:
         line.refunded_quantity -= quantities.get(line.id, 0)
     refund.status, refund.completed_at, refund.failure_message = RefundStatus.failed, now, message[:500]
-    record("order.refund_failed", order, actor=actor, reason=message[:500],
-           after={"refund": refund.id, "amount": refund.amount})
+    record(
+        "order.refund_failed",
+        order,
+        actor=actor,
+        reason=message[:500],
+        after={"refund": refund.id, "amount": refund.amount},
+    )
 
 
 def _give_back(order: Order, quantities_by_line_id: Mapping[int, int], *, restock: bool, amount: int) -> None:
@@ -244,10 +300,12 @@ def _mail_buyer(refund: Refund) -> None:
         how = _("It will be credited in your next payroll settlement.")
     else:
         how = _("It goes back to the card you paid with; your bank may take a few days to show it.")
-    body = "\n\n".join([
-        _("Hello %(name)s,", name=order.buyer.name),
-        _("We refunded %(amount)s on your order %(number)s.", amount=amount, number=order.number),
-        _("Reason: %(reason)s", reason=refund.reason),
-        how,
-    ])
+    body = "\n\n".join(
+        [
+            _("Hello %(name)s,", name=order.buyer.name),
+            _("We refunded %(amount)s on your order %(number)s.", amount=amount, number=order.number),
+            _("Reason: %(reason)s", reason=refund.reason),
+            how,
+        ]
+    )
     queue_mail(order.buyer.email, _("Refund on order %(number)s", number=order.number), body + "\n")

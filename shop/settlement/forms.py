@@ -1,4 +1,5 @@
 """The operator's form to record a month's payroll export."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField

@@ -1,4 +1,5 @@
 """A recorded payroll export (one per month) and its per-employee lines."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -7,6 +7,7 @@ carried, so each refund is credited exactly once, in the first export after it; 
 after a month's export fall into the next one. A month is recorded once, after it has ended,
 and its files are kept as given to HR.
 """
+
 from __future__ import annotations
 
 import csv
@@ -32,10 +33,19 @@ from shop.orders.models import Order, PaymentMethod
 from shop.refunds.models import Refund, RefundStatus
 from shop.settlement.models import PayrollSettlement, PayrollSettlementLine
 
-EMPLOYEE_COLUMNS = ["employee_no", "name", "email", "department", "order_count", "deductions", "credit_count",
-                    "credits", "net", "currency"]
-SUMMARY_COLUMNS = ["department", "employees", "order_count", "deductions", "credit_count", "credits", "net",
-                   "currency"]
+EMPLOYEE_COLUMNS = [
+    "employee_no",
+    "name",
+    "email",
+    "department",
+    "order_count",
+    "deductions",
+    "credit_count",
+    "credits",
+    "net",
+    "currency",
+]
+SUMMARY_COLUMNS = ["department", "employees", "order_count", "deductions", "credit_count", "credits", "net", "currency"]
 ALL_DEPARTMENTS = "All departments"
 
 
@@ -94,15 +104,21 @@ def month_statement(month: date, *, lock: bool = False) -> Statement:
     start, end = month_bounds(month)
     people: dict[int, EmployeeTotals] = {}
 
-    def person(user_id: int, employee_no: str | None, name: str, email: str,
-               department: str | None) -> EmployeeTotals:
+    def person(user_id: int, employee_no: str | None, name: str, email: str, department: str | None) -> EmployeeTotals:
         if user_id not in people:
             people[user_id] = EmployeeTotals(user_id, employee_no or "", name, email, department or "")
         return people[user_id]
 
     deducted = db.session.execute(
-        select(User.id, User.employee_no, User.name, User.email, Department.name,
-               func.count(Order.id), func.sum(Order.total_amount))
+        select(
+            User.id,
+            User.employee_no,
+            User.name,
+            User.email,
+            Department.name,
+            func.count(Order.id),
+            func.sum(Order.total_amount),
+        )
         .join(Order, Order.buyer_id == User.id)
         .outerjoin(Department, Department.id == User.department_id)
         .where(Order.payment_method == PaymentMethod.payroll, Order.paid_at >= start, Order.paid_at < end)
@@ -113,9 +129,14 @@ def month_statement(month: date, *, lock: bool = False) -> Statement:
         totals.order_count, totals.deductions = count, int(amount or 0)
 
     query = (
-        select(Refund).join(Order, Order.id == Refund.order_id)
-        .where(Refund.method == PaymentMethod.payroll, Refund.status == RefundStatus.succeeded,
-               Refund.payroll_settlement_id.is_(None), Order.paid_at < end)
+        select(Refund)
+        .join(Order, Order.id == Refund.order_id)
+        .where(
+            Refund.method == PaymentMethod.payroll,
+            Refund.status == RefundStatus.succeeded,
+            Refund.payroll_settlement_id.is_(None),
+            Order.paid_at < end,
+        )
         .options(selectinload(Refund.order).selectinload(Order.buyer))
         .order_by(Refund.id)
     )
@@ -147,13 +168,24 @@ def record_settlement(actor: User | None, month: date, *, now: datetime | None =
     now = now or utcnow()
     label = month.strftime("%Y-%m")
     if month_bounds(month)[1] > now:
-        raise SettlementError(_("%(month)s is not over yet: payroll orders paid until its last day still "
-                                "belong to it.", month=label))
+        raise SettlementError(
+            _("%(month)s is not over yet: payroll orders paid until its last day still belong to it.", month=label)
+        )
     _refuse_if_recorded(month)
-    settlement = PayrollSettlement(month=month, currency=current_app.config["CURRENCY"], exported_at=now,
-                                   actor_id=getattr(actor, "id", None), employee_count=0, order_count=0,
-                                   deductions=0, credit_count=0, credits=0, net=0, employees_csv="",
-                                   summary_csv="")
+    settlement = PayrollSettlement(
+        month=month,
+        currency=current_app.config["CURRENCY"],
+        exported_at=now,
+        actor_id=getattr(actor, "id", None),
+        employee_count=0,
+        order_count=0,
+        deductions=0,
+        credit_count=0,
+        credits=0,
+        net=0,
+        employees_csv="",
+        summary_csv="",
+    )
     try:
         # The unique month makes a second export of the same month wait here for the first, then fail.
         with db.session.begin_nested():
@@ -171,26 +203,50 @@ def record_settlement(actor: User | None, month: date, *, now: datetime | None =
     settlement.employees_csv = employees_csv(statement.employees, statement.currency)
     settlement.summary_csv = summary_csv(statement.employees, statement.currency)
     settlement.lines = [
-        PayrollSettlementLine(user_id=t.user_id, employee_no=t.employee_no, name=t.name, email=t.email,
-                              department=t.department, order_count=t.order_count, deductions=t.deductions,
-                              credit_count=t.credit_count, credits=t.credits, net=t.net)
+        PayrollSettlementLine(
+            user_id=t.user_id,
+            employee_no=t.employee_no,
+            name=t.name,
+            email=t.email,
+            department=t.department,
+            order_count=t.order_count,
+            deductions=t.deductions,
+            credit_count=t.credit_count,
+            credits=t.credits,
+            net=t.net,
+        )
         for t in statement.employees
     ]
     for refund in db.session.scalars(select(Refund).where(Refund.id.in_(statement.refund_ids))):
         refund.payroll_settlement_id = settlement.id
-    record("payroll.export", settlement, actor=actor,
-           after={"month": label, "employees": settlement.employee_count, "orders": settlement.order_count,
-                  "deductions": settlement.deductions, "credits": settlement.credits, "net": settlement.net,
-                  "refunds": statement.refund_ids})
+    record(
+        "payroll.export",
+        settlement,
+        actor=actor,
+        after={
+            "month": label,
+            "employees": settlement.employee_count,
+            "orders": settlement.order_count,
+            "deductions": settlement.deductions,
+            "credits": settlement.credits,
+            "net": settlement.net,
+            "refunds": statement.refund_ids,
+        },
+    )
     return settlement
 
 
 def _refuse_if_recorded(month: date) -> None:
     existing = settlement_for(month)
     if existing is not None:
-        raise SettlementError(_("%(month)s was already exported on %(when)s; download the recorded files instead "
-                                "of exporting it again.", month=existing.label,
-                                when=local_datetime(existing.exported_at)))
+        raise SettlementError(
+            _(
+                "%(month)s was already exported on %(when)s; download the recorded files instead "
+                "of exporting it again.",
+                month=existing.label,
+                when=local_datetime(existing.exported_at),
+            )
+        )
 
 
 def by_department(rows: Iterable) -> list[DepartmentTotals]:
@@ -223,9 +279,20 @@ def employees_csv(rows: Iterable, currency: str) -> str:
     writer = csv.writer(out)
     writer.writerow(EMPLOYEE_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row.employee_no), _cell(row.name), _cell(row.email), _cell(row.department),
-                         row.order_count, to_major(row.deductions, currency), row.credit_count,
-                         to_major(row.credits, currency), to_major(row.net, currency), currency])
+        writer.writerow(
+            [
+                _cell(row.employee_no),
+                _cell(row.name),
+                _cell(row.email),
+                _cell(row.department),
+                row.order_count,
+                to_major(row.deductions, currency),
+                row.credit_count,
+                to_major(row.credits, currency),
+                to_major(row.net, currency),
+                currency,
+            ]
+        )
     return out.getvalue()
 
 
@@ -236,9 +303,18 @@ def summary_csv(rows: Iterable, currency: str) -> str:
     writer = csv.writer(out)
     writer.writerow(SUMMARY_COLUMNS)
     for totals in [*by_department(rows), totals_of(rows)]:
-        writer.writerow([_cell(totals.department), totals.employees, totals.order_count,
-                         to_major(totals.deductions, currency), totals.credit_count, to_major(totals.credits, currency),
-                         to_major(totals.net, currency), currency])
+        writer.writerow(
+            [
+                _cell(totals.department),
+                totals.employees,
+                totals.order_count,
+                to_major(totals.deductions, currency),
+                totals.credit_count,
+                to_major(totals.credits, currency),
+                to_major(totals.net, currency),
+                currency,
+            ]
+        )
     return out.getvalue()
 
 

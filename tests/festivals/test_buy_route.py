@@ -1,5 +1,6 @@
 """POST /festivals/<slug>/items/<item_id>/buy: 303 to the order, 409 with the refusal, 422 for an
 invalid form, 404 for what is not there or not the buyer's."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -15,14 +16,19 @@ def _url(item) -> str:
 
 
 def test_buying_now_places_a_pending_order_at_the_festival_price(
-        client, make_festival, make_festival_item, product, employee, make_address):
+    client, make_festival, make_festival_item, product, employee, make_address
+):
     item = make_festival_item(make_festival(), product.variants[0], 5, per_buyer_limit=2)
     address = make_address(employee)
     login(client, employee)
     response = client.post_form(_url(item), {"quantity": "2", "address_id": str(address.id)})
     order = db.session.scalar(select(Order).where(Order.buyer_id == employee.id))
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/orders/{order.id}")
-    assert (order.status, order.total_amount, order.festival_id) == (OrderStatus.pending_payment, 10_000, item.festival_id)
+    assert (order.status, order.total_amount, order.festival_id) == (
+        OrderStatus.pending_payment,
+        10_000,
+        item.festival_id,
+    )
     assert db.session.get(FestivalItem, item.id).sold == 2
 
     refused = client.post_form(_url(item), {"quantity": "1", "address_id": str(address.id)})
@@ -32,13 +38,16 @@ def test_buying_now_places_a_pending_order_at_the_festival_price(
     # The refusal shows the purchase to try again, with a CSRF token that is accepted (400 without).
     buy_form = refused.get_data(as_text=True).split('class="buy-now"', 1)[1].split("</form>", 1)[0]
     shown = CSRF_RE.search(buy_form)
-    again = client.post(_url(item), data={"quantity": "1", "address_id": str(address.id),
-                                          "csrf_token": shown.group(1) or shown.group(2)})
+    again = client.post(
+        _url(item),
+        data={"quantity": "1", "address_id": str(address.id), "csrf_token": shown.group(1) or shown.group(2)},
+    )
     assert again.status_code == 409
 
 
 def test_sold_out_and_not_yet_selling_are_refused_with_409(
-        client, make_festival, make_festival_item, product, employee, make_address):
+    client, make_festival, make_festival_item, product, employee, make_address
+):
     selling = make_festival_item(make_festival(name="Now"), product.variants[0], 1)
     later = make_festival_item(make_festival(phase=Phase.preheat, name="Soon"), product.variants[0], 1)
     address_id = str(make_address(employee).id)
@@ -51,7 +60,8 @@ def test_sold_out_and_not_yet_selling_are_refused_with_409(
 
 
 def test_invalid_forms_and_other_peoples_things(
-        client, make_festival, make_festival_item, product, employee, make_user, make_address):
+    client, make_festival, make_festival_item, product, employee, make_user, make_address
+):
     item = make_festival_item(make_festival(), product.variants[0], 5)
     other = make_festival_item(make_festival(name="Other Fair"), product.variants[0], 1)
     mine, theirs = make_address(employee).id, make_address(make_user()).id
@@ -63,13 +73,18 @@ def test_invalid_forms_and_other_peoples_things(
     assert client.post_form(_url(item), {"quantity": "1", "address_id": str(theirs)}).status_code == 404
     wrong_festival = f"/festivals/{item.festival.slug}/items/{other.id}/buy"
     assert client.post_form(wrong_festival, {"quantity": "1", "address_id": str(mine)}).status_code == 404
-    assert client.post_form(f"/festivals/no-such/items/{item.id}/buy",
-                            {"quantity": "1", "address_id": str(mine)}).status_code == 404
+    assert (
+        client.post_form(
+            f"/festivals/no-such/items/{item.id}/buy", {"quantity": "1", "address_id": str(mine)}
+        ).status_code
+        == 404
+    )
     assert db.session.scalar(select(Order.id)) is None
 
 
 def test_an_invalid_form_is_shown_again_with_its_errors_and_a_token_to_send_it_with(
-        client, make_festival, make_festival_item, product, employee, make_address):
+    client, make_festival, make_festival_item, product, employee, make_address
+):
     # The post's form does not sign a CSRF token of its own (CSRFProtect checked the one sent);
     # the page that shows the form again must still carry one that works.
     item = make_festival_item(make_festival(), product.variants[0], 5)
@@ -79,7 +94,9 @@ def test_an_invalid_form_is_shown_again_with_its_errors_and_a_token_to_send_it_w
     html = invalid.get_data(as_text=True)
     assert invalid.status_code == 422 and "Choose from 1 to 1,000 units." in html
     token = CSRF_RE.search(html.split('class="buy-now"', 1)[1].split("</form>", 1)[0])  # the buy form's own
-    again = client.post(_url(item), data={"quantity": "1", "address_id": str(address.id),
-                                          "csrf_token": token.group(1) or token.group(2)})
+    again = client.post(
+        _url(item),
+        data={"quantity": "1", "address_id": str(address.id), "csrf_token": token.group(1) or token.group(2)},
+    )
     assert again.status_code == 303
     assert db.session.scalar(select(Order.festival_id).where(Order.buyer_id == employee.id)) == item.festival_id

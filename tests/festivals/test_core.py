@@ -1,4 +1,5 @@
 """Festival stock and quota rules, called directly: allocation, buying, limits, giving back."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -44,7 +45,8 @@ def test_allocation_takes_general_stock_and_is_refused_when_short(make_festival,
 
 
 def test_buying_takes_the_allocation_at_the_festival_price_only_while_selling(
-        make_festival, make_festival_item, product, employee, make_address):
+    make_festival, make_festival_item, product, employee, make_address
+):
     preheat = make_festival(phase=Phase.preheat, name="Preheat Fair")
     item = make_festival_item(preheat, product.variants[0], 3)
     with pytest.raises(orders.OrderError, match="not selling"):
@@ -63,7 +65,8 @@ def test_buying_takes_the_allocation_at_the_festival_price_only_while_selling(
 
 
 def test_per_buyer_limit_counts_pending_orders_and_expiry_gives_it_back(
-        make_festival, make_festival_item, product, employee, make_address):
+    make_festival, make_festival_item, product, employee, make_address
+):
     item = make_festival_item(make_festival(), product.variants[0], 10, per_buyer_limit=2)
     first = buy(employee, item, 2, make_address)
     with pytest.raises(QuotaExceeded, match="0 left"):
@@ -78,11 +81,19 @@ def test_per_buyer_limit_counts_pending_orders_and_expiry_gives_it_back(
 
 
 def test_chain_rule_counts_the_employee_and_their_contacts_together(
-        make_festival, make_festival_item, product, employee, make_contact, make_address):
+    make_festival, make_festival_item, product, employee, make_contact, make_address
+):
     festival = make_festival()
     item = make_festival_item(festival, product.variants[0], 10)
-    rule = quotas.create_rule(None, scope=Scope.chain, target=Target.festival_item, festival_item_id=item.id,
-                              window=Window.festival, measure=Measure.units, limit_value=3)
+    rule = quotas.create_rule(
+        None,
+        scope=Scope.chain,
+        target=Target.festival_item,
+        festival_item_id=item.id,
+        window=Window.festival,
+        measure=Measure.units,
+        limit_value=3,
+    )
     db.session.commit()
     friend = make_contact(employee)
     friends_friend = make_contact(friend)
@@ -97,8 +108,15 @@ def test_chain_rule_counts_the_employee_and_their_contacts_together(
 
 
 def test_exception_raises_the_limit_for_that_buyer_only(operator, make_user, product, make_address, place):
-    rule = quotas.create_rule(None, scope=Scope.buyer, target=Target.product, product_id=product.id,
-                              window=Window.day, measure=Measure.units, limit_value=1)
+    rule = quotas.create_rule(
+        None,
+        scope=Scope.buyer,
+        target=Target.product,
+        product_id=product.id,
+        window=Window.day,
+        measure=Measure.units,
+        limit_value=1,
+    )
     db.session.commit()
     lucky, other = make_user(), make_user()
     quotas.grant_exception(operator, rule, lucky, 1, "Team event")
@@ -109,8 +127,15 @@ def test_exception_raises_the_limit_for_that_buyer_only(operator, make_user, pro
 
 
 def test_yearly_spending_cap_counts_employee_price_money(employee, make_product, place):
-    rule = quotas.create_rule(None, scope=Scope.buyer, target=Target.all, window=Window.year,
-                              measure=Measure.amount, limit_value=10_000, audience=Audience.employees)
+    rule = quotas.create_rule(
+        None,
+        scope=Scope.buyer,
+        target=Target.all,
+        window=Window.year,
+        measure=Measure.amount,
+        limit_value=10_000,
+        audience=Audience.employees,
+    )
     db.session.commit()
     product = make_product(employee_price=4_000)
     place(employee, product.variants[0], 2)
@@ -121,7 +146,8 @@ def test_yearly_spending_cap_counts_employee_price_money(employee, make_product,
 
 
 def test_unsold_allocation_goes_back_once_and_late_cancellations_follow_it(
-        make_festival, make_festival_item, product, employee, make_address):
+    make_festival, make_festival_item, product, employee, make_address
+):
     variant = product.variants[0]
     festival = make_festival()
     item = make_festival_item(festival, variant, 6)
@@ -162,8 +188,15 @@ def test_refunded_units_give_their_quota_back(operator, employee, product, place
     from shop.orders.services import pay_by_payroll
     from shop.refunds import services as refunds
 
-    quotas.create_rule(None, scope=Scope.buyer, target=Target.product, product_id=product.id,
-                       window=Window.month, measure=Measure.units, limit_value=3)
+    quotas.create_rule(
+        None,
+        scope=Scope.buyer,
+        target=Target.product,
+        product_id=product.id,
+        window=Window.month,
+        measure=Measure.units,
+        limit_value=3,
+    )
     db.session.commit()
     order = place(employee, product.variants[0], 3)
     pay_by_payroll(employee, order)
@@ -180,7 +213,8 @@ def test_refunded_units_give_their_quota_back(operator, employee, product, place
 
 
 def test_buying_takes_and_writes_in_one_statement_on_postgresql_and_an_overdue_holder_is_swept(
-        is_postgres, make_festival, make_festival_item, product, employee, make_user, make_address, statements):
+    is_postgres, make_festival, make_festival_item, product, employee, make_user, make_address, statements
+):
     # shop/orders/writing.py: on PostgreSQL "buy now" takes from the allocation and writes the
     # order, its line and its audit entry in one statement. When that falls short, the general
     # way decides: an overdue unpaid order holding the last unit is expired and the take done.
@@ -207,8 +241,9 @@ def test_buying_takes_and_writes_in_one_statement_on_postgresql_and_an_overdue_h
     assert _reload(FestivalItem, item.id).sold == 1
 
 
-def test_buy_now_gives_the_new_orders_id_without_loading_it(make_festival, make_festival_item, product, employee,
-                                                             make_address):
+def test_buy_now_gives_the_new_orders_id_without_loading_it(
+    make_festival, make_festival_item, product, employee, make_address
+):
     item = make_festival_item(make_festival(), product.variants[0], 3)
     address = make_address(employee)
     order_id = orders.place_festival_order_id(employee, item, 2, address)
@@ -221,7 +256,8 @@ def test_buy_now_gives_the_new_orders_id_without_loading_it(make_festival, make_
 
 
 def test_buying_reads_the_item_and_the_buyers_own_address_in_one_query(
-        make_festival, make_festival_item, product, employee, make_user, make_address, statements):
+    make_festival, make_festival_item, product, employee, make_user, make_address, statements
+):
     from shop.festivals import item_facts
 
     item = make_festival_item(make_festival(), product.variants[0], 2)

@@ -3,6 +3,7 @@ each thread with its own app context, session and connection, racing for one fes
 with a chain quota and a per-buyer limit. On PostgreSQL they race on row locks (through a pool
 sized well below the server's ~100 connections, so most buyers queue for a connection); on
 SQLite on the single write lock."""
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,19 @@ ALLOCATED = 50
 # sold ends at min(ALLOCATED, CHAINS * CHAIN_CAP); buyers with three attempts press against the
 # per-buyer limit, and the three-unit attempts are always refused by it.
 # Ten buyers a chain: the employee, four level-1 contacts and five level-2 contacts.
-CHAIN_SHAPE = [("employee", 1, 3), ("l1a", 1, 3), ("l1b", 1, 2), ("l1c", 1, 1), ("l1d", 1, 1), ("l2a", 1, 2),
-               ("l2b", 1, 1), ("l2b", 3, 1), ("l2c", 1, 1), ("l2d", 1, 1), ("l2e", 1, 1)]
+CHAIN_SHAPE = [
+    ("employee", 1, 3),
+    ("l1a", 1, 3),
+    ("l1b", 1, 2),
+    ("l1c", 1, 1),
+    ("l1d", 1, 1),
+    ("l2a", 1, 2),
+    ("l2b", 1, 1),
+    ("l2b", 3, 1),
+    ("l2c", 1, 1),
+    ("l2d", 1, 1),
+    ("l2e", 1, 1),
+]
 POOL = {"pool_size": 40, "max_overflow": 10, "pool_timeout": 300}  # 50 connections at most
 
 
@@ -46,8 +58,13 @@ def pooled_app(app, tmp_path):
     it wait for a connection (pool_timeout) instead of overrunning PostgreSQL's max_connections."""
     os.environ["NEIGOU_INSTANCE_PATH"] = str(tmp_path / "instance")
     try:
-        pooled = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                             "SQLALCHEMY_ENGINE_OPTIONS": POOL})
+        pooled = create_app(
+            {
+                "ENV_NAME": "testing",
+                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                "SQLALCHEMY_ENGINE_OPTIONS": POOL,
+            }
+        )
     finally:
         os.environ.pop("NEIGOU_INSTANCE_PATH")
     yield pooled
@@ -66,29 +83,48 @@ def _unexpected(outcomes, allowed=(QuotaExceeded, orders.OutOfStock)) -> list:
 def _live_units_by(column, item_id: int) -> dict[int, int]:
     live = (OrderStatus.pending_payment, OrderStatus.paid, OrderStatus.shipped, OrderStatus.completed)
     rows = db.session.execute(
-        select(column, func.sum(OrderLine.quantity)).join(Order, Order.id == OrderLine.order_id)
-        .where(OrderLine.festival_item_id == item_id, Order.status.in_(live)).group_by(column)
+        select(column, func.sum(OrderLine.quantity))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.festival_item_id == item_id, Order.status.in_(live))
+        .group_by(column)
     )
     return {key: int(units) for key, units in rows}
 
 
 def test_two_hundred_buyers_in_twenty_chains_never_oversell_nor_break_a_quota(
-        pooled_app, make_festival, make_festival_item, make_product, make_user, make_contact, make_address):
+    pooled_app, make_festival, make_festival_item, make_product, make_user, make_contact, make_address
+):
     quotas.ensure_default_rules()
     variant = make_product(stock=ALLOCATED + 7).variants[0]
     festival = make_festival()
     item = make_festival_item(festival, variant, ALLOCATED, per_buyer_limit=BUYER_LIMIT)
-    quotas.create_rule(None, scope=Scope.chain, target=Target.festival_item, festival_item_id=item.id,
-                       window=Window.festival, measure=Measure.units, limit_value=CHAIN_CAP)
+    quotas.create_rule(
+        None,
+        scope=Scope.chain,
+        target=Target.festival_item,
+        festival_item_id=item.id,
+        window=Window.festival,
+        measure=Measure.units,
+        limit_value=CHAIN_CAP,
+    )
     db.session.commit()
 
     attempts = []  # (buyer id, address id, quantity)
     for _ in range(CHAINS):
         employee = make_user()
         l1a, l1b, l1c, l1d = (make_contact(employee) for _ in range(4))
-        people = {"employee": employee, "l1a": l1a, "l1b": l1b, "l1c": l1c, "l1d": l1d,
-                  "l2a": make_contact(l1a), "l2b": make_contact(l1b), "l2c": make_contact(l1c),
-                  "l2d": make_contact(l1d), "l2e": make_contact(l1a)}
+        people = {
+            "employee": employee,
+            "l1a": l1a,
+            "l1b": l1b,
+            "l1c": l1c,
+            "l1d": l1d,
+            "l2a": make_contact(l1a),
+            "l2b": make_contact(l1b),
+            "l2c": make_contact(l1c),
+            "l2d": make_contact(l1d),
+            "l2e": make_contact(l1a),
+        }
         addresses = {key: make_address(person).id for key, person in people.items()}
         for key, quantity, times in CHAIN_SHAPE:
             attempts += [(people[key].id, addresses[key], quantity)] * times
@@ -100,6 +136,7 @@ def test_two_hundred_buyers_in_twenty_chains_never_oversell_nor_break_a_quota(
             buyer = db.session.get(User, buyer_id)
             fresh_item = db.session.get(FestivalItem, item_id)
             return orders.place_festival_order(buyer, fresh_item, quantity, db.session.get(Address, address_id)).id
+
         return job
 
     outcomes, watch = race(pooled_app, [buy(*attempt) for attempt in attempts], variant_id=variant_id, item_id=item_id)
@@ -132,13 +169,18 @@ def _tabs(app, job, tabs: int = 2, allowed=(QuotaExceeded, orders.OutOfStock)) -
 
 @pytest.mark.parametrize("round_", range(3))
 def test_one_buyer_in_two_tabs_cannot_pass_the_per_buyer_limit_at_the_festival(
-        round_, pooled_app, make_festival, make_festival_item, product, employee, make_address):
+    round_, pooled_app, make_festival, make_festival_item, product, employee, make_address
+):
     item = make_festival_item(make_festival(), product.variants[0], 10, per_buyer_limit=BUYER_LIMIT)
     buyer_id, address_id, item_id = employee.id, make_address(employee).id, item.id
 
     def buy_two():
-        return orders.place_festival_order(db.session.get(User, buyer_id), db.session.get(FestivalItem, item_id), 2,
-                                           db.session.get(Address, address_id)).id
+        return orders.place_festival_order(
+            db.session.get(User, buyer_id),
+            db.session.get(FestivalItem, item_id),
+            2,
+            db.session.get(Address, address_id),
+        ).id
 
     outcomes = _tabs(pooled_app, buy_two)
     assert _kinds(outcomes) == {"int": 1, "QuotaExceeded": 1}
@@ -147,18 +189,31 @@ def test_one_buyer_in_two_tabs_cannot_pass_the_per_buyer_limit_at_the_festival(
 
 
 def test_an_employee_and_their_contact_at_once_cannot_pass_the_chain_cap(
-        pooled_app, make_festival, make_festival_item, product, employee, make_contact, make_address):
+    pooled_app, make_festival, make_festival_item, product, employee, make_contact, make_address
+):
     item = make_festival_item(make_festival(), product.variants[0], 10, per_buyer_limit=BUYER_LIMIT)
-    quotas.create_rule(None, scope=Scope.chain, target=Target.festival_item, festival_item_id=item.id,
-                       window=Window.festival, measure=Measure.units, limit_value=CHAIN_CAP)
+    quotas.create_rule(
+        None,
+        scope=Scope.chain,
+        target=Target.festival_item,
+        festival_item_id=item.id,
+        window=Window.festival,
+        measure=Measure.units,
+        limit_value=CHAIN_CAP,
+    )
     friend = make_contact(employee)
     buyers = [(employee.id, make_address(employee).id), (friend.id, make_address(friend).id)]
     item_id = item.id
 
     def buy_two(buyer_id, address_id):
-        return lambda: orders.place_festival_order(
-            db.session.get(User, buyer_id), db.session.get(FestivalItem, item_id), 2,
-            db.session.get(Address, address_id)).id
+        return lambda: (
+            orders.place_festival_order(
+                db.session.get(User, buyer_id),
+                db.session.get(FestivalItem, item_id),
+                2,
+                db.session.get(Address, address_id),
+            ).id
+        )
 
     outcomes, _ = race(pooled_app, [buy_two(*b) for b in buyers])
     assert _kinds(outcomes) == {"int": 1, "QuotaExceeded": 1}, outcomes
@@ -167,13 +222,21 @@ def test_an_employee_and_their_contact_at_once_cannot_pass_the_chain_cap(
 
 @pytest.mark.parametrize("round_", range(3))
 def test_one_buyer_checking_out_and_buying_now_in_two_tabs_cannot_pass_a_daily_limit(
-        round_, pooled_app, make_festival, make_festival_item, make_product, employee, make_address, place):
+    round_, pooled_app, make_festival, make_festival_item, make_product, employee, make_address, place
+):
     """The cart in one tab, the festival's "buy now" of the same product in the other: the
     product's daily limit counts both, and only one of them fits."""
     variant = make_product(stock=20).variants[0]
     item = make_festival_item(make_festival(), variant, 5)
-    quotas.create_rule(None, scope=Scope.buyer, target=Target.product, product_id=variant.product_id,
-                       window=Window.day, measure=Measure.units, limit_value=3)
+    quotas.create_rule(
+        None,
+        scope=Scope.buyer,
+        target=Target.product,
+        product_id=variant.product_id,
+        window=Window.day,
+        measure=Measure.units,
+        limit_value=3,
+    )
     db.session.commit()
     place(employee, variant, 1)  # one of the three used already
     add_to_cart(employee, variant.id, 2)  # each tab alone may order two more; both together may not
@@ -183,27 +246,44 @@ def test_one_buyer_checking_out_and_buying_now_in_two_tabs_cannot_pass_a_daily_l
         return orders.place_order(db.session.get(User, buyer_id), db.session.get(Address, address_id)).id
 
     def buy_now():
-        return orders.place_festival_order(db.session.get(User, buyer_id), db.session.get(FestivalItem, item_id), 2,
-                                           db.session.get(Address, address_id)).id
+        return orders.place_festival_order(
+            db.session.get(User, buyer_id),
+            db.session.get(FestivalItem, item_id),
+            2,
+            db.session.get(Address, address_id),
+        ).id
 
     outcomes, _ = race(pooled_app, [checkout, buy_now])
     assert _kinds(outcomes) == {"int": 1, "QuotaExceeded": 1}, outcomes
-    units = db.session.scalar(select(func.sum(OrderLine.quantity)).join(Order).where(
-        Order.buyer_id == buyer_id, Order.status == OrderStatus.pending_payment))
+    units = db.session.scalar(
+        select(func.sum(OrderLine.quantity))
+        .join(Order)
+        .where(Order.buyer_id == buyer_id, Order.status == OrderStatus.pending_payment)
+    )
     assert units == 3
-    stock, sold = db.session.scalar(select(Variant.stock).where(Variant.id == variant_id)), \
-        db.session.get(FestivalItem, item_id).sold
+    stock, sold = (
+        db.session.scalar(select(Variant.stock).where(Variant.id == variant_id)),
+        db.session.get(FestivalItem, item_id).sold,
+    )
     assert (stock, sold) in {(20 - 5 - 1 - 2, 0), (20 - 5 - 1, 2)}  # the winner took its own units only
 
 
 @pytest.mark.parametrize("round_", range(3))
 def test_a_buyer_checking_out_one_cart_in_two_tabs_orders_it_once(
-        round_, pooled_app, make_product, employee, make_address):
+    round_, pooled_app, make_product, employee, make_address
+):
     """The cart is read under the buyer's lock: the second tab finds it empty, on PostgreSQL too
     (where it could otherwise read the cart before the first tab commits and order it again)."""
     variant = make_product(stock=20).variants[0]
-    quotas.create_rule(None, scope=Scope.buyer, target=Target.product, product_id=variant.product_id,
-                       window=Window.day, measure=Measure.units, limit_value=3)
+    quotas.create_rule(
+        None,
+        scope=Scope.buyer,
+        target=Target.product,
+        product_id=variant.product_id,
+        window=Window.day,
+        measure=Measure.units,
+        limit_value=3,
+    )
     add_to_cart(employee, variant.id, 2)
     db.session.commit()
     buyer_id, address_id, variant_id = employee.id, make_address(employee).id, variant.id
@@ -219,7 +299,8 @@ def test_a_buyer_checking_out_one_cart_in_two_tabs_orders_it_once(
 
 
 def test_buyers_placing_from_kept_facts_at_once_keep_to_the_chain_cap_and_the_per_buyer_limit(
-        pooled_app, make_festival, make_festival_item, make_product, make_user, make_contact, make_address):
+    pooled_app, make_festival, make_festival_item, make_product, make_user, make_contact, make_address
+):
     """The view's hot path ("buy now" from the session's facts about the buyer and the worker's
     about the item, the rows read with the lock): six chains of four buyers, each buyer pressing
     twice for one unit and once for three, all at once."""
@@ -228,8 +309,15 @@ def test_buyers_placing_from_kept_facts_at_once_keep_to_the_chain_cap_and_the_pe
 
     variant = make_product(stock=30).variants[0]
     item = make_festival_item(make_festival(), variant, 20, per_buyer_limit=BUYER_LIMIT)
-    quotas.create_rule(None, scope=Scope.chain, target=Target.festival_item, festival_item_id=item.id,
-                       window=Window.festival, measure=Measure.units, limit_value=CHAIN_CAP)
+    quotas.create_rule(
+        None,
+        scope=Scope.chain,
+        target=Target.festival_item,
+        festival_item_id=item.id,
+        window=Window.festival,
+        measure=Measure.units,
+        limit_value=CHAIN_CAP,
+    )
     db.session.commit()
     kept = item_facts.read(item.festival.slug, item.id)
     attempts = []

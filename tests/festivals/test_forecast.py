@@ -1,4 +1,5 @@
 """The demand forecast: the maths on its own, then the counts it is fed from the database."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -41,7 +42,8 @@ def _paid(buyer, item, make_address, at):
 
 
 def test_demand_counts_reminded_buyers_who_paid_in_past_festivals_and_this_festivals_sales(
-        app, make_user, make_festival, make_festival_item, make_product, make_address):
+    app, make_user, make_festival, make_festival_item, make_product, make_address
+):
     past = make_festival(phase=Phase.ended, name="Summer Fair")
     past_item = make_festival_item(past, make_product(stock=50).variants[0], 20)
     make_festival(phase=Phase.ended, name="Spring Fair")  # no reminders: not measured

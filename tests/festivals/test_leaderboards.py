@@ -1,5 +1,6 @@
 """Festival leaderboards against figures worked out by hand: top chains, newcomers, a board per
 department, the share beyond the top 10%, and every viewer's own rank."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,12 +19,20 @@ from tests.conftest import login
 def order(buyer, total, *, festival=None, status=OrderStatus.paid, refunded=0, paid_at=None) -> Order:
     """An order as the shop would have left it (the boards only read orders)."""
     placed = paid_at or (festival.launch_at + timedelta(minutes=5) if festival else None)
-    row = Order(buyer_id=buyer.id, status=status, currency="CNY", total_amount=total, refunded_amount=refunded,
-                price_tier=PriceTier.employee if buyer.level == 0 else PriceTier.contact, buyer_level=buyer.level,
-                root_employee_id=buyer.id if buyer.level == 0 else buyer.root_employee_id,
-                festival_id=festival.id if festival else None, ship_to="1 Century Avenue",
-                created_at=placed, paid_at=None if status in (OrderStatus.pending_payment, OrderStatus.cancelled)
-                else placed)
+    row = Order(
+        buyer_id=buyer.id,
+        status=status,
+        currency="CNY",
+        total_amount=total,
+        refunded_amount=refunded,
+        price_tier=PriceTier.employee if buyer.level == 0 else PriceTier.contact,
+        buyer_level=buyer.level,
+        root_employee_id=buyer.id if buyer.level == 0 else buyer.root_employee_id,
+        festival_id=festival.id if festival else None,
+        ship_to="1 Century Avenue",
+        created_at=placed,
+        paid_at=None if status in (OrderStatus.pending_payment, OrderStatus.cancelled) else placed,
+    )
     db.session.add(row)
     db.session.commit()
     return row
@@ -52,8 +61,16 @@ def world(make_user, make_contact, make_festival):
     order(eve, 6_000, festival=festival)
     order(eve, 100_000, festival=festival, status=OrderStatus.cancelled)
     order(eve, 1_000, festival=earlier, paid_at=earlier.launch_at + timedelta(minutes=1))  # sold in another festival
-    return {"festival": festival, "ann": ann, "ben": ben, "cai": cai, "dan": dan, "eve": eve,
-            "ann_friend": ann_friend, "cai_friend": cai_friend}
+    return {
+        "festival": festival,
+        "ann": ann,
+        "ben": ben,
+        "cai": cai,
+        "dan": dan,
+        "eve": eve,
+        "ann_friend": ann_friend,
+        "cai_friend": cai_friend,
+    }
 
 
 def ranks(board) -> list[tuple[int, str, int, int]]:
@@ -95,7 +112,12 @@ def test_the_share_beyond_the_top_ten_percent_keeps_ties_together(world):
     # Four ranked chains: the top group is ceil(0.4) = 1 chain, plus Ben tied with Ann.
     tail = boards.long_tail(world["festival"], world["ben"])
     assert (tail.revenue, tail.outside_top, tail.chains, tail.top_chains, tail.mine_in_top) == (
-        108_000, 18_000, 4, 2, True)
+        108_000,
+        18_000,
+        4,
+        2,
+        True,
+    )
     assert tail.share_outside == pytest.approx(18_000 / 108_000)
     assert boards.long_tail(world["festival"], world["eve"]).mine_in_top is False
     assert boards.long_tail(world["festival"], world["dan"]).mine_in_top is None
@@ -124,8 +146,11 @@ def test_an_empty_festival_has_empty_boards(make_festival, employee):
 
 
 def test_the_page_shows_every_board_and_the_viewers_own_rank(client, world):
-    html = login(client, world["cai_friend"]).get(f"/festivals/{world['festival'].slug}/leaderboards").get_data(
-        as_text=True)
+    html = (
+        login(client, world["cai_friend"])
+        .get(f"/festivals/{world['festival'].slug}/leaderboards")
+        .get_data(as_text=True)
+    )
     assert "Leaderboards of Spring Festival" in html
     assert html.count("Your chain: rank 3, CN¥120.00.") == 1  # top chains
     assert "Your chain: rank 2, CN¥120.00." in html  # newcomers
@@ -137,8 +162,9 @@ def test_the_page_shows_every_board_and_the_viewers_own_rank(client, world):
     assert html.count("Your chain: not ranked yet.") == 1 + 1 + 3 + 1  # top, newcomers, three departments, tail
 
 
-def test_unknown_and_draft_festivals_are_not_found_except_drafts_for_operators(client, employee, operator,
-                                                                               make_festival):
+def test_unknown_and_draft_festivals_are_not_found_except_drafts_for_operators(
+    client, employee, operator, make_festival
+):
     draft = make_festival(phase=Phase.draft, name="Secret Sale")
     login(client, employee)
     assert client.get("/festivals/nothing/leaderboards").status_code == 404

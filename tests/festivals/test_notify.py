@@ -1,4 +1,5 @@
 """`flask shop festival-notify`: one launch e-mail per subscriber, however often it runs."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -27,7 +28,8 @@ def notify(app):
 
 
 def test_notify_mails_each_subscriber_of_a_selling_festival_once(
-        app, make_user, make_contact, make_festival, make_festival_item, make_product):
+    app, make_user, make_contact, make_festival, make_festival_item, make_product
+):
     selling = make_festival(phase=Phase.launch, name="Autumn Fair")
     make_festival_item(selling, make_product(employee_price=7_000).variants[0], 5, employee_price=5_000)
     waiting = make_festival(phase=Phase.preheat, name="Winter Fair")
@@ -49,8 +51,13 @@ def test_notify_mails_each_subscriber_of_a_selling_festival_once(
     message = message.get_content()
     assert f"http://127.0.0.1:5000/festivals/{selling.slug}" in message
     assert "CN¥50.00 instead of CN¥70.00" in message  # the festival price beside the usual one
-    notified = dict(db.session.execute(select(FestivalReminder.user_id, FestivalReminder.notified_at)
-                                       .where(FestivalReminder.festival_id == selling.id)).all())
+    notified = dict(
+        db.session.execute(
+            select(FestivalReminder.user_id, FestivalReminder.notified_at).where(
+                FestivalReminder.festival_id == selling.id
+            )
+        ).all()
+    )
     assert all(notified[u.id] is not None for u in (*employees, contact)) and notified[gone.id] is None
     assert db.session.get(Festival, selling.id).notified_at is not None
     assert db.session.get(Festival, waiting.id).notified_at is None

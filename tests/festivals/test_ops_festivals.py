@@ -1,4 +1,5 @@
 """Operators' festival pages: schedule in their own time zone, validation, allocation, demand."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -25,8 +26,14 @@ def staff(client, operator):
     return operator
 
 
-SCHEDULE = {"name": "Double Twelve", "description": "Year-end fair", "preheat_at": "2030-12-01T10:00",
-            "launch_at": "2030-12-12T00:00", "continuation_at": "", "ends_at": "2030-12-13T00:00"}
+SCHEDULE = {
+    "name": "Double Twelve",
+    "description": "Year-end fair",
+    "preheat_at": "2030-12-01T10:00",
+    "launch_at": "2030-12-12T00:00",
+    "continuation_at": "",
+    "ends_at": "2030-12-13T00:00",
+}
 
 
 def test_a_festival_is_created_with_times_typed_in_the_operators_zone(client, staff):
@@ -49,13 +56,16 @@ def test_a_festival_is_created_with_times_typed_in_the_operators_zone(client, st
     assert paris.preheat_at == datetime(2030, 12, 1, 9, 0, tzinfo=UTC)  # UTC+1 in winter
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"launch_at": "2030-11-30T00:00"}, "The preheat must start before the launch."),
-    ({"continuation_at": "2030-12-13T12:00"}, "The continuation must start after the launch and before the end."),
-    ({"ends_at": "2030-12-11T00:00"}, "The festival must end after its launch."),
-    ({"name": ""}, "This field is required."),
-    ({"preheat_at": "next week"}, "Not a valid datetime value."),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"launch_at": "2030-11-30T00:00"}, "The preheat must start before the launch."),
+        ({"continuation_at": "2030-12-13T12:00"}, "The continuation must start after the launch and before the end."),
+        ({"ends_at": "2030-12-11T00:00"}, "The festival must end after its launch."),
+        ({"name": ""}, "This field is required."),
+        ({"preheat_at": "next week"}, "Not a valid datetime value."),
+    ],
+)
 def test_an_invalid_schedule_is_refused_with_a_clear_message(client, staff, changes, message):
     response = client.post_form("/ops/festivals/new", SCHEDULE | changes)
     assert response.status_code == 422
@@ -105,13 +115,16 @@ def test_allocation_takes_general_stock_with_prices_in_major_units(client, staff
     assert db.session.get(Variant, variant.id).stock == 6
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"sku": "NO-SUCH-SKU"}, "No option has this SKU."),
-    ({"quantity": 0}, "Number must be between 1 and 1000000."),
-    ({"employee_price": "1.234"}, "Use at most 2 decimals."),
-    ({"contact_price": ""}, "This field is required."),
-    ({"per_buyer_limit": 0}, "Number must be between 1 and 1000."),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"sku": "NO-SUCH-SKU"}, "No option has this SKU."),
+        ({"quantity": 0}, "Number must be between 1 and 1000000."),
+        ({"employee_price": "1.234"}, "Use at most 2 decimals."),
+        ({"contact_price": ""}, "This field is required."),
+        ({"per_buyer_limit": 0}, "Number must be between 1 and 1000."),
+    ],
+)
 def test_invalid_allocations_are_refused_with_the_reason(client, staff, make_festival, make_product, fields, message):
     festival = make_festival(phase=Phase.preheat)
     variant = make_product(stock=10).variants[0]
@@ -137,6 +150,6 @@ def test_the_page_shows_reminders_forecast_and_actuals(client, staff, make_user,
     assert "<dt>Reminders</dt><dd>6</dd>" in page
     assert "25.0%" in page and "the default: no past festival with reminders to learn from yet" in page
     assert "2 orders (reminders × conversion)" in page  # 6 x 0.25 = 1.5, rounded half up
-    assert "<dt>Paid orders</dt><dd>0 <span class=\"muted\">0% of the forecast</span>" in page
+    assert '<dt>Paid orders</dt><dd>0 <span class="muted">0% of the forecast</span>' in page
     listing = html(client.get("/ops/festivals"))
     assert f"/ops/festivals/{festival.id}" in listing and "Coming soon" in listing

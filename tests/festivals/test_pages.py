@@ -1,4 +1,5 @@
 """The buyers' festival pages: list, phases by the clock, remind me, buy now (303/409/422), results."""
+
 from __future__ import annotations
 
 import re
@@ -61,7 +62,8 @@ def test_a_draft_is_not_found_by_buyers_and_previewed_by_operators(client, emplo
 
 
 def test_preheat_shows_every_price_the_countdown_and_remind_me_but_no_buying(
-        client, buyer, make_festival, make_festival_item, make_product, make_address):
+    client, buyer, make_festival, make_festival_item, make_product, make_address
+):
     make_address(buyer)
     variant = make_product(market=10_000, employee_price=7_000, contact_price=8_500).variants[0]
     with frozen_at(T0, client, buyer):
@@ -79,8 +81,9 @@ def test_preheat_shows_every_price_the_countdown_and_remind_me_but_no_buying(
     assert f'href="/festivals/{festival.slug}/leaderboards"' in page
 
 
-def test_contacts_see_their_own_festival_price(client, employee, make_contact, make_festival, make_festival_item,
-                                               make_product):
+def test_contacts_see_their_own_festival_price(
+    client, employee, make_contact, make_festival, make_festival_item, make_product
+):
     variant = make_product(market=10_000, employee_price=7_000, contact_price=8_500).variants[0]
     festival = make_festival(phase=Phase.preheat)
     make_festival_item(festival, variant, 5, employee_price=5_000, contact_price=6_000)
@@ -112,12 +115,14 @@ def _item(make_festival, make_festival_item, make_product, *, phase=Phase.launch
 
 
 def _buy(client, item, quantity, address_id):
-    return client.post_form(f"/festivals/{item.festival.slug}/items/{item.id}/buy",
-                            {"quantity": quantity, "address_id": address_id})
+    return client.post_form(
+        f"/festivals/{item.festival.slug}/items/{item.id}/buy", {"quantity": quantity, "address_id": address_id}
+    )
 
 
 def test_buying_takes_the_allocation_and_sends_the_buyer_to_the_order(
-        client, buyer, make_festival, make_festival_item, make_product, make_address):
+    client, buyer, make_festival, make_festival_item, make_product, make_address
+):
     item = _item(make_festival, make_festival_item, make_product)
     address = make_address(buyer)
     page = html(client.get(f"/festivals/{item.festival.slug}"))
@@ -132,7 +137,8 @@ def test_buying_takes_the_allocation_and_sends_the_buyer_to_the_order(
 
 
 def test_refusals_are_409_with_the_rule_and_nothing_is_taken(
-        client, buyer, make_festival, make_festival_item, make_product, make_address):
+    client, buyer, make_festival, make_festival_item, make_product, make_address
+):
     address = make_address(buyer)
     item = _item(make_festival, make_festival_item, make_product, allocated=5, per_buyer_limit=2)
     refused = _buy(client, item, 3, address.id)
@@ -153,32 +159,47 @@ def test_refusals_are_409_with_the_rule_and_nothing_is_taken(
 
 
 def test_an_invalid_form_is_422_and_other_ids_are_not_found(
-        client, buyer, make_user, make_festival, make_festival_item, make_product, make_address):
+    client, buyer, make_user, make_festival, make_festival_item, make_product, make_address
+):
     address = make_address(buyer)
     item = _item(make_festival, make_festival_item, make_product)
-    for data in ({"quantity": 0, "address_id": address.id}, {"quantity": "two", "address_id": address.id},
-                 {"quantity": 1}):
+    for data in (
+        {"quantity": 0, "address_id": address.id},
+        {"quantity": "two", "address_id": address.id},
+        {"quantity": 1},
+    ):
         response = client.post_form(f"/festivals/{item.festival.slug}/items/{item.id}/buy", data)
         assert response.status_code == 422, data
     assert "Choose an address." in html(response)
     assert _buy(client, item, 1, make_address(make_user()).id).status_code == 404
     other = _item(make_festival, make_festival_item, make_product)
-    assert client.post_form(f"/festivals/{item.festival.slug}/items/{other.id}/buy",
-                            {"quantity": 1, "address_id": address.id}).status_code == 404
+    assert (
+        client.post_form(
+            f"/festivals/{item.festival.slug}/items/{other.id}/buy", {"quantity": 1, "address_id": address.id}
+        ).status_code
+        == 404
+    )
     assert db.session.scalar(select(func.count(Order.id))) == 0
 
 
-def test_a_buyer_without_an_address_is_sent_to_add_one(client, buyer, make_festival, make_festival_item,
-                                                       make_product):
+def test_a_buyer_without_an_address_is_sent_to_add_one(client, buyer, make_festival, make_festival_item, make_product):
     item = _item(make_festival, make_festival_item, make_product)
     page = html(client.get(f"/festivals/{item.festival.slug}"))
     assert "Buy now" not in page and f"/festivals/{item.festival.slug}/address" in page
     assert client.get(f"/festivals/{item.festival.slug}/address").status_code == 200
     bad = client.post_form(f"/festivals/{item.festival.slug}/address", {"recipient": "Erin", "phone": "x"})
     assert bad.status_code == 422 and "Enter a phone number." in html(bad)
-    saved = client.post_form(f"/festivals/{item.festival.slug}/address", {
-        "recipient": "Erin", "phone": "+86 138 0000 0000", "line1": "1 Century Avenue", "city": "Shanghai",
-        "postcode": "200120", "country": "CN"})
+    saved = client.post_form(
+        f"/festivals/{item.festival.slug}/address",
+        {
+            "recipient": "Erin",
+            "phone": "+86 138 0000 0000",
+            "line1": "1 Century Avenue",
+            "city": "Shanghai",
+            "postcode": "200120",
+            "country": "CN",
+        },
+    )
     assert saved.status_code == 302
     [address] = db.session.scalars(select(Address).where(Address.user_id == buyer.id)).all()
     assert address.line1 == "1 Century Avenue"
@@ -186,7 +207,8 @@ def test_a_buyer_without_an_address_is_sent_to_add_one(client, buyer, make_festi
 
 
 def test_the_page_follows_the_clock_from_preheat_to_results(
-        client, buyer, make_festival, make_festival_item, make_product, make_address):
+    client, buyer, make_festival, make_festival_item, make_product, make_address
+):
     address = make_address(buyer)
     with freeze_time(T0):
         festival = make_festival(phase=Phase.preheat, now=T0)
@@ -211,7 +233,8 @@ def test_the_page_follows_the_clock_from_preheat_to_results(
 
 
 def test_a_paid_festival_order_is_attributed_to_the_festival_in_the_funnel(
-        buyer, make_festival, make_festival_item, make_product, make_address):
+    buyer, make_festival, make_festival_item, make_product, make_address
+):
     item = _item(make_festival, make_festival_item, make_product)
     order = orders.place_festival_order(buyer, item, 1, make_address(buyer))
     orders.pay_by_payroll(buyer, order)

@@ -1,5 +1,6 @@
 """Festival phases follow the clock (frozen with freezegun, no `now` passed anywhere), and the
 unsold allocation goes back to general stock once: run twice, or by racing threads."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -32,16 +33,24 @@ def _stock(variant_id: int) -> int:
 
 
 def _returns_audited(item_id: int) -> int:
-    return db.session.scalar(select(func.count(AuditEntry.id)).where(
-        AuditEntry.action == "festival.return_allocation", AuditEntry.entity_id == item_id))
+    return db.session.scalar(
+        select(func.count(AuditEntry.id)).where(
+            AuditEntry.action == "festival.return_allocation", AuditEntry.entity_id == item_id
+        )
+    )
 
 
 @pytest.fixture
 def scheduled(operator, product, make_festival_item):
     """A festival with every phase: preheat a day before launch, continuation after two hours."""
     festival = festivals.create_festival(
-        operator, name="Double Eleven", preheat_at=LAUNCH - timedelta(days=1), launch_at=LAUNCH,
-        continuation_at=LAUNCH + timedelta(hours=2), ends_at=LAUNCH + timedelta(hours=6))
+        operator,
+        name="Double Eleven",
+        preheat_at=LAUNCH - timedelta(days=1),
+        launch_at=LAUNCH,
+        continuation_at=LAUNCH + timedelta(hours=2),
+        ends_at=LAUNCH + timedelta(hours=6),
+    )
     db.session.commit()
     item = make_festival_item(festival, product.variants[0], 6, per_buyer_limit=5)
     return festival, item
@@ -72,30 +81,43 @@ def test_buying_opens_and_closes_with_the_clock_alone(scheduled, employee, make_
                 db.session.rollback()
                 assert "is not selling now" in refused.message
                 seen.append((phase, "refused"))
-    assert seen == [(Phase.draft, "refused"), (Phase.preheat, "refused"), (Phase.launch, "bought"),
-                    (Phase.continuation, "bought"), (Phase.continuation, "bought"), (Phase.ended, "refused")]
+    assert seen == [
+        (Phase.draft, "refused"),
+        (Phase.preheat, "refused"),
+        (Phase.launch, "bought"),
+        (Phase.continuation, "bought"),
+        (Phase.continuation, "bought"),
+        (Phase.ended, "refused"),
+    ]
     # Nobody paid. The allocation had room, so no order swept the overdue ones (they are expired
     # when stock is short, or by `flask shop expire-orders`); by the clock they hold nothing.
     assert _reload(FestivalItem, item.id).sold == 3
     assert orders.expire_overdue(now=LAUNCH + timedelta(hours=6)) == 2
     db.session.commit()
     assert _reload(FestivalItem, item.id).sold == 1
-    assert Counter(db.session.scalars(select(Order.status)).all()) == {OrderStatus.expired: 2,
-                                                                      OrderStatus.pending_payment: 1}
+    assert Counter(db.session.scalars(select(Order.status)).all()) == {
+        OrderStatus.expired: 2,
+        OrderStatus.pending_payment: 1,
+    }
 
 
 def test_the_countdown_points_at_the_next_phase(scheduled):
     festival, _ = scheduled
-    expected = [(LAUNCH - timedelta(days=2), festival.preheat_at), (LAUNCH - timedelta(hours=3), LAUNCH),
-                (LAUNCH + timedelta(hours=1), festival.continuation_at), (LAUNCH + timedelta(hours=3), festival.ends_at),
-                (LAUNCH + timedelta(hours=7), None)]
+    expected = [
+        (LAUNCH - timedelta(days=2), festival.preheat_at),
+        (LAUNCH - timedelta(hours=3), LAUNCH),
+        (LAUNCH + timedelta(hours=1), festival.continuation_at),
+        (LAUNCH + timedelta(hours=3), festival.ends_at),
+        (LAUNCH + timedelta(hours=7), None),
+    ]
     for moment, change in expected:
         with freeze_time(moment):
             assert festival.next_change() == change
 
 
 def test_allocation_is_refused_once_ended_and_returned_only_after_the_end(
-        scheduled, operator, product, employee, make_address):
+    scheduled, operator, product, employee, make_address
+):
     festival, item = scheduled
     variant_id = product.variants[0].id
     with freeze_time(LAUNCH + timedelta(minutes=30)):
@@ -106,8 +128,15 @@ def test_allocation_is_refused_once_ended_and_returned_only_after_the_end(
         assert festivals.return_allocations() == 0
     with freeze_time(LAUNCH + timedelta(hours=6)):
         with pytest.raises(festivals.FestivalError, match="has ended"):
-            festivals.allocate(operator, _reload(Festival, festival.id), db.session.get(Variant, variant_id), 1,
-                               employee_price=1, contact_price=1, per_buyer_limit=None)
+            festivals.allocate(
+                operator,
+                _reload(Festival, festival.id),
+                db.session.get(Variant, variant_id),
+                1,
+                employee_price=1,
+                contact_price=1,
+                per_buyer_limit=None,
+            )
         db.session.rollback()
         assert festivals.return_allocations() == 4
         db.session.commit()
@@ -122,14 +151,18 @@ def test_allocation_is_refused_once_ended_and_returned_only_after_the_end(
 @pytest.mark.slow
 @pytest.mark.parametrize("round_", range(3))
 def test_racing_returns_and_cancellations_give_every_unit_back_once(
-        round_, app, operator, make_festival, make_festival_item, make_product, make_user, make_address):
+    round_, app, operator, make_festival, make_festival_item, make_product, make_user, make_address
+):
     """Four processes closing the festival at once, while buyers cancel their pending orders:
     each item's leftovers go back once, and each cancelled unit once, wherever it goes."""
     festival = make_festival(name="Night Market")
     other = make_festival(name="Book Fair")
     variants = [make_product(stock=10).variants[0] for _ in range(3)]
-    items = [make_festival_item(festival, variants[0], 8), make_festival_item(festival, variants[1], 5),
-             make_festival_item(other, variants[2], 7)]
+    items = [
+        make_festival_item(festival, variants[0], 8),
+        make_festival_item(festival, variants[1], 5),
+        make_festival_item(other, variants[2], 7),
+    ]
     before_end = festival.ends_at - timedelta(minutes=5)
     pending = []
     for item in items:
@@ -145,8 +178,9 @@ def test_racing_returns_and_cancellations_give_every_unit_back_once(
         return festivals.return_allocations(now=after_end)
 
     def cancel(buyer_id, order_id):
-        return lambda: orders.cancel_order(db.session.get(User, buyer_id), db.session.get(Order, order_id),
-                                           now=cancel_at)
+        return lambda: orders.cancel_order(
+            db.session.get(User, buyer_id), db.session.get(Order, order_id), now=cancel_at
+        )
 
     outcomes, _ = race(app, [close] * 4 + [cancel(*p) for p in pending[::2]])
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
@@ -167,12 +201,14 @@ def test_racing_returns_and_cancellations_give_every_unit_back_once(
 
 
 def test_a_late_cancellation_after_the_return_goes_to_general_stock(
-        make_festival, make_festival_item, product, employee, make_address):
+    make_festival, make_festival_item, product, employee, make_address
+):
     festival = make_festival()
     variant_id = product.variants[0].id
     item = make_festival_item(festival, product.variants[0], 4)
-    order = orders.place_festival_order(employee, item, 3, make_address(employee),
-                                        now=festival.ends_at - timedelta(minutes=1))
+    order = orders.place_festival_order(
+        employee, item, 3, make_address(employee), now=festival.ends_at - timedelta(minutes=1)
+    )
     db.session.commit()
     festivals.return_allocations(now=festival.ends_at)
     db.session.commit()

@@ -5,6 +5,7 @@ database is checked against rules recomputed here, apart from the quota engine: 
 allocation never negative, the allocation's arithmetic, every quota respected, and every unit
 in exactly one place (in stock, in the allocation, or with a buyer).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -45,8 +46,13 @@ ZONE = ZoneInfo("Asia/Shanghai")
 FESTIVAL_STOCK, CART_STOCK = 24, 12  # the festival variant (also sold from the cart), a cart-only one
 BUYER_LIMIT, CHAIN_CAP, DAILY_UNITS, YEARLY_AMOUNT, PER_ORDER = 2, 3, 4, 30_000, 5
 EMPLOYEE_PRICE, CONTACT_PRICE, FESTIVAL_EMPLOYEE_PRICE, FESTIVAL_CONTACT_PRICE = 4_000, 5_000, 3_000, 3_500
-LIVE = (OrderStatus.pending_payment, OrderStatus.paid, OrderStatus.shipped, OrderStatus.completed,
-        OrderStatus.partially_refunded)
+LIVE = (
+    OrderStatus.pending_payment,
+    OrderStatus.paid,
+    OrderStatus.shipped,
+    OrderStatus.completed,
+    OrderStatus.partially_refunded,
+)
 # Orders whose lines hold units: the live ones, and refunded ones whose goods stayed with the buyer.
 HOLDING = (*LIVE, OrderStatus.refunded)
 
@@ -69,23 +75,56 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
             self.extra = {friend.id: 1}
             product = make_product(stock=FESTIVAL_STOCK, employee_price=EMPLOYEE_PRICE, contact_price=CONTACT_PRICE)
             self.variant_id, self.product_id = product.variants[0].id, product.id
-            self.cart_variant_id = make_product(stock=CART_STOCK, employee_price=EMPLOYEE_PRICE,
-                                                contact_price=CONTACT_PRICE).variants[0].id
-            festival = festivals.create_festival(self.operator, name="Machine Fair", preheat_at=LAUNCH - timedelta(hours=1),
-                                                 launch_at=LAUNCH, continuation_at=None, ends_at=ENDS)
+            self.cart_variant_id = (
+                make_product(stock=CART_STOCK, employee_price=EMPLOYEE_PRICE, contact_price=CONTACT_PRICE)
+                .variants[0]
+                .id
+            )
+            festival = festivals.create_festival(
+                self.operator,
+                name="Machine Fair",
+                preheat_at=LAUNCH - timedelta(hours=1),
+                launch_at=LAUNCH,
+                continuation_at=None,
+                ends_at=ENDS,
+            )
             db.session.flush()
             self.festival_id = festival.id
             item = self._allocate(4)
             self.item_id = item.id
             quotas.ensure_default_rules()
-            quotas.create_rule(None, scope=Scope.chain, target=Target.festival_item, festival_item_id=item.id,
-                               window=Window.festival, measure=Measure.units, limit_value=CHAIN_CAP)
-            quotas.create_rule(None, scope=Scope.buyer, target=Target.product, product_id=self.product_id,
-                               window=Window.day, measure=Measure.units, limit_value=DAILY_UNITS)
-            quotas.create_rule(None, scope=Scope.buyer, target=Target.all, window=Window.year, measure=Measure.amount,
-                               limit_value=YEARLY_AMOUNT, audience=Audience.employees)
-            [buyer_rule] = [r for r, _exceptions in quotas.rules_listing()
-                            if r.festival_item_id == item.id and r.scope == Scope.buyer]
+            quotas.create_rule(
+                None,
+                scope=Scope.chain,
+                target=Target.festival_item,
+                festival_item_id=item.id,
+                window=Window.festival,
+                measure=Measure.units,
+                limit_value=CHAIN_CAP,
+            )
+            quotas.create_rule(
+                None,
+                scope=Scope.buyer,
+                target=Target.product,
+                product_id=self.product_id,
+                window=Window.day,
+                measure=Measure.units,
+                limit_value=DAILY_UNITS,
+            )
+            quotas.create_rule(
+                None,
+                scope=Scope.buyer,
+                target=Target.all,
+                window=Window.year,
+                measure=Measure.amount,
+                limit_value=YEARLY_AMOUNT,
+                audience=Audience.employees,
+            )
+            [buyer_rule] = [
+                r
+                for r, _exceptions in quotas.rules_listing()
+                if r.festival_item_id == item.id and r.scope == Scope.buyer
+            ]
             quotas.grant_exception(self.operator, buyer_rule, friend, 1, "Organises the team order")
             db.session.commit()
             self.order_ids: list[int] = []
@@ -94,9 +133,15 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
 
         def _allocate(self, units: int) -> FestivalItem:
             return festivals.allocate(
-                self.operator, db.session.get(Festival, self.festival_id), db.session.get(Variant, self.variant_id),
-                units, employee_price=FESTIVAL_EMPLOYEE_PRICE, contact_price=FESTIVAL_CONTACT_PRICE,
-                per_buyer_limit=BUYER_LIMIT, now=self.clock)
+                self.operator,
+                db.session.get(Festival, self.festival_id),
+                db.session.get(Variant, self.variant_id),
+                units,
+                employee_price=FESTIVAL_EMPLOYEE_PRICE,
+                contact_price=FESTIVAL_CONTACT_PRICE,
+                per_buyer_limit=BUYER_LIMIT,
+                now=self.clock,
+            )
 
         def _attempt(self, step: str, action):
             """Run one service call in a transaction of its own: committed, or rolled back whole.
@@ -124,13 +169,19 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
         @rule(who=st.integers(0, 4), quantity=st.integers(1, 3), pay_now=st.booleans())
         def buy_at_the_festival(self, who, quantity, pay_now):
             buyer = self.buyers[who]
-            order = self._attempt("festival buy", lambda: orders.place_festival_order(
-                buyer, db.session.get(FestivalItem, self.item_id), quantity,
-                orders.address_for(buyer, self.addresses[buyer.id]), now=self.clock))
+            order = self._attempt(
+                "festival buy",
+                lambda: orders.place_festival_order(
+                    buyer,
+                    db.session.get(FestivalItem, self.item_id),
+                    quantity,
+                    orders.address_for(buyer, self.addresses[buyer.id]),
+                    now=self.clock,
+                ),
+            )
             self._placed(order, pay_now)
 
-        @rule(who=st.integers(0, 4), festival_variant=st.booleans(), quantity=st.integers(1, 5),
-              pay_now=st.booleans())
+        @rule(who=st.integers(0, 4), festival_variant=st.booleans(), quantity=st.integers(1, 5), pay_now=st.booleans())
         def check_out_the_cart(self, who, festival_variant, quantity, pay_now):
             buyer = self.buyers[who]
             variant_id = self.variant_id if festival_variant else self.cart_variant_id
@@ -146,14 +197,34 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
             still pay by payroll when there is such an order (contacts cannot: they are refused)."""
             ids = self.order_ids
             if unpaid_by_employee:
-                ids = list(db.session.scalars(select(Order.id).where(
-                    Order.id.in_(ids), Order.buyer_level == 0, Order.status == OrderStatus.pending_payment,
-                    Order.expires_at > self.clock)
-                    .order_by(Order.id))) or ids
+                ids = (
+                    list(
+                        db.session.scalars(
+                            select(Order.id)
+                            .where(
+                                Order.id.in_(ids),
+                                Order.buyer_level == 0,
+                                Order.status == OrderStatus.pending_payment,
+                                Order.expires_at > self.clock,
+                            )
+                            .order_by(Order.id)
+                        )
+                    )
+                    or ids
+                )
             if paid:
-                ids = list(db.session.scalars(select(Order.id).where(
-                    Order.id.in_(ids), Order.status.in_((OrderStatus.paid, OrderStatus.partially_refunded)))
-                    .order_by(Order.id))) or ids
+                ids = (
+                    list(
+                        db.session.scalars(
+                            select(Order.id)
+                            .where(
+                                Order.id.in_(ids), Order.status.in_((OrderStatus.paid, OrderStatus.partially_refunded))
+                            )
+                            .order_by(Order.id)
+                        )
+                    )
+                    or ids
+                )
             return db.session.get(Order, ids[pick % len(ids)])
 
         @precondition(lambda self: self.order_ids)
@@ -176,9 +247,17 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
             order = self._order(pick, paid=True)
             line = order.lines[0]
             units = max(1, min(units, line.quantity - line.refunded_quantity))  # over-asking is tested elsewhere
-            self._attempt("refund", lambda: refunds.refund_order(
-                self.operator, order, reason="Returned by the buyer", quantities={line.id: units}, restock=restock,
-                now=self.clock))
+            self._attempt(
+                "refund",
+                lambda: refunds.refund_order(
+                    self.operator,
+                    order,
+                    reason="Returned by the buyer",
+                    quantities={line.id: units},
+                    restock=restock,
+                    now=self.clock,
+                ),
+            )
 
         @rule(minutes=st.sampled_from([1, 3, 7, 14, 16, 30, 60]), sweep=st.booleans())
         def let_time_pass(self, minutes, sweep):
@@ -193,10 +272,20 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
             now, with unpaid orders still holding units), and `flask shop festival-close` runs."""
             festival = db.session.get(Festival, self.festival_id)
             if early and self.clock < festival.ends_at:
-                self._attempt("end early", lambda: festivals.update_festival(
-                    self.operator, festival, name=festival.name, description="", preheat_at=festival.preheat_at,
-                    launch_at=festival.launch_at, continuation_at=None, ends_at=self.clock + timedelta(minutes=1),
-                    now=self.clock))
+                self._attempt(
+                    "end early",
+                    lambda: festivals.update_festival(
+                        self.operator,
+                        festival,
+                        name=festival.name,
+                        description="",
+                        preheat_at=festival.preheat_at,
+                        launch_at=festival.launch_at,
+                        continuation_at=None,
+                        ends_at=self.clock + timedelta(minutes=1),
+                        now=self.clock,
+                    ),
+                )
             self.clock = max(self.clock, db.session.get(Festival, self.festival_id).ends_at + timedelta(minutes=late))
             self._attempt("return", lambda: festivals.return_allocations(now=self.clock))
             if twice:
@@ -206,24 +295,37 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
 
         def _lines(self):
             return db.session.execute(
-                select(Order.id, Order.buyer_id, Order.root_employee_id, Order.buyer_level, Order.status,
-                       Order.expires_at, Order.created_at, OrderLine.id.label("line_id"), OrderLine.variant_id,
-                       OrderLine.festival_item_id, OrderLine.quantity, OrderLine.refunded_quantity,
-                       OrderLine.unit_price)
-                .join(OrderLine, OrderLine.order_id == Order.id)).all()
+                select(
+                    Order.id,
+                    Order.buyer_id,
+                    Order.root_employee_id,
+                    Order.buyer_level,
+                    Order.status,
+                    Order.expires_at,
+                    Order.created_at,
+                    OrderLine.id.label("line_id"),
+                    OrderLine.variant_id,
+                    OrderLine.festival_item_id,
+                    OrderLine.quantity,
+                    OrderLine.refunded_quantity,
+                    OrderLine.unit_price,
+                ).join(OrderLine, OrderLine.order_id == Order.id)
+            ).all()
 
         def _restocked(self) -> dict[int, int]:
             """Units per order line that came back to stock through refunds."""
             rows = db.session.execute(
-                select(RefundLine.order_line_id, RefundLine.quantity).join(Refund).where(Refund.restock.is_(True)))
+                select(RefundLine.order_line_id, RefundLine.quantity).join(Refund).where(Refund.restock.is_(True))
+            )
             restocked: dict[int, int] = defaultdict(int)
             for line_id, quantity in rows:
                 restocked[line_id] += quantity
             return restocked
 
         def _counts_for_quotas(self, line) -> bool:
-            return line.status in LIVE and not (line.status == OrderStatus.pending_payment
-                                                and line.expires_at <= self.clock)
+            return line.status in LIVE and not (
+                line.status == OrderStatus.pending_payment and line.expires_at <= self.clock
+            )
 
         @invariant()
         def stock_and_allocation_are_never_negative_and_add_up(self):
@@ -245,14 +347,18 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
             for line in lines:
                 if line.status in HOLDING:
                     held[line.variant_id] += line.quantity - restocked[line.line_id]
-            festival_held = sum(line.quantity - restocked[line.line_id] for line in lines
-                                if line.festival_item_id and line.status in HOLDING)
+            festival_held = sum(
+                line.quantity - restocked[line.line_id]
+                for line in lines
+                if line.festival_item_id and line.status in HOLDING
+            )
             assert item.sold == festival_held
             unsold_allocation = item.allocated - item.sold - item.returned_units
             assert stocks[self.variant_id] + unsold_allocation + held[self.variant_id] == FESTIVAL_STOCK
             assert stocks[self.cart_variant_id] + held[self.cart_variant_id] == CART_STOCK
-            returns = list(db.session.scalars(select(AuditEntry.after).where(
-                AuditEntry.action == "festival.return_allocation")))
+            returns = list(
+                db.session.scalars(select(AuditEntry.after).where(AuditEntry.action == "festival.return_allocation"))
+            )
             assert len(returns) == (1 if item.returned_at is not None else 0)
             if returns and item.returned_units > returns[0]["returned_units"]:
                 event("units given back by orders after the festival's return")
@@ -285,6 +391,13 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
             db.session.remove()
             _empty_tables()
 
-    run_state_machine_as_test(FestivalQuotas, settings=settings(
-        max_examples=25, stateful_step_count=30, deadline=None, database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    run_state_machine_as_test(
+        FestivalQuotas,
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=30,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )

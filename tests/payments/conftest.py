@@ -1,6 +1,7 @@
 """A real fake-Stripe server (localstripe) for the card payment tests; the SDK talks to it over
 HTTP and is never patched. Also: a contact with a pending order, signed webhook posts, and the
 app served by a real HTTP server so the fake server's own webhooks reach it."""
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,14 @@ def stripe_on(app, localstripe_url):
 
 @pytest.fixture
 def contact(make_user, employee):
-    return make_user(kind=Kind.contact, level=1, referrer_id=employee.id, root_employee_id=employee.id,
-                     email="cora@friends.example", name="Cora Contact")
+    return make_user(
+        kind=Kind.contact,
+        level=1,
+        referrer_id=employee.id,
+        root_employee_id=employee.id,
+        email="cora@friends.example",
+        name="Cora Contact",
+    )
 
 
 @pytest.fixture
@@ -63,8 +70,16 @@ def sign(payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = 
 
 
 def event_payload(event_id: str, event_type: str, obj: dict, *, created: int | None = None) -> str:
-    return json.dumps({"id": event_id, "object": "event", "type": event_type, "created": created or int(time.time()),
-                       "api_version": "2026-10-28.endive", "data": {"object": obj}})
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": event_type,
+            "created": created or int(time.time()),
+            "api_version": "2026-10-28.endive",
+            "data": {"object": obj},
+        }
+    )
 
 
 def post_event(client, payload: str, signature: str | None = None):

@@ -13,6 +13,7 @@ What localstripe's stand-in for Stripe.js cannot do, and so what this test does 
 Everything else is real: our pages and script, the CSP, the calls from the browser to the fake
 server, its 3-D Secure dialog, its signed webhook to our server, and the order page waiting.
 """
+
 from __future__ import annotations
 
 import os
@@ -63,8 +64,13 @@ def test_a_contact_buys_and_pays_by_card_in_a_browser(live_server, stripe_on, co
             page.click("form.add-to-cart [type=submit]")
             page.goto(f"{live_server}/cart/")
             page.click("text=Check out")
-            for name, value in (("recipient", "Cora Contact"), ("phone", "+86 138 0000 0000"),
-                                ("line1", "1 Century Avenue"), ("city", "Shanghai"), ("postcode", "200120")):
+            for name, value in (
+                ("recipient", "Cora Contact"),
+                ("phone", "+86 138 0000 0000"),
+                ("line1", "1 Century Avenue"),
+                ("city", "Shanghai"),
+                ("postcode", "200120"),
+            ):
                 page.fill(f"input[name={name}]", value)
             page.click("input[type=submit][value='Place order'], button:has-text('Place order')")
             page.wait_for_url(re.compile(r"/orders/\d+$"))
@@ -73,8 +79,13 @@ def test_a_contact_buys_and_pays_by_card_in_a_browser(live_server, stripe_on, co
             page.click("[type=submit][value='Pay by card']")
             page.wait_for_url(re.compile(rf"/orders/{order_id}/card$"))
             page.wait_for_selector("#card-element input[placeholder=number]")  # the stand-in's Element
-            for placeholder, value in (("number", "4000002500003155"), ("exp_month", "12"), ("exp_year", "30"),
-                                       ("cvc", "123"), ("postal_code", "20012")):
+            for placeholder, value in (
+                ("number", "4000002500003155"),
+                ("exp_month", "12"),
+                ("exp_year", "30"),
+                ("cvc", "123"),
+                ("postal_code", "20012"),
+            ):
                 page.fill(f"#card-element input[placeholder={placeholder}]", value)
 
             page.click("#card-submit")  # 4000 0025 0000 3155 asks for 3-D Secure
@@ -88,4 +99,3 @@ def test_a_contact_buys_and_pays_by_card_in_a_browser(live_server, stripe_on, co
     order = wait_for(lambda: db.session.get(Order, order_id))
     assert order.status == OrderStatus.paid and order.payment_method == PaymentMethod.card
     assert order.buyer_id == contact.id and order.total_amount == product.variants[0].contact_price
-

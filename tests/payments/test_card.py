@@ -1,5 +1,6 @@
 """Paying an order by card against localstripe: the PaymentIntent, retries, declines, expiry,
 and a payment that arrives after its order closed."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -44,14 +45,14 @@ def deliver(client, intent_id: str, event_type: str, event_id: str):
 
 # ---- without keys ----------------------------------------------------------------------------
 
+
 def test_without_keys_card_payment_is_hidden_and_payroll_still_works(client, employee, product, place):
     order = place(employee, product.variants[0], 1)
     login(client, employee)
     html = text(client.get(f"/orders/{order.id}"))
     assert "Card payment is not available in this shop." in html
     assert f'action="/orders/{order.id}/card"' not in html
-    html = text(client.post_form(f"/orders/{order.id}/card", token_from=f"/orders/{order.id}",
-                                 follow_redirects=True))
+    html = text(client.post_form(f"/orders/{order.id}/card", token_from=f"/orders/{order.id}", follow_redirects=True))
     assert "Card payment is not available in this shop." in html
     assert card_payment(order) is None
     assert client.get(f"/orders/{order.id}/card").status_code == 302
@@ -62,8 +63,10 @@ def test_without_keys_card_payment_is_hidden_and_payroll_still_works(client, emp
 
 # ---- paying ----------------------------------------------------------------------------------
 
-def test_a_contact_pays_by_card_and_the_order_is_paid_only_from_stripe(client, stripe_on, contact, pending_order,
-                                                                       localstripe_url):
+
+def test_a_contact_pays_by_card_and_the_order_is_paid_only_from_stripe(
+    client, stripe_on, contact, pending_order, localstripe_url
+):
     login(client, contact)
     html = text(client.get(f"/orders/{pending_order.id}"))
     assert f'action="/orders/{pending_order.id}/card"' in html and "Pay by card" in html
@@ -146,8 +149,9 @@ def test_an_intent_cancelled_at_stripe_is_replaced_on_retry(client, stripe_on, c
     assert payment.payment_intent_id != old and payment.attempt == 2 and payment.status == "requires_payment_method"
 
 
-def test_cancelling_or_expiring_an_order_cancels_its_intent_after_the_commit(client, stripe_on, contact, product,
-                                                                              place):
+def test_cancelling_or_expiring_an_order_cancels_its_intent_after_the_commit(
+    client, stripe_on, contact, product, place
+):
     login(client, contact)
     cancelled, expiring = place(contact, product.variants[0], 1), place(contact, product.variants[0], 1)
     for order in (cancelled, expiring):
@@ -165,8 +169,9 @@ def test_cancelling_or_expiring_an_order_cancels_its_intent_after_the_commit(cli
     assert stripe_on.v1.payment_intents.retrieve(intent_of[expiring.id]).status == "canceled"
 
 
-def test_a_payment_that_succeeds_after_the_order_expired_is_refunded(client, app, stripe_on, contact,
-                                                                    pending_order, product):
+def test_a_payment_that_succeeds_after_the_order_expired_is_refunded(
+    client, app, stripe_on, contact, pending_order, product
+):
     login(client, contact)
     start_card(client, pending_order)
     intent_id = card_payment(pending_order).payment_intent_id
@@ -191,8 +196,9 @@ def test_a_payment_that_succeeds_after_the_order_expired_is_refunded(client, app
     assert audit_count("payment.late_refund") == 1
 
 
-def test_on_a_fake_stripe_server_the_typed_card_is_confirmed_through_the_server(client, stripe_on, contact,
-                                                                                 pending_order):
+def test_on_a_fake_stripe_server_the_typed_card_is_confirmed_through_the_server(
+    client, stripe_on, contact, pending_order
+):
     login(client, contact)
     start_card(client, pending_order)
     url = f"/orders/{pending_order.id}/card/fake-confirm"
@@ -200,7 +206,8 @@ def test_on_a_fake_stripe_server_the_typed_card_is_confirmed_through_the_server(
 
     def typed(number: str) -> str:
         return stripe_on.v1.tokens.create(
-            {"card": {"number": number, "exp_month": "12", "exp_year": "2030", "cvc": "123"}}).id
+            {"card": {"number": number, "exp_month": "12", "exp_year": "2030", "cvc": "123"}}
+        ).id
 
     declined = client.post(url, json={"token": typed("4000000000000341")}, headers={"X-CSRFToken": token})
     assert declined.status_code == 402 and declined.json["error"]["message"] == "Your card was declined."
@@ -214,8 +221,9 @@ def test_the_fake_stripe_bridge_is_closed_against_stripe_itself(app, client, str
     start_card(client, pending_order)
     app.config["STRIPE_API_BASE"] = None
     token = client.csrf_token(f"/orders/{pending_order.id}")
-    response = client.post(f"/orders/{pending_order.id}/card/fake-confirm", json={"token": "tok_x"},
-                           headers={"X-CSRFToken": token})
+    response = client.post(
+        f"/orders/{pending_order.id}/card/fake-confirm", json={"token": "tok_x"}, headers={"X-CSRFToken": token}
+    )
     assert response.status_code == 404
 
 

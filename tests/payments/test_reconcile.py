@@ -1,5 +1,6 @@
 """`flask shop stripe-reconcile` and the operators' page: what the webhook missed is applied,
 once; and a webhook racing the reconciliation applies the payment once (real threads)."""
+
 from __future__ import annotations
 
 import time
@@ -24,11 +25,13 @@ from tests.test_concurrency import run_together
 
 def listed_event(stripe_on, intent_id: str, event_type: str = "payment_intent.succeeded"):
     """The event localstripe recorded for ``intent_id`` (it lists every event it made)."""
+
     def find():
         for event in stripe_on.v1.events.list({"limit": 100}).auto_paging_iter():
             if event["type"] == event_type and event["data"]["object"]["id"] == intent_id:
                 return event
         return None
+
     deadline = time.monotonic() + 5
     while (event := find()) is None and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -61,8 +64,9 @@ def test_reconcile_without_keys_says_so(app):
     assert result.exit_code != 0 and "card payments are not configured" in result.output
 
 
-def test_the_operators_page_lists_disagreements_and_checks_with_stripe(client, stripe_on, contact, operator,
-                                                                       pending_order):
+def test_the_operators_page_lists_disagreements_and_checks_with_stripe(
+    client, stripe_on, contact, operator, pending_order
+):
     login(client, contact)
     start_card(client, pending_order)
     intent_id = card_payment(pending_order).payment_intent_id
@@ -89,8 +93,7 @@ def test_the_operators_page_lists_disagreements_and_checks_with_stripe(client, s
 
 
 @pytest.mark.slow
-def test_a_webhook_and_a_reconciliation_at_once_apply_the_payment_once(app, client, stripe_on, contact,
-                                                                       pending_order):
+def test_a_webhook_and_a_reconciliation_at_once_apply_the_payment_once(app, client, stripe_on, contact, pending_order):
     login(client, contact)
     start_card(client, pending_order)
     intent_id = card_payment(pending_order).payment_intent_id

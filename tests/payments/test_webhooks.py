@@ -1,5 +1,6 @@
 """POST /stripe/webhook: signatures checked on the raw body, events stored once by id, and the
 PaymentIntent's state read from the API whatever the event's own copy says."""
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,9 @@ def count(model) -> int:
 
 
 def paid_event(intent_id: str, event_id: str = "evt_1", *, created: int | None = None) -> str:
-    return event_payload(event_id, "payment_intent.succeeded", {"id": intent_id, "object": "payment_intent"},
-                         created=created)
+    return event_payload(
+        event_id, "payment_intent.succeeded", {"id": intent_id, "object": "payment_intent"}, created=created
+    )
 
 
 def paid_at_stripe(client, stripe_on, contact, order) -> str:
@@ -96,15 +98,17 @@ def test_an_event_for_someone_elses_payment_intent_changes_nothing(client, strip
     assert count(CardPayment) == 0
 
 
-def test_a_refund_made_at_stripe_is_recorded_and_shown_to_operators(client, stripe_on, contact, operator,
-                                                                     pending_order):
+def test_a_refund_made_at_stripe_is_recorded_and_shown_to_operators(
+    client, stripe_on, contact, operator, pending_order
+):
     intent_id = paid_at_stripe(client, stripe_on, contact, pending_order)
     post_event(client, paid_event(intent_id))
     charge = stripe_on.v1.payment_intents.retrieve(intent_id).to_dict()["latest_charge"]
     charge = charge["id"] if isinstance(charge, dict) else charge  # localstripe always expands it
     stripe_on.v1.refunds.create({"payment_intent": intent_id, "amount": 3_000})
-    payload = event_payload("evt_refund", "charge.refunded",
-                            {"id": charge, "object": "charge", "payment_intent": intent_id})
+    payload = event_payload(
+        "evt_refund", "charge.refunded", {"id": charge, "object": "charge", "payment_intent": intent_id}
+    )
     assert post_event(client, payload).json["outcome"] == "already_applied"
     assert card_payment(pending_order).amount_refunded == 3_000
     assert audit_count("payment.refunded_at_stripe") == 1
@@ -113,8 +117,7 @@ def test_a_refund_made_at_stripe_is_recorded_and_shown_to_operators(client, stri
     assert pending_order.number in html and "Refunded at Stripe: 3000; refunded on the order: 0" in html
 
 
-def test_localstripe_delivers_its_own_signed_webhook_to_the_app(client, live_server, stripe_on, contact,
-                                                              pending_order):
+def test_localstripe_delivers_its_own_signed_webhook_to_the_app(client, live_server, stripe_on, contact, pending_order):
     intent_id = paid_at_stripe(client, stripe_on, contact, pending_order)
     assert wait_for(lambda: db.session.get(type(pending_order), pending_order.id).status == OrderStatus.paid)
     stored = db.session.scalar(select(StripeEvent).where(StripeEvent.payment_intent_id == intent_id))

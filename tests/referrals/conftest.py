@@ -1,5 +1,6 @@
 """Fixtures for the referral tests: contacts below an owner, joining through a link by the
 real form, counting rows."""
+
 from __future__ import annotations
 
 import email

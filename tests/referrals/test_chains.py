@@ -1,4 +1,5 @@
 """Chains change only by rule (issue 3, point 7), and the operators' abuse flags (point 6)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,8 +40,11 @@ def test_operator_moves_a_departed_employees_contacts(client, operator, make_use
     login(client, operator)
     page = client.get("/ops/chains").get_data(as_text=True)
     assert "Dora Departed" in page and "2 contacts" in page
-    response = client.post_form("/ops/chains/move", {"departed": departed.id, "target": heir.id,
-                                                     "reason": "Dora left"}, token_from="/ops/chains")
+    response = client.post_form(
+        "/ops/chains/move",
+        {"departed": departed.id, "target": heir.id, "reason": "Dora left"},
+        token_from="/ops/chains",
+    )
     assert response.status_code == 302
     db.session.refresh(lena), db.session.refresh(tom), db.session.refresh(order)
     assert (lena.level, lena.root_employee_id, lena.referrer_id) == (1, heir.id, departed.id)
@@ -48,7 +52,9 @@ def test_operator_moves_a_departed_employees_contacts(client, operator, make_use
     assert (order.root_employee_id, order.l1_contact_id) == (departed.id, lena.id)  # history stays
     moves = audit("chain.move")
     assert [(e.entity_id, e.actor_id, e.before["root_employee_id"], e.after["root_employee_id"]) for e in moves] == [
-        (lena.id, operator.id, departed.id, heir.id), (tom.id, operator.id, departed.id, heir.id)]
+        (lena.id, operator.id, departed.id, heir.id),
+        (tom.id, operator.id, departed.id, heir.id),
+    ]
     assert audit("chain.move_all")[0].reason == "Dora left"
 
 
@@ -76,24 +82,36 @@ def test_chain_moves_are_refused_outside_the_rule(operator, make_user, make_cont
 
 def test_move_form_refuses_bad_input_with_422(client, operator, departed_chain):
     login(client, operator)
-    response = client.post_form("/ops/chains/move", {"departed": departed_chain[0].id, "target": 424242,
-                                                     "reason": "x"}, token_from="/ops/chains")
+    response = client.post_form(
+        "/ops/chains/move",
+        {"departed": departed_chain[0].id, "target": 424242, "reason": "x"},
+        token_from="/ops/chains",
+    )
     assert response.status_code == 422
     assert audit("chain.move") == []
 
 
-def test_a_contact_verified_as_staff_becomes_a_root_and_keeps_their_contacts(client, admin, employee, make_contact,
-                                                                            make_product, place):
+def test_a_contact_verified_as_staff_becomes_a_root_and_keeps_their_contacts(
+    client, admin, employee, make_contact, make_product, place
+):
     lena = make_contact(employee, name="Lena One")
     tom = make_contact(lena, name="Tom Two")
     order = place(tom, make_product().variants[0], 1)
     login(client, admin)
-    response = client.post_form("/ops/chains/promote", {"email": lena.email, "employee_no": "E9001",
-                                                        "reason": "HR confirmed"}, token_from="/ops/chains")
+    response = client.post_form(
+        "/ops/chains/promote",
+        {"email": lena.email, "employee_no": "E9001", "reason": "HR confirmed"},
+        token_from="/ops/chains",
+    )
     assert response.status_code == 302
     db.session.refresh(lena), db.session.refresh(tom), db.session.refresh(order)
     assert (lena.kind, lena.level, lena.root_employee_id, lena.l1_contact_id, lena.employee_no) == (
-        Kind.employee, 0, None, None, "E9001")
+        Kind.employee,
+        0,
+        None,
+        None,
+        "E9001",
+    )
     assert tier_for(lena).value == "employee"
     assert (tom.level, tom.root_employee_id, tom.l1_contact_id, tom.referrer_id) == (1, lena.id, None, lena.id)
     assert (order.buyer_level, order.root_employee_id, order.l1_contact_id) == (2, employee.id, lena.id)
@@ -104,14 +122,20 @@ def test_a_contact_verified_as_staff_becomes_a_root_and_keeps_their_contacts(cli
 
 def test_promotion_is_for_admins_and_refuses_employees(client, operator, admin, employee):
     login(client, operator)
-    assert client.post_form("/ops/chains/promote", {"email": employee.email, "reason": "x"},
-                            token_from="/ops/chains").status_code == 403
+    assert (
+        client.post_form(
+            "/ops/chains/promote", {"email": employee.email, "reason": "x"}, token_from="/ops/chains"
+        ).status_code
+        == 403
+    )
     login(client, admin)
-    response = client.post_form("/ops/chains/promote", {"email": employee.email, "reason": "x"},
-                                token_from="/ops/chains")
+    response = client.post_form(
+        "/ops/chains/promote", {"email": employee.email, "reason": "x"}, token_from="/ops/chains"
+    )
     assert response.status_code == 422 and "employee already" in response.get_data(as_text=True)
-    response = client.post_form("/ops/chains/promote", {"email": "nobody@mail.example", "reason": "x"},
-                                token_from="/ops/chains")
+    response = client.post_form(
+        "/ops/chains/promote", {"email": "nobody@mail.example", "reason": "x"}, token_from="/ops/chains"
+    )
     assert response.status_code == 422
     assert audit("user.promote_employee") == []
 
@@ -120,15 +144,25 @@ def test_flags_list_sign_up_bursts_and_shared_addresses(client, operator, employ
     now = utcnow()
     burst = [make_contact(employee, name=f"Burst {n}") for n in range(5)]
     for n, person in enumerate(burst):
-        db.session.add(Join(user_id=person.id, link_owner_id=employee.id, ip="203.0.113.9",
-                            at=now - timedelta(minutes=10 * n)))
+        db.session.add(
+            Join(user_id=person.id, link_owner_id=employee.id, ip="203.0.113.9", at=now - timedelta(minutes=10 * n))
+        )
     spread = [make_contact(employee, name=f"Spread {n}") for n in range(5)]
     for n, person in enumerate(spread):
-        db.session.add(Join(user_id=person.id, link_owner_id=employee.id, ip="198.51.100.4",
-                            at=now - timedelta(hours=5 * n)))
+        db.session.add(
+            Join(user_id=person.id, link_owner_id=employee.id, ip="198.51.100.4", at=now - timedelta(hours=5 * n))
+        )
     for n, person in enumerate(spread[:3]):
-        db.session.add(Address(user_id=person.id, recipient=person.name, phone="1", city="Shanghai", postcode="200120",
-                               line1=["8 Shared Lane", "8, shared  lane", "8 SHARED LANE"][n]))
+        db.session.add(
+            Address(
+                user_id=person.id,
+                recipient=person.name,
+                phone="1",
+                city="Shanghai",
+                postcode="200120",
+                line1=["8 Shared Lane", "8, shared  lane", "8 SHARED LANE"][n],
+            )
+        )
     db.session.commit()
     [found] = abuse.signup_bursts(minimum=5, window=timedelta(hours=1), now=now)
     assert found.ip == "203.0.113.9" and {u.id for u in found.users} == {p.id for p in burst}

@@ -1,5 +1,6 @@
 """The demo's referral data (issue 3, point 11): real chains at both levels, links, visits, shares
 and leads, consistent with the rules, and made once."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -44,11 +45,15 @@ def test_demo_grows_real_chains_with_visits_shares_and_leads(app):
     assert kinds[EventKind.signup] == len(contacts)
     assert kinds[EventKind.visit] == count(Visit) >= 30 and kinds[EventKind.share] >= 10
     assert kinds[EventKind.first_order] >= 10 and kinds[EventKind.repeat_order] >= 1  # the employees' paid orders
-    lead_consultations = db.session.scalar(select(func.count(FunnelEvent.id)).where(
-        FunnelEvent.kind == EventKind.consultation, FunnelEvent.source == "lead"))
+    lead_consultations = db.session.scalar(
+        select(func.count(FunnelEvent.id)).where(
+            FunnelEvent.kind == EventKind.consultation, FunnelEvent.source == "lead"
+        )
+    )
     assert lead_consultations == count(Lead) >= 5  # questions and tickets of the community add their own
     assert {LeadStatus.new, LeadStatus.contacted, LeadStatus.qualified, LeadStatus.won, LeadStatus.lost} <= set(
-        db.session.scalars(select(Lead.status)))
+        db.session.scalars(select(Lead.status))
+    )
 
     alice = db.session.scalar(select(User).where(User.email.like("alice@%")))
     network = network_of(alice)

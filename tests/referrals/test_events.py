@@ -1,5 +1,6 @@
 """The funnel event log (issue 3, point 10): exactly one event per fact, written in the fact's
 transaction (none when it rolls back), append-only, with the chain stamped on each row."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -29,10 +30,18 @@ def test_first_then_repeat_order_when_orders_become_paid(employee, make_product,
     pay_by_payroll(employee, first)
     db.session.commit()
     rows = events()
-    assert [(e.kind, e.order_id) for e in rows] == [(EventKind.first_order, second.id),
-                                                    (EventKind.repeat_order, first.id)]
-    assert all(e.actor_id == employee.id and e.root_employee_id == employee.id and e.product_id == variant.product_id
-               and e.at == o.paid_at and e.source == "payroll" for e, o in zip(rows, (second, first), strict=True))
+    assert [(e.kind, e.order_id) for e in rows] == [
+        (EventKind.first_order, second.id),
+        (EventKind.repeat_order, first.id),
+    ]
+    assert all(
+        e.actor_id == employee.id
+        and e.root_employee_id == employee.id
+        and e.product_id == variant.product_id
+        and e.at == o.paid_at
+        and e.source == "payroll"
+        for e, o in zip(rows, (second, first), strict=True)
+    )
     assert unpaid.status == OrderStatus.pending_payment
 
 
@@ -46,7 +55,10 @@ def test_order_events_carry_the_orders_attribution(employee, make_contact, make_
     db.session.commit()
     [event] = events()
     assert (event.kind, event.root_employee_id, event.l1_contact_id) == (
-        EventKind.first_order, employee.id, l2.l1_contact_id)
+        EventKind.first_order,
+        employee.id,
+        l2.l1_contact_id,
+    )
 
 
 def test_no_event_when_the_payment_is_refused_or_rolled_back(app, employee, make_product, place):
@@ -71,7 +83,11 @@ def test_signup_writes_one_event_and_a_refused_one_none(employee):
     db.session.rollback()
     [signup] = events()
     assert (signup.kind, signup.actor_id, signup.link_owner_id, signup.dedupe_key) == (
-        EventKind.signup, user.id, employee.id, f"signup:{user.id}")
+        EventKind.signup,
+        user.id,
+        employee.id,
+        f"signup:{user.id}",
+    )
 
 
 def test_share_and_visit_events_count_each_fact_once(employee, product, make_user):
@@ -99,7 +115,8 @@ def test_record_consultation_is_the_hook_for_questions_and_tickets(employee, mak
     rows = events(EventKind.consultation)
     assert [(e.source, e.actor_id, e.root_employee_id, e.l1_contact_id, e.product_id) for e in rows] == [
         ("ticket", l2.id, employee.id, l2.l1_contact_id, product.id),
-        ("question", l2.id, employee.id, l2.l1_contact_id, None)]
+        ("question", l2.id, employee.id, l2.l1_contact_id, None),
+    ]
 
 
 def test_events_are_append_only(employee):

@@ -1,5 +1,6 @@
 """Joining through links (issue 3, points 1, 2 and 6): teaser, levels and chains fixed at
 sign-up, the depth limit, bad and closed links, abuse rules, honest visit counting."""
+
 from __future__ import annotations
 
 import re
@@ -22,6 +23,7 @@ def user(email: str) -> User | None:
 
 
 # ---- the teaser ----------------------------------------------------------------------------
+
 
 def test_visitor_sees_a_product_teaser_without_prices_and_can_join(client, employee, product):
     response = client.get(f"/p/{product.slug}?ref={employee.referral_code}")
@@ -47,20 +49,29 @@ def test_product_page_without_ref_still_asks_visitors_to_log_in(client, employee
 
 # ---- levels and chains ---------------------------------------------------------------------
 
-def test_sign_up_through_an_employee_link_makes_an_l1_contact_who_sees_contact_prices(app, client, employee,
-                                                                                      product):
+
+def test_sign_up_through_an_employee_link_makes_an_l1_contact_who_sees_contact_prices(app, client, employee, product):
     response = join(client, employee.referral_code, "Fay@Gmail.example", product=product.slug)
     assert response.status_code == 200
     assert "fay@gmail.example" in response.get_data(as_text=True)  # check your inbox
     fay = user("fay@gmail.example")
     assert (fay.kind, fay.level, fay.referrer_id, fay.root_employee_id, fay.l1_contact_id) == (
-        Kind.contact, 1, employee.id, employee.id, None)
+        Kind.contact,
+        1,
+        employee.id,
+        employee.id,
+        None,
+    )
     assert fay.email_verified_at is None
     joined = db.session.scalar(select(Join).where(Join.user_id == fay.id))
     assert (joined.link_owner_id, joined.product_id, joined.ip) == (employee.id, product.id, "127.0.0.1")
     [signup] = events(EventKind.signup)
     assert (signup.actor_id, signup.link_owner_id, signup.root_employee_id, signup.product_id) == (
-        fay.id, employee.id, employee.id, product.id)
+        fay.id,
+        employee.id,
+        employee.id,
+        product.id,
+    )
 
     # Not before the e-mailed link is followed; then contact prices.
     login_form = {"email": "fay@gmail.example", "password": NEW_PASSWORD}
@@ -108,6 +119,7 @@ def test_l2_product_link_shows_the_teaser_but_no_form(client, employee, make_con
 
 # ---- bad and closed links ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("code", ["nope1234", "x", "bad-code!", "a" * 40, "%00", "' OR 1=1 --", "ÄÖÜäöü12"])
 def test_unknown_or_malformed_codes_get_a_clear_page(client, employee, product, code):
     for url in (f"/r/{code}", f"/p/{product.slug}?ref={code}"):
@@ -154,6 +166,7 @@ def test_links_of_unverified_employees_admit_nobody(client, make_user):
 
 # ---- abuse ---------------------------------------------------------------------------------
 
+
 def test_self_referral_is_refused(client, employee):
     before = footprint()
     response = join(client, employee.referral_code, employee.email.upper())
@@ -195,11 +208,14 @@ def test_company_addresses_sign_up_as_employees_not_contacts(client, employee):
     assert footprint() == before
 
 
-@pytest.mark.parametrize("fields", [
-    {"password": "short", "email": "a@mail.example"},
-    {"email": "not-an-email"},
-    {"name": "   ", "email": "b@mail.example"},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"password": "short", "email": "a@mail.example"},
+        {"email": "not-an-email"},
+        {"name": "   ", "email": "b@mail.example"},
+    ],
+)
 def test_invalid_forms_re_render_with_422_and_write_nothing(client, employee, fields):
     before = footprint()
     email = fields.pop("email")
@@ -231,13 +247,18 @@ def test_sign_up_attempts_are_rate_limited_per_address(app, client, employee, ma
     codes = [make_user().referral_code for _ in range(4)]
     try:
         assert [join(client, code, f"p{n}@mail.example").status_code for n, code in enumerate(codes)] == [
-            200, 200, 200, 429]
+            200,
+            200,
+            200,
+            429,
+        ]
         assert user("p3@mail.example") is None
     finally:
         app.config["RATELIMIT_REFERRAL_SIGNUP_IP"] = "20 per hour"
 
 
 # ---- visits --------------------------------------------------------------------------------
+
 
 def test_one_visit_per_visitor_link_and_day_with_a_visitor_cookie(client, employee, product):
     response = client.get(f"/r/{employee.referral_code}")
@@ -247,7 +268,10 @@ def test_one_visit_per_visitor_link_and_day_with_a_visitor_cookie(client, employ
     client.get(f"/p/{product.slug}?ref={employee.referral_code}")
     client.get(f"/p/{product.slug}?ref={employee.referral_code}")
     visits = db.session.scalars(select(Visit).order_by(Visit.id)).all()
-    assert [(v.visitor, v.product_id) for v in visits] == [(f"a:{cookie.value}", None), (f"a:{cookie.value}", product.id)]
+    assert [(v.visitor, v.product_id) for v in visits] == [
+        (f"a:{cookie.value}", None),
+        (f"a:{cookie.value}", product.id),
+    ]
     assert [e.product_id for e in events(EventKind.visit)] == [None, product.id]
     assert all(e.actor_id is None and e.link_owner_id == employee.id for e in events(EventKind.visit))
 
@@ -272,7 +296,8 @@ def test_earlier_visits_belong_to_the_new_user_after_sign_up(client, employee, m
     assert join(client, employee.referral_code, "vic@mail.example").status_code == 200
     vic = user("vic@mail.example")
     assert sorted(v.link_owner_id for v in db.session.scalars(select(Visit).where(Visit.user_id == vic.id))) == sorted(
-        [other.id, employee.id])
+        [other.id, employee.id]
+    )
 
 
 def test_members_visits_count_once_a_day_and_owners_own_never(client, employee, make_user, product):

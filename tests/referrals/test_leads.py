@@ -1,6 +1,7 @@
 """Leads (issue 3, point 8): refer a customer, round-robin to sales reps (also under
 concurrency), the pipeline's legal and illegal transitions, what the referrer sees, and a won
 lead credited to the chain."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -21,13 +22,32 @@ from shop.extensions import db
 from tests.conftest import login, outbox
 from tests.referrals.conftest import events, footprint
 
-FORM = {"customer_name": "Carl Customer", "customer_phone": "+86 139 1234 5678", "customer_email": "",
-        "company": "Acme", "need": "Purifier for a flat", "budget": "8000.00", "timeline": "quarter", "consent": "y"}
+FORM = {
+    "customer_name": "Carl Customer",
+    "customer_phone": "+86 139 1234 5678",
+    "customer_email": "",
+    "company": "Acme",
+    "need": "Purifier for a flat",
+    "budget": "8000.00",
+    "timeline": "quarter",
+    "consent": "y",
+}
 
 
 def lead_input(**changes) -> leads.LeadInput:
-    values = dict(customer_name="Carl", customer_phone="+86 139 1234 5678", customer_email="", company="",
-                  need="A quote", budget=None, timeline=Timeline.now, consent=True) | changes
+    values = (
+        dict(
+            customer_name="Carl",
+            customer_phone="+86 139 1234 5678",
+            customer_email="",
+            company="",
+            need="A quote",
+            budget=None,
+            timeline=Timeline.now,
+            consent=True,
+        )
+        | changes
+    )
     return leads.LeadInput(**values)
 
 
@@ -55,30 +75,46 @@ def test_referring_a_customer_through_the_form(app, client, employee, make_conta
     assert response.status_code == 302 and response.headers["Location"] == "/leads"
     lead = db.session.scalar(select(Lead))
     assert (lead.customer_name, lead.company, lead.budget, lead.timeline, lead.status) == (
-        "Carl Customer", "Acme", 800_000, Timeline.quarter, LeadStatus.new)
+        "Carl Customer",
+        "Acme",
+        800_000,
+        Timeline.quarter,
+        LeadStatus.new,
+    )
     assert (lead.referrer_id, lead.referrer_level, lead.root_employee_id, lead.l1_contact_id) == (
-        contact.id, 1, employee.id, None)
+        contact.id,
+        1,
+        employee.id,
+        None,
+    )
     assert lead.assignee_id == reps[0].id and lead.consent_at is not None
     [consultation] = events(EventKind.consultation)
-    assert (consultation.actor_id, consultation.lead_id, consultation.product_id, consultation.source,
-            consultation.root_employee_id) == (contact.id, lead.id, lead_product.id, "lead", employee.id)
+    assert (
+        consultation.actor_id,
+        consultation.lead_id,
+        consultation.product_id,
+        consultation.source,
+        consultation.root_employee_id,
+    ) == (contact.id, lead.id, lead_product.id, "lead", employee.id)
     [mail] = outbox(app)
     assert "Rep 0" in mail and "New lead: Water Purifier" in mail
     html = client.get("/leads").get_data(as_text=True)
     assert "Carl Customer" in html and "new" in html
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"consent": ""}, "consent"),
-    ({"customer_phone": "", "customer_email": ""}, "phone number or e-mail"),
-    ({"customer_phone": "call me"}, "not a phone number"),
-    ({"customer_email": "nope"}, "e-mail"),
-    ({"need": ""}, "This field is required"),
-    ({"budget": "-5"}, "Enter an amount"),
-    ({"timeline": "someday"}, "Not a valid choice"),
-])
-def test_bad_lead_forms_are_refused_with_422_and_write_nothing(client, employee, lead_product, reps, changes,
-                                                               message):
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"consent": ""}, "consent"),
+        ({"customer_phone": "", "customer_email": ""}, "phone number or e-mail"),
+        ({"customer_phone": "call me"}, "not a phone number"),
+        ({"customer_email": "nope"}, "e-mail"),
+        ({"need": ""}, "This field is required"),
+        ({"budget": "-5"}, "Enter an amount"),
+        ({"timeline": "someday"}, "Not a valid choice"),
+    ],
+)
+def test_bad_lead_forms_are_refused_with_422_and_write_nothing(client, employee, lead_product, reps, changes, message):
     login(client, employee)
     before = footprint()
     response = client.post_form(f"/refer/{lead_product.slug}", FORM | changes)
@@ -119,8 +155,9 @@ def test_round_robin_holds_under_concurrency(app, employee, lead_product, reps):
         from shop.catalog.models import Product
 
         with app.test_request_context():
-            return leads.submit_lead(db.session.get(User, employee_id), db.session.get(Product, product_id),
-                                     lead_input()).assignee_id
+            return leads.submit_lead(
+                db.session.get(User, employee_id), db.session.get(Product, product_id), lead_input()
+            ).assignee_id
 
     outcomes = run_together(app, [job] * 9)
     assert all(isinstance(o, int) for o in outcomes), outcomes
@@ -129,22 +166,33 @@ def test_round_robin_holds_under_concurrency(app, employee, lead_product, reps):
 
 
 LEGAL = [
-    (LeadStatus.new, LeadStatus.contacted), (LeadStatus.new, LeadStatus.lost),
-    (LeadStatus.contacted, LeadStatus.qualified), (LeadStatus.contacted, LeadStatus.lost),
-    (LeadStatus.qualified, LeadStatus.won), (LeadStatus.qualified, LeadStatus.lost),
+    (LeadStatus.new, LeadStatus.contacted),
+    (LeadStatus.new, LeadStatus.lost),
+    (LeadStatus.contacted, LeadStatus.qualified),
+    (LeadStatus.contacted, LeadStatus.lost),
+    (LeadStatus.qualified, LeadStatus.won),
+    (LeadStatus.qualified, LeadStatus.lost),
 ]
-PATHS = {LeadStatus.new: [], LeadStatus.contacted: [LeadStatus.contacted],
-         LeadStatus.qualified: [LeadStatus.contacted, LeadStatus.qualified],
-         LeadStatus.won: [LeadStatus.contacted, LeadStatus.qualified, LeadStatus.won],
-         LeadStatus.lost: [LeadStatus.lost]}
+PATHS = {
+    LeadStatus.new: [],
+    LeadStatus.contacted: [LeadStatus.contacted],
+    LeadStatus.qualified: [LeadStatus.contacted, LeadStatus.qualified],
+    LeadStatus.won: [LeadStatus.contacted, LeadStatus.qualified, LeadStatus.won],
+    LeadStatus.lost: [LeadStatus.lost],
+}
 
 
 def lead_at(status: LeadStatus, referrer, product, rep) -> Lead:
     lead = submit(referrer, product)
     with current_app.test_request_context():
         for step in PATHS[status]:
-            leads.move_lead(rep, lead, step, amount=100 if step == LeadStatus.won else None,
-                            reason="no budget" if step == LeadStatus.lost else None)
+            leads.move_lead(
+                rep,
+                lead,
+                step,
+                amount=100 if step == LeadStatus.won else None,
+                reason="no budget" if step == LeadStatus.lost else None,
+            )
     db.session.commit()
     return lead
 

@@ -1,5 +1,6 @@
 """My network and attribution (issue 3, points 4 and 5): the viewer's own chain only, names and
 aggregates, never addresses; orders keep the chain they were placed in."""
+
 from __future__ import annotations
 
 from referrals.services.network import network_of
@@ -7,8 +8,9 @@ from shop.orders.services import pay_by_payroll
 from tests.conftest import login
 
 
-def test_employee_sees_l1_contacts_with_their_l2_contacts_and_figures(client, employee, make_contact, make_product,
-                                                                      place):
+def test_employee_sees_l1_contacts_with_their_l2_contacts_and_figures(
+    client, employee, make_contact, make_product, place
+):
     variant = make_product(employee_price=7_000, contact_price=8_500).variants[0]
     lena = make_contact(employee, name="Lena One")
     tom = make_contact(lena, name="Tom Two")
@@ -23,7 +25,9 @@ def test_employee_sees_l1_contacts_with_their_l2_contacts_and_figures(client, em
     network = network_of(employee)
     assert (network.l1_count, network.l2_count) == (2, 1)
     assert [(m.user.name, [c.user.name for c in m.contacts]) for m in network.members] == [
-        ("Lena One", ["Tom Two"]), ("Lonely One", [])]
+        ("Lena One", ["Tom Two"]),
+        ("Lonely One", []),
+    ]
     assert (network.own.orders, network.own.revenue) == (1, 14_000)
     assert (network.totals.orders, network.totals.revenue) == (1, 14_000)
     # Names and aggregates only: no e-mail and no shipping address of anybody in the chain.
@@ -75,14 +79,18 @@ def test_l2_contact_has_no_network_to_show(client, employee, make_contact):
     assert network_of(l2).members == []
 
 
-def test_orders_store_attribution_and_the_operator_sees_the_chain(client, operator, employee, make_contact,
-                                                                 make_product, place):
+def test_orders_store_attribution_and_the_operator_sees_the_chain(
+    client, operator, employee, make_contact, make_product, place
+):
     variant = make_product().variants[0]
     lena = make_contact(employee, name="Lena One")
     tom = make_contact(lena, name="Tom Two")
     orders = {who.name: place(who, variant, 1) for who in (employee, lena, tom)}
     assert [(o.buyer_level, o.root_employee_id, o.l1_contact_id) for o in orders.values()] == [
-        (0, employee.id, None), (1, employee.id, None), (2, employee.id, lena.id)]
+        (0, employee.id, None),
+        (1, employee.id, None),
+        (2, employee.id, lena.id),
+    ]
     login(client, operator)
     html = client.get(f"/ops/orders/{orders['Tom Two'].id}").get_data(as_text=True)
     assert "root employee: Erin Employee" in html and "L1: Lena One" in html and "L2" in html

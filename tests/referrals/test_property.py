@@ -1,6 +1,7 @@
 """Property: over random invite trees and random orders, every sign-up lands one level below
 its link's owner with the owner's chain, nobody is deeper than level 2, every order carries the
 attribution of the tree, and every refused sign-up writes nothing at all."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,11 +40,33 @@ def table_counts() -> dict[str, int]:
 def fresh_world(roots: int) -> tuple[list[int], dict[int, Node], Variant]:
     db.session.remove()
     _empty_tables()
-    employees = [User(email=f"root{n}@neigou.example", name=f"Root {n}", kind=Kind.employee, level=0,
-                      password_hash="x", email_verified_at=utcnow()) for n in range(roots)]
-    product = Product(name="Thing", slug="thing", category=Category(name="C", slug="c"),
-                      variants=[Variant(sku="T-1", name="One", currency="CNY", market_price=100, employee_price=70,
-                                        contact_price=85, stock=10_000)])
+    employees = [
+        User(
+            email=f"root{n}@neigou.example",
+            name=f"Root {n}",
+            kind=Kind.employee,
+            level=0,
+            password_hash="x",
+            email_verified_at=utcnow(),
+        )
+        for n in range(roots)
+    ]
+    product = Product(
+        name="Thing",
+        slug="thing",
+        category=Category(name="C", slug="c"),
+        variants=[
+            Variant(
+                sku="T-1",
+                name="One",
+                currency="CNY",
+                market_price=100,
+                employee_price=70,
+                contact_price=85,
+                stock=10_000,
+            )
+        ],
+    )
     db.session.add_all([*employees, product])
     db.session.commit()
     return [e.id for e in employees], {e.id: Node(0, e.id, None) for e in employees}, product.variants[0]
@@ -62,8 +85,10 @@ step = st.one_of(
 def test_random_invite_trees_and_orders_keep_every_rule(app, roots, steps):
     users, tree, variant = fresh_world(roots)
     orders: list[tuple[int, int]] = []  # (order id, buyer id)
-    with mock.patch("shop.accounts.models.generate_password_hash", lambda password: "fast-" + password), \
-            current_app.test_request_context():
+    with (
+        mock.patch("shop.accounts.models.generate_password_hash", lambda password: "fast-" + password),
+        current_app.test_request_context(),
+    ):
         for n, (action, arg) in enumerate(steps):
             if action == "order":
                 buyer = db.session.get(User, users[arg % len(users)])

@@ -1,6 +1,7 @@
 """Share tools (issue 3, points 3 and 9): the share link with a copy button on every product page
 and the account page, outside the cached fragment; the poster; share events; share-only and
 lead-mode product pages."""
+
 from __future__ import annotations
 
 import io
@@ -22,8 +23,7 @@ def share_link(product, user) -> str:
     return f"http://localhost/p/{product.slug}?ref={user.referral_code}"
 
 
-def test_product_page_offers_the_viewers_own_share_link_even_from_the_cache(app, client, employee, make_user,
-                                                                             product):
+def test_product_page_offers_the_viewers_own_share_link_even_from_the_cache(app, client, employee, make_user, product):
     other = make_user(name="Oscar Other")
     app.config["PAGE_CACHE_SECONDS"] = 60
     page_cache.clear()
@@ -49,7 +49,12 @@ def test_copying_or_opening_the_link_records_one_share_event_a_day(client, emplo
     assert response.status_code == 302 and response.headers["Location"] == f"/share/p/{product.slug}"
     [share] = events(EventKind.share)
     assert (share.actor_id, share.link_owner_id, share.root_employee_id, share.product_id, share.source) == (
-        employee.id, employee.id, employee.id, product.id, "link")
+        employee.id,
+        employee.id,
+        employee.id,
+        product.id,
+        "link",
+    )
     html = client.get(f"/share/p/{product.slug}").get_data(as_text=True)
     assert share_link(product, employee) in html and 'data-copy="#share-link"' in html
     assert len(events(EventKind.share)) == 1  # the share page itself writes nothing
@@ -135,8 +140,16 @@ def test_lead_product_shows_refer_a_customer_instead_of_a_cart(app, client, empl
         app.config["PAGE_CACHE_SECONDS"] = 0
         page_cache.clear()
     assert "Refer a customer" in html and f'action="/refer/{item.slug}"' in html
-    for field in ("customer_name", "customer_phone", "customer_email", "company", "need", "budget", "timeline",
-                  "consent"):
+    for field in (
+        "customer_name",
+        "customer_phone",
+        "customer_email",
+        "company",
+        "need",
+        "budget",
+        "timeline",
+        "consent",
+    ):
         assert f'name="{field}"' in html
     assert "/cart/add" not in html and "CN¥" not in html
     # The lead form's CSRF token is this session's, filled into the cached fragment's slot.
@@ -145,8 +158,12 @@ def test_lead_product_shows_refer_a_customer_instead_of_a_cart(app, client, empl
 
 
 def _sharer_area(png: bytes) -> bytes:
-    box = (poster.MARGIN, poster.HEIGHT - poster.MARGIN - poster.QR_SIZE + 60,
-           poster.WIDTH - poster.MARGIN - poster.QR_SIZE - 10, poster.HEIGHT - poster.MARGIN - 60)
+    box = (
+        poster.MARGIN,
+        poster.HEIGHT - poster.MARGIN - poster.QR_SIZE + 60,
+        poster.WIDTH - poster.MARGIN - poster.QR_SIZE - 10,
+        poster.HEIGHT - poster.MARGIN - 60,
+    )
     with Image.open(io.BytesIO(png)) as image:
         return image.convert("L").crop(box).tobytes()
 
@@ -157,8 +174,9 @@ def test_chinese_names_are_drawn_on_the_poster_with_a_cjk_font():
         if os.environ.get("CI") == "true":
             pytest.fail("`make test` installs a CJK font (fonts-wqy-microhei) under CI")
         pytest.skip("no CJK font on this machine (make test installs one when run as root)")
-    common = dict(title="茶具", price="¥85.00", url="https://shop.example/p/tea?ref=abc", caption="扫码查看",
-                  picture=None)
+    common = dict(
+        title="茶具", price="¥85.00", url="https://shop.example/p/tea?ref=abc", caption="扫码查看", picture=None
+    )
 
     def sharer_drawn(name: str, with_font: str | None) -> bytes:
         return _sharer_area(poster.poster_png(sharer=name, font=with_font, **common))
