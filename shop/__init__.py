@@ -22,6 +22,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     app.before_request(reuse_signed_csrf_token)
     init_extensions(app)
     register_blueprints(app)
+    register_reactions()
     _check_limits_in_views_only(app, limiter)
     register_template_helpers(app)
     register_error_pages(app)
@@ -147,6 +148,18 @@ def register_blueprints(app: Flask) -> None:
         leaderboards_bp,
     ):
         app.register_blueprint(blueprint)
+
+
+def register_reactions() -> None:
+    """Packages that react to what the core does subscribe to its signals here, so that the
+    core never imports them. Each receiver is a module-level function: blinker keeps one
+    connection per receiver, however many apps are created."""
+    from referrals.services.events import on_order_paid
+    from shop.orders.signals import order_paid, orders_closed
+    from shop.payments.card import on_orders_closed
+
+    order_paid.connect(on_order_paid)
+    orders_closed.connect(on_orders_closed)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -60,7 +60,7 @@ def import_employees(csv_path: Path, deactivate_missing: bool) -> None:
 @shop_cli.command("expire-orders")
 def expire_orders() -> None:
     """Expire unpaid orders past their deadline and give their stock back (safe from cron)."""
-    from shop.orders.services import expire_overdue
+    from shop.orders.expiry import expire_overdue
 
     with write_intent():
         count = expire_overdue()

@@ -77,8 +77,6 @@ class Config:
     USER_CACHE_SECONDS = _env_int("USER_CACHE_SECONDS", 5)  # the logged-in user's row, safe methods only
     SESSION_CACHE_SECONDS = _env_int("SESSION_CACHE_SECONDS", 5)  # opened session cookies
     CSRF_CACHE_SECONDS = _env_int("CSRF_CACHE_SECONDS", 60)  # signed CSRF tokens, per worker
-    QUOTA_RULE_CACHE_SECONDS = _env_int("QUOTA_RULE_CACHE_SECONDS", 5)  # active quota rules, per process
-    KNOWN_USE_SECONDS = _env_int("KNOWN_USE_SECONDS", 3)  # quota use and sold-out items known to every worker
     ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review
     # Share of reminded buyers expected to order, until past festivals give a measured one.
     FESTIVAL_DEFAULT_CONVERSION = float(os.environ.get("FESTIVAL_DEFAULT_CONVERSION", "0.25"))
@@ -117,8 +115,6 @@ class TestingConfig(Config):
     USER_CACHE_SECONDS = 0
     SESSION_CACHE_SECONDS = 0
     CSRF_CACHE_SECONDS = 0
-    QUOTA_RULE_CACHE_SECONDS = 0
-    KNOWN_USE_SECONDS = 0
     STRIPE_SECRET_KEY = STRIPE_PUBLISHABLE_KEY = STRIPE_WEBHOOK_SECRET = STRIPE_API_BASE = None
 
 

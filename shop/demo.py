@@ -751,16 +751,11 @@ def _seed_orders(progress: Progress | None, now: datetime) -> None:
     """About ORDER_COUNT orders by demo employees over the last ORDER_DAYS days, through the
     services. Skipped as soon as the database has any order."""
     from shop.cart.services import add_to_cart, cart_lines, remove_line
-    from shop.orders.services import (
-        OrderError,
-        PayrollCapExceeded,
-        addresses_of,
-        cancel_order,
-        mark_completed,
-        mark_shipped,
-        pay_by_payroll,
-        place_order,
-    )
+    from shop.orders.addresses import addresses_of
+    from shop.orders.errors import OrderError
+    from shop.orders.lifecycle import cancel_order, mark_completed, mark_shipped
+    from shop.orders.placing import place_order
+    from shop.payments.payroll import PayrollCapExceeded, pay_by_payroll
 
     if db.session.scalar(select(Order.id).limit(1)) is not None:
         return
@@ -805,7 +800,7 @@ def _seed_orders(progress: Progress | None, now: datetime) -> None:
                 bar.update(1)
                 continue
             try:
-                order = place_order(buyer, addresses[0], now=placed)
+                order = place_order(buyer.id, addresses[0].id, now=placed)
             except OrderError:  # not expected (stock was checked); leave nothing behind
                 for line in cart_lines(buyer):
                     remove_line(line)

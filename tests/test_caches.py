@@ -167,23 +167,6 @@ def test_cached_sessions_and_tokens_stay_personal_and_posts_still_check_the_toke
     assert forged.status_code == 400
 
 
-def test_a_session_holding_the_buyers_facts_is_cached_and_each_request_gets_its_own_list(
-    caches_on, app, client, employee
-):
-    from flask import request
-
-    login(client, employee)
-    with client.session_transaction() as session:
-        session["_buyer_facts"] = [employee.id, 0, None, "employee", 0, 1]
-    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
-    with app.test_request_context("/", headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}):
-        first = app.session_interface.open_session(app, request)
-        assert sessions._opened.get(cookie) is not None  # kept: the next open is from memory
-        second = app.session_interface.open_session(app, request)
-    assert first == second and first["_buyer_facts"] == [employee.id, 0, None, "employee", 0, 1]
-    assert first["_buyer_facts"] is not second["_buyer_facts"]
-
-
 def test_a_post_opens_the_session_cookie_from_the_cache_too(caches_on, app, client, employee, monkeypatch):
     from flask import request
     from flask.sessions import SecureCookieSessionInterface

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from referrals.models import EventKind, FunnelEvent
-from referrals.services.chain import l1_of, root_of
 from shop.accounts.models import User
 from shop.database import utcnow
 from shop.extensions import db
@@ -51,7 +50,7 @@ def record_event(
     The chain (root employee, L1) is ``chain_of``'s (default: the actor's) unless given."""
     member = chain_of or actor
     if member is not None and root_employee_id is None:
-        root_employee_id, l1_contact_id = root_of(member), l1_of(member)
+        root_employee_id, l1_contact_id = member.chain_root_id, member.l1_of_order
     values = dict(
         kind=kind,
         at=at or utcnow(),
@@ -87,6 +86,11 @@ def record_share(user: User, *, source: str, product_id: int | None = None, at: 
         at=at,
         dedupe_key=f"share:{user.id}:{target}:{source}:{company_day(at).isoformat()}",
     )
+
+
+def on_order_paid(order: Order, **_signal) -> None:
+    """``shop.orders.signals.order_paid``, subscribed at app creation."""
+    record_order_paid(order)
 
 
 def record_order_paid(order: Order) -> bool:

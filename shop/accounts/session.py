@@ -9,17 +9,15 @@ deactivated account cannot act, and can read for at most that many seconds.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from functools import wraps
 
 from flask import abort, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
-from shop.accounts.models import Kind, User
+from shop.accounts.models import User
 from shop.database import SAFE_METHODS, attach_loaded
 from shop.extensions import db, login_manager
 from shop.ttl_cache import ConfiguredCache
@@ -80,73 +78,10 @@ def _active(user: User | None) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-_CHAIN_FACTS = ("level", "root_employee_id", "l1_contact_id", "kind", "is_active_flag")
-
-
 @event.listens_for(Session, "after_flush")
 def _forget_changed_users(session, _flush_context):
     changed = [obj for obj in (*session.dirty, *session.deleted) if isinstance(obj, User)]
     _rows.discard(*(user.id for user in changed))
-    moved = [user.id for user in changed if any(inspect(user).attrs[key].history.has_changes() for key in _CHAIN_FACTS)]
-    if moved:  # facts kept in session cookies (``buyer_facts``) stop counting once this commits
-        from shop.quotas import known_use
-
-        known_use.gave_back(user_ids=moved)
-
-
-# ---- a buyer's chain facts, kept in the session cookie ------------------------------------------
-# "Buy now" answers refusals that are certain from what is known (shop/quotas/known_use.py)
-# before loading the user: what it needs of the buyer rides in the signed session cookie, with
-# the generation of the buyer's known use when it was read. A change to the buyer's chain, kind
-# or activity bumps that generation, and the facts stop counting; they are also read again
-# after ``BUYER_FACTS_MAX_AGE`` seconds. They only ever refuse, never grant.
-
-_FACTS_KEY = "_buyer_facts"
-BUYER_FACTS_MAX_AGE = 600
-
-
-@dataclass(frozen=True)
-class BuyerFacts:
-    """Enough of a logged-in user for the quota rules: duck-typed like ``User`` there."""
-
-    id: int
-    level: int
-    root_employee_id: int | None
-    kind: Kind
-    generation: int
-
-
-def buyer_facts() -> BuyerFacts | None:
-    """The facts this session's cookie holds for its logged-in user, or None."""
-    user_id, held = session.get("_user_id"), session.get(_FACTS_KEY)
-    if not (isinstance(user_id, str) and user_id.isdigit() and isinstance(held, list) and len(held) == 6):
-        return None
-    facts_user, level, root_id, kind, generation, written = held
-    if facts_user != int(user_id) or time.time() - written > BUYER_FACTS_MAX_AGE or kind not in Kind.__members__:
-        return None
-    return BuyerFacts(facts_user, level, root_id, Kind[kind], generation)
-
-
-def forget_buyer_facts() -> None:
-    session.pop(_FACTS_KEY, None)
-
-
-def keep_buyer_facts(user: User, generation: int | None = None) -> None:
-    """Put ``user``'s facts in the session cookie, as read under ``generation`` (default: the
-    current one). Nothing is kept when nothing can be known."""
-    from shop.quotas import known_use
-
-    if generation is None:
-        generation = known_use.user_generation(user.id)
-    if generation is None:
-        return
-    held = buyer_facts()
-    if (
-        held == BuyerFacts(user.id, user.level, user.root_employee_id, user.kind, generation)
-        and time.time() - session[_FACTS_KEY][-1] < BUYER_FACTS_MAX_AGE / 2
-    ):
-        return  # the cookie holds them already: no new cookie on every post
-    session[_FACTS_KEY] = [user.id, user.level, user.root_employee_id, user.kind.name, generation, int(time.time())]
 
 
 def forget_all_users() -> None:

@@ -25,7 +25,6 @@ from shop.accounts.forms import (
     ResetRequestForm,
     SignupForm,
 )
-from shop.accounts.session import forget_buyer_facts, keep_buyer_facts
 from shop.extensions import db, limiter
 from shop.urls import safe_local_path
 
@@ -82,7 +81,6 @@ def login():
             form.password.errors.append(exc.message)
         else:
             login_user(user, remember=form.remember.data)
-            keep_buyer_facts(user)
             return redirect(_safe_next(request.args.get("next")))
     status = 200 if request.method == "GET" else 422
     return render_template("accounts/login.html", form=form), status
@@ -92,7 +90,6 @@ def login():
 @login_required
 def logout():
     logout_user()
-    forget_buyer_facts()
     flash(_("You are logged out."), "info")
     return redirect(url_for("catalog.home"))
 

@@ -185,7 +185,7 @@ def apply_intent(intent, *, now: datetime | None = None) -> str:
     """Act on the PaymentIntent's current state, as just read from Stripe's API. Returns what
     happened. Safe to call any number of times, in any order, from parallel transactions: the
     order row is locked and the transition from pending_payment is checked."""
-    from shop.orders.services import lock_order
+    from shop.orders.lifecycle import lock_order
 
     now = now or utcnow()
     payment = db.session.scalar(select(CardPayment).where(CardPayment.payment_intent_id == intent.id))
@@ -246,7 +246,7 @@ def _succeeded(order: Order, payment: CardPayment, intent, now: datetime) -> str
 
 
 def _mark_paid(order: Order, intent, now: datetime) -> None:
-    from shop.orders.services import became_paid
+    from shop.orders.lifecycle import became_paid
 
     order.status = OrderStatus.paid
     order.payment_method = PaymentMethod.card
@@ -279,6 +279,11 @@ def _tell_buyer_of_late_refund(order: Order) -> None:
 
 
 # ---- calls to Stripe after the commit ------------------------------------------------------
+
+
+def on_orders_closed(order_ids: list[int], **_signal) -> None:
+    """``shop.orders.signals.orders_closed``, subscribed at app creation."""
+    cancel_intents_for_orders_after_commit(order_ids)
 
 
 def cancel_intents_for_orders_after_commit(order_ids: list[int]) -> None:

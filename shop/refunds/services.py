@@ -36,9 +36,8 @@ from shop.extensions import db
 from shop.i18n import format_money
 from shop.mail import queue_mail
 from shop.orders import stock
+from shop.orders.lifecycle import lock_order
 from shop.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
-from shop.orders.services import lock_order
-from shop.quotas import known_use
 from shop.refunds import card
 from shop.refunds.models import Refund, RefundLine, RefundStatus
 
@@ -129,7 +128,6 @@ def refund_order(
     order.refunded_amount += amount  # the CHECK refund_within_total backs the test above
     for line_id, n in wanted.items():
         lines[line_id].refunded_quantity += n
-    known_use.gave_back(user_ids=(order.buyer_id, order.root_employee_id))  # the refunded units' quota use
     db.session.flush()
     if refund.method == PaymentMethod.payroll:
         _complete(refund, actor=actor, now=now)
