@@ -11,19 +11,15 @@ from flask import Flask
 
 from shop.config import CONFIGS
 from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
-from shop.sessions import CachedCookieSessionInterface, reuse_signed_csrf_token
 
 
 def create_app(config: str | dict | None = None) -> Flask:
     """Build the app. ``config`` names a config class or is a dict of overrides (tests)."""
     app = Flask(__name__, instance_path=os.environ.get("NEIGOU_INSTANCE_PATH") or None, instance_relative_config=True)
     load_config(app, config)
-    app.session_interface = CachedCookieSessionInterface()
-    app.before_request(reuse_signed_csrf_token)
     init_extensions(app)
     register_blueprints(app)
     register_reactions()
-    _check_limits_in_views_only(app, limiter)
     register_template_helpers(app)
     register_error_pages(app)
     register_cli(app)
@@ -85,38 +81,6 @@ def init_extensions(app: Flask) -> None:
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 
-def _check_limits_in_views_only(app: Flask, rate_limiter) -> None:
-    """Every rate limit here is a view's own (``@limiter.limit``), and the view's decorator
-    checks it when the view runs. The limiter's before-request hook checks only limits for the
-    whole application (``RATELIMIT_APPLICATION``, ``RATELIMIT_DEFAULT``) or a blueprint:
-    without any it is dropped, so that no request pays for resolving limits it does
-    not have (a few percent of a flash sale's posts). With such limits, reading a page still
-    skips it: every limit here is on a form post."""
-    from flask import request
-
-    from shop.database import SAFE_METHODS
-
-    hooks = app.before_request_funcs.setdefault(None, [])
-    check = rate_limiter._check_request_limit
-    if check not in hooks:
-        return
-    limits = rate_limiter.limit_manager
-    if not (
-        limits.application_limits
-        or limits.default_limits
-        or any(limits.blueprint_limits(app, name) for name in app.blueprints)
-    ):
-        hooks.remove(check)
-        return
-
-    def check_unsafe_methods():
-        if request.method not in SAFE_METHODS:
-            return check()
-        return None
-
-    hooks[hooks.index(check)] = check_unsafe_methods
-
-
 def register_blueprints(app: Flask) -> None:
     from community.views import bp as community_bp
     from referrals.views import bp as referrals_bp
@@ -154,12 +118,18 @@ def register_reactions() -> None:
     """Packages that react to what the core does subscribe to its signals here, so that the
     core never imports them. Each receiver is a module-level function: blinker keeps one
     connection per receiver, however many apps are created."""
+    from referrals import views as referrals_views
     from referrals.services.events import on_order_paid
+    from shop.catalog import signals as catalog_signals
     from shop.orders.signals import order_paid, orders_closed
     from shop.payments.card import on_orders_closed
 
     order_paid.connect(on_order_paid)
     orders_closed.connect(on_orders_closed)
+    catalog_signals.visitor_opened_share_link.connect(referrals_views.on_visitor_opened_share_link)
+    catalog_signals.member_opened_share_link.connect(referrals_views.on_member_opened_share_link)
+    catalog_signals.product_aside.connect(referrals_views.on_product_aside)
+    catalog_signals.product_lead_form.connect(referrals_views.on_product_lead_form)
 
 
 def register_template_helpers(app: Flask) -> None:

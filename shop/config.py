@@ -74,9 +74,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PAGE_SIZE = 24
     PAGE_CACHE_SECONDS = _env_int("PAGE_CACHE_SECONDS", 5)  # storefront fragments; 0 turns it off
-    USER_CACHE_SECONDS = _env_int("USER_CACHE_SECONDS", 5)  # the logged-in user's row, safe methods only
-    SESSION_CACHE_SECONDS = _env_int("SESSION_CACHE_SECONDS", 5)  # opened session cookies
-    CSRF_CACHE_SECONDS = _env_int("CSRF_CACHE_SECONDS", 60)  # signed CSRF tokens, per worker
+    # Every cache (shop/caching.py) on or off; or some off by name (comma-separated).
+    CACHES_ENABLED = os.environ.get("CACHES_ENABLED", "1") == "1"
+    CACHES_DISABLED = [name for name in os.environ.get("CACHES_DISABLED", "").split(",") if name]
     ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review
     # Share of reminded buyers expected to order, until past festivals give a measured one.
     FESTIVAL_DEFAULT_CONVERSION = float(os.environ.get("FESTIVAL_DEFAULT_CONVERSION", "0.25"))
@@ -111,10 +111,7 @@ class TestingConfig(Config):
     CURRENCY = "CNY"
     RESERVATION_MINUTES = 15
     PAYROLL_MONTHLY_CAP = 500_000
-    PAGE_CACHE_SECONDS = 0  # pages show what the test just wrote; test_caches turns them on
-    USER_CACHE_SECONDS = 0
-    SESSION_CACHE_SECONDS = 0
-    CSRF_CACHE_SECONDS = 0
+    CACHES_ENABLED = False  # pages show what the test just wrote; test_caches turns them on
     STRIPE_SECRET_KEY = STRIPE_PUBLISHABLE_KEY = STRIPE_WEBHOOK_SECRET = STRIPE_API_BASE = None
 
 

@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from shop import create_app
+from shop import caching, create_app
 from shop.cart.services import add_to_cart
 from shop.catalog.models import Variant
 from shop.config import Config
@@ -24,7 +24,6 @@ from shop.quotas import services as quotas
 from shop.quotas.models import Measure, Scope, Target, Window
 from tests.conftest import CsrfClient, login
 from tests.festivals.test_flash_sale_concurrency import BUYER_LIMIT, CHAIN_CAP, CHAIN_SHAPE, POOL, _live_units_by
-from tests.test_caches import forget_everything
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +31,6 @@ CHAINS = 20
 ALLOCATED = 50
 CHECKOUT_BUYERS = 40
 CHECKOUT_STOCK = 25
-PRODUCTION_CACHES = ("PAGE_CACHE_SECONDS", "USER_CACHE_SECONDS", "SESSION_CACHE_SECONDS", "CSRF_CACHE_SECONDS")
 
 
 @pytest.fixture
@@ -45,18 +43,18 @@ def production_app(app, tmp_path):
                 "ENV_NAME": "testing",
                 "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
                 "SQLALCHEMY_ENGINE_OPTIONS": POOL,
-                **{key: getattr(Config, key) for key in PRODUCTION_CACHES},
+                "CACHES_ENABLED": Config.CACHES_ENABLED,
             }
         )
     finally:
         os.environ.pop("NEIGOU_INSTANCE_PATH")
     served.test_client_class = CsrfClient
-    assert all(served.config[key] > 0 for key in PRODUCTION_CACHES)
+    assert served.config["CACHES_ENABLED"] and served.config["PAGE_CACHE_SECONDS"] > 0
     with served.app_context():
-        forget_everything()
+        caching.forget_all()
     yield served
     with served.app_context():
-        forget_everything()
+        caching.forget_all()
         db.engine.dispose()
 
 

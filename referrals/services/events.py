@@ -7,20 +7,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from referrals.models import EventKind, FunnelEvent
 from shop.accounts.models import User
-from shop.database import utcnow
+from shop.database import insert_ignoring_duplicates, utcnow
 from shop.extensions import db
 from shop.orders.models import Order
-
-
-def insert_ignoring_duplicates(model):
-    """INSERT ... ON CONFLICT DO NOTHING for the current database (PostgreSQL or SQLite)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model)
 
 
 def company_day(moment: datetime) -> date:
