@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import get_locale
 
 from shop.config import CONFIGS
 from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -23,7 +24,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     register_template_helpers(app)
     register_error_pages(app)
     register_cli(app)
-    from shop.security import init_security_headers
+    from shop.security import init_security_headers  # at app creation, as the other steps
 
     init_security_headers(app)
     return app
@@ -65,6 +66,7 @@ def _instance_secret(path: Path) -> str:
 
 
 def init_extensions(app: Flask) -> None:
+    # At app creation, not import: these modules import this package (shop.extensions, models).
     from shop.accounts.session import init_login
     from shop.database import configure_sqlite
     from shop.i18n import select_locale, select_timezone
@@ -82,6 +84,7 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    # At app creation, not import: these modules import this package (shop.extensions, models).
     from community.views import bp as community_bp
     from referrals.views import bp as referrals_bp
     from shop.accounts.views import bp as accounts_bp
@@ -118,11 +121,13 @@ def register_reactions() -> None:
     """Packages that react to what the core does subscribe to its signals here, so that the
     core never imports them. Each receiver is a module-level function: blinker keeps one
     connection per receiver, however many apps are created."""
+    # At app creation, not import: the add-ons import the core.
     from referrals import views as referrals_views
     from referrals.services.events import on_order_paid
     from shop.catalog import signals as catalog_signals
     from shop.orders.signals import order_paid, orders_closed
     from shop.payments.card import on_orders_closed
+    from shop.quotas.left import on_product_quota_panel
 
     order_paid.connect(on_order_paid)
     orders_closed.connect(on_orders_closed)
@@ -130,28 +135,30 @@ def register_reactions() -> None:
     catalog_signals.member_opened_share_link.connect(referrals_views.on_member_opened_share_link)
     catalog_signals.product_aside.connect(referrals_views.on_product_aside)
     catalog_signals.product_lead_form.connect(referrals_views.on_product_lead_form)
+    catalog_signals.product_quota_panel.connect(on_product_quota_panel)
 
 
 def register_template_helpers(app: Flask) -> None:
+    # At app creation, not import: these modules import this package (shop.extensions, models).
     from shop.i18n import format_money, local_datetime
     from shop.layout import site_header
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local_dt"] = local_datetime
-    from flask_babel import get_locale
-
     app.jinja_env.globals["company_name"] = lambda: app.config["COMPANY_NAME"]
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["site_header"] = site_header
 
 
 def register_error_pages(app: Flask) -> None:
+    # At app creation, not import: these modules import this package (shop.extensions, models).
     from shop.errors import init_error_pages
 
     init_error_pages(app)
 
 
 def register_cli(app: Flask) -> None:
+    # At app creation, not import: these modules import this package (shop.extensions, models).
     from shop.cli import shop_cli
 
     app.cli.add_command(shop_cli)

@@ -4,14 +4,27 @@ retries, demo data."""
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from shop.database import write_intent
+from shop import demo
+from shop.accounts import roster
+from shop.accounts.services import AccountError
+from shop.accounts.services import create_admin as make_admin
+from shop.database import utcnow, write_intent
 from shop.extensions import db
+from shop.festivals import reminders
+from shop.festivals.services import return_allocations
+from shop.orders.expiry import expire_overdue
+from shop.payments.payroll import parse_month
+from shop.payments.reconcile import default_since, reconcile
+from shop.payments.stripe_client import card_payments_enabled
+from shop.refunds import services as refunds
+from shop.settlement import services as settlement_services
 
 shop_cli = AppGroup("shop", help="neigou administration commands.")
 
@@ -22,8 +35,6 @@ shop_cli = AppGroup("shop", help="neigou administration commands.")
 @click.password_option()
 def create_admin(email: str, name: str, password: str) -> None:
     """Create the first admin (or promote an existing account)."""
-    from shop.accounts.services import AccountError
-    from shop.accounts.services import create_admin as make_admin
 
     with write_intent():
         try:
@@ -39,7 +50,6 @@ def create_admin(email: str, name: str, password: str) -> None:
 @click.option("--deactivate-missing", is_flag=True, help="Deactivate employees who are not in the file.")
 def import_employees(csv_path: Path, deactivate_missing: bool) -> None:
     """Import the HR roster (columns: employee_no, email, name, department)."""
-    from shop.accounts import roster
 
     with write_intent():
         try:
@@ -60,7 +70,6 @@ def import_employees(csv_path: Path, deactivate_missing: bool) -> None:
 @shop_cli.command("expire-orders")
 def expire_orders() -> None:
     """Expire unpaid orders past their deadline and give their stock back (safe from cron)."""
-    from shop.orders.expiry import expire_overdue
 
     with write_intent():
         count = expire_overdue()
@@ -71,7 +80,6 @@ def expire_orders() -> None:
 @shop_cli.command("festival-close")
 def festival_close() -> None:
     """Give ended festivals' unsold allocation back to general stock (safe from cron, twice or at once)."""
-    from shop.festivals.services import return_allocations
 
     with write_intent():
         units = return_allocations()
@@ -86,8 +94,6 @@ def festival_close() -> None:
 def festival_notify(batch: int) -> None:
     """E-mail everyone who asked to be reminded of a festival that is now selling, once each
     (safe from cron, twice or at once)."""
-    from shop.database import utcnow
-    from shop.festivals import reminders
 
     now = utcnow()
     with write_intent():
@@ -119,25 +125,23 @@ def festival_notify(batch: int) -> None:
 def payroll_export(month: str, output: Path | None, summary: Path | None, preview: bool) -> None:
     """Record a month's payroll settlement and write its CSVs for HR. A month already exported
     is not counted again: its recorded files are written as they were."""
-    from shop.payments.payroll import parse_month
-    from shop.settlement import services
 
     try:
         first_day = parse_month(month)
     except ValueError as exc:
         raise click.BadParameter("use YYYY-MM, e.g. 2026-11", param_hint="--month") from exc
     if preview:
-        statement = services.month_statement(first_day)
-        employees = services.employees_csv(statement.employees, statement.currency)
-        totals = services.summary_csv(statement.employees, statement.currency)
+        statement = settlement_services.month_statement(first_day)
+        employees = settlement_services.employees_csv(statement.employees, statement.currency)
+        totals = settlement_services.summary_csv(statement.employees, statement.currency)
         click.echo(f"{month}: preview, not recorded", err=True)
     else:
         with write_intent():
-            settlement = services.settlement_for(first_day)
+            settlement = settlement_services.settlement_for(first_day)
             if settlement is None:
                 try:
-                    settlement = services.record_settlement(None, first_day)
-                except services.SettlementError as exc:
+                    settlement = settlement_services.record_settlement(None, first_day)
+                except settlement_services.SettlementError as exc:
                     raise click.ClickException(exc.message) from exc
                 db.session.commit()
                 click.echo(f"{month}: exported and recorded", err=True)
@@ -165,15 +169,12 @@ def _write(body: str, path: Path | None) -> None:
 @click.option("--older-than", default=5, show_default=True, help="Minutes a card refund has been waiting.")
 def retry_refunds(older_than: int) -> None:
     """Ask Stripe again about card refunds left pending (no answer, or a crash); safe from cron."""
-    from datetime import timedelta
 
-    from shop.refunds import services
-
-    requests = services.pending_card_refunds(older_than=timedelta(minutes=older_than))
+    requests = refunds.pending_card_refunds(older_than=timedelta(minutes=older_than))
     db.session.commit()
     for request in requests:
         with write_intent():
-            refund = services.send_card_refund(request, actor=None, retry=True)
+            refund = refunds.send_card_refund(request, actor=None, retry=True)
             status = refund.status.value
             db.session.commit()
         click.echo(f"refund {request.refund_id}: {status}")
@@ -184,8 +185,6 @@ def retry_refunds(older_than: int) -> None:
 @click.option("--hours", type=click.IntRange(min=1), help="How far back to look (default STRIPE_RECONCILE_HOURS).")
 def stripe_reconcile(hours: int | None) -> None:
     """Apply the Stripe events the webhook missed and re-read open card payments (safe from cron)."""
-    from shop.payments.reconcile import default_since, reconcile
-    from shop.payments.stripe_client import card_payments_enabled
 
     if not card_payments_enabled():
         raise click.ClickException(
@@ -203,24 +202,22 @@ def stripe_reconcile(hours: int | None) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def seed_demo(if_empty: bool) -> None:
     """Load demo data: departments, people, catalog with pictures, past orders (idempotent)."""
-    from shop.demo import DEMO_LOGINS, database_is_empty, seed
 
-    if if_empty and not database_is_empty():
+    if if_empty and not demo.database_is_empty():
         click.echo("database has data; demo seed skipped")
         return
     with write_intent():
-        seed(progress=lambda label, total: click.progressbar(length=total, label=label, file=sys.stderr))
+        demo.seed(progress=lambda label, total: click.progressbar(length=total, label=label, file=sys.stderr))
         db.session.commit()
     click.echo("demo data ready")
-    for role, email, password in DEMO_LOGINS:
+    for role, email, password in demo.demo_logins():
         click.echo(f"  {role:<9} {email}  /  {password}")
 
 
 @shop_cli.command("demo-logins")
 def demo_logins() -> None:
     """Print the demo log-ins."""
-    from shop.demo import DEMO_LOGINS
 
     click.echo(f"neigou demo on {current_app.config['COMPANY_NAME']}: log in with")
-    for role, email, password in DEMO_LOGINS:
+    for role, email, password in demo.demo_logins():
         click.echo(f"  {role:<9} {email}  /  {password}")

@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from referrals.models import EventKind, FunnelEvent
 from shop.accounts.models import User
+from shop.company_calendar import company_zone
 from shop.database import insert_ignoring_duplicates, utcnow
 from shop.extensions import db
 from shop.orders.models import Order
 
 
 def company_day(moment: datetime) -> date:
-    from shop.company_calendar import company_zone
 
     return moment.astimezone(company_zone()).date()
 

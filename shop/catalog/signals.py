@@ -17,6 +17,9 @@ visitor_opened_share_link = _signals.signal("visitor-opened-share-link")
 member_opened_share_link = _signals.signal("member-opened-share-link")
 # sender: the product slug. Markup beside the product for the logged-in member (share tools).
 product_aside = _signals.signal("product-aside")
+# sender: the product slug; tier: the viewer's price tier. What is left of the viewer's quotas
+# for each option of the product (the quotas package answers).
+product_quota_panel = _signals.signal("product-quota-panel")
 # sender: the product slug. The form a lead-mode product's page shows (refer a customer).
 product_lead_form = _signals.signal("product-lead-form")
 

@@ -15,10 +15,8 @@ from shop.accounts.session import login_required_unless
 from shop.catalog import page_cache, services, signals
 from shop.catalog.models import Category, SalesMode
 from shop.catalog.signals import first_answer
-from shop.database import utcnow
 from shop.extensions import db
 from shop.markdown import render_markdown
-from shop.quotas.left import items_left, variant_takes
 
 bp = Blueprint("catalog", __name__)
 
@@ -126,20 +124,10 @@ def product(slug: str):
         if body is not None and ref:
             signals.member_opened_share_link.send(slug, ref=ref)
         if body is not None:
-            body = page_cache.fill_slot(body, page_cache.QUOTA_SLOT, _quota_left(slug, tier))
+            panel = first_answer(signals.product_quota_panel, slug, tier=tier) or Markup("")
+            body = page_cache.fill_slot(body, page_cache.QUOTA_SLOT, panel)
         return _shell(body, aside=first_answer(signals.product_aside, slug) if body is not None else None)
 
     if ref:  # a visit through a share link is counted: never served from the cache
         return page()
     return page_cache.personal_page(_personal("product", slug), page)
-
-
-def _quota_left(slug: str, tier) -> Markup:
-    """What is left of the buyer's and their chain's quotas for each option: personal, so
-    outside the product's cached fragment (two small queries, none when nothing is for sale);
-    inside the buyer's own cached page, so it may lag like the stock shown. Ordering checks."""
-    takes = page_cache.cached_value(
-        ("product-takes", slug, tier), lambda: variant_takes(services.product_by_slug(slug), tier)
-    )
-    items = items_left(current_user, takes, utcnow())[0] if takes else []
-    return Markup(render_template("quotas/_left.html", items=items)) if items else Markup("")

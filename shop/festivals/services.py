@@ -6,17 +6,18 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from shop.accounts.models import User
 from shop.audit.services import record
-from shop.catalog.models import SalesMode, Variant
+from shop.catalog.models import Product, SalesMode, Variant
 from shop.catalog.services import slugify
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.festivals.models import Festival, FestivalItem, Phase
 from shop.orders import stock
+from shop.quotas.models import Audience, Measure, QuotaRule, Scope, Target, Window
 
 
 class FestivalError(DomainError):
@@ -180,7 +181,6 @@ def allocate(
 
 def _sync_buyer_limit(actor: User, item: FestivalItem) -> None:
     """A festival item's per-buyer limit is enforced as a quota rule like any other."""
-    from shop.quotas.models import Audience, Measure, QuotaRule, Scope, Target, Window
 
     db.session.flush()
     rule = db.session.scalar(
@@ -277,9 +277,6 @@ def festivals_visible(now: datetime | None = None) -> list[Festival]:
 
 def items_of(festival: Festival) -> list[FestivalItem]:
     """The festival's items with their variants, products and pictures, for its pages."""
-    from sqlalchemy.orm import selectinload
-
-    from shop.catalog.models import Product
 
     return list(
         db.session.scalars(

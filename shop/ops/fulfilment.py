@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from shop.accounts.models import User
 from shop.accounts.session import operator_required
+from shop.audit.models import AuditEntry
 from shop.company_calendar import company_zone
 from shop.extensions import db
 from shop.ops.views import bp
@@ -63,7 +64,6 @@ def order(order_id: int):
 
 def render_order(found: Order, *, refund_form=None, status: int = 200):
     """The operator's order page; the refund view re-renders it with its form's errors."""
-    from shop.audit.models import AuditEntry
 
     history = db.session.scalars(
         select(AuditEntry)

@@ -38,6 +38,7 @@ from shop.mail import queue_mail
 from shop.orders import stock
 from shop.orders.lifecycle import lock_order
 from shop.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
+from shop.payments.models import CardPayment
 from shop.refunds import card
 from shop.refunds.models import Refund, RefundLine, RefundStatus
 
@@ -144,7 +145,6 @@ def refund_order(
 
 def _payment_intent_id(order: Order) -> str | None:
     """The PaymentIntent that took the card payment; refunds go back through it."""
-    from shop.payments.models import CardPayment
 
     return db.session.scalar(select(CardPayment.payment_intent_id).where(CardPayment.order_id == order.id))
 
