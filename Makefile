@@ -61,8 +61,9 @@ lint: $(STAMP)
 bench-browse: $(STAMP)
 	$(BIN)/python bench/browse.py
 
+# SERVERS=2: two gunicorn instances sharing PostgreSQL and Redis (bench/README.md)
 bench-flash-sale: $(STAMP)
-	$(BIN)/python bench/flash_sale.py
+	$(BIN)/python bench/flash_sale.py $(if $(SERVERS),--servers $(SERVERS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .coverage htmlcov
