@@ -93,6 +93,14 @@ class Config:
     STRIPE_WEBHOOK_TOLERANCE = _env_int("STRIPE_WEBHOOK_TOLERANCE", 300)  # seconds a signed event stays valid
     STRIPE_RECONCILE_HOURS = _env_int("STRIPE_RECONCILE_HOURS", 72)  # how far back stripe-reconcile looks
 
+    # The worker (flask shop worker): intervals per job as "name=seconds,..." over the defaults
+    # in shop/worker/registry.py (0 switches a job off); its heartbeat, read by /healthz.
+    WORKER_INTERVALS = os.environ.get("WORKER_INTERVALS", "")
+    WORKER_HEARTBEAT_SECONDS = _env_int("WORKER_HEARTBEAT_SECONDS", 10)
+    WORKER_STALE_SECONDS = _env_int("WORKER_STALE_SECONDS", 60)  # /healthz: a heartbeat older is stale
+    WORKER_LOCK_LEASE_SECONDS = _env_int("WORKER_LOCK_LEASE_SECONDS", 900)  # SQLite: a job's lease runs out
+    WORKER_STOP_GRACE_SECONDS = _env_int("WORKER_STOP_GRACE_SECONDS", 20)  # waiting for running jobs at a stop
+
 
 class DevelopmentConfig(Config):
     """`make run`: local HTTP, so the session cookie cannot be Secure."""
