@@ -1,4 +1,4 @@
-"""Placing, paying, cancelling and expiring orders: the rules in shop.orders.services."""
+"""Placing, paying, cancelling and expiring orders: shop/orders/ (placing, lifecycle, expiry) and payroll."""
 
 from __future__ import annotations
 
