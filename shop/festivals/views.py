@@ -16,6 +16,7 @@ from shop.festivals.forms import AddressForm, BuyForm, RemindForm
 from shop.festivals.models import SELLING_PHASES, Festival, FestivalItem, Phase
 from shop.festivals.services import festival_by_slug, festival_item_by_slug, festivals_visible, items_of
 from shop.orders.addresses import add_address, address_for, addresses_of
+from shop.orders.errors import NotYourAddress
 from shop.orders.placing import place_order
 from shop.web import commit_or_refuse
 
@@ -97,30 +98,31 @@ def buy(slug: str, item_id: int):
     form = BuyForm()
     if not form.validate_on_submit():
         return _page(item.festival, form=form, form_item=item), 422
-    if address_for(current_user, form.address_id.data) is None:
-        abort(404)  # another user's address is not found
+    names = (item.festival.name, f"{item.variant.product.name} ({item.variant.name})")  # read before the rollback
     try:
         order = place_order(current_user.id, form.address_id.data, item_id=item.id, quantity=form.quantity.data)
+    except NotYourAddress:
+        abort(404)  # another user's address is not found
     except DomainError as refusal:
         db.session.rollback()  # releases the locks at once
-        return _refused(refusal, slug, item_id, form), 409
+        return _refused(refusal, names, slug, item_id, form), 409
     db.session.commit()
     return redirect(url_for("orders.detail", order_id=order.id), code=303)
 
 
-def _refused(refusal: DomainError, slug: str, item_id: int, form: BuyForm) -> str:
+def _refused(refusal: DomainError, names: tuple[str, str], slug: str, item_id: int, form: BuyForm) -> str:
     """The page of a refusal: the reason, and the same purchase to try again."""
-    item = festival_item_by_slug(slug, item_id)
+    festival_name, item_name = names
     address = address_for(current_user, form.address_id.data)
     return render_template(
         "festivals/refused.html",
         refusal=refusal,
         form=BuyForm(formdata=None, quantity=form.quantity.data, address_id=form.address_id.data),
-        festival_name=item.festival.name,
+        festival_name=festival_name,
         slug=slug,
         item_id=item_id,
         quantity=form.quantity.data,
-        item_name=f"{item.variant.product.name} ({item.variant.name})",
+        item_name=item_name,
         address_id=address.id if address is not None else None,
         address_line=address.one_line() if address is not None else None,
     )

@@ -13,6 +13,10 @@ class OrderError(DomainError):
     pass
 
 
+class NotYourAddress(OrderError):
+    """The address is another user's (the pages answer 404, as for any object not found)."""
+
+
 @dataclass(frozen=True)
 class Shortage:
     variant_id: int

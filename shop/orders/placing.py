@@ -25,10 +25,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from shop.accounts.models import Buyer, Kind, User
+from shop.accounts.models import Buyer, User
 from shop.audit.services import record
 from shop.cart.services import CartError, cart_lines
 from shop.catalog.models import PriceTier, Product, Variant
@@ -38,7 +38,7 @@ from shop.database import utcnow
 from shop.extensions import db
 from shop.festivals.models import Festival, FestivalItem
 from shop.orders import stock
-from shop.orders.errors import OrderError, OutOfStock, Shortage
+from shop.orders.errors import NotYourAddress, OrderError, OutOfStock, Shortage
 from shop.orders.expiry import expire_overdue_of
 from shop.orders.models import Address, Order, OrderLine, OrderStatus
 from shop.quotas.engine import Enforcement, Take
@@ -59,7 +59,7 @@ def place_order(
     buyer = lock_buyer(buyer_id)
     address = db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == buyer.id))
     if address is None:
-        raise OrderError(_("Choose one of your own addresses."))
+        raise NotYourAddress(_("Choose one of your own addresses."))
     cart = None
     if item_id is None:
         cart = cart_lines(buyer)
@@ -96,22 +96,27 @@ _BUYER_COLUMNS = (User.id, User.kind, User.level, User.root_employee_id, User.l1
 def lock_buyer(buyer_id: int) -> Buyer:
     """Lock the buyer's row and their chain's employee's, in id order, and return the buyer as
     the lock read them: the first locks of every transaction that places an order or pays one.
+    One statement: the chain's employee is found from the buyer's row as the statement starts.
     OrderError when the buyer is gone or deactivated, or moved to another chain meanwhile."""
-    chain = db.session.execute(select(User.level, User.root_employee_id).where(User.id == buyer_id)).one_or_none()
-    root_id = buyer_id if chain is None else Buyer(buyer_id, Kind.contact, chain[0], chain[1], None).chain_root_id
+    root_of_buyer = (
+        select(case((User.level == 0, User.id), else_=func.coalesce(User.root_employee_id, User.id)))
+        .where(User.id == buyer_id)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
-        select(*_BUYER_COLUMNS)
-        .where(User.id.in_(sorted({buyer_id, root_id})))
+        select(*_BUYER_COLUMNS, root_of_buyer.label("root_when_read"))
+        .where(or_(User.id == buyer_id, User.id == root_of_buyer))
         .order_by(User.id)
-        .with_for_update(key_share=True)
+        .with_for_update(key_share=True, of=User)
     ).all()
     row = next((row for row in rows if row.id == buyer_id), None)
     if row is None or not row.is_active_flag:
         raise OrderError(_("This account cannot place orders."))
     buyer = Buyer(row.id, row.kind, row.level, row.root_employee_id, row.l1_contact_id)
-    if buyer.chain_root_id != root_id:
-        # An operator moved the buyer's chain between the read and the lock: the lock taken is
-        # on the old chain's employee; taking the new one now could break the lock order.
+    if buyer.chain_root_id != row.root_when_read:
+        # An operator moved the buyer's chain between the statement's start and the lock: the
+        # lock taken is on the old chain's employee; taking the new one now could break the
+        # lock order.
         raise OrderError(_("Your account changed while ordering; please try again."))
     return buyer
 

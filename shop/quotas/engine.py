@@ -193,7 +193,8 @@ class Enforcement:
         rules: Sequence[tuple[QuotaRule, int]] | None = None,
     ):
         self.takes, self.currency = takes, currency
-        self.rules = rules_for(buyer, takes) if rules is None else rules
+        # What a rule's sentence names is read only when a refusal is worded (most orders pass).
+        self.rules = rules_for(buyer, takes, sentences=False) if rules is None else rules
         self._use = _UseQuery([rule for rule, _extra in self.rules], buyer, now)
         self.standings: list[Standing] = []  # as the last check() counted them
 
@@ -243,7 +244,7 @@ class Standing:
 
 
 def _rules_with_extras(
-    buyer: Buyer, windows: Collection[Window] | None, festival_ids: Collection[int]
+    buyer: Buyer, windows: Collection[Window] | None, festival_ids: Collection[int], *, sentences: bool = True
 ) -> list[tuple[QuotaRule, int]]:
     """The active rules of the buyer's audience that could apply (festival rules only of
     ``festival_ids``), each with the extra that exceptions give this buyer or chain: read from
@@ -253,7 +254,9 @@ def _rules_with_extras(
     if windows is not None:
         query = query.where(QuotaRule.window.in_(list(windows)))
     query = query.where(or_(QuotaRule.window != Window.festival, QuotaRule.festival_id.in_(sorted(festival_ids))))
-    found = list(db.session.execute(query.options(*sentence_loads()).order_by(QuotaRule.id)).unique())
+    if sentences:  # the pages say every rule
+        query = query.options(*sentence_loads())
+    found = list(db.session.execute(query.order_by(QuotaRule.id)).unique())
     extras = _extras(buyer, [rule for rule, has_exceptions in found if has_exceptions])
     return [(rule, extras.get(rule.id, 0)) for rule, _has_exceptions in found]
 
@@ -341,14 +344,15 @@ def _build_use_query(counting: Sequence[QuotaRule]) -> Select:
 
 
 def rules_for(
-    buyer: Buyer, takes: Sequence[Take], *, windows: Collection[Window] | None = None
+    buyer: Buyer, takes: Sequence[Take], *, windows: Collection[Window] | None = None, sentences: bool = True
 ) -> list[tuple[QuotaRule, int]]:
     """The active rules (of ``windows``, or all) that apply to ``takes`` for this buyer, each
-    with the extra its exceptions give the buyer or chain; one query."""
+    with the extra its exceptions give the buyer or chain; one query (with what the rules'
+    sentences name, unless ``sentences`` is false)."""
     festival_ids = {take.festival_id for take in takes if take.festival_id is not None}
     return [
         (rule, extra)
-        for rule, extra in _rules_with_extras(buyer, windows, festival_ids)
+        for rule, extra in _rules_with_extras(buyer, windows, festival_ids, sentences=sentences)
         if any(matches(rule, take) for take in takes)
     ]
 
