@@ -49,6 +49,9 @@ fake-stripe: $(STAMP)
 run: $(STAMP) $(ECHARTS) fonts fake-stripe
 	NEIGOU_ENV=development $(BIN)/flask db upgrade
 	NEIGOU_ENV=development $(BIN)/flask shop seed-demo --if-empty
+	@# a year of synthetic chains beside the demo's people, so that the KPI dashboard has something to show
+	NEIGOU_ENV=development $(BIN)/flask shop seed-synthetic --employees 300 --contacts 1500 --events 30000 --months 12 --seed 7 --if-absent
+	NEIGOU_ENV=development $(BIN)/flask shop kpi-aggregate
 	NEIGOU_ENV=development $(BIN)/flask shop demo-logins
 	@echo "Card payments go to a fake Stripe on port $(FAKE_STRIPE_PORT): pay with test card 4242 4242 4242 4242"
 	@echo "(any future expiry, any CVC; 4000 0000 0000 0341 is declined). Stop it: kill \$$(cat instance/localstripe.pid)"
