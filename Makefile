@@ -75,5 +75,9 @@ bench-browse: $(STAMP)
 bench-flash-sale: $(STAMP)
 	$(BIN)/python bench/flash_sale.py
 
+# The KPI dashboard at scale on a scratch PostgreSQL database (see bench/kpi.py; BENCH_KPI_ARGS to change it).
+bench-kpi: $(STAMP)
+	$(BIN)/python bench/kpi.py $(BENCH_KPI_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .coverage htmlcov node_modules shop/static/vendor
