@@ -116,9 +116,9 @@ def employees(rows: list[figures.EmployeeFunnel], *, q: str = "", sort: str = "n
 def expansion(f: Filters) -> list[Table]:
     start, end = figures.utc_bounds(f)
     p_start, p_end = figures.utc_bounds(f.previous())
-    people = figures.people()
-    now = figures.expansion_at(*people, start, end, f.department_id)
-    before = figures.expansion_at(*people, p_start, p_end, f.department_id)
+    people = figures.population()
+    now = figures.expansion_at(people, start, end, f.department_id)
+    before = figures.expansion_at(people, p_start, p_end, f.department_id)
     summary = _figures_table(
         "expansion",
         _l("Expansion"),
@@ -141,7 +141,7 @@ def expansion(f: Filters) -> list[Table]:
         ],
         chart="line",
     )
-    for month, e in figures.expansion_by_month(months, f.department_id):
+    for month, e in figures.expansion_by_month(months, f.department_id, people):
         monthly.rows.append([month, e.l1_rate, e.l2_rate, e.contacts_per_employee])
     by_level = Table(
         "revenue_by_level",

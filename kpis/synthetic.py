@@ -303,12 +303,12 @@ class Synthetic:
         target = max(1, plan.events // 10)
         people = employees + contacts
         weights = [self.weights_of(p.root, employees) for p in people]
+        picks = iter(rnd.choices(people, weights=weights, k=target))  # at most one buyer per order
         buyers = []
         orders_left = target
         while orders_left > 0:
-            person = rnd.choices(people, weights=weights, k=1)[0]
             n = min(orders_left, 1 + int(rnd.expovariate(0.6)))
-            buyers.append((person, n))
+            buyers.append((next(picks), n))
             orders_left -= n
         rows, lines, paid = [], [], []
         for person, n in buyers:
