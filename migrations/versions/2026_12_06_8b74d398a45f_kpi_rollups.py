@@ -1,7 +1,7 @@
 """kpi rollups
 
 Revision ID: 8b74d398a45f
-Revises: 4d33c48f5a23
+Revises: d7e9cf208145
 Create Date: 2026-12-06 10:04:49.161657
 
 """
@@ -14,7 +14,7 @@ import shop.database
 
 # revision identifiers, used by Alembic.
 revision = "8b74d398a45f"
-down_revision = "4d33c48f5a23"
+down_revision = "d7e9cf208145"
 branch_labels = None
 depends_on = None
 
