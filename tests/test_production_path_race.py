@@ -43,6 +43,7 @@ def production_app(app, tmp_path):
                 "ENV_NAME": "testing",
                 "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
                 "SQLALCHEMY_ENGINE_OPTIONS": POOL,
+                "SQLITE_BUSY_TIMEOUT_MS": 600_000,  # hundreds of writers queue on SQLite's one lock
                 "CACHES_ENABLED": Config.CACHES_ENABLED,
             }
         )

@@ -64,6 +64,9 @@ def pooled_app(app, tmp_path):
                 "ENV_NAME": "testing",
                 "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
                 "SQLALCHEMY_ENGINE_OPTIONS": POOL,
+                # SQLite serialises every writer: hundreds of buyers at once on a loaded 2-core
+                # machine queue for longer than the default 30 s (the race is about invariants).
+                "SQLITE_BUSY_TIMEOUT_MS": 600_000,
             }
         )
     finally:
