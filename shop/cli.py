@@ -214,6 +214,8 @@ def worker(every: tuple[str, ...], only: tuple[str, ...], once: bool, list_jobs:
     any number of workers may run)."""
     import os
 
+    from flask_babel import gettext as _
+
     from shop.worker import registry, runner
 
     try:
@@ -229,7 +231,7 @@ def worker(every: tuple[str, ...], only: tuple[str, ...], once: bool, list_jobs:
     if once:
         done = runner.run_once(current_app._get_current_object(), [job for job, _ in scheduled])
         for name, summary in done.items():
-            click.echo(f"{name}: {summary if summary is not None else 'not run (failed or locked; see the log)'}")
+            click.echo(f"{name}: {summary if summary is not None else _('not run (failed or locked; see the log)')}")
         return
     if not runner.run_worker(current_app._get_current_object(), scheduled):
         os._exit(1)  # a job is still running past the grace time: leave without it
