@@ -65,6 +65,35 @@ def expire_orders() -> None:
     click.echo(tasks.expire_orders())
 
 
+@shop_cli.command("bound-pictures")
+def bound_pictures() -> None:
+    """Replace stored product pictures larger than IMAGE_MAX_EDGE by bounded copies (once after
+    upgrading; safe to run again: bounded pictures are kept)."""
+    from sqlalchemy import select
+
+    from shop.catalog.models import ProductImage
+    from shop.catalog.services import bound_image
+
+    ids = list(db.session.scalars(select(ProductImage.id).order_by(ProductImage.id)))
+    replaced = 0
+    for number, image_id in enumerate(ids, start=1):
+        with write_intent():
+            image = db.session.get(ProductImage, image_id)
+            if image is None:  # deleted meanwhile
+                continue
+            result = bound_image(image)
+            db.session.commit()  # one picture at a time: an interrupted run keeps what it did
+        if result is None:
+            click.echo(f"[{number}/{len(ids)}] picture {image_id}: kept")
+        else:
+            replaced += 1
+            click.echo(
+                f"[{number}/{len(ids)}] picture {image_id}: {result.before[0]}x{result.before[1]} -> "
+                f"{result.after[0]}x{result.after[1]}"
+            )
+    click.echo(f"bounded {replaced} of {len(ids)} picture(s)")
+
+
 @shop_cli.command("festival-close")
 def festival_close() -> None:
     """Give ended festivals' unsold allocation back to general stock (safe from cron, twice or at once)."""
