@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres test-all lint bench-browse bench-flash-sale clean fonts chromium
+.PHONY: run test test-postgres test-all lint bench-browse bench-flash-sale bench-kpi clean fonts chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 CHROMIUM := /usr/bin/chromium
 # make run: web on PORT, the fake Stripe (localstripe, test keys) on FAKE_STRIPE_PORT, both on
@@ -24,6 +24,14 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Browser libraries come from the npm registry through package.json and its lock file, and are
+# served from the app's own static files (never a CDN; the Content-Security-Policy allows 'self').
+ECHARTS := shop/static/vendor/echarts.min.js
+$(ECHARTS): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	mkdir -p $(dir $@)
+	cp node_modules/echarts/dist/echarts.min.js $@
+
 # Share posters draw Chinese names with a CJK font (Debian's fonts-wqy-microhei); without one
 # they show Latin text only. Installed when this runs as root with apt-get, as on CI.
 fonts:
@@ -39,20 +47,26 @@ chromium:
 
 # Web, fake Stripe and worker as children of one supervisor (honcho, Procfile.dev): Ctrl-C or
 # SIGTERM stops all three. Ports are checked first: one already taken stops the run, by number.
-run: $(STAMP) fonts
+# SYNTHETIC=0 leaves out the year of synthetic chains that the KPI dashboard shows beside the demo.
+SYNTHETIC ?= 1
+run: $(STAMP) $(ECHARTS) fonts
 	$(BIN)/python -m shop.devserver --web-port $(PORT) --fake-stripe-port $(FAKE_STRIPE_PORT) --check-only
 	$(DEMO_ENV) $(BIN)/flask db upgrade
 	$(DEMO_ENV) $(BIN)/flask shop seed-demo --if-empty
+ifneq ($(SYNTHETIC),0)
+	@# a year of synthetic chains beside the demo's people, so that the KPI dashboard has something to show
+	$(DEMO_ENV) $(BIN)/flask shop seed-synthetic --employees 300 --contacts 1500 --events 30000 --months 12 --seed 7 --if-absent
+endif
 	@$(DEMO_ENV) $(BIN)/flask shop demo-logins
 	@echo "Card payments go to the fake Stripe: pay with test card 4242 4242 4242 4242"
 	@echo "(any future expiry, any CVC; 4000 0000 0000 0341 is declined)."
 	@$(BIN)/python -m shop.devserver --web-port $(PORT) --fake-stripe-port $(FAKE_STRIPE_PORT)
 	@exec env $(DEMO_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
-test: $(STAMP) fonts chromium
+test: $(STAMP) $(ECHARTS) fonts chromium
 	$(BIN)/pytest --cov=shop --cov-report=term --cov-fail-under=90
 
-test-postgres: $(STAMP) fonts chromium
+test-postgres: $(STAMP) $(ECHARTS) fonts chromium
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
 
 test-all: test test-postgres
@@ -67,5 +81,9 @@ bench-browse: $(STAMP)
 bench-flash-sale: $(STAMP)
 	$(BIN)/python bench/flash_sale.py
 
+# The KPI dashboard at scale on a scratch PostgreSQL database (see bench/kpi.py; BENCH_KPI_ARGS to change it).
+bench-kpi: $(STAMP)
+	$(BIN)/python bench/kpi.py $(BENCH_KPI_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .coverage htmlcov
+	rm -rf $(VENV) .pytest_cache .coverage htmlcov node_modules shop/static/vendor

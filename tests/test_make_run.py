@@ -6,7 +6,8 @@ it with a message naming the port.
 Each run gets a temporary instance path and free ports, every wait is bounded, and every
 process the run started is killed at the end even when the test fails. The database is
 migrated and given one account beforehand, so that `make run` skips the demo data (seeding is
-tested in test_demo) and the run takes seconds."""
+tested in test_demo), and SYNTHETIC=0 skips the KPI dashboard's synthetic data (tests/kpis), so
+that the run takes seconds."""
 
 from __future__ import annotations
 
@@ -134,7 +135,7 @@ def test_make_run_serves_web_fake_stripe_and_worker_and_a_stop_leaves_nothing(st
     seen: dict[int, str] = {}
     with output.open("w") as out:
         make = subprocess.Popen(
-            ["make", "--no-print-directory", "run", f"PORT={web}", f"FAKE_STRIPE_PORT={stripe}"],
+            ["make", "--no-print-directory", "run", f"PORT={web}", f"FAKE_STRIPE_PORT={stripe}", "SYNTHETIC=0"],
             cwd=ROOT,
             env=demo_env,
             stdout=out,

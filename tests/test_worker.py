@@ -59,6 +59,7 @@ def test_every_job_of_the_registry_loads_and_is_a_command_for_cron(app):
     every = {job.name: job.every for job in registry.JOBS}
     defaults = {"expire-orders": 60, "stripe-reconcile": 60, "festival-notify": 60, "festival-close": 60}
     assert {name: every[name] for name in defaults} == defaults and every["retry-refunds"] == 300
+    assert every["kpi-aggregate"] == 20
 
 
 def test_a_job_added_to_the_registry_alone_is_a_command_too(app, marks, monkeypatch):
