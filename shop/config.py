@@ -69,6 +69,8 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("REMEMBER_COOKIE_DAYS", 14))
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
     SERVER_NAME = os.environ.get("SERVER_NAME")
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -82,8 +84,15 @@ class Config:
     ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review
     # Share of reminded buyers expected to order, until past festivals give a measured one.
     FESTIVAL_DEFAULT_CONVERSION = float(os.environ.get("FESTIVAL_DEFAULT_CONVERSION", "0.25"))
-    # Where links in mail sent from the command line point (requests use their own host).
-    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # The site's address, e.g. https://shop.example.com: every absolute link (mail, share links,
+    # QR codes) is built on it, never on the request's Host header. Required in production.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL")
+    # Host names served besides PUBLIC_URL's; a request for any other Host is refused (400).
+    # create_app sets Flask's TRUSTED_HOSTS from both.
+    EXTRA_TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS", "")
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (werkzeug's
+    # ProxyFix trusts that many); 0 reads the client address from the connection itself.
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
 
     # Card payments through Stripe; without the three keys the shop runs with payroll only.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
@@ -97,15 +106,21 @@ class Config:
 class DevelopmentConfig(Config):
     """`make run`: local HTTP, so the session cookie cannot be Secure."""
 
-    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    EXTRA_TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS", "localhost")
 
 
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key"
-    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
+    # Not the test client's host (localhost): a link built from the request would show.
+    PUBLIC_URL = "http://shop.neigou.test"
+    EXTRA_TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
+    PROXY_COUNT = 0
     SERVER_NAME = None
     REDIS_URL = None
     MAIL_SERVER = None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, SecurityError
 
 
 class DomainError(Exception):
@@ -45,6 +45,11 @@ def init_error_pages(app) -> None:
             429: "Too many attempts, please wait",
         }
         return _render(exc.code, titles.get(exc.code, exc.name))
+
+    @app.errorhandler(SecurityError)
+    def _unknown_host(exc: SecurityError):
+        # A Host not in TRUSTED_HOSTS: no URL can be built for it, so no page either.
+        return Response("Unknown host.\n", status=400, mimetype="text/plain")
 
     @app.errorhandler(500)
     def _server_error(exc):

@@ -44,8 +44,10 @@ def committed_users() -> int:
 
 
 def logged_in_as(client) -> str | None:
+    """The id of the user this client's session is logged in as (the login id is "id:token")."""
     with client.raw.session_transaction() as session:
-        return session.get("_user_id")
+        login_id = session.get("_user_id")
+    return login_id.partition(":")[0] if login_id else None
 
 
 def mails() -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -16,6 +16,7 @@ from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.mail import queue_mail
+from shop.urls import public_url
 
 
 class AccountError(DomainError):
@@ -64,7 +65,7 @@ def register_employee(email: str, name: str, password: str) -> User:
 
 
 def send_verification(user: User) -> None:
-    link = url_for("accounts.verify", token=tokens.make_token(user, tokens.VERIFY), _external=True)
+    link = public_url("accounts.verify", token=tokens.make_token(user, tokens.VERIFY))
     queue_mail(
         user.email,
         _("Confirm your e-mail address"),
@@ -112,7 +113,7 @@ def request_password_reset(email: str) -> None:
         return
     if user is None or not user.is_active:
         return
-    link = url_for("accounts.reset_password", token=tokens.make_token(user, tokens.RESET), _external=True)
+    link = public_url("accounts.reset_password", token=tokens.make_token(user, tokens.RESET))
     queue_mail(
         user.email,
         _("Reset your password"),
@@ -135,6 +136,21 @@ def reset_password(token: str, password: str) -> User:
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()  # the link reached this inbox
     return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """A new password for a logged-in user who knows the current one; their other sessions end."""
+    if not user.check_password(current or ""):
+        raise AccountError(_("Your current password is not this one."))
+    check_password_rules(new)
+    user.set_password(new)
+    record("user.password", user, actor=user, after={"sessions": "ended"})
+
+
+def end_all_sessions(user: User) -> None:
+    """Log ``user`` out everywhere: every session and remember-me cookie stops working."""
+    user.end_sessions()
+    record("user.sessions", user, actor=user, after={"sessions": "ended"})
 
 
 def update_profile(user: User, *, name: str, timezone: str) -> None:
@@ -167,6 +183,7 @@ def create_admin(email: str, name: str, password: str) -> User:
             reason="create-admin",
         )
         user.role = Role.admin
+        user.end_sessions()
     user.email_verified_at = user.email_verified_at or utcnow()
     user.set_password(password)
     return user
@@ -181,6 +198,7 @@ def set_role(actor: User, user: User, role: Role) -> None:
         return
     before = {"role": str(user.role)}
     user.role = role
+    user.end_sessions()  # what a session may do is decided again at the next log-in
     record("user.role", user, actor=actor, before=before, after={"role": str(role)})
 
 
@@ -191,6 +209,7 @@ def deactivate(actor: User | None, user: User, reason: str) -> None:
         return
     user.is_active_flag = False
     user.deactivated_at = utcnow()
+    user.end_sessions()
     record("user.deactivate", user, actor=actor, before={"active": True}, after={"active": False}, reason=reason)
 
 
