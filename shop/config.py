@@ -27,6 +27,8 @@ class Config:
 
     COMPANY_NAME = os.environ.get("COMPANY_NAME", "Neigou Demo Co.")
     COMPANY_EMAIL_DOMAINS = _env_list("COMPANY_EMAIL_DOMAINS", "neigou.example")
+    # Whether sub.neigou.example counts as neigou.example (list each subdomain instead when not).
+    COMPANY_EMAIL_SUBDOMAINS = os.environ.get("COMPANY_EMAIL_SUBDOMAINS", "0") == "1"
     CURRENCY = os.environ.get("CURRENCY", "CNY")
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Asia/Shanghai")
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "en")
@@ -35,6 +37,10 @@ class Config:
     RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 15)
     CARD_PAYMENT_HOLD_MINUTES = _env_int("CARD_PAYMENT_HOLD_MINUTES", 10)  # from the start of a card payment
     PAYROLL_MONTHLY_CAP = _env_int("PAYROLL_MONTHLY_CAP", 500_000)  # minor units (5,000.00)
+
+    # zxcvbn's score (0-4) a new password needs: 2 refuses the common passwords and their
+    # variations ("password1", "12345678", "qwertyuiop") and the user's own name or address.
+    PASSWORD_MIN_SCORE = _env_int("PASSWORD_MIN_SCORE", 2)
 
     EMAIL_TOKEN_MAX_AGE = timedelta(hours=_env_int("EMAIL_TOKEN_HOURS", 48))
     RESET_TOKEN_MAX_AGE = timedelta(hours=_env_int("RESET_TOKEN_HOURS", 2))
@@ -48,6 +54,9 @@ class Config:
 
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    # Failed log-ins per account (e-mail address, known or not), from any address: each limit
+    # reached makes the wait longer.
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;10 per 15 minutes;20 per hour")
     RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "5 per hour")
     RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "20 per hour")
     RATELIMIT_HEADERS_ENABLED = True
@@ -125,6 +134,7 @@ class TestingConfig(Config):
     REDIS_URL = None
     MAIL_SERVER = None
     COMPANY_EMAIL_DOMAINS = ["neigou.example"]
+    COMPANY_EMAIL_SUBDOMAINS = False
     CURRENCY = "CNY"
     RESERVATION_MINUTES = 15
     PAYROLL_MONTHLY_CAP = 500_000

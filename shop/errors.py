@@ -36,6 +36,8 @@ def init_error_pages(app) -> None:
     def _http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        if exc.response is not None:  # a page made for this refusal (the log-in's per-account limit)
+            return exc.response
         titles = {
             400: "Bad request",
             403: "You may not see this page",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
+import time
 from zoneinfo import available_timezones
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -51,12 +55,12 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = services.register_employee(form.email.data, form.name.data, form.password.data)
+            email = services.register_employee(form.email.data, form.name.data, form.password.data)
         except services.AccountError as exc:
             form.email.errors.append(exc.message)
         else:
             db.session.commit()
-            return render_template("accounts/check_inbox.html", email=user.email)
+            return render_template("accounts/check_inbox.html", email=email)
     return render_template("accounts/signup.html", form=form), 200 if request.method == "GET" else 422
 
 
@@ -72,8 +76,42 @@ def verify(token: str):
     return redirect(url_for("accounts.login"))
 
 
+def _login_account_key() -> str:
+    """The account a log-in tries, known or not (the same limit either way, so that it tells
+    nothing about which addresses have accounts), hashed: no addresses in the limiter's store."""
+    email = (request.form.get("email") or "").strip().lower()
+    return "login-account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _login_failed(response) -> bool:
+    return response.status_code == 422
+
+
+def _account_throttled(limit):
+    """The log-in page again, saying when this account can be tried again."""
+    form = LoginForm()
+    # Every limit reached (a minute's, a quarter of an hour's...): the longest wait counts.
+    reset_at = max([limit.reset_at, *(other.reset_at for other in limiter.current_limits if other.breached)])
+    wait = max(1, math.ceil((reset_at - time.time()) / 60))
+    form.password.errors = [
+        _(
+            "Too many failed log-ins for this account. Try again in %(minutes)d minute(s), or set a new "
+            "password with “Forgot password”.",
+            minutes=wait,
+        )
+    ]
+    return make_response(render_template("accounts/login.html", form=form), 429)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_rate("RATELIMIT_LOGIN"), methods=["POST"])
+@limiter.limit(
+    _rate("RATELIMIT_LOGIN_ACCOUNT"),
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    on_breach=_account_throttled,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("catalog.home"))
