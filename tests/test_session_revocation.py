@@ -197,3 +197,24 @@ def test_log_in_starts_a_new_session_with_a_new_csrf_token(client, employee, cac
     with client.session_transaction() as session:
         assert session["csrf_token"] != before
     assert re.search(r'name="csrf_token"', page)
+
+
+def test_a_whole_page_cached_for_the_user_is_not_served_to_an_old_cookie(app, client, employee, product):
+    """Storefront pages are served from the cache by the session cookie alone (caches on, as in
+    production): after log-out the old cookie gets the landing page, not the user's home."""
+    app.config.update(dict.fromkeys(CACHES, 60))
+    _forget_cached()
+    try:
+        log_in_remembered(client, employee)
+        stolen = Stolen(app, client)
+        for _ in range(2):  # the second one from the cache
+            assert employee.name in client.get("/").get_data(as_text=True)
+        other = stolen.browser(remember=False)
+        assert employee.name in other.get("/").get_data(as_text=True)
+        assert client.post_form("/logout", {}).status_code == 302
+        for which in ({"remember": False}, {"session": False}):
+            page = stolen.browser(**which).get("/").get_data(as_text=True)
+            assert employee.name not in page
+    finally:
+        app.config.update(dict.fromkeys(CACHES, 0))
+        _forget_cached()
