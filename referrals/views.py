@@ -199,9 +199,16 @@ def share(slug: str | None):
     )
 
 
+def _member_key() -> str:
+    # The user id, not the login id (get_id): that carries the session token, which changes at
+    # every log-out and would start the count afresh.
+    return f"member:{current_user.id}" if current_user.is_authenticated else request.remote_addr or ""
+
+
 @bp.route("/share/invite/poster.png", defaults={"slug": None})
 @bp.route("/share/p/<slug>/poster.png")
 @login_required
+@limiter.limit(_config("RATELIMIT_POSTER"), key_func=_member_key)
 def poster(slug: str | None):
     product = _share_target(slug)
     if product is None:

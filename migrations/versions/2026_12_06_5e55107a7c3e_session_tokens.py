@@ -7,7 +7,7 @@ cookies they hold now (with the old, token-less login id) stop working once, and
 again.
 
 Revision ID: 5e55107a7c3e
-Revises: 4d33c48f5a23
+Revises: 8b74d398a45f
 Create Date: 2026-12-06 10:40:00.000000
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5e55107a7c3e"
-down_revision = "4d33c48f5a23"
+down_revision = "8b74d398a45f"
 branch_labels = None
 depends_on = None
 
