@@ -51,7 +51,9 @@ def init_error_pages(app) -> None:
     @app.errorhandler(SecurityError)
     def _unknown_host(exc: SecurityError):
         # A Host not in TRUSTED_HOSTS: no URL can be built for it, so no page either.
-        return Response("Unknown host.\n", status=400, mimetype="text/plain")
+        from flask_babel import gettext as _
+
+        return Response(_("This site does not answer for this host name.") + "\n", status=400, mimetype="text/plain")
 
     @app.errorhandler(500)
     def _server_error(exc):

@@ -106,6 +106,7 @@ def test_share_links_and_their_posters_use_the_public_url(client, employee, prod
 def test_a_request_for_an_unknown_host_is_refused(app, client, employee, method, path):
     response = client.open(path, method=method, data={"email": employee.email}, base_url=EVIL)
     assert response.status_code == 400
+    assert response.get_data(as_text=True) == "This site does not answer for this host name.\n"
     assert outbox(app) == []
     # The configured host and the listed extra ones are served.
     assert client.get("/login", base_url=PUBLIC).status_code == 200
