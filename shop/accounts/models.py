@@ -71,6 +71,10 @@ class User(UserMixin, db.Model):
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the person last used the shop in (from their browser at log-in): the mail we
+    # send them (shipments, invitations) is written in it. None: the default language.
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Referral chain, fixed at sign-up (DESIGN.md). Employees are roots at level 0.
     referral_code: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_referral_code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
@@ -85,6 +86,14 @@ def verify_email(token: str) -> User:
         raise AccountError(_("This confirmation link is invalid, used or expired.")) from exc
     user.email_verified_at = utcnow()
     return user
+
+
+def note_login(user: User, locale: str | None, *, now: datetime | None = None) -> None:
+    """Remember when the person last logged in (admins see it) and the language their browser
+    asked for (mail sent to them later is written in it)."""
+    user.last_login_at = now or utcnow()
+    if locale:
+        user.locale = locale
 
 
 def authenticate(email: str, password: str) -> User:

@@ -13,6 +13,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
@@ -81,6 +82,8 @@ def login():
         except services.AccountError as exc:
             form.password.errors.append(exc.message)
         else:
+            services.note_login(user, str(get_locale()) if request.accept_languages else None)
+            db.session.commit()
             login_user(user, remember=form.remember.data)
             keep_buyer_facts(user)
             return redirect(_safe_next(request.args.get("next")))
