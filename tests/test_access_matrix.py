@@ -130,6 +130,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("admin.roster_upload", "GET"): ADMINS,
     ("admin.roster_upload", "POST"): ADMINS | {"admin": 422},
     ("admin.audit", "GET"): ADMINS,
+    ("admin.audit_csv", "GET"): ADMINS,
     # The knowledge community (contacts are checked in test_community_access).
     ("community.home", "GET"): MEMBERS,
     ("community.search", "GET"): MEMBERS,

@@ -11,7 +11,6 @@ from shop.accounts import roster, services
 from shop.accounts.forms import ActivationForm, RoleForm, RosterUploadForm
 from shop.accounts.models import Role, User
 from shop.accounts.session import admin_required
-from shop.audit.models import AuditEntry
 from shop.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -100,12 +99,4 @@ def roster_upload():
     return render_template("admin/roster.html", form=form, report=report), status
 
 
-@bp.route("/audit")
-@admin_required
-def audit():
-    query = select(AuditEntry).order_by(AuditEntry.id.desc())
-    action = request.args.get("action", "").strip()[:64]
-    if action:
-        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
-    entries = db.session.scalars(query.limit(300)).all()
-    return render_template("admin/audit.html", entries=entries, action=action)
+from shop.admin import audit  # noqa: E402,F401  (routes register on bp)

@@ -13,6 +13,8 @@ from wtforms.fields.choices import SelectChoice
 
 from shop.accounts.models import User
 from shop.accounts.session import operator_required
+from shop.audit.models import AuditEntry
+from shop.audit.readable import readable
 from shop.company_calendar import company_zone
 from shop.extensions import db
 from shop.festivals.models import Festival
@@ -96,8 +98,6 @@ def order(order_id: int):
 
 def render_order(found: Order, *, refund_form=None, status: int = 200):
     """The operator's order page; the refund view re-renders it with its form's errors."""
-    from shop.audit.models import AuditEntry
-
     history = db.session.scalars(
         select(AuditEntry)
         .where(AuditEntry.entity_type == "Order", AuditEntry.entity_id == found.id)
@@ -110,7 +110,7 @@ def render_order(found: Order, *, refund_form=None, status: int = 200):
         complete_form=CompleteForm(),
         refund_form=refund_form or refund_form_for(found, formdata=None),
         refunds=refunds_of(found),
-        history=history,
+        history=readable(history),
         OrderStatus=OrderStatus,
     ), status
 

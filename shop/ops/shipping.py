@@ -3,11 +3,9 @@ orders or an uploaded CSV of shipments (shop/orders/shipping.py), and a printabl
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -23,6 +21,7 @@ from shop.ops.views import bp
 from shop.orders import shipping
 from shop.orders.forms import BulkShipForm, ShipmentUploadForm
 from shop.orders.models import Order
+from shop.spreadsheets import csv_response
 
 EXPORT_LIMIT = 20_000
 PACKING_LIST_LIMIT = 200
@@ -50,27 +49,6 @@ CSV_COLUMNS = (
     "order_refunded",
     "currency",
 )
-
-
-def csv_response(rows: list[list], filename: str) -> Response:
-    """A CSV that Excel opens as it is: UTF-8 with a byte-order mark."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
-    return Response(
-        out.getvalue().encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
-
-
-def _cell(value) -> object:
-    """A text cell that a spreadsheet would read as a formula is kept as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
 
 
 @bp.route("/orders.csv")
