@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
 from flask import current_app, has_request_context, request
-from flask_babel import format_currency, format_datetime
+from flask_babel import format_currency, format_date, format_datetime
 from flask_login import current_user
 
 
@@ -38,6 +38,11 @@ def format_money(amount_minor: int | None, currency: str | None = None) -> str:
         return ""
     currency = currency or current_app.config["CURRENCY"]
     return format_currency(to_major(amount_minor, currency), currency)
+
+
+def local_date(value: date | None, fmt: str = "medium") -> str:
+    """A calendar day (already in the company's or the user's terms) in the locale's format."""
+    return format_date(value, fmt) if value else ""
 
 
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:

@@ -180,6 +180,13 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("referrals.sales", "GET"): ADMINS,  # sales reps and admins; no sales rep among these roles
     ("referrals.sales_lead", "GET"): ADMINS,
     ("referrals.sales_lead", "POST"): ADMINS | {"admin": 422},
+    ("referrals.sales_due", "GET"): ADMINS,
+    ("referrals.lead_note", "POST"): ADMINS | {"admin": 422},
+    ("referrals.lead_follow_up", "POST"): _post(ADMINS),  # an empty day clears the follow-up
+    ("referrals.lead_assign", "POST"): ADMINS | {"admin": 422},
+    ("admin.invite", "POST"): _post(ADMINS),
+    ("accounts.welcome", "GET"): OPEN,
+    ("accounts.welcome", "POST"): dict.fromkeys(ROLES, 422),
     ("referrals.chains_page", "GET"): OPERATORS,
     ("referrals.move_chain", "POST"): OPERATORS | {"operator": 422, "admin": 422},
     ("referrals.promote", "POST"): ADMINS | {"admin": 422},
@@ -283,6 +290,11 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
             "referrals.member": {"user_id": contact.id},
             "referrals.refer": {"slug": lead_product.slug},
             "referrals.sales_lead": {"lead_id": lead.id},
+            "referrals.lead_note": {"lead_id": lead.id},
+            "referrals.lead_follow_up": {"lead_id": lead.id},
+            "referrals.lead_assign": {"lead_id": lead.id},
+            "admin.invite": {"user_id": employee.id},
+            "accounts.welcome": {"token": "not-a-token"},
             "leaderboards.show": {"slug": festival.slug},
         },
     }

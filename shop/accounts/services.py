@@ -10,7 +10,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from shop.accounts import tokens
+from shop.accounts import signals, tokens
 from shop.accounts.models import PASSWORD_MAX, PASSWORD_MIN, Kind, Role, User
 from shop.audit.services import record
 from shop.database import utcnow
@@ -191,6 +191,8 @@ def set_role(actor: User, user: User, role: Role) -> None:
     before = {"role": str(user.role)}
     user.role = role
     record("user.role", user, actor=actor, before=before, after={"role": str(role)})
+    if role == Role.sales and user.is_active_flag:
+        signals.sales_rep_available.send(user)
 
 
 def deactivate(actor: User | None, user: User, reason: str) -> None:
@@ -209,3 +211,5 @@ def reactivate(actor: User | None, user: User, reason: str) -> None:
     user.is_active_flag = True
     user.deactivated_at = None
     record("user.reactivate", user, actor=actor, before={"active": False}, after={"active": True}, reason=reason)
+    if user.role == Role.sales:
+        signals.sales_rep_available.send(user)
