@@ -197,9 +197,14 @@ def share(slug: str | None):
     )
 
 
+def _member_key() -> str:
+    return f"member:{current_user.get_id()}" if current_user.is_authenticated else request.remote_addr or ""
+
+
 @bp.route("/share/invite/poster.png", defaults={"slug": None})
 @bp.route("/share/p/<slug>/poster.png")
 @login_required
+@limiter.limit(_config("RATELIMIT_POSTER"), key_func=_member_key)
 def poster(slug: str | None):
     product = _share_target(slug)
     if product is None:

@@ -63,7 +63,14 @@ class Config:
     FLAG_SHARED_ADDRESS_CONTACTS = _env_int("FLAG_SHARED_ADDRESS_CONTACTS", 3)  # contacts on one address
 
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024)
-    IMAGE_MAX_PIXELS = 40_000_000
+    # Uploads: at most this many pixels (a 24-megapixel camera's 6000 x 4000); each is stored as a
+    # re-encoded copy of at most IMAGE_MAX_EDGE pixels a side (`flask shop bound-pictures` for old ones).
+    IMAGE_MAX_PIXELS = _env_int("IMAGE_MAX_PIXELS", 24_000_000)
+    IMAGE_MAX_EDGE = _env_int("IMAGE_MAX_EDGE", 1600)
+    # Share posters: kept as files under instance/cache/posters (0 turns it off), at most this many.
+    POSTER_CACHE = os.environ.get("POSTER_CACHE", "1") == "1"
+    POSTER_CACHE_FILES = _env_int("POSTER_CACHE_FILES", 5000)
+    RATELIMIT_POSTER = os.environ.get("RATELIMIT_POSTER", "30 per minute")  # poster images per member
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -80,6 +87,9 @@ class Config:
     CSRF_CACHE_SECONDS = _env_int("CSRF_CACHE_SECONDS", 60)  # signed CSRF tokens, per worker
     QUOTA_RULE_CACHE_SECONDS = _env_int("QUOTA_RULE_CACHE_SECONDS", 5)  # active quota rules, per process
     KNOWN_USE_SECONDS = _env_int("KNOWN_USE_SECONDS", 3)  # quota use and sold-out items known to every worker
+    # KPI rollups recount the days of facts written this long before the last run began (kpis/aggregation.py)
+    KPI_OVERLAP_SECONDS = _env_int("KPI_OVERLAP_SECONDS", 600)
+    KPI_AGGREGATE_SECONDS = _env_int("KPI_AGGREGATE_SECONDS", 20)  # how often the worker brings the KPIs up to date
     ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review
     # Share of reminded buyers expected to order, until past festivals give a measured one.
     FESTIVAL_DEFAULT_CONVERSION = float(os.environ.get("FESTIVAL_DEFAULT_CONVERSION", "0.25"))
@@ -93,6 +103,14 @@ class Config:
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")  # e.g. a local fake Stripe server; unset: Stripe itself
     STRIPE_WEBHOOK_TOLERANCE = _env_int("STRIPE_WEBHOOK_TOLERANCE", 300)  # seconds a signed event stays valid
     STRIPE_RECONCILE_HOURS = _env_int("STRIPE_RECONCILE_HOURS", 72)  # how far back stripe-reconcile looks
+
+    # The worker (flask shop worker): intervals per job as "name=seconds,..." over the defaults
+    # in shop/worker/registry.py (0 switches a job off); its heartbeat, read by /healthz.
+    WORKER_INTERVALS = os.environ.get("WORKER_INTERVALS", "")
+    WORKER_HEARTBEAT_SECONDS = _env_int("WORKER_HEARTBEAT_SECONDS", 10)
+    WORKER_STALE_SECONDS = _env_int("WORKER_STALE_SECONDS", 60)  # /healthz: a heartbeat older is stale
+    WORKER_LOCK_LEASE_SECONDS = _env_int("WORKER_LOCK_LEASE_SECONDS", 900)  # SQLite: a job's lease runs out
+    WORKER_STOP_GRACE_SECONDS = _env_int("WORKER_STOP_GRACE_SECONDS", 20)  # waiting for running jobs at a stop
 
 
 class DevelopmentConfig(Config):

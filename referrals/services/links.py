@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 
 from flask import current_app, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from referrals.services import ReferralError
+from referrals.services import ReferralError, poster_cache
 from referrals.services.poster import font_path, poster_png
 from shop.accounts.models import MAX_LEVEL, User
 from shop.catalog.images import upload_dir
@@ -106,24 +107,28 @@ def _picture_path(product: Product) -> Path | None:
 
 
 def product_poster(user: User, product: Product) -> bytes:
-    return poster_png(
+    return _poster(
         title=product.name,
         price=contact_price_text(product, plain=True),
         picture=_picture_path(product),
         sharer=_("Shared by %(name)s", name=user.name),
         url=share_url(user, product),
         caption=_("Scan to see it"),
-        font=font_path(current_app.config.get("POSTER_FONT")),
     )
 
 
 def invite_poster(user: User, company: str) -> bytes:
-    return poster_png(
+    return _poster(
         title=_("Join the internal purchase shop of %(company)s", company=company),
         price=None,
         picture=None,
         sharer=_("Invited by %(name)s", name=user.name),
         url=invite_url(user),
         caption=_("Scan to join"),
-        font=font_path(current_app.config.get("POSTER_FONT")),
     )
+
+
+def _poster(**shown) -> bytes:
+    """The poster of what it shows, drawn once per distinct content (``poster_cache``)."""
+    shown["font"] = font_path(current_app.config.get("POSTER_FONT"))
+    return poster_cache.cached({**shown, "locale": str(get_locale())}, lambda: poster_png(**shown))

@@ -10,6 +10,8 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from shop.catalog.images import open_picture
+
 # Fonts with Chinese glyphs, tried in order when POSTER_FONT is not set (Debian's packages
 # fonts-wqy-microhei, which `make` installs when it can, and fonts-noto-cjk). Pillow's built-in
 # font has Latin glyphs only.
@@ -40,9 +42,9 @@ def qr_image(url: str, size: int = QR_SIZE) -> Image.Image:
 def _picture(path: Path | None) -> Image.Image:
     if path is not None:
         try:
-            with Image.open(path) as source:
-                return ImageOps.fit(source.convert("RGB"), (PICTURE, PICTURE))
-        except OSError:
+            source = open_picture(path)  # stored bounded (IMAGE_MAX_EDGE), so this stays small
+            return ImageOps.fit(source.convert("RGB"), (PICTURE, PICTURE))
+        except (OSError, ValueError, Image.DecompressionBombError):
             pass  # an unreadable file: draw the placeholder instead
     placeholder = Image.new("RGB", (PICTURE, PICTURE), (245, 245, 244))
     ImageDraw.Draw(placeholder).rectangle((0, 0, PICTURE - 1, PICTURE - 1), outline=(229, 231, 235), width=4)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from shop.accounts.models import Kind, User
 from shop.audit.services import record
 from shop.catalog import page_cache
-from shop.catalog.images import delete_image_file, store_image
+from shop.catalog.images import Bounded, bound_stored, delete_image_file, store_image
 from shop.catalog.models import (
     Category,
     PriceTier,
@@ -252,6 +252,25 @@ def add_image(actor: User, product: Product, data: bytes) -> ProductImage:
     db.session.add(image)
     record("product.image_add", product, actor=actor, after={"image": filename})
     return image
+
+
+def bound_image(image: ProductImage) -> Bounded | None:
+    """Replace a stored picture larger than ``IMAGE_MAX_EDGE`` by a bounded copy (pictures
+    uploaded before uploads were bounded); the old file goes once the change commits."""
+    result = bound_stored(image.filename)
+    if result is None:
+        return None
+    _changed()
+    image.filename, (image.width, image.height) = result.new, result.after
+    record(
+        "product.image_bound",
+        image.product,
+        actor=None,
+        before={"image": result.old, "size": list(result.before)},
+        after={"image": result.new, "size": list(result.after)},
+    )
+    after_commit(lambda: delete_image_file(result.old))
+    return result
 
 
 def remove_image(actor: User, image: ProductImage) -> None:
