@@ -4,7 +4,7 @@ A signed Stripe event is recorded whatever the length of its id, type or Payment
 the columns become TEXT (PostgreSQL refused ids longer than 255 characters).
 
 Revision ID: a20e7b1c5d01
-Revises: 4d33c48f5a23
+Revises: 8b74d398a45f
 Create Date: 2026-12-06 10:30:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "a20e7b1c5d01"
-down_revision = "4d33c48f5a23"
+down_revision = "8b74d398a45f"
 branch_labels = None
 depends_on = None
 
