@@ -159,12 +159,13 @@ def register_signals() -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from shop.i18n import format_money, local_date, local_datetime
+    from shop.i18n import format_money, local_date, local_datetime, local_month
     from shop.layout import site_header
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["local_month"] = local_month
     from flask_babel import get_locale
 
     app.jinja_env.globals["company_name"] = lambda: app.config["COMPANY_NAME"]
