@@ -192,6 +192,13 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("referrals.promote", "POST"): ADMINS | {"admin": 422},
     ("referrals.flags", "GET"): OPERATORS,
     ("leaderboards.show", "GET"): MEMBERS,
+    ("kpis.static", "GET"): OPEN,
+    ("kpis.dashboard", "GET"): OPERATORS,
+    ("kpis.section", "GET"): OPERATORS,
+    ("kpis.download", "GET"): OPERATORS,
+    ("kpis.employee", "GET"): OPERATORS,
+    ("kpis.employee_csv", "GET"): OPERATORS,
+    ("kpis_member.my_funnel_csv", "GET"): MEMBERS,  # the viewer's own chain only
 }
 
 
@@ -296,6 +303,11 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
             "admin.invite": {"user_id": employee.id},
             "accounts.welcome": {"token": "not-a-token"},
             "leaderboards.show": {"slug": festival.slug},
+            "kpis.static": {"filename": "kpis.js"},
+            "kpis.section": {"section": "long-tail"},
+            "kpis.download": {"section": "funnel", "name": "employees"},
+            "kpis.employee": {"user_id": employee.id},
+            "kpis.employee_csv": {"user_id": employee.id},
         },
     }
 
