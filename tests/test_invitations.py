@@ -91,7 +91,7 @@ def test_the_cli_import_invites_too(app, tmp_path):
     assert result.exit_code == 0, result.output
     assert "invited 1" in result.output
     [body] = invitations(app)["dee@neigou.example"]
-    assert "http://127.0.0.1:5000/welcome/" in body  # on PUBLIC_URL: no request to take the host from
+    assert app.config["PUBLIC_URL"] + "/welcome/" in body  # on PUBLIC_URL: no request to take the host from
     [imported] = audit("roster.import")
     assert imported.actor_id is None and imported.after["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
