@@ -6,18 +6,22 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.config import CONFIGS
 from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
+from shop.urls import public_host, public_url
 
 
 def create_app(config: str | dict | None = None) -> Flask:
     """Build the app. ``config`` names a config class or is a dict of overrides (tests)."""
     app = Flask(__name__, instance_path=os.environ.get("NEIGOU_INSTANCE_PATH") or None, instance_relative_config=True)
     load_config(app, config)
+    init_proxy(app)
     init_extensions(app)
     register_blueprints(app)
     register_reactions()
@@ -54,8 +58,35 @@ def load_config(app: Flask, config: str | dict | None) -> None:
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    _check_public_url(app, overrides)
     if not app.debug:
         logging.basicConfig(level=logging.INFO)
+
+
+def _check_public_url(app: Flask, overrides: dict) -> None:
+    """``PUBLIC_URL`` must be an absolute http(s) URL; Flask's ``TRUSTED_HOSTS`` is its host
+    plus ``EXTRA_TRUSTED_HOSTS``, so a request with any other Host header is refused (400)."""
+    public = app.config.get("PUBLIC_URL")
+    try:
+        host = public_host(public or "")
+    except ValueError:
+        raise RuntimeError(
+            "PUBLIC_URL must be set to the site's address, e.g. PUBLIC_URL=https://shop.example.com: "
+            f"links in mail and share links are built on it (got {public!r})"
+        ) from None
+    if urlsplit(public).scheme not in ("http", "https"):
+        raise RuntimeError(f"PUBLIC_URL must start with https:// or http:// (got {public!r})")
+    if "TRUSTED_HOSTS" not in overrides:
+        app.config["TRUSTED_HOSTS"] = [host, *app.config["EXTRA_TRUSTED_HOSTS"]]
+
+
+def init_proxy(app: Flask) -> None:
+    """Behind ``PROXY_COUNT`` reverse proxies, take the client's address, scheme and host from
+    the headers they set (werkzeug's ProxyFix), so that per-address limits see the client, not
+    the proxy. The forwarded host is still held to ``TRUSTED_HOSTS``."""
+    count = app.config["PROXY_COUNT"]
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _instance_secret(path: Path) -> str:
@@ -125,6 +156,7 @@ def register_reactions() -> None:
     # At app creation, not import: the add-ons import the core.
     from referrals import views as referrals_views
     from referrals.services.events import on_order_paid
+    from referrals.services.leads import subscribe as subscribe_leads
     from shop.catalog import signals as catalog_signals
     from shop.orders.signals import order_paid, orders_closed
     from shop.payments.card import on_orders_closed
@@ -137,18 +169,22 @@ def register_reactions() -> None:
     catalog_signals.product_aside.connect(referrals_views.on_product_aside)
     catalog_signals.product_lead_form.connect(referrals_views.on_product_lead_form)
     catalog_signals.product_quota_panel.connect(on_product_quota_panel)
+    subscribe_leads()  # shop.accounts.signals.sales_rep_available: waiting leads go to the new rep
 
 
 def register_template_helpers(app: Flask) -> None:
     # At app creation, not import: these modules import this package (shop.extensions, models).
-    from shop.i18n import format_money, local_datetime
+    from shop.i18n import format_money, local_date, local_datetime, local_month
     from shop.layout import site_header
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local_dt"] = local_datetime
+    app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["local_month"] = local_month
     app.jinja_env.globals["company_name"] = lambda: app.config["COMPANY_NAME"]
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["site_header"] = site_header
+    app.jinja_env.globals["public_url"] = public_url
 
 
 def register_error_pages(app: Flask) -> None:

@@ -2,17 +2,22 @@
 
 The user is loaded from the database on every request (by primary key, through the session's
 identity map), so a deactivated account cannot act or read, and there is one copy of the
-user's row per request, whatever asks for it."""
+user's row per request, whatever asks for it.
+
+The login id in the session and remember-me cookies is ``"<user id>:<session token>"``
+(``User.get_id``); the loader refuses a cookie whose token is not the user's current one, so a
+rotated token (log out everywhere, password change) refuses every older cookie at once."""
 
 from __future__ import annotations
 
+import hmac
 from functools import wraps
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from shop.accounts.models import User
+from shop.accounts.models import User, parse_login_id
 from shop.extensions import db, login_manager
 
 
@@ -24,11 +29,21 @@ def init_login(app) -> None:
     login_manager.user_loader(load_user)
 
 
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def load_user(login_id: str) -> User | None:
+    """The active user of this login id (session or remember-me cookie) if its session token is
+    still theirs; None otherwise, and Flask-Login treats the request as anonymous."""
+    parsed = parse_login_id(login_id)
+    if parsed is None:
         return None
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    user_id, token = parsed
+    user = db.session.get(User, user_id)
+    if user is None or not _same_token(user.session_token, token):
+        return None
+    return user if user.is_active else None
+
+
+def _same_token(held: str | None, given: str) -> bool:
+    return held is not None and hmac.compare_digest(held.encode(), given.encode())
 
 
 def login_required_unless(visitor_allowed):

@@ -123,7 +123,9 @@ def _seed_orders(progress: Progress | None, now: datetime) -> None:
             shipped = decided + timedelta(hours=rng.randint(6, 48))
             if shipped < now:
                 carrier, prefix = rng.choice((("SF Express", "SF"), ("JD Logistics", "JD"), ("ZTO Express", "ZT")))
-                mark_shipped(operator, order, carrier, f"{prefix}{rng.randint(10**11, 10**12 - 1)}", now=shipped)
+                mark_shipped(
+                    operator, order, carrier, f"{prefix}{rng.randint(10**11, 10**12 - 1)}", now=shipped, notify=False
+                )
                 completed = shipped + timedelta(hours=rng.randint(36, 144))
                 if completed < now:
                     mark_completed(operator, order, now=completed)

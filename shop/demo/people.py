@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -118,6 +118,9 @@ class DemoPerson:
     login_label: str | None = None  # shown in DEMO_LOGINS when set
 
 
+DEMO_STAFF_AGE = timedelta(days=400)
+
+
 def _people() -> list[DemoPerson]:
     staff = [
         DemoPerson("admin", "Sun Ying", "E0001", "Finance & HR", Role.admin, "admin"),
@@ -189,7 +192,9 @@ def _seed_people(progress: Progress | None, now: datetime) -> None:
                     employee_no=person.employee_no,
                     department=departments[person.department],
                     password_hash=password_hash,
-                    email_verified_at=now,
+                    # Staff were there long before the friends they invited (referrals/demo.py).
+                    created_at=now - DEMO_STAFF_AGE,
+                    email_verified_at=now - DEMO_STAFF_AGE,
                 )
                 db.session.add(user)
                 if person.role != Role.member:

@@ -38,4 +38,4 @@ def caches():
     return render_template("ops/caches.html", caches=caching.caches())
 
 
-from shop.ops import catalog, festivals, fulfilment, payroll, quotas, refunds  # noqa: E402,F401  (routes register on bp)
+from shop.ops import catalog, festivals, fulfilment, payroll, quotas, refunds, shipping  # noqa: E402,F401  (routes register on bp)

@@ -14,7 +14,7 @@ from shop.audit.services import record
 from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
-from shop.orders import stock
+from shop.orders import notices, stock
 from shop.orders.expiry import close_orders, expire_if_overdue
 from shop.orders.models import Order, OrderStatus
 from shop.orders.placing import lock_buyer
@@ -78,7 +78,10 @@ def became_paid(order: Order) -> None:
 # ---- fulfilment (operators) ---------------------------------------------------------------
 
 
-def mark_shipped(actor: User, order: Order, carrier: str, tracking_number: str, *, now: datetime | None = None) -> None:
+def mark_shipped(
+    actor: User, order: Order, carrier: str, tracking_number: str, *, now: datetime | None = None, notify: bool = True
+) -> None:
+    """Ship a paid order; the buyer is mailed after the commit (``notify``: not for demo history)."""
     lock_order(order)
     check_transition(order, OrderStatus.shipped)
     before = {"status": order.status.value}
@@ -91,6 +94,8 @@ def mark_shipped(actor: User, order: Order, carrier: str, tracking_number: str, 
         before=before,
         after={"status": "shipped", "carrier": order.carrier, "tracking_number": order.tracking_number},
     )
+    if notify:
+        notices.tell_buyer_shipped(order)
 
 
 def mark_completed(actor: User, order: Order, *, now: datetime | None = None) -> None:

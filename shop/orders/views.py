@@ -9,6 +9,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from shop.cart.services import cart_lines, summarise
+from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders.addresses import add_address, address_for, addresses_of
@@ -16,7 +17,7 @@ from shop.orders.forms import NEW_ADDRESS, CancelForm, CheckoutForm, PayrollPayF
 from shop.orders.lifecycle import cancel_order, order_for_buyer
 from shop.orders.models import Order, OrderStatus
 from shop.orders.placing import place_order
-from shop.payments.payroll import pay_by_payroll
+from shop.payments.payroll import deduction_month, pay_by_payroll
 from shop.refunds.services import refunds_of
 
 bp = Blueprint("orders", __name__)
@@ -77,6 +78,10 @@ def detail(order_id: int):
         pay_form=PayrollPayForm(),
         cancel_form=CancelForm(),
         refunds=refunds_of(order),
+        # What paying by payroll now would mean, stated before the one click that confirms it.
+        payroll_month=deduction_month(utcnow()),
+        paid_month=deduction_month(order.paid_at) if order.paid_at else None,
+        just_paid=request.args.get("paid") == "1" or bool(request.args.get("confirming")),
     )
 
 
@@ -96,6 +101,7 @@ def pay(order_id: int):
             flash(_("This order expired before it was paid; its items went back to stock."), "error")
         else:
             flash(_("Paid by payroll deduction. Thank you!"), "success")
+            return redirect(url_for("orders.detail", order_id=order_id, paid=1))
     return redirect(url_for("orders.detail", order_id=order_id))
 
 

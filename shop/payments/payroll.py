@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from shop.accounts.models import User
 from shop.audit.services import record
-from shop.company_calendar import month_bounds
+from shop.company_calendar import company_zone, month_bounds
 from shop.database import utcnow
 from shop.extensions import db
 from shop.i18n import format_money
@@ -19,6 +19,12 @@ from shop.orders.errors import OrderError
 from shop.orders.expiry import expire_if_overdue
 from shop.orders.lifecycle import became_paid, check_transition, lock_order, lock_user
 from shop.orders.models import Order, OrderStatus, PaymentMethod
+
+
+def deduction_month(paid_at: datetime) -> date:
+    """The month whose salary a payroll payment made at ``paid_at`` is deducted from: the
+    settlement takes the payroll orders paid in a month of the company's calendar."""
+    return paid_at.astimezone(company_zone()).date().replace(day=1)
 
 
 def parse_month(text: str) -> date:
