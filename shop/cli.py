@@ -273,9 +273,7 @@ def _job_command(job) -> click.Command:
 def _add_job_commands() -> None:
     """A job of the registry without a command of its own above gets a plain one: one line in
     shop/worker/registry.py gives the worker a job and cron a command."""
-    from shop.worker.registry import JOBS
-
-    for job in JOBS:
+    for job in registry.JOBS:
         if job.name not in shop_cli.commands:
             shop_cli.add_command(_job_command(job))
 
