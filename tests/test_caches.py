@@ -187,7 +187,7 @@ def test_one_request_has_one_copy_of_the_user_whatever_loads_it(caches_on, app, 
     from shop.accounts.models import User
     from shop.accounts.session import load_user
 
-    user_id, code = employee.id, employee.referral_code
+    user_id, login_id, code = employee.id, employee.get_id(), employee.referral_code
     login(client, employee)
     client.get(f"/p/{product.slug}")  # a page kept in the cache, with the user
     with client.session_transaction() as cookie_session:
@@ -198,7 +198,7 @@ def test_one_request_has_one_copy_of_the_user_whatever_loads_it(caches_on, app, 
         session.update(cookie)
         seen = [
             current_user._get_current_object(),
-            load_user(str(user_id)),
+            load_user(login_id),
             db.session.get(User, user_id),
             db.session.scalar(select(User).where(User.id == user_id)),
             links.owner_by_code(code),
