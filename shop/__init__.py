@@ -11,6 +11,8 @@ from flask import Flask
 
 from shop.config import CONFIGS
 from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
+from shop.input_checks import init_input_checks
+from shop.routing import init_converters
 from shop.sessions import CachedCookieSessionInterface, reuse_signed_csrf_token
 
 
@@ -21,6 +23,8 @@ def create_app(config: str | dict | None = None) -> Flask:
     app.session_interface = CachedCookieSessionInterface()
     app.before_request(reuse_signed_csrf_token)
     init_extensions(app)
+    init_converters(app)
+    init_input_checks(app)
     register_blueprints(app)
     _check_limits_in_views_only(app, limiter)
     register_template_helpers(app)

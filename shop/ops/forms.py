@@ -5,15 +5,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (
-    BooleanField,
-    DecimalField,
-    IntegerField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -26,6 +18,7 @@ from wtforms.validators import (
 )
 
 from shop.catalog.models import SalesMode
+from shop.forms import IntegerField, MoneyField, coerce_int
 
 SLUG = Regexp(r"^[a-z0-9-]*$", message=_l("Lower-case letters, digits and dashes only."))
 MONEY = NumberRange(min=0, max=10_000_000, message=_l("Enter an amount from 0 to 10,000,000."))
@@ -48,7 +41,7 @@ class CategoryForm(FlaskForm):
 class ProductForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(_l("Slug"), validators=[Optional(), Length(max=100), SLUG])
-    category_id = SelectField(_l("Category"), coerce=int)
+    category_id = SelectField(_l("Category"), coerce=coerce_int)
     summary = StringField(_l("Summary"), validators=[Optional(), Length(max=300)])
     description_md = TextAreaField(_l("Description (Markdown)"), validators=[Optional(), Length(max=50_000)])
     sales_mode = SelectField(_l("Sales mode"), choices=[SelectChoice(m.value) for m in SalesMode])
@@ -66,9 +59,9 @@ class VariantForm(FlaskForm):
         ],
     )
     name = StringField(_l("Option name"), validators=[DataRequired(), Length(max=120)])
-    market_price = DecimalField(_l("Market price"), places=2, validators=[InputRequired(), MONEY, currency_places])
-    employee_price = DecimalField(_l("Employee price"), places=2, validators=[InputRequired(), MONEY, currency_places])
-    contact_price = DecimalField(_l("Contact price"), places=2, validators=[InputRequired(), MONEY, currency_places])
+    market_price = MoneyField(_l("Market price"), places=2, validators=[InputRequired(), MONEY, currency_places])
+    employee_price = MoneyField(_l("Employee price"), places=2, validators=[InputRequired(), MONEY, currency_places])
+    contact_price = MoneyField(_l("Contact price"), places=2, validators=[InputRequired(), MONEY, currency_places])
     initial_stock = IntegerField(
         _l("Initial stock"), default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
     )
