@@ -86,6 +86,16 @@ def _plan() -> list[tuple[str, str, str, int]]:
     return plan
 
 
+def contact_logins() -> list[tuple[str, str]]:
+    """(label, e-mail) of a contact at each level to log in as: the first L1 contact the demo's
+    first employee (Alice) invited, and the first L2 contact that contact invited."""
+    plan = _plan()
+    first_employee = next(iter(inviters()))
+    level1 = next(email for inviter, _, email, _ in plan if inviter == first_employee)
+    level2 = next(email for inviter, _, email, _ in plan if inviter == level1)
+    return [("contact L1", level1), ("contact L2", level2)]
+
+
 def seed_referrals(progress=None, now: datetime | None = None) -> None:
     from shop.demo import DEMO_PASSWORD, _bar, company_domain
 

@@ -30,6 +30,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     register_template_helpers(app)
     register_error_pages(app)
     register_cli(app)
+    register_reports(app)
     from shop.security import init_security_headers
 
     init_security_headers(app)
@@ -170,6 +171,14 @@ def register_error_pages(app: Flask) -> None:
     from shop.errors import init_error_pages
 
     init_error_pages(app)
+
+
+def register_reports(app: Flask) -> None:
+    """The KPI dashboard reads every area, so it is wired in last (kpis/__init__.py says why
+    it lives outside shop/)."""
+    import kpis
+
+    kpis.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

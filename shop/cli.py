@@ -1,5 +1,5 @@
-"""`flask shop ...` commands: admin bootstrap, HR roster, order expiry, payroll settlement, card refund
-retries, demo data."""
+"""`flask shop ...` commands: admin bootstrap, HR roster, the periodic jobs (each alone, for cron, or all
+of them in the worker), payroll settlement, demo data."""
 
 from __future__ import annotations
 
@@ -60,12 +60,9 @@ def import_employees(csv_path: Path, deactivate_missing: bool) -> None:
 @shop_cli.command("expire-orders")
 def expire_orders() -> None:
     """Expire unpaid orders past their deadline and give their stock back (safe from cron)."""
-    from shop.orders.services import expire_overdue
+    from shop.worker import tasks
 
-    with write_intent():
-        count = expire_overdue()
-        db.session.commit()
-    click.echo(f"expired {count} order(s)")
+    click.echo(tasks.expire_orders())
 
 
 @shop_cli.command("bound-pictures")
@@ -100,12 +97,9 @@ def bound_pictures() -> None:
 @shop_cli.command("festival-close")
 def festival_close() -> None:
     """Give ended festivals' unsold allocation back to general stock (safe from cron, twice or at once)."""
-    from shop.festivals.services import return_allocations
+    from shop.worker import tasks
 
-    with write_intent():
-        units = return_allocations()
-        db.session.commit()
-    click.echo(f"returned {units} unit(s) to general stock")
+    click.echo(tasks.festival_close())
 
 
 @shop_cli.command("festival-notify")
@@ -115,24 +109,12 @@ def festival_close() -> None:
 def festival_notify(batch: int) -> None:
     """E-mail everyone who asked to be reminded of a festival that is now selling, once each
     (safe from cron, twice or at once)."""
-    from shop.database import utcnow
-    from shop.festivals import reminders
+    from shop.worker import tasks
 
-    now = utcnow()
-    with write_intent():
-        due = reminders.reminders_due(now)
-        db.session.commit()  # end the read: each batch below is a transaction of its own
-        sent = 0
-        with click.progressbar(due, label="Launch reminders", file=sys.stderr) as bar:
-            for n, reminder_id in enumerate(bar, start=1):
-                sent += reminders.send_launch_reminder(reminder_id, now=now)
-                if n % batch == 0:
-                    db.session.commit()  # the batch's mail goes out now
-        finished = reminders.mark_festivals_notified(now)
-        db.session.commit()
-    click.echo(
-        f"sent {sent} reminder(s), {len(due) - sent} already sent by another run; {finished} festival(s) fully notified"
-    )
+    def progress(due):
+        return click.progressbar(due, label="Launch reminders", file=sys.stderr)
+
+    click.echo(tasks.festival_notify(batch, progress=progress))
 
 
 @shop_cli.command("payroll-export")
@@ -194,19 +176,9 @@ def _write(body: str, path: Path | None) -> None:
 @click.option("--older-than", default=5, show_default=True, help="Minutes a card refund has been waiting.")
 def retry_refunds(older_than: int) -> None:
     """Ask Stripe again about card refunds left pending (no answer, or a crash); safe from cron."""
-    from datetime import timedelta
+    from shop.worker import tasks
 
-    from shop.refunds import services
-
-    requests = services.pending_card_refunds(older_than=timedelta(minutes=older_than))
-    db.session.commit()
-    for request in requests:
-        with write_intent():
-            refund = services.send_card_refund(request, actor=None, retry=True)
-            status = refund.status.value
-            db.session.commit()
-        click.echo(f"refund {request.refund_id}: {status}")
-    click.echo(f"{len(requests)} pending card refund(s) retried")
+    click.echo(tasks.retry_refunds(older_than, echo=click.echo))
 
 
 @shop_cli.command("stripe-reconcile")
@@ -242,7 +214,7 @@ def seed_demo(if_empty: bool) -> None:
         db.session.commit()
     click.echo("demo data ready")
     for role, email, password in DEMO_LOGINS:
-        click.echo(f"  {role:<9} {email}  /  {password}")
+        click.echo(f"  {role:<11} {email}  /  {password}")
 
 
 @shop_cli.command("demo-logins")
@@ -252,4 +224,41 @@ def demo_logins() -> None:
 
     click.echo(f"neigou demo on {current_app.config['COMPANY_NAME']}: log in with")
     for role, email, password in DEMO_LOGINS:
-        click.echo(f"  {role:<9} {email}  /  {password}")
+        click.echo(f"  {role:<11} {email}  /  {password}")
+
+
+@shop_cli.command("worker")
+@click.option(
+    "--every",
+    "every",
+    multiple=True,
+    metavar="JOB=SECONDS",
+    help="Run JOB every SECONDS (0: never), over WORKER_INTERVALS and the defaults. Repeatable.",
+)
+@click.option("--only", multiple=True, metavar="JOB", help="Run only these jobs. Repeatable.")
+@click.option("--once", is_flag=True, help="Run each job once, one after the other, and exit.")
+@click.option("--list", "list_jobs", is_flag=True, help="Show the jobs and their intervals, and exit.")
+def worker(every: tuple[str, ...], only: tuple[str, ...], once: bool, list_jobs: bool) -> None:
+    """Run every periodic job on its own schedule until SIGTERM or Ctrl-C (one lock per job:
+    any number of workers may run)."""
+    import os
+
+    from shop.worker import registry, runner
+
+    try:
+        intervals = registry.parse_intervals(current_app.config["WORKER_INTERVALS"])
+        intervals.update(registry.parse_intervals(every))
+        scheduled = registry.schedule(registry.JOBS, intervals, only=only)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if list_jobs:
+        for job, seconds in scheduled:
+            click.echo(f"{job.name:<18} every {seconds} s   {job.target}")
+        return
+    if once:
+        done = runner.run_once(current_app._get_current_object(), [job for job, _ in scheduled])
+        for name, summary in done.items():
+            click.echo(f"{name}: {summary if summary is not None else 'not run (failed or locked; see the log)'}")
+        return
+    if not runner.run_worker(current_app._get_current_object(), scheduled):
+        os._exit(1)  # a job is still running past the grace time: leave without it

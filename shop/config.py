@@ -86,6 +86,9 @@ class Config:
     CSRF_CACHE_SECONDS = _env_int("CSRF_CACHE_SECONDS", 60)  # signed CSRF tokens, per worker
     QUOTA_RULE_CACHE_SECONDS = _env_int("QUOTA_RULE_CACHE_SECONDS", 5)  # active quota rules, per process
     KNOWN_USE_SECONDS = _env_int("KNOWN_USE_SECONDS", 3)  # quota use and sold-out items known to every worker
+    # KPI rollups recount the days of facts written this long before the last run began (kpis/aggregation.py)
+    KPI_OVERLAP_SECONDS = _env_int("KPI_OVERLAP_SECONDS", 600)
+    KPI_AGGREGATE_SECONDS = _env_int("KPI_AGGREGATE_SECONDS", 20)  # how often the worker brings the KPIs up to date
     ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review
     # Share of reminded buyers expected to order, until past festivals give a measured one.
     FESTIVAL_DEFAULT_CONVERSION = float(os.environ.get("FESTIVAL_DEFAULT_CONVERSION", "0.25"))
@@ -99,6 +102,14 @@ class Config:
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")  # e.g. a local fake Stripe server; unset: Stripe itself
     STRIPE_WEBHOOK_TOLERANCE = _env_int("STRIPE_WEBHOOK_TOLERANCE", 300)  # seconds a signed event stays valid
     STRIPE_RECONCILE_HOURS = _env_int("STRIPE_RECONCILE_HOURS", 72)  # how far back stripe-reconcile looks
+
+    # The worker (flask shop worker): intervals per job as "name=seconds,..." over the defaults
+    # in shop/worker/registry.py (0 switches a job off); its heartbeat, read by /healthz.
+    WORKER_INTERVALS = os.environ.get("WORKER_INTERVALS", "")
+    WORKER_HEARTBEAT_SECONDS = _env_int("WORKER_HEARTBEAT_SECONDS", 10)
+    WORKER_STALE_SECONDS = _env_int("WORKER_STALE_SECONDS", 60)  # /healthz: a heartbeat older is stale
+    WORKER_LOCK_LEASE_SECONDS = _env_int("WORKER_LOCK_LEASE_SECONDS", 900)  # SQLite: a job's lease runs out
+    WORKER_STOP_GRACE_SECONDS = _env_int("WORKER_STOP_GRACE_SECONDS", 20)  # waiting for running jobs at a stop
 
 
 class DevelopmentConfig(Config):

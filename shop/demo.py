@@ -183,8 +183,12 @@ def email_of(person: DemoPerson) -> str:
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
-    """(role, e-mail, password) of the accounts worth logging in with."""
-    return [(p.login_label, email_of(p), DEMO_PASSWORD) for p in PEOPLE if p.login_label]
+    """(role, e-mail, password) of the accounts worth logging in with: staff, employees, and a
+    contact at each level (seeded by referrals.demo, called from seed() below)."""
+    from referrals.demo import contact_logins
+
+    staff = [(p.login_label, email_of(p), DEMO_PASSWORD) for p in PEOPLE if p.login_label]
+    return staff + [(label, email, DEMO_PASSWORD) for label, email in contact_logins()]
 
 
 def __getattr__(name: str):

@@ -1,10 +1,18 @@
-"""/healthz: is the app up, and can it reach its database?"""
+"""/healthz: is the app up, can it reach its database, and when did a worker last beat?
 
-from flask import Blueprint, jsonify
+The HTTP status follows the database only (a load balancer keeps a web host that can serve);
+the ``worker`` member says how old the freshest worker heartbeat is, so that a monitor notices
+a stopped worker: ``status`` is ``ok``, ``stale`` (older than ``WORKER_STALE_SECONDS``) or
+``missing`` (no worker has ever run against this database)."""
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from shop.extensions import db
+from shop.worker.heartbeat import worker_health
 
 bp = Blueprint("health", __name__)
 
@@ -13,7 +21,8 @@ bp = Blueprint("health", __name__)
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
+        worker = worker_health(timedelta(seconds=current_app.config["WORKER_STALE_SECONDS"])).as_json()
     except SQLAlchemyError as exc:
         db.session.rollback()
-        return jsonify(status="error", database="unreachable", detail=type(exc).__name__), 503
-    return jsonify(status="ok", database="ok"), 200
+        return jsonify(status="error", database="unreachable", detail=type(exc).__name__, worker=None), 503
+    return jsonify(status="ok", database="ok", worker=worker), 200

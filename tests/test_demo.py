@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -73,9 +74,22 @@ def test_seed_demo_creates_consistent_data_once_and_is_idempotent(app):
         ("sales", "sales"),
         ("employee", "alice"),
         ("employee", "bob"),
+        ("contact L1", "lily.zhao.0"),
+        ("contact L2", "tom.wu.1"),
     ]
     for _role, email, password in logins:
         assert f"{email}  /  {password}" in result.stdout
+        user = db.session.scalar(select(User).where(User.email == email))
+        assert user is not None and user.check_password(password), email
+    level1, level2 = (db.session.scalar(select(User).where(User.email == e)) for _, e, _ in logins[-2:])
+    assert (level1.kind, level1.level, level2.kind, level2.level) == (Kind.contact, 1, Kind.contact, 2)
+    assert level2.referrer_id == level1.id and level1.root_employee_id == level2.root_employee_id
+    # Every account the README tells you to log in with is one `flask shop demo-logins` prints.
+    readme = (Path(__file__).parents[1] / "README.md").read_text().split("## Pages")[0]
+    mentioned = set(re.findall(r"[\w.]+@(?:neigou|friends)\.example", readme)) - {"you@neigou.example"}
+    assert mentioned == {email for _, email, _ in logins}
+    printed = runner.invoke(args=["shop", "demo-logins"])
+    assert all(f"{role:<11} {email}  /  {password}" in printed.stdout for role, email, password in logins)
     db.session.rollback()  # the command committed: nothing is left to roll back
 
     # People: 50 employees plus an admin, an operator and a sales rep, all verified level-0 staff.
@@ -98,7 +112,7 @@ def test_seed_demo_creates_consistent_data_once_and_is_idempotent(app):
     for role, email, password in logins:
         assert len(password) >= 8
         user = authenticate(email, password)
-        assert user.role == (Role.member if role == "employee" else Role(role))
+        assert user.role == (Role.member if role in ("employee", "contact L1", "contact L2") else Role(role))
 
     # Catalog: 5 categories, 30 products (2 lead, 2 share only), one stored picture each.
     assert db.session.scalar(select(func.count()).select_from(Category)) == 5

@@ -515,8 +515,9 @@ def _lock_overdue_orders(now: datetime, *, variant_ids=None, buyer_id: int | Non
     return list(db.session.scalars(query.order_by(Order.id).with_for_update(skip_locked=True)))
 
 
-def _close_orders(orders: list[Order], status: OrderStatus, *, actor: User | None, now: datetime) -> None:
-    """Cancel or expire pending orders and give their stock back, each exactly once."""
+def _close_orders(orders: list[Order], status: OrderStatus, *, actor: User | None, now: datetime) -> int:
+    """Cancel or expire pending orders and give their stock back, each exactly once. Returns how
+    many this call closed (another transaction may have closed or paid some first)."""
     closed_lines = []
     closed_ids = []
     for order in orders:
@@ -548,18 +549,18 @@ def _close_orders(orders: list[Order], status: OrderStatus, *, actor: User | Non
         }
     )
     card.cancel_intents_for_orders_after_commit(closed_ids)  # at Stripe, once this commits
+    return len(closed_ids)
 
 
 def expire_overdue(*, now: datetime | None = None, buyer_id: int | None = None) -> int:
-    """Expire every unpaid order past its deadline; safe to run twice or concurrently."""
+    """Expire every unpaid order past its deadline; safe to run twice or concurrently. Returns
+    how many this call expired."""
     now = now or utcnow()
     overdue = _lock_overdue_orders(now, buyer_id=buyer_id)
     if not overdue:
         return 0
     stock.lock_holdings(line for order in overdue for line in order.lines)
-    before = sum(1 for order in overdue if order.status == OrderStatus.pending_payment)
-    _close_orders(overdue, OrderStatus.expired, actor=None, now=now)
-    return before
+    return _close_orders(overdue, OrderStatus.expired, actor=None, now=now)
 
 
 def _expire_if_overdue(order: Order, now: datetime) -> bool:

@@ -1,0 +1,114 @@
+"""One chain's funnel, for its own members: an employee's whole chain, or an L1 contact's
+sub-chain (their own facts, their links' visits and sign-ups, their L2 contacts'), read from the
+raw events with the median time between stages, and the bottleneck against the employee's
+department (or the company)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from kpis import domain, figures
+from referrals.models import FunnelEvent
+from shop.accounts.models import User
+from shop.extensions import db
+
+STAGE_NAMES = {
+    "share": _l("Shares"),
+    "visit": _l("Visits"),
+    "signup": _l("Sign-ups"),
+    "consultation": _l("Consultations"),
+    "first_order": _l("First orders"),
+    "repeat_order": _l("Repeat orders"),
+}
+
+# One sentence of advice per weak step, with the community's articles that help with it.
+ADVICE = {
+    "visit": (_l("Few of your shares are opened: share with a personal note, or make a poster."), "comparison"),
+    "signup": (_l("Visitors do not join: the FAQ answers what friends usually ask first."), "faq"),
+    "consultation": (_l("New members do not ask: point them to the product manuals."), "manual"),
+    "first_order": (_l("Questions do not turn into orders: the sales scripts show how to follow up."), "sales_script"),
+    "repeat_order": (_l("Buyers do not come back: tell them about the next festival."), "announcement"),
+}
+
+
+@dataclass(frozen=True)
+class ChainFunnel:
+    owner: User
+    start: date
+    end: date
+    stages: list[domain.Stage]
+    bottleneck: str | None
+    medians: dict[str, float | None]
+
+    @property
+    def advice(self) -> str | None:
+        return str(ADVICE[self.bottleneck][0]) if self.bottleneck in ADVICE else None
+
+    @property
+    def advice_url(self) -> str | None:
+        return url_for("community.articles", kind=ADVICE[self.bottleneck][1]) if self.bottleneck in ADVICE else None
+
+
+def chain_condition(user: User):
+    """The events of ``user``'s chain as they were written: an employee's by root, an L1
+    contact's own, their links' and their L2 contacts'; a level-2 contact has no chain here."""
+    if user.level == 0:
+        return FunnelEvent.root_employee_id == user.id
+    if user.level == 1:
+        return or_(
+            FunnelEvent.actor_id == user.id, FunnelEvent.l1_contact_id == user.id, FunnelEvent.link_owner_id == user.id
+        )
+    return None
+
+
+def chain_events(user: User, start: datetime, end: datetime) -> list[domain.EventRow]:
+    condition = chain_condition(user)
+    if condition is None:
+        return []
+    rows = db.session.execute(
+        select(
+            FunnelEvent.id,
+            FunnelEvent.at,
+            FunnelEvent.kind,
+            FunnelEvent.actor_id,
+            FunnelEvent.root_employee_id,
+            FunnelEvent.l1_contact_id,
+            FunnelEvent.product_id,
+            FunnelEvent.festival_id,
+        ).where(condition, FunnelEvent.at >= start, FunnelEvent.at < end)
+    )
+    return [domain.EventRow(i, at, str(kind), a, r, l1, p, fe) for i, at, kind, a, r, l1, p, fe in rows]
+
+
+def company_medians(f: figures.Filters, department_id: int | None) -> dict[str, float | None]:
+    """The medians an employee of ``department_id`` is compared with."""
+    employees = figures.active_employees(f)
+    counts = figures.counts_by_employee(f)
+    conv = {e.id: domain.conversions(counts.get(e.id, {})) for e in employees}
+    departments = {e.id: e.department_id for e in employees}
+    peers = [e for e, d in departments.items() if d == department_id] if department_id is not None else []
+    if len(peers) < domain.SMALL_DEPARTMENT:
+        peers = list(conv)
+    return {kind: domain.median(c for e in peers if (c := conv[e].get(kind)) is not None) for kind in domain.STAGES[1:]}
+
+
+def chain_funnel(user: User, f: figures.Filters) -> ChainFunnel:
+    start, end = figures.utc_bounds(f)
+    events = chain_events(user, start, end)
+    counts = domain.count_events(events)
+    stages = domain.funnel(counts, domain.stage_gaps(events))
+    root = user if user.level == 0 else db.session.get(User, user.root_employee_id) if user.root_employee_id else None
+    medians = company_medians(f, root.department_id if root else None)
+    return ChainFunnel(
+        owner=user,
+        start=f.start,
+        end=f.end,
+        stages=stages,
+        bottleneck=domain.bottleneck(domain.conversions(counts), medians),
+        medians=medians,
+    )

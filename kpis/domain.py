@@ -1,0 +1,372 @@
+"""The KPIs of DESIGN.md ("Events and KPIs") as plain functions over plain rows.
+
+Nothing here reads the database or the clock: the rollups (``kpis.aggregation``), the pages
+(``kpis.figures``) and the tests' direct recounts all call these, so one definition holds
+everywhere. Rows are small frozen dataclasses; money is in integer minor units.
+
+Choices where DESIGN.md leaves room, stated once:
+
+- The funnel has six stages: share, visit, sign-up, consultation, first order, repeat order.
+  A stage's conversion is its count over the stage before's (``None`` when that one is 0).
+- An event's *level* is the acting member's level in the chain the event was written for
+  (0 employee, 1, 2), read from the attribution stored on the event; -1 for anonymous visitors.
+- Revenue of an order is ``total - refunded`` once paid (``paid_at`` set), else 0, and it
+  belongs to the company month of ``paid_at`` (refunds reduce that month, never the refund's).
+- A festival order is one bought from a festival's allocated stock (``Order.festival_id``,
+  stored when it was placed): the festival window it belongs to. Everything else is year-round.
+- An order's product is its only product, or none when it has lines of several.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+STAGES: tuple[str, ...] = ("share", "visit", "signup", "consultation", "first_order", "repeat_order")
+ANONYMOUS = -1  # the level of an event without an actor (a visit by someone not logged in)
+SMALL_DEPARTMENT = 20  # fewer employees than this: compare with the whole company
+TOP_SHARE = 0.10
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    at: datetime
+    kind: str
+    actor_id: int | None
+    root_employee_id: int | None
+    l1_contact_id: int | None
+    product_id: int | None = None
+    festival_id: int | None = None
+
+    @property
+    def level(self) -> int:
+        return event_level(self.actor_id, self.root_employee_id, self.l1_contact_id)
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: int
+    buyer_id: int
+    buyer_level: int
+    root_employee_id: int | None
+    festival_id: int | None
+    product_id: int | None
+    total: int
+    refunded: int
+    paid_at: datetime | None
+
+    @property
+    def revenue(self) -> int:
+        return self.total - self.refunded if self.paid_at is not None else 0
+
+
+def event_level(actor_id: int | None, root_employee_id: int | None, l1_contact_id: int | None) -> int:
+    """The actor's level in the chain the event was written for, by its stored attribution."""
+    if actor_id is None:
+        return ANONYMOUS
+    if actor_id == root_employee_id:
+        return 0
+    return 2 if l1_contact_id is not None else 1
+
+
+def ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def median(values: Iterable) -> object | None:
+    values = list(values)
+    return statistics.median(values) if values else None
+
+
+# ---- funnel --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stage:
+    kind: str
+    count: int
+    conversion: float | None  # count / the stage before's count; None for the first stage
+    median_gap: timedelta | None = None  # median time from the stage before (when computed)
+
+
+def funnel(counts: Mapping[str, int], gaps: Mapping[str, timedelta | None] | None = None) -> list[Stage]:
+    stages, before = [], None
+    for kind in STAGES:
+        count = int(counts.get(kind, 0))
+        stages.append(Stage(kind, count, None if before is None else ratio(count, before), (gaps or {}).get(kind)))
+        before = count
+    return stages
+
+
+def conversions(counts: Mapping[str, int]) -> dict[str, float | None]:
+    """Each stage after the first: its count over the stage before's."""
+    return {stage.kind: stage.conversion for stage in funnel(counts)[1:]}
+
+
+def count_events(events: Iterable[EventRow]) -> Counter:
+    return Counter(event.kind for event in events)
+
+
+def stage_gaps(events: Iterable[EventRow]) -> dict[str, timedelta | None]:
+    """For each stage after the first, the median time from the chain's latest earlier event of
+    the stage before to each event of this stage (events of one chain; ties count as 0)."""
+    latest: dict[str, datetime] = {}
+    gaps: dict[str, list[timedelta]] = defaultdict(list)
+    order = {kind: i for i, kind in enumerate(STAGES)}
+    for event in sorted(events, key=lambda e: (e.at, order.get(e.kind, 99), e.id)):
+        i = order.get(event.kind)
+        if i is None:
+            continue
+        if i > 0 and STAGES[i - 1] in latest:
+            gaps[event.kind].append(event.at - latest[STAGES[i - 1]])
+        latest[event.kind] = event.at
+    return {kind: median(gaps[kind]) for kind in STAGES[1:]}
+
+
+def department_medians(
+    conversions_by_employee: Mapping[int, Mapping[str, float | None]],
+    department_of: Mapping[int, int | None],
+    *,
+    small: int = SMALL_DEPARTMENT,
+) -> dict[int, dict[str, float | None]]:
+    """For each employee, the medians to compare with: their department's, or the company's
+    when the department has fewer than ``small`` employees (or the employee has none).
+    Medians are over the employees whose conversion is defined."""
+
+    def medians(ids: Iterable[int]) -> dict[str, float | None]:
+        ids = list(ids)
+        return {
+            kind: median(c for e in ids if (c := conversions_by_employee[e].get(kind)) is not None)
+            for kind in STAGES[1:]
+        }
+
+    company = medians(conversions_by_employee)
+    members: dict[int | None, list[int]] = defaultdict(list)
+    for employee in conversions_by_employee:
+        members[department_of.get(employee)].append(employee)
+    per_department = {dept: medians(ids) for dept, ids in members.items() if dept is not None and len(ids) >= small}
+    return {e: per_department.get(department_of.get(e), company) for e in conversions_by_employee}
+
+
+def bottleneck(own: Mapping[str, float | None], medians: Mapping[str, float | None]) -> str | None:
+    """The stage whose conversion is furthest below the median; None when none is below.
+    Ties go to the earlier stage."""
+    worst, gap = None, 0.0
+    for kind in STAGES[1:]:
+        mine, typical = own.get(kind), medians.get(kind)
+        if mine is None or typical is None:
+            continue
+        if typical - mine > gap + 1e-12:
+            worst, gap = kind, typical - mine
+    return worst
+
+
+# ---- expansion -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    level: int  # 0 employee, 1, 2
+    root_employee_id: int | None
+    l1_contact_id: int | None
+    department_id: int | None = None
+    joined: datetime | None = None
+    left: datetime | None = None  # deactivated
+
+
+def is_active_in(person: Person, start: datetime, end: datetime) -> bool:
+    """An employee who had joined before ``end`` and not left before ``start``."""
+    return (person.joined is None or person.joined < end) and (person.left is None or person.left >= start)
+
+
+@dataclass(frozen=True)
+class Expansion:
+    employees: int
+    employees_with_l1: int
+    l1_contacts: int
+    l1_with_l2: int
+    l2_contacts: int
+
+    @property
+    def l1_rate(self) -> float | None:
+        return ratio(self.employees_with_l1, self.employees)
+
+    @property
+    def l2_rate(self) -> float | None:
+        return ratio(self.l1_with_l2, self.l1_contacts)
+
+    @property
+    def contacts_per_employee(self) -> float | None:
+        return ratio(self.l1_contacts + self.l2_contacts, self.employees)
+
+
+def expansion(employees: Iterable[int], contacts: Iterable[Person]) -> Expansion:
+    """``employees``: the active employees' ids; ``contacts``: contacts as they are chained now."""
+    employees = set(employees)
+    contacts = list(contacts)
+    l1 = [c for c in contacts if c.level == 1 and c.root_employee_id in employees]
+    l1_ids = {c.id for c in l1}
+    l2 = [c for c in contacts if c.level == 2 and c.l1_contact_id in l1_ids]
+    return Expansion(
+        employees=len(employees),
+        employees_with_l1=len({c.root_employee_id for c in l1}),
+        l1_contacts=len(l1),
+        l1_with_l2=len({c.l1_contact_id for c in l2}),
+        l2_contacts=len(l2),
+    )
+
+
+def revenue_by_level(orders: Iterable[OrderRow]) -> dict[int, int]:
+    """Revenue of the buyers' own orders by level: 0 employees' own, 1 and 2 their contacts'."""
+    totals = {0: 0, 1: 0, 2: 0}
+    for order in orders:
+        totals[order.buyer_level] = totals.get(order.buyer_level, 0) + order.revenue
+    return totals
+
+
+# ---- sustainability and retention ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthRevenue:
+    month: date
+    festival: int
+    year_round: int
+
+    @property
+    def total(self) -> int:
+        return self.festival + self.year_round
+
+    @property
+    def year_round_share(self) -> float | None:
+        return ratio(self.year_round, self.total)
+
+
+def monthly_revenue(orders: Iterable[OrderRow], month_of, months: Sequence[date]) -> list[MonthRevenue]:
+    """Revenue per month split into festival and year-round; ``month_of(paid_at)`` is the
+    company month (its first day)."""
+    festival: Counter = Counter()
+    year_round: Counter = Counter()
+    for order in orders:
+        if order.paid_at is None:
+            continue
+        month = month_of(order.paid_at)
+        (festival if order.festival_id else year_round)[month] += order.revenue
+    return [MonthRevenue(m, festival[m], year_round[m]) for m in months]
+
+
+def sustainability(rows: Iterable[MonthRevenue]) -> float | None:
+    """Year-round revenue over all revenue across the given months."""
+    rows = list(rows)
+    return ratio(sum(r.year_round for r in rows), sum(r.total for r in rows))
+
+
+def repeat_buyer_rate(orders_per_buyer: Mapping[int, int]) -> float | None:
+    """Buyers with at least two paid orders / buyers with at least one."""
+    buyers = [n for n in orders_per_buyer.values() if n > 0]
+    return ratio(sum(1 for n in buyers if n >= 2), len(buyers))
+
+
+def add_months(month: date, k: int) -> date:
+    index = month.year * 12 + month.month - 1 + k
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    month: date
+    buyers: int
+    shares: list[float | None]  # k = 1..: share who ordered again in month + k
+
+
+def retention(buyer_months: Mapping[int, Iterable[date]], *, last_month: date, horizon: int = 12) -> list[Cohort]:
+    """Cohorts by the month of each buyer's first paid order; for k >= 1, the share of the
+    cohort who placed a paid order in month m + k (None for months after ``last_month``)."""
+    cohorts: dict[date, list[set[date]]] = defaultdict(list)
+    for months in buyer_months.values():
+        months = set(months)
+        if months:
+            cohorts[min(months)].append(months)
+    result = []
+    for month in sorted(cohorts):
+        members = cohorts[month]
+        shares: list[float | None] = []
+        for k in range(1, horizon + 1):
+            later = add_months(month, k)
+            shares.append(None if later > last_month else sum(later in m for m in members) / len(members))
+        result.append(Cohort(month, len(members), shares))
+    return result
+
+
+# ---- long tail and concentration -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LongTail:
+    employees: int
+    with_order: int  # employees with at least one chain order
+    revenue: int
+    outside_top: int  # revenue outside the top 10% of employees
+    gini: float | None
+    lorenz: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def share_outside_top(self) -> float | None:
+        return ratio(self.outside_top, self.revenue)
+
+    @property
+    def reach(self) -> float | None:
+        return ratio(self.with_order, self.employees)
+
+
+def top_count(n: int, share: float = TOP_SHARE) -> int:
+    """The top 10% of n employees: ceil(n / 10), so at least one when there is anyone."""
+    return math.ceil(n * share - 1e-9)
+
+
+def gini(values: Sequence[int]) -> float | None:
+    """Gini coefficient: sum_i (2i - n - 1) x_(i) / (n * sum x), x ascending, i = 1..n.
+    0 when everyone has the same; (n-1)/n when one has everything; None without revenue."""
+    n, total = len(values), sum(values)
+    if n == 0 or total == 0:
+        return None
+    ordered = sorted(values)
+    return sum((2 * i - n - 1) * x for i, x in enumerate(ordered, start=1)) / (n * total)
+
+
+def lorenz(values: Sequence[int], points: int = 20) -> list[tuple[float, float]]:
+    """The Lorenz curve: (share of employees, poorest first; their share of revenue), from
+    (0, 0) to (1, 1), at most ``points`` + 1 points."""
+    n, total = len(values), sum(values)
+    if n == 0 or total == 0:
+        return []
+    ordered = sorted(values)
+    cumulative = [0]
+    for x in ordered:
+        cumulative.append(cumulative[-1] + x)
+    marks = sorted({round(n * j / points) for j in range(points + 1)})
+    return [(i / n, cumulative[i] / total) for i in marks]
+
+
+def long_tail(revenue_by_employee: Mapping[int, int], employees: Iterable[int], with_order: Iterable[int]) -> LongTail:
+    """Over the active ``employees`` (zeros count): chain revenue, the share outside the top
+    10%, Gini and Lorenz; ``with_order``: employees whose chain has at least one paid order."""
+    employees = list(dict.fromkeys(employees))
+    values = [max(0, revenue_by_employee.get(e, 0)) for e in employees]
+    ordered = sorted(values, reverse=True)
+    total = sum(values)
+    top = sum(ordered[: top_count(len(values))])
+    return LongTail(
+        employees=len(employees),
+        with_order=len(set(with_order) & set(employees)),
+        revenue=total,
+        outside_top=total - top,
+        gini=gini(values),
+        lorenz=lorenz(values),
+    )

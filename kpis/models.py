@@ -1,0 +1,72 @@
+"""Rollup tables of the KPIs, kept by ``kpis.aggregation`` and read by the pages.
+
+Each row is a bucket: a company day (or month) and the cuts the dashboard filters by. A bucket
+is always recounted whole from the raw rows and replaced, never incremented, so counting a
+bucket twice gives the same row (see ``kpis.aggregation`` for why that makes it exactly-once).
+Absent dimensions are stored as 0 (no root, no festival, no product): they are keys, not links.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shop.database import UTCDateTime
+from shop.extensions import db
+
+
+class FunnelDay(db.Model):
+    """Funnel events of one company day, by chain, actor level, festival, product and stage."""
+
+    __tablename__ = "kpi_funnel_days"
+    __table_args__ = (sa.Index("ix_kpi_funnel_days_root_employee_id_day", "root_employee_id", "day"),)
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    root_employee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    festival_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    product_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    events: Mapped[int]
+
+
+class RevenueDay(db.Model):
+    """Paid orders of one company day (of ``paid_at``) and their revenue (paid less refunded)."""
+
+    __tablename__ = "kpi_revenue_days"
+    __table_args__ = (sa.Index("ix_kpi_revenue_days_root_employee_id_day", "root_employee_id", "day"),)
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    root_employee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    buyer_level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    festival_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    product_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    orders: Mapped[int]
+    revenue: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class BuyerMonth(db.Model):
+    """How many paid orders a buyer placed in a company month (repeat buyers, retention)."""
+
+    __tablename__ = "kpi_buyer_months"
+
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    orders: Mapped[int]
+
+
+class AggregationState(db.Model):
+    """One row: how far the rollups are counted. ``as_of`` is when the last run began to read:
+    every fact committed before it is in the rollups."""
+
+    __tablename__ = "kpi_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    as_of: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_event_id: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    last_order_id: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    last_refund_id: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    runs: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_run_ms: Mapped[int] = mapped_column(default=0, server_default="0")
