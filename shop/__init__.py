@@ -95,7 +95,7 @@ def _check_limits_in_views_only(app: Flask, rate_limiter) -> None:
     whole application (``RATELIMIT_APPLICATION``, ``RATELIMIT_DEFAULT``) or a blueprint:
     without any it is dropped, so that no request pays for resolving limits it does
     not have (a few percent of a flash sale's posts). With such limits, reading a page still
-    skips it: every limit here is on a form post."""
+    skips the hook: the one limit on reading (the share poster's) is its view's own."""
     from flask import request
 
     from shop.database import SAFE_METHODS
