@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres test-all lint bench-browse bench-flash-sale clean fonts chromium fake-stripe
+.PHONY: run test test-postgres test-all lint bench-browse bench-flash-sale bench-kpi clean fonts chromium fake-stripe
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 CHROMIUM := /usr/bin/chromium
 # The demo's card payments go to a local fake Stripe server (localstripe) with test keys.
@@ -19,6 +19,14 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# Browser libraries come from the npm registry through package.json and its lock file, and are
+# served from the app's own static files (never a CDN; the Content-Security-Policy allows 'self').
+ECHARTS := shop/static/vendor/echarts.min.js
+$(ECHARTS): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	mkdir -p $(dir $@)
+	cp node_modules/echarts/dist/echarts.min.js $@
 
 # Share posters draw Chinese names with a CJK font (Debian's fonts-wqy-microhei); without one
 # they show Latin text only. Installed when this runs as root with apt-get, as on CI.
@@ -38,18 +46,21 @@ fake-stripe: $(STAMP)
 	$(BIN)/python -m shop.payments.fake_stripe --port $(FAKE_STRIPE_PORT) \
 	  --webhook-url http://127.0.0.1:5000/stripe/webhook --webhook-secret whsec_neigou_demo
 
-run: $(STAMP) fonts fake-stripe
+run: $(STAMP) $(ECHARTS) fonts fake-stripe
 	NEIGOU_ENV=development $(BIN)/flask db upgrade
 	NEIGOU_ENV=development $(BIN)/flask shop seed-demo --if-empty
+	@# a year of synthetic chains beside the demo's people, so that the KPI dashboard has something to show
+	NEIGOU_ENV=development $(BIN)/flask shop seed-synthetic --employees 300 --contacts 1500 --events 30000 --months 12 --seed 7 --if-absent
+	NEIGOU_ENV=development $(BIN)/flask shop kpi-aggregate
 	NEIGOU_ENV=development $(BIN)/flask shop demo-logins
 	@echo "Card payments go to a fake Stripe on port $(FAKE_STRIPE_PORT): pay with test card 4242 4242 4242 4242"
 	@echo "(any future expiry, any CVC; 4000 0000 0000 0341 is declined). Stop it: kill \$$(cat instance/localstripe.pid)"
 	NEIGOU_ENV=development $(DEMO_STRIPE) $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: $(STAMP) fonts chromium
+test: $(STAMP) $(ECHARTS) fonts chromium
 	$(BIN)/pytest --cov=shop --cov-report=term --cov-fail-under=90
 
-test-postgres: $(STAMP) fonts chromium
+test-postgres: $(STAMP) $(ECHARTS) fonts chromium
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
 
 test-all: test test-postgres
@@ -64,5 +75,9 @@ bench-browse: $(STAMP)
 bench-flash-sale: $(STAMP)
 	$(BIN)/python bench/flash_sale.py
 
+# The KPI dashboard at scale on a scratch PostgreSQL database (see bench/kpi.py; BENCH_KPI_ARGS to change it).
+bench-kpi: $(STAMP)
+	$(BIN)/python bench/kpi.py $(BENCH_KPI_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .coverage htmlcov
+	rm -rf $(VENV) .pytest_cache .coverage htmlcov node_modules shop/static/vendor

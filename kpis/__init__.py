@@ -12,6 +12,17 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    # Imported when an app is built, as the factory imports every blueprint: kpis.cli adds its
+    # Imported when an app is built, as the factory imports every blueprint; kpis.cli adds its
     # command to the `flask shop` group.
     from kpis import cli  # noqa: F401
+    from kpis.chain import STAGE_NAMES, chain_funnel_for_page, funnel_table
+    from kpis.tables import show
+    from kpis.views import bp, member_bp
+
+    app.register_blueprint(bp)
+    app.register_blueprint(member_bp)
+    # /network (referrals) shows the viewer's chain funnel when this package is installed:
+    # the page asks for it by these names, so referrals imports nothing from here.
+    app.jinja_env.globals.update(
+        chain_funnel=chain_funnel_for_page, kpi_funnel_table=funnel_table, kpi_show=show, kpi_stage_names=STAGE_NAMES
+    )

@@ -6,13 +6,14 @@ department (or the company)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from kpis import domain, figures
+from kpis.tables import Column, Table
 from referrals.models import FunnelEvent
 from shop.accounts.models import User
 from shop.extensions import db
@@ -112,3 +113,39 @@ def chain_funnel(user: User, f: figures.Filters) -> ChainFunnel:
         bottleneck=domain.bottleneck(domain.conversions(counts), medians),
         medians=medians,
     )
+
+
+NETWORK_DAYS = 90
+
+
+def window_for_page(days: int = NETWORK_DAYS) -> figures.Filters:
+    end = figures.today()
+    return figures.Filters(start=end - timedelta(days=days - 1), end=end)
+
+
+def chain_funnel_for_page(user: User) -> ChainFunnel | None:
+    """The funnel shown on /network: the last 90 days of the viewer's own chain (an employee's)
+    or sub-chain (an L1 contact's); none for level-2 contacts, who have no chain below them."""
+    if user.level > 1:
+        return None
+    return chain_funnel(user, window_for_page())
+
+
+def funnel_table(funnel: ChainFunnel) -> Table:
+    table = Table(
+        "chain_funnel",
+        _l("Chain funnel"),
+        [
+            Column(_l("Stage"), "text"),
+            Column(_l("Count"), "int"),
+            Column(_l("Conversion from the stage before"), "ratio"),
+            Column(_l("Median of comparable employees"), "ratio"),
+            Column(_l("Median time from the stage before"), "duration"),
+        ],
+        chart="funnel",
+    )
+    table.rows = [
+        [str(STAGE_NAMES[s.kind]), s.count, s.conversion, funnel.medians.get(s.kind), s.median_gap]
+        for s in funnel.stages
+    ]
+    return table

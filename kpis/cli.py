@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import UTC, datetime, timedelta
+
 import click
 
 from kpis.aggregation import aggregate
+from kpis.synthetic import Plan, is_seeded, seed_synthetic
 from shop.cli import shop_cli
+from shop.database import write_intent
+from shop.extensions import db
 
 
 @shop_cli.command("kpi-aggregate")
@@ -14,3 +20,35 @@ def kpi_aggregate(full: bool) -> None:
     """Recount the KPI rollups for the days whose facts changed since the last run."""
     run = aggregate(full=full)
     click.echo(f"kpi-aggregate: {run.days} days recounted in {run.seconds:.2f} s, as of {run.as_of.isoformat()}")
+
+
+@shop_cli.command("seed-synthetic")
+@click.option("--employees", default=20_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--contacts", default=100_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--events", default=1_000_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--months", default=12, show_default=True, type=click.IntRange(min=1, max=60))
+@click.option("--seed", default=1, show_default=True, help="The same seed gives the same data.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the data (default: today, UTC).")
+@click.option("--if-absent", is_flag=True, help="Do nothing when this seed's data is there already.")
+def seed_synthetic_command(
+    employees: int, contacts: int, events: int, months: int, seed: int, until: datetime | None, if_absent: bool
+) -> None:
+    """Write a synthetic data set at scale (long-tailed chains, festival spikes, repeat buyers,
+    refunds), then count the KPIs. Log in as syn<seed>-e0@neigou.example / synthetic-pass-1."""
+    plan = Plan(employees=employees, contacts=contacts, events=events, months=months, seed=seed)
+    if if_absent and is_seeded(plan):
+        click.echo(f"seed-synthetic: seed {seed} is there already; skipped")
+        return
+    with write_intent():
+        written = seed_synthetic(
+            plan,
+            progress=lambda label, total: click.progressbar(length=total, label=label, file=sys.stderr),
+            now=until.replace(tzinfo=UTC) + timedelta(days=1) if until else None,
+        )
+        db.session.commit()
+    click.echo(
+        f"seed-synthetic: {written['employees']} employees, {written['contacts']} contacts, "
+        f"{len(written['orders'])} paid orders, {written['events']} events"
+    )
+    run = aggregate(full=True)
+    click.echo(f"kpi-aggregate: {run.days} days counted in {run.seconds:.1f} s")

@@ -99,18 +99,26 @@ class EmployeeFunnel:
     bottleneck: str | None
 
 
-def active_employees(f: Filters) -> list[User]:
+@dataclass(frozen=True)
+class Employee:
+    id: int
+    name: str
+    department_id: int | None
+
+
+def active_employees(f: Filters) -> list[Employee]:
+    """Employees who had joined before the range ended and not left before it began (plain
+    rows: at scale, ORM objects for every employee would cost more than the figures)."""
     calendar = Calendar()
     start, end = f.bounds(calendar)
-    return list(
-        db.session.scalars(
-            select(User).where(
-                User.kind == Kind.employee,
-                User.created_at < end,
-                (User.deactivated_at.is_(None)) | (User.deactivated_at >= start),
-            )
+    rows = db.session.execute(
+        select(User.id, User.name, User.department_id).where(
+            User.kind == Kind.employee,
+            User.created_at < end,
+            (User.deactivated_at.is_(None)) | (User.deactivated_at >= start),
         )
     )
+    return [Employee(*row) for row in rows]
 
 
 def employee_funnels(f: Filters) -> list[EmployeeFunnel]:
@@ -239,43 +247,58 @@ def retention(last_month: date, *, cohorts: int = 12, horizon: int = 12) -> list
 # ---- expansion ----------------------------------------------------------------------------
 
 
-def people() -> tuple[list[domain.Person], list[domain.Person]]:
-    """Employees and contacts, as chained now."""
-    rows = db.session.execute(
-        select(
-            User.id,
-            User.kind,
-            User.level,
-            User.root_employee_id,
-            User.l1_contact_id,
-            User.department_id,
-            User.created_at,
-            User.deactivated_at,
-        )
+@dataclass(frozen=True)
+class Population:
+    """Everyone as chained now, as plain tuples: employees (id, department, joined, left),
+    L1 contacts (id, root, joined), L2 contacts (L1, joined)."""
+
+    employees: list[tuple]
+    l1: list[tuple]
+    l2: list[tuple]
+
+
+def population() -> Population:
+    employees = db.session.execute(
+        select(User.id, User.department_id, User.created_at, User.deactivated_at).where(User.kind == Kind.employee)
     ).all()
-    employees, contacts = [], []
-    for uid, kind, level, root, l1, dept, joined, left in rows:
-        person = domain.Person(uid, level, root, l1, dept, joined, left)
-        (employees if kind == Kind.employee else contacts).append(person)
-    return employees, contacts
+    l1 = db.session.execute(
+        select(User.id, User.root_employee_id, User.created_at).where(User.kind == Kind.contact, User.level == 1)
+    ).all()
+    l2 = db.session.execute(
+        select(User.l1_contact_id, User.created_at).where(User.kind == Kind.contact, User.level == 2)
+    ).all()
+    return Population(employees, l1, l2)
 
 
-def expansion_at(employees, contacts, start: datetime, end: datetime, department_id: int | None = None):
-    active = [e.id for e in employees if domain.is_active_in(e, start, end)]
-    if department_id is not None:
-        by_id = {e.id: e for e in employees}
-        active = [e for e in active if by_id[e].department_id == department_id]
-    joined = [c for c in contacts if c.joined is None or c.joined < end]
-    return domain.expansion(active, joined)
+def expansion_at(people: Population, start: datetime, end: datetime, department_id: int | None = None):
+    """``domain.expansion`` over the employees active in [start, end) (of one department when
+    given) and the contacts who had joined before ``end``."""
+    active = {
+        uid
+        for uid, dept, joined, left in people.employees
+        if joined < end and (left is None or left >= start) and (department_id is None or dept == department_id)
+    }
+    l1 = [(uid, root) for uid, root, joined in people.l1 if joined < end and root in active]
+    l1_ids = {uid for uid, _ in l1}
+    l2 = [parent for parent, joined in people.l2 if joined < end and parent in l1_ids]
+    return domain.Expansion(
+        employees=len(active),
+        employees_with_l1=len({root for _, root in l1}),
+        l1_contacts=len(l1),
+        l1_with_l2=len(set(l2)),
+        l2_contacts=len(l2),
+    )
 
 
-def expansion_by_month(months: list[date], department_id: int | None = None) -> list[tuple[date, domain.Expansion]]:
+def expansion_by_month(
+    months: list[date], department_id: int | None = None, people: Population | None = None
+) -> list[tuple[date, domain.Expansion]]:
     calendar = Calendar()
-    employees, contacts = people()
+    people = people or population()
     rows = []
     for month in months:
         start, end = calendar.start(month), calendar.start(domain.add_months(month, 1))
-        rows.append((month, expansion_at(employees, contacts, start, end, department_id)))
+        rows.append((month, expansion_at(people, start, end, department_id)))
     return rows
 
 

@@ -88,7 +88,6 @@ class Config:
     KNOWN_USE_SECONDS = _env_int("KNOWN_USE_SECONDS", 3)  # quota use and sold-out items known to every worker
     # KPI rollups recount the days of facts written this long before the last run began (kpis/aggregation.py)
     KPI_OVERLAP_SECONDS = _env_int("KPI_OVERLAP_SECONDS", 600)
-    KPI_AGGREGATE_SECONDS = _env_int("KPI_AGGREGATE_SECONDS", 20)  # how often the worker brings the KPIs up to date
     ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review
     # Share of reminded buyers expected to order, until past festivals give a measured one.
     FESTIVAL_DEFAULT_CONVERSION = float(os.environ.get("FESTIVAL_DEFAULT_CONVERSION", "0.25"))

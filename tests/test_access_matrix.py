@@ -179,6 +179,13 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("referrals.promote", "POST"): ADMINS | {"admin": 422},
     ("referrals.flags", "GET"): OPERATORS,
     ("leaderboards.show", "GET"): MEMBERS,
+    ("kpis.static", "GET"): OPEN,
+    ("kpis.dashboard", "GET"): OPERATORS,
+    ("kpis.section", "GET"): OPERATORS,
+    ("kpis.download", "GET"): OPERATORS,
+    ("kpis.employee", "GET"): OPERATORS,
+    ("kpis.employee_csv", "GET"): OPERATORS,
+    ("kpis_member.my_funnel_csv", "GET"): MEMBERS,  # the viewer's own chain only
 }
 
 
@@ -278,6 +285,11 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
             "referrals.refer": {"slug": lead_product.slug},
             "referrals.sales_lead": {"lead_id": lead.id},
             "leaderboards.show": {"slug": festival.slug},
+            "kpis.static": {"filename": "kpis.js"},
+            "kpis.section": {"section": "long-tail"},
+            "kpis.download": {"section": "funnel", "name": "employees"},
+            "kpis.employee": {"user_id": employee.id},
+            "kpis.employee_csv": {"user_id": employee.id},
         },
     }
 

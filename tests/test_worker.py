@@ -63,6 +63,7 @@ def test_every_job_of_the_registry_loads_and_is_a_command_for_cron(app):
         "festival-notify": 60,
         "festival-close": 60,
         "retry-refunds": 300,
+        "kpi-aggregate": 20,
     }
 
 

@@ -171,9 +171,18 @@ def test_sustainability_and_retention(world, facts):
 
 def test_expansion(world, facts):
     build(world, facts)
+    w = world
+    for name in ("e1", "e2", "p", "l1a", "l2a", "c3"):
+        db.session.refresh(w[name])  # as chained now (C3 moved, P promoted)
     start, end = figures.utc_bounds(MARCH)
-    employees, contacts = figures.people()
-    e = figures.expansion_at(employees, contacts, start, end)
+    people = figures.population()
+    e = figures.expansion_at(people, start, end)
+    # the plain function agrees: contacts as chained now, active employees
+    plain = domain.expansion(
+        [w[k].id for k in ("e1", "e2", "p")],
+        [domain.Person(u.id, u.level, u.root_employee_id, u.l1_contact_id) for u in (w["l1a"], w["l2a"], w["c3"])],
+    )
+    assert plain == e
     # Active employees: E1, E2, P (the admin joined later). L1 contacts now: L1a (E1), C3 (E2):
     # L1 rate 2/3. L2: L2a under L1a: L2 rate 1/2. Contacts per employee: 3 / 3.
     assert (e.employees, e.employees_with_l1, e.l1_contacts, e.l1_with_l2) == (3, 2, 2, 1)

@@ -1,0 +1,447 @@
+"""The dashboard's sections as tables (``kpis.tables``): each figure beside the previous
+period's. A section is a function of the cuts returning its tables, in page order."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from kpis import domain, figures
+from kpis.chain import STAGE_NAMES
+from kpis.figures import Filters
+from kpis.operations import operator_efficiency, platform_effectiveness
+from kpis.tables import Column, Table
+from referrals.models import EventKind, FunnelEvent
+from shop.accounts.models import Department
+from shop.database import utcnow
+from shop.extensions import db
+from shop.festivals.forecast import demand
+from shop.festivals.models import Festival, FestivalItem
+from shop.orders.models import Order
+
+LEVELS = {0: _l("Employees' own"), 1: _l("L1 contacts"), 2: _l("L2 contacts")}
+
+
+def stage_name(kind: str | None) -> str:
+    return str(STAGE_NAMES[kind]) if kind in STAGE_NAMES else str(_l("No bottleneck"))
+
+
+def _figure(label, kind, now, before) -> list:
+    return [str(label), now, before, kind]
+
+
+def _figures_table(name: str, title, figures_rows: list[list]) -> Table:
+    """Rows of (label, value, previous value, kind): shown with their own kinds."""
+    table = Table(
+        name,
+        title,
+        [Column(_l("Figure"), "text"), Column(_l("This period"), "any"), Column(_l("Previous period"), "any")],
+    )
+    table.rows = [[label, (now, kind), (before, kind)] for label, now, before, kind in figures_rows]
+    return table
+
+
+# ---- funnel -------------------------------------------------------------------------------
+
+
+def funnel(f: Filters) -> list[Table]:
+    now, before = figures.funnel_counts(f), figures.funnel_counts(f.previous())
+    stages, previous = domain.funnel(now), domain.funnel(before)
+    table = Table(
+        "funnel",
+        _l("Company funnel"),
+        [
+            Column(_l("Stage"), "text"),
+            Column(_l("Count"), "int"),
+            Column(_l("Conversion from the stage before"), "ratio"),
+            Column(_l("Previous period"), "int"),
+            Column(_l("Previous conversion"), "ratio"),
+        ],
+        chart="funnel",
+    )
+    table.rows = [
+        [stage_name(s.kind), s.count, s.conversion, p.count, p.conversion]
+        for s, p in zip(stages, previous, strict=True)
+    ]
+    return [table]
+
+
+def bottlenecks(rows: list[figures.EmployeeFunnel]) -> Table:
+    counts = figures.bottleneck_distribution(rows)
+    table = Table(
+        "bottlenecks",
+        _l("Employees by bottleneck stage"),
+        [Column(_l("Bottleneck"), "text"), Column(_l("Employees"), "int")],
+        chart="bars",
+    )
+    table.rows = [[stage_name(kind or None), counts.get(kind, 0)] for kind in [*domain.STAGES[1:], ""]]
+    return table
+
+
+SORTS = {"name": lambda r: r.name.lower(), "bottleneck": lambda r: r.bottleneck or "~"}
+for _kind in domain.STAGES:
+    SORTS[_kind] = lambda r, k=_kind: r.counts.get(k, 0)
+    SORTS[f"{_kind}_rate"] = lambda r, k=_kind: -1 if r.conversions.get(k) is None else r.conversions[k]
+
+
+def employees(rows: list[figures.EmployeeFunnel], *, q: str = "", sort: str = "name", descending=False) -> Table:
+    if q:
+        needle = q.strip().lower()
+        rows = [r for r in rows if needle in r.name.lower() or needle in r.department.lower()]
+    rows = sorted(rows, key=SORTS.get(sort, SORTS["name"]), reverse=descending)
+    columns = [Column(_l("Employee"), "text", "name"), Column(_l("Department"), "text")]
+    for kind in domain.STAGES:
+        columns.append(Column(STAGE_NAMES[kind], "int", kind))
+        if kind != domain.STAGES[0]:
+            columns.append(Column(_l("%(stage)s rate", stage=STAGE_NAMES[kind]), "ratio", f"{kind}_rate"))
+    columns.append(Column(_l("Bottleneck"), "text", "bottleneck"))
+    table = Table("employees", _l("Employees"), columns)
+    for r in rows:
+        row = [r.name, r.department]
+        for kind in domain.STAGES:
+            row.append(r.counts.get(kind, 0))
+            if kind != domain.STAGES[0]:
+                row.append(r.conversions.get(kind))
+        row.append(stage_name(r.bottleneck) if r.bottleneck else "")
+        table.rows.append(row)
+    table.ids = [r.id for r in rows]  # type: ignore[attr-defined]
+    return table
+
+
+# ---- expansion ----------------------------------------------------------------------------
+
+
+def expansion(f: Filters) -> list[Table]:
+    start, end = figures.utc_bounds(f)
+    p_start, p_end = figures.utc_bounds(f.previous())
+    people = figures.population()
+    now = figures.expansion_at(people, start, end, f.department_id)
+    before = figures.expansion_at(people, p_start, p_end, f.department_id)
+    summary = _figures_table(
+        "expansion",
+        _l("Expansion"),
+        [
+            _figure(_l("L1 expansion rate"), "ratio", now.l1_rate, before.l1_rate),
+            _figure(_l("L2 expansion rate"), "ratio", now.l2_rate, before.l2_rate),
+            _figure(_l("Contacts per employee"), "float", now.contacts_per_employee, before.contacts_per_employee),
+            _figure(_l("Active employees"), "int", now.employees, before.employees),
+        ],
+    )
+    months = figures.months_back(f.end)
+    monthly = Table(
+        "expansion_monthly",
+        _l("Expansion month by month"),
+        [
+            Column(_l("Month"), "month"),
+            Column(_l("L1 expansion rate"), "ratio"),
+            Column(_l("L2 expansion rate"), "ratio"),
+            Column(_l("Contacts per employee"), "float"),
+        ],
+        chart="line",
+    )
+    for month, e in figures.expansion_by_month(months, f.department_id, people):
+        monthly.rows.append([month, e.l1_rate, e.l2_rate, e.contacts_per_employee])
+    by_level = Table(
+        "revenue_by_level",
+        _l("Revenue by buyer level"),
+        [
+            Column(_l("Buyers"), "text"),
+            Column(_l("Revenue"), "money"),
+            Column(_l("Share"), "ratio"),
+            Column(_l("Previous period"), "money"),
+        ],
+        chart="bars",
+    )
+    levels, previous = figures.revenue_by_level(f), figures.revenue_by_level(f.previous())
+    total = sum(levels.values())
+    for level, label in LEVELS.items():
+        by_level.rows.append([str(label), levels[level], domain.ratio(levels[level], total), previous[level]])
+    return [summary, monthly, by_level]
+
+
+# ---- sustainability -----------------------------------------------------------------------
+
+
+def sustainability(f: Filters) -> list[Table]:
+    months = figures.months_back(f.end)
+    earlier = [domain.add_months(m, -12) for m in months]
+    rows, previous = figures.monthly_revenue(f, months), figures.monthly_revenue(f, earlier)
+    monthly = Table(
+        "revenue_monthly",
+        _l("Revenue month by month (paid less refunds)"),
+        [
+            Column(_l("Month"), "month"),
+            Column(_l("Festivals (special forces)"), "money"),
+            Column(_l("Year-round (field army)"), "money"),
+            Column(_l("Total"), "money"),
+            Column(_l("Year-round share"), "ratio"),
+        ],
+        chart="stacked",
+    )
+    monthly.rows = [[r.month, r.festival, r.year_round, r.total, r.year_round_share] for r in rows]
+    summary = _figures_table(
+        "sustainability",
+        _l("Sustainability, trailing 12 months"),
+        [
+            _figure(_l("Year-round share"), "ratio", domain.sustainability(rows), domain.sustainability(previous)),
+            _figure(
+                _l("Repeat-buyer rate"),
+                "ratio",
+                figures.repeat_buyer_rate(months[0], months[-1]),
+                figures.repeat_buyer_rate(earlier[0], earlier[-1]),
+            ),
+        ],
+    )
+    cohorts = figures.retention(months[-1])
+    horizon = 12
+    retention = Table(
+        "retention",
+        _l("Retention by month of first order"),
+        [Column(_l("First order in"), "month"), Column(_l("Buyers"), "int")]
+        + [Column(_l("+%(k)d months", k=k), "ratio") for k in range(1, horizon + 1)],
+        chart="heatmap",
+    )
+    retention.rows = [[c.month, c.buyers, *c.shares] for c in cohorts]
+    return [summary, monthly, retention]
+
+
+# ---- long tail ----------------------------------------------------------------------------
+
+
+def _tail(f: Filters) -> tuple[domain.LongTail, dict, list]:
+    amounts, with_order = figures.revenue_by_employee(f)
+    active = figures.active_employees(f)
+    return domain.long_tail(amounts, [e.id for e in active], with_order), amounts, active
+
+
+def long_tail(f: Filters) -> list[Table]:
+    (now, amounts, active), (before, _, _) = _tail(f), _tail(f.previous())
+    if f.department_id is not None:
+        members = [e.id for e in active if e.department_id == f.department_id]
+        now = domain.long_tail(amounts, members, [e for e in members if amounts.get(e)])
+    summary = _figures_table(
+        "long_tail",
+        _l("Long tail"),
+        [
+            _figure(_l("Chain revenue"), "money", now.revenue, before.revenue),
+            _figure(_l("Share outside the top 10%"), "ratio", now.share_outside_top, before.share_outside_top),
+            _figure(_l("Gini coefficient"), "float", now.gini, before.gini),
+            _figure(_l("Employees with a chain order / active employees"), "ratio", now.reach, before.reach),
+        ],
+    )
+    lorenz = Table(
+        "lorenz",
+        _l("Lorenz curve of chain revenue"),
+        [Column(_l("Share of employees (smallest first)"), "ratio"), Column(_l("Share of revenue"), "ratio")],
+        chart="lorenz",
+    )
+    lorenz.rows = [list(point) for point in now.lorenz]
+    names = dict(db.session.execute(select(Department.id, Department.name)).all())
+    per_department = Table(
+        "long_tail_departments",
+        _l("Long tail by department"),
+        [
+            Column(_l("Department"), "text"),
+            Column(_l("Employees"), "int"),
+            Column(_l("Chain revenue"), "money"),
+            Column(_l("Share outside the top 10%"), "ratio"),
+            Column(_l("Gini coefficient"), "float"),
+            Column(_l("Employees with a chain order / active employees"), "ratio"),
+        ],
+    )
+    groups: dict = {}
+    for e in active:
+        groups.setdefault(e.department_id, []).append(e.id)
+    for dept, ids in sorted(groups.items(), key=lambda item: names.get(item[0], "~")):
+        tail = domain.long_tail(amounts, ids, [i for i in ids if amounts.get(i)])
+        per_department.rows.append(
+            [
+                names.get(dept, str(_l("No department"))),
+                tail.employees,
+                tail.revenue,
+                tail.share_outside_top,
+                tail.gini,
+                tail.reach,
+            ]
+        )
+    return [summary, lorenz, per_department]
+
+
+# ---- operators and platform ---------------------------------------------------------------
+
+
+def operators(f: Filters) -> list[Table]:
+    now, before = operator_efficiency(*figures.utc_bounds(f)), operator_efficiency(*figures.utc_bounds(f.previous()))
+    return [
+        _figures_table(
+            "operators",
+            _l("Operator efficiency"),
+            [
+                _figure(_l("Tickets"), "int", now.tickets, before.tickets),
+                _figure(
+                    _l("Tickets per operator per week"),
+                    "float",
+                    now.tickets_per_operator_week,
+                    before.tickets_per_operator_week,
+                ),
+                _figure(
+                    _l("Median first response"), "duration", now.median_first_response, before.median_first_response
+                ),
+                _figure(_l("Median resolution time"), "duration", now.median_resolution, before.median_resolution),
+                _figure(_l("Self-service rate"), "ratio", now.self_service_rate, before.self_service_rate),
+                _figure(
+                    _l("Consultations per 100 paid orders"),
+                    "float",
+                    now.consultations_per_100_orders,
+                    before.consultations_per_100_orders,
+                ),
+                _figure(
+                    _l("Orders shipped per operator per week"),
+                    "float",
+                    now.shipped_per_operator_week,
+                    before.shipped_per_operator_week,
+                ),
+                _figure(
+                    _l("Median paid to shipped"), "duration", now.median_paid_to_shipped, before.median_paid_to_shipped
+                ),
+            ],
+        )
+    ]
+
+
+def platform(f: Filters) -> list[Table]:
+    now, before = (
+        platform_effectiveness(*figures.utc_bounds(f)),
+        platform_effectiveness(*figures.utc_bounds(f.previous())),
+    )
+    return [
+        _figures_table(
+            "platform",
+            _l("Platform effectiveness"),
+            [
+                _figure(_l("Checkouts started"), "int", now.checkouts, before.checkouts),
+                _figure(
+                    _l("Paid orders / checkouts started"), "ratio", now.checkout_conversion, before.checkout_conversion
+                ),
+                _figure(
+                    _l("Payment failures / payment attempts"),
+                    "ratio",
+                    now.payment_failure_rate,
+                    before.payment_failure_rate,
+                ),
+                _figure(_l("Reservations that expired unpaid"), "int", now.expired, before.expired),
+                _figure(_l("Searches"), "int", now.searches, before.searches),
+                _figure(_l("Searches with no result"), "ratio", now.no_result_rate, before.no_result_rate),
+            ],
+        )
+    ]
+
+
+# ---- festivals ----------------------------------------------------------------------------
+
+
+def festivals(f: Filters) -> list[Table]:
+    now = utcnow()
+    report = Table(
+        "festivals",
+        _l("Festival report"),
+        [
+            Column(_l("Festival"), "text"),
+            Column(_l("Launch"), "date"),
+            Column(_l("Reminders"), "int"),
+            Column(_l("Forecast orders"), "int"),
+            Column(_l("Paid orders"), "int"),
+            Column(_l("Forecast error"), "ratio"),
+            Column(_l("Units allocated"), "int"),
+            Column(_l("Sell-through"), "ratio"),
+            Column(_l("Units returned"), "int"),
+            Column(_l("New buyers"), "int"),
+            Column(_l("New chains"), "int"),
+        ],
+        chart="bars",
+        series=[3, 4],
+    )
+    first_chain_order = (
+        select(Order.root_employee_id, func.min(Order.paid_at).label("first"))
+        .where(Order.paid_at.is_not(None))
+        .group_by(Order.root_employee_id)
+        .subquery()
+    )
+    for festival in db.session.scalars(select(Festival).order_by(Festival.launch_at.desc()).limit(24)):
+        wanted = demand(festival, now)
+        expected = wanted.forecast.expected_orders
+        allocated, sold, returned = db.session.execute(
+            select(
+                func.coalesce(func.sum(FestivalItem.allocated), 0),
+                func.coalesce(func.sum(FestivalItem.sold), 0),
+                func.coalesce(func.sum(FestivalItem.returned_units), 0),
+            ).where(FestivalItem.festival_id == festival.id)
+        ).one()
+        new_buyers = db.session.scalar(
+            select(func.count())
+            .select_from(FunnelEvent)
+            .where(FunnelEvent.kind == EventKind.first_order, FunnelEvent.festival_id == festival.id)
+        )
+        new_chains = db.session.scalar(
+            select(func.count(func.distinct(Order.root_employee_id)))
+            .join(first_chain_order, first_chain_order.c.root_employee_id == Order.root_employee_id)
+            .where(Order.festival_id == festival.id, Order.paid_at == first_chain_order.c.first)
+        )
+        ended = festival.ends_at <= now
+        error = (wanted.paid_orders - expected) / expected if ended and expected else None
+        report.rows.append(
+            [
+                festival.name,
+                festival.launch_at.date(),
+                wanted.forecast.reminders,
+                expected,
+                wanted.paid_orders,
+                error,
+                int(allocated),
+                domain.ratio(int(sold), int(allocated)),
+                int(returned),
+                new_buyers,
+                new_chains,
+            ]
+        )
+    chosen = f.festival_id()
+    comparison = Table(
+        "festival_funnel",
+        _l("Festival funnel against the year-round funnel"),
+        [
+            Column(_l("Stage"), "text"),
+            Column(_l("Festival"), "int"),
+            Column(_l("Conversion"), "ratio"),
+            Column(_l("Year-round"), "int"),
+            Column(_l("Conversion"), "ratio"),
+        ],
+        chart="funnel",
+    )
+    festival_cut = Filters(f.start, f.end, str(chosen) if chosen else "", f.department_id, f.product_id, f.level)
+    in_festivals = figures.funnel_counts(festival_cut) if chosen else _any_festival(f)
+    year_round = figures.funnel_counts(
+        Filters(f.start, f.end, figures.YEAR_ROUND, f.department_id, f.product_id, f.level)
+    )
+    for a, b in zip(domain.funnel(in_festivals), domain.funnel(year_round), strict=True):
+        comparison.rows.append([stage_name(a.kind), a.count, a.conversion, b.count, b.conversion])
+    return [report, comparison]
+
+
+def _any_festival(f: Filters) -> Counter:
+    every, year_round = (
+        figures.funnel_counts(f),
+        figures.funnel_counts(Filters(f.start, f.end, figures.YEAR_ROUND, f.department_id, f.product_id, f.level)),
+    )
+    return Counter({k: every[k] - year_round[k] for k in domain.STAGES})
+
+
+SECTIONS = {
+    "expansion": (_l("Expansion"), expansion),
+    "sustainability": (_l("Sustainability"), sustainability),
+    "long-tail": (_l("Long tail"), long_tail),
+    "operators": (_l("Operator efficiency"), operators),
+    "platform": (_l("Platform effectiveness"), platform),
+    "festivals": (_l("Festivals"), festivals),
+}

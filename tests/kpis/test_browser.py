@@ -1,0 +1,89 @@
+"""The operator's dashboard in Debian's chromium driven by Playwright: change the date range and
+the festival, the charts draw (SVG with content) within the Content-Security-Policy, and a
+table downloads as CSV with a byte-order mark."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from kpis.aggregation import aggregate
+from kpis.figures import today
+from shop.database import utcnow
+from tests.conftest import PASSWORD
+from tests.kpis.conftest import add_event, add_order
+from tests.payments.test_browser import CHROMIUM, _browser_or_skip
+
+ECHARTS = Path(__file__).resolve().parents[2] / "shop" / "static" / "vendor" / "echarts.min.js"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server(app):
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=10)
+
+
+def test_the_operator_reads_the_dashboard_in_a_browser(server, operator, make_user, make_contact, make_festival):
+    sync_playwright = _browser_or_skip()
+    if not ECHARTS.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{ECHARTS} is missing: make test copies it from node_modules")
+        pytest.skip(f"{ECHARTS} is missing (make test copies it from node_modules)")
+    festival = make_festival(name="Golden Week")
+    employee = make_user(name="Ella Employee")
+    friend = make_contact(employee)
+    moment = utcnow() - timedelta(hours=2)
+    for kind in ("share", "share", "visit", "signup", "consultation", "first_order"):
+        add_event(kind, moment, actor=friend if kind != "share" else employee, festival_id=festival.id)
+    add_order(friend, total=5_000, paid_at=moment, festival_id=festival.id)
+    aggregate()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(accept_downloads=True)
+            problems = []
+            page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+            page.on("pageerror", lambda error: problems.append(str(error)))  # a script that failed
+            page.goto(f"{server}/login")
+            page.fill("input[name=email]", operator.email)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("input[type=submit], button[type=submit]")
+
+            page.goto(f"{server}/ops/kpis")
+            end = today()
+            page.fill("input[name=start]", (end - timedelta(days=6)).isoformat())
+            page.fill("input[name=end]", end.isoformat())
+            page.select_option("select[name=festival]", str(festival.id))
+            page.click(".kpi-cuts button[type=submit]")
+            page.wait_for_url(f"**festival={festival.id}**")
+            page.wait_for_selector('.kpi-chart[data-chart="funnel"][data-drawn] svg', timeout=15_000)
+            if os.environ.get("KPI_SCREENSHOT"):
+                page.screenshot(path=os.environ["KPI_SCREENSHOT"], full_page=True)
+            shapes = page.eval_on_selector_all(
+                ".kpi-chart[data-drawn] svg", "nodes => nodes.map(n => n.querySelectorAll('path, rect, text').length)"
+            )
+            assert shapes and all(n > 0 for n in shapes)
+            assert "Shares" in page.inner_text("#table-funnel")
+
+            with page.expect_download() as download_info:
+                page.click("#table-funnel a.csv")
+            body = Path(download_info.value.path()).read_bytes()
+            assert body.startswith("\ufeff".encode()) and b"Shares,2" in body
+
+            page.goto(f"{server}/ops/kpis/sustainability")
+            page.wait_for_selector('.kpi-chart[data-chart="revenue_monthly"][data-drawn] svg', timeout=15_000)
+            assert problems == []
+        finally:
+            browser.close()
