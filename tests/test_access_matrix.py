@@ -47,6 +47,8 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("accounts.logout", "POST"): {"anonymous": LOGIN, "employee": 302, "operator": 302, "admin": 302},
     ("accounts.account", "GET"): MEMBERS,
     ("accounts.account", "POST"): {"anonymous": LOGIN, "employee": 422, "operator": 422, "admin": 422},
+    ("accounts.change_password", "POST"): {"anonymous": LOGIN, "employee": 422, "operator": 422, "admin": 422},
+    ("accounts.logout_everywhere", "POST"): {"anonymous": LOGIN, "employee": 302, "operator": 302, "admin": 302},
     ("accounts.verify", "GET"): dict.fromkeys(ROLES, 302),
     ("accounts.reset_request", "GET"): OPEN,
     ("accounts.reset_request", "POST"): dict.fromkeys(ROLES, 422),
@@ -312,6 +314,7 @@ def test_access_matrix(app, client, world, role):
             ok = response.status_code == expected
         if not ok:
             failures.append(f"{method} {url} ({endpoint}): {response.status_code}, expected {expected}")
-        if endpoint == "accounts.logout" and role != "anonymous":
-            login(client, world["users"][role])
+        if endpoint in ("accounts.logout", "accounts.logout_everywhere") and role != "anonymous":
+            login(client, world["users"][role])  # under the user's new session token
+            token = client.csrf_token("/")  # the session was cleared: a new CSRF token
     assert failures == [], "\n".join(failures)

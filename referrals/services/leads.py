@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -24,6 +24,7 @@ from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
 from shop.mail import queue_mail
+from shop.urls import public_url
 
 PHONE_RE = re.compile(r"\+?[0-9][0-9 ()\-]{4,38}")
 
@@ -133,7 +134,7 @@ def submit_lead(
     )
     record_consultation(referrer, product_id=product.id, source="lead", key=lead.id, lead_id=lead.id, at=now)
     if assignee is not None and notify:
-        link = url_for("referrals.sales_lead", lead_id=lead.id, _external=True)
+        link = public_url("referrals.sales_lead", lead_id=lead.id)
         queue_mail(
             assignee.email,
             _("New lead: %(product)s", product=product.name),
@@ -208,7 +209,7 @@ def move_lead(
                 name=referrer.name,
                 customer=lead.customer_name,
                 status=status.value,
-                link=url_for("referrals.my_leads", _external=True),
+                link=public_url("referrals.my_leads"),
             ),
         )
     return lead

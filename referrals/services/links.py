@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from shop.catalog.models import Product, SalesMode
 from shop.catalog.services import product_by_slug
 from shop.extensions import db
 from shop.i18n import format_money, to_major
+from shop.urls import public_url
 
 CODE_RE = re.compile(r"[A-Za-z0-9]{4,16}")
 
@@ -72,11 +73,11 @@ def check_open(owner: User) -> None:
 
 
 def invite_url(user: User) -> str:
-    return url_for("referrals.join", code=user.referral_code, _external=True)
+    return public_url("referrals.join", code=user.referral_code)
 
 
 def share_url(user: User, product: Product) -> str:
-    return url_for("catalog.product", slug=product.slug, ref=user.referral_code, _external=True)
+    return public_url("catalog.product", slug=product.slug, ref=user.referral_code)
 
 
 def shareable_product(slug: str) -> Product | None:

@@ -52,6 +52,19 @@ class ProfileForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)]
+    )
+    confirm = PasswordField(_l("Repeat password"), validators=[EqualTo("password", _l("The passwords differ."))])
+    submit = SubmitField(_l("Change password"))
+
+
+class EndSessionsForm(FlaskForm):
+    submit = SubmitField(_l("Log out everywhere"))
+
+
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value) for r in Role])
     submit = SubmitField(_l("Change role"))

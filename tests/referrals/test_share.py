@@ -20,7 +20,7 @@ from tests.referrals.conftest import events
 
 
 def share_link(product, user) -> str:
-    return f"http://localhost/p/{product.slug}?ref={user.referral_code}"
+    return f"http://shop.neigou.test/p/{product.slug}?ref={user.referral_code}"
 
 
 def test_product_page_offers_the_viewers_own_share_link_even_from_the_cache(app, client, employee, make_user, product):
@@ -108,7 +108,7 @@ def test_poster_with_the_product_picture_name_and_contact_price(admin, employee,
 def test_invite_link_and_poster_on_the_account_page(client, employee, make_contact):
     login(client, employee)
     html = client.get("/account").get_data(as_text=True)
-    assert f"http://localhost/r/{employee.referral_code}" in html and 'action="/share/invite"' in html
+    assert f"http://shop.neigou.test/r/{employee.referral_code}" in html and 'action="/share/invite"' in html
     assert client.post_form("/share/invite", {"what": "link"}).headers["Location"] == "/share/invite"
     response = client.get("/share/invite/poster.png")
     assert response.status_code == 200 and response.data[:8] == b"\x89PNG\r\n\x1a\n"
