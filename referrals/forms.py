@@ -18,7 +18,7 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional
 from referrals.models import LeadStatus
 from referrals.models.leads import Timeline
 from shop.accounts.models import PASSWORD_MAX, PASSWORD_MIN
-from shop.forms import MoneyField, coerce_int
+from shop.forms import DateField, MoneyField, coerce_int
 from shop.ops.forms import MONEY, currency_places
 
 
@@ -63,6 +63,21 @@ class LeadStatusForm(FlaskForm):
     amount = MoneyField(_l("Amount won"), places=2, validators=[Optional(), MONEY, currency_places])
     reason = StringField(_l("Why lost"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Save"))
+
+
+class LeadNoteForm(FlaskForm):
+    body = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=4000)])
+    submit = SubmitField(_l("Add the note"))
+
+
+class FollowUpForm(FlaskForm):
+    follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
+    submit = SubmitField(_l("Set the follow-up"))
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Assigned to"), coerce=coerce_int, validators=[DataRequired()])
+    submit = SubmitField(_l("Reassign"))
 
 
 class MoveChainForm(FlaskForm):

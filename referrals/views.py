@@ -66,6 +66,7 @@ def _count_visit(owner, product: Product | None = None) -> str | None:
             user=user,
             product=product,
             ip=request.remote_addr,
+            capped=user is None and not cookie,
         )
     return new_id
 

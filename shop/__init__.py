@@ -30,6 +30,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     init_converters(app)
     init_input_checks(app)
     register_blueprints(app)
+    register_signals()
     _check_limits_in_views_only(app, limiter)
     register_template_helpers(app)
     register_error_pages(app)
@@ -185,12 +186,21 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
+def register_signals() -> None:
+    """The add-ons subscribe to the core's signals (blinker keeps one receiver per function)."""
+    from referrals.services.leads import subscribe as subscribe_leads
+
+    subscribe_leads()
+
+
 def register_template_helpers(app: Flask) -> None:
-    from shop.i18n import format_money, local_datetime
+    from shop.i18n import format_money, local_date, local_datetime, local_month
     from shop.layout import site_header
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local_dt"] = local_datetime
+    app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["local_month"] = local_month
     from flask_babel import get_locale
 
     app.jinja_env.globals["company_name"] = lambda: app.config["COMPANY_NAME"]

@@ -41,17 +41,21 @@ def import_employees(csv_path: Path, deactivate_missing: bool) -> None:
     """Import the HR roster (columns: employee_no, email, name, department)."""
     from shop.accounts import roster
 
+    data = csv_path.read_bytes()
     with write_intent():
         try:
-            rows = roster.read_rows(roster.decode(csv_path.read_bytes()))
+            rows = roster.read_rows(roster.decode(data))
         except roster.RosterError as exc:
             raise click.ClickException(exc.message) from exc
         with click.progressbar(length=len(rows), label="Importing employees", file=sys.stderr) as bar:
-            report = roster.import_roster(rows, actor=None, deactivate_missing=deactivate_missing, progress=bar.update)
+            report = roster.import_file(
+                data, filename=csv_path.name, actor=None, deactivate_missing=deactivate_missing, progress=bar.update
+            )
         db.session.commit()
     click.echo(
         f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
-        f"reactivated {report.reactivated}, deactivated {report.deactivated}, rejected {len(report.rejected)}"
+        f"reactivated {report.reactivated}, deactivated {report.deactivated}, rejected {len(report.rejected)}, "
+        f"invited {report.invited}"
     )
     for line, value, reason in report.rejected:
         click.echo(f"  line {line}: {value}: {reason}")

@@ -44,6 +44,7 @@ class Config:
 
     EMAIL_TOKEN_MAX_AGE = timedelta(hours=_env_int("EMAIL_TOKEN_HOURS", 48))
     RESET_TOKEN_MAX_AGE = timedelta(hours=_env_int("RESET_TOKEN_HOURS", 2))
+    INVITATION_TOKEN_MAX_AGE = timedelta(hours=_env_int("INVITATION_TOKEN_HOURS", 168))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = _env_int("MAIL_PORT", 587)

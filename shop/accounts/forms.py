@@ -46,6 +46,10 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set password"))
 
 
+class InviteForm(FlaskForm):
+    submit = SubmitField(_l("Send the invitation again"))
+
+
 class ProfileForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     timezone = SelectField(_l("Time zone"), validators=[DataRequired()])

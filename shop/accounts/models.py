@@ -92,6 +92,10 @@ class User(UserMixin, db.Model):
     # Part of the login id in the session and remember-me cookies: a new one ends every session
     # (log-out, password change or reset, deactivation, role change, "log out everywhere").
     session_token: Mapped[str] = mapped_column(sa.String(43), default=new_session_token, server_default="")
+    # The language the person last used the shop in (from their browser at log-in): the mail we
+    # send them (shipments, invitations) is written in it. None: the default language.
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Referral chain, fixed at sign-up (DESIGN.md). Employees are roots at level 0.
     referral_code: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_referral_code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
-from shop.accounts import tokens
+from shop.accounts import signals, tokens
 from shop.accounts.models import PASSWORD_MAX, PASSWORD_MIN, Kind, Role, User
 from shop.audit.services import record
 from shop.database import utcnow
@@ -178,6 +179,14 @@ def verify_email(token: str) -> User:
     return user
 
 
+def note_login(user: User, locale: str | None, *, now: datetime | None = None) -> None:
+    """Remember when the person last logged in (admins see it) and the language their browser
+    asked for (mail sent to them later is written in it)."""
+    user.last_login_at = now or utcnow()
+    if locale:
+        user.locale = locale
+
+
 def authenticate(email: str, password: str) -> User:
     """The user behind these credentials, or AccountError with one message for all failures."""
     failure = AccountError(_("Wrong e-mail or password."))
@@ -293,6 +302,8 @@ def set_role(actor: User, user: User, role: Role) -> None:
     user.role = role
     user.end_sessions()  # what a session may do is decided again at the next log-in
     record("user.role", user, actor=actor, before=before, after={"role": str(role)})
+    if role == Role.sales and user.is_active_flag:
+        signals.sales_rep_available.send(user)
 
 
 def deactivate(actor: User | None, user: User, reason: str) -> None:
@@ -312,3 +323,5 @@ def reactivate(actor: User | None, user: User, reason: str) -> None:
     user.is_active_flag = True
     user.deactivated_at = None
     record("user.reactivate", user, actor=actor, before={"active": False}, after={"active": True}, reason=reason)
+    if user.role == Role.sales:
+        signals.sales_rep_available.send(user)

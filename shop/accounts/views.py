@@ -18,11 +18,12 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
-from shop.accounts import services
+from shop.accounts import invitations, services
 from shop.accounts.forms import (
     ChangePasswordForm,
     EndSessionsForm,
@@ -122,6 +123,8 @@ def login():
         except services.AccountError as exc:
             form.password.errors.append(exc.message)
         else:
+            services.note_login(user, str(get_locale()) if request.accept_languages else None)
+            db.session.commit()
             # Nothing of the visitor's session carries over (a session id planted before the
             # log-in is not the logged-in one), and the CSRF token is a new one.
             session.clear()
@@ -175,6 +178,23 @@ def reset_password(token: str):
         flash(_("Your password is set. Log in with it now."), "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), 200 if request.method == "GET" else 422
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+@limiter.limit(_rate("RATELIMIT_RESET"), methods=["POST"])
+def welcome(token: str):
+    """The invitation's link: an imported employee sets their password, once."""
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            invitations.accept(token, form.password.data)
+        except services.AccountError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("accounts.reset_request"))
+        db.session.commit()
+        flash(_("Your password is set. Log in with it now."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/welcome.html", form=form), 200 if request.method == "GET" else 422
 
 
 def _profile_form() -> ProfileForm:

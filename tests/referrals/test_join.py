@@ -99,14 +99,15 @@ def test_level_three_is_refused_saying_whom_to_ask_and_the_visit_still_counts(cl
     page = client.get(f"/r/{l2.referral_code}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Ask Lena One, who invited Tom Two, to send you their link." in html
+    assert "this link cannot be used to join" in html and "invites you" not in html
+    assert "Lena One" not in html  # who invited the L2 contact is not told to a visitor
     assert 'name="password"' not in html
     assert [(v.link_owner_id, v.root_employee_id) for v in events(EventKind.visit)] == [(l2.id, employee.id)]
 
     before = footprint()
     response = join(client, l2.referral_code, "deep@mail.example")
     assert response.status_code == 422
-    assert "Ask Lena One" in response.get_data(as_text=True)
+    assert "Ask an employee you know" in response.get_data(as_text=True)
     assert footprint() == before
     assert user("deep@mail.example") is None
 
@@ -114,7 +115,8 @@ def test_level_three_is_refused_saying_whom_to_ask_and_the_visit_still_counts(cl
 def test_l2_product_link_shows_the_teaser_but_no_form(client, employee, make_contact, product):
     l2 = make_contact(make_contact(employee))
     html = client.get(f"/p/{product.slug}?ref={l2.referral_code}").get_data(as_text=True)
-    assert "Tea Set" in html and "cannot join through" in html and 'name="password"' not in html
+    assert "Tea Set" in html and "cannot be used to join" in html and 'name="password"' not in html
+    assert "Join to see" not in html
     assert len(events(EventKind.visit)) == 1
 
 
