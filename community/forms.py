@@ -2,20 +2,24 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    DateField,
-    HiddenField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from community.models import ArticleKind
 from community.services.moderation import Action
+from shop.forms import DateField, coerce_int, not_before
+
+
+class TagsField(StringField):
+    """Comma-separated tags. Filled from an article or question (``obj=``), it holds their tags'
+    names, so a post without the field keeps the tags instead of handing a list to the parser."""
+
+    def process_data(self, value) -> None:
+        if isinstance(value, list | tuple):
+            value = ", ".join(getattr(tag, "name", str(tag)) for tag in value)
+        super().process_data(value)
+
 
 TITLE = Length(max=200)
 BODY = Length(max=50_000)
@@ -37,8 +41,8 @@ class ArticleForm(FlaskForm):
     kind = SelectField(_l("Type"), choices=article_kind_choices())
     title = StringField(_l("Title"), validators=[DataRequired(), TITLE])
     body_md = TextAreaField(_l("Text (Markdown)"), validators=[DataRequired(), BODY])
-    tags = StringField(_l("Tags (comma-separated)"), validators=[Optional(), TAGS])
-    product_ids = SelectMultipleField(_l("Products"), coerce=int, validators=[Optional()])
+    tags = TagsField(_l("Tags (comma-separated)"), validators=[Optional(), TAGS])
+    product_ids = SelectMultipleField(_l("Products"), coerce=coerce_int, validators=[Optional()])
     save = SubmitField(_l("Save"))
     publish = SubmitField(_l("Publish"))
 
@@ -50,8 +54,8 @@ class AskForm(FlaskForm):
         _l("Your question in one line"), validators=[DataRequired(), TITLE], render_kw={"autocomplete": "off"}
     )
     body_md = TextAreaField(_l("Details (Markdown)"), validators=[Optional(), BODY])
-    product_id = SelectField(_l("Product (optional)"), coerce=int, default=0, validate_choice=False)
-    tags = StringField(_l("Tags (comma-separated)"), validators=[Optional(), TAGS])
+    product_id = SelectField(_l("Product (optional)"), coerce=coerce_int, default=0, validate_choice=False)
+    tags = TagsField(_l("Tags (comma-separated)"), validators=[Optional(), TAGS])
     find = SubmitField(_l("Find answers"))
     post_question = SubmitField(_l("Ask the community"))
     open_ticket = SubmitField(_l("Ask an operator"))
@@ -64,8 +68,8 @@ class AskForm(FlaskForm):
 class QuestionForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), TITLE])
     body_md = TextAreaField(_l("Details (Markdown)"), validators=[Optional(), BODY])
-    product_id = SelectField(_l("Product (optional)"), coerce=int, default=0, validate_choice=False)
-    tags = StringField(_l("Tags (comma-separated)"), validators=[Optional(), TAGS])
+    product_id = SelectField(_l("Product (optional)"), coerce=coerce_int, default=0, validate_choice=False)
+    tags = TagsField(_l("Tags (comma-separated)"), validators=[Optional(), TAGS])
     submit = SubmitField(_l("Save"))
 
 
@@ -98,7 +102,7 @@ class ReplyForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    assignee_id = SelectField(_l("Assignee"), coerce=int, validators=[InputRequired()])
+    assignee_id = SelectField(_l("Assignee"), coerce=coerce_int, validators=[InputRequired()])
     submit = SubmitField(_l("Assign"))
 
 
@@ -107,8 +111,4 @@ class MetricsForm(FlaskForm):
         csrf = False  # a GET filter
 
     date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To (inclusive)"), validators=[Optional()])
-
-    def validate_date_to(self, field) -> None:
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError(_l("The end comes before the start."))
+    date_to = DateField(_l("To (inclusive)"), validators=[Optional(), not_before("date_from")])

@@ -22,7 +22,7 @@ from shop.catalog.models import Product
 from shop.database import utcnow
 from shop.extensions import db
 from shop.festivals.models import Festival
-from shop.pagination import Page
+from shop.pagination import Page, page_arg
 
 bp = Blueprint("kpis", __name__, url_prefix="/ops/kpis", template_folder="templates", static_folder="static")
 member_bp = Blueprint("kpis_member", __name__)
@@ -104,7 +104,7 @@ def dashboard():
     if f is None:
         return _page("kpis/dashboard.html", form, [], 422, section="funnel", employees=None, page=None)
     employees, rows = _employees_table(f)
-    page_number = max(1, request.args.get("page", 1, type=int))
+    page_number = page_arg()
     total = len(employees.rows)
     shown = Table(employees.name, employees.title, employees.columns)
     first = (page_number - 1) * PER_PAGE

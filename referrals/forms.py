@@ -4,8 +4,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -20,6 +18,7 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional
 from referrals.models import LeadStatus
 from referrals.models.leads import Timeline
 from shop.accounts.models import PASSWORD_MAX, PASSWORD_MIN
+from shop.forms import DateField, MoneyField, coerce_int
 from shop.ops.forms import MONEY, currency_places
 
 
@@ -50,7 +49,7 @@ class LeadForm(FlaskForm):
     customer_email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
     company = StringField(_l("Company"), validators=[Optional(), Length(max=200)])
     need = TextAreaField(_l("What do they need?"), validators=[DataRequired(), Length(max=4000)])
-    budget = DecimalField(_l("Budget"), places=2, validators=[Optional(), MONEY, currency_places])
+    budget = MoneyField(_l("Budget"), places=2, validators=[Optional(), MONEY, currency_places])
     timeline = SelectField(_l("When"), choices=TIMELINES, validators=[DataRequired()])
     consent = BooleanField(
         _l("The customer agreed that a sales consultant contacts them"),
@@ -61,7 +60,7 @@ class LeadForm(FlaskForm):
 
 class LeadStatusForm(FlaskForm):
     status = SelectField(_l("Move to"), choices=[SelectChoice(s.value, s.value) for s in LeadStatus])
-    amount = DecimalField(_l("Amount won"), places=2, validators=[Optional(), MONEY, currency_places])
+    amount = MoneyField(_l("Amount won"), places=2, validators=[Optional(), MONEY, currency_places])
     reason = StringField(_l("Why lost"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Save"))
 
@@ -77,13 +76,13 @@ class FollowUpForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    assignee = SelectField(_l("Assigned to"), coerce=int, validators=[DataRequired()])
+    assignee = SelectField(_l("Assigned to"), coerce=coerce_int, validators=[DataRequired()])
     submit = SubmitField(_l("Reassign"))
 
 
 class MoveChainForm(FlaskForm):
-    departed = SelectField(_l("Departed employee"), coerce=int, validators=[DataRequired()])
-    target = SelectField(_l("Give the contacts to"), coerce=int, validators=[DataRequired()])
+    departed = SelectField(_l("Departed employee"), coerce=coerce_int, validators=[DataRequired()])
+    target = SelectField(_l("Give the contacts to"), coerce=coerce_int, validators=[DataRequired()])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Move contacts"))
 

@@ -14,6 +14,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.config import CONFIGS
 from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
+from shop.input_checks import init_input_checks
+from shop.routing import init_converters
 from shop.urls import public_host, public_url
 
 
@@ -23,6 +25,8 @@ def create_app(config: str | dict | None = None) -> Flask:
     load_config(app, config)
     init_proxy(app)
     init_extensions(app)
+    init_converters(app)
+    init_input_checks(app)
     register_blueprints(app)
     register_reactions()
     register_template_helpers(app)

@@ -26,11 +26,11 @@ class NotAllowed(DomainError):
 
 
 def init_error_pages(app) -> None:
-    def _render(code: int, title: str):
+    def _render(code: int, title: str, message: str | None = None):
 
         if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
             return jsonify(error=code), code
-        return render_template("error.html", code=code, title=_(title)), code
+        return render_template("error.html", code=code, title=_(title), message=message), code
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -46,13 +46,14 @@ def init_error_pages(app) -> None:
             413: "File too large",
             429: "Too many attempts, please wait",
         }
-        return _render(exc.code, titles.get(exc.code, exc.name))
+        # A description of the app's own (abort(400, description=_(...))) says what to fix;
+        # werkzeug's default ones are English only and say nothing more than the title.
+        message = exc.description if exc.description != type(exc).description else None
+        return _render(exc.code, titles.get(exc.code, exc.name), message)
 
     @app.errorhandler(SecurityError)
     def _unknown_host(exc: SecurityError):
         # A Host not in TRUSTED_HOSTS: no URL can be built for it, so no page either.
-        from flask_babel import gettext as _
-
         return Response(_("This site does not answer for this host name.") + "\n", status=400, mimetype="text/plain")
 
     @app.errorhandler(500)

@@ -5,7 +5,7 @@ area (articles, questions, tickets, search, ops) and register on ``bp``."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -30,10 +30,6 @@ def _community_helpers() -> dict:
 
 def _format_age(delta) -> str:
     return format_timedelta(delta, threshold=1.5)
-
-
-def page_arg() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
 
 
 def fill_product_choices(field, *, optional: bool = True) -> None:

@@ -10,11 +10,12 @@ from community.forms import ActionForm, ArticleForm, ModerationForm, RejectForm
 from community.models import Article, ArticleKind
 from community.services import articles as services
 from community.services.common import can_write_articles
-from community.views import bp, fill_product_choices, page_arg, refuse
+from community.views import bp, fill_product_choices, refuse
 from shop.accounts.session import operator_required
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.markdown import render_markdown
+from shop.pagination import page_arg
 from shop.web import commit_or_refuse
 
 
@@ -89,7 +90,6 @@ def edit_article(article_id: int):
     fill_product_choices(form.product_ids, optional=False)
     if request.method == "GET":
         form.kind.data = found.kind.value
-        form.tags.data = ", ".join(t.name for t in found.tags)
         form.product_ids.data = [p.id for p in found.products]
     if form.validate_on_submit():
         try:

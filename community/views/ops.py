@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from flask import render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from community.forms import MetricsForm
@@ -52,6 +53,9 @@ def metrics():
     today = utcnow().astimezone(zone).date()
     last_day: date = form.date_to.data or today
     first_day: date = form.date_from.data or last_day - timedelta(days=DEFAULT_DAYS - 1)
+    if first_day > last_day:  # a start after today, with no end given
+        form.date_to.errors = [_("The end date is before the start date.")]
+        return render_template("community/ops_metrics.html", form=form, metrics=None), 422
     start = datetime.combine(first_day, time(), zone)
     end = datetime.combine(last_day + timedelta(days=1), time(), zone)
     form.date_from.data, form.date_to.data = first_day, last_day

@@ -14,11 +14,12 @@ from community.services import search as search_services
 from community.services import tickets as ticket_services
 from community.services.moderation import POST_KINDS, Action, moderate
 from community.services.selfservice import record_self_service
-from community.views import bp, fill_product_choices, page_arg, refuse
+from community.views import bp, fill_product_choices, refuse
 from shop.accounts.session import operator_required
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.markdown import render_markdown
+from shop.pagination import page_arg
 from shop.web import commit_or_refuse
 
 
@@ -170,7 +171,6 @@ def edit_question(question_id: int):
     fill_product_choices(form.product_id)
     if request.method == "GET":
         form.product_id.data = found.product_id or 0
-        form.tags.data = ", ".join(t.name for t in found.tags)
     if form.validate_on_submit():
         try:
             services.edit_question(

@@ -2,8 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
+
+from shop.forms import DateField, not_before
 
 
 class AuditFilterForm(FlaskForm):
@@ -15,4 +17,4 @@ class AuditFilterForm(FlaskForm):
     subject = StringField(_l("Subject (order number, e-mail or id)"), validators=[Optional(), Length(max=254)])
     action = StringField(_l("Action (or its beginning)"), validators=[Optional(), Length(max=64)])
     date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional(), not_before("date_from")])

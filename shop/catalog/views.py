@@ -17,12 +17,9 @@ from shop.catalog.models import Category, SalesMode
 from shop.catalog.signals import first_answer
 from shop.extensions import db
 from shop.markdown import render_markdown
+from shop.pagination import page_arg
 
 bp = Blueprint("catalog", __name__)
-
-
-def _page_arg() -> int:
-    return request.args.get("page", 1, type=int) or 1
 
 
 def _shell(body: Markup | None, title: str | None = None, aside: Markup | None = None):
@@ -65,7 +62,7 @@ def home():
 @bp.route("/c/<slug>")
 @login_required
 def category(slug: str):
-    number = _page_arg()
+    number = page_arg()
     tier = services.tier_for(current_user)
 
     def render():
@@ -89,7 +86,7 @@ def category(slug: str):
 @login_required
 def search():
     query = request.args.get("q", "").strip()[:100]
-    page = services.search_products(query, _page_arg(), current_app.config["PAGE_SIZE"]) if query else None
+    page = services.search_products(query, page_arg(), current_app.config["PAGE_SIZE"]) if query else None
     return render_template("catalog/search.html", query=query, page=page, tier=services.tier_for(current_user))
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, DecimalField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from shop.forms import MONEY, currency_places
+from shop.forms import MONEY, DateTimeLocalField, IntegerField, MoneyField, currency_places
 
 LOCAL_TIME = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends
 
@@ -68,10 +68,10 @@ class FestivalForm(FlaskForm):
 class AllocateForm(FlaskForm):
     sku = StringField(_l("SKU (sold directly)"), validators=[DataRequired(), Length(max=64)])
     quantity = IntegerField(_l("Units to set apart"), validators=[InputRequired(), NumberRange(min=1, max=1_000_000)])
-    employee_price = DecimalField(
+    employee_price = MoneyField(
         _l("Festival price for employees"), places=2, validators=[InputRequired(), MONEY, currency_places]
     )
-    contact_price = DecimalField(
+    contact_price = MoneyField(
         _l("Festival price for contacts"), places=2, validators=[InputRequired(), MONEY, currency_places]
     )
     per_buyer_limit = IntegerField(

@@ -3,15 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (
-    BooleanField,
-    DecimalField,
-    IntegerField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -23,7 +15,7 @@ from wtforms.validators import (
 )
 
 from shop.catalog.models import SalesMode
-from shop.forms import MONEY, currency_places
+from shop.forms import MONEY, IntegerField, MoneyField, coerce_int, currency_places
 
 SLUG = Regexp(r"^[a-z0-9-]*$", message=_l("Lower-case letters, digits and dashes only."))
 
@@ -38,7 +30,7 @@ class CategoryForm(FlaskForm):
 class ProductForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(_l("Slug"), validators=[Optional(), Length(max=100), SLUG])
-    category_id = SelectField(_l("Category"), coerce=int)
+    category_id = SelectField(_l("Category"), coerce=coerce_int)
     summary = StringField(_l("Summary"), validators=[Optional(), Length(max=300)])
     description_md = TextAreaField(_l("Description (Markdown)"), validators=[Optional(), Length(max=50_000)])
     sales_mode = SelectField(_l("Sales mode"), choices=[SelectChoice(m.value) for m in SalesMode])
@@ -55,9 +47,9 @@ class NewProductForm(ProductForm):
 
     option_sku = StringField(_l("First option: SKU"), validators=[Optional(), Length(max=64), SKU_RE])
     option_name = StringField(_l("First option: name"), validators=[Optional(), Length(max=120)])
-    market_price = DecimalField(_l("Market price"), places=2, validators=[Optional(), MONEY, currency_places])
-    employee_price = DecimalField(_l("Employee price"), places=2, validators=[Optional(), MONEY, currency_places])
-    contact_price = DecimalField(_l("Contact price"), places=2, validators=[Optional(), MONEY, currency_places])
+    market_price = MoneyField(_l("Market price"), places=2, validators=[Optional(), MONEY, currency_places])
+    employee_price = MoneyField(_l("Employee price"), places=2, validators=[Optional(), MONEY, currency_places])
+    contact_price = MoneyField(_l("Contact price"), places=2, validators=[Optional(), MONEY, currency_places])
     initial_stock = IntegerField(
         _l("Initial stock"), default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
     )
@@ -90,9 +82,9 @@ class VariantForm(FlaskForm):
         ],
     )
     name = StringField(_l("Option name"), validators=[DataRequired(), Length(max=120)])
-    market_price = DecimalField(_l("Market price"), places=2, validators=[InputRequired(), MONEY, currency_places])
-    employee_price = DecimalField(_l("Employee price"), places=2, validators=[InputRequired(), MONEY, currency_places])
-    contact_price = DecimalField(_l("Contact price"), places=2, validators=[InputRequired(), MONEY, currency_places])
+    market_price = MoneyField(_l("Market price"), places=2, validators=[InputRequired(), MONEY, currency_places])
+    employee_price = MoneyField(_l("Employee price"), places=2, validators=[InputRequired(), MONEY, currency_places])
+    contact_price = MoneyField(_l("Contact price"), places=2, validators=[InputRequired(), MONEY, currency_places])
     initial_stock = IntegerField(
         _l("Initial stock"), default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
     )

@@ -3,16 +3,18 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, SelectField, StringField, SubmitField
+from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+
+from shop.forms import DateField, coerce_int, month_label, not_before
 
 NEW_ADDRESS = 0
 
 
 class CheckoutForm(FlaskForm):
     # Not validated against the choices: a tampered id must give 404, not a form error.
-    address_id = SelectField(_l("Ship to"), coerce=int, validate_choice=False, validators=[InputRequired()])
+    address_id = SelectField(_l("Ship to"), coerce=coerce_int, validate_choice=False, validators=[InputRequired()])
     recipient = StringField(_l("Recipient"), validators=[Optional(), Length(max=120)])
     phone = StringField(
         _l("Phone"),
@@ -83,7 +85,7 @@ class OrderFilterForm(FlaskForm):
     )
     buyer = StringField(_l("Buyer e-mail or name"), validators=[Optional(), Length(max=120)])
     date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional(), not_before("date_from")])
 
 
 class BulkShipForm(FlaskForm):
@@ -108,5 +110,5 @@ class PayrollExportForm(FlaskForm):
 
     month = StringField(
         _l("Month (YYYY-MM)"),
-        validators=[DataRequired(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use YYYY-MM."))],
+        validators=[DataRequired(), month_label],
     )

@@ -10,11 +10,11 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, EmailField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from shop.forms import currency_places
+from shop.forms import MoneyField, coerce_int, currency_places
 from shop.quotas.models import Audience, Measure, Scope, Target, Window
 
 NONE = 0  # the "nothing chosen" choice of the optional id selects
@@ -67,13 +67,13 @@ def whole_units_unless_money(measure_of):
 class RuleForm(FlaskForm):
     scope = SelectField(_l("Counted for"), choices=SCOPE_CHOICES, default=Scope.buyer.value)
     target = SelectField(_l("On"), choices=TARGET_CHOICES, default=Target.all.value)
-    category_id = SelectField(_l("Category"), coerce=int, default=NONE)
-    product_id = SelectField(_l("Product"), coerce=int, default=NONE)
-    festival_item_id = SelectField(_l("Festival item"), coerce=int, default=NONE)
+    category_id = SelectField(_l("Category"), coerce=coerce_int, default=NONE)
+    product_id = SelectField(_l("Product"), coerce=coerce_int, default=NONE)
+    festival_item_id = SelectField(_l("Festival item"), coerce=coerce_int, default=NONE)
     window = SelectField(_l("Window"), choices=WINDOW_CHOICES, default=Window.order.value)
-    festival_id = SelectField(_l("Festival"), coerce=int, default=NONE)
+    festival_id = SelectField(_l("Festival"), coerce=coerce_int, default=NONE)
     measure = SelectField(_l("Measure"), choices=MEASURE_CHOICES, default=Measure.units.value)
-    limit = DecimalField(
+    limit = MoneyField(
         _l("Limit (units, or an amount such as 200.00)"),
         places=2,
         validators=[InputRequired(), LIMIT_RANGE, whole_units_unless_money(lambda form: form.measure.data)],
@@ -84,7 +84,7 @@ class RuleForm(FlaskForm):
 
 
 class ChangeRuleForm(FlaskForm):
-    limit = DecimalField(
+    limit = MoneyField(
         _l("Limit"),
         places=2,
         validators=[InputRequired(), LIMIT_RANGE, whole_units_unless_money(lambda form: form.measure)],
@@ -99,7 +99,7 @@ class ChangeRuleForm(FlaskForm):
 
 class ExceptionForm(FlaskForm):
     email = EmailField(_l("Who (e-mail)"), validators=[DataRequired(), Length(max=254)])
-    extra = DecimalField(
+    extra = MoneyField(
         _l("Extra allowance"),
         places=2,
         validators=[InputRequired(), LIMIT_RANGE, whole_units_unless_money(lambda form: form.measure)],

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, IntegerField, SubmitField, TextAreaField
+from wtforms import BooleanField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from shop.forms import MONEY, currency_places
+from shop.forms import MONEY, IntegerField, MoneyField, currency_places
 from shop.i18n import to_minor
 from shop.orders.models import Order
 
 
 class RefundForm(FlaskForm):
     full = BooleanField(_l("Refund everything not yet refunded"))
-    amount = DecimalField(
+    amount = MoneyField(
         _l("Amount (empty: the value of the items chosen)"), places=2, validators=[Optional(), MONEY, currency_places]
     )
     reason = TextAreaField(

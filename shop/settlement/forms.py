@@ -3,11 +3,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
-from wtforms.validators import DataRequired, Regexp
+from wtforms.validators import DataRequired
 
-MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Use YYYY-MM."))
+from shop.forms import month_label
 
 
 class SettleForm(FlaskForm):
-    month = HiddenField(_l("Month (YYYY-MM)"), validators=[DataRequired(), MONTH])
+    month = HiddenField(_l("Month (YYYY-MM)"), validators=[DataRequired(), month_label])
     submit = SubmitField(_l("Export to HR and record it"))
