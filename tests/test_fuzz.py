@@ -215,7 +215,7 @@ def as_role(client, users, role: str) -> None:
 
 class DatabaseWatch:
     """Rows written and committed, as the engine's events see them: every statement goes through
-    them, the driver-level ones of ``shop/driver_sql.py`` included. A write counts when it
+    them, ``exec_driver_sql`` ones included. A write counts when it
     touched a row and its transaction committed (a rolled-back one changed nothing)."""
 
     WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)

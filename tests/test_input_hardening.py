@@ -6,7 +6,6 @@ dates out of range or inverted in the operators' filters. ``test_fuzz`` tries ev
 from __future__ import annotations
 
 import pytest
-from community.testing import make_article, make_question
 from sqlalchemy import func, select
 
 from community.models import Article, Question
@@ -14,6 +13,7 @@ from shop.accounts.models import User
 from shop.catalog.models import Variant
 from shop.extensions import db
 from tests.conftest import login
+from tests.fixtures.community import make_article, make_question
 
 HUGE = "9223372036854775808"  # 2**63
 
