@@ -6,13 +6,17 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres test-all lint bench-browse bench-flash-sale bench-kpi clean fonts chromium fake-stripe
+.PHONY: run test test-postgres test-all lint bench-browse bench-flash-sale bench-kpi clean fonts chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 CHROMIUM := /usr/bin/chromium
-# The demo's card payments go to a local fake Stripe server (localstripe) with test keys.
+# make run: web on PORT, the fake Stripe (localstripe, test keys) on FAKE_STRIPE_PORT, both on
+# 127.0.0.1; make variables or environment variables (make run PORT=5055, PORT=5055 make run).
+PORT ?= 5000
 FAKE_STRIPE_PORT ?= 8420
 DEMO_STRIPE := STRIPE_SECRET_KEY=sk_test_neigou_demo STRIPE_PUBLISHABLE_KEY=pk_test_neigou_demo \
 	STRIPE_WEBHOOK_SECRET=whsec_neigou_demo STRIPE_API_BASE=http://127.0.0.1:$(FAKE_STRIPE_PORT)
+DEMO_ENV := NEIGOU_ENV=development PUBLIC_URL=http://127.0.0.1:$(PORT) NEIGOU_WEB_PORT=$(PORT) \
+	FAKE_STRIPE_PORT=$(FAKE_STRIPE_PORT) $(DEMO_STRIPE)
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,21 +45,23 @@ chromium:
 	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "note: no $(CHROMIUM); the browser test skips (outside CI)"
 
-# Starts localstripe in the background unless it is up, and sends its webhooks to the demo.
-fake-stripe: $(STAMP)
-	$(BIN)/python -m shop.payments.fake_stripe --port $(FAKE_STRIPE_PORT) \
-	  --webhook-url http://127.0.0.1:5000/stripe/webhook --webhook-secret whsec_neigou_demo
-
-run: $(STAMP) $(ECHARTS) fonts fake-stripe
-	NEIGOU_ENV=development $(BIN)/flask db upgrade
-	NEIGOU_ENV=development $(BIN)/flask shop seed-demo --if-empty
+# Web, fake Stripe and worker as children of one supervisor (honcho, Procfile.dev): Ctrl-C or
+# SIGTERM stops all three. Ports are checked first: one already taken stops the run, by number.
+# SYNTHETIC=0 leaves out the year of synthetic chains that the KPI dashboard shows beside the demo.
+SYNTHETIC ?= 1
+run: $(STAMP) $(ECHARTS) fonts
+	$(BIN)/python -m shop.devserver --web-port $(PORT) --fake-stripe-port $(FAKE_STRIPE_PORT) --check-only
+	$(DEMO_ENV) $(BIN)/flask db upgrade
+	$(DEMO_ENV) $(BIN)/flask shop seed-demo --if-empty
+ifneq ($(SYNTHETIC),0)
 	@# a year of synthetic chains beside the demo's people, so that the KPI dashboard has something to show
-	NEIGOU_ENV=development $(BIN)/flask shop seed-synthetic --employees 300 --contacts 1500 --events 30000 --months 12 --seed 7 --if-absent
-	NEIGOU_ENV=development $(BIN)/flask shop kpi-aggregate
-	NEIGOU_ENV=development $(BIN)/flask shop demo-logins
-	@echo "Card payments go to a fake Stripe on port $(FAKE_STRIPE_PORT): pay with test card 4242 4242 4242 4242"
-	@echo "(any future expiry, any CVC; 4000 0000 0000 0341 is declined). Stop it: kill \$$(cat instance/localstripe.pid)"
-	NEIGOU_ENV=development $(DEMO_STRIPE) $(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(DEMO_ENV) $(BIN)/flask shop seed-synthetic --employees 300 --contacts 1500 --events 30000 --months 12 --seed 7 --if-absent
+endif
+	@$(DEMO_ENV) $(BIN)/flask shop demo-logins
+	@echo "Card payments go to the fake Stripe: pay with test card 4242 4242 4242 4242"
+	@echo "(any future expiry, any CVC; 4000 0000 0000 0341 is declined)."
+	@$(BIN)/python -m shop.devserver --web-port $(PORT) --fake-stripe-port $(FAKE_STRIPE_PORT)
+	@exec env $(DEMO_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
 test: $(STAMP) $(ECHARTS) fonts chromium
 	$(BIN)/pytest --cov=shop --cov-report=term --cov-fail-under=90

@@ -658,6 +658,7 @@ def run(args: argparse.Namespace, work: Path, servers: list[Gunicorn]) -> dict:
         SECRET_KEY=secrets.token_hex(32),
         SESSION_COOKIE_SECURE="0",
         PREFERRED_URL_SCHEME="http",
+        PUBLIC_URL="http://127.0.0.1",  # the load generator's Host (ports are not compared)
         NEIGOU_INSTANCE_PATH=str(instance),
         PYTHONUNBUFFERED="1",
     )

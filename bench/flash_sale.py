@@ -559,6 +559,7 @@ def run(args: argparse.Namespace) -> dict:
             SECRET_KEY=secrets.token_hex(32),
             SESSION_COOKIE_SECURE="0",
             PREFERRED_URL_SCHEME="http",
+            PUBLIC_URL="http://127.0.0.1",  # the load generator's Host (ports are not compared)
             FLASK_APP="wsgi",
             RATELIMIT_LOGIN="100000 per minute",
         )

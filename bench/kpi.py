@@ -168,6 +168,7 @@ def run(args: argparse.Namespace) -> dict:
         FLASK_APP="wsgi",
         SECRET_KEY=secrets.token_hex(32),
         SESSION_COOKIE_SECURE="0",
+        PUBLIC_URL="http://127.0.0.1",  # the load generator's Host (ports are not compared)
         NEIGOU_INSTANCE_PATH=str(instance),
         DATABASE_URL=scratch.url,
         PYTHONUNBUFFERED="1",

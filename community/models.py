@@ -248,12 +248,15 @@ class SelfServiceResolution(db.Model):
 
 
 class SearchQuery(db.Model):
-    """One search a member ran, with how many results it found (operators read the misses)."""
+    """A search a member ran, with how many results it found (operators read the misses): one
+    row per user, query and minute, so reloading or re-requesting the page logs nothing more."""
 
     __tablename__ = "community_query_log"
+    __table_args__ = (sa.Index("ix_community_query_log_once_a_minute", "user_id", "query", "created_at", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     query: Mapped[str] = mapped_column(sa.String(200))  # normalised: trimmed, spaces collapsed, lower case
     results: Mapped[int]
+    # The minute of the search (seconds dropped); rows logged before 2026-12 keep their seconds.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DecimalField,
     EmailField,
     HiddenField,
@@ -63,6 +64,21 @@ class LeadStatusForm(FlaskForm):
     amount = DecimalField(_l("Amount won"), places=2, validators=[Optional(), MONEY, currency_places])
     reason = StringField(_l("Why lost"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Save"))
+
+
+class LeadNoteForm(FlaskForm):
+    body = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=4000)])
+    submit = SubmitField(_l("Add the note"))
+
+
+class FollowUpForm(FlaskForm):
+    follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
+    submit = SubmitField(_l("Set the follow-up"))
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Assigned to"), coerce=int, validators=[DataRequired()])
+    submit = SubmitField(_l("Reassign"))
 
 
 class MoveChainForm(FlaskForm):

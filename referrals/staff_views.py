@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from wtforms.fields.choices import SelectChoice
 
-from referrals.forms import LeadStatusForm, MoveChainForm, PromoteForm
+from referrals.forms import AssignForm, FollowUpForm, LeadNoteForm, LeadStatusForm, MoveChainForm, PromoteForm
 from referrals.models import LeadStatus
 from referrals.models.leads import LEAD_TRANSITIONS
 from referrals.services import ReferralError, abuse, chains
@@ -21,6 +21,8 @@ from referrals.views import bp
 from shop.accounts.models import Kind, User
 from shop.accounts.services import AccountError, find_by_email, normalise_email
 from shop.accounts.session import admin_required, operator_required, sales_required
+from shop.company_calendar import company_zone
+from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.i18n import to_minor
@@ -31,7 +33,84 @@ from shop.i18n import to_minor
 @bp.route("/sales")
 @sales_required
 def sales():
-    return render_template("referrals/sales.html", stages=lead_service.pipeline(current_user))
+    return render_template(
+        "referrals/sales.html",
+        stages=lead_service.pipeline(current_user),
+        due_count=len(lead_service.due(current_user, _today())),
+    )
+
+
+def _today():
+    return utcnow().astimezone(company_zone()).date()
+
+
+@bp.route("/sales/due")
+@sales_required
+def sales_due():
+    """The leads whose follow-up day has come (today or overdue): the rep's list for the day."""
+    today = _today()
+    return render_template("referrals/sales_due.html", leads=lead_service.due(current_user, today), today=today)
+
+
+def _lead_page(lead, form: LeadStatusForm, *, status: int = 200, **forms):
+    form.status.choices = [SelectChoice(s.value, s.value) for s in LeadStatus if s in LEAD_TRANSITIONS[lead.status]]
+    assign_form = forms.get("assign_form")
+    if current_user.is_admin:
+        assign_form = assign_form or AssignForm(formdata=None, assignee=lead.assignee_id)
+        assign_form.assignee.choices = [SelectChoice(rep.id, rep.name) for rep in lead_service.sales_reps()]
+    return render_template(
+        "referrals/sales_lead.html",
+        lead=lead,
+        form=form,
+        note_form=forms.get("note_form") or LeadNoteForm(formdata=None),
+        follow_up_form=forms.get("follow_up_form") or FollowUpForm(formdata=None, follow_up_on=lead.follow_up_on),
+        assign_form=assign_form,
+    ), status
+
+
+@bp.route("/sales/leads/<int:lead_id>/note", methods=["POST"])
+@sales_required
+def lead_note(lead_id: int):
+    lead = lead_service.lead_for_sales(current_user, lead_id) or abort(404)
+    form = LeadNoteForm()
+    if form.validate_on_submit():
+        lead_service.add_note(current_user, lead, form.body.data)
+        db.session.commit()
+        flash(_("Note added."), "success")
+        return redirect(url_for("referrals.sales_lead", lead_id=lead_id))
+    return _lead_page(lead, LeadStatusForm(formdata=None), status=422, note_form=form)
+
+
+@bp.route("/sales/leads/<int:lead_id>/follow-up", methods=["POST"])
+@sales_required
+def lead_follow_up(lead_id: int):
+    lead = lead_service.lead_for_sales(current_user, lead_id) or abort(404)
+    form = FollowUpForm()
+    if form.validate_on_submit():
+        lead_service.set_follow_up(current_user, lead, form.follow_up_on.data)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("referrals.sales_lead", lead_id=lead_id))
+    return _lead_page(lead, LeadStatusForm(formdata=None), status=422, follow_up_form=form)
+
+
+@bp.route("/sales/leads/<int:lead_id>/assign", methods=["POST"])
+@admin_required
+def lead_assign(lead_id: int):
+    lead = lead_service.lead_for_sales(current_user, lead_id) or abort(404)
+    form = AssignForm()
+    form.assignee.choices = [SelectChoice(rep.id, rep.name) for rep in lead_service.sales_reps()]
+    if form.validate_on_submit():
+        try:
+            lead_service.reassign(current_user, lead, db.session.get(User, form.assignee.data))
+        except DomainError as exc:
+            db.session.rollback()
+            form.assignee.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Reassigned."), "success")
+            return redirect(url_for("referrals.sales_lead", lead_id=lead_id))
+    return _lead_page(lead, LeadStatusForm(formdata=None), status=422, assign_form=form)
 
 
 @bp.route("/sales/leads/<int:lead_id>", methods=["GET", "POST"])
@@ -56,8 +135,7 @@ def sales_lead(lead_id: int):
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("referrals.sales_lead", lead_id=lead_id))
-    form.status.choices = [SelectChoice(s.value, s.value) for s in LeadStatus if s in LEAD_TRANSITIONS[lead.status]]
-    return render_template("referrals/sales_lead.html", lead=lead, form=form), 200 if request.method == "GET" else 422
+    return _lead_page(lead, form, status=200 if request.method == "GET" else 422)
 
 
 # ---- chains --------------------------------------------------------------------------------

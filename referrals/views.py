@@ -28,6 +28,7 @@ from referrals.services import ReferralError, links, network, visits
 from referrals.services import events as event_log
 from referrals.services import join as joining
 from referrals.services import leads as lead_service
+from shop.accounts import services as accounts
 from shop.catalog import page_cache
 from shop.catalog.models import Product
 from shop.database import fact_recorded_on_read
@@ -65,6 +66,7 @@ def _count_visit(owner, product: Product | None = None) -> str | None:
             user=user,
             product=product,
             ip=request.remote_addr,
+            capped=user is None and not cookie,
         )
     return new_id
 
@@ -151,7 +153,8 @@ def join(code: str):
             form.email.errors.append(exc.message)
         else:
             db.session.commit()
-            return render_template("accounts/check_inbox.html", email=user.email)
+            email = user.email if user is not None else accounts.normalise_email(signup.email)
+            return render_template("accounts/check_inbox.html", email=email)
     html = render_template("referrals/join.html", owner=owner, product=product, form=form, closed=closed)
     return _with_visitor(make_response(html, 200 if request.method == "GET" else 422), visitor_id)
 
@@ -198,7 +201,9 @@ def share(slug: str | None):
 
 
 def _member_key() -> str:
-    return f"member:{current_user.get_id()}" if current_user.is_authenticated else request.remote_addr or ""
+    # The user id, not the login id (get_id): that carries the session token, which changes at
+    # every log-out and would start the count afresh.
+    return f"member:{current_user.id}" if current_user.is_authenticated else request.remote_addr or ""
 
 
 @bp.route("/share/invite/poster.png", defaults={"slug": None})

@@ -6,22 +6,27 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.config import CONFIGS
 from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
 from shop.sessions import CachedCookieSessionInterface, reuse_signed_csrf_token
+from shop.urls import public_host, public_url
 
 
 def create_app(config: str | dict | None = None) -> Flask:
     """Build the app. ``config`` names a config class or is a dict of overrides (tests)."""
     app = Flask(__name__, instance_path=os.environ.get("NEIGOU_INSTANCE_PATH") or None, instance_relative_config=True)
     load_config(app, config)
+    init_proxy(app)
     app.session_interface = CachedCookieSessionInterface()
     app.before_request(reuse_signed_csrf_token)
     init_extensions(app)
     register_blueprints(app)
+    register_signals()
     _check_limits_in_views_only(app, limiter)
     register_template_helpers(app)
     register_error_pages(app)
@@ -56,8 +61,35 @@ def load_config(app: Flask, config: str | dict | None) -> None:
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    _check_public_url(app, overrides)
     if not app.debug:
         logging.basicConfig(level=logging.INFO)
+
+
+def _check_public_url(app: Flask, overrides: dict) -> None:
+    """``PUBLIC_URL`` must be an absolute http(s) URL; Flask's ``TRUSTED_HOSTS`` is its host
+    plus ``EXTRA_TRUSTED_HOSTS``, so a request with any other Host header is refused (400)."""
+    public = app.config.get("PUBLIC_URL")
+    try:
+        host = public_host(public or "")
+    except ValueError:
+        raise RuntimeError(
+            "PUBLIC_URL must be set to the site's address, e.g. PUBLIC_URL=https://shop.example.com: "
+            f"links in mail and share links are built on it (got {public!r})"
+        ) from None
+    if urlsplit(public).scheme not in ("http", "https"):
+        raise RuntimeError(f"PUBLIC_URL must start with https:// or http:// (got {public!r})")
+    if "TRUSTED_HOSTS" not in overrides:
+        app.config["TRUSTED_HOSTS"] = [host, *app.config["EXTRA_TRUSTED_HOSTS"]]
+
+
+def init_proxy(app: Flask) -> None:
+    """Behind ``PROXY_COUNT`` reverse proxies, take the client's address, scheme and host from
+    the headers they set (werkzeug's ProxyFix), so that per-address limits see the client, not
+    the proxy. The forwarded host is still held to ``TRUSTED_HOSTS``."""
+    count = app.config["PROXY_COUNT"]
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _instance_secret(path: Path) -> str:
@@ -150,17 +182,27 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
+def register_signals() -> None:
+    """The add-ons subscribe to the core's signals (blinker keeps one receiver per function)."""
+    from referrals.services.leads import subscribe as subscribe_leads
+
+    subscribe_leads()
+
+
 def register_template_helpers(app: Flask) -> None:
-    from shop.i18n import format_money, local_datetime
+    from shop.i18n import format_money, local_date, local_datetime, local_month
     from shop.layout import site_header
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local_dt"] = local_datetime
+    app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["local_month"] = local_month
     from flask_babel import get_locale
 
     app.jinja_env.globals["company_name"] = lambda: app.config["COMPANY_NAME"]
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["site_header"] = site_header
+    app.jinja_env.globals["public_url"] = public_url
 
 
 def register_error_pages(app: Flask) -> None:

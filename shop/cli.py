@@ -41,17 +41,21 @@ def import_employees(csv_path: Path, deactivate_missing: bool) -> None:
     """Import the HR roster (columns: employee_no, email, name, department)."""
     from shop.accounts import roster
 
+    data = csv_path.read_bytes()
     with write_intent():
         try:
-            rows = roster.read_rows(roster.decode(csv_path.read_bytes()))
+            rows = roster.read_rows(roster.decode(data))
         except roster.RosterError as exc:
             raise click.ClickException(exc.message) from exc
         with click.progressbar(length=len(rows), label="Importing employees", file=sys.stderr) as bar:
-            report = roster.import_roster(rows, actor=None, deactivate_missing=deactivate_missing, progress=bar.update)
+            report = roster.import_file(
+                data, filename=csv_path.name, actor=None, deactivate_missing=deactivate_missing, progress=bar.update
+            )
         db.session.commit()
     click.echo(
         f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
-        f"reactivated {report.reactivated}, deactivated {report.deactivated}, rejected {len(report.rejected)}"
+        f"reactivated {report.reactivated}, deactivated {report.deactivated}, rejected {len(report.rejected)}, "
+        f"invited {report.invited}"
     )
     for line, value, reason in report.rejected:
         click.echo(f"  line {line}: {value}: {reason}")
@@ -243,6 +247,8 @@ def worker(every: tuple[str, ...], only: tuple[str, ...], once: bool, list_jobs:
     any number of workers may run)."""
     import os
 
+    from flask_babel import gettext as _
+
     from shop.worker import registry, runner
 
     try:
@@ -258,7 +264,29 @@ def worker(every: tuple[str, ...], only: tuple[str, ...], once: bool, list_jobs:
     if once:
         done = runner.run_once(current_app._get_current_object(), [job for job, _ in scheduled])
         for name, summary in done.items():
-            click.echo(f"{name}: {summary if summary is not None else 'not run (failed or locked; see the log)'}")
+            click.echo(f"{name}: {summary if summary is not None else _('not run (failed or locked; see the log)')}")
         return
     if not runner.run_worker(current_app._get_current_object(), scheduled):
         os._exit(1)  # a job is still running past the grace time: leave without it
+
+
+def _job_command(job) -> click.Command:
+    def run() -> None:
+        click.echo(job.load()())
+
+    return click.Command(
+        job.name, callback=run, help=f"Run the periodic job {job.name} once (as the worker does; for cron)."
+    )
+
+
+def _add_job_commands() -> None:
+    """A job of the registry without a command of its own above gets a plain one: one line in
+    shop/worker/registry.py gives the worker a job and cron a command."""
+    from shop.worker.registry import JOBS
+
+    for job in JOBS:
+        if job.name not in shop_cli.commands:
+            shop_cli.add_command(_job_command(job))
+
+
+_add_job_commands()

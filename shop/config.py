@@ -27,6 +27,8 @@ class Config:
 
     COMPANY_NAME = os.environ.get("COMPANY_NAME", "Neigou Demo Co.")
     COMPANY_EMAIL_DOMAINS = _env_list("COMPANY_EMAIL_DOMAINS", "neigou.example")
+    # Whether sub.neigou.example counts as neigou.example (list each subdomain instead when not).
+    COMPANY_EMAIL_SUBDOMAINS = os.environ.get("COMPANY_EMAIL_SUBDOMAINS", "0") == "1"
     CURRENCY = os.environ.get("CURRENCY", "CNY")
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Asia/Shanghai")
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "en")
@@ -36,8 +38,13 @@ class Config:
     CARD_PAYMENT_HOLD_MINUTES = _env_int("CARD_PAYMENT_HOLD_MINUTES", 10)  # from the start of a card payment
     PAYROLL_MONTHLY_CAP = _env_int("PAYROLL_MONTHLY_CAP", 500_000)  # minor units (5,000.00)
 
+    # zxcvbn's score (0-4) a new password needs: 2 refuses the common passwords and their
+    # variations ("password1", "12345678", "qwertyuiop") and the user's own name or address.
+    PASSWORD_MIN_SCORE = _env_int("PASSWORD_MIN_SCORE", 2)
+
     EMAIL_TOKEN_MAX_AGE = timedelta(hours=_env_int("EMAIL_TOKEN_HOURS", 48))
     RESET_TOKEN_MAX_AGE = timedelta(hours=_env_int("RESET_TOKEN_HOURS", 2))
+    INVITATION_TOKEN_MAX_AGE = timedelta(hours=_env_int("INVITATION_TOKEN_HOURS", 168))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = _env_int("MAIL_PORT", 587)
@@ -48,6 +55,9 @@ class Config:
 
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    # Failed log-ins per account (e-mail address, known or not), from any address: each limit
+    # reached makes the wait longer.
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;10 per 15 minutes;20 per hour")
     RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "5 per hour")
     RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "20 per hour")
     RATELIMIT_HEADERS_ENABLED = True
@@ -76,6 +86,8 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("REMEMBER_COOKIE_DAYS", 14))
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
     SERVER_NAME = os.environ.get("SERVER_NAME")
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -91,8 +103,15 @@ class Config:
     ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review
     # Share of reminded buyers expected to order, until past festivals give a measured one.
     FESTIVAL_DEFAULT_CONVERSION = float(os.environ.get("FESTIVAL_DEFAULT_CONVERSION", "0.25"))
-    # Where links in mail sent from the command line point (requests use their own host).
-    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # The site's address, e.g. https://shop.example.com: every absolute link (mail, share links,
+    # QR codes) is built on it, never on the request's Host header. Required in production.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL")
+    # Host names served besides PUBLIC_URL's; a request for any other Host is refused (400).
+    # create_app sets Flask's TRUSTED_HOSTS from both.
+    EXTRA_TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS", "")
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (werkzeug's
+    # ProxyFix trusts that many); 0 reads the client address from the connection itself.
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
 
     # Card payments through Stripe; without the three keys the shop runs with payroll only.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
@@ -114,19 +133,26 @@ class Config:
 class DevelopmentConfig(Config):
     """`make run`: local HTTP, so the session cookie cannot be Secure."""
 
-    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    EXTRA_TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS", "localhost")
 
 
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key"
-    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
+    # Not the test client's host (localhost): a link built from the request would show.
+    PUBLIC_URL = "http://shop.neigou.test"
+    EXTRA_TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
+    PROXY_COUNT = 0
     SERVER_NAME = None
     REDIS_URL = None
     MAIL_SERVER = None
     COMPANY_EMAIL_DOMAINS = ["neigou.example"]
+    COMPANY_EMAIL_SUBDOMAINS = False
     CURRENCY = "CNY"
     RESERVATION_MINUTES = 15
     PAYROLL_MONTHLY_CAP = 500_000

@@ -146,6 +146,9 @@ class DemoPerson:
     login_label: str | None = None  # shown in DEMO_LOGINS when set
 
 
+DEMO_STAFF_AGE = timedelta(days=400)
+
+
 def _people() -> list[DemoPerson]:
     staff = [
         DemoPerson("admin", "Sun Ying", "E0001", "Finance & HR", Role.admin, "admin"),
@@ -605,7 +608,9 @@ def _seed_people(progress: Progress | None, now: datetime) -> None:
                     employee_no=person.employee_no,
                     department=departments[person.department],
                     password_hash=password_hash,
-                    email_verified_at=now,
+                    # Staff were there long before the friends they invited (referrals/demo.py).
+                    created_at=now - DEMO_STAFF_AGE,
+                    email_verified_at=now - DEMO_STAFF_AGE,
                 )
                 db.session.add(user)
                 if person.role != Role.member:
@@ -831,7 +836,9 @@ def _seed_orders(progress: Progress | None, now: datetime) -> None:
             shipped = decided + timedelta(hours=rng.randint(6, 48))
             if shipped < now:
                 carrier, prefix = rng.choice((("SF Express", "SF"), ("JD Logistics", "JD"), ("ZTO Express", "ZT")))
-                mark_shipped(operator, order, carrier, f"{prefix}{rng.randint(10**11, 10**12 - 1)}", now=shipped)
+                mark_shipped(
+                    operator, order, carrier, f"{prefix}{rng.randint(10**11, 10**12 - 1)}", now=shipped, notify=False
+                )
                 completed = shipped + timedelta(hours=rng.randint(36, 144))
                 if completed < now:
                     mark_completed(operator, order, now=completed)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, SecurityError
 
 
 class DomainError(Exception):
@@ -36,6 +36,8 @@ def init_error_pages(app) -> None:
     def _http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        if exc.response is not None:  # a page made for this refusal (the log-in's per-account limit)
+            return exc.response
         titles = {
             400: "Bad request",
             403: "You may not see this page",
@@ -45,6 +47,13 @@ def init_error_pages(app) -> None:
             429: "Too many attempts, please wait",
         }
         return _render(exc.code, titles.get(exc.code, exc.name))
+
+    @app.errorhandler(SecurityError)
+    def _unknown_host(exc: SecurityError):
+        # A Host not in TRUSTED_HOSTS: no URL can be built for it, so no page either.
+        from flask_babel import gettext as _
+
+        return Response(_("This site does not answer for this host name.") + "\n", status=400, mimetype="text/plain")
 
     @app.errorhandler(500)
     def _server_error(exc):

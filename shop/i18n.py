@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
+from babel.dates import format_skeleton
 from babel.numbers import get_currency_precision
 from flask import current_app, has_request_context, request
-from flask_babel import format_currency, format_datetime
+from flask_babel import format_currency, format_date, format_datetime, get_locale
 from flask_login import current_user
 
 
@@ -38,6 +39,16 @@ def format_money(amount_minor: int | None, currency: str | None = None) -> str:
         return ""
     currency = currency or current_app.config["CURRENCY"]
     return format_currency(to_major(amount_minor, currency), currency)
+
+
+def local_date(value: date | None, fmt: str = "medium") -> str:
+    """A calendar day (already in the company's or the user's terms) in the locale's format."""
+    return format_date(value, fmt) if value else ""
+
+
+def local_month(value: date | None) -> str:
+    """A month (its first day) as the locale writes it: "December 2026", "2026年12月"."""
+    return format_skeleton("yMMMM", value, locale=get_locale()) if value else ""
 
 
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:

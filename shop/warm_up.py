@@ -66,7 +66,7 @@ def _buy_now_statements() -> int:
 
     now = utcnow()
     rule_cache.active_rules()
-    load_user(str(NOBODY))
+    load_user(f"{NOBODY}:")  # a login id (user id and session token) of nobody
     known_use.user_generation(NOBODY)
     on_sale = db.session.execute(
         select(Festival.slug, FestivalItem.id)

@@ -177,10 +177,12 @@ def statements():
     sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
-def login(client: CsrfClient, user) -> CsrfClient:
-    """Log a user in without the form (the form itself is tested in test_accounts)."""
-    with client.raw.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+def login(client: CsrfClient, user, **request) -> CsrfClient:
+    """Log a user in without the form (the form itself is tested in test_accounts): the login id
+    as Flask-Login keeps it, ``User.get_id()`` (id and session token). ``request`` goes to
+    ``session_transaction`` (e.g. ``base_url`` for another host)."""
+    with client.raw.session_transaction(**request) as session:
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     return client
 

@@ -199,7 +199,7 @@ def test_a_post_opens_the_session_cookie_from_the_cache_too(caches_on, app, clie
     for method in ("GET", "POST", "POST"):
         with app.test_request_context("/cart/add", method=method, headers=headers):
             session = app.session_interface.open_session(app, request)
-            assert session["_user_id"] == str(employee.id)
+            assert session["_user_id"] == employee.get_id()
             session["changed_by_this_request"] = method  # its own object: nothing leaks into the cache
     assert len(opened) == 1  # verified once; the posts reuse it
     with app.test_request_context("/", headers=headers):

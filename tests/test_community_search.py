@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from community.models import ArticleKind, SearchQuery
@@ -185,6 +187,34 @@ def test_search_page_highlights_and_logs_queries(client, employee, library):
         select(SearchQuery.query, SearchQuery.results, SearchQuery.user_id).order_by(SearchQuery.id)
     ).all()
     assert logged == [("退货", 1, employee.id), ("blender pro", 0, employee.id)]
+
+
+def test_the_search_page_logs_a_search_once_per_user_query_and_minute(client, employee, make_user, library):
+    """A reload, a prefetch or the same link opened again is not another search (issue 17)."""
+    other = make_user()
+
+    def logged():
+        return db.session.execute(
+            select(SearchQuery.query, SearchQuery.user_id, SearchQuery.created_at).order_by(SearchQuery.id)
+        ).all()
+
+    with freeze_time("2026-12-06 10:00:05"):
+        login(client, employee)
+        for _ in range(3):
+            assert client.get("/community/search?q=Blender+Pro").status_code == 200
+        client.get("/community/search?q=blender  PRO")  # the same query, normalised
+        login(client, other)
+        client.get("/community/search?q=Blender+Pro")  # another user's search counts
+    with freeze_time("2026-12-06 10:00:59"):
+        client.get("/community/search?q=Blender+Pro")
+    with freeze_time("2026-12-06 10:01:00"):
+        client.get("/community/search?q=Blender+Pro")  # a minute later: searched again
+    minute = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    assert logged() == [
+        ("blender pro", employee.id, minute),
+        ("blender pro", other.id, minute),
+        ("blender pro", other.id, minute + timedelta(minutes=1)),
+    ]
 
 
 def test_suggest_endpoint_returns_json(client, employee, library):

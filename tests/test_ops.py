@@ -146,6 +146,13 @@ def product_form(category_id: int, **overrides) -> dict:
         "description_md": "**Spring** harvest.",
         "sales_mode": "direct",
         "is_active": "y",
+        # the first option, in the same form (ignored when a product is edited)
+        "option_sku": "JT-100",
+        "option_name": "100 g",
+        "market_price": "60.00",
+        "employee_price": "40.00",
+        "contact_price": "50.00",
+        "initial_stock": "10",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}

@@ -80,7 +80,7 @@ def test_import_creates_confirmed_employees_in_real_departments(app, tmp_path):
     )
     result = run_import(app, path)
     assert result.exit_code == 0, result.output
-    assert summary(result) == "created 4, updated 0, unchanged 0, reactivated 0, deactivated 0, rejected 0"
+    assert summary(result) == "created 4, updated 0, unchanged 0, reactivated 0, deactivated 0, rejected 0, invited 4"
     assert rejected_lines(result) == []
     assert "Importing employees" in result.stderr  # the progress bar (its label off a terminal)
 
@@ -91,7 +91,7 @@ def test_import_creates_confirmed_employees_in_real_departments(app, tmp_path):
     for person in people.values():
         assert (person.kind, person.level, person.role) == (Kind.employee, 0, Role.member)
         assert person.is_active and person.email_verified_at is not None
-        assert person.password_hash is None  # they set one through "forgot password"
+        assert person.password_hash is None  # they set one through the invitation's link
     assert department_names() == ["Engineering", "Sales"]
     assert (
         people["E001"].department_id
@@ -119,7 +119,7 @@ def test_rejected_rows_are_reported_with_reasons_and_the_rest_is_imported(app, t
     )
     result = run_import(app, path)
     assert result.exit_code == 0, result.output
-    assert summary(result) == "created 2, updated 0, unchanged 0, reactivated 0, deactivated 0, rejected 6"
+    assert summary(result) == "created 2, updated 0, unchanged 0, reactivated 0, deactivated 0, rejected 6, invited 2"
     assert rejected_lines(result) == [
         "line 3: not-an-email: bad e-mail",
         "line 4: cy@gmail.com: e-mail domain is not a company domain",
@@ -150,10 +150,10 @@ def test_importing_the_same_file_again_changes_nothing(app, tmp_path):
 
     result = run_import(app, path)
     assert result.exit_code == 0
-    assert summary(result) == "created 0, updated 0, unchanged 3, reactivated 0, deactivated 0, rejected 0"
+    assert summary(result) == "created 0, updated 0, unchanged 3, reactivated 0, deactivated 0, rejected 0, invited 0"
     assert {no: u.id for no, u in employees_by_no().items()} == ids
     assert count(User) == 3 and department_names() == ["Engineering", "Sales"]
-    assert count(AuditEntry) == audits_before
+    assert count(AuditEntry) == audits_before + 1  # the import itself, and nothing else
 
 
 def test_reimport_updates_changed_people_in_place_and_audits_it(app, tmp_path):
@@ -169,7 +169,7 @@ def test_reimport_updates_changed_people_in_place_and_audits_it(app, tmp_path):
         name="second.csv",
     )
     result = run_import(app, second)
-    assert summary(result) == "created 0, updated 1, unchanged 1, reactivated 0, deactivated 0, rejected 0"
+    assert summary(result) == "created 0, updated 1, unchanged 1, reactivated 0, deactivated 0, rejected 0, invited 0"
     ann = employees_by_no()["E001"]
     assert ann.id == ann_id
     assert (ann.email, ann.name, ann.department.name) == ("ann.wang@neigou.example", "Ann Wang", "Research")
@@ -193,7 +193,7 @@ def test_reimport_updates_changed_people_in_place_and_audits_it(app, tmp_path):
 def test_import_gives_the_employee_number_to_someone_who_signed_up(app, tmp_path, employee):
     path = write_roster(tmp_path, [HEADER, "E042,erin@neigou.example,Erin Employee,Finance"])
     result = run_import(app, path)
-    assert summary(result) == "created 0, updated 1, unchanged 0, reactivated 0, deactivated 0, rejected 0"
+    assert summary(result) == "created 0, updated 1, unchanged 0, reactivated 0, deactivated 0, rejected 0, invited 0"
     assert count(User) == 1
     erin = db.session.get(User, employee.id)
     assert (erin.employee_no, erin.department.name) == ("E042", "Finance")
@@ -213,12 +213,15 @@ def test_deactivate_missing_deactivates_only_employees_absent_from_the_file(app,
 
     partial = write_roster(tmp_path, [HEADER, "E001,ann@neigou.example,Ann Li,"], name="partial.csv")
     without_flag = run_import(app, partial)
-    assert summary(without_flag) == "created 0, updated 0, unchanged 1, reactivated 0, deactivated 0, rejected 0"
+    assert (
+        summary(without_flag)
+        == "created 0, updated 0, unchanged 1, reactivated 0, deactivated 0, rejected 0, invited 0"
+    )
     assert db.session.scalar(select(func.count(User.id)).where(User.is_active_flag.is_(False))) == 0
 
     result = run_import(app, partial, "--deactivate-missing")
     assert result.exit_code == 0, result.output
-    assert summary(result) == "created 0, updated 0, unchanged 1, reactivated 0, deactivated 3, rejected 0"
+    assert summary(result) == "created 0, updated 0, unchanged 1, reactivated 0, deactivated 3, rejected 0, invited 0"
     inactive = set(db.session.scalars(select(User.email).where(User.is_active_flag.is_(False))))
     # Bo and Cy left; Erin signed up but is not on the HR roster. Admins and contacts stay.
     assert inactive == {"bo@neigou.example", "cy@neigou.example", "erin@neigou.example"}
@@ -230,7 +233,7 @@ def test_deactivate_missing_deactivates_only_employees_absent_from_the_file(app,
     assert all(u.deactivated_at is not None for u in db.session.scalars(select(User).where(User.email.in_(inactive))))
 
     # Running it again finds nobody new to deactivate.
-    assert summary(run_import(app, partial, "--deactivate-missing")).endswith("deactivated 0, rejected 0")
+    assert summary(run_import(app, partial, "--deactivate-missing")).endswith("deactivated 0, rejected 0, invited 0")
 
 
 def test_an_employee_back_on_the_roster_is_reactivated(app, tmp_path):
@@ -242,7 +245,7 @@ def test_an_employee_back_on_the_roster_is_reactivated(app, tmp_path):
     assert not employees_by_no()["E002"].is_active
 
     result = run_import(app, both)
-    assert summary(result) == "created 0, updated 0, unchanged 2, reactivated 1, deactivated 0, rejected 0"
+    assert summary(result) == "created 0, updated 0, unchanged 2, reactivated 1, deactivated 0, rejected 0, invited 0"
     bo = employees_by_no()["E002"]
     assert bo.is_active and bo.deactivated_at is None
     [entry] = audit("user.reactivate")
@@ -286,7 +289,7 @@ def test_header_case_spaces_and_a_byte_order_mark_are_accepted(app, tmp_path):
 def test_a_header_only_file_imports_nothing(app, tmp_path):
     result = run_import(app, write_roster(tmp_path, [HEADER]))
     assert result.exit_code == 0
-    assert summary(result) == "created 0, updated 0, unchanged 0, reactivated 0, deactivated 0, rejected 0"
+    assert summary(result) == "created 0, updated 0, unchanged 0, reactivated 0, deactivated 0, rejected 0, invited 0"
 
 
 # --- the rules, called directly -------------------------------------------------------------------
@@ -377,7 +380,7 @@ def test_an_imported_employee_sets_a_password_by_reset_and_logs_in(app, tmp_path
     assert refused.status_code == 422  # no password yet
 
     client.post_form("/reset", {"email": "ann@neigou.example"})
-    [message] = outbox(app)
+    [message] = [m for m in outbox(app) if "Reset your password" in m]  # the invitation came first
     text = message_from_string(message).get_payload(decode=True).decode()  # quoted-printable in the .eml
     reset_path = link_in(text, "/reset/")
     response = client.post_form(reset_path, {"password": PASSWORD, "confirm": PASSWORD})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy.exc import OperationalError
 
@@ -28,10 +30,16 @@ def test_session_cookie_is_httponly_and_lax(client, employee):
 
 def test_production_config_marks_the_session_cookie_secure(tmp_path, monkeypatch, database_url):
     monkeypatch.setenv("NEIGOU_INSTANCE_PATH", str(tmp_path))
-    production = create_app({"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": database_url})
+    settings = {"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": database_url, "PUBLIC_URL": "https://shop.example"}
+    production = create_app(settings)
     assert production.config["SESSION_COOKIE_SECURE"] is True
+    # The remember-me cookie too, and it does not live for Flask-Login's default year.
+    assert production.config["REMEMBER_COOKIE_SECURE"] is True
+    assert production.config["REMEMBER_COOKIE_HTTPONLY"] is True
+    assert production.config["REMEMBER_COOKIE_DURATION"] == timedelta(days=14)
+    assert production.config["TRUSTED_HOSTS"] == ["shop.example"]
     assert (tmp_path / "secret_key").read_text().strip() == production.config["SECRET_KEY"]
-    again = create_app({"ENV_NAME": "production", "SQLALCHEMY_DATABASE_URI": database_url})
+    again = create_app(settings)
     assert again.config["SECRET_KEY"] == production.config["SECRET_KEY"]  # generated once, then kept
     with production.app_context():
         db.engine.dispose()

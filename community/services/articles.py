@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import selectinload
@@ -24,6 +24,7 @@ from shop.errors import NotAllowed
 from shop.extensions import db
 from shop.mail import queue_mail
 from shop.pagination import Page, paginate
+from shop.urls import public_url
 
 PRODUCT_BOX_LIMIT = 5
 
@@ -149,7 +150,7 @@ def reject_article(actor: User, article: Article, reason: str) -> Article:
         after={"status": "rejected"},
         reason=reason[:500],
     )
-    link = url_for("community.article", article_id=article.id, _external=True)
+    link = public_url("community.article", article_id=article.id)
     queue_mail(
         article.author.email,
         _("Your article needs changes: %(title)s", title=article.title),

@@ -37,6 +37,7 @@ from sqlalchemy.orm import selectinload
 
 from community.models import Answer, Article, ArticleStatus, Question, SearchQuery
 from community.search_index import KIND_ANSWER, KIND_ARTICLE, KIND_QUESTION, KINDS, PREFIX
+from referrals.services.events import insert_ignoring_duplicates
 from shop.accounts.models import User
 from shop.database import utcnow
 from shop.extensions import db
@@ -472,12 +473,17 @@ def normalise(query: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", query or "").casefold().split())[:QUERY_MAX]
 
 
-def log_search(user: User | None, query: str, results: int, *, now: datetime | None = None) -> SearchQuery | None:
-    """Remember a search and how many results it found (none: operators see it as a miss)."""
+def log_search(user: User | None, query: str, results: int, *, now: datetime | None = None) -> bool:
+    """Remember a search and how many results it found (none: operators see it as a miss), once
+    per user, query and minute: the page is a GET, and a reload, a prefetch or a shared link
+    opened again must not count as another search. True when this call logged it."""
     text = normalise(query)
     if not text:
-        return None
-    entry = SearchQuery(user_id=getattr(user, "id", None), query=text, results=results, created_at=now or utcnow())
-    db.session.add(entry)
-    db.session.flush()
-    return entry
+        return False
+    minute = (now or utcnow()).replace(second=0, microsecond=0)
+    statement = (
+        insert_ignoring_duplicates(SearchQuery)
+        .values(user_id=getattr(user, "id", None), query=text, results=results, created_at=minute)
+        .on_conflict_do_nothing()
+    )
+    return db.session.execute(statement).rowcount == 1

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
@@ -37,6 +36,7 @@ from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
 from shop.mail import queue_mail
+from shop.urls import public_url
 
 SUBJECT_MAX = 200
 
@@ -139,7 +139,7 @@ def reply(
         ticket.first_response_at = ticket.first_response_at or now
         ticket.assignee_id = ticket.assignee_id or actor.id
     if staff and notify:
-        link = url_for("community.ticket", ticket_id=ticket.id, _external=True)
+        link = public_url("community.ticket", ticket_id=ticket.id)
         queue_mail(
             ticket.requester.email,
             _("An operator answered: %(subject)s", subject=ticket.subject),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -79,10 +79,14 @@ class Lead(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_up_on: Mapped[date | None] = mapped_column(sa.Date)  # the rep's next step, a day in the company's zone
 
     product: Mapped[Product] = relationship()
     referrer: Mapped[User] = relationship(foreign_keys=[referrer_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    notes: Mapped[list[LeadNote]] = relationship(
+        back_populates="lead", order_by="LeadNote.id.desc()", cascade="all, delete-orphan"
+    )
 
     def can_become(self, status: LeadStatus) -> bool:
         return status in LEAD_TRANSITIONS[self.status]
@@ -90,6 +94,21 @@ class Lead(db.Model):
     @property
     def is_open(self) -> bool:
         return bool(LEAD_TRANSITIONS[self.status])
+
+
+class LeadNote(db.Model):
+    """What the rep (or an admin) wrote down about a lead: calls, what the customer said."""
+
+    __tablename__ = "lead_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(sa.ForeignKey("leads.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lead: Mapped[Lead] = relationship(back_populates="notes")
+    author: Mapped[User] = relationship()
 
 
 class LeadCursor(db.Model):

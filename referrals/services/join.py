@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from referrals.models import EventKind, Join
 from referrals.services import ReferralError
@@ -39,9 +40,10 @@ def join(
     now: datetime | None = None,
     verified_at: datetime | None = None,
     password_hash: str | None = None,
-) -> User:
+) -> User | None:
     """Sign up a contact through ``code``'s link. Every check comes before the first write, so a
-    refused sign-up leaves nothing behind. For demo data, ``verified_at`` skips the e-mailed link
+    refused sign-up leaves nothing behind. None when the address has an account already: its
+    owner is mailed, nothing is written, and the visitor sees the same answer as a sign-up. For demo data, ``verified_at`` skips the e-mailed link
     and ``password_hash`` (of ``signup.password``) saves hashing the shared password again."""
     now = now or utcnow()
     owner = owner_by_code(code)
@@ -59,12 +61,24 @@ def join(
         raise ReferralError(_("This is your own link: you cannot invite yourself."))
     if accounts.is_company_email(email):
         raise ReferralError(_("This is a company address: sign up as an employee instead."))
-    if accounts.find_by_email(email) is not None or mailbox_taken(email):
-        raise ReferralError(_("An account with this e-mail already exists. Log in, or use “Forgot password”."))
+    if accounts.is_under_company_domain(email):
+        raise ReferralError(
+            _(
+                "This address is under the company's e-mail domain but is not one that signs up as an "
+                "employee, and it cannot join as a contact. Use your main company address, or another one."
+            )
+        )
     try:
-        accounts.check_password_rules(signup.password)
+        accounts.check_password_rules(signup.password, user_inputs=(email, name))
     except accounts.AccountError as exc:
         raise ReferralError(exc.message) from exc
+    existing = accounts.find_by_email(email)
+    if existing is not None or mailbox_taken(email):
+        # The same answer as a sign-up ("check your inbox"), after as much work: the owner is
+        # told by mail, so that the form does not say which addresses have accounts.
+        generate_password_hash(signup.password)
+        accounts.tell_owner_of_signup(email, existing)
+        return None
 
     user = User(
         email=email,

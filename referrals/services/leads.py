@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from referrals.models import Lead, LeadCursor, LeadStatus
+from referrals.models import Lead, LeadCursor, LeadNote, LeadStatus
 from referrals.models.leads import Timeline
 from referrals.services import ReferralError
 from referrals.services.chain import l1_of, root_of
 from referrals.services.events import insert_ignoring_duplicates, record_consultation
 from shop.accounts import services as accounts
+from shop.accounts import signals
 from shop.accounts.models import Role, User
 from shop.audit.services import record
 from shop.catalog.models import Product, SalesMode
@@ -24,8 +25,10 @@ from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
 from shop.mail import queue_mail
+from shop.urls import public_url
 
 PHONE_RE = re.compile(r"\+?[0-9][0-9 ()\-]{4,38}")
+OPEN_STATUSES = (LeadStatus.new, LeadStatus.contacted, LeadStatus.qualified)
 
 
 class LeadError(ReferralError):
@@ -133,18 +136,7 @@ def submit_lead(
     )
     record_consultation(referrer, product_id=product.id, source="lead", key=lead.id, lead_id=lead.id, at=now)
     if assignee is not None and notify:
-        link = url_for("referrals.sales_lead", lead_id=lead.id, _external=True)
-        queue_mail(
-            assignee.email,
-            _("New lead: %(product)s", product=product.name),
-            _(
-                "Hello %(name)s,\n\n%(referrer)s referred a customer for %(product)s:\n%(link)s",
-                name=assignee.name,
-                referrer=referrer.name,
-                product=product.name,
-                link=link,
-            ),
-        )
+        _tell_rep(assignee, lead)
     return lead
 
 
@@ -198,7 +190,7 @@ def move_lead(
     elif status == LeadStatus.lost:
         lead.lost_reason, lead.closed_at, after["reason"] = reason, now, reason
     record("lead.status", lead, actor=actor, before=before, after=after)
-    if not lead.is_open and notify:
+    if notify:  # the referrer follows every step, not only the end
         referrer = lead.referrer
         queue_mail(
             referrer.email,
@@ -208,7 +200,96 @@ def move_lead(
                 name=referrer.name,
                 customer=lead.customer_name,
                 status=status.value,
-                link=url_for("referrals.my_leads", _external=True),
+                link=public_url("referrals.my_leads"),
             ),
         )
     return lead
+
+
+# ---- working a lead: notes, follow-up, assignee ----------------------------------------------
+
+
+def add_note(actor: User, lead: Lead, body: str, *, now: datetime | None = None) -> LeadNote:
+    body = (body or "").strip()
+    if not body:
+        raise LeadError(_("Write the note first."))
+    note = LeadNote(lead=lead, author_id=actor.id, body=body, created_at=now or utcnow())
+    db.session.add(note)
+    lead.updated_at = note.created_at
+    return note
+
+
+def set_follow_up(actor: User, lead: Lead, day: date | None) -> None:
+    """The day of the rep's next step (None: no follow-up planned); audited."""
+    if day == lead.follow_up_on:
+        return
+    before = {"follow_up_on": lead.follow_up_on.isoformat() if lead.follow_up_on else None}
+    lead.follow_up_on = day
+    record("lead.follow_up", lead, actor=actor, before=before, after={"follow_up_on": day.isoformat() if day else None})
+
+
+def reassign(actor: User, lead: Lead, rep: User, *, notify: bool = True) -> None:
+    """An admin gives the lead to another active sales rep; audited, the new rep told by mail."""
+    if not actor.is_admin:
+        raise NotAllowed(_("Only an admin can reassign a lead."))
+    if rep.role != Role.sales or not rep.is_active:
+        raise LeadError(_("Leads go to active sales reps only."))
+    if rep.id == lead.assignee_id:
+        return
+    before = {"assigned_to": lead.assignee.name if lead.assignee else None}
+    lead.assignee_id = rep.id
+    record("lead.reassign", lead, actor=actor, before=before, after={"assigned_to": rep.name})
+    if notify:
+        _tell_rep(rep, lead)
+
+
+def due(user: User, today: date) -> list[Lead]:
+    """Open leads of ``user`` (all reps' for an admin) whose follow-up day has come."""
+    query = (
+        select(Lead)
+        .where(Lead.follow_up_on.is_not(None), Lead.follow_up_on <= today, Lead.status.in_(OPEN_STATUSES))
+        .order_by(Lead.follow_up_on, Lead.id)
+    )
+    if not user.is_admin:
+        query = query.where(Lead.assignee_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def assign_waiting(*, notify: bool = True) -> int:
+    """Open leads that came in while no sales rep was active go round-robin to the reps now
+    active; audited. Runs when someone becomes an active sales rep (``subscribe``)."""
+    waiting = db.session.scalars(
+        select(Lead).where(Lead.assignee_id.is_(None), Lead.status.in_(OPEN_STATUSES)).order_by(Lead.id)
+    ).all()
+    for lead in waiting:
+        rep = next_assignee()
+        if rep is None:
+            return 0
+        lead.assignee_id = rep.id
+        record("lead.assign", lead, actor=None, after={"assigned_to": rep.name}, reason="a sales rep became active")
+        if notify:
+            _tell_rep(rep, lead)
+    return len(waiting)
+
+
+def _on_rep_available(rep: User, **_extra) -> None:
+    db.session.flush()  # the new role or activation is what next_assignee reads
+    assign_waiting()
+
+
+def subscribe() -> None:
+    signals.sales_rep_available.connect(_on_rep_available)
+
+
+def _tell_rep(rep: User, lead: Lead) -> None:
+    queue_mail(
+        rep.email,
+        _("New lead: %(product)s", product=lead.product.name),
+        _(
+            "Hello %(name)s,\n\n%(referrer)s referred a customer for %(product)s:\n%(link)s",
+            name=rep.name,
+            referrer=lead.referrer.name,
+            product=lead.product.name,
+            link=public_url("referrals.sales_lead", lead_id=lead.id),
+        ),
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -15,10 +15,10 @@ from referrals.services import ReferralError, poster_cache
 from referrals.services.poster import font_path, poster_png
 from shop.accounts.models import MAX_LEVEL, User
 from shop.catalog.images import upload_dir
-from shop.catalog.models import Product, SalesMode
+from shop.catalog.models import Product
 from shop.catalog.services import product_by_slug
 from shop.extensions import db
-from shop.i18n import format_money, to_major
+from shop.urls import public_url
 
 CODE_RE = re.compile(r"[A-Za-z0-9]{4,16}")
 
@@ -49,18 +49,10 @@ def closed_reason(owner: User) -> str | None:
             "Ask the person who sent it, or another employee you know, for a new link."
         )
     if owner.level >= MAX_LEVEL:
-        parent = db.session.get(User, owner.referrer_id) if owner.referrer_id else None
-        if parent is not None:
-            return _(
-                "Our shop admits friends of employees and their friends only, so you cannot join through "
-                "%(owner)s's link. Ask %(parent)s, who invited %(owner)s, to send you their link.",
-                owner=owner.name,
-                parent=parent.name,
-            )
+        # Shown to anonymous visitors: who invited the link's owner is not theirs to know.
         return _(
-            "Our shop admits friends of employees and their friends only, so you cannot join through "
-            "%(owner)s's link. Ask an employee you know for their link.",
-            owner=owner.name,
+            "Our shop admits friends of employees and their friends only, so this link cannot be used to "
+            "join. Ask an employee you know, or the person who shared it, for an employee's link."
         )
     return None
 
@@ -72,31 +64,15 @@ def check_open(owner: User) -> None:
 
 
 def invite_url(user: User) -> str:
-    return url_for("referrals.join", code=user.referral_code, _external=True)
+    return public_url("referrals.join", code=user.referral_code)
 
 
 def share_url(user: User, product: Product) -> str:
-    return url_for("catalog.product", slug=product.slug, ref=user.referral_code, _external=True)
+    return public_url("catalog.product", slug=product.slug, ref=user.referral_code)
 
 
 def shareable_product(slug: str) -> Product | None:
     return product_by_slug(slug)
-
-
-def contact_price_text(product: Product, *, plain: bool = False) -> str | None:
-    """The lowest contact price of a product that is sold here, formatted; None otherwise.
-    ``plain`` writes the currency code (the poster's font has no currency symbols)."""
-    variants = product.active_variants if product.sales_mode == SalesMode.direct else []
-    if not variants:
-        return None
-    cheapest = min(variants, key=lambda v: v.contact_price)
-    if plain:
-        amount = f"{cheapest.currency} {to_major(cheapest.contact_price, cheapest.currency):,}"
-    else:
-        amount = format_money(cheapest.contact_price, cheapest.currency)
-    if any(v.contact_price != cheapest.contact_price for v in variants):
-        return _("from %(amount)s", amount=amount)
-    return amount
 
 
 def _picture_path(product: Product) -> Path | None:
@@ -107,9 +83,9 @@ def _picture_path(product: Product) -> Path | None:
 
 
 def product_poster(user: User, product: Product) -> bytes:
+    # A poster travels beyond the shop (chats, walls): visitors never see prices (DESIGN.md).
     return _poster(
         title=product.name,
-        price=contact_price_text(product, plain=True),
         picture=_picture_path(product),
         sharer=_("Shared by %(name)s", name=user.name),
         url=share_url(user, product),
@@ -120,7 +96,6 @@ def product_poster(user: User, product: Product) -> bytes:
 def invite_poster(user: User, company: str) -> bytes:
     return _poster(
         title=_("Join the internal purchase shop of %(company)s", company=company),
-        price=None,
         picture=None,
         sharer=_("Invited by %(name)s", name=user.name),
         url=invite_url(user),

@@ -1,5 +1,6 @@
-"""The share poster: a PNG with the product picture, its name and price, who shares it and a QR
-code of the link, drawn on the server with Pillow and qrcode."""
+"""The share poster: a PNG with the product picture, its name, who shares it and a QR code of
+the link, drawn on the server with Pillow and qrcode. Never a price: posters travel to people who
+are not members, and visitors never see prices (DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ WIDTH, HEIGHT = 720, 1080
 MARGIN = 40
 PICTURE = WIDTH - 2 * MARGIN
 QR_SIZE = 240
-INK, ACCENT, MUTED, PAPER = (29, 35, 48), (194, 65, 12), (107, 114, 128), (255, 255, 255)
+INK, MUTED, PAPER = (29, 35, 48), (107, 114, 128), (255, 255, 255)
 
 
 def qr_image(url: str, size: int = QR_SIZE) -> Image.Image:
@@ -64,7 +65,7 @@ def _font(path: str | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.Ima
 
 
 def poster_png(
-    *, title: str, price: str | None, sharer: str, url: str, caption: str, picture: Path | None, font: str | None = None
+    *, title: str, sharer: str, url: str, caption: str, picture: Path | None, font: str | None = None
 ) -> bytes:
     """``font`` is a font file (see ``font_path``); without one, non-Latin text is not drawn."""
     poster = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
@@ -85,9 +86,6 @@ def poster_png(
         top += title_font.size + 8
     poster.paste(qr_image(url), (WIDTH - MARGIN - QR_SIZE, qr_top))
     left_top = qr_top + 10
-    if price:
-        draw.text((MARGIN, left_top), price, font=text_font, fill=ACCENT)
-        left_top += 56
     for line in textwrap.wrap(sharer, 24)[:2]:
         draw.text((MARGIN, left_top), line, font=text_font, fill=INK)
         left_top += 38

@@ -4,7 +4,7 @@ Drawing a poster decodes the product picture, draws text and a QR code and compr
 tens of milliseconds and megabytes of memory that a member tapping "share" again should not
 cost. A poster is a pure function of what it shows, so its file is named by a digest of
 everything drawn on it: the link (its owner's code and the product), the language, the product's
-name, price and picture, the sharer's name, the font and the layout version. When the product or
+name and picture, the sharer's name, the font and the layout version. When the product or
 the user changes, the name changes and the old file is simply never asked for again: nothing
 has to be forgotten after a commit, in this process or any other, and every worker on the host
 shares the files. Old files are pruned, least recently used first, past ``POSTER_CACHE_FILES``.
@@ -23,7 +23,7 @@ from pathlib import Path
 from flask import current_app
 
 # Bump when poster.py draws differently, so that posters of the old layout are not served.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: no price on posters
 
 
 def cache_dir() -> Path:

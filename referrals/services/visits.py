@@ -44,14 +44,20 @@ def record_visit(
     product: Product | None = None,
     ip: str | None = None,
     now: datetime | None = None,
+    capped: bool | None = None,
 ) -> bool:
-    """Count a visit of ``owner``'s link (with ``product`` for a share link). True when counted."""
+    """Count a visit of ``owner``'s link (with ``product`` for a share link). True when counted.
+    ``capped``: whether REFERRAL_VISITS_PER_IP_DAY applies: to visitors without the visitor
+    cookie only (a returning visitor is counted by the cookie, once a day, whatever the
+    address); by default to every anonymous visit."""
     if user is not None and user.id == owner.id:
         return False
     now = now or utcnow()
     day = company_day(now)
     product_key = product.id if product else 0
-    if ip and user is None:
+    if capped is None:
+        capped = user is None
+    if ip and capped:
         cap = current_app.config["REFERRAL_VISITS_PER_IP_DAY"]
         seen = db.session.scalar(
             select(func.count(Visit.id)).where(

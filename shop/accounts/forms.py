@@ -46,10 +46,27 @@ class ResetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set password"))
 
 
+class InviteForm(FlaskForm):
+    submit = SubmitField(_l("Send the invitation again"))
+
+
 class ProfileForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
     submit = SubmitField(_l("Save"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)]
+    )
+    confirm = PasswordField(_l("Repeat password"), validators=[EqualTo("password", _l("The passwords differ."))])
+    submit = SubmitField(_l("Change password"))
+
+
+class EndSessionsForm(FlaskForm):
+    submit = SubmitField(_l("Log out everywhere"))
 
 
 class RoleForm(FlaskForm):

@@ -50,6 +50,24 @@ def new_referral_code() -> str:
     return secrets.token_urlsafe(6).replace("-", "x").replace("_", "y")
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+_LOGIN_ID_DIGITS = 18  # a user id that fits a 64-bit integer column
+
+
+def parse_login_id(value: object) -> tuple[int, str] | None:
+    """``(user id, session token)`` of a login id as ``User.get_id`` writes it
+    (``"<id>:<token>"``), or None for anything else (an id of the old, token-less format too)."""
+    if not isinstance(value, str):
+        return None
+    user_id, colon, token = value.partition(":")
+    if not (colon and user_id.isascii() and user_id.isdigit() and len(user_id) <= _LOGIN_ID_DIGITS):
+        return None
+    return int(user_id), token
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
@@ -71,6 +89,13 @@ class User(UserMixin, db.Model):
     timezone: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the login id in the session and remember-me cookies: a new one ends every session
+    # (log-out, password change or reset, deactivation, role change, "log out everywhere").
+    session_token: Mapped[str] = mapped_column(sa.String(43), default=new_session_token, server_default="")
+    # The language the person last used the shop in (from their browser at log-in): the mail we
+    # send them (shipments, invitations) is written in it. None: the default language.
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Referral chain, fixed at sign-up (DESIGN.md). Employees are roots at level 0.
     referral_code: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_referral_code)
@@ -83,6 +108,15 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+    def get_id(self) -> str:
+        """Flask-Login's login id (session and remember-me cookies): the user and the token of
+        their sessions, so that rotating the token refuses every cookie written before."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Refuse every session and remember-me cookie of this user from now on."""
+        self.session_token = new_session_token()
 
     # Flask-Login reads is_active; the column is named is_active in the database.
     @property
@@ -106,7 +140,9 @@ class User(UserMixin, db.Model):
         return self.role in (Role.sales, Role.admin)
 
     def set_password(self, password: str) -> None:
+        """A new password ends the sessions that the old one opened."""
         self.password_hash = generate_password_hash(password)  # scrypt
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from shop.accounts import invitations
 from shop.accounts.models import Department, Kind, Role, User
 from shop.accounts.services import (
     AccountError,
@@ -18,6 +20,7 @@ from shop.accounts.services import (
     normalise_email,
     reactivate,
 )
+from shop.audit.models import AuditEntry
 from shop.audit.services import record
 from shop.database import utcnow
 from shop.extensions import db
@@ -38,7 +41,9 @@ class RosterReport:
     unchanged: int = 0
     reactivated: int = 0
     deactivated: int = 0
+    invited: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, value, reason)
+    new_users: list[User] = field(default_factory=list)
 
     @property
     def accepted(self) -> int:
@@ -63,6 +68,47 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RosterError(_("The roster must be a UTF-8 encoded CSV file.")) from exc
+
+
+def import_file(
+    data: bytes,
+    *,
+    filename: str,
+    actor: User | None,
+    deactivate_missing: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> RosterReport:
+    """Read and apply a roster file in the caller's transaction, invite each newly created
+    employee (shop/accounts/invitations.py) and audit the import: who, when, the file's name and
+    SHA-256, and the counts. Raises RosterError for a file that cannot be read (nothing done)."""
+    rows = read_rows(decode(data))
+    report = import_roster(rows, actor=actor, deactivate_missing=deactivate_missing, progress=progress)
+    for user in report.new_users:
+        invitations.invite(user, actor=actor)
+        report.invited += 1
+    db.session.add(
+        AuditEntry(
+            action="roster.import",
+            entity_type="Roster",
+            entity_id=None,
+            actor_id=actor.id if actor else None,
+            after={
+                "file": filename,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "rows": len(rows),
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "reactivated": report.reactivated,
+                "deactivated": report.deactivated,
+                "rejected": len(report.rejected),
+                "invited": report.invited,
+                "deactivate_missing": deactivate_missing,
+            },
+        )
+    )
+    db.session.flush()
+    return report
 
 
 def import_roster(
@@ -149,6 +195,7 @@ def import_roster(
             db.session.add(user)
             by_no[employee_no] = by_email[email] = user
             report.created += 1
+            report.new_users.append(user)
             continue
         before = {
             "email": user.email,

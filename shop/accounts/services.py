@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+from datetime import datetime
+from functools import cache
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
-from shop.accounts import tokens
+from shop.accounts import signals, tokens
 from shop.accounts.models import PASSWORD_MAX, PASSWORD_MIN, Kind, Role, User
 from shop.audit.services import record
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.mail import queue_mail
+from shop.urls import public_url
 
 
 class AccountError(DomainError):
@@ -35,36 +42,121 @@ def email_domain(email: str) -> str:
 
 
 def is_company_email(email: str) -> bool:
-    return email_domain(email) in current_app.config["COMPANY_EMAIL_DOMAINS"]
+    """An address on an allowed company domain: it may sign up as an employee. A subdomain
+    (``sub.neigou.example``) counts only with ``COMPANY_EMAIL_SUBDOMAINS``, or when listed."""
+    domain = email_domain(email)
+    domains = current_app.config["COMPANY_EMAIL_DOMAINS"]
+    if domain in domains:
+        return True
+    return current_app.config["COMPANY_EMAIL_SUBDOMAINS"] and _under(domain, domains)
 
 
-def check_password_rules(password: str) -> None:
+def is_under_company_domain(email: str) -> bool:
+    """An address on a company domain or any subdomain of one: the company's own mail system,
+    whether or not it may sign up as an employee. Such an address never joins as a contact (it
+    may reach an employee's own mailbox, and employees are roots of their chains)."""
+    domain = email_domain(email)
+    domains = current_app.config["COMPANY_EMAIL_DOMAINS"]
+    return domain in domains or _under(domain, domains)
+
+
+def _under(domain: str, domains: list[str]) -> bool:
+    return any(domain.endswith("." + parent) for parent in domains)
+
+
+def check_password_rules(password: str, *, user_inputs: tuple[str, ...] = ()) -> None:
+    """Length, then how guessable: zxcvbn's estimate, from the common passwords, words, names
+    and keyboard patterns it ships as data (no network), and the user's own name and address."""
     if not PASSWORD_MIN <= len(password or "") <= PASSWORD_MAX:
         raise AccountError(_("A password has %(min)d to %(max)d characters.", min=PASSWORD_MIN, max=PASSWORD_MAX))
+    if password_strength(password, user_inputs) < current_app.config["PASSWORD_MIN_SCORE"]:
+        raise AccountError(
+            _(
+                "This password is too easy to guess: it is a common password, or close to one, or "
+                "made of your name or address. Try a longer one, e.g. a few unrelated words."
+            )
+        )
+
+
+def password_strength(password: str, user_inputs: tuple[str, ...] = ()) -> int:
+    """zxcvbn's score, 0 (among the most common passwords) to 4 (very hard to guess), of the
+    first ``_SCORED_CHARACTERS``: its time grows fast with length (a 128-character password
+    can take a third of a second), and a prefix never scores higher than the whole."""
+    words = [
+        part
+        for value in user_inputs
+        if value
+        for part in (value, value.partition("@")[0], "".join(value.split()), *re.split(r"[@.\s]+", value))
+        if part
+    ]
+    return zxcvbn(password[:_SCORED_CHARACTERS], user_inputs=words)["score"]
+
+
+_SCORED_CHARACTERS = 40
+
+
+def _inputs(email: str, name: str | None = None) -> tuple[str, ...]:
+    return (email, name or "")
+
+
+@cache
+def _dummy_password_hash() -> str:
+    """A hash made as users' are, checked for unknown addresses so that a log-in takes as long
+    whether or not the address has an account."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
 
 
-def register_employee(email: str, name: str, password: str) -> User:
-    """Sign up an employee with a company address; they log in after following the e-mailed link."""
+def register_employee(email: str, name: str, password: str) -> str:
+    """Sign up an employee with a company address; they log in after following the e-mailed link.
+
+    Returns the normalised address. When it has an account already, the answer is the same
+    ("check your inbox") and so is the work done (a password hashed): the mail tells the owner
+    instead, so that sign-up does not say which addresses have accounts."""
     email = normalise_email(email)
     if not is_company_email(email):
         raise AccountError(_("Sign-up is open to company e-mail addresses only."))
-    check_password_rules(password)
-    if find_by_email(email) is not None:
-        raise AccountError(_("An account with this e-mail already exists. Log in, or use “Forgot password”."))
+    check_password_rules(password, user_inputs=_inputs(email, name))
+    existing = find_by_email(email)
+    if existing is not None:
+        generate_password_hash(password)  # as long as a sign-up that creates the account
+        tell_owner_of_signup(email, existing)
+        return email
     user = User(email=email, name=name.strip(), kind=Kind.employee, level=0)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     send_verification(user)
-    return user
+    return email
+
+
+def tell_owner_of_signup(email: str, user: User | None) -> None:
+    """Someone signed up with ``email``, which has an account (``user``; None when it is
+    another ``+tag`` address of an account's mailbox). Not yet confirmed: the confirmation link
+    again. Active: a note with the log-in and reset links. Deactivated: nothing."""
+    if user is not None and not user.is_active:
+        return
+    if user is not None and user.email_verified_at is None:
+        send_verification(user)
+        return
+    queue_mail(
+        email,
+        _("You already have an account"),
+        _(
+            "Hello,\n\nsomeone, perhaps you, tried to sign up with this e-mail address, which "
+            "already has an account. Log in here:\n%(login)s\n\nForgot your password? Set a new "
+            "one here:\n%(reset)s\n\nIf it was not you, ignore this message: nothing has changed.",
+            login=public_url("accounts.login"),
+            reset=public_url("accounts.reset_request"),
+        ),
+    )
 
 
 def send_verification(user: User) -> None:
-    link = url_for("accounts.verify", token=tokens.make_token(user, tokens.VERIFY), _external=True)
+    link = public_url("accounts.verify", token=tokens.make_token(user, tokens.VERIFY))
     queue_mail(
         user.email,
         _("Confirm your e-mail address"),
@@ -87,6 +179,14 @@ def verify_email(token: str) -> User:
     return user
 
 
+def note_login(user: User, locale: str | None, *, now: datetime | None = None) -> None:
+    """Remember when the person last logged in (admins see it) and the language their browser
+    asked for (mail sent to them later is written in it)."""
+    user.last_login_at = now or utcnow()
+    if locale:
+        user.locale = locale
+
+
 def authenticate(email: str, password: str) -> User:
     """The user behind these credentials, or AccountError with one message for all failures."""
     failure = AccountError(_("Wrong e-mail or password."))
@@ -95,7 +195,10 @@ def authenticate(email: str, password: str) -> User:
     except AccountError:
         raise failure from None
     user = find_by_email(email)
-    if user is None or not user.check_password(password):
+    if user is None or not user.password_hash:
+        check_password_hash(_dummy_password_hash(), password or "")  # as long as a real check
+        raise failure
+    if not user.check_password(password):
         raise failure
     if not user.is_active:
         raise AccountError(_("This account has been deactivated. Ask an administrator."))
@@ -112,7 +215,7 @@ def request_password_reset(email: str) -> None:
         return
     if user is None or not user.is_active:
         return
-    link = url_for("accounts.reset_password", token=tokens.make_token(user, tokens.RESET), _external=True)
+    link = public_url("accounts.reset_password", token=tokens.make_token(user, tokens.RESET))
     queue_mail(
         user.email,
         _("Reset your password"),
@@ -130,11 +233,26 @@ def reset_password(token: str, password: str) -> User:
         user = tokens.read_token(token, tokens.RESET, current_app.config["RESET_TOKEN_MAX_AGE"])
     except tokens.TokenError as exc:
         raise AccountError(_("This reset link is invalid, used or expired.")) from exc
-    check_password_rules(password)
+    check_password_rules(password, user_inputs=_inputs(user.email, user.name))
     user.set_password(password)
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()  # the link reached this inbox
     return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """A new password for a logged-in user who knows the current one; their other sessions end."""
+    if not user.check_password(current or ""):
+        raise AccountError(_("Your current password is not this one."))
+    check_password_rules(new, user_inputs=_inputs(user.email, user.name))
+    user.set_password(new)
+    record("user.password", user, actor=user, after={"sessions": "ended"})
+
+
+def end_all_sessions(user: User) -> None:
+    """Log ``user`` out everywhere: every session and remember-me cookie stops working."""
+    user.end_sessions()
+    record("user.sessions", user, actor=user, after={"sessions": "ended"})
 
 
 def update_profile(user: User, *, name: str, timezone: str) -> None:
@@ -148,7 +266,7 @@ def update_profile(user: User, *, name: str, timezone: str) -> None:
 def create_admin(email: str, name: str, password: str) -> User:
     """The first admin, from the CLI. An existing employee account is promoted instead."""
     email = normalise_email(email)
-    check_password_rules(password)
+    check_password_rules(password, user_inputs=_inputs(email, name))
     user = find_by_email(email)
     if user is not None and user.kind != Kind.employee:
         raise AccountError(_("Only employees can be admins; this address belongs to a contact."))
@@ -167,6 +285,7 @@ def create_admin(email: str, name: str, password: str) -> User:
             reason="create-admin",
         )
         user.role = Role.admin
+        user.end_sessions()
     user.email_verified_at = user.email_verified_at or utcnow()
     user.set_password(password)
     return user
@@ -181,7 +300,10 @@ def set_role(actor: User, user: User, role: Role) -> None:
         return
     before = {"role": str(user.role)}
     user.role = role
+    user.end_sessions()  # what a session may do is decided again at the next log-in
     record("user.role", user, actor=actor, before=before, after={"role": str(role)})
+    if role == Role.sales and user.is_active_flag:
+        signals.sales_rep_available.send(user)
 
 
 def deactivate(actor: User | None, user: User, reason: str) -> None:
@@ -191,6 +313,7 @@ def deactivate(actor: User | None, user: User, reason: str) -> None:
         return
     user.is_active_flag = False
     user.deactivated_at = utcnow()
+    user.end_sessions()
     record("user.deactivate", user, actor=actor, before={"active": True}, after={"active": False}, reason=reason)
 
 
@@ -200,3 +323,5 @@ def reactivate(actor: User | None, user: User, reason: str) -> None:
     user.is_active_flag = True
     user.deactivated_at = None
     record("user.reactivate", user, actor=actor, before={"active": False}, after={"active": True}, reason=reason)
+    if user.role == Role.sales:
+        signals.sales_rep_available.send(user)

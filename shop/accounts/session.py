@@ -5,10 +5,17 @@ row may come from a short per-process cache (``USER_CACHE_SECONDS``); any change
 this process drops their entry when it is flushed, and other processes see it when their
 entry expires. Requests that change something always load the user from the database, so a
 deactivated account cannot act, and can read for at most that many seconds.
+
+The login id in the session and remember-me cookies is ``"<user id>:<session token>"``
+(``User.get_id``); the loader refuses a cookie whose token is not the user's current one. A
+cached row answers only a cookie carrying the token it holds; any other token is checked
+against the database. A change to a user drops their entry in this process when it is flushed
+and again after it commits (a read in between could have put the old row back).
 """
 
 from __future__ import annotations
 
+import hmac
 import time
 from dataclasses import dataclass
 from functools import wraps
@@ -19,8 +26,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import bindparam, event, inspect, select
 from sqlalchemy.orm import Session
 
-from shop.accounts.models import Kind, User
-from shop.database import SAFE_METHODS, attach_loaded
+from shop.accounts.models import Kind, User, parse_login_id
+from shop.database import SAFE_METHODS, after_commit, attach_loaded
 from shop.extensions import db, login_manager
 from shop.ttl_cache import ConfiguredCache
 
@@ -39,14 +46,18 @@ def init_login(app) -> None:
 _READ_USER = select(User.__table__).where(User.id == bindparam("user_id"))
 
 
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def load_user(login_id: str) -> User | None:
+    """The active user of this login id (session or remember-me cookie) if its session token is
+    still theirs; None otherwise, and Flask-Login treats the request as anonymous."""
+    parsed = parse_login_id(login_id)
+    if parsed is None:
         return None
+    user_id, token = parsed
     if not (_rows.enabled and has_request_context() and request.method in SAFE_METHODS):
-        return _active(_read_user(int(user_id)))
-    row = _rows.get(int(user_id))
-    if row is None:
-        user = _active(_read_user(int(user_id)))
+        return _current(_read_user(user_id), token)
+    row = _rows.get(user_id)
+    if row is None or not _same_token(row["session_token"], token):
+        user = _current(_read_user(user_id), token)
         if user is not None:
             _rows.set(user.id, {key: getattr(user, key) for key in _USER_COLUMNS})
         return user
@@ -69,15 +80,28 @@ def cached_identity() -> dict | None:
     write); the caller then goes the usual way through ``current_user``."""
     if not (_rows.enabled and request.method in SAFE_METHODS):
         return None
-    user_id = session.get("_user_id")
-    if not (isinstance(user_id, str) and user_id.isdigit()):
+    login = parse_login_id(session.get("_user_id"))
+    if login is None:
         return None
-    row = _rows.get(int(user_id))
-    return row if row is not None and row["is_active_flag"] else None
+    row = _rows.get(login[0])
+    if row is None or not (row["is_active_flag"] and _same_token(row["session_token"], login[1])):
+        return None
+    return row
 
 
 def _active(user: User | None) -> User | None:
     return user if user is not None and user.is_active else None
+
+
+def _current(user: User | None, token: str) -> User | None:
+    """``user`` when active and ``token`` is their session token now."""
+    if user is None or not _same_token(user.session_token, token):
+        return None
+    return _active(user)
+
+
+def _same_token(held: str | None, given: str) -> bool:
+    return held is not None and hmac.compare_digest(held.encode(), given.encode())
 
 
 _CHAIN_FACTS = ("level", "root_employee_id", "l1_contact_id", "kind", "is_active_flag")
@@ -86,7 +110,10 @@ _CHAIN_FACTS = ("level", "root_employee_id", "l1_contact_id", "kind", "is_active
 @event.listens_for(Session, "after_flush")
 def _forget_changed_users(session, _flush_context):
     changed = [obj for obj in (*session.dirty, *session.deleted) if isinstance(obj, User)]
-    _rows.discard(*(user.id for user in changed))
+    user_ids = [user.id for user in changed]
+    if user_ids:
+        _rows.discard(*user_ids)
+        after_commit(lambda: _rows.discard(*user_ids))  # a read before the commit may have kept the old row
     moved = [user.id for user in changed if any(inspect(user).attrs[key].history.has_changes() for key in _CHAIN_FACTS)]
     if moved:  # facts kept in session cookies (``buyer_facts``) stop counting once this commits
         from shop.quotas import known_use
@@ -118,17 +145,13 @@ class BuyerFacts:
 
 def buyer_facts() -> BuyerFacts | None:
     """The facts this session's cookie holds for its logged-in user, or None."""
-    user_id, held = session.get("_user_id"), session.get(_FACTS_KEY)
-    if not (isinstance(user_id, str) and user_id.isdigit() and isinstance(held, list) and len(held) == 6):
+    login, held = parse_login_id(session.get("_user_id")), session.get(_FACTS_KEY)
+    if not (login is not None and isinstance(held, list) and len(held) == 6):
         return None
     facts_user, level, root_id, kind, generation, written = held
-    if facts_user != int(user_id) or time.time() - written > BUYER_FACTS_MAX_AGE or kind not in Kind.__members__:
+    if facts_user != login[0] or time.time() - written > BUYER_FACTS_MAX_AGE or kind not in Kind.__members__:
         return None
     return BuyerFacts(facts_user, level, root_id, Kind[kind], generation)
-
-
-def forget_buyer_facts() -> None:
-    session.pop(_FACTS_KEY, None)
 
 
 def keep_buyer_facts(user: User, generation: int | None = None) -> None:

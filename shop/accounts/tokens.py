@@ -13,6 +13,7 @@ from shop.extensions import db
 
 VERIFY = "email-verify"
 RESET = "password-reset"
+INVITE = "invitation"
 
 
 class TokenError(Exception):

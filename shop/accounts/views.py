@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
+import time
 from zoneinfo import available_timezones
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
-from shop.accounts import services
+from shop.accounts import invitations, services
 from shop.accounts.forms import (
+    ChangePasswordForm,
+    EndSessionsForm,
     LoginForm,
     ProfileForm,
     ResetPasswordForm,
     ResetRequestForm,
     SignupForm,
 )
-from shop.accounts.session import forget_buyer_facts, keep_buyer_facts
+from shop.accounts.session import keep_buyer_facts
 from shop.extensions import db, limiter
 from shop.urls import safe_local_path
 
@@ -48,12 +56,12 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = services.register_employee(form.email.data, form.name.data, form.password.data)
+            email = services.register_employee(form.email.data, form.name.data, form.password.data)
         except services.AccountError as exc:
             form.email.errors.append(exc.message)
         else:
             db.session.commit()
-            return render_template("accounts/check_inbox.html", email=user.email)
+            return render_template("accounts/check_inbox.html", email=email)
     return render_template("accounts/signup.html", form=form), 200 if request.method == "GET" else 422
 
 
@@ -69,8 +77,42 @@ def verify(token: str):
     return redirect(url_for("accounts.login"))
 
 
+def _login_account_key() -> str:
+    """The account a log-in tries, known or not (the same limit either way, so that it tells
+    nothing about which addresses have accounts), hashed: no addresses in the limiter's store."""
+    email = (request.form.get("email") or "").strip().lower()
+    return "login-account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _login_failed(response) -> bool:
+    return response.status_code == 422
+
+
+def _account_throttled(limit):
+    """The log-in page again, saying when this account can be tried again."""
+    form = LoginForm()
+    # Every limit reached (a minute's, a quarter of an hour's...): the longest wait counts.
+    reset_at = max([limit.reset_at, *(other.reset_at for other in limiter.current_limits if other.breached)])
+    wait = max(1, math.ceil((reset_at - time.time()) / 60))
+    form.password.errors = [
+        _(
+            "Too many failed log-ins for this account. Try again in %(minutes)d minute(s), or set a new "
+            "password with “Forgot password”.",
+            minutes=wait,
+        )
+    ]
+    return make_response(render_template("accounts/login.html", form=form), 429)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_rate("RATELIMIT_LOGIN"), methods=["POST"])
+@limiter.limit(
+    _rate("RATELIMIT_LOGIN_ACCOUNT"),
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    on_breach=_account_throttled,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("catalog.home"))
@@ -81,6 +123,11 @@ def login():
         except services.AccountError as exc:
             form.password.errors.append(exc.message)
         else:
+            services.note_login(user, str(get_locale()) if request.accept_languages else None)
+            db.session.commit()
+            # Nothing of the visitor's session carries over (a session id planted before the
+            # log-in is not the logged-in one), and the CSRF token is a new one.
+            session.clear()
             login_user(user, remember=form.remember.data)
             keep_buyer_facts(user)
             return redirect(_safe_next(request.args.get("next")))
@@ -91,10 +138,18 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
-    forget_buyer_facts()
+    """Log out: this session's cookie, and every other cookie of this user, stop working (a
+    copy of the cookie taken before is refused as well)."""
+    _end_sessions(current_user._get_current_object())
+    db.session.commit()
     flash(_("You are logged out."), "info")
     return redirect(url_for("catalog.home"))
+
+
+def _end_sessions(user) -> None:
+    user.end_sessions()
+    session.clear()
+    logout_user()
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -125,13 +180,42 @@ def reset_password(token: str):
     return render_template("accounts/reset_password.html", form=form), 200 if request.method == "GET" else 422
 
 
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+@limiter.limit(_rate("RATELIMIT_RESET"), methods=["POST"])
+def welcome(token: str):
+    """The invitation's link: an imported employee sets their password, once."""
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            invitations.accept(token, form.password.data)
+        except services.AccountError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("accounts.reset_request"))
+        db.session.commit()
+        flash(_("Your password is set. Log in with it now."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/welcome.html", form=form), 200 if request.method == "GET" else 422
+
+
+def _profile_form() -> ProfileForm:
+    form = ProfileForm(obj=current_user)
+    form.timezone.choices = [SelectChoice(zone) for zone in sorted(available_timezones())]
+    if request.method == "GET" or request.endpoint != "accounts.account":
+        form.timezone.data = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]
+    return form
+
+
+def _account_page(form: ProfileForm, password_form: ChangePasswordForm, status: int):
+    page = render_template(
+        "accounts/account.html", form=form, password_form=password_form, end_sessions_form=EndSessionsForm()
+    )
+    return page, status
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    form = ProfileForm(obj=current_user)
-    form.timezone.choices = [SelectChoice(zone) for zone in sorted(available_timezones())]
-    if request.method == "GET":
-        form.timezone.data = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]
+    form = _profile_form()
     if form.validate_on_submit():
         try:
             services.update_profile(current_user, name=form.name.data, timezone=form.timezone.data)
@@ -141,4 +225,40 @@ def account():
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form), 200 if request.method == "GET" else 422
+    return _account_page(form, ChangePasswordForm(formdata=None), 200 if request.method == "GET" else 422)
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+@limiter.limit(_rate("RATELIMIT_LOGIN"))
+def change_password():
+    """A new password: every other session of the user ends, this one goes on."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current.data, form.password.data)
+        except services.AccountError as exc:
+            form.password.errors.append(exc.message)
+        else:
+            remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            session.clear()
+            login_user(user, remember=remember)  # this session, under the new session token
+            db.session.commit()
+            flash(_("Your password is changed. Your other sessions are logged out."), "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(_profile_form(), form, 422)
+
+
+@bp.route("/account/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    form = EndSessionsForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("accounts.account"))
+    user = current_user._get_current_object()
+    services.end_all_sessions(user)
+    _end_sessions(user)
+    db.session.commit()
+    flash(_("You are logged out everywhere: on this device and on every other."), "info")
+    return redirect(url_for("accounts.login"))

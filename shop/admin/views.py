@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from shop.accounts import roster, services
-from shop.accounts.forms import ActivationForm, RoleForm, RosterUploadForm
+from shop.accounts import invitations, roster, services
+from shop.accounts.forms import ActivationForm, InviteForm, RoleForm, RosterUploadForm
 from shop.accounts.models import Role, User
 from shop.accounts.session import admin_required
-from shop.audit.models import AuditEntry
 from shop.extensions import db
+from shop.web import commit_or_refuse
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -34,7 +34,13 @@ def _user_page(
     role_form = role_form or RoleForm(role=user.role.value)
     activation_form = activation_form or ActivationForm(formdata=None)
     activation_form.active.data = "0" if user.is_active_flag else "1"
-    return render_template("admin/user.html", user=user, role_form=role_form, activation_form=activation_form), status
+    return render_template(
+        "admin/user.html",
+        user=user,
+        role_form=role_form,
+        activation_form=activation_form,
+        invite_form=InviteForm() if invitations.can_be_invited(user) else None,
+    ), status
 
 
 @bp.route("/users/<int:user_id>")
@@ -89,8 +95,12 @@ def roster_upload():
     report = None
     if form.validate_on_submit():
         try:
-            rows = roster.read_rows(roster.decode(form.roster.data.read()))
-            report = roster.import_roster(rows, actor=current_user, deactivate_missing=form.deactivate_missing.data)
+            report = roster.import_file(
+                form.roster.data.read(),
+                filename=form.roster.data.filename or "",
+                actor=current_user,
+                deactivate_missing=form.deactivate_missing.data,
+            )
         except roster.RosterError as exc:
             db.session.rollback()
             form.roster.errors.append(exc.message)
@@ -100,12 +110,17 @@ def roster_upload():
     return render_template("admin/roster.html", form=form, report=report), status
 
 
-@bp.route("/audit")
+@bp.route("/users/<int:user_id>/invite", methods=["POST"])
 @admin_required
-def audit():
-    query = select(AuditEntry).order_by(AuditEntry.id.desc())
-    action = request.args.get("action", "").strip()[:64]
-    if action:
-        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
-    entries = db.session.scalars(query.limit(300)).all()
-    return render_template("admin/audit.html", entries=entries, action=action)
+def invite(user_id: int):
+    """Send the invitation again: one click on the person's page."""
+    found = db.session.get(User, user_id) or abort(404)
+    if InviteForm().validate_on_submit():
+        commit_or_refuse(
+            lambda: invitations.invite(found, actor=current_user, again=True),
+            _("Invitation sent to %(email)s.", email=found.email),
+        )
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+from shop.admin import audit  # noqa: E402,F401  (routes register on bp)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from pypinyin import lazy_pinyin
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -41,19 +43,41 @@ def tier_of_kind(kind: Kind) -> PriceTier:
 
 
 def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:100] or "item"
+    """A readable slug: Chinese characters by their pinyin (pypinyin, which knows the readings
+    of words as well as characters: our own table of readings would not), other letters folded
+    to ASCII; text with nothing readable gets a short random id (``unique_slug`` keeps slugs
+    unique either way)."""
+    romanised = "-".join(lazy_pinyin(text or ""))
+    ascii_text = unicodedata.normalize("NFKD", romanised).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:90].strip("-")
+    return slug or f"p-{secrets.token_hex(3)}"
+
+
+def unique_slug(model, base: str, *, exclude_id: int | None = None) -> str:
+    """``base``, or ``base-2``, ``base-3``... the first that no other row of ``model`` uses."""
+    taken = set(
+        db.session.scalars(
+            select(model.slug).where(model.slug.startswith(base, autoescape=True), model.id != (exclude_id or 0))
+        )
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
 
 
 # ---- storefront queries ---------------------------------------------------------------------
 
 
 def _storefront_products():
+    """Active products that can be had: one sold directly needs an active option to be listed."""
+    purchasable = select(Variant.id).where(Variant.product_id == Product.id, Variant.is_active.is_(True)).exists()
     return (
         select(Product)
         .join(Product.category)
-        .where(Product.is_active.is_(True))
+        .where(Product.is_active.is_(True), or_(Product.sales_mode != SalesMode.direct, purchasable))
         .options(selectinload(Product.variants), selectinload(Product.images))
     )
 
@@ -102,7 +126,8 @@ def save_category(actor: User, category: Category | None, *, name: str, slug: st
     creating = category is None
     category = category or Category()
     before = None if creating else {"name": category.name, "slug": category.slug, "position": category.position}
-    category.name, category.slug, category.position = name.strip(), slugify(slug or name), position
+    category.name, category.position = name.strip(), position
+    category.slug = slugify(slug) if slug else unique_slug(Category, slugify(name), exclude_id=category.id)
     db.session.add(category)
     _flush_unique(_("A category with this name or slug exists already."))
     record(
@@ -134,7 +159,9 @@ def save_product(
     product = product or Product()
     before = None if creating else _product_state(product)
     product.name = name.strip()
-    product.slug = slugify(slug or name)
+    # A slug the operator typed must be free (refused below otherwise); one made from the name
+    # is made unique.
+    product.slug = slugify(slug) if slug else unique_slug(Product, slugify(name), exclude_id=product.id)
     product.category_id = category_id
     product.summary = summary.strip()
     product.description_md = description_md

@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, select
 from shop.database import utcnow
 from shop.extensions import db
 from shop.festivals.models import Festival, FestivalReminder
-from shop.orders.models import Order
+from shop.orders.models import Order, OrderStatus
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ def history_before(festival: Festival, now: datetime) -> list[PastFestival]:
                     Order.festival_id == FestivalReminder.festival_id,
                     Order.buyer_id == FestivalReminder.user_id,
                     Order.paid_at.is_not(None),
+                    Order.status != OrderStatus.refunded,
                 ),
             )
             .where(FestivalReminder.festival_id.in_(ended))
@@ -104,7 +105,7 @@ def demand(festival: Festival, now: datetime | None = None) -> Demand:
     )
     orders, buyers = db.session.execute(
         select(func.count(Order.id), func.count(func.distinct(Order.buyer_id))).where(
-            Order.festival_id == festival.id, Order.paid_at.is_not(None)
+            Order.festival_id == festival.id, Order.paid_at.is_not(None), Order.status != OrderStatus.refunded
         )
     ).one()
     predicted = forecast(reminders, history_before(festival, now), current_app.config["FESTIVAL_DEFAULT_CONVERSION"])

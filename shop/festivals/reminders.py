@@ -11,7 +11,6 @@ SQLite writers take turns.
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -27,6 +26,7 @@ from shop.extensions import db
 from shop.festivals.models import Festival, FestivalReminder, Phase
 from shop.festivals.services import FestivalError
 from shop.mail import queue_mail
+from shop.urls import public_url
 
 # Phases in which a buyer may still ask to be reminded (a draft festival is seen by operators only).
 REMINDABLE = frozenset({Phase.draft, Phase.preheat})
@@ -97,7 +97,7 @@ def send_launch_reminder(reminder_id: int, *, now: datetime | None = None) -> bo
         user=user,
         festival=festival,
         tier=tier_for(user),
-        link=external_url("festivals.festival", slug=festival.slug),
+        link=public_url("festivals.festival", slug=festival.slug),
         ends=format_datetime(festival.ends_at, "medium", tzinfo=zone, locale=locale),
     )
     queue_mail(user.email, _("%(festival)s is open: buy now", festival=festival.name), body)
@@ -122,10 +122,3 @@ def mark_festivals_notified(now: datetime | None = None) -> int:
         .values(notified_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link on ``PUBLIC_URL``, the site's address, for mail sent outside a request."""
-    base = urlsplit(current_app.config["PUBLIC_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
-    return adapter.build(endpoint, values, force_external=True)

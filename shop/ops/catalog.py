@@ -19,6 +19,7 @@ from shop.ops.forms import (
     CategoryForm,
     DeleteForm,
     ImageForm,
+    NewProductForm,
     ProductForm,
     StockForm,
     VariantForm,
@@ -78,7 +79,7 @@ def products():
 
 
 def _product_form(product: Product | None) -> ProductForm:
-    form = ProductForm(obj=product)
+    form = ProductForm(obj=product) if product is not None else NewProductForm()
     form.category_id.choices = [SelectChoice(c.id, c.name) for c in services.list_categories()]
     return form
 
@@ -100,6 +101,23 @@ def _save_product(form: ProductForm, product: Product | None):
         db.session.rollback()  # the failed flush left the transaction unusable
         form.slug.errors.append(exc.message)
         return None
+    if isinstance(form, NewProductForm) and form.has_option():
+        try:
+            services.save_variant(
+                current_user,
+                saved,
+                None,
+                sku=form.option_sku.data,
+                name=form.option_name.data,
+                currency=current_app.config["CURRENCY"],
+                is_active=True,
+                initial_stock=form.initial_stock.data or 0,
+                **_variant_prices(form),
+            )
+        except services.CatalogError as exc:
+            db.session.rollback()  # nothing of the product is kept either
+            form.option_sku.errors.append(exc.message)
+            return None
     db.session.commit()
     flash(_("Product saved."), "success")
     return redirect(url_for("ops.edit_product", product_id=saved.id))
@@ -132,7 +150,7 @@ def edit_product(product_id: int):
     ), _status()
 
 
-def _variant_prices(form: VariantForm) -> dict:
+def _variant_prices(form: VariantForm | NewProductForm) -> dict:
     currency = current_app.config["CURRENCY"]
     return {
         name: to_minor(getattr(form, name).data, currency)

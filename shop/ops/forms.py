@@ -56,6 +56,40 @@ class ProductForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
+SKU_RE = Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, dash, underscore."))
+
+
+class NewProductForm(ProductForm):
+    """A new product with its first option and prices, in one form: the option is required for a
+    product sold directly (one without a purchasable option is not listed), optional otherwise."""
+
+    option_sku = StringField(_l("First option: SKU"), validators=[Optional(), Length(max=64), SKU_RE])
+    option_name = StringField(_l("First option: name"), validators=[Optional(), Length(max=120)])
+    market_price = DecimalField(_l("Market price"), places=2, validators=[Optional(), MONEY, currency_places])
+    employee_price = DecimalField(_l("Employee price"), places=2, validators=[Optional(), MONEY, currency_places])
+    contact_price = DecimalField(_l("Contact price"), places=2, validators=[Optional(), MONEY, currency_places])
+    initial_stock = IntegerField(
+        _l("Initial stock"), default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
+    )
+
+    OPTION_FIELDS = ("option_sku", "option_name", "market_price", "employee_price", "contact_price")
+
+    def has_option(self) -> bool:
+        return self.sales_mode.data == SalesMode.direct.value or any(
+            getattr(self, name).data not in (None, "") for name in self.OPTION_FIELDS
+        )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.has_option():
+            for name in self.OPTION_FIELDS:
+                field = getattr(self, name)
+                if field.data in (None, "") and not field.errors:
+                    field.errors = [*field.errors, _l("Needed for the first option.")]
+                    valid = False
+        return valid
+
+
 class VariantForm(FlaskForm):
     sku = StringField(
         _l("SKU"),

@@ -7,36 +7,54 @@ from datetime import datetime, time, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from shop.accounts.models import User
 from shop.accounts.session import operator_required
+from shop.audit.models import AuditEntry
+from shop.audit.readable import readable
 from shop.company_calendar import company_zone
 from shop.extensions import db
+from shop.festivals.models import Festival
 from shop.ops.views import bp
 from shop.orders import services
-from shop.orders.forms import CompleteForm, OrderFilterForm, ShipForm
-from shop.orders.models import Order, OrderStatus
+from shop.orders.forms import BulkShipForm, CompleteForm, OrderFilterForm, ShipForm
+from shop.orders.models import Order, OrderStatus, PaymentMethod
 from shop.refunds.forms import refund_form_for
 from shop.refunds.services import refunds_of
 from shop.web import commit_or_refuse
 
+LIST_LIMIT = 200
 
-@bp.route("/orders")
-@operator_required
-def orders():
+
+def order_filter_form() -> OrderFilterForm:
+    """The orders page's filters, read from the query string (the CSV export takes the same)."""
     form = OrderFilterForm(request.args)
     form.status.choices = [SelectChoice("", _("Any status"))] + [
         SelectChoice(s.value, s.value.replace("_", " ")) for s in OrderStatus
     ]
-    if not form.validate():
-        return render_template("ops/orders.html", form=form, orders=[]), 422
+    festivals = db.session.execute(select(Festival.id, Festival.name).order_by(Festival.launch_at.desc())).all()
+    form.festival.choices = [SelectChoice("", _("Any festival or none")), SelectChoice("none", _("Outside festivals"))]
+    form.festival.choices += [SelectChoice(str(festival_id), name) for festival_id, name in festivals]
+    return form
+
+
+def filtered_orders(form: OrderFilterForm) -> Select:
+    """Orders matching a validated filter form, newest first."""
     query = select(Order).options(selectinload(Order.buyer))
     zone = company_zone()
     if form.status.data:
         query = query.where(Order.status == OrderStatus(form.status.data))
+    if form.festival.data == "none":
+        query = query.where(Order.festival_id.is_(None))
+    elif form.festival.data:
+        query = query.where(Order.festival_id == int(form.festival.data))
+    if form.payment_method.data:
+        query = query.where(Order.payment_method == PaymentMethod(form.payment_method.data))
+    if form.buyer_level.data:
+        query = query.where(Order.buyer_level == int(form.buyer_level.data))
     if form.buyer.data:
         pattern = f"%{form.buyer.data.strip()}%"
         query = query.join(User, User.id == Order.buyer_id).where(
@@ -47,8 +65,25 @@ def orders():
     if form.date_to.data:
         end = datetime.combine(form.date_to.data + timedelta(days=1), time(), zone)
         query = query.where(Order.created_at < end)
-    found = db.session.scalars(query.order_by(Order.id.desc()).limit(200)).all()
-    return render_template("ops/orders.html", form=form, orders=found)
+    return query.order_by(Order.id.desc())
+
+
+@bp.route("/orders")
+@operator_required
+def orders():
+    form = order_filter_form()
+    if not form.validate():
+        return render_template("ops/orders.html", form=form, orders=[], ship_form=BulkShipForm()), 422
+    found = db.session.scalars(filtered_orders(form).limit(LIST_LIMIT)).all()
+    return render_template(
+        "ops/orders.html",
+        form=form,
+        orders=found,
+        ship_form=BulkShipForm(),
+        limit=LIST_LIMIT,
+        OrderStatus=OrderStatus,
+        export_args=request.args.to_dict(),
+    )
 
 
 def find_order(order_id: int) -> Order:
@@ -63,8 +98,6 @@ def order(order_id: int):
 
 def render_order(found: Order, *, refund_form=None, status: int = 200):
     """The operator's order page; the refund view re-renders it with its form's errors."""
-    from shop.audit.models import AuditEntry
-
     history = db.session.scalars(
         select(AuditEntry)
         .where(AuditEntry.entity_type == "Order", AuditEntry.entity_id == found.id)
@@ -77,7 +110,7 @@ def render_order(found: Order, *, refund_form=None, status: int = 200):
         complete_form=CompleteForm(),
         refund_form=refund_form or refund_form_for(found, formdata=None),
         refunds=refunds_of(found),
-        history=history,
+        history=readable(history),
         OrderStatus=OrderStatus,
     ), status
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from shop.accounts.session import operator_required
+from shop.company_calendar import company_zone
+from shop.database import utcnow
 from shop.extensions import db
 from shop.ops.views import bp
 from shop.orders.forms import PayrollExportForm
@@ -20,12 +24,18 @@ from shop.web import commit_or_refuse
 @bp.route("/payroll")
 @operator_required
 def payroll():
-    form = PayrollExportForm(request.args)
+    # Without a month asked for, the last finished month: the one HR settles next.
+    form = PayrollExportForm(request.args if request.args else None, month=_last_finished_month())
     context = {"form": form, "recent": services.recent_settlements()}
-    if request.args and form.validate():
+    if form.validate():
         context.update(_month_context(form.month.data))
     status = 422 if request.args and form.errors else 200
     return render_template("ops/payroll.html", **context), status
+
+
+def _last_finished_month() -> str:
+    today = utcnow().astimezone(company_zone()).date()
+    return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
 def _month_context(label: str) -> dict:

@@ -30,4 +30,4 @@ def dashboard():
     )
 
 
-from shop.ops import catalog, festivals, fulfilment, payroll, quotas, refunds  # noqa: E402,F401  (routes register on bp)
+from shop.ops import catalog, festivals, fulfilment, payroll, quotas, refunds, shipping  # noqa: E402,F401  (routes register on bp)

@@ -2,7 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 NEW_ADDRESS = 0
@@ -66,9 +68,38 @@ class OrderFilterForm(FlaskForm):
         csrf = False  # a GET search form
 
     status = SelectField(_l("Status"), validators=[Optional()])
+    festival = SelectField(_l("Festival"), validators=[Optional()])
+    payment_method = SelectField(
+        _l("Payment"),
+        choices=[SelectChoice("", _l("Any payment")), SelectChoice("payroll", _l("Payroll deduction"))]
+        + [SelectChoice("card", _l("Card"))],
+        validators=[Optional()],
+    )
+    buyer_level = SelectField(
+        _l("Buyer level"),
+        choices=[SelectChoice("", _l("Any level")), SelectChoice("0", _l("Employees"))]
+        + [SelectChoice("1", _l("Contacts L1")), SelectChoice("2", _l("Contacts L2"))],
+        validators=[Optional()],
+    )
     buyer = StringField(_l("Buyer e-mail or name"), validators=[Optional(), Length(max=120)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
+
+
+class BulkShipForm(FlaskForm):
+    """Ship the orders ticked on the orders page: one carrier, a tracking number per order
+    (fields ``tracking_<order id>``, read by the view)."""
+
+    carrier = StringField(_l("Carrier"), validators=[DataRequired(), Length(max=80)])
+    submit = SubmitField(_l("Mark the selected orders shipped"))
+
+
+class ShipmentUploadForm(FlaskForm):
+    shipments = FileField(
+        _l("Shipments CSV (order number, carrier, tracking number)"),
+        validators=[FileRequired(), FileAllowed(["csv", "txt"], _l("Upload a .csv file."))],
+    )
+    submit = SubmitField(_l("Ship the orders in the file"))
 
 
 class PayrollExportForm(FlaskForm):

@@ -186,5 +186,10 @@ class OrderLine(db.Model):
         return self.unit_price * self.quantity
 
     @property
+    def saving(self) -> int:
+        """What the buyer saves on this line against the market price (never negative)."""
+        return max(self.market_price - self.unit_price, 0) * self.quantity
+
+    @property
     def refundable_quantity(self) -> int:
         return self.quantity - self.refunded_quantity

@@ -23,7 +23,7 @@ from shop.extensions import db
 from shop.festivals import item_facts
 from shop.festivals.item_facts import ItemFacts
 from shop.festivals.models import FestivalItem
-from shop.orders import stock, writing
+from shop.orders import notices, stock, writing
 from shop.orders.models import Address, Order, OrderLine, OrderStatus, PaymentMethod
 from shop.payments import card
 from shop.quotas import known_use
@@ -664,7 +664,10 @@ def _money(amount: int, currency: str) -> str:
 # ---- fulfilment (operators) ---------------------------------------------------------------
 
 
-def mark_shipped(actor: User, order: Order, carrier: str, tracking_number: str, *, now: datetime | None = None) -> None:
+def mark_shipped(
+    actor: User, order: Order, carrier: str, tracking_number: str, *, now: datetime | None = None, notify: bool = True
+) -> None:
+    """Ship a paid order; the buyer is mailed after the commit (``notify``: not for demo history)."""
     lock_order(order)
     _check_transition(order, OrderStatus.shipped)
     before = {"status": order.status.value}
@@ -677,6 +680,8 @@ def mark_shipped(actor: User, order: Order, carrier: str, tracking_number: str, 
         before=before,
         after={"status": "shipped", "carrier": order.carrier, "tracking_number": order.tracking_number},
     )
+    if notify:
+        notices.tell_buyer_shipped(order)
 
 
 def mark_completed(actor: User, order: Order, *, now: datetime | None = None) -> None:

@@ -9,11 +9,13 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from shop.cart.services import CartError, cart_lines, summarise
+from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders import services
 from shop.orders.forms import NEW_ADDRESS, CancelForm, CheckoutForm, PayrollPayForm
 from shop.orders.models import Order, OrderStatus
+from shop.payments.payroll import deduction_month
 from shop.refunds.services import refunds_of
 
 bp = Blueprint("orders", __name__)
@@ -76,6 +78,10 @@ def detail(order_id: int):
         pay_form=PayrollPayForm(),
         cancel_form=CancelForm(),
         refunds=refunds_of(order),
+        # What paying by payroll now would mean, stated before the one click that confirms it.
+        payroll_month=deduction_month(utcnow()),
+        paid_month=deduction_month(order.paid_at) if order.paid_at else None,
+        just_paid=request.args.get("paid") == "1" or bool(request.args.get("confirming")),
     )
 
 
@@ -95,6 +101,7 @@ def pay(order_id: int):
             flash(_("This order expired before it was paid; its items went back to stock."), "error")
         else:
             flash(_("Paid by payroll deduction. Thank you!"), "success")
+            return redirect(url_for("orders.detail", order_id=order_id, paid=1))
     return redirect(url_for("orders.detail", order_id=order_id))
 
 

@@ -1,7 +1,10 @@
 """Pay an order by card through Stripe.
 
 One PaymentIntent per order at a time, created with an idempotency key derived from the order
-and reused when the buyer comes back. The order becomes paid only from what Stripe's API says
+and reused when the buyer comes back. After a declined card the buyer pays with another card
+on a new PaymentIntent: the declined one is cancelled at Stripe and a new one is created under
+the next attempt's idempotency key (Stripe would let the declined one be confirmed again, but
+the fake Stripe server cannot, and one path for both keeps the tests honest). The order becomes paid only from what Stripe's API says
 about the PaymentIntent (read by the webhook handler or the reconciliation), never from the
 browser. A payment that succeeds after its order was cancelled or expired is refunded at once.
 Calls to Stripe that change something happen after the database commit.
@@ -66,10 +69,14 @@ def start_card_payment(buyer: User, order: Order, *, now: datetime | None = None
     try:
         if payment is not None:
             intent = client().v1.payment_intents.retrieve(payment.payment_intent_id)
-            if intent.status != "canceled":
+            if declined(intent):
+                # Cancelled first: should the cancel fail (it was confirmed meanwhile in another
+                # tab), no second PaymentIntent is opened.
+                client().v1.payment_intents.cancel(intent.id)
+            elif intent.status != "canceled":
                 _note(payment, intent, now)
                 return intent
-            attempt = payment.attempt + 1  # cancelled at Stripe while the order is still open
+            attempt = payment.attempt + 1  # cancelled (or declined) while the order is still open
         else:
             attempt = 1
         intent = client().v1.payment_intents.create(
@@ -84,6 +91,11 @@ def start_card_payment(buyer: User, order: Order, *, now: datetime | None = None
     except stripe.StripeError as exc:
         raise _unavailable(exc) from exc
     return _keep_intent(buyer, order, payment, intent, attempt, now)
+
+
+def declined(intent) -> bool:
+    """The PaymentIntent's last card was declined and no other card was given since."""
+    return intent.status == "requires_payment_method" and bool(as_dict(intent).get("last_payment_error"))
 
 
 def hold_reservation(order: Order, now: datetime) -> None:
@@ -117,8 +129,11 @@ def confirm_on_fake_stripe(buyer: User, order: Order, token_id: str) -> stripe.P
     api = client()
     try:
         token = api.v1.tokens.retrieve(token_id)
-        api.v1.payment_intents.update(payment.payment_intent_id, {"payment_method": token.card.id})
-        return api.v1.payment_intents.confirm(payment.payment_intent_id)
+        intent_id = payment.payment_intent_id
+        if declined(api.v1.payment_intents.retrieve(intent_id)):  # another card after a decline
+            intent_id = start_card_payment(buyer, order).id
+        api.v1.payment_intents.update(intent_id, {"payment_method": token.card.id})
+        return api.v1.payment_intents.confirm(intent_id)
     except stripe.CardError as exc:
         raise CardPaymentError(exc.user_message or _("Your card was declined.")) from exc
     except stripe.StripeError as exc:

@@ -40,13 +40,16 @@ class CardPayment(db.Model):
 
 
 class StripeEvent(db.Model):
-    """Every Stripe event handled, by its id: a second delivery of the same event is ignored."""
+    """Every Stripe event handled, by its id: a second delivery of the same event is ignored.
+
+    The id, type and PaymentIntent id are what the sender wrote, stored as text of any length
+    (a signed event with a long id must be recorded, not fail on PostgreSQL's varchar limit)."""
 
     __tablename__ = "stripe_events"
 
-    id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
-    type: Mapped[str] = mapped_column(sa.String(100))
-    payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    id: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    type: Mapped[str] = mapped_column(sa.Text)
+    payment_intent_id: Mapped[str | None] = mapped_column(sa.Text, index=True)
     source: Mapped[str] = mapped_column(sa.String(16))  # webhook or reconcile
     outcome: Mapped[str] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when Stripe created it

@@ -8,8 +8,15 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from shop.accounts.models import User
+from shop.company_calendar import company_zone
 from shop.extensions import db
 from shop.orders.models import Order, PaymentMethod
+
+
+def deduction_month(paid_at: datetime) -> date:
+    """The month whose salary a payroll payment made at ``paid_at`` is deducted from: the
+    settlement takes the payroll orders paid in a month of the company's calendar."""
+    return paid_at.astimezone(company_zone()).date().replace(day=1)
 
 
 def parse_month(text: str) -> date:

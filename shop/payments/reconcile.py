@@ -1,8 +1,14 @@
 """Reconciliation with Stripe: apply the events the webhook missed, re-read the open card
-payments, retry refunds of late payments; and list where our records disagree with Stripe.
+payments and the refunds of paid ones, retry refunds of late payments; and list where our
+records disagree with Stripe.
 
 ``reconcile`` is a job (the CLI command and the operators' button run it): it commits after
 each item, so one failure does not undo the rest, and calls Stripe outside any transaction.
+A Stripe error on one item is recorded in the report (and the log) and the run goes on.
+
+Refunds are read from Stripe's API (the charge's ``amount_refunded``), not only from
+``charge.refunded`` webhooks: those may never come, and a refund the shop made itself is
+confirmed by Stripe's answer to the request, with no webhook needed.
 """
 
 from __future__ import annotations
@@ -19,11 +25,20 @@ from sqlalchemy.orm import selectinload
 
 from shop.database import utcnow, write_intent
 from shop.extensions import db
+from shop.i18n import format_money
 from shop.orders.models import Order, OrderStatus, PaymentMethod
 from shop.payments.card import apply_intent, as_dict, request_refund
 from shop.payments.models import CardPayment
 from shop.payments.stripe_client import client
-from shop.payments.webhooks import HANDLED, already_seen, current_intent, describe, process
+from shop.payments.webhooks import (
+    HANDLED,
+    IntentNotFound,
+    MalformedEvent,
+    already_seen,
+    current_intent,
+    describe,
+    process,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +67,15 @@ def reconcile(*, since: datetime, now: datetime | None = None) -> Report:
     report = Report()
     _apply_missed_events(since, report)
     _recheck_open_payments(since, now, report)
+    _recheck_refunds(now, report)
     _retry_late_refunds(report)
     return report
+
+
+def _failed(report: Report, what: str, exc: Exception) -> None:
+    db.session.rollback()
+    logger.warning("reconciliation: %s: %s", what, exc)
+    report.errors.append(f"{what}: {exc}")
 
 
 def _apply_missed_events(since: datetime, report: Report) -> None:
@@ -61,24 +83,32 @@ def _apply_missed_events(since: datetime, report: Report) -> None:
         events = client().v1.events.list({"created": {"gte": int(since.timestamp())}, "limit": 100})
         listed = list(events.auto_paging_iter())
     except stripe.StripeError as exc:
-        report.errors.append(f"listing events: {exc}")
+        _failed(report, "listing events", exc)
         return
     for event in listed:
         if event["type"] not in HANDLED:
             continue
-        info = describe(event)
+        try:
+            info = describe(event)
+        except MalformedEvent as exc:
+            _failed(report, f"event {event.get('id')}", exc)
+            continue
         seen = already_seen(info.id)
         db.session.rollback()  # end the read: no transaction stays open during the API call
         if seen:
             report.outcomes["already handled"] += 1
             continue
+        outcome_without_intent = "ignored"
         try:
             intent = current_intent(info)
+        except IntentNotFound:
+            intent, outcome_without_intent = None, "intent_not_found"
         except stripe.StripeError as exc:
-            report.errors.append(f"{info.id}: {exc}")
+            _failed(report, info.id, exc)
             continue
         with write_intent():
-            report.outcomes[process(info, intent, source="reconcile")] += 1
+            outcome = process(info, intent, source="reconcile", outcome_without_intent=outcome_without_intent)
+            report.outcomes[outcome] += 1
             db.session.commit()
 
 
@@ -97,13 +127,45 @@ def _recheck_open_payments(since: datetime, now: datetime, report: Report) -> No
         try:
             intent = client().v1.payment_intents.retrieve(intent_id, {"expand": ["latest_charge"]})
         except stripe.StripeError as exc:
-            report.errors.append(f"{intent_id}: {exc}")
+            _failed(report, intent_id, exc)
             continue
         with write_intent():
             outcome = apply_intent(intent, now=now)
             db.session.commit()
         if outcome not in ("updated", "already_applied", "canceled"):
             report.outcomes[outcome] += 1
+
+
+def _recheck_refunds(now: datetime, report: Report) -> None:
+    """Paid card payments whose refunds at Stripe, as last seen, differ from the order's: read the
+    charge's refunds again. What Stripe confirms is kept (and audited), which clears the flag on
+    the operators' page; what still differs stays listed."""
+    ids = db.session.scalars(
+        select(CardPayment.payment_intent_id)
+        .join(Order, Order.id == CardPayment.order_id)
+        .where(
+            CardPayment.status == "succeeded",
+            CardPayment.late_refund_requested_at.is_(None),
+            CardPayment.amount_refunded != Order.refunded_amount,
+            Order.status.in_(PAID_STATES),
+        )
+    ).all()
+    db.session.rollback()
+    for intent_id in ids:
+        try:
+            intent = client().v1.payment_intents.retrieve(intent_id, {"expand": ["latest_charge"]})
+        except stripe.StripeError as exc:
+            _failed(report, intent_id, exc)
+            continue
+        with write_intent():
+            payment = db.session.scalar(select(CardPayment).where(CardPayment.payment_intent_id == intent_id))
+            before = payment.amount_refunded
+            apply_intent(intent, now=now)
+            agrees = payment.amount_refunded == payment.order.refunded_amount
+            changed = payment.amount_refunded != before
+            db.session.commit()
+        if changed:
+            report.outcomes["refunds confirmed" if agrees else "refunds read"] += 1
 
 
 def _retry_late_refunds(report: Report) -> None:
@@ -114,15 +176,22 @@ def _retry_late_refunds(report: Report) -> None:
     ).all()
     db.session.rollback()
     for intent_id in ids:
-        intent = client().v1.payment_intents.retrieve(intent_id, {"expand": ["latest_charge"]})
+        try:
+            intent = client().v1.payment_intents.retrieve(intent_id, {"expand": ["latest_charge"]})
+        except stripe.StripeError as exc:
+            _failed(report, intent_id, exc)
+            continue
         charge = as_dict(intent).get("latest_charge")
         if isinstance(charge, dict) and int(charge.get("amount_refunded") or 0) >= intent.amount:
             with write_intent():
                 apply_intent(intent)
                 db.session.commit()
+            report.outcomes["late refund confirmed"] += 1
             continue
         if request_refund(intent_id):
             report.outcomes["late refund retried"] += 1
+        else:
+            report.errors.append(f"{intent_id}: the late refund was not accepted by Stripe (see the log)")
 
 
 # ---- the operators' page -------------------------------------------------------------------
@@ -168,9 +237,9 @@ def _problem(payment: CardPayment, order: Order) -> str:
     if payment.status != "succeeded":
         return _("The order is paid but Stripe says the payment is %(status)s.", status=payment.status)
     return _(
-        "Refunded at Stripe: %(stripe)d; refunded on the order: %(ours)d (minor units).",
-        stripe=payment.amount_refunded,
-        ours=order.refunded_amount,
+        "Refunded at Stripe: %(stripe)s; refunded on the order: %(ours)s.",
+        stripe=format_money(payment.amount_refunded, payment.currency),
+        ours=format_money(order.refunded_amount, order.currency),
     )
 
 

@@ -93,7 +93,9 @@ def fake_confirm(order_id: int):
             current_user, order, str((request.get_json(silent=True) or {}).get("token"))
         )
     except card.DomainError as exc:
+        db.session.commit()  # a declined card's PaymentIntent may have been replaced first
         return {"error": {"message": exc.message}}, 402
+    db.session.commit()
     return {"status": intent.status}
 
 
@@ -103,17 +105,25 @@ def webhook():
     if not card_payments_enabled():
         return {"error": "card payments are not configured"}, 400
     try:
-        event = webhooks.verify(request.get_data(), request.headers.get("Stripe-Signature"))
-    except (stripe.SignatureVerificationError, ValueError) as exc:
+        info = webhooks.verify(request.get_data(), request.headers.get("Stripe-Signature"))
+    except stripe.SignatureVerificationError as exc:
         logger.warning("Stripe webhook refused: %s", exc)
         return {"error": "invalid signature"}, 400
-    info = webhooks.describe(event)
+    except ValueError as exc:  # signed, but not a complete event (MalformedEvent, or not UTF-8)
+        logger.warning("Stripe webhook refused: %s", exc)
+        return {"error": "not a complete event"}, 400
+    outcome_without_intent = "ignored"
     try:
         intent = webhooks.current_intent(info)
+    except webhooks.IntentNotFound:
+        # Stripe has no such PaymentIntent: asking again in an hour would not change that, so the
+        # event is recorded and acknowledged rather than retried by Stripe for days.
+        logger.warning("Stripe webhook %s: Stripe has no PaymentIntent %s", info.id, info.payment_intent_id)
+        intent, outcome_without_intent = None, "intent_not_found"
     except stripe.StripeError as exc:
         logger.warning("Stripe webhook %s: cannot read the PaymentIntent: %s", info.id, exc)
         return {"error": "try again later"}, 503  # Stripe delivers it again
-    outcome = webhooks.process(info, intent, source="webhook")
+    outcome = webhooks.process(info, intent, source="webhook", outcome_without_intent=outcome_without_intent)
     db.session.commit()
     return {"received": True, "outcome": outcome}
 

@@ -90,7 +90,8 @@ def run_worker(
     its interval. Returns once the running jobs finished (True) or after
     ``WORKER_STOP_GRACE_SECONDS`` without them (False)."""
     scheduled = list(scheduled)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say what ran
+    for noisy in ("apscheduler", "stripe"):  # our own lines say what ran; not every request it made
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     stop = stop or threading.Event()
     running = Running()
     worker, started_at = worker_name(), datetime.now(UTC)

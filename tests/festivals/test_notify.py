@@ -49,7 +49,7 @@ def test_notify_mails_each_subscriber_of_a_selling_festival_once(
     message = message_from_string(next(m for m in mails if employees[1].email in m), policy=policy.default)
     assert message["Subject"] == "Autumn Fair is open: buy now"
     message = message.get_content()
-    assert f"http://127.0.0.1:5000/festivals/{selling.slug}" in message
+    assert f"http://shop.neigou.test/festivals/{selling.slug}" in message
     assert "CN¥50.00 instead of CN¥70.00" in message  # the festival price beside the usual one
     notified = dict(
         db.session.execute(

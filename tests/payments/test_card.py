@@ -129,10 +129,8 @@ def test_a_declined_card_leaves_the_order_payable_and_says_why(client, stripe_on
     assert card_payment(pending_order).last_error == "Your card was declined."
     html = text(client.get(f"/orders/{pending_order.id}"))
     assert "Your card payment did not go through: Your card was declined." in html
-    page = client.get(f"/orders/{pending_order.id}/card")  # the buyer can try again on the same intent
+    page = client.get(f"/orders/{pending_order.id}/card")  # the buyer can try again (another card: below)
     assert page.status_code == 200 and "Your card was declined." in text(page)
-    # (localstripe cannot confirm a PaymentIntent again after a declined charge, as Stripe can,
-    # so the second attempt itself is not played here.)
 
 
 def test_an_intent_cancelled_at_stripe_is_replaced_on_retry(client, stripe_on, contact, pending_order):
@@ -241,3 +239,53 @@ def test_starting_a_card_payment_holds_the_reservation_but_not_forever(app, stri
     card.hold_reservation(pending_order, placed + timedelta(minutes=29))
     db.session.commit()
     assert pending_order.expires_at == placed + timedelta(minutes=2 * app.config["RESERVATION_MINUTES"])
+
+
+def test_after_a_declined_card_another_card_pays_the_order_exactly_once(client, stripe_on, contact, pending_order):
+    login(client, contact)
+    start_card(client, pending_order)
+    declined_intent = card_payment(pending_order).payment_intent_id
+    with pytest.raises(stripe.CardError):
+        confirm_at_stripe(stripe_on, declined_intent, "pm_card_chargeCustomerFail")
+    deliver(client, declined_intent, "payment_intent.payment_failed", "evt_declined")
+
+    start_card(client, pending_order)  # "Pay by card" again: a new PaymentIntent, the old one cancelled
+    payment = card_payment(pending_order)
+    assert payment.payment_intent_id != declined_intent and payment.attempt == 2
+    assert stripe_on.v1.payment_intents.retrieve(declined_intent).status == "canceled"
+    confirm_at_stripe(stripe_on, payment.payment_intent_id)  # another card
+    for event_id in ("evt_paid_a", "evt_paid_b"):
+        assert deliver(client, payment.payment_intent_id, "payment_intent.succeeded", event_id).status_code == 200
+    assert deliver(client, declined_intent, "payment_intent.canceled", "evt_old_cancelled").status_code == 200
+
+    db.session.refresh(pending_order)
+    assert pending_order.status == OrderStatus.paid and pending_order.payment_method == PaymentMethod.card
+    assert audit_count("order.paid") == 1 and audit_count("payment.card_started") == 2
+    assert db.session.scalar(select(func.count(FunnelEvent.id)).where(FunnelEvent.order_id == pending_order.id)) == 1
+    charged = [
+        intent
+        for intent in stripe_on.v1.payment_intents.list({"limit": 100}).data
+        if intent.to_dict()["metadata"].get("order_id") == str(pending_order.id) and intent.status == "succeeded"
+    ]
+    assert [intent.id for intent in charged] == [payment.payment_intent_id]
+
+
+def test_on_the_fake_server_another_typed_card_after_a_decline_pays(client, stripe_on, contact, pending_order):
+    login(client, contact)
+    start_card(client, pending_order)
+    url = f"/orders/{pending_order.id}/card/fake-confirm"
+    headers = {"X-CSRFToken": client.csrf_token(f"/orders/{pending_order.id}/card")}
+
+    def typed(number: str) -> str:
+        card = {"number": number, "exp_month": "12", "exp_year": "2030", "cvc": "123"}
+        return stripe_on.v1.tokens.create({"card": card}).id
+
+    assert client.post(url, json={"token": typed("4000000000000341")}, headers=headers).status_code == 402
+    first = card_payment(pending_order).payment_intent_id
+    paid = client.post(url, json={"token": typed("4242424242424242")}, headers=headers)
+    assert (paid.status_code, paid.json) == (200, {"status": "succeeded"})
+    payment = card_payment(pending_order)
+    assert payment.payment_intent_id != first and payment.attempt == 2
+    deliver(client, payment.payment_intent_id, "payment_intent.succeeded", "evt_typed_paid")
+    db.session.refresh(pending_order)
+    assert pending_order.status == OrderStatus.paid and audit_count("order.paid") == 1

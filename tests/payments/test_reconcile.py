@@ -19,7 +19,7 @@ from shop.payments import reconcile, webhooks
 from shop.payments.models import StripeEvent
 from tests.conftest import login
 from tests.payments.conftest import audit_count, wait_for
-from tests.payments.test_card import card_payment, confirm_at_stripe, start_card
+from tests.payments.test_card import card_payment, confirm_at_stripe, deliver, start_card
 from tests.test_concurrency import run_together
 
 
@@ -132,3 +132,67 @@ def test_reconcile_rereads_open_payments_and_records_a_failure_once(app, client,
     db.session.expire_all()
     assert db.session.get(Order, pending_order.id).status == OrderStatus.pending_payment
     assert card_payment(pending_order).last_error == "Your card was declined."
+
+
+def paid_by_card(client, stripe_on, contact, order, event_id: str) -> str:
+    login(client, contact)
+    start_card(client, order)
+    intent_id = card_payment(order).payment_intent_id
+    confirm_at_stripe(stripe_on, intent_id)
+    deliver(client, intent_id, "payment_intent.succeeded", event_id)
+    return intent_id
+
+
+def refund_one_unit(client, operator, order):
+    login(client, operator)
+    line = order.lines[0]
+    data = {f"line_{line.id}": "1", "reason": "One arrived broken"}
+    response = client.post_form(f"/ops/orders/{order.id}/refund", data, token_from=f"/ops/orders/{order.id}")
+    assert response.status_code == 302
+
+
+def test_reconcile_clears_a_confirmed_partial_refund_without_any_refund_webhook(
+    client, stripe_on, contact, operator, pending_order
+):
+    paid_by_card(client, stripe_on, contact, pending_order, "evt_paid_partial")
+    refund_one_unit(client, operator, pending_order)  # Stripe confirms it; no charge.refunded comes
+    db.session.refresh(pending_order)
+    refunded = pending_order.refunded_amount
+    assert 0 < refunded < pending_order.total_amount
+    html = client.get("/ops/card-payments").get_data(as_text=True)
+    assert pending_order.number in html and "Refunded at Stripe: CN¥0.00" in html
+
+    client.post_form("/ops/card-payments", token_from="/ops/card-payments")
+    html = client.get("/ops/card-payments").get_data(as_text=True)
+    assert "Every card payment agrees with Stripe." in html
+    assert card_payment(pending_order).amount_refunded == refunded
+    assert audit_count("payment.refunded_at_stripe") == 1
+    assert "refunds confirmed" not in reconcile.reconcile(since=utcnow() - timedelta(hours=1)).summary()
+
+
+def test_a_stripe_error_on_one_payment_is_recorded_and_the_run_goes_on(
+    client, stripe_on, contact, operator, product, place, pending_order
+):
+    other = place(contact, product.variants[0], 1)
+    for order, event_id in ((pending_order, "evt_paid_one"), (other, "evt_paid_two")):
+        paid_by_card(client, stripe_on, contact, order, event_id)
+        refund_one_unit(client, operator, order)
+    # Stripe no longer knows the second order's PaymentIntent: reading it fails.
+    broken = card_payment(other)
+    broken.payment_intent_id = "pi_gone_from_stripe"
+    late = card_payment(pending_order)
+    db.session.commit()
+
+    report = reconcile.reconcile(since=utcnow() - timedelta(hours=1))
+    assert [error.split(":")[0] for error in report.errors] == ["pi_gone_from_stripe"]
+    db.session.expire_all()
+    assert card_payment(pending_order).amount_refunded == db.session.get(Order, pending_order.id).refunded_amount > 0
+    assert card_payment(other).amount_refunded == 0
+
+    # The late-refund retries go on past an error too.
+    broken.late_refund_requested_at = late.late_refund_requested_at = utcnow()
+    db.session.commit()
+    runner = client.application.test_cli_runner()
+    result = runner.invoke(args=["shop", "stripe-reconcile", "--hours", "2"])
+    assert result.exit_code == 1 and "error: pi_gone_from_stripe" in result.output
+    assert "late refund retried 1" in result.output

@@ -114,7 +114,7 @@ def test_a_refund_made_at_stripe_is_recorded_and_shown_to_operators(
     assert audit_count("payment.refunded_at_stripe") == 1
     login(client, operator)
     html = client.get("/ops/card-payments").get_data(as_text=True)
-    assert pending_order.number in html and "Refunded at Stripe: 3000; refunded on the order: 0" in html
+    assert pending_order.number in html and "Refunded at Stripe: CN¥30.00; refunded on the order: CN¥0.00." in html
 
 
 def test_localstripe_delivers_its_own_signed_webhook_to_the_app(client, live_server, stripe_on, contact, pending_order):
@@ -122,3 +122,56 @@ def test_localstripe_delivers_its_own_signed_webhook_to_the_app(client, live_ser
     assert wait_for(lambda: db.session.get(type(pending_order), pending_order.id).status == OrderStatus.paid)
     stored = db.session.scalar(select(StripeEvent).where(StripeEvent.payment_intent_id == intent_id))
     assert (stored.type, stored.source, stored.outcome) == ("payment_intent.succeeded", "webhook", "paid")
+
+
+# ---- hardening: bodies that are signed but not events, intents Stripe does not have --------
+
+
+MALFORMED = (
+    "{}",
+    "[1,2,3]",
+    '"an event"',
+    "null",
+    '{"id": "evt_m1", "object": "event", "type": "payment_intent.succeeded", "created": 1767225600}',
+    '{"id": "evt_m2", "type": "payment_intent.succeeded", "created": 1767225600, "data": {}}',
+    '{"id": "evt_m3", "type": "payment_intent.succeeded", "created": 1767225600, "data": []}',
+    '{"id": "evt_m4", "created": 1767225600, "data": {"object": {"id": "pi_1"}}}',
+    '{"type": "payment_intent.succeeded", "created": 1767225600, "data": {"object": {"id": "pi_1"}}}',
+    '{"id": "evt_m5", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_1"}}}',
+    '{"id": "evt_m6", "type": "payment_intent.succeeded", "created": "soon", "data": {"object": {"id": "pi_1"}}}',
+    '{"id": 7, "type": "payment_intent.succeeded", "created": 1767225600, "data": {"object": {"id": "pi_1"}}}',
+    '{"id": "evt_m7", "type": "payment_intent.succeeded", "created": 1767225600, "data": {"object": {"id": 5}}}',
+    '{"id": "evt_m8", "type": "payment_intent.succeeded", "created": 1e300, "data": {"object": {"id": "pi_1"}}}',
+    "not json at all",
+)
+
+
+def test_signed_bodies_that_are_not_complete_events_get_400_and_change_nothing(
+    client, stripe_on, contact, pending_order
+):
+    intent_id = paid_at_stripe(client, stripe_on, contact, pending_order)
+    for body in (*MALFORMED, MALFORMED[4].replace("pi_1", intent_id)):
+        response = post_event(client, body)
+        assert response.status_code == 400, body
+        assert response.json == {"error": "not a complete event"}, body
+    assert count(StripeEvent) == 0 and audit_count("order.paid") == 0
+    db.session.refresh(pending_order)
+    assert pending_order.status == OrderStatus.pending_payment
+
+
+def test_an_event_for_an_intent_stripe_does_not_have_is_recorded_and_acknowledged(client, stripe_on):
+    response = post_event(client, paid_event("pi_never_made_at_stripe", "evt_ghost"))
+    assert (response.status_code, response.json["outcome"]) == (200, "intent_not_found")
+    stored = db.session.get(StripeEvent, "evt_ghost")
+    assert (stored.outcome, stored.payment_intent_id) == ("intent_not_found", "pi_never_made_at_stripe")
+    again = post_event(client, paid_event("pi_never_made_at_stripe", "evt_ghost"))
+    assert (again.status_code, again.json["outcome"]) == (200, "duplicate")
+
+
+def test_event_ids_of_any_length_are_stored(client, stripe_on, contact, pending_order):
+    intent_id = paid_at_stripe(client, stripe_on, contact, pending_order)
+    long_id = "evt_" + "x" * 600
+    payload = event_payload(long_id, "payment_intent.succeeded." + "y" * 300, {"id": intent_id})
+    assert post_event(client, payload).json["outcome"] == "ignored"
+    assert post_event(client, paid_event(intent_id, long_id.replace("x", "z"))).json["outcome"] == "paid"
+    assert {len(event_id) for event_id in db.session.scalars(select(StripeEvent.id))} == {604}

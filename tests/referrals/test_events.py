@@ -78,8 +78,9 @@ def test_signup_writes_one_event_and_a_refused_one_none(employee):
     with current_app.test_request_context():
         user = join(employee.referral_code, Signup("Ann", "ann@mail.example", "long enough pw"), ip="192.0.2.1")
         db.session.commit()
+        assert join(employee.referral_code, Signup("Ann", "ann@mail.example", "long enough pw")) is None  # taken
         with pytest.raises(ReferralError):
-            join(employee.referral_code, Signup("Ann", "ann@mail.example", "long enough pw"))
+            join(employee.referral_code, Signup("Ann", "ann@neigou.example", "long enough pw"))
     db.session.rollback()
     [signup] = events()
     assert (signup.kind, signup.actor_id, signup.link_owner_id, signup.dedupe_key) == (

@@ -1,0 +1,176 @@
+"""Fulfilment at volume: the filtered orders as a CSV with their lines, shipping a selection of
+orders or an uploaded CSV of shipments (shop/orders/shipping.py), and a printable packing list."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from shop.accounts.session import operator_required
+from shop.audit.services import record
+from shop.extensions import db
+from shop.festivals.models import Festival
+from shop.i18n import local_datetime, to_major
+from shop.ops.fulfilment import filtered_orders, order_filter_form
+from shop.ops.views import bp
+from shop.orders import shipping
+from shop.orders.forms import BulkShipForm, ShipmentUploadForm
+from shop.orders.models import Order
+from shop.spreadsheets import csv_response
+
+EXPORT_LIMIT = 20_000
+PACKING_LIST_LIMIT = 200
+CSV_COLUMNS = (
+    "order_number",
+    "placed_at",
+    "status",
+    "buyer_name",
+    "buyer_email",
+    "buyer_level",
+    "payment_method",
+    "paid_at",
+    "festival",
+    "ship_to",
+    "carrier",
+    "tracking_number",
+    "sku",
+    "product",
+    "option",
+    "unit_price",
+    "quantity",
+    "refunded_quantity",
+    "line_total",
+    "order_total",
+    "order_refunded",
+    "currency",
+)
+
+
+@bp.route("/orders.csv")
+@operator_required
+def orders_csv():
+    form = order_filter_form()
+    if not form.validate():
+        abort(422)
+    found = db.session.scalars(filtered_orders(form).options(selectinload(Order.lines)).limit(EXPORT_LIMIT)).all()
+    festival_names = dict(db.session.execute(select(Festival.id, Festival.name)).all())
+    rows: list[list] = [list(CSV_COLUMNS)]
+    for order in found:
+        for line in order.lines:
+            rows.append(
+                [
+                    order.number,
+                    local_datetime(order.created_at, "yyyy-MM-dd HH:mm"),
+                    order.status.value,
+                    order.buyer.name,
+                    order.buyer.email,
+                    order.buyer_level,
+                    order.payment_method.value if order.payment_method else "",
+                    local_datetime(order.paid_at, "yyyy-MM-dd HH:mm"),
+                    festival_names.get(order.festival_id, ""),
+                    order.ship_to,
+                    order.carrier,
+                    order.tracking_number,
+                    line.sku,
+                    line.product_name,
+                    line.variant_name,
+                    to_major(line.unit_price, order.currency),
+                    line.quantity,
+                    line.refunded_quantity,
+                    to_major(line.line_total, order.currency),
+                    to_major(order.total_amount, order.currency),
+                    to_major(order.refunded_amount, order.currency),
+                    order.currency,
+                ]
+            )
+    return csv_response(rows, "orders.csv")
+
+
+def _selected_ids() -> list[int]:
+    ids = []
+    for value in request.values.getlist("order_id")[:PACKING_LIST_LIMIT]:
+        if value.isdigit() and len(value) <= 12:
+            ids.append(int(value))
+    return list(dict.fromkeys(ids))
+
+
+@bp.route("/orders/ship", methods=["POST"])
+@operator_required
+def ship_selected():
+    form = BulkShipForm()
+    ids = _selected_ids()
+    if not form.validate_on_submit() or not ids:
+        flash(_("Tick the orders to ship and enter the carrier."), "error")
+        return redirect(request.referrer or url_for("ops.orders"))
+    found = {o.id: o for o in db.session.scalars(select(Order).where(Order.id.in_(ids)))}
+    shipments, problems = [], []
+    for position, order_id in enumerate(ids, start=1):
+        order = found.get(order_id)
+        tracking = (request.form.get(f"tracking_{order_id}") or "").strip()
+        number = order.number if order else str(order_id)
+        if not tracking or len(tracking) > shipping.FIELD_MAX:
+            problems.append((position, _("%(number)s: enter its tracking number.", number=number)))
+            continue
+        shipments.append(shipping.Shipment(position, number, form.carrier.data.strip(), tracking))
+    report = shipping.ship_all(current_user, shipments)
+    db.session.commit()
+    _flash_report(report, [message for _position, message in problems])
+    return redirect(request.referrer or url_for("ops.orders"))
+
+
+@bp.route("/orders/shipments", methods=["GET", "POST"])
+@operator_required
+def upload_shipments():
+    form = ShipmentUploadForm()
+    report, problems = None, []
+    if form.validate_on_submit():
+        data = form.shipments.data.read()
+        try:
+            rows, problems = shipping.read_shipments(data)
+        except shipping.ShipmentFileError as exc:
+            form.shipments.errors.append(exc.message)
+        else:
+            report = shipping.ship_all(current_user, rows)
+            problems = sorted(problems + report.problems)
+            record(
+                "orders.shipments_uploaded",
+                current_user,
+                actor=current_user,
+                after={
+                    "file": form.shipments.data.filename,
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "shipped": len(report.shipped),
+                    "unchanged": len(report.unchanged),
+                    "problems": len(problems),
+                },
+            )
+            db.session.commit()
+    status = 422 if form.errors else 200
+    return render_template("ops/shipments.html", form=form, report=report, problems=problems), status
+
+
+def _flash_report(report: shipping.ShipmentReport, extra: list[str]) -> None:
+    if report.shipped:
+        flash(_("Shipped %(count)d orders: %(numbers)s.", count=len(report.shipped), numbers=", ".join(report.shipped)))
+    if report.unchanged:
+        flash(_("Already shipped so, unchanged: %(numbers)s.", numbers=", ".join(report.unchanged)), "info")
+    for message in extra + [message for _line, message in report.problems]:
+        flash(message, "error")
+
+
+@bp.route("/orders/packing-list")
+@operator_required
+def packing_list():
+    ids = _selected_ids()
+    if not ids:
+        flash(_("Tick the orders for the packing list."), "error")
+        return redirect(url_for("ops.orders"))
+    found = db.session.scalars(
+        select(Order).where(Order.id.in_(ids)).options(selectinload(Order.lines), selectinload(Order.buyer))
+    ).all()
+    return render_template("ops/packing_list.html", orders=sorted(found, key=lambda o: o.id))
