@@ -1,7 +1,7 @@
 """KPI: the medians of the /network funnel, kept on the state row by each aggregation run
 
 Revision ID: 48a760250e0e
-Revises: 8b74d398a45f
+Revises: c20a4d3e7f03
 Create Date: 2026-12-06 10:47:55.989890
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "48a760250e0e"
-down_revision = "8b74d398a45f"
+down_revision = "c20a4d3e7f03"
 branch_labels = None
 depends_on = None
 
