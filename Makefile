@@ -78,8 +78,9 @@ lint: $(STAMP)
 bench-browse: $(STAMP)
 	$(BIN)/python bench/browse.py
 
+# SERVERS=2: two gunicorn instances sharing PostgreSQL and Redis (bench/README.md)
 bench-flash-sale: $(STAMP)
-	$(BIN)/python bench/flash_sale.py
+	$(BIN)/python bench/flash_sale.py $(if $(SERVERS),--servers $(SERVERS))
 
 # The KPI dashboard at scale on a scratch PostgreSQL database (see bench/kpi.py; BENCH_KPI_ARGS to change it).
 bench-kpi: $(STAMP)

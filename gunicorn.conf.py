@@ -5,10 +5,7 @@ import gc
 
 
 def post_worker_init(worker):
-    """Each worker, before it accepts a connection: compile what the hottest requests use
-    (shop/warm_up.py), then keep the collector from walking it, as wsgi.py does for the app."""
-    from shop.warm_up import warm_up
-
-    warm_up(worker.wsgi)
+    """Each worker, before it accepts a connection: keep the collector from walking what the
+    app loaded, as wsgi.py does for the app."""
     gc.collect()
     gc.freeze()

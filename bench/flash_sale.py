@@ -68,6 +68,19 @@ class Buyer:
     chain: int  # the chain's employee id
     cookie: str = ""
     csrf: str = ""
+    port: int = 0  # the server this buyer logged in on and posts to
+
+
+@dataclass
+class Probe:
+    """For ``--servers 2``: an item of its own with a per-buyer rule, a buyer, and the operator,
+    to check that a rule changed through one server binds the next order on the other."""
+
+    slug: str
+    item_id: int
+    rule_id: int
+    buyer: Buyer
+    operator_email: str
 
 
 @dataclass
@@ -135,7 +148,7 @@ def max_sellable(allocated: int, chain_cap: int, buyer_limit: int, sizes: list[i
     return min(allocated, sum(min(chain_cap, buyer_limit * size) for size in sizes))
 
 
-def seed(env: dict, args: argparse.Namespace) -> tuple[str, int, list[Buyer]]:
+def seed(env: dict, args: argparse.Namespace) -> tuple[str, int, list[Buyer], Probe]:
     """Festival, item, quota rules and buyers, written through the app's own services."""
     from werkzeug.security import generate_password_hash
 
@@ -221,6 +234,65 @@ def seed(env: dict, args: argparse.Namespace) -> tuple[str, int, list[Buyer]]:
             limit_value=args.chain_cap,
         )
         quotas.ensure_default_rules()
+        probe_variant = Variant(
+            sku="FLASH-PROBE",
+            name="Probe",
+            currency="CNY",
+            market_price=30_000,
+            employee_price=20_000,
+            contact_price=24_000,
+            stock=20,
+        )
+        product.variants.append(probe_variant)
+        db.session.flush()
+        probe_item = festivals.allocate(
+            operator,
+            festival,
+            probe_variant,
+            20,
+            employee_price=9_900,
+            contact_price=12_900,
+            per_buyer_limit=None,
+            now=now,
+        )
+        db.session.flush()
+        probe_rule = quotas.create_rule(
+            operator,
+            scope=Scope.buyer,
+            target=Target.festival_item,
+            festival_item_id=probe_item.id,
+            window=Window.festival,
+            measure=Measure.units,
+            limit_value=5,
+        )
+        probe_user = User(
+            email="probe@neigou.example",
+            name="Probe Buyer",
+            kind=Kind.employee,
+            level=0,
+            password_hash=password_hash,
+            email_verified_at=now,
+        )
+        db.session.add(probe_user)
+        db.session.flush()
+        probe_address = Address(
+            user_id=probe_user.id,
+            recipient="Probe Buyer",
+            phone="+86 138 0000 0000",
+            line1="1 Century Avenue",
+            city="Shanghai",
+            postcode="200120",
+            country="CN",
+        )
+        db.session.add(probe_address)
+        db.session.flush()
+        probe = Probe(
+            festival.slug,
+            probe_item.id,
+            probe_rule.id,
+            Buyer(probe_user.id, probe_user.email, probe_address.id, probe_user.id),
+            operator.email,
+        )
 
         people: list[tuple[User, int]] = []  # (user, chain index)
         n = 0
@@ -285,7 +357,7 @@ def seed(env: dict, args: argparse.Namespace) -> tuple[str, int, list[Buyer]]:
         f"seeded {len(buyers)} buyers in {len(sizes)} chains ({sum(1 for s in sizes if s == 1)} of one buyer), "
         f"{args.allocated} units allocated"
     )
-    return slug, item_id, buyers
+    return slug, item_id, buyers, probe
 
 
 def plan_attempts(buyers: list[Buyer], rng: random.Random) -> list[Attempt]:
@@ -310,36 +382,88 @@ def plan_attempts(buyers: list[Buyer], rng: random.Random) -> list[Attempt]:
 # ---- log-in -------------------------------------------------------------------------------------
 
 
-def log_in_all(port: int, buyers: list[Buyer], threads: int) -> None:
-    """Each buyer logs in through the real form; keep the session cookie and a CSRF token."""
-
-    def one(buyer: Buyer) -> None:
-        browser = Browser(port)
-        status, _, html = browser.get("/login")
-        match = CSRF_RE.search(html)
-        if status != 200 or not match:
-            raise BenchError(f"GET /login answered {status} without a CSRF token")
-        status, headers, _ = browser.post(
-            "/login", {"email": buyer.email, "password": PASSWORD, "csrf_token": match.group(1) or match.group(2)}
-        )
-        if status not in (302, 303) or "/login" in headers["location"]:
-            raise BenchError(f"log-in as {buyer.email} failed (HTTP {status})")
-        status, _, html = browser.get("/orders")
-        match = CSRF_RE.search(html)
-        if status != 200 or not match:
-            raise BenchError(f"after log-in as {buyer.email}, /orders answered {status} without a CSRF token")
-        buyer.cookie, buyer.csrf = browser.cookie_header(), match.group(1) or match.group(2)
-
-    started = time.monotonic()
+def log_in_all(ports: list[int], buyers: list[Buyer], threads: int) -> None:
+    """Each buyer logs in through the real form, on the servers in turn; keep the session
+    cookie and a CSRF token, and post to that server."""
+    for index, buyer in enumerate(buyers):
+        buyer.port = ports[index % len(ports)]
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(one, buyers))
+        started = time.monotonic()
+        list(pool.map(log_in, buyers))
     log(f"logged in {len(buyers)} buyers in {time.monotonic() - started:.1f}s")
+
+
+def log_in(buyer: Buyer, page: str = "/orders") -> None:
+    """Log ``buyer`` in on ``buyer.port`` through the real form; keep the cookie and a token."""
+    browser = Browser(buyer.port)
+    status, _, html = browser.get("/login")
+    match = CSRF_RE.search(html)
+    if status != 200 or not match:
+        raise BenchError(f"GET /login answered {status} without a CSRF token")
+    status, headers, _ = browser.post(
+        "/login", {"email": buyer.email, "password": PASSWORD, "csrf_token": match.group(1) or match.group(2)}
+    )
+    if status not in (302, 303) or "/login" in headers["location"]:
+        raise BenchError(f"log-in as {buyer.email} failed (HTTP {status})")
+    status, _, html = browser.get(page)
+    match = CSRF_RE.search(html)
+    if status != 200 or not match:
+        raise BenchError(f"after log-in as {buyer.email}, {page} answered {status} without a CSRF token")
+    buyer.cookie, buyer.csrf = browser.cookie_header(), match.group(1) or match.group(2)
+
+
+# ---- a rule changed through one server, enforced by the other -------------------------------------
+
+
+class RuleChangeCheck:
+    """The operator lowers the probe item's per-buyer rule through the first server while the
+    sale runs; the probe buyer's very next orders through the second server must obey it."""
+
+    def __init__(self, probe: Probe, ports: list[int]):
+        self.probe, self.seen = probe, {}
+        self.operator = Buyer(0, probe.operator_email, 0, 0, port=ports[0])
+        probe.buyer.port = ports[1]
+        log_in(self.operator, f"/ops/quotas/{probe.rule_id}")
+        log_in(probe.buyer)
+
+    def buy(self, quantity: int) -> int:
+        buyer = self.probe.buyer
+        path = f"/festivals/{self.probe.slug}/items/{self.probe.item_id}/buy"
+        return post_form(buyer, path, {"quantity": quantity, "address_id": buyer.address_id})
+
+    def before(self) -> None:
+        self.seen["bought_2_of_5_before"] = self.buy(2)
+
+    def during(self) -> None:
+        time.sleep(0.2)  # the sale has started
+        fields = {"limit": "3", "is_active": "y"}
+        self.seen["operator_lowered_5_to_3"] = post_form(self.operator, f"/ops/quotas/{self.probe.rule_id}", fields)
+        self.seen["next_2_refused"] = self.buy(2)
+        self.seen["then_1_placed"] = self.buy(1)
+
+    def enforced(self) -> bool:
+        expected = {
+            "bought_2_of_5_before": 303,
+            "operator_lowered_5_to_3": 302,
+            "next_2_refused": 409,
+            "then_1_placed": 303,
+        }
+        return self.seen == expected
+
+
+def post_form(buyer: Buyer, path: str, fields: dict) -> int:
+    """POST a form as ``buyer`` (its cookie and CSRF token) to its server; the status."""
+    browser = Browser(buyer.port)
+    browser.cookies = dict(pair.split("=", 1) for pair in buyer.cookie.split("; ") if pair)
+    status, _, _ = browser.post(path, {**fields, "csrf_token": buyer.csrf})
+    return status
 
 
 # ---- the timed phase ----------------------------------------------------------------------------
 
 
-def checkout_request(port: int, path: str, attempt: Attempt) -> bytes:
+def checkout_request(path: str, attempt: Attempt) -> bytes:
+    port = attempt.buyer.port
     body = urlencode(
         {"quantity": attempt.quantity, "address_id": attempt.buyer.address_id, "csrf_token": attempt.buyer.csrf}
     ).encode()
@@ -389,23 +513,31 @@ async def _client(port: int, queue: asyncio.Queue, results: list, start: asyncio
         writer.close()
 
 
-def run_checkouts(port: int, path: str, attempts: list[Attempt], clients: int) -> tuple[list, float, float]:
-    """All attempts through ``clients`` concurrent connections; returns (status, seconds, done at)
-    per request, the start time and the wall time."""
-    requests = [checkout_request(port, path, attempt) for attempt in attempts]
+def run_checkouts(
+    ports: list[int], path: str, attempts: list[Attempt], clients: int, on_start=None
+) -> tuple[list, float, float]:
+    """All attempts through ``clients`` concurrent connections, spread evenly over the servers
+    (each attempt goes to its buyer's server); returns (status, seconds, done at) per request,
+    the start time and the wall time. ``on_start`` runs in a thread of its own at the start."""
 
     async def main():
-        queue: asyncio.Queue = asyncio.Queue()
-        for request in requests:
-            queue.put_nowait(request)
+        queues: dict[int, asyncio.Queue] = {port: asyncio.Queue() for port in ports}
+        for attempt in attempts:
+            queues[attempt.buyer.port].put_nowait(checkout_request(path, attempt))
         results: list = []
         start, ready = asyncio.Event(), asyncio.Queue()
-        tasks = [asyncio.create_task(_client(port, queue, results, start, ready)) for _ in range(clients)]
+        tasks = [
+            asyncio.create_task(_client(port, queues[port], results, start, ready))
+            for port in (ports[k % len(ports)] for k in range(clients))
+        ]
         for _ in range(clients):  # every client connected and waiting at the start line
             await ready.get()
         began = time.perf_counter()
         start.set()
+        side = asyncio.create_task(asyncio.to_thread(on_start)) if on_start is not None else None
         await asyncio.gather(*tasks)
+        if side is not None:
+            await side
         return results, began, time.perf_counter() - began
 
     return asyncio.run(main())
@@ -546,7 +678,7 @@ def percentile(values: list[float], q: float) -> float:
 def run(args: argparse.Namespace) -> dict:
     work = Path(tempfile.mkdtemp(prefix="neigou-flash-"))
     database = ScratchDatabase(args.pg_url)
-    server: Gunicorn | None = None
+    servers: list[Gunicorn] = []
     created = False
     try:
         database.create()
@@ -569,7 +701,7 @@ def run(args: argparse.Namespace) -> dict:
         else:
             env.pop("REDIS_URL", None)
         run_cli([str(BIN / "flask"), "db", "upgrade"], env, 300, "migrate")
-        slug, item_id, buyers = seed(env, args)
+        slug, item_id, buyers, probe = seed(env, args)
         sizes = chain_sizes(args.buyers, args.solo_chains, args.chain_size)
         expected = max_sellable(args.allocated, args.chain_cap, args.buyer_limit, sizes)
         gunicorn_args = [
@@ -588,20 +720,31 @@ def run(args: argparse.Namespace) -> dict:
             "--timeout",
             "120",
         ]
-        server = Gunicorn("shop", "wsgi:app", ROOT, gunicorn_args, env, work)
-        server.start()
-        log_in_all(server.port, buyers, args.login_threads)
+        for number in range(1, args.servers + 1):  # each its own gunicorn (master and workers) and port
+            servers.append(Gunicorn(f"shop-{number}", "wsgi:app", ROOT, gunicorn_args, env, work))
+            servers[-1].start()
+        ports = [server.port for server in servers]
+        log_in_all(ports, buyers, args.login_threads)
+        check = RuleChangeCheck(probe, ports) if len(ports) > 1 else None
+        if check is not None:
+            check.before()
         attempts = plan_attempts(buyers, random.Random(args.seed))
         path = f"/festivals/{slug}/items/{item_id}/buy"
-        log(f"timed phase: {len(attempts)} checkouts by {len(buyers)} buyers through {args.clients} concurrent clients")
-        results, began, wall = run_checkouts(server.port, path, attempts, args.clients)
+        log(
+            f"timed phase: {len(attempts)} checkouts by {len(buyers)} buyers through {args.clients} concurrent "
+            f"clients on {len(ports)} server(s)"
+        )
+        results, began, wall = run_checkouts(
+            ports, path, attempts, args.clients, on_start=check.during if check is not None else None
+        )
         statuses: dict[str, int] = {}
         for status, _, _ in results:
             statuses[str(status)] = statuses.get(str(status), 0) + 1
         placed_at = [done - began for status, _, done in results if status == 303]
         latencies_ms = [seconds * 1000 for _, seconds, _ in results]
-        server.stop()
-        server = None
+        for server in servers:
+            server.stop()
+        servers = []
         counted = count(database.url, item_id, args)
         tps = hot_row_tps(database.url, args.clients, args.pgbench_seconds, work)
         orders_window = max(placed_at) if placed_at else wall
@@ -633,7 +776,10 @@ def run(args: argparse.Namespace) -> dict:
             "chains": len(sizes),
             "clients": args.clients,
             "gunicorn": " ".join(gunicorn_args),
+            "servers": args.servers,
         }
+        if check is not None:
+            outcome["rule_change_through_other_server"] = {**check.seen, "enforced": check.enforced()}
         share = outcome["orders_per_s"] / tps if tps else None
         outcome["share_of_hot_row"] = round(share, 3) if share is not None else None
         outcome["target_met"] = bool(
@@ -645,10 +791,11 @@ def run(args: argparse.Namespace) -> dict:
             and outcome["p99_ms"] < TARGET_P99_MS
             and share is not None
             and share >= TARGET_SHARE_OF_HOT_ROW
+            and (check is None or check.enforced())
         )
         return outcome
     finally:
-        if server is not None:
+        for server in servers:
             if args.keep:
                 log(f"gunicorn log: {server.log_path}")
             server.stop()
@@ -682,6 +829,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--chain-cap", type=int, default=3)
     parser.add_argument("--buyer-limit", type=int, default=2)
     parser.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients (and pgbench clients)")
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=int(os.environ.get("SERVERS") or 1),
+        help="gunicorn instances on ports of their own, sharing PostgreSQL and Redis; the clients are "
+        "spread over them, and with 2 or more an operator's rule change through the first is checked "
+        "on the second during the sale",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(

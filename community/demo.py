@@ -19,6 +19,7 @@ from community.services import articles, questions, search, selfservice, tickets
 from shop.accounts.models import Role, User
 from shop.catalog.models import Product
 from shop.database import utcnow
+from shop.demo import demo_users, progress_bar
 from shop.extensions import db
 
 F, M, C, S, A = (
@@ -177,13 +178,12 @@ QUESTIONS = (
 
 
 def seed_community(progress=None, now: datetime | None = None) -> None:
-    from shop.demo import _bar, _demo_users
 
     now = now or utcnow()
     if db.session.scalar(select(Article.id).limit(1)) is not None:
         return
-    staff = _demo_users(Role.operator) or _demo_users(Role.admin)
-    members = [u for u in _demo_users(Role.member) if u.is_active]
+    staff = demo_users(Role.operator) or demo_users(Role.admin)
+    members = [u for u in demo_users(Role.member) if u.is_active]
     if not staff or len(members) < 6:
         return
     operator = staff[0]
@@ -195,7 +195,7 @@ def seed_community(progress=None, now: datetime | None = None) -> None:
     def ago(days: float) -> datetime:
         return now - timedelta(days=days)
 
-    with _bar(progress, "Community", len(ARTICLES) + len(QUESTIONS) + 5) as bar:
+    with progress_bar(progress, "Community", len(ARTICLES) + len(QUESTIONS) + 5) as bar:
         made = {}
         for kind, title, body, tags, slugs, days in ARTICLES:
             data = articles.ArticleInput(

@@ -20,6 +20,7 @@ from referrals.services.join import Signup, join
 from shop.accounts.models import Kind, Role, User
 from shop.catalog.models import Product, SalesMode
 from shop.database import utcnow
+from shop.demo import DEMO_PASSWORD, PEOPLE, company_domain, progress_bar
 from shop.extensions import db
 from shop.orders.models import Address
 
@@ -63,7 +64,6 @@ def _person(n: int) -> tuple[str, str]:
 
 def inviters() -> dict[str, int]:
     """The demo employees (by e-mail local part) who invite, and how many L1 contacts each."""
-    from shop.demo import PEOPLE
 
     members = [p.local_part for p in PEOPLE if p.role == Role.member]
     return dict(zip(members, INVITE_COUNTS, strict=False))
@@ -97,7 +97,6 @@ def contact_logins() -> list[tuple[str, str]]:
 
 
 def seed_referrals(progress=None, now: datetime | None = None) -> None:
-    from shop.demo import DEMO_PASSWORD, _bar, company_domain
 
     now = now or utcnow()
     employees = {
@@ -118,7 +117,7 @@ def seed_referrals(progress=None, now: datetime | None = None) -> None:
     missing = [step for step in plan if step[2] not in existing]
     password_hash = None  # one hash for every demo account, as in shop.demo
     if missing:
-        with _bar(progress, "Referrals", len(missing)) as bar:
+        with progress_bar(progress, "Referrals", len(missing)) as bar:
             for i, (inviter, name, email, age_hours) in enumerate(missing):
                 owner = employees.get(inviter) or db.session.scalar(select(User).where(User.email == inviter))
                 if owner is None:

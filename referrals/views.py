@@ -88,6 +88,25 @@ def _bad_link(message: str, *, invite_code: str | None = None):
     return render_template("referrals/bad_link.html", message=message, invite_code=invite_code), 404
 
 
+# ---- what the product page asks for (shop/catalog/signals.py, subscribed in create_app) ----
+
+
+def on_visitor_opened_share_link(slug: str, *, ref: str, **_signal):
+    return product_teaser(slug, ref)
+
+
+def on_member_opened_share_link(slug: str, *, ref: str, **_signal) -> None:
+    count_member_visit(slug, ref)
+
+
+def on_product_aside(slug: str, **_signal) -> Markup:
+    return share_panel(slug)
+
+
+def on_product_lead_form(_slug: str, **_signal) -> LeadForm:
+    return lead_form_for_fragment()
+
+
 def count_member_visit(slug: str, code: str) -> None:
     """A member opened someone's product share link: count it; a bad code is ignored."""
     try:

@@ -9,11 +9,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask
+from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.config import CONFIGS
 from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
-from shop.sessions import CachedCookieSessionInterface, reuse_signed_csrf_token
 from shop.urls import public_host, public_url
 
 
@@ -22,17 +22,14 @@ def create_app(config: str | dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("NEIGOU_INSTANCE_PATH") or None, instance_relative_config=True)
     load_config(app, config)
     init_proxy(app)
-    app.session_interface = CachedCookieSessionInterface()
-    app.before_request(reuse_signed_csrf_token)
     init_extensions(app)
     register_blueprints(app)
-    register_signals()
-    _check_limits_in_views_only(app, limiter)
+    register_reactions()
     register_template_helpers(app)
     register_error_pages(app)
     register_cli(app)
     register_reports(app)
-    from shop.security import init_security_headers
+    from shop.security import init_security_headers  # at app creation, as the other steps
 
     init_security_headers(app)
     return app
@@ -101,6 +98,7 @@ def _instance_secret(path: Path) -> str:
 
 
 def init_extensions(app: Flask) -> None:
+    # At app creation, not import: these modules import this package (shop.extensions, models).
     from shop.accounts.session import init_login
     from shop.database import configure_sqlite
     from shop.i18n import select_locale, select_timezone
@@ -117,39 +115,8 @@ def init_extensions(app: Flask) -> None:
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 
-def _check_limits_in_views_only(app: Flask, rate_limiter) -> None:
-    """Every rate limit here is a view's own (``@limiter.limit``), and the view's decorator
-    checks it when the view runs. The limiter's before-request hook checks only limits for the
-    whole application (``RATELIMIT_APPLICATION``, ``RATELIMIT_DEFAULT``) or a blueprint:
-    without any it is dropped, so that no request pays for resolving limits it does
-    not have (a few percent of a flash sale's posts). With such limits, reading a page still
-    skips it: every limit here is on a form post."""
-    from flask import request
-
-    from shop.database import SAFE_METHODS
-
-    hooks = app.before_request_funcs.setdefault(None, [])
-    check = rate_limiter._check_request_limit
-    if check not in hooks:
-        return
-    limits = rate_limiter.limit_manager
-    if not (
-        limits.application_limits
-        or limits.default_limits
-        or any(limits.blueprint_limits(app, name) for name in app.blueprints)
-    ):
-        hooks.remove(check)
-        return
-
-    def check_unsafe_methods():
-        if request.method not in SAFE_METHODS:
-            return check()
-        return None
-
-    hooks[hooks.index(check)] = check_unsafe_methods
-
-
 def register_blueprints(app: Flask) -> None:
+    # At app creation, not import: these modules import this package (shop.extensions, models).
     from community.views import bp as community_bp
     from referrals.views import bp as referrals_bp
     from shop.accounts.views import bp as accounts_bp
@@ -182,14 +149,31 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
-def register_signals() -> None:
-    """The add-ons subscribe to the core's signals (blinker keeps one receiver per function)."""
+def register_reactions() -> None:
+    """Packages that react to what the core does subscribe to its signals here, so that the
+    core never imports them. Each receiver is a module-level function: blinker keeps one
+    connection per receiver, however many apps are created."""
+    # At app creation, not import: the add-ons import the core.
+    from referrals import views as referrals_views
+    from referrals.services.events import on_order_paid
     from referrals.services.leads import subscribe as subscribe_leads
+    from shop.catalog import signals as catalog_signals
+    from shop.orders.signals import order_paid, orders_closed
+    from shop.payments.card import on_orders_closed
+    from shop.quotas.left import on_product_quota_panel
 
-    subscribe_leads()
+    order_paid.connect(on_order_paid)
+    orders_closed.connect(on_orders_closed)
+    catalog_signals.visitor_opened_share_link.connect(referrals_views.on_visitor_opened_share_link)
+    catalog_signals.member_opened_share_link.connect(referrals_views.on_member_opened_share_link)
+    catalog_signals.product_aside.connect(referrals_views.on_product_aside)
+    catalog_signals.product_lead_form.connect(referrals_views.on_product_lead_form)
+    catalog_signals.product_quota_panel.connect(on_product_quota_panel)
+    subscribe_leads()  # shop.accounts.signals.sales_rep_available: waiting leads go to the new rep
 
 
 def register_template_helpers(app: Flask) -> None:
+    # At app creation, not import: these modules import this package (shop.extensions, models).
     from shop.i18n import format_money, local_date, local_datetime, local_month
     from shop.layout import site_header
 
@@ -197,8 +181,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_month"] = local_month
-    from flask_babel import get_locale
-
     app.jinja_env.globals["company_name"] = lambda: app.config["COMPANY_NAME"]
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["site_header"] = site_header
@@ -206,6 +188,7 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_error_pages(app: Flask) -> None:
+    # At app creation, not import: these modules import this package (shop.extensions, models).
     from shop.errors import init_error_pages
 
     init_error_pages(app)
@@ -214,12 +197,13 @@ def register_error_pages(app: Flask) -> None:
 def register_reports(app: Flask) -> None:
     """The KPI dashboard reads every area, so it is wired in last (kpis/__init__.py says why
     it lives outside shop/)."""
-    import kpis
+    import kpis  # at app creation: the KPIs read every area of the shop
 
     kpis.init_app(app)
 
 
 def register_cli(app: Flask) -> None:
+    # At app creation, not import: these modules import this package (shop.extensions, models).
     from shop.cli import shop_cli
 
     app.cli.add_command(shop_cli)

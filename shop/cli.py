@@ -3,15 +3,29 @@ of them in the worker), payroll settlement, demo data."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from sqlalchemy import select
 
+from shop import demo
+from shop.accounts import roster
+from shop.accounts.services import AccountError
+from shop.accounts.services import create_admin as make_admin
+from shop.catalog.models import ProductImage
+from shop.catalog.services import bound_image
 from shop.database import write_intent
 from shop.extensions import db
+from shop.payments.payroll import parse_month
+from shop.payments.reconcile import default_since, reconcile
+from shop.payments.stripe_client import card_payments_enabled
+from shop.settlement import services as settlement_services
+from shop.worker import registry, runner, tasks
 
 shop_cli = AppGroup("shop", help="neigou administration commands.")
 
@@ -22,8 +36,6 @@ shop_cli = AppGroup("shop", help="neigou administration commands.")
 @click.password_option()
 def create_admin(email: str, name: str, password: str) -> None:
     """Create the first admin (or promote an existing account)."""
-    from shop.accounts.services import AccountError
-    from shop.accounts.services import create_admin as make_admin
 
     with write_intent():
         try:
@@ -39,7 +51,6 @@ def create_admin(email: str, name: str, password: str) -> None:
 @click.option("--deactivate-missing", is_flag=True, help="Deactivate employees who are not in the file.")
 def import_employees(csv_path: Path, deactivate_missing: bool) -> None:
     """Import the HR roster (columns: employee_no, email, name, department)."""
-    from shop.accounts import roster
 
     data = csv_path.read_bytes()
     with write_intent():
@@ -64,7 +75,6 @@ def import_employees(csv_path: Path, deactivate_missing: bool) -> None:
 @shop_cli.command("expire-orders")
 def expire_orders() -> None:
     """Expire unpaid orders past their deadline and give their stock back (safe from cron)."""
-    from shop.worker import tasks
 
     click.echo(tasks.expire_orders())
 
@@ -73,10 +83,6 @@ def expire_orders() -> None:
 def bound_pictures() -> None:
     """Replace stored product pictures larger than IMAGE_MAX_EDGE by bounded copies (once after
     upgrading; safe to run again: bounded pictures are kept)."""
-    from sqlalchemy import select
-
-    from shop.catalog.models import ProductImage
-    from shop.catalog.services import bound_image
 
     ids = list(db.session.scalars(select(ProductImage.id).order_by(ProductImage.id)))
     replaced = 0
@@ -101,7 +107,6 @@ def bound_pictures() -> None:
 @shop_cli.command("festival-close")
 def festival_close() -> None:
     """Give ended festivals' unsold allocation back to general stock (safe from cron, twice or at once)."""
-    from shop.worker import tasks
 
     click.echo(tasks.festival_close())
 
@@ -113,7 +118,6 @@ def festival_close() -> None:
 def festival_notify(batch: int) -> None:
     """E-mail everyone who asked to be reminded of a festival that is now selling, once each
     (safe from cron, twice or at once)."""
-    from shop.worker import tasks
 
     def progress(due):
         return click.progressbar(due, label="Launch reminders", file=sys.stderr)
@@ -134,25 +138,23 @@ def festival_notify(batch: int) -> None:
 def payroll_export(month: str, output: Path | None, summary: Path | None, preview: bool) -> None:
     """Record a month's payroll settlement and write its CSVs for HR. A month already exported
     is not counted again: its recorded files are written as they were."""
-    from shop.payments.payroll import parse_month
-    from shop.settlement import services
 
     try:
         first_day = parse_month(month)
     except ValueError as exc:
         raise click.BadParameter("use YYYY-MM, e.g. 2026-11", param_hint="--month") from exc
     if preview:
-        statement = services.month_statement(first_day)
-        employees = services.employees_csv(statement.employees, statement.currency)
-        totals = services.summary_csv(statement.employees, statement.currency)
+        statement = settlement_services.month_statement(first_day)
+        employees = settlement_services.employees_csv(statement.employees, statement.currency)
+        totals = settlement_services.summary_csv(statement.employees, statement.currency)
         click.echo(f"{month}: preview, not recorded", err=True)
     else:
         with write_intent():
-            settlement = services.settlement_for(first_day)
+            settlement = settlement_services.settlement_for(first_day)
             if settlement is None:
                 try:
-                    settlement = services.record_settlement(None, first_day)
-                except services.SettlementError as exc:
+                    settlement = settlement_services.record_settlement(None, first_day)
+                except settlement_services.SettlementError as exc:
                     raise click.ClickException(exc.message) from exc
                 db.session.commit()
                 click.echo(f"{month}: exported and recorded", err=True)
@@ -180,8 +182,6 @@ def _write(body: str, path: Path | None) -> None:
 @click.option("--older-than", default=5, show_default=True, help="Minutes a card refund has been waiting.")
 def retry_refunds(older_than: int) -> None:
     """Ask Stripe again about card refunds left pending (no answer, or a crash); safe from cron."""
-    from shop.worker import tasks
-
     click.echo(tasks.retry_refunds(older_than, echo=click.echo))
 
 
@@ -189,8 +189,6 @@ def retry_refunds(older_than: int) -> None:
 @click.option("--hours", type=click.IntRange(min=1), help="How far back to look (default STRIPE_RECONCILE_HOURS).")
 def stripe_reconcile(hours: int | None) -> None:
     """Apply the Stripe events the webhook missed and re-read open card payments (safe from cron)."""
-    from shop.payments.reconcile import default_since, reconcile
-    from shop.payments.stripe_client import card_payments_enabled
 
     if not card_payments_enabled():
         raise click.ClickException(
@@ -208,26 +206,24 @@ def stripe_reconcile(hours: int | None) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def seed_demo(if_empty: bool) -> None:
     """Load demo data: departments, people, catalog with pictures, past orders (idempotent)."""
-    from shop.demo import DEMO_LOGINS, database_is_empty, seed
 
-    if if_empty and not database_is_empty():
+    if if_empty and not demo.database_is_empty():
         click.echo("database has data; demo seed skipped")
         return
     with write_intent():
-        seed(progress=lambda label, total: click.progressbar(length=total, label=label, file=sys.stderr))
+        demo.seed(progress=lambda label, total: click.progressbar(length=total, label=label, file=sys.stderr))
         db.session.commit()
     click.echo("demo data ready")
-    for role, email, password in DEMO_LOGINS:
+    for role, email, password in demo.demo_logins():
         click.echo(f"  {role:<11} {email}  /  {password}")
 
 
 @shop_cli.command("demo-logins")
 def demo_logins() -> None:
     """Print the demo log-ins."""
-    from shop.demo import DEMO_LOGINS
 
     click.echo(f"neigou demo on {current_app.config['COMPANY_NAME']}: log in with")
-    for role, email, password in DEMO_LOGINS:
+    for role, email, password in demo.demo_logins():
         click.echo(f"  {role:<11} {email}  /  {password}")
 
 
@@ -245,11 +241,6 @@ def demo_logins() -> None:
 def worker(every: tuple[str, ...], only: tuple[str, ...], once: bool, list_jobs: bool) -> None:
     """Run every periodic job on its own schedule until SIGTERM or Ctrl-C (one lock per job:
     any number of workers may run)."""
-    import os
-
-    from flask_babel import gettext as _
-
-    from shop.worker import registry, runner
 
     try:
         intervals = registry.parse_intervals(current_app.config["WORKER_INTERVALS"])
@@ -282,9 +273,7 @@ def _job_command(job) -> click.Command:
 def _add_job_commands() -> None:
     """A job of the registry without a command of its own above gets a plain one: one line in
     shop/worker/registry.py gives the worker a job and cron a command."""
-    from shop.worker.registry import JOBS
-
-    for job in JOBS:
+    for job in registry.JOBS:
         if job.name not in shop_cli.commands:
             shop_cli.add_command(_job_command(job))
 

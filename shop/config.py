@@ -93,11 +93,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PAGE_SIZE = 24
     PAGE_CACHE_SECONDS = _env_int("PAGE_CACHE_SECONDS", 5)  # storefront fragments; 0 turns it off
-    USER_CACHE_SECONDS = _env_int("USER_CACHE_SECONDS", 5)  # the logged-in user's row, safe methods only
-    SESSION_CACHE_SECONDS = _env_int("SESSION_CACHE_SECONDS", 5)  # opened session cookies
-    CSRF_CACHE_SECONDS = _env_int("CSRF_CACHE_SECONDS", 60)  # signed CSRF tokens, per worker
-    QUOTA_RULE_CACHE_SECONDS = _env_int("QUOTA_RULE_CACHE_SECONDS", 5)  # active quota rules, per process
-    KNOWN_USE_SECONDS = _env_int("KNOWN_USE_SECONDS", 3)  # quota use and sold-out items known to every worker
+    # Every cache (shop/caching.py) on or off; or some off by name (comma-separated).
+    CACHES_ENABLED = os.environ.get("CACHES_ENABLED", "1") == "1"
+    CACHES_DISABLED = [name for name in os.environ.get("CACHES_DISABLED", "").split(",") if name]
     # KPI rollups recount the days of facts written this long before the last run began (kpis/aggregation.py)
     KPI_OVERLAP_SECONDS = _env_int("KPI_OVERLAP_SECONDS", 600)
     ARTICLE_REVIEW_DAYS = _env_int("ARTICLE_REVIEW_DAYS", 180)  # community articles older than this are due for review
@@ -156,12 +154,7 @@ class TestingConfig(Config):
     CURRENCY = "CNY"
     RESERVATION_MINUTES = 15
     PAYROLL_MONTHLY_CAP = 500_000
-    PAGE_CACHE_SECONDS = 0  # pages show what the test just wrote; test_caches turns them on
-    USER_CACHE_SECONDS = 0
-    SESSION_CACHE_SECONDS = 0
-    CSRF_CACHE_SECONDS = 0
-    QUOTA_RULE_CACHE_SECONDS = 0
-    KNOWN_USE_SECONDS = 0
+    CACHES_ENABLED = False  # pages show what the test just wrote; test_caches turns them on
     STRIPE_SECRET_KEY = STRIPE_PUBLISHABLE_KEY = STRIPE_WEBHOOK_SECRET = STRIPE_API_BASE = None
 
 

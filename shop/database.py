@@ -10,13 +10,15 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+from shop.extensions import db
 
 logger = logging.getLogger(__name__)
 
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
-_read_only: ContextVar[bool] = ContextVar("read_only", default=False)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -62,29 +64,13 @@ def write_intent():
 def fact_recorded_on_read():
     """For a GET that records a fact (a visit, a search): end the read transaction, then write
     in a transaction of its own that takes SQLite's write lock at BEGIN; commit at the end."""
-    from shop.extensions import db
-
     db.session.commit()
     with write_intent():
         yield
         db.session.commit()
 
 
-@contextmanager
-def read_only():
-    """Transactions begun inside only read. On SQLite they take no write lock at BEGIN, so a
-    second connection can read beside the caller's own write transaction (WAL lets it)
-    instead of waiting for it."""
-    token = _read_only.set(True)
-    try:
-        yield
-    finally:
-        _read_only.reset(token)
-
-
 def _wants_write_lock() -> bool:
-    if _read_only.get():
-        return False
     if _write_intent.get():
         return True
     return has_request_context() and request.method not in SAFE_METHODS
@@ -118,15 +104,11 @@ def after_commit(callback) -> None:
     For side effects that must not happen unless the data is saved: mail, file deletion,
     calls to payment providers.
     """
-    from shop.extensions import db
-
     db.session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 
 
 def after_rollback(callback) -> None:
     """Run ``callback`` if the current transaction rolls back (undo a file written for it)."""
-    from shop.extensions import db
-
     db.session.connection()  # make sure there is a transaction for the callback to follow
     db.session.info.setdefault(_AFTER_ROLLBACK_KEY, []).append(callback)
 
@@ -158,20 +140,8 @@ def is_sqlite(session_or_engine) -> bool:
     return bind.dialect.name == "sqlite"
 
 
-def attach_loaded(session: Session, model, values) -> object:
-    """An instance of ``model`` holding ``values`` (a Core row of every column of its table, as
-    ``INSERT … RETURNING`` or a ``SELECT`` gives it, or a dict by attribute name), added to
-    ``session`` as if a query had loaded it: no SQL, no pending changes. The hottest paths read
-    and write with Core to skip the ORM's loading and unit of work; callers still get the
-    ORM object."""
-    from sqlalchemy.orm import make_transient_to_detached
-
-    mapper = model.__mapper__
-    if not isinstance(values, dict):
-        row = values._mapping
-        values = {attr.key: row[attr.columns[0]] for attr in mapper.column_attrs}
-    instance = mapper.class_manager.new_instance()  # as a query's loader builds it: no constructor
-    instance.__dict__.update(values)
-    make_transient_to_detached(instance)
-    session.add(instance)
-    return instance
+def insert_ignoring_duplicates(model):
+    """INSERT ... ON CONFLICT DO NOTHING for the current database (PostgreSQL or SQLite)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model)

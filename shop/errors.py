@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, jsonify, render_template, request
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, SecurityError
 
 
@@ -26,7 +27,6 @@ class NotAllowed(DomainError):
 
 def init_error_pages(app) -> None:
     def _render(code: int, title: str):
-        from flask_babel import gettext as _
 
         if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
             return jsonify(error=code), code

@@ -177,6 +177,36 @@ def statements():
     sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
+@pytest.fixture
+def caches_on(app):
+    """Every cache on, as in production; each test starts and ends with them empty."""
+    from shop import caching
+
+    app.config["CACHES_ENABLED"] = True
+    caching.forget_all()
+    yield
+    app.config["CACHES_ENABLED"] = False
+    caching.forget_all()
+
+
+@pytest.fixture
+def redis_url():
+    """The local Redis (database 15, emptied), or skip."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    except redis.RedisError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis is required under CI")
+        pytest.skip("Redis not reachable")
+    yield url
+    client.flushdb()
+    client.close()
+
+
 def login(client: CsrfClient, user, **request) -> CsrfClient:
     """Log a user in without the form (the form itself is tested in test_accounts): the login id
     as Flask-Login keeps it, ``User.get_id()`` (id and session token). ``request`` goes to

@@ -77,6 +77,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("payments.ops_reconcile", "GET"): OPERATORS,
     ("payments.ops_reconcile", "POST"): _post(OPERATORS),
     ("ops.dashboard", "GET"): OPERATORS,
+    ("ops.caches", "GET"): OPERATORS,
     ("ops.categories", "GET"): OPERATORS,
     ("ops.categories", "POST"): OPERATORS | {"operator": 422, "admin": 422},
     ("ops.edit_category", "GET"): OPERATORS,

@@ -18,7 +18,8 @@ from shop.admin import audit as audit_views
 from shop.audit.models import AuditEntry
 from shop.audit.services import record
 from shop.extensions import db
-from shop.orders import services as orders
+from shop.orders.lifecycle import mark_shipped
+from shop.payments.payroll import pay_by_payroll
 from tests.conftest import login
 
 
@@ -42,8 +43,8 @@ def history(admin, operator, employee, make_user, product, place):
     services.set_role(admin, wang, Role.sales)
     services.deactivate(admin, wang, "离职 (left the company)")
     order = place(employee, product.variants[0], 2)
-    orders.pay_by_payroll(employee, order)
-    orders.mark_shipped(operator, order, "顺丰速运", "SF123")
+    pay_by_payroll(employee, order)
+    mark_shipped(operator, order, "顺丰速运", "SF123")
     db.session.commit()
     return {"wang": wang, "order": order}
 

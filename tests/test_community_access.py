@@ -10,9 +10,9 @@ import pytest
 from flask import url_for
 
 from community.models import ArticleKind
-from community.testing import make_answer, make_article, make_question, make_ticket
 from shop.accounts.models import Kind
 from tests.conftest import login
+from tests.fixtures.community import make_answer, make_article, make_question, make_ticket
 from tests.test_access_matrix import LOGIN, MATRIX
 
 

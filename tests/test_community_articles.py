@@ -13,13 +13,13 @@ from community.errors import CommunityError, IllegalTransition
 from community.models import Article, ArticleKind, ArticleStatus
 from community.services import articles
 from community.services.moderation import Action, moderate
-from community.testing import make_article
 from shop.accounts.models import Kind
 from shop.audit.models import AuditEntry
 from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
 from tests.conftest import login, outbox
+from tests.fixtures.community import make_article
 
 FORM = {
     "kind": "manual",

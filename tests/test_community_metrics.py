@@ -11,10 +11,10 @@ import pytest
 from community.services import metrics as metric_services
 from community.services import questions, search, selfservice, tickets
 from community.services.moderation import Action, moderate
-from community.testing import make_article
 from shop.accounts.models import Role
 from shop.extensions import db
 from tests.conftest import login
+from tests.fixtures.community import make_article
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 END = datetime(2026, 1, 19, tzinfo=UTC)

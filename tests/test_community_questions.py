@@ -14,11 +14,11 @@ from community.models import Answer, Question, SearchQuery, SelfServiceResolutio
 from community.services import questions
 from community.services.moderation import Action, moderate
 from community.services.selfservice import record_self_service
-from community.testing import make_answer, make_article, make_question
 from shop.audit.models import AuditEntry
 from shop.errors import NotAllowed
 from shop.extensions import db
 from tests.conftest import login
+from tests.fixtures.community import make_answer, make_article, make_question
 
 
 def audit_actions(entity) -> list[str]:

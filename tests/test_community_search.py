@@ -16,11 +16,12 @@ from community.models import ArticleKind, SearchQuery
 from community.search_index import PREFIX
 from community.services import search as search_services
 from community.services.moderation import Action, moderate
-from community.services.search import search, suggest, tokens
-from community.testing import make_answer, make_article, make_question
+from community.services.query_terms import tokens
+from community.services.search import search, suggest
 from shop import create_app
 from shop.extensions import db
 from tests.conftest import login
+from tests.fixtures.community import make_answer, make_article, make_question
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from community import events
 from community.errors import CommunityError, IllegalTransition
 from community.models import Article, ArticleKind, ArticleStatus, Question, Ticket, TicketStatus
 from community.services import tickets
-from community.testing import make_ticket
 from shop.accounts.models import Role
 from shop.audit.models import AuditEntry
 from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
 from tests.conftest import login, outbox
+from tests.fixtures.community import make_ticket
 
 
 def actions(ticket) -> list[str]:

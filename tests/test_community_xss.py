@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 import pytest
 
 from community.services import tickets as ticket_services
-from community.testing import make_answer, make_article, make_question, make_ticket
 from shop.extensions import db
 from tests.conftest import login
+from tests.fixtures.community import make_answer, make_article, make_question, make_ticket
 
 PAYLOADS = [
     "<script>alert(1)</script>",

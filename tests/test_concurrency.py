@@ -15,8 +15,11 @@ from shop.catalog.models import Variant
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.orders import services
-from shop.orders.models import Address, Order, OrderLine, OrderStatus
+from shop.orders.expiry import expire_overdue
+from shop.orders.lifecycle import cancel_order
+from shop.orders.models import Order, OrderLine, OrderStatus
+from shop.orders.placing import place_order
+from shop.payments.payroll import pay_by_payroll
 from tests.racing import race
 
 pytestmark = pytest.mark.slow
@@ -41,7 +44,7 @@ def test_fifty_buyers_race_for_the_last_ten_units(app, make_user, make_product, 
     def buy(buyer_id, address_id):
         def job():
             buyer = db.session.get(User, buyer_id)
-            return services.place_order(buyer, db.session.get(Address, address_id)).id
+            return place_order(buyer.id, address_id).id
 
         return job
 
@@ -63,7 +66,7 @@ def test_one_buyer_paying_many_orders_at_once_stays_within_the_payroll_cap(app, 
         def pay(order_id):
             def job():
                 buyer = db.session.get(User, employee_id)
-                return services.pay_by_payroll(buyer, db.session.get(Order, order_id)).status
+                return pay_by_payroll(buyer, db.session.get(Order, order_id)).status
 
             return job
 
@@ -84,12 +87,12 @@ def test_cancel_and_expiry_racing_give_stock_back_once(app, make_user, make_prod
 
     def cancel(buyer_id, order_id):
         def job():
-            return services.cancel_order(db.session.get(User, buyer_id), db.session.get(Order, order_id), now=later)
+            return cancel_order(db.session.get(User, buyer_id), db.session.get(Order, order_id), now=later)
 
         return job
 
     def expire():
-        return services.expire_overdue(now=later)
+        return expire_overdue(now=later)
 
     jobs = [cancel(b, o) for b, o in orders] + [expire, expire]
     outcomes = run_together(app, jobs)

@@ -66,7 +66,7 @@ def test_seed_demo_creates_consistent_data_once_and_is_idempotent(app):
     assert "demo data ready" in result.stdout
     for label in ("People", "Products", "Pictures", "Orders", "Festivals"):
         assert label in result.stderr  # click's progress bars
-    logins = demo.DEMO_LOGINS
+    logins = demo.demo_logins()
     domain = app.config["COMPANY_EMAIL_DOMAINS"][0]
     assert [(role, email.split("@")[0]) for role, email, _ in logins] == [
         ("admin", "admin"),

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from shop.accounts.models import Kind
 from shop.audit.models import AuditEntry
 from shop.extensions import db
-from shop.orders import services as orders
+from shop.orders.lifecycle import mark_shipped
 from shop.orders.models import Order, OrderStatus
+from shop.payments.payroll import pay_by_payroll
 from tests.conftest import CsrfClient, login, outbox
 
 
@@ -27,7 +28,7 @@ def ops(client, operator) -> CsrfClient:
 
 def paid(buyer, variant, quantity: int = 1, *, place) -> Order:
     order = place(buyer, variant, quantity)
-    orders.pay_by_payroll(buyer, order)
+    pay_by_payroll(buyer, order)
     db.session.commit()
     return order
 
@@ -137,7 +138,7 @@ def test_shipping_a_selection_with_tracking_numbers(app, ops, employee, make_pro
 def test_the_shipment_mail_is_in_the_buyers_language(app, ops, make_user, product, place):
     chinese = make_user(name="王芳", email="wang@neigou.example", locale="zh_CN")
     order = paid(chinese, product.variants[0], place=place)
-    orders.mark_shipped(None, order, "顺丰速运", "SF42")
+    mark_shipped(None, order, "顺丰速运", "SF42")
     db.session.commit()
     [raw] = shipment_mails(app)
     mail = email.message_from_string(raw, policy=email.policy.default).get_content()
@@ -187,7 +188,7 @@ def test_the_packing_list_and_the_order_page(ops, employee, make_product, place)
     assert one.ship_to in html
     assert ops.get("/ops/orders/packing-list", follow_redirects=True).status_code == 200
 
-    orders.mark_shipped(None, one, "SF", "SF7")
+    mark_shipped(None, one, "SF", "SF7")
     db.session.commit()
     html = ops.get(f"/ops/orders/{one.id}").get_data(as_text=True)
     assert "CN¥70.00" in html and "CN¥210.00" in html  # the line's unit price and total

@@ -18,8 +18,9 @@ from shop.audit.models import AuditEntry
 from shop.catalog.models import Category, Product, ProductImage, SalesMode, Variant
 from shop.database import utcnow
 from shop.extensions import db
-from shop.orders import services as orders
+from shop.orders.lifecycle import cancel_order
 from shop.orders.models import Order, OrderStatus
+from shop.payments.payroll import pay_by_payroll
 from tests.conftest import CsrfClient, login
 
 
@@ -487,7 +488,7 @@ def paid(buyer, variant, quantity: int = 1, *, when: datetime | None = None, pla
     """An order placed and paid by payroll at ``when`` (default: now)."""
     when = when or utcnow()
     order = place(buyer, variant, quantity, now=when - timedelta(minutes=1))
-    orders.pay_by_payroll(buyer, order, now=when)
+    pay_by_payroll(buyer, order, now=when)
     db.session.commit()
     return order
 
@@ -498,7 +499,7 @@ def test_order_list_filters_by_status_buyer_and_dates(ops, employee, make_user, 
     late_evening = place(employee, make_product().variants[0], 1)  # erin, pending
     pending = place(bob, make_product().variants[0], 1)  # bob, pending
     cancelled = place(bob, make_product().variants[0], 1)  # bob, cancelled
-    orders.cancel_order(bob, cancelled)
+    cancel_order(bob, cancelled)
     early.created_at = at("2026-11-03T04:00:00")
     late_evening.created_at = at("2026-11-10T17:00:00")  # 11 Nov, 01:00 in Shanghai
     pending.created_at = at("2026-11-20T04:00:00")

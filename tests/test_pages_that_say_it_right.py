@@ -23,7 +23,8 @@ from shop.database import utcnow
 from shop.extensions import db
 from shop.festivals.forecast import demand
 from shop.festivals.models import Phase
-from shop.orders import services as orders
+from shop.orders.placing import place_order
+from shop.payments.payroll import pay_by_payroll
 from shop.refunds import services as refunds
 from tests.conftest import CsrfClient, login
 
@@ -132,8 +133,8 @@ def test_fully_refunded_orders_are_not_paid_orders_of_a_festival(
     item = make_festival_item(festival, make_product(stock=50).variants[0], 20)
     kept, refunded = make_user(), make_user()
     for buyer in (kept, refunded):
-        order = orders.place_festival_order(buyer, item, 1, make_address(buyer))
-        orders.pay_by_payroll(buyer, order)
+        order = place_order(buyer.id, make_address(buyer).id, item_id=item.id, quantity=1)
+        pay_by_payroll(buyer, order)
         db.session.commit()
         if buyer is refunded:
             refunds.refund_order(operator, order, reason="changed their mind", full=True)

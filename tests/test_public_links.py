@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from community.testing import make_ticket
 from referrals.models import Lead
 from shop import create_app
 from shop.accounts.models import Role
 from shop.catalog.models import SalesMode
 from shop.extensions import db
 from tests.conftest import CSRF_RE, PASSWORD, login, outbox
+from tests.fixtures.community import make_ticket
 
 PUBLIC = "http://shop.neigou.test"
 EVIL = "http://evil.example"

@@ -14,8 +14,10 @@ from shop.accounts.models import User
 from shop.catalog.models import Category, PriceTier, Product, Variant
 from shop.database import utcnow
 from shop.extensions import db
-from shop.orders import services as orders
+from shop.orders.lifecycle import cancel_order
 from shop.orders.models import Order, OrderLine, OrderStatus
+from shop.orders.placing import place_order
+from shop.payments.payroll import pay_by_payroll
 from shop.quotas import services as quotas
 from shop.quotas.engine import (
     Allowance,
@@ -77,7 +79,7 @@ def test_a_buyer_and_their_chain_see_what_is_left_of_each_rule(employee, make_co
     place(employee, tea.variants[0], 2)  # 2 x 30.00
     place(friend, tea.variants[0], 1)
     cancelled = place(friend, tea.variants[0], 3)
-    orders.cancel_order(friend, cancelled)
+    cancel_order(friend, cancelled)
     db.session.commit()
     quotas.grant_exception(employee, chain_tea, friend, 1, "Family visit")  # goes to the chain: 7 in all
     db.session.commit()
@@ -191,22 +193,22 @@ def history(employee, make_contact, make_product, make_festival, make_festival_i
     now = utcnow()
     last_year = now - timedelta(days=400)
     refunded = place(employee, home_a.variants[0], 3)
-    orders.pay_by_payroll(employee, refunded)
+    pay_by_payroll(employee, refunded)
     refunded.status, refunded.refunded_amount, refunded.lines[0].refunded_quantity = (
         OrderStatus.partially_refunded,
         1_000,
         1,
     )  # as a refund of one unit leaves it
-    orders.pay_by_payroll(employee, place(employee, home_a.variants[1], 1, now=last_year), now=last_year)
+    pay_by_payroll(employee, place(employee, home_a.variants[1], 1, now=last_year), now=last_year)
     paid = place(employee, rake.variants[0], 1)
-    orders.pay_by_payroll(employee, paid)
+    pay_by_payroll(employee, paid)
     place(friend, home_a.variants[0], 3)
     place(friend, rake.variants[0], 2)
-    orders.cancel_order(friend, place(friend, home_a.variants[1], 4))
+    cancel_order(friend, place(friend, home_a.variants[1], 4))
     place(friends_friend, home_a.variants[1], 1, now=now - timedelta(minutes=30))  # unpaid and overdue
     place(friends_friend, rake.variants[0], 1)
     for buyer, quantity in ((employee, 1), (friend, 2), (friends_friend, 1)):
-        orders.place_festival_order(buyer, item, quantity, make_address(buyer))
+        place_order(buyer.id, make_address(buyer).id, item_id=item.id, quantity=quantity)
     db.session.commit()
     return {
         "buyers": (employee, friend, friends_friend),

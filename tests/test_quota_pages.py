@@ -3,11 +3,9 @@ what one order may hold under the per-order rules."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import event, select
 
 from shop.cart.models import CartLine
-from shop.catalog import page_cache
 from shop.extensions import db
 from shop.quotas import services as quotas
 from shop.quotas.models import Audience, Measure, Scope, Target, Window
@@ -69,19 +67,6 @@ def test_no_panel_when_no_rule_applies(client, employee, make_user, product, mak
     assert "<quota-left-slot>" not in text(client.get(f"/p/{product.slug}"))
     contact = make_user(kind=Kind.contact, level=1, referrer_id=employee.id, root_employee_id=employee.id)
     assert "You can buy 1 more of this" in text(login(client, contact).get(f"/p/{product.slug}"))
-
-
-@pytest.fixture
-def caches_on(app):
-    from shop.accounts.session import forget_all_users
-
-    app.config.update(PAGE_CACHE_SECONDS=60, USER_CACHE_SECONDS=60)
-    page_cache.clear()
-    forget_all_users()
-    yield
-    app.config.update(PAGE_CACHE_SECONDS=0, USER_CACHE_SECONDS=0)
-    page_cache.clear()
-    forget_all_users()
 
 
 def selects_for(client, url: str) -> list[str]:

@@ -17,9 +17,9 @@ from shop.catalog.models import Variant
 from shop.company_calendar import month_bounds
 from shop.database import utcnow
 from shop.extensions import db
-from shop.orders import services as orders
+from shop.orders.lifecycle import mark_shipped
 from shop.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
-from shop.payments.payroll import payroll_used
+from shop.payments.payroll import pay_by_payroll, payroll_used
 from shop.refunds import services as refunds
 from shop.refunds.models import Refund, RefundStatus
 from tests.conftest import CsrfClient, login, outbox
@@ -72,7 +72,7 @@ def paid_order(employee, make_product, place):
 
     add_to_cart(employee, tea.id, 2)
     order = place(employee, cup, 1)
-    orders.pay_by_payroll(employee, order)
+    pay_by_payroll(employee, order)
     db.session.commit()
     assert order.total_amount == 19_000
     return order
@@ -222,7 +222,7 @@ def test_an_unknown_order_is_404(ops, paid_order):
 
 
 def test_shipped_and_completed_orders_can_be_refunded_when_goods_come_back(ops, operator, paid_order):
-    orders.mark_shipped(operator, paid_order, "SF", "SF1")
+    mark_shipped(operator, paid_order, "SF", "SF1")
     db.session.commit()
     tea = lines_of(paid_order)["Tea Set"]
     ops.post_form(f"/ops/orders/{paid_order.id}/refund", refund_form(paid_order, **{f"line_{tea.id}": "1"}))

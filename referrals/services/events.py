@@ -7,25 +7,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from referrals.models import EventKind, FunnelEvent
-from referrals.services.chain import l1_of, root_of
 from shop.accounts.models import User
-from shop.database import utcnow
+from shop.company_calendar import company_zone
+from shop.database import insert_ignoring_duplicates, utcnow
 from shop.extensions import db
 from shop.orders.models import Order
 
 
-def insert_ignoring_duplicates(model):
-    """INSERT ... ON CONFLICT DO NOTHING for the current database (PostgreSQL or SQLite)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model)
-
-
 def company_day(moment: datetime) -> date:
-    from shop.company_calendar import company_zone
 
     return moment.astimezone(company_zone()).date()
 
@@ -51,7 +42,7 @@ def record_event(
     The chain (root employee, L1) is ``chain_of``'s (default: the actor's) unless given."""
     member = chain_of or actor
     if member is not None and root_employee_id is None:
-        root_employee_id, l1_contact_id = root_of(member), l1_of(member)
+        root_employee_id, l1_contact_id = member.chain_root_id, member.l1_of_order
     values = dict(
         kind=kind,
         at=at or utcnow(),
@@ -87,6 +78,11 @@ def record_share(user: User, *, source: str, product_id: int | None = None, at: 
         at=at,
         dedupe_key=f"share:{user.id}:{target}:{source}:{company_day(at).isoformat()}",
     )
+
+
+def on_order_paid(order: Order, **_signal) -> None:
+    """``shop.orders.signals.order_paid``, subscribed at app creation."""
+    record_order_paid(order)
 
 
 def record_order_paid(order: Order) -> bool:

@@ -12,7 +12,6 @@ from werkzeug.security import generate_password_hash
 from referrals.models import EventKind, Join
 from referrals.services import ReferralError
 from referrals.services.abuse import mailbox_taken
-from referrals.services.chain import root_of
 from referrals.services.events import record_event
 from referrals.services.links import check_open, owner_by_code
 from referrals.services.visits import link_visits_to
@@ -86,7 +85,7 @@ def join(
         kind=Kind.contact,
         level=owner.level + 1,
         referrer_id=owner.id,
-        root_employee_id=root_of(owner),
+        root_employee_id=owner.chain_root_id,
         l1_contact_id=owner.id if owner.level == 1 else None,
         created_at=now,
         email_verified_at=verified_at,

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from referrals.models import Lead, LeadCursor, LeadNote, LeadStatus
 from referrals.models.leads import Timeline
 from referrals.services import ReferralError
-from referrals.services.chain import l1_of, root_of
 from referrals.services.events import insert_ignoring_duplicates, record_consultation
 from shop.accounts import services as accounts
 from shop.accounts import signals
@@ -116,8 +115,8 @@ def submit_lead(
         product_id=product.id,
         referrer_id=referrer.id,
         referrer_level=referrer.level,
-        root_employee_id=root_of(referrer),
-        l1_contact_id=l1_of(referrer),
+        root_employee_id=referrer.chain_root_id,
+        l1_contact_id=referrer.l1_of_order,
         currency=current_app.config["CURRENCY"],
         consent_at=now,
         status=LeadStatus.new,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -35,6 +36,32 @@ class Kind(enum.StrEnum):
     contact = "contact"
 
 
+@dataclass(frozen=True)
+class Buyer:
+    """What placing an order and counting quota use read of a user: one row's chain facts.
+    Placing reads it under the buyer's lock (``shop.orders.placing``); the pages' "what is
+    left" take it from the logged-in user (``Buyer.of``)."""
+
+    id: int
+    kind: Kind
+    level: int
+    root_employee_id: int | None
+    l1_contact_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> Buyer:
+        return cls(user.id, user.kind, user.level, user.root_employee_id, user.l1_contact_id)
+
+    @property
+    def chain_root_id(self) -> int:
+        return chain_root_of(self.id, self.level, self.root_employee_id)
+
+    @property
+    def l1_of_order(self) -> int | None:
+        """The L1 contact an order of this buyer is attributed to (level-2 buyers only)."""
+        return self.l1_contact_id if self.level == 2 else None
+
+
 class Department(db.Model):
     __tablename__ = "departments"
 
@@ -44,6 +71,14 @@ class Department(db.Model):
 
     def __repr__(self) -> str:
         return f"<Department {self.name}>"
+
+
+def chain_root_of(user_id: int, level: int, root_employee_id: int | None) -> int:
+    """The employee whose chain a user belongs to: the user themself at level 0. The one place
+    the chain root is computed (orders, quotas, events and leads all ask here)."""
+    if level == 0 or root_employee_id is None:
+        return user_id
+    return root_employee_id
 
 
 def new_referral_code() -> str:
@@ -122,6 +157,15 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.is_active_flag
+
+    @property
+    def chain_root_id(self) -> int:
+        return chain_root_of(self.id, self.level, self.root_employee_id)
+
+    @property
+    def l1_of_order(self) -> int | None:
+        """The L1 contact this user's orders and events are attributed to (level 2 only)."""
+        return self.l1_contact_id if self.level == 2 else None
 
     @property
     def is_employee(self) -> bool:

@@ -33,7 +33,6 @@ from shop.accounts.forms import (
     ResetRequestForm,
     SignupForm,
 )
-from shop.accounts.session import keep_buyer_facts
 from shop.extensions import db, limiter
 from shop.urls import safe_local_path
 
@@ -129,7 +128,6 @@ def login():
             # log-in is not the logged-in one), and the CSRF token is a new one.
             session.clear()
             login_user(user, remember=form.remember.data)
-            keep_buyer_facts(user)
             return redirect(_safe_next(request.args.get("next")))
     status = 200 if request.method == "GET" else 422
     return render_template("accounts/login.html", form=form), status

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.accounts.models import User
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
+
+if TYPE_CHECKING:  # resolved by name when the mappers are configured: accounts writes audit entries
+    from shop.accounts.models import User
 
 
 class AuditEntry(db.Model):
@@ -26,4 +29,4 @@ class AuditEntry(db.Model):
     after: Mapped[dict | None] = mapped_column(sa.JSON)
     reason: Mapped[str | None] = mapped_column(sa.String(500))
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship("User")

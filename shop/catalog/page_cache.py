@@ -4,9 +4,8 @@ Catalog pages are read far more often than the catalog changes, and rendering a 
 (queries, Markdown, money formatting) costs most of a page view. Fragments are cached per
 (page, price tier, locale) for ``PAGE_CACHE_SECONDS``; anything personal (the user's name,
 CSRF tokens, flash messages) is rendered around them on every request. A change to the
-catalog in this process clears the cache when it commits; other worker processes see it
-when their entries expire. Stock shown on a page may therefore lag by that many seconds;
-placing an order always checks the real stock.
+catalog clears the cache in every worker once it commits (shop/caching.py). Stock shown on a
+page may lag by that many seconds; placing an order always checks the real stock.
 """
 
 from __future__ import annotations
@@ -14,27 +13,22 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 
 from flask import g, session
+from flask_wtf.csrf import generate_csrf as csrf_token
 from markupsafe import Markup
 
-from shop.sessions import csrf_token
-from shop.ttl_cache import ConfiguredCache
+from shop import caching
 
 CSRF_SLOT = Markup("<csrf-token-slot>")  # user text is escaped, so only our templates hold this
 QUOTA_SLOT = Markup("<quota-left-slot>")  # where the buyer's own quota panel goes
 
-_fragments = ConfiguredCache("PAGE_CACHE_SECONDS", "PAGE_CACHE_ENTRIES", 4096)
+_fragments = caching.declare(
+    "storefront", "PAGE_CACHE_SECONDS", "storefront fragments and whole pages per user, per tier and locale"
+)
 
 
 def cached_fragment(key: Hashable, render: Callable[[], Markup | None]) -> Markup | None:
     """The fragment for ``key``, rendered by ``render`` when missing. ``None`` is not cached."""
-    if not _fragments.enabled:
-        return render()
-    fragment = _fragments.get(key)
-    if fragment is None:
-        fragment = render()
-        if fragment is not None:
-            _fragments.set(key, fragment)
-    return fragment
+    return _fragments.get_or_compute(key, render)
 
 
 def cached_value(key: Hashable, compute: Callable[[], object]):
@@ -53,7 +47,7 @@ def fill_csrf(fragment: Markup, token: str) -> Markup:
 def with_csrf(fragment: Markup) -> Markup:
     """``fragment`` with this session's CSRF token in its slots; left as it is while a whole
     personal page is being rendered for the cache (the page is filled once, at the end)."""
-    return fragment if g.get("_csrf_deferred") else fill_csrf(fragment, csrf_token())
+    return fragment if g.get("csrf_deferred") else fill_csrf(fragment, csrf_token())
 
 
 def cached_personal_page(key: Hashable) -> str | None:
@@ -73,13 +67,18 @@ def personal_page(key: Hashable, render: Callable[[], str]) -> str:
         return render()
 
     def render_with_slots() -> Markup:
-        g._csrf_deferred = True
+        g.csrf_deferred = True
         try:
             return Markup(render())
         finally:
-            g._csrf_deferred = False
+            g.csrf_deferred = False
 
     return fill_csrf(cached_fragment(("page", key), render_with_slots), csrf_token())
+
+
+def forget_after_commit() -> None:
+    """The catalog changed: every worker forgets the pages once this commits."""
+    _fragments.forget_after_commit()
 
 
 def clear() -> None:

@@ -1,8 +1,7 @@
 """What an order line copies of a variant and its product, as plain values.
 
-Placing an order reads it from a cart line's variant, or from a festival item's facts (one
-Core query on a flash sale's hot path, shop/festivals/item_facts.py); either way the order is
-written from these values, not from ORM objects."""
+Placing an order (shop/orders/placing.py) reads it from the variant of a cart line or of a
+festival item; the order's lines copy these values."""
 
 from __future__ import annotations
 

@@ -310,8 +310,8 @@ def remove_image(actor: User, image: ProductImage) -> None:
 
 
 def _changed() -> None:
-    """The storefront shows the change once it commits (other processes within the cache TTL)."""
-    after_commit(page_cache.clear)
+    """The storefront shows the change once it commits, in every worker."""
+    page_cache.forget_after_commit()
 
 
 def _flush_unique(message: str) -> None:

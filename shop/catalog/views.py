@@ -11,14 +11,12 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
-from referrals import views as referrals
-from shop.accounts.session import cached_identity
-from shop.catalog import page_cache, services
+from shop.accounts.session import login_required_unless
+from shop.catalog import page_cache, services, signals
 from shop.catalog.models import Category, SalesMode
-from shop.database import utcnow
+from shop.catalog.signals import first_answer
 from shop.extensions import db
 from shop.markdown import render_markdown
-from shop.quotas.left import items_left, variant_takes
 
 bp = Blueprint("catalog", __name__)
 
@@ -39,38 +37,14 @@ def _key(*parts):
 
 def _personal(*parts):
     """The key of a whole page for the current user: everything the header and the share
-    panel show of them (the same fields ``_served_from_cache`` reads), and the page's parts."""
+    panel show of them, and the page's parts."""
     user = current_user
-    return _page_key(user.id, user.name, user.role, user.kind, user.referral_code, services.tier_for(user), parts)
-
-
-def _page_key(user_id, name, role, kind, referral_code, tier, parts) -> tuple:
-    return (user_id, name, role, kind, referral_code, tier, str(get_locale()), *parts)
-
-
-def _served_from_cache(*parts) -> str | None:
-    """The whole page from the cache when the session's user is known there, without
-    loading the user at all (the fast path of storefront reads); else None."""
-    row = cached_identity()
-    if row is None:
-        return None
-    return page_cache.cached_personal_page(
-        _page_key(
-            row["id"],
-            row["name"],
-            row["role"],
-            row["kind"],
-            row["referral_code"],
-            services.tier_of_kind(row["kind"]),
-            parts,
-        )
-    )
+    tier = services.tier_for(user)
+    return (user.id, user.name, user.role, user.kind, user.referral_code, tier, str(get_locale()), *parts)
 
 
 @bp.route("/")
 def home():
-    if (page := _served_from_cache("home")) is not None:
-        return page
     if not current_user.is_authenticated:
         return render_template("catalog/landing.html")
     tier = services.tier_for(current_user)
@@ -89,12 +63,9 @@ def home():
 
 
 @bp.route("/c/<slug>")
+@login_required
 def category(slug: str):
     number = _page_arg()
-    if (page := _served_from_cache("category", slug, number)) is not None:
-        return page
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
     tier = services.tier_for(current_user)
 
     def render():
@@ -123,16 +94,13 @@ def search():
 
 
 @bp.route("/p/<slug>")
+@login_required_unless(lambda: "ref" in request.args)
 def product(slug: str):
     """The product page; ``?ref=<code>`` makes it a share link: a visitor sees the teaser and
-    can join, and the visit counts for the link's owner."""
+    can join, and the visit counts for the link's owner (shop/catalog/signals.py)."""
     ref = request.args.get("ref")
-    if ref is None and (cached := _served_from_cache("product", slug)) is not None:
-        return cached
     if not current_user.is_authenticated:
-        if ref is not None:
-            return referrals.product_teaser(slug, ref)
-        return current_app.login_manager.unauthorized()
+        return first_answer(signals.visitor_opened_share_link, slug, ref=ref) or abort(404)
     tier = services.tier_for(current_user)
 
     def render():
@@ -147,29 +115,19 @@ def product(slug: str):
                 csrf_slot=page_cache.CSRF_SLOT,
                 quota_slot=page_cache.QUOTA_SLOT,
                 description=render_markdown(found.description_md),
-                lead_form=referrals.lead_form_for_fragment() if found.sales_mode == SalesMode.lead else None,
+                lead_form=first_answer(signals.product_lead_form, slug) if found.sales_mode == SalesMode.lead else None,
             )
         )
 
     def page():
         body = page_cache.cached_fragment(_key("product", slug), render)
         if body is not None and ref:
-            referrals.count_member_visit(slug, ref)
+            signals.member_opened_share_link.send(slug, ref=ref)
         if body is not None:
-            body = page_cache.fill_slot(body, page_cache.QUOTA_SLOT, _quota_left(slug, tier))
-        return _shell(body, aside=referrals.share_panel(slug) if body is not None else None)
+            panel = first_answer(signals.product_quota_panel, slug, tier=tier) or Markup("")
+            body = page_cache.fill_slot(body, page_cache.QUOTA_SLOT, panel)
+        return _shell(body, aside=first_answer(signals.product_aside, slug) if body is not None else None)
 
     if ref:  # a visit through a share link is counted: never served from the cache
         return page()
     return page_cache.personal_page(_personal("product", slug), page)
-
-
-def _quota_left(slug: str, tier) -> Markup:
-    """What is left of the buyer's and their chain's quotas for each option: personal, so
-    outside the product's cached fragment (two small queries, none when nothing is for sale);
-    inside the buyer's own cached page, so it may lag like the stock shown. Ordering checks."""
-    takes = page_cache.cached_value(
-        ("product-takes", slug, tier), lambda: variant_takes(services.product_by_slug(slug), tier)
-    )
-    items = items_left(current_user, takes, utcnow())[0] if takes else []
-    return Markup(render_template("quotas/_left.html", items=items)) if items else Markup("")

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, DecimalField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from shop.ops.forms import MONEY, currency_places
+from shop.forms import MONEY, currency_places
 
 LOCAL_TIME = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends
 

@@ -26,7 +26,6 @@ from shop.accounts.models import Department, User
 from shop.extensions import db
 from shop.festivals.models import Festival
 from shop.orders.models import Order, OrderStatus
-from shop.quotas.engine import chain_root_id
 
 REVENUE_STATUSES = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.completed, OrderStatus.partially_refunded)
 TOP_CHAINS = 10
@@ -108,7 +107,7 @@ def _board(chains: Select, viewer: User, limit: int, *, by_department: bool = Fa
     query = (
         select(ranked, Department.name.label("department"))
         .outerjoin(Department, Department.id == ranked.c.department_id)
-        .where(or_(ranked.c.position <= limit, ranked.c.employee_id == chain_root_id(viewer)))
+        .where(or_(ranked.c.position <= limit, ranked.c.employee_id == viewer.chain_root_id))
     )
     if by_department:
         query = query.order_by(Department.name.is_(None), Department.name, ranked.c.department_id)
@@ -121,7 +120,7 @@ def _rank(row) -> Rank:
 
 
 def _split(rows: list, viewer: User, limit: int) -> Board:
-    mine = next((_rank(row) for row in rows if row.employee_id == chain_root_id(viewer)), None)
+    mine = next((_rank(row) for row in rows if row.employee_id == viewer.chain_root_id), None)
     return Board([_rank(row) for row in rows if row.position <= limit], mine)
 
 
@@ -148,7 +147,7 @@ def department_boards(festival: Festival, viewer: User, limit: int = PER_DEPARTM
         rank = _rank(row)
         if row.position <= limit:
             board.leaders.append(rank)
-        if row.employee_id == chain_root_id(viewer):
+        if row.employee_id == viewer.chain_root_id:
             board.mine = rank
     return list(boards.values())
 
@@ -168,7 +167,7 @@ def long_tail(festival: Festival, viewer: User) -> LongTail:
             func.coalesce(func.sum(case((in_top, 0), else_=ranked.c.revenue)), 0),
             func.count(),
             func.coalesce(func.sum(case((in_top, 1), else_=0)), 0),
-            func.max(case((ranked.c.employee_id == chain_root_id(viewer), case((in_top, 1), else_=0)))),
+            func.max(case((ranked.c.employee_id == viewer.chain_root_id, case((in_top, 1), else_=0)))),
         )
     ).one()
     total, outside, count, top, mine = row

@@ -18,10 +18,9 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 
-from referrals.services.events import insert_ignoring_duplicates
 from shop.accounts.models import User
 from shop.catalog.services import tier_for
-from shop.database import utcnow
+from shop.database import insert_ignoring_duplicates, utcnow
 from shop.extensions import db
 from shop.festivals.models import Festival, FestivalReminder, Phase
 from shop.festivals.services import FestivalError

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from shop.accounts.models import User
 from shop.audit.services import record
-from shop.catalog.models import SalesMode, Variant
-from shop.catalog.services import slugify, tier_for
+from shop.catalog.models import Product, SalesMode, Variant
+from shop.catalog.services import slugify
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.festivals import item_facts
 from shop.festivals.models import Festival, FestivalItem, Phase
 from shop.orders import stock
-from shop.quotas import known_use
-from shop.quotas.engine import chain_root_id, rules_for
+from shop.quotas.models import Audience, Measure, QuotaRule, Scope, Target, Window
 
 
 class FestivalError(DomainError):
@@ -110,7 +107,6 @@ def update_festival(
     festival.preheat_at, festival.launch_at = preheat_at, launch_at
     festival.continuation_at, festival.ends_at = continuation_at, ends_at
     record("festival.update", festival, actor=actor, before=before, after={"name": name, **_schedule(festival)})
-    item_facts.forget()
     return festival
 
 
@@ -164,11 +160,8 @@ def allocate(
         "per_buyer_limit": item.per_buyer_limit,
     }
     item.allocated += quantity
-    if item.id is not None:
-        known_use.gave_back(item_ids=[item.id])  # more units: it is no longer sold out
     item.employee_price, item.contact_price, item.per_buyer_limit = employee_price, contact_price, per_buyer_limit
     _sync_buyer_limit(actor, item)
-    item_facts.forget()
     record(
         "festival.allocate",
         item,
@@ -188,8 +181,6 @@ def allocate(
 
 def _sync_buyer_limit(actor: User, item: FestivalItem) -> None:
     """A festival item's per-buyer limit is enforced as a quota rule like any other."""
-    from shop.quotas import rule_cache
-    from shop.quotas.models import Audience, Measure, QuotaRule, Scope, Target, Window
 
     db.session.flush()
     rule = db.session.scalar(
@@ -205,7 +196,6 @@ def _sync_buyer_limit(actor: User, item: FestivalItem) -> None:
     if item.per_buyer_limit is None:
         if rule is not None and rule.is_active:
             rule.is_active = False
-            rule_cache.forget()
         return
     if rule is None:
         rule = QuotaRule(
@@ -221,7 +211,6 @@ def _sync_buyer_limit(actor: User, item: FestivalItem) -> None:
         )
         db.session.add(rule)
     rule.limit_value, rule.is_active = item.per_buyer_limit, True
-    rule_cache.forget()
 
 
 def return_allocations(*, now: datetime | None = None, actor: User | None = None) -> int:
@@ -288,9 +277,6 @@ def festivals_visible(now: datetime | None = None) -> list[Festival]:
 
 def items_of(festival: Festival) -> list[FestivalItem]:
     """The festival's items with their variants, products and pictures, for its pages."""
-    from sqlalchemy.orm import selectinload
-
-    from shop.catalog.models import Product
 
     return list(
         db.session.scalars(
@@ -300,49 +286,3 @@ def items_of(festival: Festival) -> list[FestivalItem]:
             .options(selectinload(FestivalItem.variant).selectinload(Variant.product).selectinload(Product.images))
         )
     )
-
-
-# ---- "buy now" refused from what is known, before the database is asked ----------------------
-
-
-@dataclass(frozen=True)
-class KnownCheck:
-    """``refusal`` is certain from what is known (None: only placing the order can tell);
-    ``known`` goes on to placing, which learns under it."""
-
-    facts: item_facts.ItemFacts
-    known: known_use.Known
-    refusal: DomainError | None
-
-
-def check_known(
-    buyer: User, slug: str, item_id: int, quantity: int, *, now: datetime | None = None
-) -> KnownCheck | None:
-    """ "Buy now" checked against what is known (shop/quotas/known_use.py), with the item's
-    facts, the quota rules and the buyer from per-process caches: no database once they are
-    warm. None when nothing can be known (turned off, or the item is not on sale now)."""
-    from shop.orders.services import Wanted, refuse_if_known
-
-    if not known_use.enabled():
-        return None
-    now = now or utcnow()
-    facts = item_facts.cached(slug, item_id)
-    if facts is None or not (facts.sellable.for_sale and facts.is_selling(now)):
-        return None
-    takes = [Wanted.of_festival_item(facts, quantity).take(tier_for(buyer))]
-    rules = rules_for(buyer, takes)
-    known = known_use.look(
-        [rule for rule, _extra in rules],
-        takes,
-        buyer_id=buyer.id,
-        root_id=chain_root_id(buyer),
-        item_ids=[item_id],
-        now=now,
-    )
-    try:
-        refuse_if_known(
-            rules, takes, known, currency=facts.sellable.currency, names={facts.sellable.variant_id: facts.name}
-        )
-    except DomainError as refusal:
-        return KnownCheck(facts, known, refusal)
-    return KnownCheck(facts, known, None)

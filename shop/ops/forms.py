@@ -1,7 +1,5 @@
 """Operator forms for the catalog."""
 
-from babel.numbers import get_currency_precision
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -22,20 +20,12 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
-    ValidationError,
 )
 
 from shop.catalog.models import SalesMode
+from shop.forms import MONEY, currency_places
 
 SLUG = Regexp(r"^[a-z0-9-]*$", message=_l("Lower-case letters, digits and dashes only."))
-MONEY = NumberRange(min=0, max=10_000_000, message=_l("Enter an amount from 0 to 10,000,000."))
-
-
-def currency_places(form, field) -> None:
-    """No more decimals than the shop's currency has (2 for CNY, 0 for JPY)."""
-    places = get_currency_precision(current_app.config["CURRENCY"])
-    if field.data is not None and field.data.as_tuple().exponent < -places:
-        raise ValidationError(_l("Use at most %(n)d decimals.", n=places))
 
 
 class CategoryForm(FlaskForm):

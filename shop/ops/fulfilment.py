@@ -19,8 +19,8 @@ from shop.company_calendar import company_zone
 from shop.extensions import db
 from shop.festivals.models import Festival
 from shop.ops.views import bp
-from shop.orders import services
 from shop.orders.forms import BulkShipForm, CompleteForm, OrderFilterForm, ShipForm
+from shop.orders.lifecycle import mark_completed, mark_shipped
 from shop.orders.models import Order, OrderStatus, PaymentMethod
 from shop.refunds.forms import refund_form_for
 from shop.refunds.services import refunds_of
@@ -124,7 +124,7 @@ def ship(order_id: int):
         flash(_("Enter the carrier and the tracking number."), "error")
         return redirect(url_for("ops.order", order_id=order_id))
     commit_or_refuse(
-        lambda: services.mark_shipped(current_user, found, form.carrier.data, form.tracking_number.data),
+        lambda: mark_shipped(current_user, found, form.carrier.data, form.tracking_number.data),
         _("Marked shipped."),
     )
     return redirect(url_for("ops.order", order_id=order_id))
@@ -135,5 +135,5 @@ def ship(order_id: int):
 def complete(order_id: int):
     found = find_order(order_id)
     if CompleteForm().validate_on_submit():
-        commit_or_refuse(lambda: services.mark_completed(current_user, found), _("Marked completed."))
+        commit_or_refuse(lambda: mark_completed(current_user, found), _("Marked completed."))
     return redirect(url_for("ops.order", order_id=order_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
+from shop import caching
 from shop.accounts.session import operator_required
 from shop.catalog.models import Product, Variant
 from shop.extensions import db
@@ -28,6 +29,13 @@ def dashboard():
     return render_template(
         "ops/dashboard.html", counts=counts, statuses=list(OrderStatus), low_stock=low_stock, products=products
     )
+
+
+@bp.route("/caches")
+@operator_required
+def caches():
+    """Each cache of this worker: whether it is on, its entries, hits and misses."""
+    return render_template("ops/caches.html", caches=caching.caches())
 
 
 from shop.ops import catalog, festivals, fulfilment, payroll, quotas, refunds, shipping  # noqa: E402,F401  (routes register on bp)

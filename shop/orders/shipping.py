@@ -1,7 +1,7 @@
 """Shipping paid orders at volume: a selection of orders or an uploaded CSV of order number,
 carrier and tracking number, each row on its own.
 
-Every good row ships its order (``services.mark_shipped``: the order locked, the transition
+Every good row ships its order (``lifecycle.mark_shipped``: the order locked, the transition
 checked, an audit entry, the buyer's mail after the commit); every bad row is reported by its
 line and changes nothing. A row whose order is already shipped with the same carrier and
 tracking number is "unchanged", so uploading the same file twice ships and mails nothing the
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from shop.accounts.models import User
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.orders import services
+from shop.orders import lifecycle
 from shop.orders.models import Order, OrderStatus
 
 MAX_ROWS = 5000
@@ -93,7 +93,7 @@ def ship_all(actor: User, shipments: list[Shipment], *, now: datetime | None = N
         if order is None:
             report.problems.append((shipment.line, _("No order %(number)s.", number=shipment.number)))
             continue
-        services.lock_order(order)  # a parallel upload of the same row waits, then finds it shipped
+        lifecycle.lock_order(order)  # a parallel upload of the same row waits, then finds it shipped
         if order.status in (OrderStatus.shipped, OrderStatus.completed):
             if (order.carrier, order.tracking_number) == (shipment.carrier, shipment.tracking_number):
                 report.unchanged.append(order.number)
@@ -111,7 +111,7 @@ def ship_all(actor: User, shipments: list[Shipment], *, now: datetime | None = N
                 )
             continue
         try:
-            services.mark_shipped(actor, order, shipment.carrier, shipment.tracking_number, now=now)
+            lifecycle.mark_shipped(actor, order, shipment.carrier, shipment.tracking_number, now=now)
         except DomainError as exc:
             report.problems.append((shipment.line, f"{order.number}: {exc.message}"))
             continue

@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 
 from shop.catalog.models import Variant
 from shop.extensions import db
 from shop.festivals.models import FestivalItem
-from shop.quotas import known_use
 
 
 def lock_variants(variant_ids: Iterable[int]) -> None:
@@ -45,49 +44,24 @@ def lock_holdings(lines) -> None:
     lock_variants(line.variant_id for line in lines)
 
 
-# The hottest statement of a flash sale, built once.
-_TAKE_ALLOCATION = (
-    update(FestivalItem)
-    .where(
-        FestivalItem.id == bindparam("take_item_id"),
-        FestivalItem.returned_at.is_(None),
-        FestivalItem.sold + bindparam("take_units") <= FestivalItem.allocated,
-    )
-    .values(sold=FestivalItem.sold + bindparam("take_units"))
-    .returning((FestivalItem.allocated - FestivalItem.sold).label("left"))
-)
-
-
-def allocation_take_cte():
-    """``take_allocation``'s take of ``take_units`` from festival item ``take_item_id``, as a
-    CTE named ``take`` giving what is left after it (no row when it fell short): for a
-    statement that writes what the take pays for only when it succeeds. The caller then calls
-    ``taken_from_items``."""
-    return _TAKE_ALLOCATION.cte("take")
-
-
-def taken_from_items(item_ids: Iterable[int]) -> None:
-    """After a take written with Core: items loaded in the session read ``sold`` again."""
-    _forget_loaded(FestivalItem, item_ids, ["sold"])
-
-
-def take_allocation(wanted: Mapping[int, int]) -> tuple[dict[int, int], dict[int, int]]:
-    """Take ``wanted`` units per festival item id from its allocation where enough is left and
-    it has not been returned. Returns the ids that fell short with what is left, and the ids
-    taken from with what is left after the take."""
+def take_allocation(wanted: Mapping[int, int]) -> dict[int, int]:
+    """Take ``wanted`` units per festival item id from its allocation, in id order, where enough
+    is left and it has not been returned (a conditional update: the row lock it takes is the
+    item's lock). Returns the ids that fell short with what is left."""
     short: dict[int, int] = {}
-    left_after: dict[int, int] = {}
     for item_id in sorted(wanted):
         quantity = wanted[item_id]
-        taken = (
-            db.session.connection()
-            .execute(  # Core: no ORM bookkeeping on the hot row
-                _TAKE_ALLOCATION, {"take_item_id": item_id, "take_units": quantity}
+        taken = db.session.execute(
+            update(FestivalItem)
+            .where(
+                FestivalItem.id == item_id,
+                FestivalItem.returned_at.is_(None),
+                FestivalItem.sold + quantity <= FestivalItem.allocated,
             )
-            .scalar_one_or_none()
-        )
-        if taken is not None:
-            left_after[item_id] = taken
+            .values(sold=FestivalItem.sold + quantity)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken == 1:
             continue
         left = db.session.execute(
             select(FestivalItem.allocated - FestivalItem.sold, FestivalItem.returned_at).where(
@@ -95,8 +69,8 @@ def take_allocation(wanted: Mapping[int, int]) -> tuple[dict[int, int], dict[int
             )
         ).one_or_none()
         short[item_id] = 0 if left is None or left[1] is not None else max(left[0], 0)
-    taken_from_items(wanted)
-    return short, left_after
+    _forget_loaded(FestivalItem, wanted, ["sold"])
+    return short
 
 
 def give_back(lines, quantities: Mapping[int, int] | None = None) -> None:
@@ -131,7 +105,6 @@ def give_back(lines, quantities: Mapping[int, int] | None = None) -> None:
         if after_return:  # the festival's leftovers went back already; so does this
             to_stock[variant_id] += quantity
     _forget_loaded(FestivalItem, to_items, ["sold", "returned_units"])
-    known_use.gave_back(item_ids=to_items)
     release(to_stock)
 
 
@@ -172,8 +145,6 @@ def _forget_loaded_stock(variant_ids: Iterable[int]) -> None:
 
 def _forget_loaded(model, ids: Iterable[int], attributes: list[str]) -> None:
     """Rows already loaded in this session reload these columns on next access."""
-    if not db.session.identity_map:  # "buy now" loads no rows: nothing to look up
-        return
     for row_id in ids:
         loaded = db.session.identity_map.get(db.session.identity_key(model, row_id))
         if loaded is not None:

@@ -8,14 +8,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from shop.cart.services import CartError, cart_lines, summarise
+from shop.cart.services import cart_lines, summarise
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.orders import services
+from shop.orders.addresses import add_address, address_for, addresses_of
 from shop.orders.forms import NEW_ADDRESS, CancelForm, CheckoutForm, PayrollPayForm
+from shop.orders.lifecycle import cancel_order, order_for_buyer
 from shop.orders.models import Order, OrderStatus
-from shop.payments.payroll import deduction_month
+from shop.orders.placing import place_order
+from shop.payments.payroll import deduction_month, pay_by_payroll
 from shop.refunds.services import refunds_of
 
 bp = Blueprint("orders", __name__)
@@ -28,7 +30,7 @@ def checkout():
     if not lines:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("cart.view"))
-    addresses = services.addresses_of(current_user)
+    addresses = addresses_of(current_user)
     form = CheckoutForm()
     form.address_id.choices = [SelectChoice(a.id, a.one_line()) for a in addresses] + [
         SelectChoice(NEW_ADDRESS, _("A new address"))
@@ -38,15 +40,13 @@ def checkout():
     shortages = []
     if form.validate_on_submit():
         if form.address_id.data == NEW_ADDRESS:
-            address = services.add_address(current_user, **form.address_fields())
+            address_id = add_address(current_user, **form.address_fields()).id
         else:
-            address = services.address_for(current_user, form.address_id.data) or abort(404)
+            address_id = (address_for(current_user, form.address_id.data) or abort(404)).id
         try:
-            order = services.place_order(current_user._get_current_object(), address)
-        except services.OutOfStock as exc:
-            shortages = exc.shortages
-            flash(exc.message, "error")
-        except (services.OrderError, CartError) as exc:
+            order = place_order(current_user.id, address_id)
+        except DomainError as exc:
+            shortages = getattr(exc, "shortages", [])
             flash(exc.message, "error")
         else:
             db.session.commit()
@@ -71,7 +71,7 @@ def mine():
 @bp.route("/orders/<int:order_id>")
 @login_required
 def detail(order_id: int):
-    order = services.order_for_buyer(current_user, order_id) or abort(404)
+    order = order_for_buyer(current_user, order_id) or abort(404)
     return render_template(
         "orders/detail.html",
         order=order,
@@ -88,10 +88,10 @@ def detail(order_id: int):
 @bp.route("/orders/<int:order_id>/pay", methods=["POST"])
 @login_required
 def pay(order_id: int):
-    order = services.order_for_buyer(current_user, order_id) or abort(404)
+    order = order_for_buyer(current_user, order_id) or abort(404)
     if PayrollPayForm().validate_on_submit():
         try:
-            services.pay_by_payroll(current_user, order)
+            pay_by_payroll(current_user, order)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -108,10 +108,10 @@ def pay(order_id: int):
 @bp.route("/orders/<int:order_id>/cancel", methods=["POST"])
 @login_required
 def cancel(order_id: int):
-    order = services.order_for_buyer(current_user, order_id) or abort(404)
+    order = order_for_buyer(current_user, order_id) or abort(404)
     if CancelForm().validate_on_submit():
         try:
-            status = services.cancel_order(current_user, order)
+            status = cancel_order(current_user, order)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")

@@ -26,6 +26,9 @@ from shop.audit.services import record
 from shop.database import after_commit, utcnow
 from shop.errors import DomainError, NotAllowed
 from shop.extensions import db
+from shop.i18n import format_money
+from shop.mail import queue_mail
+from shop.orders.lifecycle import became_paid, lock_order
 from shop.orders.models import Order, OrderStatus, PaymentMethod
 from shop.payments.models import CardPayment
 from shop.payments.stripe_client import card_payments_enabled, client
@@ -200,7 +203,6 @@ def apply_intent(intent, *, now: datetime | None = None) -> str:
     """Act on the PaymentIntent's current state, as just read from Stripe's API. Returns what
     happened. Safe to call any number of times, in any order, from parallel transactions: the
     order row is locked and the transition from pending_payment is checked."""
-    from shop.orders.services import lock_order
 
     now = now or utcnow()
     payment = db.session.scalar(select(CardPayment).where(CardPayment.payment_intent_id == intent.id))
@@ -261,7 +263,6 @@ def _succeeded(order: Order, payment: CardPayment, intent, now: datetime) -> str
 
 
 def _mark_paid(order: Order, intent, now: datetime) -> None:
-    from shop.orders.services import became_paid
 
     order.status = OrderStatus.paid
     order.payment_method = PaymentMethod.card
@@ -277,8 +278,6 @@ def _mark_paid(order: Order, intent, now: datetime) -> None:
 
 
 def _tell_buyer_of_late_refund(order: Order) -> None:
-    from shop.i18n import format_money
-    from shop.mail import queue_mail
 
     queue_mail(
         order.buyer.email,
@@ -294,6 +293,11 @@ def _tell_buyer_of_late_refund(order: Order) -> None:
 
 
 # ---- calls to Stripe after the commit ------------------------------------------------------
+
+
+def on_orders_closed(order_ids: list[int], **_signal) -> None:
+    """``shop.orders.signals.orders_closed``, subscribed at app creation."""
+    cancel_intents_for_orders_after_commit(order_ids)
 
 
 def cancel_intents_for_orders_after_commit(order_ids: list[int]) -> None:

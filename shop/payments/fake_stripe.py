@@ -27,6 +27,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from flask_babel import gettext as _
+
+from shop.devserver import default_instance_path
+
 HOST = "127.0.0.1"
 
 
@@ -98,6 +102,7 @@ def listen(port: int) -> socket.socket:
 
 def serve(sock: socket.socket, *, log_path: Path, pid_path: Path, webhook: tuple[str, str] | None) -> None:
     """Serve localstripe on ``sock`` until SIGTERM or SIGINT; the pid file lives as long as it."""
+    # Development tools only: imported when the fake server runs, never when the shop imports this.
     from aiohttp import web
     from localstripe.resources import store
     from localstripe.server import app
@@ -118,10 +123,6 @@ def serve(sock: socket.socket, *, log_path: Path, pid_path: Path, webhook: tuple
 
 
 def main(argv: list[str] | None = None) -> int:
-    from flask_babel import gettext as _
-
-    from shop.devserver import default_instance_path
-
     parser = argparse.ArgumentParser(description="Serve the fake Stripe server until SIGTERM or Ctrl-C.")
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--webhook-url", help="where to deliver the fake server's events")

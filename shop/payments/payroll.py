@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from shop.accounts.models import User
-from shop.company_calendar import company_zone
+from shop.audit.services import record
+from shop.company_calendar import company_zone, month_bounds
+from shop.database import utcnow
 from shop.extensions import db
-from shop.orders.models import Order, PaymentMethod
+from shop.i18n import format_money
+from shop.orders.errors import OrderError
+from shop.orders.expiry import expire_if_overdue
+from shop.orders.lifecycle import became_paid, check_transition, lock_order, lock_user
+from shop.orders.models import Order, OrderStatus, PaymentMethod
 
 
 def deduction_month(paid_at: datetime) -> date:
@@ -43,3 +51,41 @@ def payroll_used(user: User, start: datetime, end: datetime) -> int:
         )
     )
     return int(total or 0)
+
+
+class PayrollCapExceeded(OrderError):
+    pass
+
+
+def pay_by_payroll(buyer: User, order: Order, *, now: datetime | None = None) -> Order:
+    """Employees pay at once by payroll deduction, within the monthly cap. An order whose
+    deadline has passed is expired instead (check the returned order's status)."""
+    now = now or utcnow()
+    if not buyer.is_employee:
+        raise OrderError(_("Payroll deduction is for employees only."))
+    lock_user(buyer)
+    lock_order(order)
+    if expire_if_overdue(order, now):
+        return order
+    check_transition(order, OrderStatus.paid)
+    cap = current_app.config["PAYROLL_MONTHLY_CAP"]
+    used = payroll_used(buyer, *month_bounds(now))
+    if used + order.total_amount > cap:
+        raise PayrollCapExceeded(
+            _(
+                "This order is above your payroll deduction limit for this month: %(left)s left.",
+                left=format_money(max(cap - used, 0), order.currency),
+            )
+        )
+    order.status = OrderStatus.paid
+    order.payment_method = PaymentMethod.payroll
+    order.paid_at = now
+    record(
+        "order.paid",
+        order,
+        actor=buyer,
+        before={"status": "pending_payment"},
+        after={"status": "paid", "method": "payroll", "amount": order.total_amount},
+    )
+    became_paid(order)
+    return order

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import stripe
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -244,6 +245,5 @@ def _problem(payment: CardPayment, order: Order) -> str:
 
 
 def default_since(now: datetime | None = None, hours: int | None = None) -> datetime:
-    from flask import current_app
 
     return (now or utcnow()) - timedelta(hours=hours or current_app.config["STRIPE_RECONCILE_HOURS"])

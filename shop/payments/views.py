@@ -14,8 +14,8 @@ from wtforms import SubmitField
 
 from shop.accounts.session import operator_required
 from shop.extensions import csrf, db
+from shop.orders.lifecycle import order_for_buyer
 from shop.orders.models import OrderStatus
-from shop.orders.services import order_for_buyer
 from shop.payments import card, reconcile, webhooks
 from shop.payments.stripe_client import card_payments_enabled, client, csp_additions, js_url
 from shop.security import allow_in_csp

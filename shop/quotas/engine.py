@@ -5,31 +5,31 @@ it (unpaid orders within their deadline, paid, shipped, completed; refunded unit
 so cancelling, expiring or refunding (``OrderLine.refunded_quantity``) gives back exactly what
 was taken, once, by construction.
 Enforcement is atomic because every order that could add to a sum first locks the row of the
-buyer (scope ``buyer``) and of the chain's employee (scope ``chain``), in user-id order, and
-checks and inserts in the same transaction; SQLite's writers are serialised anyway.
+buyer and of the chain's employee, in user-id order (``shop.orders.placing``), then reads the
+rules, their exceptions and the use afresh, and checks and inserts in the same transaction;
+SQLite's writers are serialised anyway. Nothing here is cached: a rule saved by any process is
+enforced by the next order placed in every other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, func, not_, or_, select
 from sqlalchemy.orm import aliased
 
-from shop.accounts.models import User
+from shop.accounts.models import Buyer
 from shop.catalog.models import PriceTier, Product, Variant
-from shop.driver_sql import DriverStatement
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.i18n import format_money
 from shop.orders.models import Order, OrderLine, OrderStatus
-from shop.quotas import rule_cache
 from shop.quotas.models import Audience, Measure, QuotaException, QuotaRule, Scope, Target, Window
-from shop.quotas.sentences import describe
+from shop.quotas.sentences import describe, sentence_loads
 from shop.quotas.windows import window_bounds
 
 
@@ -72,29 +72,12 @@ class Allowance:
 
 class QuotaExceeded(DomainError):
     """``outright``: the order wants more than the rule allows in all, whatever was used before
-    (said without counting the use). The message is worded when first read: most refusals of a
-    flash sale are answered with a page already kept for their ``reason``."""
+    (said without naming the use)."""
 
     def __init__(self, allowance: Allowance, wanted: int, currency: str, *, outright: bool = False):
         Exception.__init__(self, allowance, wanted)
         self.allowance, self.wanted, self.currency, self.outright = allowance, wanted, currency, outright
         self.details: dict = {}
-
-    @property
-    def reason(self) -> tuple:
-        """Everything the message says: the rule (the cached row, whose sentence cannot change
-        under it), what is allowed and used, what is wanted."""
-        allowance = self.allowance
-        return (
-            "quota",
-            allowance.rule,
-            allowance.limit,
-            allowance.used,
-            allowance.variant_id,
-            self.wanted,
-            self.currency,
-            self.outright,
-        )
 
     @cached_property
     def message(self) -> str:
@@ -119,14 +102,7 @@ class QuotaExceeded(DomainError):
         return self.message
 
 
-def chain_root_id(buyer: User) -> int:
-    """The employee whose chain the buyer belongs to (the buyer, for an employee)."""
-    if buyer.level == 0 or buyer.root_employee_id is None:
-        return buyer.id
-    return buyer.root_employee_id
-
-
-def _audiences(buyer: User) -> tuple[Audience, Audience]:
+def _audiences(buyer: Buyer) -> tuple[Audience, Audience]:
     return (Audience.everyone, Audience.employees if buyer.level == 0 else Audience.contacts)
 
 
@@ -142,17 +118,8 @@ def matches(rule: QuotaRule, take: Take) -> bool:
     return take.festival_item_id is not None and take.festival_item_id == rule.festival_item_id
 
 
-def users_to_lock(buyer: User, rules: Iterable[QuotaRule]) -> list[int]:
-    """User rows to lock, in id order, before counting: the buyer, and the chain's employee
-    when a chain rule applies."""
-    ids = {buyer.id}
-    if any(rule.scope == Scope.chain for rule in rules):
-        ids.add(chain_root_id(buyer))
-    return sorted(ids)
-
-
-def subject_id(rule: QuotaRule, buyer: User) -> int:
-    return chain_root_id(buyer) if rule.scope == Scope.chain else buyer.id
+def subject_id(rule: QuotaRule, buyer: Buyer) -> int:
+    return buyer.chain_root_id if rule.scope == Scope.chain else buyer.id
 
 
 def live_orders(now: datetime):
@@ -170,7 +137,7 @@ def line_measure(rule: QuotaRule):
     return held * OrderLine.unit_price if rule.measure == Measure.amount else held
 
 
-def counted(rule: QuotaRule, buyer: User, now: datetime, orders=Order) -> list[ColumnElement[bool]]:
+def counted(rule: QuotaRule, buyer: Buyer, now: datetime, orders=Order) -> list[ColumnElement[bool]]:
     """The conditions an order line (joined with its order, and with its variant and product
     for category and product rules) meets when it counts towards ``rule`` for this buyer or
     their chain: the one definition of use, for enforcing and for showing what is left.
@@ -213,13 +180,12 @@ class Enforcement:
     """Every applicable rule for one order about to be placed, its use query built once.
 
     ``check()`` refuses (QuotaExceeded, naming the rule and what is left) unless every rule
-    allows ``takes``. Its answer is final when the rows of ``users_to_lock`` are locked, in the
-    placing transaction. Without the locks it may only refuse early: what is committed already
-    breaks a rule, and use only shrinks by cancelling, expiring or refunding."""
+    allows ``takes``. Its answer is final when the buyer's and the chain's employee's rows are
+    locked, in the placing transaction, and the rules were read under those locks."""
 
     def __init__(
         self,
-        buyer: User,
+        buyer: Buyer,
         takes: Sequence[Take],
         now: datetime,
         *,
@@ -227,7 +193,8 @@ class Enforcement:
         rules: Sequence[tuple[QuotaRule, int]] | None = None,
     ):
         self.takes, self.currency = takes, currency
-        self.rules = rules_for(buyer, takes) if rules is None else rules
+        # What a rule's sentence names is read only when a refusal is worded (most orders pass).
+        self.rules = rules_for(buyer, takes, sentences=False) if rules is None else rules
         self._use = _UseQuery([rule for rule, _extra in self.rules], buyer, now)
         self.standings: list[Standing] = []  # as the last check() counted them
 
@@ -235,28 +202,8 @@ class Enforcement:
         self.standings = _standings(self.rules, self._use.run(), self.takes)
         for standing in self.standings:
             if standing.broken:
-                raise QuotaExceeded(standing.allowance, standing.wanted, self.currency)
-
-    def use_seen(self, *, with_wanted: bool) -> dict[tuple[QuotaRule, int | None], int]:
-        """{(rule, variant id or None): use} as the last check() counted it, plus what ``takes``
-        want (once the order is placed)."""
-        return {
-            (standing.rule, standing.allowance.variant_id): standing.allowance.used
-            + (standing.wanted if with_wanted else 0)
-            for standing in self.standings
-        }
-
-
-def refuse_from_known(rules: Sequence[tuple[QuotaRule, int]], takes: Sequence[Take], known, *, currency: str) -> None:
-    """Refuse (QuotaExceeded) what ``known`` (shop.quotas.known_use) already rules out for
-    ``rules`` (from ``rules_for``), without the database: the use remembered, or none, is a
-    lower bound of the real use."""
-    for rule, extra in rules:
-        for variant_id, wanted in wanted_by(rule, takes).items():
-            used = known.used(rule.id, variant_id)
-            allowance = Allowance(rule, rule.limit_value + extra, used or 0, variant_id)
-            if wanted > allowance.left:
-                raise QuotaExceeded(allowance, wanted, currency, outright=used is None)
+                outright = standing.wanted > standing.allowance.limit
+                raise QuotaExceeded(standing.allowance, standing.wanted, self.currency, outright=outright)
 
 
 # ---- what is left, for the product and cart pages -----------------------------------------
@@ -297,28 +244,28 @@ class Standing:
 
 
 def _rules_with_extras(
-    buyer: User, windows: Collection[Window] | None, festival_ids: Collection[int]
+    buyer: Buyer, windows: Collection[Window] | None, festival_ids: Collection[int], *, sentences: bool = True
 ) -> list[tuple[QuotaRule, int]]:
     """The active rules of the buyer's audience that could apply (festival rules only of
-    ``festival_ids``), each with the extra that exceptions give this buyer or chain. The rules
-    come from ``rule_cache``; the extras are read only for rules that have exceptions at all."""
-    audiences = _audiences(buyer)
-    found = [
-        active
-        for active in rule_cache.active_rules()
-        if active.rule.audience in audiences
-        and (windows is None or active.rule.window in windows)
-        and (active.rule.window != Window.festival or active.rule.festival_id in festival_ids)
-    ]
-    extras = _extras(buyer, [active.rule for active in found if active.has_exceptions])
-    return [(active.rule, extras.get(active.rule.id, 0)) for active in found]
+    ``festival_ids``), each with the extra that exceptions give this buyer or chain: read from
+    the database in the caller's transaction, the extras only for rules that have exceptions."""
+    granted = exists().where(QuotaException.rule_id == QuotaRule.id)
+    query = select(QuotaRule, granted).where(QuotaRule.is_active.is_(True), QuotaRule.audience.in_(_audiences(buyer)))
+    if windows is not None:
+        query = query.where(QuotaRule.window.in_(list(windows)))
+    query = query.where(or_(QuotaRule.window != Window.festival, QuotaRule.festival_id.in_(sorted(festival_ids))))
+    if sentences:  # the pages say every rule
+        query = query.options(*sentence_loads())
+    found = list(db.session.execute(query.order_by(QuotaRule.id)).unique())
+    extras = _extras(buyer, [rule for rule, has_exceptions in found if has_exceptions])
+    return [(rule, extras.get(rule.id, 0)) for rule, _has_exceptions in found]
 
 
-def _extras(buyer: User, rules: Sequence[QuotaRule]) -> dict[int, int]:
+def _extras(buyer: Buyer, rules: Sequence[QuotaRule]) -> dict[int, int]:
     """{rule id: extra granted to this buyer (buyer rules) or their chain's employee (chain rules)}."""
     if not rules:
         return {}
-    subject = case((QuotaRule.scope == Scope.chain, chain_root_id(buyer)), else_=buyer.id)
+    subject = case((QuotaRule.scope == Scope.chain, buyer.chain_root_id), else_=buyer.id)
     query = (
         select(QuotaException.rule_id, func.sum(QuotaException.extra))
         .join(QuotaRule, QuotaRule.id == QuotaException.rule_id)
@@ -332,10 +279,10 @@ class _UseQuery:
     """{rule id: {variant id (per SKU) or None: use}} for every rule, in one grouped query
     (none when only per-order rules apply); run as often as needed."""
 
-    def __init__(self, rules: Sequence[QuotaRule], buyer: User, now: datetime):
+    def __init__(self, rules: Sequence[QuotaRule], buyer: Buyer, now: datetime):
         self.counting = [rule for rule in rules if rule.window != Window.order]
-        self.query = _use_query(self.counting) if self.counting else None
-        self.params = {"buyer_id": buyer.id, "root_id": chain_root_id(buyer), "now": now}
+        self.query = _build_use_query(self.counting) if self.counting else None
+        self.params = {"buyer_id": buyer.id, "root_id": buyer.chain_root_id, "now": now}
         for index, rule in enumerate(self.counting):
             if rule.window != Window.festival:
                 self.params[f"start_{index}"], self.params[f"end_{index}"] = window_bounds(rule.window, now)
@@ -344,47 +291,11 @@ class _UseQuery:
         if self.query is None:
             return {}
         use: dict[int, dict[int | None, int]] = {rule.id: {} for rule in self.counting}
-        for variant_id, *values in self.query.rows(db.session.connection(), self.params):
+        for variant_id, *values in db.session.execute(self.query, self.params):
             for rule, value in zip(self.counting, values, strict=True):
                 key = variant_id if rule.per_sku else None
                 use[rule.id][key] = use[rule.id].get(key, 0) + int(value or 0)
         return use
-
-
-# Building the use query's expression costs more than running it, so each combination of rules
-# is built (and compiled: shop/driver_sql.py) once per process, with the buyer, the chain's
-# employee, the time and the windows' bounds as bound parameters. Keyed by what the query
-# depends on, never by a rule's limit.
-_use_queries: dict[tuple, DriverStatement] = {}
-_USE_QUERIES_KEPT = 512
-
-
-def rule_shape(rule: QuotaRule) -> tuple:
-    """What a rule's use depends on (never its limit)."""
-    return (
-        rule.id,
-        rule.scope,
-        rule.target,
-        rule.category_id,
-        rule.product_id,
-        rule.festival_item_id,
-        rule.window,
-        rule.festival_id,
-        rule.measure,
-        rule.audience,
-        rule.per_sku,
-    )
-
-
-def _use_query(counting: Sequence[QuotaRule]) -> DriverStatement:
-    key = tuple(rule_shape(rule) for rule in counting)
-    query = _use_queries.get(key)
-    if query is None:
-        query = DriverStatement(_build_use_query(counting))
-        if len(_use_queries) >= _USE_QUERIES_KEPT:
-            _use_queries.clear()
-        _use_queries[key] = query
-    return query
 
 
 def _build_use_query(counting: Sequence[QuotaRule]) -> Select:
@@ -433,20 +344,21 @@ def _build_use_query(counting: Sequence[QuotaRule]) -> Select:
 
 
 def rules_for(
-    buyer: User, takes: Sequence[Take], *, windows: Collection[Window] | None = None
+    buyer: Buyer, takes: Sequence[Take], *, windows: Collection[Window] | None = None, sentences: bool = True
 ) -> list[tuple[QuotaRule, int]]:
     """The active rules (of ``windows``, or all) that apply to ``takes`` for this buyer, each
-    with the extra its exceptions give the buyer or chain; one query."""
+    with the extra its exceptions give the buyer or chain; one query (with what the rules'
+    sentences name, unless ``sentences`` is false)."""
     festival_ids = {take.festival_id for take in takes if take.festival_id is not None}
     return [
         (rule, extra)
-        for rule, extra in _rules_with_extras(buyer, windows, festival_ids)
+        for rule, extra in _rules_with_extras(buyer, windows, festival_ids, sentences=sentences)
         if any(matches(rule, take) for take in takes)
     ]
 
 
 def standings(
-    buyer: User,
+    buyer: Buyer,
     takes: Sequence[Take],
     now: datetime,
     *,
@@ -472,14 +384,14 @@ def _standings(
     return found
 
 
-def tightest(buyer: User, take: Take, now: datetime) -> list[Allowance]:
+def tightest(buyer: Buyer, take: Take, now: datetime) -> list[Allowance]:
     """For the product and cart pages: every rule that applies to buying ``take``'s item,
     with what is left; the one with the least left first (units before amounts)."""
     found = [standing.allowance for standing in standings(buyer, [take], now)]
     return sorted(found, key=lambda a: (a.rule.measure != Measure.units, a.left, a.rule.id))
 
 
-def exceeded_by(buyer: User, takes: Sequence[Take], now: datetime) -> list[tuple[Allowance, int]]:
+def exceeded_by(buyer: Buyer, takes: Sequence[Take], now: datetime) -> list[tuple[Allowance, int]]:
     """Every rule ``takes`` would break, with what it wants (for showing a cart's problems)."""
     return [(standing.allowance, standing.wanted) for standing in standings(buyer, takes, now) if standing.broken]
 
@@ -490,12 +402,9 @@ __all__ = [
     "QuotaExceeded",
     "Standing",
     "Take",
-    "chain_root_id",
     "exceeded_by",
     "matches",
-    "refuse_from_known",
     "rules_for",
     "standings",
     "tightest",
-    "users_to_lock",
 ]

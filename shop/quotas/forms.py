@@ -14,7 +14,7 @@ from wtforms import BooleanField, DecimalField, EmailField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from shop.ops.forms import currency_places
+from shop.forms import currency_places
 from shop.quotas.models import Audience, Measure, Scope, Target, Window
 
 NONE = 0  # the "nothing chosen" choice of the optional id selects

@@ -7,10 +7,16 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import render_template
 from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
 
 from shop.accounts.models import User
+from shop.catalog import page_cache
 from shop.catalog.models import PriceTier, Product, SalesMode, Variant
+from shop.catalog.services import product_by_slug
+from shop.database import utcnow
 from shop.quotas.engine import Standing, Take, standings
 from shop.quotas.models import Measure, Scope, Window
 from shop.quotas.sentences import describe
@@ -86,3 +92,13 @@ def order_rule_breach(buyer: User, variants: dict[Variant, int], tier: PriceTier
         if standing.broken:
             return Breach(standing)
     return None
+
+
+def on_product_quota_panel(slug: str, *, tier, **_signal) -> Markup:
+    """``shop.catalog.signals.product_quota_panel``: what is left of the buyer's and their
+    chain's quotas for each option. Personal, so outside the product's cached fragment (two
+    small queries, none when nothing is for sale); inside the buyer's own cached page, so it
+    may lag like the stock shown. Placing an order reads the rules and the use afresh."""
+    takes = page_cache.cached_value(("product-takes", slug, tier), lambda: variant_takes(product_by_slug(slug), tier))
+    items = items_left(current_user, takes, utcnow())[0] if takes else []
+    return Markup(render_template("quotas/_left.html", items=items)) if items else Markup("")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
+from shop.catalog.models import Variant
+from shop.festivals.models import FestivalItem
 from shop.i18n import format_money
 from shop.quotas.models import Audience, Measure, QuotaRule, Scope, Target, Window
 
@@ -64,4 +67,14 @@ def describe(rule: QuotaRule) -> str:
         what=_what(rule),
         who=_who(rule),
         when=_when(rule),
+    )
+
+
+def sentence_loads():
+    """What ``describe`` reads, loaded with the rule."""
+    return (
+        joinedload(QuotaRule.category),
+        joinedload(QuotaRule.product),
+        joinedload(QuotaRule.festival),
+        joinedload(QuotaRule.festival_item).joinedload(FestivalItem.variant).joinedload(Variant.product),
     )

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import User
 from shop.audit.services import record
-from shop.catalog.models import Category, Product, Variant
+from shop.catalog.models import Category, Product
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.festivals.models import Festival, FestivalItem
-from shop.quotas import rule_cache
 from shop.quotas.models import Audience, Measure, QuotaException, QuotaRule, Scope, Target, Window
-from shop.quotas.sentences import describe
+from shop.quotas.sentences import describe, sentence_loads
 
 # The limits of the two rules every shop starts with (also written by migration 379b7f926db5).
 DEFAULT_UNITS_PER_ORDER = 5
@@ -95,7 +94,6 @@ def create_rule(
     )
     db.session.add(rule)
     db.session.flush()
-    rule_cache.forget()
     record("quota_rule.create", rule, actor=actor, after=_snapshot(rule))
     return rule
 
@@ -110,7 +108,6 @@ def change_rule(actor: User, rule: QuotaRule, *, limit_value: int, is_active: bo
     item = _item_of_buyer_limit(rule)
     if item is not None:  # the festival item's own per-buyer limit: keep the item saying the same
         item.per_buyer_limit = limit_value if is_active else None
-    rule_cache.forget()
     record("quota_rule.change", rule, actor=actor, before=before, after=_snapshot(rule))
     return rule
 
@@ -132,11 +129,9 @@ def _item_of_buyer_limit(rule: QuotaRule) -> FestivalItem | None:
 def grant_exception(actor: User, rule: QuotaRule, user: User, extra: int, reason: str) -> QuotaException:
     """Extra allowance for one buyer, or for one chain: a chain rule's exception goes to the
     employee at the root of ``user``'s chain, whoever in the chain was named."""
-    from shop.quotas.engine import chain_root_id
-
     named = user
     if rule.scope == Scope.chain:
-        user = db.session.get(User, chain_root_id(user))
+        user = db.session.get(User, user.chain_root_id)
     reason = (reason or "").strip()
     if not reason:
         raise QuotaRuleError(_("Say why the exception is granted."))
@@ -149,7 +144,6 @@ def grant_exception(actor: User, rule: QuotaRule, user: User, extra: int, reason
     )
     db.session.add(exception)
     db.session.flush()
-    rule_cache.forget()
     record(
         "quota_exception.grant",
         exception,
@@ -164,6 +158,22 @@ def grant_exception(actor: User, rule: QuotaRule, user: User, extra: int, reason
         },
     )
     return exception
+
+
+def revoke_exception(actor: User, exception: QuotaException, reason: str) -> None:
+    """Take back an exception granted before; the next order is held to the rule without it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise QuotaRuleError(_("Say why the exception is revoked."))
+    record(
+        "quota_exception.revoke",
+        exception,
+        actor=actor,
+        reason=reason,
+        before={"rule_id": exception.rule_id, "user_id": exception.user_id, "extra": exception.extra},
+    )
+    db.session.delete(exception)
+    db.session.flush()
 
 
 def user_by_email(email: str) -> User | None:
@@ -228,14 +238,4 @@ def rule_by_id(rule_id: int) -> QuotaRule | None:
             selectinload(QuotaRule.exceptions).joinedload(QuotaException.user),
             selectinload(QuotaRule.exceptions).joinedload(QuotaException.granted_by),
         )
-    )
-
-
-def sentence_loads():
-    """What ``describe`` reads, loaded with the rule."""
-    return (
-        joinedload(QuotaRule.category),
-        joinedload(QuotaRule.product),
-        joinedload(QuotaRule.festival),
-        joinedload(QuotaRule.festival_item).joinedload(FestivalItem.variant).joinedload(Variant.product),
     )

@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, IntegerField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from shop.forms import MONEY, currency_places
 from shop.i18n import to_minor
-from shop.ops.forms import MONEY, currency_places
 from shop.orders.models import Order
 
 

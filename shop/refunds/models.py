@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,7 +13,9 @@ from shop.accounts.models import User
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine, PaymentMethod
-from shop.settlement.models import PayrollSettlement
+
+if TYPE_CHECKING:  # resolved by name: a settlement reads the refunds it credits
+    from shop.settlement.models import PayrollSettlement
 
 
 class RefundStatus(enum.StrEnum):
@@ -47,7 +50,7 @@ class Refund(db.Model):
 
     order: Mapped[Order] = relationship()
     actor: Mapped[User | None] = relationship()
-    payroll_settlement: Mapped[PayrollSettlement | None] = relationship()
+    payroll_settlement: Mapped[PayrollSettlement | None] = relationship("PayrollSettlement")
     lines: Mapped[list[RefundLine]] = relationship(
         back_populates="refund", order_by="RefundLine.id", cascade="all, delete-orphan"
     )

@@ -36,9 +36,9 @@ from shop.extensions import db
 from shop.i18n import format_money
 from shop.mail import queue_mail
 from shop.orders import stock
+from shop.orders.lifecycle import lock_order
 from shop.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
-from shop.orders.services import lock_order
-from shop.quotas import known_use
+from shop.payments.models import CardPayment
 from shop.refunds import card
 from shop.refunds.models import Refund, RefundLine, RefundStatus
 
@@ -129,7 +129,6 @@ def refund_order(
     order.refunded_amount += amount  # the CHECK refund_within_total backs the test above
     for line_id, n in wanted.items():
         lines[line_id].refunded_quantity += n
-    known_use.gave_back(user_ids=(order.buyer_id, order.root_employee_id))  # the refunded units' quota use
     db.session.flush()
     if refund.method == PaymentMethod.payroll:
         _complete(refund, actor=actor, now=now)
@@ -146,7 +145,6 @@ def refund_order(
 
 def _payment_intent_id(order: Order) -> str | None:
     """The PaymentIntent that took the card payment; refunds go back through it."""
-    from shop.payments.models import CardPayment
 
     return db.session.scalar(select(CardPayment.payment_intent_id).where(CardPayment.order_id == order.id))
 

@@ -13,8 +13,14 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 
-from shop.database import write_intent
+from shop.database import utcnow, write_intent
 from shop.extensions import db
+from shop.festivals import reminders
+from shop.festivals.services import return_allocations
+from shop.orders.expiry import expire_overdue
+from shop.payments.reconcile import default_since, reconcile
+from shop.payments.stripe_client import card_payments_enabled
+from shop.refunds import services
 
 
 class JobFailed(Exception):
@@ -22,7 +28,6 @@ class JobFailed(Exception):
 
 
 def expire_orders() -> str:
-    from shop.orders.services import expire_overdue
 
     with write_intent():
         count = expire_overdue()
@@ -31,7 +36,6 @@ def expire_orders() -> str:
 
 
 def festival_close() -> str:
-    from shop.festivals.services import return_allocations
 
     with write_intent():
         units = return_allocations()
@@ -43,8 +47,6 @@ def festival_notify(
     batch: int = 100, progress: Callable[[list[int]], AbstractContextManager[Iterable[int]]] = nullcontext
 ) -> str:
     """Mail each subscriber of a festival now selling, ``batch`` reminders per transaction."""
-    from shop.database import utcnow
-    from shop.festivals import reminders
 
     now = utcnow()
     with write_intent():
@@ -65,7 +67,6 @@ def festival_notify(
 
 def retry_refunds(older_than: int = 5, echo: Callable[[str], None] | None = None) -> str:
     """Ask Stripe again about card refunds pending for ``older_than`` minutes."""
-    from shop.refunds import services
 
     requests = services.pending_card_refunds(older_than=timedelta(minutes=older_than))
     db.session.commit()
@@ -82,8 +83,6 @@ def retry_refunds(older_than: int = 5, echo: Callable[[str], None] | None = None
 
 
 def stripe_reconcile() -> str:
-    from shop.payments.reconcile import default_since, reconcile
-    from shop.payments.stripe_client import card_payments_enabled
 
     if not card_payments_enabled():
         return "skipped: card payments are not configured"

@@ -10,7 +10,8 @@ from shop.extensions import db
 from shop.festivals import reminders
 from shop.festivals.forecast import Demand, Forecast, PastFestival, conversion_of, demand, forecast, history_before
 from shop.festivals.models import Phase
-from shop.orders import services as orders
+from shop.orders.placing import place_order
+from shop.payments.payroll import pay_by_payroll
 
 
 def test_without_history_the_default_conversion_is_used_and_said_to_be():
@@ -35,8 +36,8 @@ def test_expected_orders_round_half_up_and_the_share_of_forecast():
 
 
 def _paid(buyer, item, make_address, at):
-    order = orders.place_festival_order(buyer, item, 1, make_address(buyer), now=at)
-    orders.pay_by_payroll(buyer, order, now=at + timedelta(minutes=1))
+    order = place_order(buyer.id, make_address(buyer).id, item_id=item.id, quantity=1, now=at)
+    pay_by_payroll(buyer, order, now=at + timedelta(minutes=1))
     db.session.commit()
     return order
 
@@ -54,7 +55,9 @@ def test_demand_counts_reminded_buyers_who_paid_in_past_festivals_and_this_festi
     _paid(reminded[0], past_item, make_address, during)
     _paid(reminded[0], past_item, make_address, during + timedelta(minutes=2))  # one buyer, counted once
     _paid(reminded[1], past_item, make_address, during)
-    orders.place_festival_order(reminded[2], past_item, 1, make_address(reminded[2]), now=during)  # never paid
+    place_order(
+        reminded[2].id, make_address(reminded[2]).id, item_id=past_item.id, quantity=1, now=during
+    )  # never paid
     _paid(make_user(), past_item, make_address, during)  # bought without a reminder
     db.session.commit()
 
@@ -71,7 +74,7 @@ def test_demand_counts_reminded_buyers_who_paid_in_past_festivals_and_this_festi
     _paid(buyer, item, make_address, current.launch_at + timedelta(minutes=3))
     _paid(other, item, make_address, current.launch_at + timedelta(minutes=4))
     late = make_user()
-    orders.place_festival_order(late, item, 1, make_address(late))  # pending: not counted
+    place_order(late.id, make_address(late).id, item_id=item.id, quantity=1)  # pending: not counted
     db.session.commit()
 
     found = demand(current)

@@ -15,8 +15,9 @@ from shop.extensions import db
 from shop.festivals import services as festivals
 from shop.festivals.models import FestivalItem, FestivalReminder, Phase
 from shop.festivals.views import countdown_text
-from shop.orders import services as orders
 from shop.orders.models import Address, Order
+from shop.orders.placing import place_order
+from shop.payments.payroll import pay_by_payroll
 from tests.conftest import login
 
 T0 = datetime(2026, 11, 1, 4, 0, tzinfo=UTC)  # noon in Shanghai
@@ -236,8 +237,8 @@ def test_a_paid_festival_order_is_attributed_to_the_festival_in_the_funnel(
     buyer, make_festival, make_festival_item, make_product, make_address
 ):
     item = _item(make_festival, make_festival_item, make_product)
-    order = orders.place_festival_order(buyer, item, 1, make_address(buyer))
-    orders.pay_by_payroll(buyer, order)
+    order = place_order(buyer.id, make_address(buyer).id, item_id=item.id, quantity=1)
+    pay_by_payroll(buyer, order)
     db.session.commit()
     event = db.session.scalar(select(FunnelEvent).where(FunnelEvent.order_id == order.id))
     assert (event.kind, event.festival_id) == (EventKind.first_order, item.festival_id)

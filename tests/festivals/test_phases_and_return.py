@@ -16,8 +16,11 @@ from shop.catalog.models import Variant
 from shop.extensions import db
 from shop.festivals import services as festivals
 from shop.festivals.models import Festival, FestivalItem, Phase
-from shop.orders import services as orders
+from shop.orders.errors import OrderError
+from shop.orders.expiry import expire_overdue
+from shop.orders.lifecycle import cancel_order
 from shop.orders.models import Order, OrderStatus
+from shop.orders.placing import place_order
 from tests.racing import race
 
 LAUNCH = datetime(2026, 11, 11, 0, 0, tzinfo=UTC)
@@ -74,10 +77,10 @@ def test_buying_opens_and_closes_with_the_clock_alone(scheduled, employee, make_
             assert festival.phase() == phase and festival.is_selling() == selling
             assert (festival in festivals.festivals_visible()) == (phase != Phase.draft)
             try:
-                orders.place_festival_order(employee, _reload(FestivalItem, item.id), 1, address)
+                place_order(employee.id, address.id, item_id=item.id, quantity=1)
                 db.session.commit()
                 seen.append((phase, "bought"))
-            except orders.OrderError as refused:
+            except OrderError as refused:
                 db.session.rollback()
                 assert "is not selling now" in refused.message
                 seen.append((phase, "refused"))
@@ -92,7 +95,7 @@ def test_buying_opens_and_closes_with_the_clock_alone(scheduled, employee, make_
     # Nobody paid. The allocation had room, so no order swept the overdue ones (they are expired
     # when stock is short, or by `flask shop expire-orders`); by the clock they hold nothing.
     assert _reload(FestivalItem, item.id).sold == 3
-    assert orders.expire_overdue(now=LAUNCH + timedelta(hours=6)) == 2
+    assert expire_overdue(now=LAUNCH + timedelta(hours=6)) == 2
     db.session.commit()
     assert _reload(FestivalItem, item.id).sold == 1
     assert Counter(db.session.scalars(select(Order.status)).all()) == {
@@ -121,7 +124,7 @@ def test_allocation_is_refused_once_ended_and_returned_only_after_the_end(
     festival, item = scheduled
     variant_id = product.variants[0].id
     with freeze_time(LAUNCH + timedelta(minutes=30)):
-        orders.place_festival_order(employee, item, 2, make_address(employee))
+        place_order(employee.id, make_address(employee).id, item_id=item.id, quantity=2)
         db.session.commit()
         assert festivals.return_allocations() == 0  # running: nothing goes back
     with freeze_time(LAUNCH + timedelta(hours=6) - timedelta(seconds=1)):
@@ -168,7 +171,7 @@ def test_racing_returns_and_cancellations_give_every_unit_back_once(
     for item in items:
         for _ in range(2):
             buyer = make_user()
-            order = orders.place_festival_order(buyer, item, 1, make_address(buyer), now=before_end)
+            order = place_order(buyer.id, make_address(buyer).id, item_id=item.id, quantity=1, now=before_end)
             db.session.commit()
             pending.append((buyer.id, order.id))
     after_end = max(festival.ends_at, other.ends_at) + timedelta(seconds=1)
@@ -178,9 +181,7 @@ def test_racing_returns_and_cancellations_give_every_unit_back_once(
         return festivals.return_allocations(now=after_end)
 
     def cancel(buyer_id, order_id):
-        return lambda: orders.cancel_order(
-            db.session.get(User, buyer_id), db.session.get(Order, order_id), now=cancel_at
-        )
+        return lambda: cancel_order(db.session.get(User, buyer_id), db.session.get(Order, order_id), now=cancel_at)
 
     outcomes, _ = race(app, [close] * 4 + [cancel(*p) for p in pending[::2]])
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
@@ -206,16 +207,16 @@ def test_a_late_cancellation_after_the_return_goes_to_general_stock(
     festival = make_festival()
     variant_id = product.variants[0].id
     item = make_festival_item(festival, product.variants[0], 4)
-    order = orders.place_festival_order(
-        employee, item, 3, make_address(employee), now=festival.ends_at - timedelta(minutes=1)
+    order = place_order(
+        employee.id, make_address(employee).id, item_id=item.id, quantity=3, now=festival.ends_at - timedelta(minutes=1)
     )
     db.session.commit()
     festivals.return_allocations(now=festival.ends_at)
     db.session.commit()
     assert _stock(variant_id) == 6 + 1
     # expiry is the other way an order gives back: also after the return, also once
-    assert orders.expire_overdue(now=order.expires_at) == 1
-    assert orders.expire_overdue(now=order.expires_at) == 0
+    assert expire_overdue(now=order.expires_at) == 1
+    assert expire_overdue(now=order.expires_at) == 0
     db.session.commit()
     item = _reload(FestivalItem, item.id)
     assert (item.sold, item.returned_units) == (0, 4) and _stock(variant_id) == 10

@@ -32,8 +32,11 @@ from shop.errors import DomainError
 from shop.extensions import db
 from shop.festivals import services as festivals
 from shop.festivals.models import Festival, FestivalItem
-from shop.orders import services as orders
+from shop.orders.expiry import expire_overdue
+from shop.orders.lifecycle import cancel_order
 from shop.orders.models import Order, OrderLine, OrderStatus
+from shop.orders.placing import place_order
+from shop.payments.payroll import pay_by_payroll
 from shop.quotas import services as quotas
 from shop.quotas.models import Audience, Measure, Scope, Target, Window
 from shop.refunds import services as refunds
@@ -164,19 +167,15 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
             if order is not None:
                 self.order_ids.append(order.id)
                 if pay_now and order.buyer_level == 0:  # an employee paying at once by payroll
-                    self._attempt("pay", lambda: orders.pay_by_payroll(order.buyer, order, now=self.clock))
+                    self._attempt("pay", lambda: pay_by_payroll(order.buyer, order, now=self.clock))
 
         @rule(who=st.integers(0, 4), quantity=st.integers(1, 3), pay_now=st.booleans())
         def buy_at_the_festival(self, who, quantity, pay_now):
             buyer = self.buyers[who]
             order = self._attempt(
                 "festival buy",
-                lambda: orders.place_festival_order(
-                    buyer,
-                    db.session.get(FestivalItem, self.item_id),
-                    quantity,
-                    orders.address_for(buyer, self.addresses[buyer.id]),
-                    now=self.clock,
+                lambda: place_order(
+                    buyer.id, self.addresses[buyer.id], item_id=self.item_id, quantity=quantity, now=self.clock
                 ),
             )
             self._placed(order, pay_now)
@@ -188,7 +187,7 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
 
             def checkout():
                 add_to_cart(buyer, variant_id, quantity)
-                return orders.place_order(buyer, orders.address_for(buyer, self.addresses[buyer.id]), now=self.clock)
+                return place_order(buyer.id, self.addresses[buyer.id], now=self.clock)
 
             self._placed(self._attempt("cart checkout", checkout), pay_now)
 
@@ -232,13 +231,13 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
         def pay(self, pick, any_order):
             """Employees pay by payroll (contacts, who cannot, are refused)."""
             order = self._order(pick, unpaid_by_employee=not any_order)
-            self._attempt("pay", lambda: orders.pay_by_payroll(order.buyer, order, now=self.clock))
+            self._attempt("pay", lambda: pay_by_payroll(order.buyer, order, now=self.clock))
 
         @precondition(lambda self: self.order_ids)
         @rule(pick=st.integers(0, 200))
         def cancel(self, pick):
             order = self._order(pick)
-            self._attempt("cancel", lambda: orders.cancel_order(order.buyer, order, now=self.clock))
+            self._attempt("cancel", lambda: cancel_order(order.buyer, order, now=self.clock))
 
         @precondition(lambda self: self.order_ids)
         @rule(pick=st.integers(0, 200), units=st.integers(1, 3), restock=st.booleans())
@@ -264,7 +263,7 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
             """Unpaid orders expire after 15 minutes: lazily when touched, or by the sweep."""
             self.clock += timedelta(minutes=minutes)
             if sweep:
-                self._attempt("expiry sweep", lambda: orders.expire_overdue(now=self.clock))
+                self._attempt("expiry sweep", lambda: expire_overdue(now=self.clock))
 
         @rule(early=st.booleans(), twice=st.booleans(), late=st.integers(0, 30))
         def end_the_festival(self, early, twice, late):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from referrals.models import EventKind, FunnelEvent
 from shop.database import utcnow
 from shop.extensions import db
-from shop.orders import services
+from shop.orders.expiry import expire_overdue
 from shop.orders.models import OrderStatus, PaymentMethod
 from shop.payments.models import CardPayment
 from tests.conftest import login, outbox
@@ -158,11 +158,11 @@ def test_cancelling_or_expiring_an_order_cancels_its_intent_after_the_commit(
     intent_of = {o.id: card_payment(o).payment_intent_id for o in (cancelled, expiring)}
     assert stripe_on.v1.payment_intents.retrieve(intent_of[cancelled.id]).status == "canceled"
 
-    services.expire_overdue(now=utcnow() + timedelta(minutes=20))
+    expire_overdue(now=utcnow() + timedelta(minutes=20))
     assert stripe_on.v1.payment_intents.retrieve(intent_of[expiring.id]).status == "requires_payment_method"
     db.session.rollback()  # nothing is cancelled at Stripe for a transaction that did not commit
     assert stripe_on.v1.payment_intents.retrieve(intent_of[expiring.id]).status == "requires_payment_method"
-    services.expire_overdue(now=utcnow() + timedelta(minutes=20))
+    expire_overdue(now=utcnow() + timedelta(minutes=20))
     db.session.commit()
     assert stripe_on.v1.payment_intents.retrieve(intent_of[expiring.id]).status == "canceled"
 
@@ -174,7 +174,7 @@ def test_a_payment_that_succeeds_after_the_order_expired_is_refunded(
     start_card(client, pending_order)
     intent_id = card_payment(pending_order).payment_intent_id
     confirm_at_stripe(stripe_on, intent_id)  # paid at Stripe, but the webhook is late
-    services.expire_overdue(now=utcnow() + timedelta(minutes=20))
+    expire_overdue(now=utcnow() + timedelta(minutes=20))
     db.session.commit()  # its PaymentIntent cannot be cancelled any more: it succeeded
     stock_after_expiry = product.variants[0].stock
 
@@ -234,7 +234,7 @@ def test_starting_a_card_payment_holds_the_reservation_but_not_forever(app, stri
     db.session.commit()
     assert pending_order.expires_at == near_deadline + timedelta(minutes=app.config["CARD_PAYMENT_HOLD_MINUTES"])
     assert audit_count("order.hold_extended") == 1
-    assert services.expire_overdue(now=deadline + timedelta(seconds=1)) == 0  # still held
+    assert expire_overdue(now=deadline + timedelta(seconds=1)) == 0  # still held
 
     card.hold_reservation(pending_order, placed + timedelta(minutes=29))
     db.session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from referrals.models import FunnelEvent
 from shop.database import utcnow
 from shop.extensions import db
-from shop.orders import services
+from shop.orders.expiry import expire_overdue
 from shop.orders.models import Order, OrderStatus
 from shop.payments import reconcile, webhooks
 from shop.payments.models import StripeEvent
@@ -71,7 +71,7 @@ def test_the_operators_page_lists_disagreements_and_checks_with_stripe(
     start_card(client, pending_order)
     intent_id = card_payment(pending_order).payment_intent_id
     confirm_at_stripe(stripe_on, intent_id)
-    services.expire_overdue(now=utcnow() + timedelta(minutes=20))
+    expire_overdue(now=utcnow() + timedelta(minutes=20))
     db.session.commit()
     # We saw the success (say, the expiry job raced it) but the late refund did not go out.
     payment = card_payment(pending_order)

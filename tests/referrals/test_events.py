@@ -17,7 +17,7 @@ from referrals.services.join import Signup, join
 from shop.database import utcnow
 from shop.extensions import db
 from shop.orders.models import OrderStatus
-from shop.orders.services import PayrollCapExceeded, pay_by_payroll
+from shop.payments.payroll import PayrollCapExceeded, pay_by_payroll
 from tests.referrals.conftest import events
 
 

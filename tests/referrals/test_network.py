@@ -4,7 +4,7 @@ aggregates, never addresses; orders keep the chain they were placed in."""
 from __future__ import annotations
 
 from referrals.services.network import network_of
-from shop.orders.services import pay_by_payroll
+from shop.payments.payroll import pay_by_payroll
 from tests.conftest import login
 
 

@@ -21,7 +21,7 @@ from shop.catalog.models import Category, Product, Variant
 from shop.database import utcnow
 from shop.extensions import db
 from shop.orders.models import Address, Order
-from shop.orders.services import place_order
+from shop.orders.placing import place_order
 from tests.conftest import _empty_tables
 
 
@@ -98,7 +98,7 @@ def test_random_invite_trees_and_orders_keep_every_rule(app, roots, steps):
                 address = Address(user_id=buyer.id, recipient="R", phone="1", line1="L", city="C", postcode="1")
                 db.session.add(address)
                 db.session.flush()
-                orders.append((place_order(buyer, address).id, buyer.id))
+                orders.append((place_order(buyer.id, address.id).id, buyer.id))
                 db.session.commit()
                 continue
             if action == "deactivate":

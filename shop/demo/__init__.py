@@ -1,0 +1,73 @@
+"""Demo data for ``flask shop seed-demo``: departments, people, a catalog with pictures, past orders.
+
+``seed()`` is idempotent: every row is found by a natural key (e-mail, employee number, category
+and product slug, SKU) and only what is missing is added; past orders are made only while the
+database has no order at all. It adds and flushes but never commits (the caller does), and runs
+inside the caller's ``shop.database.write_intent()``. Everything is drawn from fixed random seeds,
+so two fresh databases get the same demo.
+
+Past orders go through the real services (cart, place, pay by payroll, ship, complete, cancel) at
+past moments, so prices, attribution, stock and the audit trail follow the same rules as live ones.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from shop.accounts.models import User
+from shop.database import utcnow
+from shop.demo.catalog import _seed_catalog, _seed_pictures, catalog_plan
+from shop.demo.festivals import _seed_festivals
+from shop.demo.orders import _seed_orders
+from shop.demo.people import DEMO_PASSWORD, PEOPLE, _seed_people, company_domain, demo_logins, demo_users, email_of
+from shop.demo.progress import Progress, progress_bar
+from shop.extensions import db
+
+# What the referrals and community demos and the tests seed with.
+__all__ = [
+    "DEMO_PASSWORD",
+    "PEOPLE",
+    "Progress",
+    "catalog_plan",
+    "company_domain",
+    "database_is_empty",
+    "demo_logins",
+    "demo_users",
+    "email_of",
+    "progress_bar",
+    "seed",
+]
+
+# ---- the seed ------------------------------------------------------------------------------
+
+
+def database_is_empty() -> bool:
+    """True when there are no users. Reads on its own connection, so the caller's session
+    does not start its transaction here, outside ``write_intent()``."""
+    with db.engine.connect() as conn:
+        return conn.execute(select(User.id).limit(1)).first() is None
+
+
+def seed(progress: Progress | None = None) -> None:
+    """Add whatever demo data is missing. Adds and flushes; the caller commits."""
+    now = utcnow()
+    _seed_people(progress, now)
+    _seed_catalog(progress)
+    _seed_pictures(progress)
+    _seed_orders(progress, now)
+    _seed_festivals(progress, now)
+    from referrals.demo import seed_referrals  # contacts, links, visits and leads (issue 3)
+
+    seed_referrals(progress, now)
+    from community.demo import seed_community  # articles, questions, tickets (issue 6)
+
+    seed_community(progress, now)
+    db.session.flush()
+
+
+def __getattr__(name: str):
+    # ``DEMO_LOGINS`` depends on the configured company domain, so it is computed on access
+    # (inside an app context): ``from shop.demo import DEMO_LOGINS`` works as for a constant.
+    if name == "DEMO_LOGINS":
+        return demo_logins()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,115 @@
+"""Demo festivals: one selling now, one in preheat with reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from shop.accounts.models import Role
+from shop.catalog.models import Product, SalesMode, Variant
+from shop.catalog.services import slugify
+from shop.demo.catalog import catalog_plan
+from shop.demo.people import demo_users
+from shop.demo.progress import Progress, progress_bar
+from shop.extensions import db
+from shop.festivals.models import Festival, FestivalItem
+from shop.festivals.reminders import remind_me
+from shop.festivals.services import allocate, create_festival
+
+# ---- festivals -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoFestival:
+    name: str
+    description: str
+    hours: tuple[int, int, int | None, int]  # preheat, launch, continuation, end: hours from the seed
+    items: int
+    reminders: int  # demo employees (not Alice, who can press the button herself) asking to be reminded
+
+
+DEMO_FESTIVALS = (
+    DemoFestival(
+        "Golden Autumn Fair",
+        "Festival prices on favourites from every aisle, while the stock set apart for it lasts.",
+        (-72, -24, 24, 48),
+        items=3,
+        reminders=0,
+    ),
+    DemoFestival(
+        "Year-End Gala",
+        "The year's last festival: prices are out, buying opens soon.",
+        (-24, 48, None, 120),
+        items=2,
+        reminders=12,
+    ),
+)
+FESTIVAL_UNITS = 30  # allocated per item
+FESTIVAL_DISCOUNT = 85  # festival price, percent of the usual price
+
+
+def _seed_festivals(progress: Progress | None, now: datetime) -> None:
+    """A running festival and one in preheat with reminders, through the services; each made
+    once (found by name), with items taken from demo variants that have stock to spare."""
+
+    existing = set(
+        db.session.scalars(
+            select(Festival.slug).where(Festival.slug.in_([slugify(spec.name) for spec in DEMO_FESTIVALS]))
+        )
+    )
+    missing = [spec for spec in DEMO_FESTIVALS if slugify(spec.name) not in existing]
+    staff = demo_users(Role.operator) or demo_users(Role.admin)
+    if not missing or not staff:
+        return
+    taken = set(db.session.scalars(select(FestivalItem.variant_id)))
+    skus = [v.sku for variants in catalog_plan().values() for v in variants]
+    candidates = [
+        v
+        for v in db.session.scalars(
+            select(Variant)
+            .join(Variant.product)
+            .where(
+                Variant.sku.in_(skus),
+                Variant.is_active.is_(True),
+                Product.is_active.is_(True),
+                Product.sales_mode == SalesMode.direct,
+                Variant.stock >= 2 * FESTIVAL_UNITS,
+            )
+            .order_by(Variant.sku)
+        )
+        if v.id not in taken
+    ]
+    members = [u for u in demo_users(Role.member) if not u.email.startswith("alice@")]
+    with progress_bar(progress, "Festivals", len(missing)) as bar:
+        for spec in missing:
+            preheat, launch, continuation, end = (
+                now + timedelta(hours=h) if h is not None else None for h in spec.hours
+            )
+            festival = create_festival(
+                staff[0],
+                name=spec.name,
+                description=spec.description,
+                preheat_at=preheat,
+                launch_at=launch,
+                continuation_at=continuation,
+                ends_at=end,
+            )
+            db.session.flush()
+            for variant in candidates[: spec.items]:
+                allocate(
+                    staff[0],
+                    festival,
+                    variant,
+                    FESTIVAL_UNITS,
+                    now=preheat,
+                    employee_price=variant.employee_price * FESTIVAL_DISCOUNT // 100,
+                    contact_price=variant.contact_price * FESTIVAL_DISCOUNT // 100,
+                    per_buyer_limit=2,
+                )
+            candidates = candidates[spec.items :]
+            for member in members[: spec.reminders]:
+                remind_me(member, festival, now=preheat)
+            bar.update(1)
+    db.session.flush()

@@ -1,0 +1,25 @@
+"""A buyer's shipping addresses."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from shop.accounts.models import User
+from shop.extensions import db
+from shop.orders.models import Address
+
+
+def addresses_of(user: User) -> list[Address]:
+    return list(db.session.scalars(select(Address).where(Address.user_id == user.id).order_by(Address.id.desc())))
+
+
+def address_for(user: User, address_id: int) -> Address | None:
+    """The user's own address ``address_id``; another user's is not found."""
+    return db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == user.id))
+
+
+def add_address(user: User, **fields) -> Address:
+    address = Address(user_id=user.id, **{k: (v or "").strip() for k, v in fields.items()})
+    db.session.add(address)
+    db.session.flush()
+    return address

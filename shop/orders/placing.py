@@ -1,0 +1,291 @@
+"""Placing an order: the one way, for cart checkout and festival "buy now" alike.
+
+``place_order(buyer_id, address_id)`` orders the buyer's cart; with ``item_id`` and
+``quantity`` it buys a festival item at its festival price from its allocation. Either way, in
+the caller's transaction, all or nothing:
+
+1. Lock the buyer's row and the chain's employee's, in user-id order (FOR NO KEY UPDATE: the
+   orders and audit entries inserted meanwhile take KEY SHARE locks on user rows, which must
+   not conflict), and read the buyer as locked (``Buyer``). Every order that could add to a
+   quota sum takes these locks first, so the counts below cannot change under this order.
+2. Read what is ordered (the cart, or the festival item with its festival) and the address.
+3. Read the active quota rules and the exceptions granted, and count the use, afresh: a rule
+   saved by any process is enforced by the next order. One check, under the locks.
+4. Take the units: festival allocations, then general stock, by id (``shop/orders/stock.py``
+   explains the lock order and the conditional update); overdue unpaid orders standing in the
+   way are expired once, then the take is tried again.
+5. Write the order, its lines and its audit entry; empty the cart.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from shop.accounts.models import Buyer, User
+from shop.audit.services import record
+from shop.cart.services import CartError, cart_lines
+from shop.catalog.models import PriceTier, Product, Variant
+from shop.catalog.sellable import Sellable
+from shop.catalog.services import tier_of_kind
+from shop.database import utcnow
+from shop.extensions import db
+from shop.festivals.models import Festival, FestivalItem
+from shop.orders import stock
+from shop.orders.errors import NotYourAddress, OrderError, OutOfStock, Shortage
+from shop.orders.expiry import expire_overdue_of
+from shop.orders.models import Address, Order, OrderLine, OrderStatus
+from shop.quotas.engine import Enforcement, Take
+
+
+def place_order(
+    buyer_id: int,
+    address_id: int,
+    *,
+    item_id: int | None = None,
+    quantity: int | None = None,
+    now: datetime | None = None,
+) -> Order:
+    """Place an order for ``buyer_id``, shipped to their address ``address_id``: their cart,
+    or ``quantity`` units of festival item ``item_id``. Raises OrderError (OutOfStock),
+    CartError or QuotaExceeded with nothing written; the caller commits or rolls back."""
+    now = now or utcnow()
+    buyer = lock_buyer(buyer_id)
+    address = db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == buyer.id))
+    if address is None:
+        raise NotYourAddress(_("Choose one of your own addresses."))
+    cart = None
+    if item_id is None:
+        cart = cart_lines(buyer)
+        if not cart:
+            raise OrderError(_("Your cart is empty."))
+        wanted = [Wanted.of_variant(line.variant, line.quantity) for line in cart]
+        festival_id = None
+    else:
+        wanted = [_festival_wanted(item_id, quantity or 0, now)]
+        festival_id = wanted[0].festival_id
+    for line in wanted:
+        if not line.sellable.for_sale:
+            raise CartError(
+                _("“%(name)s” is no longer for sale; remove it from your cart.", name=line.sellable.product_name)
+            )
+    currencies = {line.sellable.currency for line in wanted}
+    if len(currencies) != 1:
+        raise OrderError(_("Items in different currencies cannot be ordered together."))
+    currency = currencies.pop()
+    tier = tier_of_kind(buyer.kind)
+    Enforcement(buyer, [line.take(tier) for line in wanted], now, currency=currency).check()
+    _take_stock(wanted, now)
+    order = _write(buyer, address, wanted, tier=tier, currency=currency, festival_id=festival_id, now=now)
+    for line in cart or ():
+        db.session.delete(line)
+    return order
+
+
+# ---- the buyer, locked --------------------------------------------------------------------
+
+_BUYER_COLUMNS = (User.id, User.kind, User.level, User.root_employee_id, User.l1_contact_id, User.is_active_flag)
+
+
+def lock_buyer(buyer_id: int) -> Buyer:
+    """Lock the buyer's row and their chain's employee's, in id order, and return the buyer as
+    the lock read them: the first locks of every transaction that places an order or pays one.
+    One statement: the chain's employee is found from the buyer's row as the statement starts.
+    OrderError when the buyer is gone or deactivated, or moved to another chain meanwhile."""
+    root_of_buyer = (
+        select(case((User.level == 0, User.id), else_=func.coalesce(User.root_employee_id, User.id)))
+        .where(User.id == buyer_id)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(*_BUYER_COLUMNS, root_of_buyer.label("root_when_read"))
+        .where(or_(User.id == buyer_id, User.id == root_of_buyer))
+        .order_by(User.id)
+        .with_for_update(key_share=True, of=User)
+    ).all()
+    row = next((row for row in rows if row.id == buyer_id), None)
+    if row is None or not row.is_active_flag:
+        raise OrderError(_("This account cannot place orders."))
+    buyer = Buyer(row.id, row.kind, row.level, row.root_employee_id, row.l1_contact_id)
+    if buyer.chain_root_id != row.root_when_read:
+        # An operator moved the buyer's chain between the statement's start and the lock: the
+        # lock taken is on the old chain's employee; taking the new one now could break the
+        # lock order.
+        raise OrderError(_("Your account changed while ordering; please try again."))
+    return buyer
+
+
+# ---- what is ordered ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One line of an order about to be placed: what it sells, at which prices, how many."""
+
+    sellable: Sellable
+    employee_price: int
+    contact_price: int
+    quantity: int
+    festival_item_id: int | None = None
+    festival_id: int | None = None
+
+    @classmethod
+    def of_variant(cls, variant: Variant, quantity: int) -> Wanted:
+        return cls(Sellable.of(variant), variant.employee_price, variant.contact_price, quantity)
+
+    @classmethod
+    def of_festival_item(cls, item: FestivalItem, quantity: int) -> Wanted:
+        return cls(
+            Sellable.of(item.variant),
+            item.employee_price,
+            item.contact_price,
+            quantity,
+            item.id,
+            item.festival_id,
+        )
+
+    @property
+    def variant_id(self) -> int:
+        return self.sellable.variant_id
+
+    @property
+    def name(self) -> str:
+        return self.sellable.name
+
+    def unit_price(self, tier: PriceTier) -> int:
+        return self.employee_price if tier == PriceTier.employee else self.contact_price
+
+    def take(self, tier: PriceTier) -> Take:
+        return Take(
+            self.variant_id,
+            self.sellable.product_id,
+            self.sellable.category_id,
+            self.quantity,
+            self.unit_price(tier),
+            self.festival_item_id,
+            self.festival_id,
+        )
+
+
+def _festival_wanted(item_id: int, quantity: int, now: datetime) -> Wanted:
+    item = db.session.scalar(
+        select(FestivalItem)
+        .where(FestivalItem.id == item_id)
+        .options(
+            joinedload(FestivalItem.festival),
+            joinedload(FestivalItem.variant).joinedload(Variant.product).load_only(*_PRODUCT_COLUMNS),
+        )
+        .execution_options(populate_existing=True)  # as committed now, whatever the request read before
+    )
+    if item is None:
+        raise OrderError(_("This item is not on sale."))
+    festival: Festival = item.festival
+    if not festival.is_selling(now):
+        raise OrderError(_("“%(festival)s” is not selling now.", festival=festival.name))
+    if quantity < 1:
+        raise OrderError(_("Choose at least one unit."))
+    return Wanted.of_festival_item(item, quantity)
+
+
+_PRODUCT_COLUMNS = (Product.id, Product.category_id, Product.name, Product.is_active, Product.sales_mode)
+
+
+# ---- taking the units ---------------------------------------------------------------------
+
+
+def _take_stock(wanted: list[Wanted], now: datetime) -> None:
+    """Take every line's units from its festival allocation or from general stock, or raise
+    OutOfStock with nothing taken. Overdue unpaid orders are expired when they stand in the
+    way: only when something fell short, and then the take is tried once more."""
+    shortages = _try_take(wanted)
+    if shortages and expire_overdue_of({line.variant_id for line in wanted}, now):
+        shortages = _try_take(wanted)
+    if shortages:
+        raise OutOfStock(shortages)
+
+
+def _try_take(wanted: list[Wanted]) -> list[Shortage]:
+    from_stock = stock.units_by_variant(line for line in wanted if line.festival_item_id is None)
+    from_items = Counter({line.festival_item_id: line.quantity for line in wanted if line.festival_item_id})
+    # A single take that falls short has written nothing; several need a savepoint to undo the
+    # ones that succeeded (and to release their row locks before overdue orders are swept).
+    savepoint = db.session.begin_nested() if len(from_stock) + len(from_items) > 1 else None
+    short_items = stock.take_allocation(from_items)
+    stock.lock_variants(from_stock)
+    short = stock.reserve(from_stock)
+    by_variant = {line.variant_id: line for line in wanted if line.festival_item_id is None}
+    by_item = {line.festival_item_id: line for line in wanted if line.festival_item_id}
+    shortages = [Shortage(vid, by_variant[vid].name, from_stock[vid], short[vid]) for vid in sorted(short)]
+    shortages += [
+        Shortage(by_item[iid].variant_id, by_item[iid].name, from_items[iid], short_items[iid])
+        for iid in sorted(short_items)
+    ]
+    if savepoint is not None and shortages:
+        savepoint.rollback()
+    elif savepoint is not None:
+        savepoint.commit()
+    return shortages
+
+
+# ---- writing the order --------------------------------------------------------------------
+
+
+def _write(
+    buyer: Buyer,
+    address: Address,
+    wanted: list[Wanted],
+    *,
+    tier: PriceTier,
+    currency: str,
+    festival_id: int | None,
+    now: datetime,
+) -> Order:
+    order = Order(
+        buyer_id=buyer.id,
+        status=OrderStatus.pending_payment,
+        currency=currency,
+        price_tier=tier,
+        total_amount=sum(line.unit_price(tier) * line.quantity for line in wanted),
+        refunded_amount=0,
+        buyer_level=buyer.level,
+        root_employee_id=buyer.chain_root_id,
+        l1_contact_id=buyer.l1_of_order,
+        festival_id=festival_id,
+        ship_to=address.one_line(),
+        created_at=now,
+        expires_at=now + timedelta(minutes=current_app.config["RESERVATION_MINUTES"]),
+        lines=[
+            OrderLine(
+                variant_id=line.variant_id,
+                festival_item_id=line.festival_item_id,
+                product_name=line.sellable.product_name,
+                variant_name=line.sellable.variant_name,
+                sku=line.sellable.sku,
+                unit_price=line.unit_price(tier),
+                market_price=line.sellable.market_price,
+                quantity=line.quantity,
+                refunded_quantity=0,
+            )
+            for line in wanted
+        ],
+    )
+    db.session.add(order)
+    db.session.flush()
+    record(
+        "order.place",
+        order,
+        actor=buyer.id,
+        after={
+            "status": str(order.status),
+            "total": order.total_amount,
+            "festival_id": festival_id,
+            "lines": {str(line.variant_id): line.quantity for line in wanted},
+        },
+    )
+    return order
