@@ -6,13 +6,14 @@ department (or the company)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from kpis import domain, figures
+from kpis import medians as kpi_medians
 from kpis.tables import Column, Table
 from referrals.models import FunnelEvent
 from shop.accounts.models import User
@@ -86,25 +87,13 @@ def chain_events(user: User, start: datetime, end: datetime) -> list[domain.Even
     return [domain.EventRow(i, at, str(kind), a, r, l1, p, fe) for i, at, kind, a, r, l1, p, fe in rows]
 
 
-def company_medians(f: figures.Filters, department_id: int | None) -> dict[str, float | None]:
-    """The medians an employee of ``department_id`` is compared with."""
-    employees = figures.active_employees(f)
-    counts = figures.counts_by_employee(f)
-    conv = {e.id: domain.conversions(counts.get(e.id, {})) for e in employees}
-    departments = {e.id: e.department_id for e in employees}
-    peers = [e for e, d in departments.items() if d == department_id] if department_id is not None else []
-    if len(peers) < domain.SMALL_DEPARTMENT:
-        peers = list(conv)
-    return {kind: domain.median(c for e in peers if (c := conv[e].get(kind)) is not None) for kind in domain.STAGES[1:]}
-
-
 def chain_funnel(user: User, f: figures.Filters) -> ChainFunnel:
     start, end = figures.utc_bounds(f)
     events = chain_events(user, start, end)
     counts = domain.count_events(events)
     stages = domain.funnel(counts, domain.stage_gaps(events))
     root = user if user.level == 0 else db.session.get(User, user.root_employee_id) if user.root_employee_id else None
-    medians = company_medians(f, root.department_id if root else None)
+    medians = kpi_medians.for_department(f, root.department_id if root else None)
     return ChainFunnel(
         owner=user,
         start=f.start,
@@ -115,20 +104,12 @@ def chain_funnel(user: User, f: figures.Filters) -> ChainFunnel:
     )
 
 
-NETWORK_DAYS = 90
-
-
-def window_for_page(days: int = NETWORK_DAYS) -> figures.Filters:
-    end = figures.today()
-    return figures.Filters(start=end - timedelta(days=days - 1), end=end)
-
-
 def chain_funnel_for_page(user: User) -> ChainFunnel | None:
     """The funnel shown on /network: the last 90 days of the viewer's own chain (an employee's)
     or sub-chain (an L1 contact's); none for level-2 contacts, who have no chain below them."""
     if user.level > 1:
         return None
-    return chain_funnel(user, window_for_page())
+    return chain_funnel(user, figures.network_window())
 
 
 def funnel_table(funnel: ChainFunnel) -> Table:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
+from kpis import medians
 from kpis.aggregation import aggregate
 from kpis.synthetic import Plan, is_seeded, seed_synthetic
 from shop.cli import shop_cli
@@ -19,6 +20,7 @@ from shop.extensions import db
 def kpi_aggregate(full: bool) -> None:
     """Recount the KPI rollups for the days whose facts changed since the last run."""
     run = aggregate(full=full)
+    medians.refresh()
     click.echo(f"kpi-aggregate: {run.days} days recounted in {run.seconds:.2f} s, as of {run.as_of.isoformat()}")
 
 
@@ -51,4 +53,5 @@ def seed_synthetic_command(
         f"{len(written['orders'])} paid orders, {written['events']} events"
     )
     run = aggregate(full=True)
+    medians.refresh()
     click.echo(f"kpi-aggregate: {run.days} days counted in {run.seconds:.1f} s")

@@ -8,6 +8,7 @@ range of the same length just before.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -247,14 +248,16 @@ def retention(last_month: date, *, cohorts: int = 12, horizon: int = 12) -> list
 # ---- expansion ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class Population:
-    """Everyone as chained now, as plain tuples: employees (id, department, joined, left),
-    L1 contacts (id, root, joined), L2 contacts (L1, joined)."""
+    """Everyone as chained now, arranged for counting any window quickly: employees (id,
+    department, joined, left), and per employee the sorted moments at which their chain gained
+    an L1 contact, an L1 contact with a first L2 contact, and an L2 contact."""
 
     employees: list[tuple]
-    l1: list[tuple]
-    l2: list[tuple]
+    l1_joins: dict[int, list[datetime]]
+    l1_with_l2: dict[int, list[datetime]]
+    l2_joins: dict[int, list[datetime]]
 
 
 def population() -> Population:
@@ -267,26 +270,47 @@ def population() -> Population:
     l2 = db.session.execute(
         select(User.l1_contact_id, User.created_at).where(User.kind == Kind.contact, User.level == 2)
     ).all()
-    return Population(employees, l1, l2)
+    parent = {uid: (root, joined) for uid, root, joined in l1}
+    l1_joins: dict[int, list[datetime]] = defaultdict(list)
+    for _uid, root, joined in l1:
+        l1_joins[root].append(joined)
+    first_l2: dict[int, datetime] = {}
+    l2_joins: dict[int, list[datetime]] = defaultdict(list)
+    for l1_id, joined in l2:
+        if l1_id not in parent:
+            continue
+        root, l1_joined = parent[l1_id]
+        moment = max(joined, l1_joined)  # counted once both had joined
+        l2_joins[root].append(moment)
+        first_l2[l1_id] = min(first_l2.get(l1_id, moment), moment)
+    l1_with_l2: dict[int, list[datetime]] = defaultdict(list)
+    for l1_id, moment in first_l2.items():
+        l1_with_l2[parent[l1_id][0]].append(moment)
+    for table in (l1_joins, l1_with_l2, l2_joins):
+        for moments in table.values():
+            moments.sort()
+    return Population(employees, l1_joins, l1_with_l2, l2_joins)
 
 
 def expansion_at(people: Population, start: datetime, end: datetime, department_id: int | None = None):
     """``domain.expansion`` over the employees active in [start, end) (of one department when
     given) and the contacts who had joined before ``end``."""
-    active = {
-        uid
-        for uid, dept, joined, left in people.employees
-        if joined < end and (left is None or left >= start) and (department_id is None or dept == department_id)
-    }
-    l1 = [(uid, root) for uid, root, joined in people.l1 if joined < end and root in active]
-    l1_ids = {uid for uid, _ in l1}
-    l2 = [parent for parent, joined in people.l2 if joined < end and parent in l1_ids]
+    employees = with_l1 = l1 = l1_l2 = l2 = 0
+    for uid, dept, joined, left in people.employees:
+        if joined >= end or (left is not None and left < start):
+            continue
+        if department_id is not None and dept != department_id:
+            continue
+        employees += 1
+        if uid not in people.l1_joins:
+            continue
+        found = bisect_left(people.l1_joins[uid], end)
+        l1 += found
+        with_l1 += found > 0
+        l1_l2 += bisect_left(people.l1_with_l2.get(uid, ()), end)
+        l2 += bisect_left(people.l2_joins.get(uid, ()), end)
     return domain.Expansion(
-        employees=len(active),
-        employees_with_l1=len({root for _, root in l1}),
-        l1_contacts=len(l1),
-        l1_with_l2=len(set(l2)),
-        l2_contacts=len(l2),
+        employees=employees, employees_with_l1=with_l1, l1_contacts=l1, l1_with_l2=l1_l2, l2_contacts=l2
     )
 
 
@@ -308,3 +332,12 @@ def utc_bounds(f: Filters) -> tuple[datetime, datetime]:
 
 def today() -> date:
     return Calendar().day(datetime.now(UTC))
+
+
+NETWORK_DAYS = 90
+
+
+def network_window(end: date | None = None) -> Filters:
+    """The window of each member's chain funnel on /network: the last 90 days."""
+    end = end or today()
+    return Filters(start=end - timedelta(days=NETWORK_DAYS - 1), end=end)

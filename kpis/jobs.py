@@ -3,9 +3,11 @@ by its import path, so the core imports nothing from here)."""
 
 from __future__ import annotations
 
+from kpis import medians
 from kpis.aggregation import aggregate
 
 
 def aggregate_kpis() -> str:
     run = aggregate()
+    medians.refresh()
     return f"{run.days} days recounted in {run.seconds:.2f} s, as of {run.as_of.isoformat()}"

@@ -70,3 +70,7 @@ class AggregationState(db.Model):
     last_refund_id: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     runs: Mapped[int] = mapped_column(default=0, server_default="0")
     last_run_ms: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The medians each chain's funnel on /network is compared with (kpis.medians): by department
+    # id ("company" for the whole company), for the window ending on ``network_window_end``.
+    network_medians: Mapped[dict | None] = mapped_column(sa.JSON)
+    network_window_end: Mapped[date | None] = mapped_column(sa.Date)

@@ -106,7 +106,7 @@ def employees(rows: list[figures.EmployeeFunnel], *, q: str = "", sort: str = "n
                 row.append(r.conversions.get(kind))
         row.append(stage_name(r.bottleneck) if r.bottleneck else "")
         table.rows.append(row)
-    table.ids = [r.id for r in rows]  # type: ignore[attr-defined]
+    table.ids = [r.id for r in rows]
     return table
 
 

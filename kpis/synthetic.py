@@ -1,8 +1,8 @@
 """Synthetic data at scale for `flask shop seed-synthetic`: employees, contacts at two levels,
 funnel events and orders with the shapes of a real programme, reproducible from a seed.
 
-- Chain sizes follow a Pareto law: a few employees bring hundreds of contacts, most a handful
-  or none. Events and orders go to chains by the same weights (the long tail).
+- Chain sizes follow a Pareto law (capped): a few employees bring hundreds of contacts, most a
+  handful or none. Events and orders go to chains by the same weights (the long tail).
 - Three festivals a year (a week of launch each, after a week of preheat) triple the rate of
   shares, visits and orders inside their windows; most orders there are festival orders.
 - Buyers come back (geometric number of orders per buyer); 10% of checkouts are never paid
@@ -38,6 +38,7 @@ BATCH = 5_000
 DEPARTMENTS = 12
 PRODUCTS = 40
 FESTIVAL_BOOST = 3.0
+WEIGHT_CAP = 300.0
 
 Progress = Callable[[str, int], AbstractContextManager]
 
@@ -238,8 +239,9 @@ class Synthetic:
             )
         with _bar(self.progress, "employees", len(rows)) as bar:
             ids = _insert_returning(User.__table__, rows, bar)
-        # Chain weights: Pareto, so a few employees carry large chains and most small ones.
-        self.weights = [rnd.paretovariate(1.16) for _ in ids]
+        # Chain weights: Pareto, so a few employees carry large chains and most small ones; capped,
+        # so that the largest chain is a few hundred times the typical one, not half the company.
+        self.weights = [min(rnd.paretovariate(1.3), WEIGHT_CAP) for _ in ids]
         return [Person(uid, 0, uid, None, row["created_at"]) for uid, row in zip(ids, rows, strict=True)]
 
     def _contacts(self, employees: list[Person]) -> list[Person]:

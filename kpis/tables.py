@@ -38,6 +38,7 @@ class Table:
     rows: list[list] = field(default_factory=list)
     chart: str | None = None  # funnel, bars, stacked, line, lorenz, heatmap
     series: list[int] | None = None  # the columns a bar chart draws (default: the second)
+    ids: list[int] | None = None  # the user each row is about (the employees table links them)
 
     def column(self, index: int) -> list:
         return [row[index] for row in self.rows]

@@ -106,10 +106,14 @@ def dashboard():
     employees, rows = _employees_table(f)
     page_number = page_arg()
     total = len(employees.rows)
-    shown = Table(employees.name, employees.title, employees.columns)
     first = (page_number - 1) * PER_PAGE
-    shown.rows = employees.rows[first : first + PER_PAGE]
-    shown.ids = employees.ids[first : first + PER_PAGE]  # type: ignore[attr-defined]
+    shown = Table(
+        employees.name,
+        employees.title,
+        employees.columns,
+        rows=employees.rows[first : first + PER_PAGE],
+        ids=employees.ids[first : first + PER_PAGE],
+    )
     tables = [*sections.funnel(f), sections.bottlenecks(rows)]
     return _page(
         "kpis/dashboard.html",

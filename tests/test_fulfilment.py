@@ -90,7 +90,9 @@ def test_bulk_shipping_from_a_csv_ships_good_rows_once_and_reports_bad_ones_by_l
     again = upload(ops, body).get_data(as_text=True)  # the same file a second time
     assert "Shipped: 0 · already shipped, unchanged: 2 · not shipped: 3" in again
     assert len(shipment_mails(app)) == 2 and audit_count("order.shipped") == 2
-    uploads = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "orders.shipments_uploaded")).all()
+    uploads = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "orders.shipments_uploaded").order_by(AuditEntry.id)
+    ).all()
     assert [(u.after["shipped"], u.after["unchanged"], u.after["problems"]) for u in uploads] == [(2, 0, 3), (0, 2, 3)]
     assert len({u.after["sha256"] for u in uploads}) == 1
 

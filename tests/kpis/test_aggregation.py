@@ -162,3 +162,29 @@ def test_freshness_and_as_of(make_user):
     assert figures.funnel_counts(window)["visit"] == 1
     assert figures.revenue(window) == (1, 1_234)
     assert first < before <= as_of() <= after  # the figures say they hold everything up to as_of
+
+
+def test_network_medians_are_kept_by_the_run_and_equal_a_live_count(make_user, make_contact):
+    from kpis import medians
+    from kpis.figures import network_window
+    from kpis.models import AggregationState
+
+    employees = [make_user() for _ in range(3)]
+    now = utcnow()
+    for n, employee in enumerate(employees):  # visits per share: 1, 2, 3
+        add_event("share", now, actor=employee)
+        for _ in range(n + 1):
+            add_event("visit", now, chain=employee)
+    aggregate()
+    window = network_window()
+    live = medians.for_department(window, None)  # nothing kept yet: counted now
+    assert live["visit"] == 2
+    medians.refresh()
+    kept = db.session.get(AggregationState, 1)
+    assert kept.network_window_end == window.end and kept.network_medians["company"] == live
+    db.session.add(FunnelEvent(kind=EventKind.visit, at=now, root_employee_id=employees[0].id))
+    db.session.commit()
+    aggregate()
+    assert medians.for_department(window, None) == live  # the kept ones until the next refresh
+    medians.refresh()
+    assert medians.for_department(window, None)["visit"] == 2  # medians of (2, 2, 3)
