@@ -12,6 +12,7 @@ from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.festivals import reminders
+from shop.festivals.banner import countdown_text
 from shop.festivals.forms import AddressForm, BuyForm, RemindForm
 from shop.festivals.models import SELLING_PHASES, Festival, FestivalItem, Phase
 from shop.festivals.services import festival_by_slug, festival_item_by_slug, festivals_visible, items_of
@@ -31,14 +32,6 @@ def _festival(slug: str) -> Festival:
     if festival is None or (festival.phase() == Phase.draft and not current_user.is_operator):
         abort(404)
     return festival
-
-
-def countdown_text(seconds: int) -> str:
-    """``3 d 04:05:06`` or ``04:05:06``; static/festival.js counts down in the same form."""
-    days, rest = divmod(max(seconds, 0), 86_400)
-    hours, rest = divmod(rest, 3_600)
-    clock = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-    return f"{days} d {clock}" if days else clock
 
 
 @bp.route("/festivals")
