@@ -210,3 +210,36 @@ def test_every_page_fits_a_phone_and_a_laptop(app, client, world, selling, serve
 
     failures = asyncio.run(run())
     assert failures == [], f"{len(failures)} layout problems:\n" + "\n".join(failures[:60])
+
+
+def test_the_home_page_banner_counts_down_and_the_menu_opens_on_a_phone(app, client, employee, make_festival, server):
+    """Progressive enhancement within the Content-Security-Policy: the server writes the
+    countdown, the script counts it down; the menu opens without script (a <details>)."""
+    sync_playwright = _browser_or_skip()
+    make_festival(phase=Phase.preheat, name="Year-End Gala")
+    login(client, employee)
+    client.get("/").close()
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        problems = []
+        try:
+            for script in (True, False):
+                context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=script)
+                context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": server}])
+                page = context.new_page()
+                page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+                page.on("pageerror", lambda error: problems.append(str(error)))
+                page.goto(server + "/")
+                countdown = page.locator(".festival-banner time[data-countdown]")
+                first = countdown.inner_text()
+                assert re.fullmatch(r"\d\d:\d\d:\d\d", first)  # an hour to launch
+                page.wait_for_timeout(1_500)
+                assert (countdown.inner_text() != first) is script
+                assert not page.locator("details.menu nav").is_visible()
+                page.click("details.menu summary")
+                assert page.locator("details.menu nav a", has_text="My orders").is_visible()
+                assert problems == []
+                context.close()
+        finally:
+            browser.close()
