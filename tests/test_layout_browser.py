@@ -31,6 +31,7 @@ from shop.accounts.models import Kind
 from shop.catalog.services import add_image
 from shop.extensions import db
 from shop.festivals.models import Phase
+from shop.festivals.pictures import set_banner
 from tests.conftest import login
 from tests.payments.test_browser import CHROMIUM, _browser_or_skip
 from tests.test_access_matrix import world  # noqa: F401  (the fixture: objects for every route)
@@ -119,6 +120,7 @@ def selling(world, make_user, make_product, make_festival, make_festival_item, m
         kind=Kind.contact, level=1, referrer_id=employee.id, root_employee_id=employee.id, name="Lily Zhao"
     )
     festival = make_festival(phase=Phase.launch, name="Golden Autumn Fair")
+    set_banner(users["operator"], festival, _picture(1500, 500, "darkorange"))
     names = ("Jasmine Tea Gift Box, 12 tins of first-flush leaves", "龙井茶礼盒 明前特级 250克 x 2", "Rice Cooker")
     for n, (name, colour) in enumerate(zip(names, ("olive", "teal", "maroon"), strict=True)):
         product = make_product(name=name, stock=50)

@@ -46,7 +46,7 @@ def upload_banner(client, festival, data: bytes, name: str = "banner.png"):
 
 
 def _banner(page: str) -> str:
-    match = re.search(r'<section class="festival-banner".*?</section>', page, re.S)
+    match = re.search(r'<section class="festival-banner[^"]*".*?</section>', page, re.S)
     return match.group(0) if match else ""
 
 
