@@ -2,7 +2,8 @@
 chromium at 390 x 844 (a phone) and 1366 x 900 (a laptop). A page fails when the document is
 wider than the viewport (the body scrolls sideways) or something sticks out of it outside a box
 that scrolls on its own, when a primary button (class ``primary``) is outside the viewport's
-width, or, on the phone, when a button or the menu is less than 44 px tall.
+width, or, on the phone, when a button or the menu is less than 44 px tall or a form puts two
+fields side by side.
 
 Pages are found as the access matrix and the fuzz test find them: every GET rule of the URL map
 whose arguments the matrix's world fills, kept when the role gets an HTML page (200); plus a
@@ -83,6 +84,14 @@ CHECK = """(tap) => {
     }
   }
   if (tap) {
+    for (const form of document.querySelectorAll("form")) {  // one column: no two fields side by side
+      const boxes = [...form.querySelectorAll(".field")].filter(visible).map((el) => [el, el.getBoundingClientRect()]);
+      for (let i = 1; i < boxes.length; i++) {
+        const [el, box] = boxes[i];
+        const [, above] = boxes[i - 1];
+        if (box.top < above.bottom - 1 && above.top < box.bottom - 1) problems.push(`${name(el)} is beside another field`);
+      }
+    }
     const targets = "button, input[type=submit], a.button, summary, header.top nav a";
     for (const el of document.querySelectorAll(targets)) {
       if (!visible(el) || el.closest(".table-scroll, table")) continue;
