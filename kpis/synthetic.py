@@ -27,10 +27,10 @@ from werkzeug.security import generate_password_hash
 
 from referrals.models import FunnelEvent
 from shop.accounts.models import Department, Kind, User
+from shop.catalog.festival_models import Festival
 from shop.catalog.models import Category, Product, SalesMode, Variant
 from shop.database import utcnow
 from shop.extensions import db
-from shop.festivals.models import Festival
 from shop.orders.models import Order, OrderLine, OrderStatus
 
 PASSWORD = "synthetic-pass-1"

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from shop import caching, create_app
 from shop.cart.services import add_to_cart
+from shop.catalog.festival_models import FestivalItem
 from shop.catalog.models import Variant
 from shop.config import Config
 from shop.extensions import db
-from shop.festivals.models import FestivalItem
 from shop.orders.models import Order, OrderLine
 from shop.quotas import services as quotas
 from shop.quotas.models import Measure, Scope, Target, Window

@@ -39,7 +39,7 @@ class Kind(enum.StrEnum):
 @dataclass(frozen=True)
 class Buyer:
     """What placing an order and counting quota use read of a user: one row's chain facts.
-    Placing reads it under the buyer's lock (``shop.orders.placing``); the pages' "what is
+    Placing reads it under the buyer's lock (``shop.checkout.placing``); the pages' "what is
     left" take it from the logged-in user (``Buyer.of``)."""
 
     id: int
