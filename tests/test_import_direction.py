@@ -114,7 +114,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def _all_modules():
-    for package in ("shop", "referrals", "community"):
+    for package in ("shop", "referrals", "community", "kpis"):
         yield from (SHOP.parent / package).rglob("*.py")
 
 

@@ -25,20 +25,24 @@ def revocations() -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "quota_exception.revoke")))
 
 
-@pytest.fixture
-def daily_rule(operator):
-    """At most 1 unit per buyer per day."""
+def _rule(operator, window: Window, limit: int):
+    """At most ``limit`` units per buyer per ``window``."""
     rule = quotas.create_rule(
         operator,
         scope=Scope.buyer,
         target=Target.all,
-        window=Window.day,
+        window=window,
         measure=Measure.units,
-        limit_value=1,
+        limit_value=limit,
         audience=Audience.everyone,
     )
     db.session.commit()
     return rule
+
+
+@pytest.fixture
+def daily_rule(operator):
+    return _rule(operator, Window.day, 1)
 
 
 @pytest.fixture
@@ -114,16 +118,7 @@ def test_revoking_again_or_an_unknown_exception_says_so_and_changes_nothing(ops,
     assert len(revocations()) == 1
     assert exceptions() == [(other_id, operator.id, 1)]
     # An exception is revoked through its own rule's page only.
-    elsewhere = quotas.create_rule(
-        operator,
-        scope=Scope.buyer,
-        target=Target.all,
-        window=Window.month,
-        measure=Measure.units,
-        limit_value=9,
-        audience=Audience.everyone,
-    )
-    db.session.commit()
+    elsewhere = _rule(operator, Window.month, 9)
     assert "This rule has no such exception." in text(_revoke(ops, elsewhere.id, other_id, "Done"))
     assert exceptions() == [(other_id, operator.id, 1)]
     assert ops.post_form("/ops/quotas/123456/exceptions/1/revoke", {"reason": "x"}).status_code == 404

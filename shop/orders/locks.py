@@ -7,7 +7,7 @@ quota sums and payroll caps they check cannot change under them."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import or_, select
 
 from shop.accounts.models import Buyer, User
 from shop.extensions import db
@@ -22,11 +22,7 @@ def lock_buyer(buyer_id: int) -> Buyer:
     the lock read them: the first locks of every transaction that places an order or pays one.
     One statement: the chain's employee is found from the buyer's row as the statement starts.
     OrderError when the buyer is gone or deactivated, or moved to another chain meanwhile."""
-    root_of_buyer = (
-        select(case((User.level == 0, User.id), else_=func.coalesce(User.root_employee_id, User.id)))
-        .where(User.id == buyer_id)
-        .scalar_subquery()
-    )
+    root_of_buyer = select(User.chain_root_id).where(User.id == buyer_id).scalar_subquery()
     rows = db.session.execute(
         select(*_BUYER_COLUMNS, root_of_buyer.label("root_when_read"))
         .where(or_(User.id == buyer_id, User.id == root_of_buyer))
