@@ -156,6 +156,20 @@ def test_the_poster_cache_can_be_switched_off(caches_on, app, client, employee, 
     assert not list((Path(app.instance_path) / "cache" / "posters").glob("*.png"))  # nor written
 
 
+def test_the_poster_cache_is_forgotten_after_the_commit_like_any_other(
+    caches_on, app, client, employee, pictured, decodes
+):
+    login(client, employee)
+    poster_of(client, pictured)
+    with app.test_request_context():
+        poster_cache.posters.forget_after_commit()
+        assert poster_cache.posters.entries() == 1  # not before the commit
+        db.session.commit()
+        assert poster_cache.posters.entries() == 0
+    poster_of(client, pictured)
+    assert len(decodes) == 2  # drawn again
+
+
 def test_operators_see_the_poster_cache_with_its_counters(caches_on, client, employee, operator, pictured):
     login(client, employee)
     poster_of(client, pictured)
