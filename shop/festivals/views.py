@@ -18,6 +18,7 @@ from shop.festivals.services import festival_by_slug, festival_item_by_slug, fes
 from shop.orders.addresses import add_address, address_for, addresses_of
 from shop.orders.errors import NotYourAddress
 from shop.orders.placing import place_order
+from shop.orders.signals import order_refused
 from shop.web import commit_or_refuse
 
 bp = Blueprint("festivals", __name__)
@@ -104,7 +105,9 @@ def buy(slug: str, item_id: int):
     except NotYourAddress:
         abort(404)  # another user's address is not found
     except DomainError as refusal:
+        keys = dict(buyer_id=current_user.id, festival_id=item.festival_id, product_id=item.variant.product_id)
         db.session.rollback()  # releases the locks at once
+        order_refused.send(refusal, **keys)  # counted by reason (kpis), in a transaction of its own
         return _refused(refusal, names, slug, item_id, form), 409
     db.session.commit()
     return redirect(url_for("orders.detail", order_id=order.id), code=303)

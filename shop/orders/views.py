@@ -17,6 +17,7 @@ from shop.orders.forms import NEW_ADDRESS, CancelForm, CheckoutForm, PayrollPayF
 from shop.orders.lifecycle import cancel_order, order_for_buyer
 from shop.orders.models import Order, OrderStatus
 from shop.orders.placing import place_order
+from shop.orders.signals import order_refused
 from shop.payments.payroll import deduction_month, pay_by_payroll
 from shop.refunds.services import refunds_of
 
@@ -48,10 +49,12 @@ def checkout():
         except DomainError as exc:
             shortages = getattr(exc, "shortages", [])
             flash(exc.message, "error")
+            refusal = exc
         else:
             db.session.commit()
             return redirect(url_for("orders.detail", order_id=order.id))
         db.session.rollback()
+        order_refused.send(refusal, buyer_id=current_user.id, festival_id=None, product_id=None)
         lines = cart_lines(current_user)
     status = 200 if request.method == "GET" else 422
     return render_template(
