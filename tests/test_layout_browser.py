@@ -29,9 +29,9 @@ from PIL import Image
 from werkzeug.serving import make_server
 
 from shop.accounts.models import Kind
+from shop.catalog.festival_models import Phase
 from shop.catalog.services import add_image
 from shop.extensions import db
-from shop.festivals.models import Phase
 from shop.festivals.pictures import set_banner
 from tests.conftest import login
 from tests.payments.test_browser import CHROMIUM, _browser_or_skip

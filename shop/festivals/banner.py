@@ -12,10 +12,10 @@ from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import select
 
+from shop.catalog.festival_models import SELLING_PHASES, Festival, Phase
 from shop.catalog.page_cache import cached_value
 from shop.database import utcnow
 from shop.extensions import db
-from shop.festivals.models import SELLING_PHASES, Festival, Phase
 
 
 def countdown_text(seconds: int) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from shop.accounts.models import User
 from shop.audit.services import record
 from shop.catalog import page_cache
+from shop.catalog.festival_models import Festival
 from shop.catalog.images import delete_image_file, store_image
 from shop.database import after_commit
-from shop.festivals.models import Festival
 
 
 def set_banner(actor: User, festival: Festival, data: bytes) -> Festival:

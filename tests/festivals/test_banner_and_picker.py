@@ -13,11 +13,11 @@ from PIL import Image
 from sqlalchemy import select
 
 from shop.audit.models import AuditEntry
+from shop.catalog.festival_models import Festival, FestivalItem, Phase
 from shop.catalog.images import upload_dir
 from shop.catalog.models import SalesMode
 from shop.extensions import db
 from shop.festivals.banner import banner_festival
-from shop.festivals.models import Festival, FestivalItem, Phase
 from shop.festivals.picker import find_variants
 from tests.conftest import CsrfClient, login
 
