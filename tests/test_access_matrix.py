@@ -175,6 +175,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("referrals.share", "GET"): MEMBERS,
     ("referrals.share", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
     ("referrals.poster", "GET"): MEMBERS,
+    ("referrals.card", "GET"): OPEN,  # the picture of a link card in a chat app
     ("referrals.my_network", "GET"): MEMBERS,
     ("referrals.member", "GET"): OWNER,  # the employee's own contact; another chain's is not found
     ("referrals.refer", "GET"): MEMBERS,

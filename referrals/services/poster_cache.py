@@ -23,7 +23,7 @@ from pathlib import Path
 from flask import current_app
 
 # Bump when poster.py draws differently, so that posters of the old layout are not served.
-LAYOUT_VERSION = 2  # 2: no price on posters
+LAYOUT_VERSION = 3  # 2: no price on posters; 3: phone-sized, portrait
 
 
 def cache_dir() -> Path:

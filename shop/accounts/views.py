@@ -73,7 +73,9 @@ def verify(token: str):
         return redirect(url_for("accounts.login"))
     db.session.commit()
     flash(_("Your e-mail address is confirmed. You can log in now."), "success")
-    return redirect(url_for("accounts.login"))
+    # Joined through a product's share link: after the log-in, that product, not the home page.
+    landing = safe_local_path(request.args.get("next"), "") or None
+    return redirect(url_for("accounts.login", next=landing))
 
 
 def _login_account_key() -> str:
@@ -114,7 +116,7 @@ def _account_throttled(limit):
 )
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("catalog.home"))
+        return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         try:
