@@ -65,6 +65,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("orders.checkout", "GET"): OWNER | {"operator": 302, "admin": 302},  # an empty cart goes back
     ("orders.checkout", "POST"): {"anonymous": LOGIN, "employee": 422, "operator": 302, "admin": 302},
     ("orders.mine", "GET"): MEMBERS,
+    ("orders.regions_below", "GET"): MEMBERS,
     ("orders.detail", "GET"): OWNER,
     ("orders.pay", "POST"): _post(OWNER),
     ("orders.cancel", "POST"): _post(OWNER),

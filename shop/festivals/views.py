@@ -12,11 +12,12 @@ from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.festivals import reminders
-from shop.festivals.forms import AddressForm, BuyForm, RemindForm
+from shop.festivals.forms import BuyForm, RemindForm
 from shop.festivals.models import SELLING_PHASES, Festival, FestivalItem, Phase
 from shop.festivals.services import festival_by_slug, festival_item_by_slug, festivals_visible, items_of
-from shop.orders.addresses import add_address, address_for, addresses_of
+from shop.orders.addresses import AddressInvalid, add_address, address_for, addresses_of
 from shop.orders.errors import NotYourAddress
+from shop.orders.forms import AddressForm
 from shop.orders.placing import place_order
 from shop.web import commit_or_refuse
 
@@ -124,7 +125,7 @@ def _refused(refusal: DomainError, names: tuple[str, str], slug: str, item_id: i
         quantity=form.quantity.data,
         item_name=item_name,
         address_id=address.id if address is not None else None,
-        address_line=address.one_line() if address is not None else None,
+        address_line=address.one_line(mask_phone=True) if address is not None else None,
     )
 
 
@@ -133,11 +134,19 @@ def _refused(refusal: DomainError, names: tuple[str, str], slug: str, item_id: i
 def new_address(slug: str):
     found = _festival(slug)
     form = AddressForm()
+    form.offer_choices()
+    if request.method == "POST" and form.asks_for_regions:
+        return render_template("festivals/address.html", festival=found, form=form)
     if form.validate_on_submit():
-        add_address(current_user, **form.fields())
-        db.session.commit()
-        flash(_("Address saved."), "success")
-        return redirect(url_for("festivals.festival", slug=slug))
+        try:
+            add_address(current_user, form.address_input())
+        except AddressInvalid as exc:
+            db.session.rollback()
+            form.show_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash(_("Address saved."), "success")
+            return redirect(url_for("festivals.festival", slug=slug))
     return render_template("festivals/address.html", festival=found, form=form), (
         200 if request.method == "GET" else 422
     )
