@@ -6,7 +6,6 @@ Windows), or an Excel ``.xlsx`` workbook (its first sheet). The report says whic
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
@@ -32,6 +31,7 @@ from shop.audit.models import AuditEntry
 from shop.audit.services import record
 from shop.database import utcnow
 from shop.extensions import db
+from shop.spreadsheets import GB18030, UTF8, UTF8_BOM, decode_text
 
 COLUMNS = ("employee_no", "email", "name", "department")
 EMPLOYEE_NO_MAX = User.__table__.c.employee_no.type.length
@@ -81,7 +81,7 @@ def _rows(lines: list[list[str]]) -> list[dict[str, str]]:
     return rows
 
 
-UTF8, UTF8_BOM, GB18030, XLSX = "utf-8", "utf-8-sig", "gb18030", "xlsx"
+XLSX = "xlsx"
 XLSX_MAGIC = b"PK\x03\x04"  # a workbook is a zip file
 
 
@@ -97,16 +97,11 @@ def read_as_label(read_as: str) -> str:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """The text of a CSV file and the encoding it was read as: UTF-8, with its byte-order mark
-    or without, else GB18030 (GBK, GB2312). Bytes that are neither, or binary, are refused."""
-    if b"\x00" in data:
-        raise RosterError(_not_readable())
-    for codec in [UTF8_BOM] if data.startswith(codecs.BOM_UTF8) else [UTF8, GB18030]:
-        try:
-            return data.decode(codec), codec
-        except UnicodeDecodeError:
-            continue
-    raise RosterError(_not_readable())
+    """The text of a CSV file and the encoding it was read as (shop/spreadsheets.py)."""
+    try:
+        return decode_text(data)
+    except ValueError as exc:
+        raise RosterError(_not_readable()) from exc
 
 
 def _not_readable() -> str:
