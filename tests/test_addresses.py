@@ -228,7 +228,7 @@ def test_existing_addresses_are_migrated(empty_database_url, tmp_path):
         ("+44 20 7946 0000", "1 High Street", "London", "GB"),
     ]
     with migrated.app_context():
-        flask_migrate.upgrade(revision="48a760250e0e")  # the one before the Chinese addresses
+        flask_migrate.upgrade(revision="e19a0b7c4d21")  # the one before the Chinese addresses
         with db.engine.begin() as conn:
             conn.execute(
                 sa.text(

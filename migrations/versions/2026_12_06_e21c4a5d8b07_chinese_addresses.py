@@ -9,7 +9,7 @@ A city that is not recognised, or that is ambiguous ("Suzhou" is 苏州 and 宿�
 and the address keeps its lines. The matching is frozen here, apart from the app's code.
 
 Revision ID: e21c4a5d8b07
-Revises: 48a760250e0e
+Revises: e19a0b7c4d21
 Create Date: 2026-12-06 13:10:00.000000
 
 """
@@ -22,7 +22,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e21c4a5d8b07"
-down_revision = "48a760250e0e"
+down_revision = "e19a0b7c4d21"
 branch_labels = None
 depends_on = None
 

@@ -17,6 +17,7 @@ from shop.orders.addresses import AddressInvalid, add_address, address_for, addr
 from shop.orders.forms import NEW_ADDRESS, CancelForm, CheckoutForm, PayrollPayForm
 from shop.orders.lifecycle import cancel_order, order_for_buyer
 from shop.orders.models import Order, OrderStatus
+from shop.orders.signals import order_refused
 from shop.payments.payroll import deduction_month, pay_by_payroll
 from shop.refunds.services import refunds_of
 from shop.web import unit_of_work
@@ -54,10 +55,11 @@ def checkout():
         if not work.refused:
             return redirect(url_for("orders.detail", order_id=order.id))
         if isinstance(work.refusal, AddressInvalid):
-            form.show_errors(work.refusal.errors)  # beside the fields
+            form.show_errors(work.refusal.errors)  # beside the fields; not an order refused
         else:
             flash(work.refusal.message, "error")
             shortages = getattr(work.refusal, "shortages", [])
+            order_refused.send(work.refusal, buyer_id=current_user.id, festival_id=None, product_id=None)
         lines = cart_lines(current_user)
     return _checkout_page(form, lines, shortages, status)
 

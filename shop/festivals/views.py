@@ -18,6 +18,7 @@ from shop.festivals.services import festival_by_slug, festival_item_by_slug, fes
 from shop.orders.addresses import AddressInvalid, add_address, address_for, addresses_of
 from shop.orders.errors import NotYourAddress
 from shop.orders.forms import AddressForm
+from shop.orders.signals import order_refused
 from shop.web import unit_of_work
 
 bp = Blueprint("festivals", __name__)
@@ -100,12 +101,14 @@ def buy(slug: str, item_id: int):
     if not form.validate_on_submit():
         return _page(item.festival, form=form, form_item=item), 422
     names = (item.festival.name, f"{item.variant.product.name} ({item.variant.name})")  # read before the rollback
+    keys = dict(buyer_id=current_user.id, festival_id=item.festival_id, product_id=item.variant.product_id)
     with unit_of_work(flash_refusal=False) as work:  # a refusal rolls back: the locks go at once
         try:
             order = place_order(current_user.id, form.address_id.data, item_id=item.id, quantity=form.quantity.data)
         except NotYourAddress:
             abort(404)  # another user's address is not found
     if work.refused:
+        order_refused.send(work.refusal, **keys)  # counted by reason (kpis), in a transaction of its own
         return _refused(work.refusal, names, slug, item_id, form), 409
     return redirect(url_for("orders.detail", order_id=order.id), code=303)
 
