@@ -5,7 +5,7 @@ festivals.banner_filename, banner_width, banner_height: the banner an operator g
 festival's page.
 
 Revision ID: e21b7c4a9f10
-Revises: e19a0b7c4d21
+Revises: e21c4a5d8b07
 Create Date: 2026-12-06 13:00:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "e21b7c4a9f10"
-down_revision = "e19a0b7c4d21"
+down_revision = "e21c4a5d8b07"
 branch_labels = None
 depends_on = None
 
