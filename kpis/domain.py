@@ -112,20 +112,38 @@ def count_events(events: Iterable[EventRow]) -> Counter:
     return Counter(event.kind for event in events)
 
 
-def stage_gaps(events: Iterable[EventRow]) -> dict[str, timedelta | None]:
-    """For each stage after the first, the median time from the chain's latest earlier event of
-    the stage before to each event of this stage (events of one chain; ties count as 0)."""
+_STAGE_ORDER = {kind: i for i, kind in enumerate(STAGES)}
+
+
+def chain_gaps(events: Iterable[tuple[datetime, str, int]], into: dict[str, list[timedelta]] | None = None):
+    """The gaps behind ``stage_gaps``: for each event (at, kind, id) of one chain, the time from
+    the chain's latest earlier event of the stage before, listed by stage (added to ``into``)."""
     latest: dict[str, datetime] = {}
-    gaps: dict[str, list[timedelta]] = defaultdict(list)
-    order = {kind: i for i, kind in enumerate(STAGES)}
-    for event in sorted(events, key=lambda e: (e.at, order.get(e.kind, 99), e.id)):
-        i = order.get(event.kind)
+    gaps: dict[str, list[timedelta]] = into if into is not None else defaultdict(list)
+    for at, kind, _id in sorted(events, key=lambda e: (e[0], _STAGE_ORDER.get(e[1], 99), e[2])):
+        i = _STAGE_ORDER.get(kind)
         if i is None:
             continue
         if i > 0 and STAGES[i - 1] in latest:
-            gaps[event.kind].append(event.at - latest[STAGES[i - 1]])
-        latest[event.kind] = event.at
-    return {kind: median(gaps[kind]) for kind in STAGES[1:]}
+            gaps[kind].append(at - latest[STAGES[i - 1]])
+        latest[kind] = at
+    return gaps
+
+
+def stage_gaps(events: Iterable[EventRow]) -> dict[str, timedelta | None]:
+    """For each stage after the first, the median time from the chain's latest earlier event of
+    the stage before to each event of this stage (events of one chain; ties count as 0)."""
+    gaps = chain_gaps((e.at, e.kind, e.id) for e in events)
+    return {kind: median(gaps.get(kind, ())) for kind in STAGES[1:]}
+
+
+def pooled_stage_gaps(chains: Iterable[Iterable[tuple[datetime, str, int]]]) -> dict[str, timedelta | None]:
+    """The company's median time between stages: every chain's gaps (``chain_gaps``, the
+    definition of each employee's funnel) pooled, and the median taken over all of them."""
+    gaps: dict[str, list[timedelta]] = defaultdict(list)
+    for events in chains:
+        chain_gaps(events, gaps)
+    return {kind: median(gaps.get(kind, ())) for kind in STAGES[1:]}
 
 
 def department_medians(

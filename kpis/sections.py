@@ -8,7 +8,7 @@ from collections import Counter
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from kpis import domain, figures, refusals
+from kpis import domain, figures, funnel_gaps, refusals
 from kpis.chain import STAGE_NAMES
 from kpis.figures import Filters
 from kpis.operations import operator_efficiency, platform_effectiveness
@@ -48,7 +48,8 @@ def _figures_table(name: str, title, figures_rows: list[list]) -> Table:
 
 def funnel(f: Filters) -> list[Table]:
     now, before = figures.funnel_counts(f), figures.funnel_counts(f.previous())
-    stages, previous = domain.funnel(now), domain.funnel(before)
+    stages = domain.funnel(now, funnel_gaps.company_gaps(f))
+    previous = domain.funnel(before, funnel_gaps.company_gaps(f.previous()))
     table = Table(
         "funnel",
         _l("Company funnel"),
@@ -58,11 +59,13 @@ def funnel(f: Filters) -> list[Table]:
             Column(_l("Conversion from the stage before"), "ratio"),
             Column(_l("Previous period"), "int"),
             Column(_l("Previous conversion"), "ratio"),
+            Column(_l("Median time from the stage before"), "duration"),
+            Column(_l("Previous median time"), "duration"),
         ],
         chart="funnel",
     )
     table.rows = [
-        [stage_name(s.kind), s.count, s.conversion, p.count, p.conversion]
+        [stage_name(s.kind), s.count, s.conversion, p.count, p.conversion, s.median_gap, p.median_gap]
         for s, p in zip(stages, previous, strict=True)
     ]
     return [table]
