@@ -388,3 +388,29 @@ def long_tail(revenue_by_employee: Mapping[int, int], employees: Iterable[int], 
         gini=gini(values),
         lorenz=lorenz(values),
     )
+
+
+# ---- revenue of a product's lines ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineRow:
+    product_id: int
+    unit_price: int
+    quantity: int
+    refunded_quantity: int = 0
+
+
+def revenue_by_product(lines: Sequence[LineRow], refunded: int) -> dict[int, int]:
+    """A paid order's revenue (total less refunds) split over the products of its lines: each
+    line keeps its units not refunded at its price; the part of the refunds not tied to units
+    (``refunded`` less the refunded units' value) is taken from the products in proportion to
+    what they kept (to their value when nothing is kept), rounded to a minor unit."""
+    kept: Counter = Counter()
+    value: Counter = Counter()
+    for line in lines:
+        kept[line.product_id] += line.unit_price * (line.quantity - line.refunded_quantity)
+        value[line.product_id] += line.unit_price * line.quantity
+    untied = refunded - sum(line.unit_price * line.refunded_quantity for line in lines)
+    weights, whole = (kept, sum(kept.values())) if sum(kept.values()) else (value, sum(value.values()))
+    return {p: kept[p] - (round(untied * weights[p] / whole) if whole else 0) for p in value}
