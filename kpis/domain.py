@@ -14,7 +14,9 @@ Choices where DESIGN.md leaves room, stated once:
   belongs to the company month of ``paid_at`` (refunds reduce that month, never the refund's).
 - A festival order is one bought from a festival's allocated stock (``Order.festival_id``,
   stored when it was placed): the festival window it belongs to. Everything else is year-round.
-- An order's product is its only product, or none when it has lines of several.
+- An order's product in ``kpi_revenue_days`` is its only product, or none when it has lines of
+  several. The product cut reads ``kpi_product_days`` instead: the orders with a line of the
+  product and the revenue of those lines (``revenue_by_product``).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 operator's cuts, each KPI computed by ``kpis.domain``.
 
 Cuts: a range of company days (both ends included), a festival (or year-round only), the chain
-employee's department, a product and the buyer's (actor's) level. The previous period is the
-range of the same length just before.
+employee's department, a product (revenue: the orders containing it and the revenue of its
+lines) and the buyer's (actor's) level. The previous period is the range of the same length just
+before. Figures read from raw rows take the same cuts through ``kpis.cuts``.
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ from collections import Counter
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from kpis import cut_figures, cuts, domain, figures, funnel_gaps, refusals
+from kpis import cut_figures, cuts, domain, figures, funnel_gaps, operations_sections
 from kpis.chain import STAGE_NAMES
 from kpis.figures import Filters
-from kpis.operations import operator_efficiency, platform_effectiveness
+from kpis.sections_base import figure as _figure
+from kpis.sections_base import figures_table as _figures_table
 from kpis.tables import Column, Table
 from referrals.models import EventKind, FunnelEvent
 from shop.accounts.models import Department
@@ -32,24 +33,6 @@ def _people_note(note: str | None) -> str | None:
 
 def stage_name(kind: str | None) -> str:
     return str(STAGE_NAMES[kind]) if kind in STAGE_NAMES else str(_l("No bottleneck"))
-
-
-def _figure(label, kind, now, before, note: str | None = None) -> list:
-    """A figure beside the previous period's; ``note``: the chosen cuts it does not take."""
-    return [str(label), now, before, kind, note]
-
-
-def _figures_table(name: str, title, figures_rows: list[list]) -> Table:
-    """Rows of (label, value, previous value, kind, note): shown with their own kinds; a column
-    of notes when a chosen cut does not apply to some figure."""
-    columns = [Column(_l("Figure"), "text"), Column(_l("This period"), "any"), Column(_l("Previous period"), "any")]
-    noted = any(row[4] for row in figures_rows)
-    if noted:
-        columns.append(Column(_l("Cuts"), "text"))
-    table = Table(name, title, columns)
-    for label, now, before, kind, note in figures_rows:
-        table.rows.append([label, (now, kind), (before, kind)] + ([note or ""] if noted else []))
-    return table
 
 
 # ---- funnel -------------------------------------------------------------------------------
@@ -299,92 +282,6 @@ def long_tail(f: Filters) -> list[Table]:
     return [summary, lorenz, per_department]
 
 
-# ---- operators and platform ---------------------------------------------------------------
-
-
-def operators(f: Filters) -> list[Table]:
-    def measured(w: Filters):
-        return operator_efficiency(
-            *figures.utc_bounds(w), orders=cuts.orders(w), events=lambda query: cuts.events(query, w)
-        )
-
-    now, before = measured(f), measured(f.previous())
-    tickets = cuts.not_applied(f, ())  # the community's figures: tickets name no product, festival or chain
-    return [
-        _figures_table(
-            "operators",
-            _l("Operator efficiency"),
-            [
-                _figure(_l("Tickets"), "int", now.tickets, before.tickets, tickets),
-                _figure(
-                    _l("Tickets per operator per week"),
-                    "float",
-                    now.tickets_per_operator_week,
-                    before.tickets_per_operator_week,
-                    tickets,
-                ),
-                _figure(
-                    _l("Median first response"),
-                    "duration",
-                    now.median_first_response,
-                    before.median_first_response,
-                    tickets,
-                ),
-                _figure(
-                    _l("Median resolution time"), "duration", now.median_resolution, before.median_resolution, tickets
-                ),
-                _figure(_l("Self-service rate"), "ratio", now.self_service_rate, before.self_service_rate, tickets),
-                _figure(
-                    _l("Consultations per 100 paid orders"),
-                    "float",
-                    now.consultations_per_100_orders,
-                    before.consultations_per_100_orders,
-                ),
-                _figure(
-                    _l("Orders shipped per operator per week"),
-                    "float",
-                    now.shipped_per_operator_week,
-                    before.shipped_per_operator_week,
-                ),
-                _figure(
-                    _l("Median paid to shipped"), "duration", now.median_paid_to_shipped, before.median_paid_to_shipped
-                ),
-            ],
-        )
-    ]
-
-
-def platform(f: Filters) -> list[Table]:
-    now, before = (
-        platform_effectiveness(*figures.utc_bounds(f), orders=cuts.orders(f)),
-        platform_effectiveness(*figures.utc_bounds(f.previous()), orders=cuts.orders(f.previous())),
-    )
-    uncut = cuts.not_applied(f, ())  # Stripe's events and the community's searches name no order
-    return [
-        _figures_table(
-            "platform",
-            _l("Platform effectiveness"),
-            [
-                _figure(_l("Checkouts started"), "int", now.checkouts, before.checkouts),
-                _figure(
-                    _l("Paid orders / checkouts started"), "ratio", now.checkout_conversion, before.checkout_conversion
-                ),
-                _figure(
-                    _l("Payment failures / payment attempts"),
-                    "ratio",
-                    now.payment_failure_rate,
-                    before.payment_failure_rate,
-                    uncut,
-                ),
-                _figure(_l("Reservations that expired unpaid"), "int", now.expired, before.expired),
-                _figure(_l("Searches"), "int", now.searches, before.searches, uncut),
-                _figure(_l("Searches with no result"), "ratio", now.no_result_rate, before.no_result_rate, uncut),
-            ],
-        ),
-        refusals.table(f),
-    ]
-
-
 # ---- festivals ----------------------------------------------------------------------------
 
 
@@ -491,7 +388,7 @@ SECTIONS = {
     "expansion": (_l("Expansion"), expansion),
     "sustainability": (_l("Sustainability"), sustainability),
     "long-tail": (_l("Long tail"), long_tail),
-    "operators": (_l("Operator efficiency"), operators),
-    "platform": (_l("Platform effectiveness"), platform),
+    "operators": (_l("Operator efficiency"), operations_sections.operators),
+    "platform": (_l("Platform effectiveness"), operations_sections.platform),
     "festivals": (_l("Festivals"), festivals),
 }

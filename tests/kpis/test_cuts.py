@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from kpis import cut_figures, domain, figures, sections
+from kpis import cut_figures, domain, figures, operations_sections, sections
 from kpis.aggregation import aggregate
 from kpis.figures import Filters
 from shop.audit.models import AuditEntry
@@ -170,7 +170,7 @@ def test_operator_and_platform_figures_under_the_cuts(world):
     weeks = 31 / 7
 
     def operators(f):
-        (table,) = sections.operators(f)
+        (table,) = operations_sections.operators(f)
         return {row[0]: row[1:] for row in table.rows}
 
     plain = operators(MARCH)
@@ -192,7 +192,7 @@ def test_operator_and_platform_figures_under_the_cuts(world):
     assert level_1["Median paid to shipped"][0][0] == 24 * H
 
     def platform(f):
-        table = sections.platform(f)[0]
+        table = operations_sections.platform(f)[0]
         return {row[0]: (row[1][0], row[2][0], *row[3:]) for row in table.rows}
 
     # Placed in March: O1, O2, O3, O6, O7: 5, 3 paid, 1 expired. Tea: O1, O2, O6: 3, 2 paid, none
