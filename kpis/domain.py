@@ -114,20 +114,23 @@ def count_events(events: Iterable[EventRow]) -> Counter:
     return Counter(event.kind for event in events)
 
 
-_STAGE_ORDER = {kind: i for i, kind in enumerate(STAGES)}
+STAGE_ORDER = {kind: i for i, kind in enumerate(STAGES)}
+_BEFORE = {kind: STAGES[i - 1] for i, kind in enumerate(STAGES) if i}
 
 
-def chain_gaps(events: Iterable[tuple[datetime, str, int]], into: dict[str, list[timedelta]] | None = None):
-    """The gaps behind ``stage_gaps``: for each event (at, kind, id) of one chain, the time from
-    the chain's latest earlier event of the stage before, listed by stage (added to ``into``)."""
+def sorted_gaps(rows: Iterable[tuple[object, datetime, str]]) -> dict[str, list[timedelta]]:
+    """The gaps behind the median time between stages. ``rows``: (chain, at, kind), sorted by
+    chain, then time, stage order and id. For each event, the time from its chain's latest
+    earlier event of the stage before, listed by stage (ties count as 0)."""
+    gaps: dict[str, list[timedelta]] = {kind: [] for kind in STAGES[1:]}
     latest: dict[str, datetime] = {}
-    gaps: dict[str, list[timedelta]] = into if into is not None else defaultdict(list)
-    for at, kind, _id in sorted(events, key=lambda e: (e[0], _STAGE_ORDER.get(e[1], 99), e[2])):
-        i = _STAGE_ORDER.get(kind)
-        if i is None:
-            continue
-        if i > 0 and STAGES[i - 1] in latest:
-            gaps[kind].append(at - latest[STAGES[i - 1]])
+    current = object()
+    for chain, at, kind in rows:
+        if chain != current:
+            current, latest = chain, {}
+        before = _BEFORE.get(kind)
+        if before is not None and before in latest:
+            gaps[kind].append(at - latest[before])
         latest[kind] = at
     return gaps
 
@@ -135,17 +138,16 @@ def chain_gaps(events: Iterable[tuple[datetime, str, int]], into: dict[str, list
 def stage_gaps(events: Iterable[EventRow]) -> dict[str, timedelta | None]:
     """For each stage after the first, the median time from the chain's latest earlier event of
     the stage before to each event of this stage (events of one chain; ties count as 0)."""
-    gaps = chain_gaps((e.at, e.kind, e.id) for e in events)
-    return {kind: median(gaps.get(kind, ())) for kind in STAGES[1:]}
+    ordered = sorted(events, key=lambda e: (e.at, STAGE_ORDER.get(e.kind, 99), e.id))
+    gaps = sorted_gaps((None, e.at, e.kind) for e in ordered)
+    return {kind: median(gaps[kind]) for kind in STAGES[1:]}
 
 
-def pooled_stage_gaps(chains: Iterable[Iterable[tuple[datetime, str, int]]]) -> dict[str, timedelta | None]:
-    """The company's median time between stages: every chain's gaps (``chain_gaps``, the
+def pooled_stage_gaps(rows: Iterable[tuple[object, datetime, str]]) -> dict[str, timedelta | None]:
+    """The company's median time between stages: every chain's gaps (``sorted_gaps``, the
     definition of each employee's funnel) pooled, and the median taken over all of them."""
-    gaps: dict[str, list[timedelta]] = defaultdict(list)
-    for events in chains:
-        chain_gaps(events, gaps)
-    return {kind: median(gaps.get(kind, ())) for kind in STAGES[1:]}
+    gaps = sorted_gaps(rows)
+    return {kind: median(gaps[kind]) for kind in STAGES[1:]}
 
 
 def department_medians(

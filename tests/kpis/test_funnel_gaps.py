@@ -94,9 +94,11 @@ def test_the_company_funnel_table_shows_the_medians_beside_the_previous_period(m
 
 def test_pooled_gaps_are_the_chains_gaps_together():
     t = utc(2026, 3, 1)
-    one = [(t, "share", 1), (t + H, "visit", 2)]
-    two = [(t, "share", 3), (t + 3 * H, "visit", 4), (t + 4 * H, "visit", 5)]
+    one = [(1, t, "share"), (1, t + H, "visit")]
+    two = [(2, t, "share"), (2, t + 3 * H, "visit"), (2, t + 4 * H, "visit")]
     # gaps: 1 h; 3 h, 4 h -> median 3 h (each chain alone: 1 h and 3.5 h)
-    assert domain.pooled_stage_gaps([one, two])["visit"] == 3 * H
-    rows = [domain.EventRow(i, at, kind, None, None, None) for at, kind, i in two]
-    assert domain.stage_gaps(rows)["visit"] == 3.5 * H
+    assert domain.pooled_stage_gaps(one + two)["visit"] == 3 * H
+    rows = [domain.EventRow(i, at, kind, None, None, None) for i, (_c, at, kind) in enumerate(reversed(two))]
+    assert domain.stage_gaps(rows)["visit"] == 3.5 * H  # sorted by time first
+    # A tie: a visit at the moment of the share counts 0 (the share comes first).
+    assert domain.pooled_stage_gaps([(3, t, "share"), (3, t, "visit")])["visit"] == timedelta(0)
