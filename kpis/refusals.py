@@ -30,10 +30,10 @@ from kpis.figures import YEAR_ROUND, Filters
 from kpis.tables import Column, Table
 from shop.accounts.models import User
 from shop.cart.services import CartError
+from shop.catalog.festival_models import Festival
 from shop.database import UTCDateTime, utcnow
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.festivals.models import Festival
 from shop.orders.errors import NotYourAddress, OutOfStock
 from shop.quotas.engine import QuotaExceeded
 from shop.quotas.models import Scope, Window

@@ -15,9 +15,9 @@ from kpis.aggregation import Calendar
 from kpis.figures import Filters
 from kpis.refusals import BUY_NOW, CHECKOUT, OrderRefusal, reason_of
 from shop.cart.services import add_to_cart
+from shop.catalog.festival_models import Phase
 from shop.database import utcnow
 from shop.extensions import db
-from shop.festivals.models import Phase
 from shop.orders.errors import OrderError, OutOfStock
 from shop.orders.models import Order
 from shop.quotas import services as quotas
