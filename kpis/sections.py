@@ -69,7 +69,11 @@ def funnel(f: Filters) -> list[Table]:
 
 
 def bottlenecks(rows: list[figures.EmployeeFunnel]) -> Table:
-    counts = figures.bottleneck_distribution(rows)
+    return bottlenecks_table(figures.bottleneck_distribution(rows))
+
+
+def bottlenecks_table(counts: Counter) -> Table:
+    """Employees by bottleneck stage ("" for none)."""
     table = Table(
         "bottlenecks",
         _l("Employees by bottleneck stage"),
@@ -86,11 +90,14 @@ for _kind in domain.STAGES:
     SORTS[f"{_kind}_rate"] = lambda r, k=_kind: -1 if r.conversions.get(k) is None else r.conversions[k]
 
 
-def employees(rows: list[figures.EmployeeFunnel], *, q: str = "", sort: str = "name", descending=False) -> Table:
-    if q:
-        needle = q.strip().lower()
-        rows = [r for r in rows if needle in r.name.lower() or needle in r.department.lower()]
-    rows = sorted(rows, key=SORTS.get(sort, SORTS["name"]), reverse=descending)
+def employees(rows: list, *, q: str = "", sort: str = "name", descending=False, keep_order: bool = False) -> Table:
+    """The employees table of ``rows`` (``figures.EmployeeFunnel`` or ``kpis.employees.Row``):
+    searched and sorted here, or as they come (``keep_order``: the database did both)."""
+    if not keep_order:
+        if q:
+            needle = q.strip().lower()
+            rows = [r for r in rows if needle in r.name.lower() or needle in r.department.lower()]
+        rows = sorted(rows, key=SORTS.get(sort, SORTS["name"]), reverse=descending)
     columns = [Column(_l("Employee"), "text", "name"), Column(_l("Department"), "text")]
     for kind in domain.STAGES:
         columns.append(Column(STAGE_NAMES[kind], "int", kind))
@@ -114,11 +121,7 @@ def employees(rows: list[figures.EmployeeFunnel], *, q: str = "", sort: str = "n
 
 
 def expansion(f: Filters) -> list[Table]:
-    start, end = figures.utc_bounds(f)
-    p_start, p_end = figures.utc_bounds(f.previous())
-    people = figures.population()
-    now = figures.expansion_at(people, start, end, f.department_id)
-    before = figures.expansion_at(people, p_start, p_end, f.department_id)
+    now, before = figures.expansion(f), figures.expansion(f.previous())
     summary = _figures_table(
         "expansion",
         _l("Expansion"),
@@ -141,7 +144,7 @@ def expansion(f: Filters) -> list[Table]:
         ],
         chart="line",
     )
-    for month, e in figures.expansion_by_month(months, f.department_id, people):
+    for month, e in figures.expansion_by_month(months, f.department_id):
         monthly.rows.append([month, e.l1_rate, e.l2_rate, e.contacts_per_employee])
     by_level = Table(
         "revenue_by_level",
@@ -210,17 +213,11 @@ def sustainability(f: Filters) -> list[Table]:
 # ---- long tail ----------------------------------------------------------------------------
 
 
-def _tail(f: Filters) -> tuple[domain.LongTail, dict, list]:
-    amounts, with_order = figures.revenue_by_employee(f)
-    active = figures.active_employees(f)
-    return domain.long_tail(amounts, [e.id for e in active], with_order), amounts, active
-
-
 def long_tail(f: Filters) -> list[Table]:
-    (now, amounts, active), (before, _, _) = _tail(f), _tail(f.previous())
-    if f.department_id is not None:
-        members = [e.id for e in active if e.department_id == f.department_id]
-        now = domain.long_tail(amounts, members, [e for e in members if amounts.get(e)])
+    chains = figures.chain_revenue(f)
+    before = figures.chain_revenue(f.previous()).tail()
+    # The department cut counts an employee "with an order" by non-zero revenue, as it did.
+    now = chains.tail() if f.department_id is None else chains.tail(f.department_id, by_orders=False)
     summary = _figures_table(
         "long_tail",
         _l("Long tail"),
@@ -251,11 +248,8 @@ def long_tail(f: Filters) -> list[Table]:
             Column(_l("Employees with a chain order / active employees"), "ratio"),
         ],
     )
-    groups: dict = {}
-    for e in active:
-        groups.setdefault(e.department_id, []).append(e.id)
-    for dept, ids in sorted(groups.items(), key=lambda item: names.get(item[0], "~")):
-        tail = domain.long_tail(amounts, ids, [i for i in ids if amounts.get(i)])
+    for dept in sorted(chains.employees, key=lambda d: names.get(d, "~")):
+        tail = chains.tail(dept, by_orders=False)
         per_department.rows.append(
             [
                 names.get(dept, str(_l("No department"))),

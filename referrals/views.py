@@ -34,6 +34,7 @@ from shop.catalog.models import Product
 from shop.database import fact_recorded_on_read
 from shop.extensions import db, limiter
 from shop.i18n import to_minor
+from shop.pagination import Page, page_arg
 
 bp = Blueprint("referrals", __name__, template_folder="templates")
 
@@ -247,10 +248,18 @@ def poster(slug: str | None):
 # ---- my network ----------------------------------------------------------------------------
 
 
+NETWORK_PER_PAGE = 50  # contacts of the first level (each with their own contacts) per page
+
+
 @bp.route("/network")
 @login_required
 def my_network():
-    return render_template("referrals/network.html", network=network.network_of(current_user))
+    """The chain's totals, then a page of its contacts: a large chain has a thousand."""
+    found = network.network_of(current_user)
+    number = page_arg()
+    first = (number - 1) * NETWORK_PER_PAGE
+    page = Page(found.members[first : first + NETWORK_PER_PAGE], number, NETWORK_PER_PAGE, len(found.members))
+    return render_template("referrals/network.html", network=found, page=page)
 
 
 @bp.route("/network/<int:user_id>")
