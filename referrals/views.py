@@ -248,7 +248,8 @@ def poster(slug: str | None):
 # ---- my network ----------------------------------------------------------------------------
 
 
-NETWORK_PER_PAGE = 50  # contacts of the first level (each with their own contacts) per page
+NETWORK_PER_PAGE = 25  # contacts of the first level per page
+NETWORK_NESTED = 5  # of each one's own contacts shown under them (all on the contact's page)
 
 
 @bp.route("/network")
@@ -259,7 +260,7 @@ def my_network():
     number = page_arg()
     first = (number - 1) * NETWORK_PER_PAGE
     page = Page(found.members[first : first + NETWORK_PER_PAGE], number, NETWORK_PER_PAGE, len(found.members))
-    return render_template("referrals/network.html", network=found, page=page)
+    return render_template("referrals/network.html", network=found, page=page, nested=NETWORK_NESTED)
 
 
 @bp.route("/network/<int:user_id>")
