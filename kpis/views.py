@@ -137,9 +137,12 @@ def download(section: str, name: str):
     form, f = _cut_form()
     if f is None:
         abort(422)
-    if section == "funnel":
-        table, found = _employees(f)
-        tables = [*sections.funnel(f), sections.bottlenecks_table(found.bottlenecks), table]
+    if section == "funnel" and name == "employees":
+        tables = [_employees(f)[0]]
+    elif section == "funnel" and name == "bottlenecks":
+        tables = [sections.bottlenecks_table(_employees(f, limit=1)[1].bottlenecks)]
+    elif section == "funnel":
+        tables = sections.funnel(f)
     elif section in sections.SECTIONS:
         tables = sections.SECTIONS[section][1](f)
     else:
