@@ -14,6 +14,7 @@ The tests compare the result with ``kpis.domain`` over the same counts.
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Float, and_, case, cast, func, literal, null, or_, select, text, union_all
@@ -38,7 +39,7 @@ def _counts(f: Filters):
         level_column=getattr(model, "level", None),
         department=False,
     )
-    return query.group_by(model.root_employee_id).cte("counts")
+    return _materialized(query.group_by(model.root_employee_id), "counts")
 
 
 def _median(source, column, partition):
@@ -92,8 +93,8 @@ def _base(f: Filters):
         people,
         *(conv[k].label(f"conv_{k}") for k in STEPS),
         func.count().over(partition_by=people.c.department_id).label("dept_n"),
-    ).cte("base")
-    return base
+    )
+    return _materialized(base, "base")
 
 
 def funnels(f: Filters):
@@ -101,7 +102,9 @@ def funnels(f: Filters):
     base = _base(f)
     # The medians each employee is compared with: their department's, or the company's.
     company = {k: _median(base, base.c[f"conv_{k}"], None).scalar_subquery() for k in STEPS}
-    by_department = {k: _median(base, base.c[f"conv_{k}"], base.c.department_id).subquery(f"dm_{k}") for k in STEPS}
+    by_department = {
+        k: _materialized(_median(base, base.c[f"conv_{k}"], base.c.department_id), f"dm_{k}") for k in STEPS
+    }
     own_department = and_(base.c.department_id.is_not(None), base.c.dept_n >= domain.SMALL_DEPARTMENT)
     gaps = select(
         base.c.id,
@@ -129,14 +132,26 @@ def funnels(f: Filters):
     return _materialized(select(base, last.c.bottleneck).join(last, last.c.id == base.c.id), "funnels")
 
 
-def no_jit() -> None:
-    """PostgreSQL's JIT compiles these statements (their estimated cost is high) for longer than
-    they take to run: off for the rest of the request's transaction."""
-    if db.session.get_bind().dialect.name == "postgresql":
+@contextmanager
+def report_plan():
+    """PostgreSQL plans these statements for what they are, whatever its statistics say: no JIT
+    (compiling takes longer than running them) and no nested loops (on freshly written tables
+    it may think a step has one row and run the next per row of it). For the statement only."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
         db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL enable_nestloop = off"))
+    try:
+        yield
+    finally:
+        if postgres:
+            db.session.execute(text("SET LOCAL jit TO DEFAULT"))
+            db.session.execute(text("SET LOCAL enable_nestloop TO DEFAULT"))
 
 
 def _materialized(query, name: str):
+    """A CTE computed once: with fresh tables the planner may think a step has one row and
+    run the next one per row of it."""
     return query.cte(name).prefix_with("MATERIALIZED")
 
 
@@ -144,7 +159,6 @@ def medians(f: Filters) -> dict[str, dict[str, float | None]]:
     """``kpis.medians.medians_by_department`` in the database, in one statement: the company's
     medians ("company") and those of each department with at least ``domain.SMALL_DEPARTMENT``
     active employees (by id as text)."""
-    no_jit()
     table = _base(f)
     parts = [
         select(literal("size"), table.c.department_id, cast(func.count(), Float))
@@ -159,7 +173,9 @@ def medians(f: Filters) -> dict[str, dict[str, float | None]]:
         parts.append(select(literal(kind), department.c.department_id, department.c.m))
     sizes: dict[int, float] = {}
     found: dict[tuple[str, int | None], float] = {}
-    for part, department, value in db.session.execute(union_all(*parts)):
+    with report_plan():
+        found_rows = db.session.execute(union_all(*parts)).all()
+    for part, department, value in found_rows:
         if part == "size":
             sizes[department] = value
         else:
@@ -222,10 +238,10 @@ def _shown(table, f: Filters, q: str):
 
 def distribution(f: Filters) -> Counter:
     """Employees (of the department cut) by bottleneck stage ("" for none)."""
-    no_jit()
     table = funnels(f)
     query = select(table.c.bottleneck, func.count()).where(*_shown(table, f, "")).group_by(table.c.bottleneck)
-    return Counter({kind or "": int(n) for kind, n in db.session.execute(query)})
+    with report_plan():
+        return Counter({kind or "": int(n) for kind, n in db.session.execute(query)})
 
 
 @dataclass(frozen=True)
@@ -241,7 +257,6 @@ def page(
     """The employees table's rows (of the department cut, searched by name or department),
     sorted, from ``offset``; how many the search found; and the bottleneck distribution of the
     department cut, all from one statement (the distribution rides on every row)."""
-    no_jit()
     table = funnels(f)
     stages = {kind: func.sum(case((table.c.bottleneck == kind, 1), else_=0)).over() for kind in STEPS}
     inner = (
@@ -262,7 +277,8 @@ def page(
     )
     if limit is not None:
         query = query.limit(limit)
-    rows = db.session.execute(query).all()
+    with report_plan():
+        rows = db.session.execute(query).all()
     if not rows:
         total = (
             0 if not offset else db.session.scalar(select(func.count()).select_from(table).where(*_shown(table, f, q)))
