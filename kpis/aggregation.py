@@ -15,7 +15,12 @@ doubled; the question is only whether every changed day is found. A day is recou
 - a refund of the order was made or completed (succeeded or failed) since ``as_of - overlap``,
   or has a new id: the refund changes the revenue of the order's own day.
 
-Months of ``kpi_buyer_months`` are recounted when any of their days is. Placing an order does
+A day is recounted by one grouped ``INSERT ... SELECT`` from the raw rows into
+``kpi_funnel_days``/``kpi_revenue_days``, then its rows without the cuts (``kpi_chain_days``,
+``kpi_chain_revenue_days``) and without the chain (``kpi_company_days``,
+``kpi_company_revenue_days``) from those. Months of ``kpi_buyer_months`` are recounted when any
+of their days is, and then the retention table whole; ``kpi_expansion_days`` is recounted whole
+when the users it is counted from changed (``kpis.expansion.fingerprint``). Placing an order does
 no work for any of this: the aggregation reads the tables the shop writes anyway.
 
 Runs are serialised by a lock on the state row (PostgreSQL) or SQLite's write lock.
