@@ -1,7 +1,7 @@
 """KPI read model: rollups without the cuts or the chain, expansion and retention kept
 
 Revision ID: 34fce2ca685d
-Revises: e19a0b7c4d21
+Revises: e21c4a5d8b07
 Create Date: 2026-12-06 12:55:00.108752
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "34fce2ca685d"
-down_revision = "e19a0b7c4d21"
+down_revision = "e21c4a5d8b07"
 branch_labels = None
 depends_on = None
 
