@@ -15,7 +15,12 @@ doubled; the question is only whether every changed day is found. A day is recou
 - a refund of the order was made or completed (succeeded or failed) since ``as_of - overlap``,
   or has a new id: the refund changes the revenue of the order's own day.
 
-Months of ``kpi_buyer_months`` are recounted when any of their days is. Placing an order does
+A day is recounted by one grouped ``INSERT ... SELECT`` from the raw rows into
+``kpi_funnel_days``/``kpi_revenue_days``, then its rows without the cuts (``kpi_chain_days``,
+``kpi_chain_revenue_days``) and without the chain (``kpi_company_days``,
+``kpi_company_revenue_days``) from those. Months of ``kpi_buyer_months`` are recounted when any
+of their days is, and then the retention table whole; ``kpi_expansion_days`` is recounted whole
+when the users it is counted from changed (``kpis.expansion.fingerprint``). Placing an order does
 no work for any of this: the aggregation reads the tables the shop writes anyway.
 
 Runs are serialised by a lock on the state row (PostgreSQL) or SQLite's write lock.
@@ -24,18 +29,27 @@ Runs are serialised by a lock on the state row (PostgreSQL) or SQLite's write lo
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import Date, and_, case, delete, func, insert, literal, or_, select, text
 
-from kpis import cut_rollups
-from kpis.domain import event_level
-from kpis.models import AggregationState, BuyerMonth, FunnelDay, RevenueDay
-from referrals.models import FunnelEvent
+from kpis import cut_rollups, expansion
+from kpis.domain import ANONYMOUS
+from kpis.models import (
+    AggregationState,
+    BuyerMonth,
+    ChainDay,
+    ChainRevenueDay,
+    CompanyDay,
+    CompanyRevenueDay,
+    FunnelDay,
+    RetentionCell,
+    RevenueDay,
+)
+from referrals.models import EventKind, FunnelEvent
 from shop.catalog.models import Variant
 from shop.company_calendar import company_zone
 from shop.database import utcnow, write_intent
@@ -44,7 +58,7 @@ from shop.orders.models import Order, OrderLine
 from shop.refunds.models import Refund
 
 STATE_ID = 1
-CHUNK = 5000
+KINDS = FunnelEvent.kind.in_(list(EventKind))
 
 
 @dataclass(frozen=True)
@@ -115,9 +129,8 @@ def aggregate(*, full: bool = False) -> Run:
         calendar = Calendar()
         if full or state.as_of is None:
             event_days, order_days = _all_days(calendar)
-            db.session.execute(delete(FunnelDay))
-            db.session.execute(delete(RevenueDay))
-            db.session.execute(delete(BuyerMonth))
+            for model in (FunnelDay, ChainDay, CompanyDay, RevenueDay, ChainRevenueDay, CompanyRevenueDay, BuyerMonth):
+                db.session.execute(delete(model))
             cut_rollups.clear()
         else:
             since = state.as_of - timedelta(seconds=current_app.config["KPI_OVERLAP_SECONDS"])
@@ -131,10 +144,21 @@ def aggregate(*, full: bool = False) -> Run:
         for first, last in _spans(months):
             _recount_buyer_months(calendar, first, last)
             cut_rollups.recount_months(calendar, first, last)
+        if months:
+            _recount_retention()
+        people = expansion.fingerprint()
+        if full or people != state.people_fingerprint:
+            expansion.recount(calendar)
+            state.people_fingerprint = people
         state.as_of = reading_from
         state.last_event_id, state.last_order_id, state.last_refund_id = (int(i) for i in ids)
         seconds = time.perf_counter() - started
         state.last_run_ms = int(seconds * 1000)
+        db.session.commit()
+    if full and db.session.get_bind().dialect.name == "postgresql":
+        # After a bulk load (the synthetic data, a full recount) the planner's statistics are
+        # those of the empty tables until autovacuum comes by: bring them up to date now.
+        db.session.execute(text("ANALYZE"))
         db.session.commit()
     return Run(as_of=reading_from, days=len(set(event_days) | set(order_days)), seconds=seconds)
 
@@ -155,7 +179,9 @@ def _changed_days(calendar: Calendar, state: AggregationState, since: datetime) 
     event_days = {
         calendar.day(at)
         for at in db.session.scalars(
-            select(FunnelEvent.at).where(or_(FunnelEvent.at >= since, FunnelEvent.id > state.last_event_id))
+            select(FunnelEvent.at).where(
+                or_(and_(KINDS, FunnelEvent.at >= since), FunnelEvent.id > state.last_event_id)
+            )
         )
     }
     refunded = select(Refund.order_id).where(
@@ -173,38 +199,66 @@ def _changed_days(calendar: Calendar, state: AggregationState, since: datetime) 
     return event_days, order_days
 
 
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def _recount_events(calendar: Calendar, first: date, last: date) -> None:
-    start, end = calendar.start(first), calendar.start(last + timedelta(days=1))
-    db.session.execute(delete(FunnelDay).where(FunnelDay.day >= first, FunnelDay.day <= last))
-    counts: Counter = Counter()
-    rows = db.session.execute(
-        select(
-            FunnelEvent.at,
-            FunnelEvent.kind,
-            FunnelEvent.actor_id,
-            FunnelEvent.root_employee_id,
-            FunnelEvent.l1_contact_id,
-            FunnelEvent.festival_id,
-            FunnelEvent.product_id,
+    """Days ``first``..``last``: one grouped statement per day from the raw events into
+    ``kpi_funnel_days``, then its two smaller views (no cuts; no chain) from those rows."""
+    for model in (FunnelDay, ChainDay, CompanyDay):
+        db.session.execute(delete(model).where(model.day >= first, model.day <= last))
+    level = case(
+        (FunnelEvent.actor_id.is_(None), ANONYMOUS),
+        (FunnelEvent.actor_id == FunnelEvent.root_employee_id, 0),
+        (FunnelEvent.l1_contact_id.is_not(None), 2),
+        else_=1,
+    )
+    for day in _days(first, last):
+        facts = (
+            select(
+                func.coalesce(FunnelEvent.root_employee_id, 0).label("root"),
+                level.label("level"),
+                func.coalesce(FunnelEvent.festival_id, 0).label("festival"),
+                func.coalesce(FunnelEvent.product_id, 0).label("product"),
+                FunnelEvent.kind.label("kind"),
+            )
+            .where(
+                KINDS,  # every kind: lets PostgreSQL read the day through the (kind, at) index
+                FunnelEvent.at >= calendar.start(day),
+                FunnelEvent.at < calendar.start(day + timedelta(days=1)),
+            )
+            .subquery()
         )
-        .where(FunnelEvent.at >= start, FunnelEvent.at < end)
-        .execution_options(yield_per=CHUNK)
+        keys = (facts.c.root, facts.c.level, facts.c.festival, facts.c.product, facts.c.kind)
+        db.session.execute(
+            insert(FunnelDay).from_select(
+                ["day", "root_employee_id", "level", "festival_id", "product_id", "kind", "events"],
+                select(literal(day, Date), *keys, func.count()).group_by(*keys),
+            )
+        )
+    span = (FunnelDay.day >= first, FunnelDay.day <= last)
+    db.session.execute(
+        insert(ChainDay).from_select(
+            ["day", "root_employee_id", "kind", "events"],
+            select(FunnelDay.day, FunnelDay.root_employee_id, FunnelDay.kind, func.sum(FunnelDay.events))
+            .where(*span)
+            .group_by(FunnelDay.day, FunnelDay.root_employee_id, FunnelDay.kind),
+        )
     )
-    for at, kind, actor, root, l1, festival, product in rows:
-        key = (calendar.day(at), root or 0, event_level(actor, root, l1), festival or 0, product or 0, str(kind))
-        counts[key] += 1
-    _insert(
-        FunnelDay,
-        (
-            dict(day=d, root_employee_id=r, level=lv, festival_id=f, product_id=p, kind=k, events=n)
-            for (d, r, lv, f, p, k), n in counts.items()
-        ),
+    company = (FunnelDay.day, FunnelDay.level, FunnelDay.festival_id, FunnelDay.product_id, FunnelDay.kind)
+    db.session.execute(
+        insert(CompanyDay).from_select(
+            ["day", "level", "festival_id", "product_id", "kind", "events"],
+            select(*company, func.sum(FunnelDay.events)).where(*span).group_by(*company),
+        )
     )
 
 
-def order_products():
-    """Each order's only product, or 0 when its lines are of several products."""
-    return (
+def order_products(start: datetime | None = None, end: datetime | None = None):
+    """Each order's only product, or 0 when its lines are of several products (of the orders
+    paid in [start, end) when given)."""
+    query = (
         select(
             OrderLine.order_id,
             func.min(Variant.product_id).label("low"),
@@ -212,67 +266,83 @@ def order_products():
         )
         .join(Variant, Variant.id == OrderLine.variant_id)
         .group_by(OrderLine.order_id)
-        .subquery()
     )
+    if start is not None:
+        query = query.join(Order, Order.id == OrderLine.order_id).where(Order.paid_at >= start, Order.paid_at < end)
+    return query.subquery()
 
 
 def _recount_orders(calendar: Calendar, first: date, last: date) -> None:
-    start, end = calendar.start(first), calendar.start(last + timedelta(days=1))
-    db.session.execute(delete(RevenueDay).where(RevenueDay.day >= first, RevenueDay.day <= last))
-    products = order_products()
-    rows = db.session.execute(
-        select(
-            Order.paid_at,
-            Order.root_employee_id,
-            Order.buyer_level,
-            Order.festival_id,
-            products.c.low,
-            products.c.high,
-            Order.total_amount - Order.refunded_amount,
+    for model in (RevenueDay, ChainRevenueDay, CompanyRevenueDay):
+        db.session.execute(delete(model).where(model.day >= first, model.day <= last))
+    for day in _days(first, last):
+        start, end = calendar.start(day), calendar.start(day + timedelta(days=1))
+        products = order_products(start, end)
+        facts = (
+            select(
+                func.coalesce(Order.root_employee_id, 0).label("root"),
+                Order.buyer_level.label("level"),
+                func.coalesce(Order.festival_id, 0).label("festival"),
+                case((products.c.low == products.c.high, products.c.low), else_=0).label("product"),
+                (Order.total_amount - Order.refunded_amount).label("amount"),
+            )
+            .outerjoin(products, products.c.order_id == Order.id)
+            .where(Order.paid_at >= start, Order.paid_at < end)
+            .subquery()
         )
-        .outerjoin(products, products.c.order_id == Order.id)
-        .where(Order.paid_at >= start, Order.paid_at < end)
-        .execution_options(yield_per=CHUNK)
+        keys = (facts.c.root, facts.c.level, facts.c.festival, facts.c.product)
+        db.session.execute(
+            insert(RevenueDay).from_select(
+                ["day", "root_employee_id", "buyer_level", "festival_id", "product_id", "orders", "revenue"],
+                select(literal(day, Date), *keys, func.count(), func.sum(facts.c.amount)).group_by(*keys),
+            )
+        )
+    span = (RevenueDay.day >= first, RevenueDay.day <= last)
+    chain = (RevenueDay.day, RevenueDay.root_employee_id)
+    db.session.execute(
+        insert(ChainRevenueDay).from_select(
+            ["day", "root_employee_id", "orders", "revenue"],
+            select(*chain, func.sum(RevenueDay.orders), func.sum(RevenueDay.revenue)).where(*span).group_by(*chain),
+        )
     )
-    orders: Counter = Counter()
-    revenue: Counter = Counter()
-    for paid_at, root, level, festival, low, high, amount in rows:
-        product = low if low is not None and low == high else 0
-        key = (calendar.day(paid_at), root or 0, level, festival or 0, product)
-        orders[key] += 1
-        revenue[key] += int(amount)
-    _insert(
-        RevenueDay,
-        (
-            dict(day=d, root_employee_id=r, buyer_level=lv, festival_id=f, product_id=p, orders=n, revenue=revenue[key])
-            for key, n in orders.items()
-            for d, r, lv, f, p in [key]
-        ),
+    company = (RevenueDay.day, RevenueDay.buyer_level, RevenueDay.festival_id, RevenueDay.product_id)
+    db.session.execute(
+        insert(CompanyRevenueDay).from_select(
+            ["day", "buyer_level", "festival_id", "product_id", "orders", "revenue"],
+            select(*company, func.sum(RevenueDay.orders), func.sum(RevenueDay.revenue)).where(*span).group_by(*company),
+        )
     )
 
 
 def _recount_buyer_months(calendar: Calendar, first: date, last: date) -> None:
     """Months ``first``..``last`` (first days of months)."""
-    next_month = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
-    start, end = calendar.start(first), calendar.start(next_month)
     db.session.execute(delete(BuyerMonth).where(BuyerMonth.month >= first, BuyerMonth.month <= last))
-    counts: Counter = Counter()
-    rows = db.session.execute(
-        select(Order.paid_at, Order.buyer_id)
-        .where(Order.paid_at >= start, Order.paid_at < end)
-        .execution_options(yield_per=CHUNK)
+    month = first
+    while month <= last:
+        following = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+        db.session.execute(
+            insert(BuyerMonth).from_select(
+                ["month", "buyer_id", "orders"],
+                select(literal(month, Date), Order.buyer_id, func.count())
+                .where(Order.paid_at >= calendar.start(month), Order.paid_at < calendar.start(following))
+                .group_by(Order.buyer_id),
+            )
+        )
+        month = following
+
+
+def _recount_retention() -> None:
+    """The whole retention table from ``kpi_buyer_months`` (a buyer's cohort is their first
+    month ever, so a change in any month may move it)."""
+    db.session.execute(delete(RetentionCell))
+    cohorts = (
+        select(BuyerMonth.buyer_id, func.min(BuyerMonth.month).label("cohort")).group_by(BuyerMonth.buyer_id).subquery()
     )
-    for paid_at, buyer in rows:
-        counts[(month_of(calendar.day(paid_at)), buyer)] += 1
-    _insert(BuyerMonth, (dict(month=m, buyer_id=b, orders=n) for (m, b), n in counts.items()))
-
-
-def _insert(model, rows: Iterable[dict]) -> None:
-    batch: list[dict] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= CHUNK:
-            db.session.execute(insert(model), batch)
-            batch = []
-    if batch:
-        db.session.execute(insert(model), batch)
+    db.session.execute(
+        insert(RetentionCell).from_select(
+            ["cohort", "month", "buyers"],
+            select(cohorts.c.cohort, BuyerMonth.month, func.count())
+            .join(cohorts, cohorts.c.buyer_id == BuyerMonth.buyer_id)
+            .group_by(cohorts.c.cohort, BuyerMonth.month),
+        )
+    )

@@ -381,12 +381,19 @@ def long_tail(revenue_by_employee: Mapping[int, int], employees: Iterable[int], 
     10%, Gini and Lorenz; ``with_order``: employees whose chain has at least one paid order."""
     employees = list(dict.fromkeys(employees))
     values = [max(0, revenue_by_employee.get(e, 0)) for e in employees]
+    return long_tail_of(values, len(set(with_order) & set(employees)))
+
+
+def long_tail_of(values: Sequence[int], with_order: int, employees: int | None = None) -> LongTail:
+    """``long_tail`` from the chain revenues themselves (each at least 0): ``employees`` when
+    given counts the employees whose revenue is 0 and left out of ``values``."""
+    values = list(values) + [0] * ((employees or 0) - len(values))
     ordered = sorted(values, reverse=True)
     total = sum(values)
     top = sum(ordered[: top_count(len(values))])
     return LongTail(
-        employees=len(employees),
-        with_order=len(set(with_order) & set(employees)),
+        employees=len(values),
+        with_order=with_order,
         revenue=total,
         outside_top=total - top,
         gini=gini(values),

@@ -14,12 +14,22 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from kpis import domain
+from kpis import expansion as kept_expansion
 from kpis.aggregation import Calendar
 from kpis.cut_rollups import ProductDay
-from kpis.models import BuyerMonth, FunnelDay, RevenueDay
+from kpis.models import (
+    BuyerMonth,
+    ChainDay,
+    ChainRevenueDay,
+    CompanyDay,
+    CompanyRevenueDay,
+    FunnelDay,
+    RetentionCell,
+    RevenueDay,
+)
 from shop.accounts.models import Department, Kind, User
 from shop.extensions import db
 
@@ -70,21 +80,28 @@ def _cut(query, model, f: Filters, *, level_column, department: bool = True):
 def funnel_counts(f: Filters, *, root: int | None = None, l1: int | None = None) -> Counter:
     """Stage counts; ``root`` keeps one employee's chain (``l1``: its L1 contact's sub-chain is
     read from the raw events, see ``chain_funnel``)."""
-    query = _cut(select(FunnelDay.kind, func.sum(FunnelDay.events)), FunnelDay, f, level_column=FunnelDay.level)
+    model = CompanyDay if root is None and f.department_id is None else FunnelDay
+    query = _cut(select(model.kind, func.sum(model.events)), model, f, level_column=model.level)
     if root is not None:
-        query = query.where(FunnelDay.root_employee_id == root)
-    return Counter({kind: int(n) for kind, n in db.session.execute(query.group_by(FunnelDay.kind))})
+        query = query.where(model.root_employee_id == root)
+    return Counter({kind: int(n) for kind, n in db.session.execute(query.group_by(model.kind))})
+
+
+def uncut(f: Filters) -> bool:
+    """No cut but the dates and the department: the chain tables hold the answer."""
+    return not f.festival and f.product_id is None and f.level is None
 
 
 def counts_by_employee(f: Filters) -> dict[int, Counter]:
     """Stage counts per chain employee, every department (medians need the company)."""
+    model = ChainDay if uncut(f) else FunnelDay
     query = _cut(
-        select(FunnelDay.root_employee_id, FunnelDay.kind, func.sum(FunnelDay.events)),
-        FunnelDay,
+        select(model.root_employee_id, model.kind, func.sum(model.events)),
+        model,
         f,
-        level_column=FunnelDay.level,
+        level_column=getattr(model, "level", None),
         department=False,
-    ).group_by(FunnelDay.root_employee_id, FunnelDay.kind)
+    ).group_by(model.root_employee_id, model.kind)
     counts: dict[int, Counter] = defaultdict(Counter)
     for root, kind, n in db.session.execute(query):
         counts[root][kind] += int(n)
@@ -156,10 +173,16 @@ def bottleneck_distribution(rows: list[EmployeeFunnel]) -> Counter:
 # ---- revenue -------------------------------------------------------------------------------
 
 
-def revenue_rollup(f: Filters):
-    """The rollup a revenue figure reads: under a product cut, the orders containing the product
-    and the revenue of its lines (``kpis.cut_rollups.ProductDay``, the same columns)."""
-    return ProductDay if f.product_id is not None else RevenueDay
+def revenue_rollup(f: Filters, *, per_chain: bool = False):
+    """The smallest rollup that holds a revenue figure under ``f``'s cuts: under a product cut,
+    the orders containing the product and the revenue of its lines (``ProductDay``); per chain,
+    the chain table when only dates (and the department) cut; else the company table unless a
+    department cuts, which needs the chain's employee (``RevenueDay``)."""
+    if f.product_id is not None:
+        return ProductDay
+    if per_chain:
+        return ChainRevenueDay if uncut(f) else RevenueDay
+    return CompanyRevenueDay if f.department_id is None else RevenueDay
 
 
 def revenue(f: Filters) -> tuple[int, int]:
@@ -188,12 +211,12 @@ def revenue_by_level(f: Filters) -> dict[int, int]:
 
 def revenue_by_employee(f: Filters) -> tuple[dict[int, int], set[int]]:
     """Chain revenue per employee, and the employees whose chain has a paid order."""
-    days = revenue_rollup(f)
+    days = revenue_rollup(f, per_chain=True)
     query = _cut(
         select(days.root_employee_id, func.sum(days.revenue), func.sum(days.orders)),
         days,
         f,
-        level_column=days.buyer_level,
+        level_column=getattr(days, "buyer_level", None),
         department=False,
     ).group_by(days.root_employee_id)
     amounts, buyers = {}, set()
@@ -202,6 +225,55 @@ def revenue_by_employee(f: Filters) -> tuple[dict[int, int], set[int]]:
         if orders:
             buyers.add(root)
     return amounts, buyers
+
+
+def active(f: Filters):
+    """The condition: an employee who had joined before the range ended and not left before it began."""
+    start, end = utc_bounds(f)
+    return and_(
+        User.kind == Kind.employee,
+        User.created_at < end,
+        or_(User.deactivated_at.is_(None), User.deactivated_at >= start),
+    )
+
+
+@dataclass(frozen=True)
+class ChainRevenue:
+    """The long tail's inputs: per department (None: none), the active employees, and the
+    chain revenue and paid orders of those whose chain has revenue rows in the range."""
+
+    employees: dict[int | None, int]
+    revenues: dict[int | None, list[tuple[int, int]]]
+
+    def tail(self, department_id: int | None = None, *, by_orders: bool = True) -> domain.LongTail:
+        """Over one department, or every one (``department_id`` None). ``by_orders``: an
+        employee "with an order" has a paid order in the chain; else non-zero revenue."""
+        keys = list(self.employees) if department_id is None else [department_id]
+        pairs = [pair for key in keys for pair in self.revenues.get(key, ())]
+        values = [max(0, amount) for amount, _ in pairs]
+        with_order = sum(1 for amount, orders in pairs if (orders if by_orders else amount))
+        return domain.long_tail_of(values, with_order, sum(self.employees.get(k, 0) for k in keys))
+
+
+def chain_revenue(f: Filters) -> ChainRevenue:
+    """Two grouped statements instead of a row per employee: active employees per department,
+    and chain revenue per active employee who has any (the department cut is not applied)."""
+    counted = db.session.execute(
+        select(User.department_id, func.count()).where(active(f)).group_by(User.department_id)
+    ).all()
+    model = ChainRevenueDay if uncut(f) else RevenueDay
+    query = _cut(
+        select(User.department_id, func.sum(model.revenue), func.sum(model.orders)),
+        model,
+        f,
+        level_column=getattr(model, "buyer_level", None),
+        department=False,
+    )
+    query = query.join(User, User.id == model.root_employee_id).where(active(f)).group_by(User.id, User.department_id)
+    revenues: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
+    for department, amount, orders in db.session.execute(query):
+        revenues[department].append((int(amount), int(orders)))
+    return ChainRevenue({d: int(n) for d, n in counted}, revenues)
 
 
 def months_back(last: date, n: int = 12) -> list[date]:
@@ -250,11 +322,28 @@ def repeat_buyer_rate(first: date, last: date) -> float | None:
 
 
 def retention(last_month: date, *, cohorts: int = 12, horizon: int = 12) -> list[domain.Cohort]:
-    """The last ``cohorts`` months' cohorts (by first paid order ever), ``horizon`` months on."""
-    all_months = buyer_months(last=last_month)
-    found = domain.retention(all_months, last_month=last_month, horizon=horizon)
+    """The last ``cohorts`` months' cohorts (by first paid order ever), ``horizon`` months on,
+    from ``kpi_retention`` (``domain.retention`` over ``buyer_months`` gives the same)."""
     first = domain.add_months(last_month.replace(day=1), -cohorts + 1)
-    return [c for c in found if c.month >= first]
+    cells = {
+        (cohort, month): int(n)
+        for cohort, month, n in db.session.execute(
+            select(RetentionCell.cohort, RetentionCell.month, RetentionCell.buyers).where(
+                RetentionCell.cohort >= first, RetentionCell.cohort <= last_month
+            )
+        )
+    }
+    found = []
+    for month in sorted({cohort for cohort, _ in cells}):
+        size = cells.get((month, month), 0)
+        if not size:
+            continue
+        shares: list[float | None] = []
+        for k in range(1, horizon + 1):
+            later = domain.add_months(month, k)
+            shares.append(None if later > last_month else cells.get((month, later), 0) / size)
+        found.append(domain.Cohort(month, size, shares))
+    return found
 
 
 # ---- expansion ----------------------------------------------------------------------------
@@ -273,31 +362,8 @@ class Population:
 
 
 def population() -> Population:
-    employees = db.session.execute(
-        select(User.id, User.department_id, User.created_at, User.deactivated_at).where(User.kind == Kind.employee)
-    ).all()
-    l1 = db.session.execute(
-        select(User.id, User.root_employee_id, User.created_at).where(User.kind == Kind.contact, User.level == 1)
-    ).all()
-    l2 = db.session.execute(
-        select(User.l1_contact_id, User.created_at).where(User.kind == Kind.contact, User.level == 2)
-    ).all()
-    parent = {uid: (root, joined) for uid, root, joined in l1}
-    l1_joins: dict[int, list[datetime]] = defaultdict(list)
-    for _uid, root, joined in l1:
-        l1_joins[root].append(joined)
-    first_l2: dict[int, datetime] = {}
-    l2_joins: dict[int, list[datetime]] = defaultdict(list)
-    for l1_id, joined in l2:
-        if l1_id not in parent:
-            continue
-        root, l1_joined = parent[l1_id]
-        moment = max(joined, l1_joined)  # counted once both had joined
-        l2_joins[root].append(moment)
-        first_l2[l1_id] = min(first_l2.get(l1_id, moment), moment)
-    l1_with_l2: dict[int, list[datetime]] = defaultdict(list)
-    for l1_id, moment in first_l2.items():
-        l1_with_l2[parent[l1_id][0]].append(moment)
+    """Everyone as chained now, read whole: the direct count ``kpis.expansion`` keeps."""
+    employees, l1_joins, l1_with_l2, l2_joins = kept_expansion.moments()
     for table in (l1_joins, l1_with_l2, l2_joins):
         for moments in table.values():
             moments.sort()
@@ -329,13 +395,21 @@ def expansion_at(people: Population, start: datetime, end: datetime, department_
 def expansion_by_month(
     months: list[date], department_id: int | None = None, people: Population | None = None
 ) -> list[tuple[date, domain.Expansion]]:
+    """Expansion at each month; from ``kpi_expansion_days``, or counted from ``people`` when given."""
+    if people is None:
+        windows = [(month, domain.add_months(month, 1)) for month in months]
+        return list(zip(months, kept_expansion.expansion_between(windows, department_id), strict=True))
     calendar = Calendar()
-    people = people or population()
     rows = []
     for month in months:
         start, end = calendar.start(month), calendar.start(domain.add_months(month, 1))
         rows.append((month, expansion_at(people, start, end, department_id)))
     return rows
+
+
+def expansion(f: Filters) -> domain.Expansion:
+    """Expansion over the window of ``f`` (its department cut; others do not apply)."""
+    return kept_expansion.expansion_between([(f.start, f.end + timedelta(days=1))], f.department_id)[0]
 
 
 def utc_bounds(f: Filters) -> tuple[datetime, datetime]:

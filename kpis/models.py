@@ -57,6 +57,94 @@ class BuyerMonth(db.Model):
     orders: Mapped[int]
 
 
+class ChainDay(db.Model):
+    """``kpi_funnel_days`` without the cuts: events of one company day by chain and stage, read
+    by the per-employee figures when no festival, product or level cut is asked for."""
+
+    __tablename__ = "kpi_chain_days"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    root_employee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    events: Mapped[int]
+
+
+class CompanyDay(db.Model):
+    """``kpi_funnel_days`` without the chain: the company funnel of one day by its cuts."""
+
+    __tablename__ = "kpi_company_days"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    festival_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    product_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    events: Mapped[int]
+
+
+class ChainRevenueDay(db.Model):
+    """``kpi_revenue_days`` without the cuts: paid orders and revenue of one day by chain."""
+
+    __tablename__ = "kpi_chain_revenue_days"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    root_employee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    orders: Mapped[int]
+    revenue: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class CompanyRevenueDay(db.Model):
+    """``kpi_revenue_days`` without the chain: the company's revenue of one day by its cuts."""
+
+    __tablename__ = "kpi_company_revenue_days"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    buyer_level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    festival_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    product_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    orders: Mapped[int]
+    revenue: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+NEVER = date(9999, 12, 31)  # ExpansionDay.left_day of employees who have not left
+
+
+class ExpansionDay(db.Model):
+    """Expansion as chained now, kept so that any window is one sum over a few thousand rows.
+
+    Each employee contributes, under their department and the company day they left (``NEVER``
+    when they have not): 1 to ``employees`` on the day they joined; and for their chain, on the
+    company day it happened (never before the employee's own joining day), 1 to ``l1`` per L1
+    contact who joined, 1 to ``with_l1`` for the first of them, 1 to ``l1_with_l2`` per L1
+    contact's first L2 contact and 1 to ``l2`` per L2 contact (counted once both had joined).
+    The figures of a window [start, end) are then the sums over rows with ``day < end`` and
+    ``left_day >= start`` (an employee is active when joined before the end and not left before
+    the start). Recounted whole by each aggregation run: chains move and people leave."""
+
+    __tablename__ = "kpi_expansion_days"
+
+    department_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # 0: none
+    left_day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    employees: Mapped[int]
+    with_l1: Mapped[int]
+    l1: Mapped[int]
+    l1_with_l2: Mapped[int]
+    l2: Mapped[int]
+
+
+class RetentionCell(db.Model):
+    """Buyers whose first paid order ever was in ``cohort`` (a company month) and who placed a
+    paid order in ``month`` (``month == cohort``: the cohort's size). Recounted whenever a
+    month of ``kpi_buyer_months`` is."""
+
+    __tablename__ = "kpi_retention"
+
+    cohort: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    buyers: Mapped[int]
+
+
 class AggregationState(db.Model):
     """One row: how far the rollups are counted. ``as_of`` is when the last run began to read:
     every fact committed before it is in the rollups."""
@@ -74,3 +162,5 @@ class AggregationState(db.Model):
     # id ("company" for the whole company), for the window ending on ``network_window_end``.
     network_medians: Mapped[dict | None] = mapped_column(sa.JSON)
     network_window_end: Mapped[date | None] = mapped_column(sa.Date)
+    # The users as kpi_expansion_days was last counted from (kpis.expansion.fingerprint).
+    people_fingerprint: Mapped[str | None] = mapped_column(sa.String(200))

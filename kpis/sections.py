@@ -64,7 +64,11 @@ def funnel(f: Filters) -> list[Table]:
 
 
 def bottlenecks(rows: list[figures.EmployeeFunnel]) -> Table:
-    counts = figures.bottleneck_distribution(rows)
+    return bottlenecks_table(figures.bottleneck_distribution(rows))
+
+
+def bottlenecks_table(counts: Counter) -> Table:
+    """Employees by bottleneck stage ("" for none)."""
     table = Table(
         "bottlenecks",
         _l("Employees by bottleneck stage"),
@@ -81,11 +85,14 @@ for _kind in domain.STAGES:
     SORTS[f"{_kind}_rate"] = lambda r, k=_kind: -1 if r.conversions.get(k) is None else r.conversions[k]
 
 
-def employees(rows: list[figures.EmployeeFunnel], *, q: str = "", sort: str = "name", descending=False) -> Table:
-    if q:
-        needle = q.strip().lower()
-        rows = [r for r in rows if needle in r.name.lower() or needle in r.department.lower()]
-    rows = sorted(rows, key=SORTS.get(sort, SORTS["name"]), reverse=descending)
+def employees(rows: list, *, q: str = "", sort: str = "name", descending=False, keep_order: bool = False) -> Table:
+    """The employees table of ``rows`` (``figures.EmployeeFunnel`` or ``kpis.employees.Row``):
+    searched and sorted here, or as they come (``keep_order``: the database did both)."""
+    if not keep_order:
+        if q:
+            needle = q.strip().lower()
+            rows = [r for r in rows if needle in r.name.lower() or needle in r.department.lower()]
+        rows = sorted(rows, key=SORTS.get(sort, SORTS["name"]), reverse=descending)
     columns = [Column(_l("Employee"), "text", "name"), Column(_l("Department"), "text")]
     for kind in domain.STAGES:
         columns.append(Column(STAGE_NAMES[kind], "int", kind))
@@ -109,11 +116,7 @@ def employees(rows: list[figures.EmployeeFunnel], *, q: str = "", sort: str = "n
 
 
 def expansion(f: Filters) -> list[Table]:
-    start, end = figures.utc_bounds(f)
-    p_start, p_end = figures.utc_bounds(f.previous())
-    people = figures.population()
-    now = figures.expansion_at(people, start, end, f.department_id)
-    before = figures.expansion_at(people, p_start, p_end, f.department_id)
+    now, before = figures.expansion(f), figures.expansion(f.previous())
     people_note = cuts.not_applied(f, PEOPLE_CUTS)
     summary = _figures_table(
         "expansion",
@@ -143,7 +146,7 @@ def expansion(f: Filters) -> list[Table]:
         ],
         chart="line",
     )
-    for month, e in figures.expansion_by_month(months, f.department_id, people):
+    for month, e in figures.expansion_by_month(months, f.department_id):
         monthly.rows.append([month, e.l1_rate, e.l2_rate, e.contacts_per_employee])
     monthly.note = _people_note(people_note)
     by_level = Table(
@@ -221,19 +224,15 @@ def sustainability(f: Filters) -> list[Table]:
 # ---- long tail ----------------------------------------------------------------------------
 
 
-def _tail(f: Filters) -> tuple[domain.LongTail, dict, list]:
-    amounts, with_order = figures.revenue_by_employee(f)
-    active = figures.active_employees(f)
-    return domain.long_tail(amounts, [e.id for e in active], with_order), amounts, active
-
-
 def long_tail(f: Filters) -> list[Table]:
-    (now, amounts, active), (before, p_amounts, p_active) = _tail(f), _tail(f.previous())
-    if f.department_id is not None:
-        members = [e.id for e in active if e.department_id == f.department_id]
-        now = domain.long_tail(amounts, members, [e for e in members if amounts.get(e)])
-        p_members = [e.id for e in p_active if e.department_id == f.department_id]
-        before = domain.long_tail(p_amounts, p_members, [e for e in p_members if p_amounts.get(e)])
+    chains, p_chains = figures.chain_revenue(f), figures.chain_revenue(f.previous())
+    # The department cut counts an employee "with an order" by non-zero revenue, as it did; the
+    # previous period takes the same cut.
+    if f.department_id is None:
+        now, before = chains.tail(), p_chains.tail()
+    else:
+        now = chains.tail(f.department_id, by_orders=False)
+        before = p_chains.tail(f.department_id, by_orders=False)
     summary = _figures_table(
         "long_tail",
         _l("Long tail"),
@@ -264,11 +263,8 @@ def long_tail(f: Filters) -> list[Table]:
             Column(_l("Employees with a chain order / active employees"), "ratio"),
         ],
     )
-    groups: dict = {}
-    for e in active:
-        groups.setdefault(e.department_id, []).append(e.id)
-    for dept, ids in sorted(groups.items(), key=lambda item: names.get(item[0], "~")):
-        tail = domain.long_tail(amounts, ids, [i for i in ids if amounts.get(i)])
+    for dept in sorted(chains.employees, key=lambda d: names.get(d, "~")):
+        tail = chains.tail(dept, by_orders=False)
         per_department.rows.append(
             [
                 names.get(dept, str(_l("No department"))),

@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from kpis import sections
+from kpis import employees, sections
 from kpis.aggregation import as_of
 from kpis.chain import chain_funnel, chain_funnel_for_page, funnel_table
-from kpis.figures import YEAR_ROUND, Filters, employee_funnels, today
+from kpis.figures import YEAR_ROUND, Filters, today
 from kpis.forms import CutForm
 from kpis.tables import Table, charts_json, show, to_csv
 from shop.accounts.models import Department, Kind, User
@@ -87,15 +87,18 @@ def _page(template: str, form: CutForm, tables: list[Table], status: int = 200, 
     )
 
 
-def _employees_table(f: Filters) -> tuple[Table, list]:
-    rows = employee_funnels(f)
-    table = sections.employees(
-        rows,
+def _employees(f: Filters, *, offset: int = 0, limit: int | None = None) -> tuple[Table, employees.Page]:
+    """The employees table as the request asks for it (search, sort, a page of it), and the
+    bottleneck distribution: one statement in the database (``kpis.employees``)."""
+    found = employees.page(
+        f,
         q=request.args.get("q", ""),
         sort=request.args.get("sort", "name"),
         descending=request.args.get("dir") == "desc",
+        offset=offset,
+        limit=limit,
     )
-    return table, rows
+    return sections.employees(found.rows, keep_order=True), found
 
 
 @bp.route("")
@@ -104,25 +107,16 @@ def dashboard():
     form, f = _cut_form()
     if f is None:
         return _page("kpis/dashboard.html", form, [], 422, section="funnel", employees=None, page=None)
-    employees, rows = _employees_table(f)
     page_number = page_arg()
-    total = len(employees.rows)
-    first = (page_number - 1) * PER_PAGE
-    shown = Table(
-        employees.name,
-        employees.title,
-        employees.columns,
-        rows=employees.rows[first : first + PER_PAGE],
-        ids=employees.ids[first : first + PER_PAGE],
-    )
-    tables = [*sections.funnel(f), sections.bottlenecks(rows)]
+    shown, found = _employees(f, offset=(page_number - 1) * PER_PAGE, limit=PER_PAGE)
+    tables = [*sections.funnel(f), sections.bottlenecks_table(found.bottlenecks)]
     return _page(
         "kpis/dashboard.html",
         form,
         tables,
         section="funnel",
         employees=shown,
-        page=Page(shown.rows, page_number, PER_PAGE, total),
+        page=Page(shown.rows, page_number, PER_PAGE, found.total),
     )
 
 
@@ -144,9 +138,12 @@ def download(section: str, name: str):
     form, f = _cut_form()
     if f is None:
         abort(422)
-    if section == "funnel":
-        employees, rows = _employees_table(f)
-        tables = [*sections.funnel(f), sections.bottlenecks(rows), employees]
+    if section == "funnel" and name == "employees":
+        tables = [_employees(f)[0]]
+    elif section == "funnel" and name == "bottlenecks":
+        tables = [sections.bottlenecks_table(_employees(f, limit=1)[1].bottlenecks)]
+    elif section == "funnel":
+        tables = sections.funnel(f)
     elif section in sections.SECTIONS:
         tables = sections.SECTIONS[section][1](f)
     else:

@@ -33,6 +33,7 @@ from shop.catalog import page_cache
 from shop.catalog.models import Product
 from shop.extensions import limiter
 from shop.i18n import to_minor
+from shop.pagination import Page, page_arg
 from shop.web import fact_recorded_on_read, unit_of_work
 
 bp = Blueprint("referrals", __name__, template_folder="templates")
@@ -262,10 +263,19 @@ def card():
 # ---- my network ----------------------------------------------------------------------------
 
 
+NETWORK_PER_PAGE = 25  # contacts of the first level per page
+NETWORK_NESTED = 5  # of each one's own contacts shown under them (all on the contact's page)
+
+
 @bp.route("/network")
 @login_required
 def my_network():
-    return render_template("referrals/network.html", network=network.network_of(current_user))
+    """The chain's totals, then a page of its contacts: a large chain has a thousand."""
+    found = network.network_of(current_user)
+    number = page_arg()
+    first = (number - 1) * NETWORK_PER_PAGE
+    page = Page(found.members[first : first + NETWORK_PER_PAGE], number, NETWORK_PER_PAGE, len(found.members))
+    return render_template("referrals/network.html", network=found, page=page, nested=NETWORK_NESTED)
 
 
 @bp.route("/network/<int:user_id>")

@@ -6,16 +6,26 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from kpis import domain, figures
+from kpis import domain, employees, figures, medians
+from kpis import expansion as kept_expansion
 from kpis.aggregation import Calendar, aggregate, as_of
 from kpis.figures import Filters
-from kpis.models import BuyerMonth, FunnelDay, RevenueDay
+from kpis.models import (
+    BuyerMonth,
+    ChainDay,
+    ChainRevenueDay,
+    CompanyDay,
+    CompanyRevenueDay,
+    FunnelDay,
+    RetentionCell,
+    RevenueDay,
+)
 from referrals.models import EventKind, FunnelEvent
 from shop.database import utcnow
 from shop.extensions import db
@@ -26,39 +36,111 @@ from tests.kpis.conftest import add_event, add_order, utc
 
 START = utc(2026, 1, 31, 12)  # spans a month end in company time
 HOURS = 24 * 3
+WINDOWS = [
+    Filters(date(2026, 1, 31), date(2026, 2, 3)),
+    Filters(date(2026, 2, 1), date(2026, 2, 1), level=1),
+    Filters(date(2026, 2, 2), date(2026, 3, 1), festival="none"),
+]
 
 
-def _rollup() -> tuple[Counter, Counter, Counter]:
-    funnel, revenue, months = Counter(), Counter(), Counter()
+def _rollup() -> tuple[Counter, ...]:
+    """Every rollup table, keyed as the recount below keys it."""
+    funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention = (Counter() for _ in range(8))
     for row in db.session.scalars(select(FunnelDay)):
-        funnel[(row.day, row.root_employee_id, row.level, row.kind)] += row.events
+        funnel[(row.day, row.root_employee_id, row.level, row.festival_id, row.product_id, row.kind)] += row.events
+    for row in db.session.scalars(select(ChainDay)):
+        chain[(row.day, row.root_employee_id, row.kind)] += row.events
+    for row in db.session.scalars(select(CompanyDay)):
+        company[(row.day, row.level, row.festival_id, row.product_id, row.kind)] += row.events
     for row in db.session.scalars(select(RevenueDay)):
-        revenue[(row.day, row.root_employee_id, row.buyer_level, "orders")] += row.orders
-        revenue[(row.day, row.root_employee_id, row.buyer_level, "revenue")] += row.revenue
+        key = (row.day, row.root_employee_id, row.buyer_level, row.festival_id, row.product_id)
+        revenue[(*key, "orders")] += row.orders
+        revenue[(*key, "revenue")] += row.revenue
+    for row in db.session.scalars(select(ChainRevenueDay)):
+        chain_revenue[(row.day, row.root_employee_id, "orders")] += row.orders
+        chain_revenue[(row.day, row.root_employee_id, "revenue")] += row.revenue
+    for row in db.session.scalars(select(CompanyRevenueDay)):
+        key = (row.day, row.buyer_level, row.festival_id, row.product_id)
+        company_revenue[(*key, "orders")] += row.orders
+        company_revenue[(*key, "revenue")] += row.revenue
     for row in db.session.scalars(select(BuyerMonth)):
         months[(row.month, row.buyer_id)] += row.orders
-    return +funnel, +revenue, +months
+    for row in db.session.scalars(select(RetentionCell)):
+        retention[(row.cohort, row.month)] += row.buyers
+    return tuple(+c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention))
 
 
-def _recount() -> tuple[Counter, Counter, Counter]:
+def _recount() -> tuple[Counter, ...]:
     """Straight from the raw rows, with the domain's definitions."""
     calendar = Calendar()
-    funnel, revenue, months = Counter(), Counter(), Counter()
+    funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention = (Counter() for _ in range(8))
     for e in db.session.scalars(select(FunnelEvent)):
         level = domain.event_level(e.actor_id, e.root_employee_id, e.l1_contact_id)
-        funnel[(calendar.day(e.at), e.root_employee_id or 0, level, str(e.kind))] += 1
+        day, root, festival, product = (
+            calendar.day(e.at),
+            e.root_employee_id or 0,
+            e.festival_id or 0,
+            e.product_id or 0,
+        )
+        funnel[(day, root, level, festival, product, str(e.kind))] += 1
+        chain[(day, root, str(e.kind))] += 1
+        company[(day, level, festival, product, str(e.kind))] += 1
     for o in db.session.scalars(select(Order)):
+        products = {line.variant.product_id for line in o.lines}
         row = domain.OrderRow(
-            o.id, o.buyer_id, o.buyer_level, o.root_employee_id, o.festival_id, None,
-            o.total_amount, o.refunded_amount, o.paid_at,
+            o.id, o.buyer_id, o.buyer_level, o.root_employee_id, o.festival_id,
+            products.pop() if len(products) == 1 else None, o.total_amount, o.refunded_amount, o.paid_at,
         )  # fmt: skip
         if row.paid_at is None:
             continue
-        day = calendar.day(row.paid_at)
-        revenue[(day, row.root_employee_id or 0, row.buyer_level, "orders")] += 1
-        revenue[(day, row.root_employee_id or 0, row.buyer_level, "revenue")] += row.revenue
+        day, root, festival = calendar.day(row.paid_at), row.root_employee_id or 0, row.festival_id or 0
+        for counter, key in (
+            (revenue, (day, root, row.buyer_level, festival, row.product_id or 0)),
+            (chain_revenue, (day, root)),
+            (company_revenue, (day, row.buyer_level, festival, row.product_id or 0)),
+        ):
+            counter[(*key, "orders")] += 1
+            counter[(*key, "revenue")] += row.revenue
         months[(day.replace(day=1), row.buyer_id)] += 1
-    return +funnel, +revenue, +months
+    by_buyer: dict[int, set] = {}
+    for month, buyer in months:
+        by_buyer.setdefault(buyer, set()).add(month)
+    for bought in by_buyer.values():
+        for month in bought:
+            retention[(min(bought), month)] += 1
+    return tuple(+c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention))
+
+
+def assert_pages_equal_a_recount(windows: list[Filters]) -> None:
+    """The figures the pages read from the database's statements and the kept rows (employees
+    table, bottlenecks, medians, expansion, long tail, retention) against ``kpis.domain`` over
+    every row in Python."""
+    people = figures.population()
+    for f in windows:
+        found = employees.page(f)
+        python = figures.employee_funnels(f)
+        assert {r.id: (+r.counts, r.conversions, r.bottleneck) for r in found.rows} == {
+            r.id: (+r.counts, r.conversions, r.bottleneck) for r in python
+        }
+        assert found.bottlenecks == figures.bottleneck_distribution(python)
+        assert medians.medians_by_department(f) == medians.counted_here(f)
+        start, end = figures.utc_bounds(f)
+        for department in {None, *(e.department_id for e in figures.active_employees(f))}:
+            kept = kept_expansion.expansion_between([(f.start, f.end + timedelta(days=1))], department)[0]
+            assert kept == figures.expansion_at(people, start, end, department)
+        amounts, with_order = figures.revenue_by_employee(f)
+        active = figures.active_employees(f)
+        chains = figures.chain_revenue(f)
+        assert chains.tail() == domain.long_tail(amounts, [e.id for e in active], with_order)
+        for department in {e.department_id for e in active}:
+            ids = [e.id for e in active if e.department_id == department]
+            assert chains.tail(department, by_orders=False) == domain.long_tail(
+                amounts, ids, [i for i in ids if amounts.get(i)]
+            )
+        last = f.end.replace(day=1)
+        recounted = domain.retention(figures.buyer_months(last=last), last_month=last)
+        first = domain.add_months(last, -11)
+        assert figures.retention(last) == [c for c in recounted if c.month >= first]
 
 
 def _refund(order: Order, amount: int) -> None:
@@ -116,6 +198,7 @@ def test_increments_equal_one_run_and_a_recount(batches, make_user, make_contact
                 add_event(kind, at, actor=person if kind != "visit" else None, chain=person)
         aggregate()  # an increment: facts of the next batch arrive after it
         assert _rollup() == _recount()
+    assert_pages_equal_a_recount(WINDOWS)
     incremental = _rollup()
     aggregate(full=True)
     assert _rollup() == incremental
@@ -165,7 +248,6 @@ def test_freshness_and_as_of(make_user):
 
 
 def test_network_medians_are_kept_by_the_run_and_equal_a_live_count(make_user, make_contact):
-    from kpis import medians
     from kpis.figures import network_window
     from kpis.models import AggregationState
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from datetime import date
 
 from sqlalchemy import select
 
 from kpis.aggregation import aggregate
+from kpis.figures import Filters
 from kpis.synthetic import Plan, seed_synthetic
 from referrals.models import FunnelEvent
 from shop.accounts.models import User
@@ -17,7 +19,7 @@ from shop.extensions import db
 from shop.orders.models import Order
 from tests.conftest import _empty_tables
 from tests.kpis.conftest import utc
-from tests.kpis.test_aggregation import _recount, _rollup
+from tests.kpis.test_aggregation import _recount, _rollup, assert_pages_equal_a_recount
 
 PLAN = Plan(employees=40, contacts=200, events=2_000, months=6, seed=5)
 NOW = utc(2026, 6, 1)
@@ -53,6 +55,13 @@ def test_synthetic_data_has_the_promised_shapes_and_repeats_itself(app):
     assert max(buyers.values()) >= 2  # repeat buyers
     aggregate()
     assert _rollup() == _recount()
+    assert_pages_equal_a_recount(
+        [
+            Filters(date(2026, 3, 1), date(2026, 5, 31)),
+            Filters(date(2026, 5, 2), date(2026, 5, 31), level=0),
+            Filters(date(2025, 12, 20), date(2026, 2, 10), department_id=db.session.scalar(select(User.department_id))),
+        ]
+    )
     first = _signature()
 
     db.session.remove()

@@ -4,6 +4,7 @@ aggregates, never addresses; orders keep the chain they were placed in."""
 from __future__ import annotations
 
 from referrals.services.network import network_of
+from referrals.views import NETWORK_NESTED, NETWORK_PER_PAGE
 from shop.payments.payroll import pay_by_payroll
 from tests.conftest import login
 
@@ -94,3 +95,21 @@ def test_orders_store_attribution_and_the_operator_sees_the_chain(
     login(client, operator)
     html = client.get(f"/ops/orders/{orders['Tom Two'].id}").get_data(as_text=True)
     assert "root employee: Erin Employee" in html and "L1: Lena One" in html and "L2" in html
+
+
+def test_a_large_chain_is_shown_a_page_of_contacts_at_a_time(client, employee, make_contact):
+    """25 first-level contacts a page, five of each one's own under them; the totals count all."""
+    first = [make_contact(employee, name=f"First {i:02d}") for i in range(NETWORK_PER_PAGE + 2)]
+    for j in range(NETWORK_NESTED + 3):
+        make_contact(first[0], name=f"Under {j:02d}")
+    login(client, employee)
+    html = client.get("/network").get_data(as_text=True)
+    assert "First 00" in html and f"First {NETWORK_PER_PAGE - 1:02d}" in html
+    assert f"First {NETWORK_PER_PAGE:02d}" not in html
+    assert f"Under {NETWORK_NESTED - 1:02d}" in html and f"Under {NETWORK_NESTED:02d}" not in html
+    assert "and 3 more of First 00" in html and f"/network/{first[0].id}" in html
+    assert f"L1 contacts: <strong>{NETWORK_PER_PAGE + 2}</strong>" in html.replace("\n", "")
+    second = client.get("/network?page=2").get_data(as_text=True)
+    assert f"First {NETWORK_PER_PAGE:02d}" in second and "First 00" not in second
+    member = client.get(f"/network/{first[0].id}").get_data(as_text=True)
+    assert f"Under {NETWORK_NESTED + 2:02d}" in member  # every one on the contact's own page

@@ -1,0 +1,134 @@
+"""Expansion (L1 and L2 contacts per employee) kept in ``kpi_expansion_days`` by each
+aggregation run, so that the page sums a few thousand rows per window instead of arranging
+every person of the company per request (see ``kpis.models.ExpansionDay`` for the rows).
+
+Contacts count as they are chained now (a moved contact counts in its new chain, from when it
+joined); an employee is active in a window when they joined before its end and had not left
+before its start; a contact counts once it had joined before the window's end, an L2 contact
+once both it and its L1 contact had.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, case, cast, delete, func, insert, literal, select, union_all
+
+from kpis import domain
+from kpis.models import NEVER, ExpansionDay
+from shop.accounts.models import Kind, User
+from shop.extensions import db
+
+MEASURES = ("employees", "with_l1", "l1", "l1_with_l2", "l2")
+
+
+def moments() -> tuple[list[tuple], dict, dict, dict]:
+    """Employees (id, department, joined, left) and, per employee as chained now, the moments
+    at which their chain gained an L1 contact, an L1 contact's first L2 and an L2 contact."""
+    employees = db.session.execute(
+        select(User.id, User.department_id, User.created_at, User.deactivated_at).where(User.kind == Kind.employee)
+    ).all()
+    l1 = db.session.execute(
+        select(User.id, User.root_employee_id, User.created_at).where(User.kind == Kind.contact, User.level == 1)
+    ).all()
+    l2 = db.session.execute(
+        select(User.l1_contact_id, User.created_at).where(User.kind == Kind.contact, User.level == 2)
+    ).all()
+    parent = {uid: (root, joined) for uid, root, joined in l1}
+    l1_joins: dict[int, list[datetime]] = defaultdict(list)
+    for _uid, root, joined in l1:
+        l1_joins[root].append(joined)
+    first_l2: dict[int, datetime] = {}
+    l2_joins: dict[int, list[datetime]] = defaultdict(list)
+    for l1_id, joined in l2:
+        if l1_id not in parent:
+            continue
+        root, l1_joined = parent[l1_id]
+        moment = max(joined, l1_joined)  # counted once both had joined
+        l2_joins[root].append(moment)
+        first_l2[l1_id] = min(first_l2.get(l1_id, moment), moment)
+    l1_with_l2: dict[int, list[datetime]] = defaultdict(list)
+    for l1_id, moment in first_l2.items():
+        l1_with_l2[parent[l1_id][0]].append(moment)
+    return employees, l1_joins, l1_with_l2, l2_joins
+
+
+def fingerprint() -> str:
+    """What the expansion rows depend on, summed over every user in one statement: a new
+    person, a chain move, a promotion, a department change or a departure changes it (each
+    column weighted by the user's id, so that two people swapping chains change it too)."""
+    weighted = [
+        func.count(),
+        func.coalesce(func.max(User.id), 0),
+        *(
+            func.coalesce(func.sum(cast(User.id, BigInteger) * func.coalesce(column, 0)), 0)
+            for column in (User.root_employee_id, User.l1_contact_id, User.level, User.department_id)
+        ),
+        func.coalesce(func.sum(case((User.kind == Kind.employee, cast(User.id, BigInteger)), else_=0)), 0),
+        func.count(User.deactivated_at),
+        func.coalesce(func.sum(case((User.deactivated_at.is_not(None), cast(User.id, BigInteger)), else_=0)), 0),
+    ]
+    return ":".join(str(int(v)) for v in db.session.execute(select(*weighted)).one())
+
+
+def recount(calendar) -> int:
+    """Replace ``kpi_expansion_days`` with a count from the users as they are now (``calendar``:
+    ``kpis.aggregation.Calendar``). Returns the number of rows."""
+    employees, l1_joins, l1_with_l2, l2_joins = moments()
+    cells: dict[tuple[int, date, date], Counter] = defaultdict(Counter)
+    day_of: dict[datetime, date] = {}
+
+    def day(moment: datetime) -> date:
+        found = day_of.get(moment)
+        if found is None:
+            found = day_of[moment] = calendar.day(moment)
+        return found
+
+    for uid, department, joined, left in employees:
+        key = (department or 0, day(left) if left is not None else NEVER)
+        joined_day = day(joined)
+        cells[(*key, joined_day)]["employees"] += 1
+        own = l1_joins.get(uid)
+        if own:
+            cells[(*key, max(joined_day, day(min(own))))]["with_l1"] += 1
+            for measure, found in (
+                ("l1", own),
+                ("l1_with_l2", l1_with_l2.get(uid, ())),
+                ("l2", l2_joins.get(uid, ())),
+            ):
+                for moment in found:
+                    cells[(*key, max(joined_day, day(moment)))][measure] += 1
+    db.session.execute(delete(ExpansionDay))
+    rows = [
+        dict(department_id=d, left_day=left, day=at, **{m: counts[m] for m in MEASURES})
+        for (d, left, at), counts in cells.items()
+    ]
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(ExpansionDay), rows[start : start + 5000])
+    return len(rows)
+
+
+def expansion_between(windows: list[tuple[date, date]], department_id: int | None = None) -> list[domain.Expansion]:
+    """``domain.Expansion`` for each window [first day, day after the last) of company days,
+    in one statement."""
+    if not windows:
+        return []
+    selects = []
+    for i, (start, end) in enumerate(windows):
+        query = select(literal(i).label("i"), *(func.coalesce(func.sum(getattr(ExpansionDay, m)), 0) for m in MEASURES))
+        query = query.where(ExpansionDay.day < end, ExpansionDay.left_day >= start)
+        if department_id is not None:
+            query = query.where(ExpansionDay.department_id == department_id)
+        selects.append(query)
+    found = {int(row[0]): row[1:] for row in db.session.execute(union_all(*selects))}
+    return [
+        domain.Expansion(
+            employees=int(found[i][0]),
+            employees_with_l1=int(found[i][1]),
+            l1_contacts=int(found[i][2]),
+            l1_with_l2=int(found[i][3]),
+            l2_contacts=int(found[i][4]),
+        )
+        for i in range(len(windows))
+    ]
