@@ -98,31 +98,33 @@ def buy(slug: str, item_id: int):
     form = BuyForm()
     if not form.validate_on_submit():
         return _page(item.festival, form=form, form_item=item), 422
-    names = (item.festival.name, f"{item.variant.product.name} ({item.variant.name})")  # read before the rollback
     try:
         order = place_order(current_user.id, form.address_id.data, item_id=item.id, quantity=form.quantity.data)
     except NotYourAddress:
         abort(404)  # another user's address is not found
     except DomainError as refusal:
-        db.session.rollback()  # releases the locks at once
-        return _refused(refusal, names, slug, item_id, form), 409
+        # Rendered from the rows this transaction has read (no query), then the rollback
+        # releases the locks (a rollback first would expire every row the page names).
+        page = _refused(refusal, item, form)
+        db.session.rollback()
+        return page, 409
+    order_id = order.id  # before the commit expires it
     db.session.commit()
-    return redirect(url_for("orders.detail", order_id=order.id), code=303)
+    return redirect(url_for("orders.detail", order_id=order_id), code=303)
 
 
-def _refused(refusal: DomainError, names: tuple[str, str], slug: str, item_id: int, form: BuyForm) -> str:
+def _refused(refusal: DomainError, item: FestivalItem, form: BuyForm) -> str:
     """The page of a refusal: the reason, and the same purchase to try again."""
-    festival_name, item_name = names
     address = address_for(current_user, form.address_id.data)
     return render_template(
         "festivals/refused.html",
         refusal=refusal,
         form=BuyForm(formdata=None, quantity=form.quantity.data, address_id=form.address_id.data),
-        festival_name=festival_name,
-        slug=slug,
-        item_id=item_id,
+        festival_name=item.festival.name,
+        slug=item.festival.slug,
+        item_id=item.id,
         quantity=form.quantity.data,
-        item_name=item_name,
+        item_name=f"{item.variant.product.name} ({item.variant.name})",
         address_id=address.id if address is not None else None,
         address_line=address.one_line() if address is not None else None,
     )

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from shop.accounts.models import Buyer, User
@@ -38,6 +38,7 @@ from shop.database import utcnow
 from shop.extensions import db
 from shop.festivals.models import Festival, FestivalItem
 from shop.orders import stock
+from shop.orders.addresses import address_for
 from shop.orders.errors import NotYourAddress, OrderError, OutOfStock, Shortage
 from shop.orders.expiry import expire_overdue_of
 from shop.orders.models import Address, Order, OrderLine, OrderStatus
@@ -57,7 +58,7 @@ def place_order(
     CartError or QuotaExceeded with nothing written; the caller commits or rolls back."""
     now = now or utcnow()
     buyer = lock_buyer(buyer_id)
-    address = db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == buyer.id))
+    address = address_for(buyer, address_id)
     if address is None:
         raise NotYourAddress(_("Choose one of your own addresses."))
     cart = None
@@ -90,25 +91,39 @@ def place_order(
 
 # ---- the buyer, locked --------------------------------------------------------------------
 
-_BUYER_COLUMNS = (User.id, User.kind, User.level, User.root_employee_id, User.l1_contact_id, User.is_active_flag)
 
-
-def lock_buyer(buyer_id: int) -> Buyer:
-    """Lock the buyer's row and their chain's employee's, in id order, and return the buyer as
-    the lock read them: the first locks of every transaction that places an order or pays one.
-    One statement: the chain's employee is found from the buyer's row as the statement starts.
-    OrderError when the buyer is gone or deactivated, or moved to another chain meanwhile."""
+def _locking_buyer_and_chain():
+    """One statement: the chain's employee is found from the buyer's row as the statement starts."""
+    buyer_id = bindparam("buyer_id")
     root_of_buyer = (
         select(case((User.level == 0, User.id), else_=func.coalesce(User.root_employee_id, User.id)))
         .where(User.id == buyer_id)
         .scalar_subquery()
     )
-    rows = db.session.execute(
-        select(*_BUYER_COLUMNS, root_of_buyer.label("root_when_read"))
+    return (
+        select(
+            User.id,
+            User.kind,
+            User.level,
+            User.root_employee_id,
+            User.l1_contact_id,
+            User.is_active_flag,
+            root_of_buyer.label("root_when_read"),
+        )
         .where(or_(User.id == buyer_id, User.id == root_of_buyer))
         .order_by(User.id)
         .with_for_update(key_share=True, of=User)
-    ).all()
+    )
+
+
+_LOCK_BUYER_AND_CHAIN = _locking_buyer_and_chain()  # the same text for every order
+
+
+def lock_buyer(buyer_id: int) -> Buyer:
+    """Lock the buyer's row and their chain's employee's, in id order, and return the buyer as
+    the lock read them: the first locks of every transaction that places an order or pays one.
+    OrderError when the buyer is gone or deactivated, or moved to another chain meanwhile."""
+    rows = db.session.execute(_LOCK_BUYER_AND_CHAIN, {"buyer_id": buyer_id}).all()
     row = next((row for row in rows if row.id == buyer_id), None)
     if row is None or not row.is_active_flag:
         raise OrderError(_("This account cannot place orders."))
@@ -173,16 +188,24 @@ class Wanted:
         )
 
 
-def _festival_wanted(item_id: int, quantity: int, now: datetime) -> Wanted:
-    item = db.session.scalar(
+def _reading_festival_item():
+    return (
         select(FestivalItem)
-        .where(FestivalItem.id == item_id)
+        .where(FestivalItem.id == bindparam("item_id"))
         .options(
             joinedload(FestivalItem.festival),
             joinedload(FestivalItem.variant).joinedload(Variant.product).load_only(*_PRODUCT_COLUMNS),
         )
         .execution_options(populate_existing=True)  # as committed now, whatever the request read before
     )
+
+
+_PRODUCT_COLUMNS = (Product.id, Product.category_id, Product.name, Product.is_active, Product.sales_mode)
+_READ_FESTIVAL_ITEM = _reading_festival_item()  # the same text for every order
+
+
+def _festival_wanted(item_id: int, quantity: int, now: datetime) -> Wanted:
+    item = db.session.scalar(_READ_FESTIVAL_ITEM, {"item_id": item_id})
     if item is None:
         raise OrderError(_("This item is not on sale."))
     festival: Festival = item.festival
@@ -191,9 +214,6 @@ def _festival_wanted(item_id: int, quantity: int, now: datetime) -> Wanted:
     if quantity < 1:
         raise OrderError(_("Choose at least one unit."))
     return Wanted.of_festival_item(item, quantity)
-
-
-_PRODUCT_COLUMNS = (Product.id, Product.category_id, Product.name, Product.is_active, Product.sales_mode)
 
 
 # ---- taking the units ---------------------------------------------------------------------
