@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from shop.accounts.models import User
@@ -260,12 +260,15 @@ def festival_by_slug(slug: str) -> Festival | None:
 def festival_item_by_slug(slug: str, item_id: int) -> FestivalItem | None:
     """One item of the festival called ``slug``, with its festival, variant and product: what
     buying it reads, in one query."""
-    return db.session.scalar(
-        select(FestivalItem)
-        .join(FestivalItem.festival)
-        .where(Festival.slug == slug, FestivalItem.id == item_id)
-        .options(contains_eager(FestivalItem.festival), joinedload(FestivalItem.variant).joinedload(Variant.product))
-    )
+    return db.session.scalar(_ITEM_BY_SLUG, {"slug": slug, "item_id": item_id})
+
+
+_ITEM_BY_SLUG = (  # built once: every "buy now" asks it
+    select(FestivalItem)
+    .join(FestivalItem.festival)
+    .where(Festival.slug == bindparam("slug"), FestivalItem.id == bindparam("item_id"))
+    .options(contains_eager(FestivalItem.festival), joinedload(FestivalItem.variant).joinedload(Variant.product))
+)
 
 
 def festivals_visible(now: datetime | None = None) -> list[Festival]:
