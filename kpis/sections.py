@@ -15,10 +15,10 @@ from kpis.operations import operator_efficiency, platform_effectiveness
 from kpis.tables import Column, Table
 from referrals.models import EventKind, FunnelEvent
 from shop.accounts.models import Department
+from shop.catalog.festival_models import Festival, FestivalItem
 from shop.database import utcnow
 from shop.extensions import db
 from shop.festivals.forecast import demand
-from shop.festivals.models import Festival, FestivalItem
 from shop.orders.models import Order
 
 LEVELS = {0: _l("Employees' own"), 1: _l("L1 contacts"), 2: _l("L2 contacts")}

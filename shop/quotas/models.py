@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
+from shop.catalog.festival_models import Festival, FestivalItem
 from shop.catalog.models import Category, Product
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
-from shop.festivals.models import Festival, FestivalItem
 
 
 class Scope(enum.StrEnum):

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, select
 
+from shop.catalog.festival_models import FestivalItem, Phase
 from shop.extensions import db
-from shop.festivals.models import FestivalItem, Phase
 from shop.orders.models import Order, OrderStatus
 from tests.conftest import CSRF_RE, login
 

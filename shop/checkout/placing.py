@@ -7,7 +7,8 @@ the caller's transaction, all or nothing:
 1. Lock the buyer's row and the chain's employee's, in user-id order (FOR NO KEY UPDATE: the
    orders and audit entries inserted meanwhile take KEY SHARE locks on user rows, which must
    not conflict), and read the buyer as locked (``Buyer``). Every order that could add to a
-   quota sum takes these locks first, so the counts below cannot change under this order.
+   quota sum takes these locks first (``shop/orders/locks.py``), so the counts below cannot
+   change under this order.
 2. Read what is ordered (the cart, or the festival item with its festival) and the address.
 3. Read the active quota rules and the exceptions granted, and count the use, afresh: a rule
    saved by any process is enforced by the next order. One check, under the locks.
@@ -25,22 +26,23 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from shop.accounts.models import Buyer, User
+from shop.accounts.models import Buyer
 from shop.audit.services import record
 from shop.cart.services import CartError, cart_lines
+from shop.catalog.festival_models import Festival, FestivalItem
 from shop.catalog.models import PriceTier, Product, Variant
 from shop.catalog.sellable import Sellable
 from shop.catalog.services import tier_of_kind
 from shop.database import utcnow
 from shop.extensions import db
-from shop.festivals.models import Festival, FestivalItem
 from shop.orders import stock
 from shop.orders.addresses import address_for
 from shop.orders.errors import NotYourAddress, OrderError, OutOfStock, Shortage
 from shop.orders.expiry import expire_overdue_of
+from shop.orders.locks import lock_buyer
 from shop.orders.models import Address, Order, OrderLine, OrderStatus
 from shop.quotas.engine import Enforcement, Take
 
@@ -87,53 +89,6 @@ def place_order(
     for line in cart or ():
         db.session.delete(line)
     return order
-
-
-# ---- the buyer, locked --------------------------------------------------------------------
-
-
-def _locking_buyer_and_chain():
-    """One statement: the chain's employee is found from the buyer's row as the statement starts."""
-    buyer_id = bindparam("buyer_id")
-    root_of_buyer = (
-        select(case((User.level == 0, User.id), else_=func.coalesce(User.root_employee_id, User.id)))
-        .where(User.id == buyer_id)
-        .scalar_subquery()
-    )
-    return (
-        select(
-            User.id,
-            User.kind,
-            User.level,
-            User.root_employee_id,
-            User.l1_contact_id,
-            User.is_active_flag,
-            root_of_buyer.label("root_when_read"),
-        )
-        .where(or_(User.id == buyer_id, User.id == root_of_buyer))
-        .order_by(User.id)
-        .with_for_update(key_share=True, of=User)
-    )
-
-
-_LOCK_BUYER_AND_CHAIN = _locking_buyer_and_chain()  # the same text for every order
-
-
-def lock_buyer(buyer_id: int) -> Buyer:
-    """Lock the buyer's row and their chain's employee's, in id order, and return the buyer as
-    the lock read them: the first locks of every transaction that places an order or pays one.
-    OrderError when the buyer is gone or deactivated, or moved to another chain meanwhile."""
-    rows = db.session.execute(_LOCK_BUYER_AND_CHAIN, {"buyer_id": buyer_id}).all()
-    row = next((row for row in rows if row.id == buyer_id), None)
-    if row is None or not row.is_active_flag:
-        raise OrderError(_("This account cannot place orders."))
-    buyer = Buyer(row.id, row.kind, row.level, row.root_employee_id, row.l1_contact_id)
-    if buyer.chain_root_id != row.root_when_read:
-        # An operator moved the buyer's chain between the statement's start and the lock: the
-        # lock taken is on the old chain's employee; taking the new one now could break the
-        # lock order.
-        raise OrderError(_("Your account changed while ordering; please try again."))
-    return buyer
 
 
 # ---- what is ordered ----------------------------------------------------------------------
