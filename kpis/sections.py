@@ -8,7 +8,7 @@ from collections import Counter
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from kpis import domain, figures
+from kpis import domain, figures, refusals
 from kpis.chain import STAGE_NAMES
 from kpis.figures import Filters
 from kpis.operations import operator_efficiency, platform_effectiveness
@@ -335,7 +335,8 @@ def platform(f: Filters) -> list[Table]:
                 _figure(_l("Searches"), "int", now.searches, before.searches),
                 _figure(_l("Searches with no result"), "ratio", now.no_result_rate, before.no_result_rate),
             ],
-        )
+        ),
+        refusals.table(f),
     ]
 
 

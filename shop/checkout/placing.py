@@ -57,7 +57,8 @@ def place_order(
 ) -> Order:
     """Place an order for ``buyer_id``, shipped to their address ``address_id``: their cart,
     or ``quantity`` units of festival item ``item_id``. Raises OrderError (OutOfStock),
-    CartError or QuotaExceeded with nothing written; the caller commits or rolls back."""
+    CartError or QuotaExceeded with nothing written; the caller commits or rolls back. An
+    OrderError's ``details["code"]`` names its reason for the refusal counts (kpis.refusals)."""
     now = now or utcnow()
     buyer = lock_buyer(buyer_id)
     address = address_for(buyer, address_id)
@@ -67,7 +68,7 @@ def place_order(
     if item_id is None:
         cart = cart_lines(buyer)
         if not cart:
-            raise OrderError(_("Your cart is empty."))
+            raise OrderError(_("Your cart is empty."), code="cart_empty")
         wanted = [Wanted.of_variant(line.variant, line.quantity) for line in cart]
         festival_id = None
     else:
@@ -80,7 +81,7 @@ def place_order(
             )
     currencies = {line.sellable.currency for line in wanted}
     if len(currencies) != 1:
-        raise OrderError(_("Items in different currencies cannot be ordered together."))
+        raise OrderError(_("Items in different currencies cannot be ordered together."), code="currencies")
     currency = currencies.pop()
     tier = tier_of_kind(buyer.kind)
     Enforcement(buyer, [line.take(tier) for line in wanted], now, currency=currency).check()
@@ -162,12 +163,12 @@ _READ_FESTIVAL_ITEM = _reading_festival_item()  # the same text for every order
 def _festival_wanted(item_id: int, quantity: int, now: datetime) -> Wanted:
     item = db.session.scalar(_READ_FESTIVAL_ITEM, {"item_id": item_id})
     if item is None:
-        raise OrderError(_("This item is not on sale."))
+        raise OrderError(_("This item is not on sale."), code="not_selling")
     festival: Festival = item.festival
     if not festival.is_selling(now):
-        raise OrderError(_("“%(festival)s” is not selling now.", festival=festival.name))
+        raise OrderError(_("“%(festival)s” is not selling now.", festival=festival.name), code="not_selling")
     if quantity < 1:
-        raise OrderError(_("Choose at least one unit."))
+        raise OrderError(_("Choose at least one unit."), code="quantity")
     return Wanted.of_festival_item(item, quantity)
 
 

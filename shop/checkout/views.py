@@ -16,6 +16,7 @@ from shop.orders.addresses import add_address, address_for, addresses_of
 from shop.orders.forms import NEW_ADDRESS, CancelForm, CheckoutForm, PayrollPayForm
 from shop.orders.lifecycle import cancel_order, order_for_buyer
 from shop.orders.models import Order, OrderStatus
+from shop.orders.signals import order_refused
 from shop.payments.payroll import deduction_month, pay_by_payroll
 from shop.refunds.services import refunds_of
 from shop.web import unit_of_work
@@ -48,6 +49,7 @@ def checkout():
         if not work.refused:
             return redirect(url_for("orders.detail", order_id=order_id))
         shortages = getattr(work.refusal, "shortages", [])
+        order_refused.send(work.refusal, buyer_id=current_user.id, festival_id=None, product_id=None)
         lines = cart_lines(current_user)
     status = 200 if request.method == "GET" else 422
     return render_template(

@@ -17,6 +17,7 @@ from shop.festivals.forms import AddressForm, BuyForm, RemindForm
 from shop.festivals.services import festival_by_slug, festival_item_by_slug, festivals_visible, items_of
 from shop.orders.addresses import add_address, address_for, addresses_of
 from shop.orders.errors import NotYourAddress
+from shop.orders.signals import order_refused
 from shop.web import unit_of_work
 
 bp = Blueprint("festivals", __name__)
@@ -98,6 +99,7 @@ def buy(slug: str, item_id: int):
     form = BuyForm()
     if not form.validate_on_submit():
         return _page(item.festival, form=form, form_item=item), 422
+    keys = dict(buyer_id=current_user.id, festival_id=item.festival_id, product_id=item.variant.product_id)
     # A refusal's page is rendered before the rollback, from the rows the transaction read
     # (no query); the rollback then releases the locks.
     with unit_of_work(flash_refusal=False, refusal_page=lambda refusal: _refused(refusal, item, form)) as work:
@@ -108,6 +110,7 @@ def buy(slug: str, item_id: int):
         except NotYourAddress:
             abort(404)  # another user's address is not found
     if work.refused:
+        order_refused.send(work.refusal, **keys)  # counted by reason (kpis), in a transaction of its own
         return work.page, 409
     return redirect(url_for("orders.detail", order_id=order_id), code=303)
 

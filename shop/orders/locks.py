@@ -39,13 +39,13 @@ def lock_buyer(buyer_id: int) -> Buyer:
     rows = db.session.execute(_LOCK_BUYER_AND_CHAIN, {"buyer_id": buyer_id}).all()
     row = next((row for row in rows if row.id == buyer_id), None)
     if row is None or not row.is_active_flag:
-        raise OrderError(_("This account cannot place orders."))
+        raise OrderError(_("This account cannot place orders."), code="account")
     buyer = Buyer(row.id, row.kind, row.level, row.root_employee_id, row.l1_contact_id)
     if buyer.chain_root_id != row.root_when_read:
         # An operator moved the buyer's chain between the statement's start and the lock: the
         # lock taken is on the old chain's employee; taking the new one now could break the
         # lock order.
-        raise OrderError(_("Your account changed while ordering; please try again."))
+        raise OrderError(_("Your account changed while ordering; please try again."), code="account")
     return buyer
 
 
