@@ -20,13 +20,14 @@ the caller's transaction, all or nothing:
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from shop.accounts.models import Buyer
@@ -144,7 +145,8 @@ class Wanted:
         )
 
 
-def _reading_festival_item():
+@functools.cache  # one statement, built on first use: at import the models are not all mapped yet
+def _reading_festival_item() -> Select:
     return (
         select(FestivalItem)
         .where(FestivalItem.id == bindparam("item_id"))
@@ -157,11 +159,10 @@ def _reading_festival_item():
 
 
 _PRODUCT_COLUMNS = (Product.id, Product.category_id, Product.name, Product.is_active, Product.sales_mode)
-_READ_FESTIVAL_ITEM = _reading_festival_item()  # the same text for every order
 
 
 def _festival_wanted(item_id: int, quantity: int, now: datetime) -> Wanted:
-    item = db.session.scalar(_READ_FESTIVAL_ITEM, {"item_id": item_id})
+    item = db.session.scalar(_reading_festival_item(), {"item_id": item_id})
     if item is None:
         raise OrderError(_("This item is not on sale."), code="not_selling")
     festival: Festival = item.festival

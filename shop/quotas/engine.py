@@ -13,6 +13,7 @@ enforced by the next order placed in every other.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -309,7 +310,11 @@ def _standings_statement(*, windows: Collection[Window] | None = None, sentences
 
 
 CALENDAR_WINDOWS = (Window.day, Window.month, Window.year)
-_ENFORCING = _standings_statement(sentences=False)  # placing an order: the same text every time
+
+
+@functools.cache  # one statement, built on first use: at import the models are not all mapped yet
+def _enforcing() -> Select:
+    return _standings_statement(sentences=False)
 
 
 def standings(
@@ -337,7 +342,7 @@ def standings(
     for window in CALENDAR_WINDOWS:
         params[f"{window}_start"], params[f"{window}_end"] = window_bounds(window, now)
     if windows is None and not sentences:
-        statement = _ENFORCING
+        statement = _enforcing()  # placing an order: the same text every time
     else:
         statement = _standings_statement(windows=windows, sentences=sentences)
     rules: dict[int, tuple[QuotaRule, int]] = {}
