@@ -10,9 +10,10 @@ exception (a bug, ``abort()``) rolls back and goes on up. Services add and flush
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from flask import flash
 
@@ -23,9 +24,11 @@ from shop.extensions import db
 
 @dataclass
 class Work:
-    """What became of one unit of work: ``refusal`` is the DomainError that rolled it back."""
+    """What became of one unit of work: ``refusal`` is the DomainError that rolled it back, and
+    ``page`` what ``unit_of_work``'s ``refusal_page`` made of it."""
 
     refusal: DomainError | None = None
+    page: Any = None
 
     @property
     def refused(self) -> bool:
@@ -33,17 +36,29 @@ class Work:
 
 
 @contextmanager
-def unit_of_work(done: str | None = None, *, flash_refusal: bool = True) -> Iterator[Work]:
+def unit_of_work(
+    done: str | None = None,
+    *,
+    flash_refusal: bool = True,
+    refusal_page: Callable[[DomainError], Any] | None = None,
+) -> Iterator[Work]:
     """Commit what the block did, or roll it back (see the module's docstring).
 
     ``done``: flashed ("success") after the commit. ``flash_refusal``: false when the view puts
-    the refusal's message somewhere else (a form field, a page of its own)."""
+    the refusal's message somewhere else (a form field, a page of its own). ``refusal_page``:
+    called with a refusal just before the rollback, while the rows the transaction read are
+    still loaded (the rollback expires them, and each would be read again); its result is
+    ``work.page``. A hot page that names what was refused (buy now) is rendered so."""
     work = Work()
     try:
         yield work
     except DomainError as refusal:
-        db.session.rollback()
         work.refusal = refusal
+        try:
+            if refusal_page is not None:
+                work.page = refusal_page(refusal)
+        finally:
+            db.session.rollback()
         if flash_refusal:
             flash(refusal.message, "error")
         return

@@ -20,13 +20,14 @@ the caller's transaction, all or nothing:
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from shop.accounts.models import Buyer
@@ -39,6 +40,7 @@ from shop.catalog.services import tier_of_kind
 from shop.database import utcnow
 from shop.extensions import db
 from shop.orders import stock
+from shop.orders.addresses import address_for
 from shop.orders.errors import NotYourAddress, OrderError, OutOfStock, Shortage
 from shop.orders.expiry import expire_overdue_of
 from shop.orders.locks import lock_buyer
@@ -60,7 +62,7 @@ def place_order(
     OrderError's ``details["code"]`` names its reason for the refusal counts (kpis.refusals)."""
     now = now or utcnow()
     buyer = lock_buyer(buyer_id)
-    address = db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == buyer.id))
+    address = address_for(buyer, address_id)
     if address is None:
         raise NotYourAddress(_("Choose one of your own addresses."))
     cart = None
@@ -143,16 +145,24 @@ class Wanted:
         )
 
 
-def _festival_wanted(item_id: int, quantity: int, now: datetime) -> Wanted:
-    item = db.session.scalar(
+@functools.cache  # one statement, built on first use: at import the models are not all mapped yet
+def _reading_festival_item() -> Select:
+    return (
         select(FestivalItem)
-        .where(FestivalItem.id == item_id)
+        .where(FestivalItem.id == bindparam("item_id"))
         .options(
             joinedload(FestivalItem.festival),
             joinedload(FestivalItem.variant).joinedload(Variant.product).load_only(*_PRODUCT_COLUMNS),
         )
         .execution_options(populate_existing=True)  # as committed now, whatever the request read before
     )
+
+
+_PRODUCT_COLUMNS = (Product.id, Product.category_id, Product.name, Product.is_active, Product.sales_mode)
+
+
+def _festival_wanted(item_id: int, quantity: int, now: datetime) -> Wanted:
+    item = db.session.scalar(_reading_festival_item(), {"item_id": item_id})
     if item is None:
         raise OrderError(_("This item is not on sale."), code="not_selling")
     festival: Festival = item.festival
@@ -161,9 +171,6 @@ def _festival_wanted(item_id: int, quantity: int, now: datetime) -> Wanted:
     if quantity < 1:
         raise OrderError(_("Choose at least one unit."), code="quantity")
     return Wanted.of_festival_item(item, quantity)
-
-
-_PRODUCT_COLUMNS = (Product.id, Product.category_id, Product.name, Product.is_active, Product.sales_mode)
 
 
 # ---- taking the units ---------------------------------------------------------------------

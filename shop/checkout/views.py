@@ -51,9 +51,9 @@ def checkout():
                 address_id = add_address(current_user, form.address_input()).id
             else:
                 address_id = (address_for(current_user, form.address_id.data) or abort(404)).id
-            order = place_order(current_user.id, address_id)
+            order_id = place_order(current_user.id, address_id).id  # before the commit expires the order
         if not work.refused:
-            return redirect(url_for("orders.detail", order_id=order.id))
+            return redirect(url_for("orders.detail", order_id=order_id))
         if isinstance(work.refusal, AddressInvalid):
             form.show_errors(work.refusal.errors)  # beside the fields; not an order refused
         else:

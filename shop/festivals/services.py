@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from shop.accounts.models import User
@@ -260,10 +261,15 @@ def festival_by_slug(slug: str) -> Festival | None:
 def festival_item_by_slug(slug: str, item_id: int) -> FestivalItem | None:
     """One item of the festival called ``slug``, with its festival, variant and product: what
     buying it reads, in one query."""
-    return db.session.scalar(
+    return db.session.scalar(_item_by_slug(), {"slug": slug, "item_id": item_id})  # every "buy now" asks it
+
+
+@functools.cache  # one statement, built on first use: at import the models are not all mapped yet
+def _item_by_slug() -> Select:
+    return (
         select(FestivalItem)
         .join(FestivalItem.festival)
-        .where(Festival.slug == slug, FestivalItem.id == item_id)
+        .where(Festival.slug == bindparam("slug"), FestivalItem.id == bindparam("item_id"))
         .options(contains_eager(FestivalItem.festival), joinedload(FestivalItem.variant).joinedload(Variant.product))
     )
 

@@ -93,32 +93,34 @@ def buy(slug: str, item_id: int):
     form = BuyForm()
     if not form.validate_on_submit():
         return _page(item.festival, form=form, form_item=item), 422
-    names = (item.festival.name, f"{item.variant.product.name} ({item.variant.name})")  # read before the rollback
     keys = dict(buyer_id=current_user.id, festival_id=item.festival_id, product_id=item.variant.product_id)
-    with unit_of_work(flash_refusal=False) as work:  # a refusal rolls back: the locks go at once
+    # A refusal's page is rendered before the rollback, from the rows the transaction read
+    # (no query); the rollback then releases the locks.
+    with unit_of_work(flash_refusal=False, refusal_page=lambda refusal: _refused(refusal, item, form)) as work:
         try:
-            order = place_order(current_user.id, form.address_id.data, item_id=item.id, quantity=form.quantity.data)
+            order_id = place_order(
+                current_user.id, form.address_id.data, item_id=item.id, quantity=form.quantity.data
+            ).id  # before the commit expires the order
         except NotYourAddress:
             abort(404)  # another user's address is not found
     if work.refused:
         order_refused.send(work.refusal, **keys)  # counted by reason (kpis), in a transaction of its own
-        return _refused(work.refusal, names, slug, item_id, form), 409
-    return redirect(url_for("orders.detail", order_id=order.id), code=303)
+        return work.page, 409
+    return redirect(url_for("orders.detail", order_id=order_id), code=303)
 
 
-def _refused(refusal: DomainError, names: tuple[str, str], slug: str, item_id: int, form: BuyForm) -> str:
+def _refused(refusal: DomainError, item: FestivalItem, form: BuyForm) -> str:
     """The page of a refusal: the reason, and the same purchase to try again."""
-    festival_name, item_name = names
     address = address_for(current_user, form.address_id.data)
     return render_template(
         "festivals/refused.html",
         refusal=refusal,
         form=BuyForm(formdata=None, quantity=form.quantity.data, address_id=form.address_id.data),
-        festival_name=festival_name,
-        slug=slug,
-        item_id=item_id,
+        festival_name=item.festival.name,
+        slug=item.festival.slug,
+        item_id=item.id,
         quantity=form.quantity.data,
-        item_name=item_name,
+        item_name=f"{item.variant.product.name} ({item.variant.name})",
         address_id=address.id if address is not None else None,
         address_line=address.one_line(mask_phone=True) if address is not None else None,
     )

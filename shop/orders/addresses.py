@@ -14,7 +14,7 @@ from babel import Locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from shop.accounts.models import User
+from shop.accounts.models import Buyer, User
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders import regions
@@ -60,9 +60,11 @@ def addresses_of(user: User) -> list[Address]:
     return list(db.session.scalars(select(Address).where(Address.user_id == user.id).order_by(Address.id.desc())))
 
 
-def address_for(user: User, address_id: int) -> Address | None:
-    """The user's own address ``address_id``; another user's is not found."""
-    return db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == user.id))
+def address_for(user: User | Buyer, address_id: int) -> Address | None:
+    """The user's own address ``address_id``; another user's is not found. By primary key:
+    no query when this request has read it already."""
+    address = db.session.get(Address, address_id)
+    return address if address is not None and address.user_id == user.id else None
 
 
 def clean_address(data: AddressInput) -> dict:

@@ -13,13 +13,14 @@ enforced by the next order placed in every other.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, not_, or_, select, true
 from sqlalchemy.orm import aliased
 
 from shop.accounts.models import Buyer
@@ -118,11 +119,7 @@ def matches(rule: QuotaRule, take: Take) -> bool:
     return take.festival_item_id is not None and take.festival_item_id == rule.festival_item_id
 
 
-def subject_id(rule: QuotaRule, buyer: Buyer) -> int:
-    return buyer.chain_root_id if rule.scope == Scope.chain else buyer.id
-
-
-def live_orders(now: datetime):
+def live_orders(now):
     """Orders that still hold what they took."""
     return and_(
         Order.status.not_in((OrderStatus.cancelled, OrderStatus.expired, OrderStatus.refunded)),
@@ -137,35 +134,6 @@ def line_measure(rule: QuotaRule):
     return held * OrderLine.unit_price if rule.measure == Measure.amount else held
 
 
-def counted(rule: QuotaRule, buyer: Buyer, now: datetime, orders=Order) -> list[ColumnElement[bool]]:
-    """The conditions an order line (joined with its order, and with its variant and product
-    for category and product rules) meets when it counts towards ``rule`` for this buyer or
-    their chain: the one definition of use, for enforcing and for showing what is left.
-    ``orders`` is the orders table or an alias of it that the query joins."""
-    start, end = window_bounds(rule.window, now) if rule.window != Window.festival else (None, None)
-    return _conditions(rule, orders, subject_id(rule, buyer), start, end)
-
-
-def _conditions(rule: QuotaRule, orders, subject, start, end) -> list[ColumnElement[bool]]:
-    """``counted``, with the subject and the window's bounds given as values or bound parameters."""
-    conditions = [orders.buyer_id == subject if rule.scope == Scope.buyer else orders.root_employee_id == subject]
-    if rule.audience == Audience.employees:
-        conditions.append(orders.buyer_level == 0)
-    elif rule.audience == Audience.contacts:
-        conditions.append(orders.buyer_level > 0)
-    if rule.target == Target.category:
-        conditions.append(Product.category_id == rule.category_id)
-    elif rule.target == Target.product:
-        conditions.append(Variant.product_id == rule.product_id)
-    elif rule.target == Target.festival_item:
-        conditions.append(OrderLine.festival_item_id == rule.festival_item_id)
-    if rule.window == Window.festival:
-        conditions.append(orders.festival_id == rule.festival_id)
-    else:
-        conditions += [orders.created_at >= start, orders.created_at < end]
-    return conditions
-
-
 def wanted_by(rule: QuotaRule, takes: Sequence[Take]) -> dict[int | None, int]:
     wanted: dict[int | None, int] = {}
     for take in takes:
@@ -177,39 +145,24 @@ def wanted_by(rule: QuotaRule, takes: Sequence[Take]) -> dict[int | None, int]:
 
 
 class Enforcement:
-    """Every applicable rule for one order about to be placed, its use query built once.
+    """Every applicable rule for one order about to be placed.
 
     ``check()`` refuses (QuotaExceeded, naming the rule and what is left) unless every rule
     allows ``takes``. Its answer is final when the buyer's and the chain's employee's rows are
-    locked, in the placing transaction, and the rules were read under those locks."""
+    locked, in the placing transaction: the rules, their exceptions and the use are read then,
+    in one statement."""
 
-    def __init__(
-        self,
-        buyer: Buyer,
-        takes: Sequence[Take],
-        now: datetime,
-        *,
-        currency: str,
-        rules: Sequence[tuple[QuotaRule, int]] | None = None,
-    ):
-        self.takes, self.currency = takes, currency
-        # What a rule's sentence names is read only when a refusal is worded (most orders pass).
-        self.rules = rules_for(buyer, takes, sentences=False) if rules is None else rules
-        self._use = _UseQuery([rule for rule, _extra in self.rules], buyer, now)
+    def __init__(self, buyer: Buyer, takes: Sequence[Take], now: datetime, *, currency: str):
+        self.buyer, self.takes, self.now, self.currency = buyer, takes, now, currency
         self.standings: list[Standing] = []  # as the last check() counted them
 
     def check(self) -> None:
-        self.standings = _standings(self.rules, self._use.run(), self.takes)
+        # What a rule's sentence names is read only when a refusal is worded (most orders pass).
+        self.standings = standings(self.buyer, self.takes, self.now, sentences=False)
         for standing in self.standings:
             if standing.broken:
                 outright = standing.wanted > standing.allowance.limit
                 raise QuotaExceeded(standing.allowance, standing.wanted, self.currency, outright=outright)
-
-
-# ---- what is left, for the product and cart pages -----------------------------------------
-# The pages ask about several items at once and must stay fast: the rules come with the
-# buyer's exceptions in one query, and the use of every rule in one more (none when only
-# per-order rules apply), built from the same ``counted`` conditions that enforcement uses.
 
 
 @dataclass(frozen=True)
@@ -243,67 +196,42 @@ class Standing:
         return max(self.room, 0) // take.unit_price if take.unit_price > 0 else None
 
 
-def _rules_with_extras(
-    buyer: Buyer, windows: Collection[Window] | None, festival_ids: Collection[int], *, sentences: bool = True
-) -> list[tuple[QuotaRule, int]]:
-    """The active rules of the buyer's audience that could apply (festival rules only of
-    ``festival_ids``), each with the extra that exceptions give this buyer or chain: read from
-    the database in the caller's transaction, the extras only for rules that have exceptions."""
-    granted = exists().where(QuotaException.rule_id == QuotaRule.id)
-    query = select(QuotaRule, granted).where(QuotaRule.is_active.is_(True), QuotaRule.audience.in_(_audiences(buyer)))
-    if windows is not None:
-        query = query.where(QuotaRule.window.in_(list(windows)))
-    query = query.where(or_(QuotaRule.window != Window.festival, QuotaRule.festival_id.in_(sorted(festival_ids))))
-    if sentences:  # the pages say every rule
-        query = query.options(*sentence_loads())
-    found = list(db.session.execute(query.order_by(QuotaRule.id)).unique())
-    extras = _extras(buyer, [rule for rule, has_exceptions in found if has_exceptions])
-    return [(rule, extras.get(rule.id, 0)) for rule, _has_exceptions in found]
+# ---- the rules, their exceptions and the use, in one statement ----------------------------
+# Placing an order and the pages' "what is left" ask the same statement: the active rules that
+# could apply to the takes, each with the extra its exceptions give the buyer or the chain,
+# and its use so far per SKU, counted from the buyer's and the chain's live orders. How a rule
+# counts (whose orders, which audience, which items, which window, units or money) is read
+# from the rule's own columns inside the statement, so its text is the same for every set of
+# rules: built once, compiled once.
 
 
-def _extras(buyer: Buyer, rules: Sequence[QuotaRule]) -> dict[int, int]:
-    """{rule id: extra granted to this buyer (buyer rules) or their chain's employee (chain rules)}."""
-    if not rules:
-        return {}
-    subject = case((QuotaRule.scope == Scope.chain, buyer.chain_root_id), else_=buyer.id)
-    query = (
-        select(QuotaException.rule_id, func.sum(QuotaException.extra))
-        .join(QuotaRule, QuotaRule.id == QuotaException.rule_id)
-        .where(QuotaException.rule_id.in_([rule.id for rule in rules]), QuotaException.user_id == subject)
-        .group_by(QuotaException.rule_id)
-    )
-    return {rule_id: int(extra) for rule_id, extra in db.session.execute(query)}
+def _candidate(rule) -> list[ColumnElement[bool]]:
+    """Active rules of the buyer's audience whose target is among the takes' (``matches``
+    decides exactly, in Python)."""
+    return [
+        rule.is_active.is_(True),
+        or_(rule.audience == Audience.everyone, rule.audience == bindparam("audience", type_=rule.audience.type)),
+        or_(rule.window != Window.festival, rule.festival_id.in_(bindparam("festival_ids", expanding=True))),
+        or_(
+            rule.target == Target.all,
+            and_(rule.target == Target.category, rule.category_id.in_(bindparam("category_ids", expanding=True))),
+            and_(rule.target == Target.product, rule.product_id.in_(bindparam("product_ids", expanding=True))),
+            and_(
+                rule.target == Target.festival_item,
+                rule.festival_item_id.in_(bindparam("festival_item_ids", expanding=True)),
+            ),
+        ),
+    ]
 
 
-class _UseQuery:
-    """{rule id: {variant id (per SKU) or None: use}} for every rule, in one grouped query
-    (none when only per-order rules apply); run as often as needed."""
-
-    def __init__(self, rules: Sequence[QuotaRule], buyer: Buyer, now: datetime):
-        self.counting = [rule for rule in rules if rule.window != Window.order]
-        self.query = _build_use_query(self.counting) if self.counting else None
-        self.params = {"buyer_id": buyer.id, "root_id": buyer.chain_root_id, "now": now}
-        for index, rule in enumerate(self.counting):
-            if rule.window != Window.festival:
-                self.params[f"start_{index}"], self.params[f"end_{index}"] = window_bounds(rule.window, now)
-
-    def run(self) -> dict[int, dict[int | None, int]]:
-        if self.query is None:
-            return {}
-        use: dict[int, dict[int | None, int]] = {rule.id: {} for rule in self.counting}
-        for variant_id, *values in db.session.execute(self.query, self.params):
-            for rule, value in zip(self.counting, values, strict=True):
-                key = variant_id if rule.per_sku else None
-                use[rule.id][key] = use[rule.id].get(key, 0) + int(value or 0)
-        return use
-
-
-def _build_use_query(counting: Sequence[QuotaRule]) -> Select:
+def _use_of_every_rule():
+    """{rule, variant: use}: the live lines of the buyer's and the chain's orders that count
+    towards each candidate rule, summed per rule and SKU (only rules with some use appear)."""
+    buyer_id, root_id = bindparam("buyer_id"), bindparam("root_id")
+    subjects = [buyer_id, root_id]
     # The buyer's and the chain's live orders first, through their own indexes, then their
     # lines. Materialised, so that the plan cannot start from a hot item's or festival's lines
     # instead (a nested loop over every order of a flash sale, whatever the statistics say).
-    buyer_id, root_id = bindparam("buyer_id"), bindparam("root_id")
-    subjects = [buyer_id, root_id]
     own = (
         select(Order.id, Order.buyer_id, Order.root_employee_id, Order.buyer_level, Order.festival_id, Order.created_at)
         .where(
@@ -314,47 +242,79 @@ def _build_use_query(counting: Sequence[QuotaRule]) -> Select:
         .prefix_with("MATERIALIZED")
     )
     orders = aliased(Order, own)
-    conditions = [
-        and_(
-            *_conditions(
-                rule,
-                orders,
-                buyer_id if rule.scope == Scope.buyer else root_id,
-                bindparam(f"start_{index}"),
-                bindparam(f"end_{index}"),
-            )
-        )
-        for index, rule in enumerate(counting)
+    rule = aliased(QuotaRule, name="counting_rule")
+
+    def within(window: Window):
+        start = bindparam(f"{window}_start", type_=Order.created_at.type)
+        end = bindparam(f"{window}_end", type_=Order.created_at.type)
+        return and_(rule.window == window, orders.created_at >= start, orders.created_at < end)
+
+    held = OrderLine.quantity - OrderLine.refunded_quantity
+    counts = [
+        or_(
+            and_(rule.scope == Scope.buyer, orders.buyer_id == buyer_id),
+            and_(rule.scope == Scope.chain, orders.root_employee_id == root_id),
+        ),
+        or_(
+            rule.audience == Audience.everyone,
+            and_(rule.audience == Audience.employees, orders.buyer_level == 0),
+            and_(rule.audience == Audience.contacts, orders.buyer_level > 0),
+        ),
+        or_(
+            rule.target == Target.all,
+            and_(rule.target == Target.category, Product.category_id == rule.category_id),
+            and_(rule.target == Target.product, Variant.product_id == rule.product_id),
+            and_(rule.target == Target.festival_item, OrderLine.festival_item_id == rule.festival_item_id),
+        ),
+        or_(
+            and_(rule.window == Window.festival, orders.festival_id == rule.festival_id),
+            *(within(window) for window in CALENDAR_WINDOWS),
+        ),
     ]
     return (
         select(
+            rule.id.label("rule_id"),
             OrderLine.variant_id,
-            *(
-                func.coalesce(func.sum(case((condition, line_measure(rule)), else_=0)), 0)
-                for rule, condition in zip(counting, conditions, strict=True)
-            ),
+            func.sum(case((rule.measure == Measure.amount, held * OrderLine.unit_price), else_=held)).label("used"),
         )
-        .select_from(orders)
+        .select_from(rule)
+        .join(orders, true())
         .join(OrderLine, OrderLine.order_id == orders.id)
         .join(Variant, Variant.id == OrderLine.variant_id)
         .join(Product, Product.id == Variant.product_id)
-        .where(or_(*conditions))
-        .group_by(OrderLine.variant_id)
+        .where(*_candidate(rule), *counts)
+        .group_by(rule.id, OrderLine.variant_id)
+        .subquery("rule_use")
     )
 
 
-def rules_for(
-    buyer: Buyer, takes: Sequence[Take], *, windows: Collection[Window] | None = None, sentences: bool = True
-) -> list[tuple[QuotaRule, int]]:
-    """The active rules (of ``windows``, or all) that apply to ``takes`` for this buyer, each
-    with the extra its exceptions give the buyer or chain; one query (with what the rules'
-    sentences name, unless ``sentences`` is false)."""
-    festival_ids = {take.festival_id for take in takes if take.festival_id is not None}
-    return [
-        (rule, extra)
-        for rule, extra in _rules_with_extras(buyer, windows, festival_ids, sentences=sentences)
-        if any(matches(rule, take) for take in takes)
-    ]
+def _standings_statement(*, windows: Collection[Window] | None = None, sentences: bool = True) -> Select:
+    use = _use_of_every_rule()
+    subject = case((QuotaRule.scope == Scope.chain, bindparam("root_id")), else_=bindparam("buyer_id"))
+    extra = (
+        select(func.coalesce(func.sum(QuotaException.extra), 0))
+        .where(QuotaException.rule_id == QuotaRule.id, QuotaException.user_id == subject)
+        .scalar_subquery()
+    )
+    query = (
+        select(QuotaRule, extra.label("extra"), use.c.variant_id, use.c.used)
+        .outerjoin(use, use.c.rule_id == QuotaRule.id)
+        .where(*_candidate(QuotaRule))
+        .order_by(QuotaRule.id, use.c.variant_id)
+    )
+    if windows is not None:
+        query = query.where(QuotaRule.window.in_(sorted(windows)))
+    if sentences:  # the pages say every rule
+        query = query.options(*sentence_loads())
+    return query
+
+
+CALENDAR_WINDOWS = (Window.day, Window.month, Window.year)
+
+
+@functools.cache  # one statement, built on first use: at import the models are not all mapped yet
+def _enforcing() -> Select:
+    return _standings_statement(sentences=False)
 
 
 def standings(
@@ -363,14 +323,38 @@ def standings(
     now: datetime,
     *,
     windows: Collection[Window] | None = None,
-    rules: Sequence[tuple[QuotaRule, int]] | None = None,
+    sentences: bool = True,
 ) -> list[Standing]:
-    """Every rule (of ``windows``, or all; or ``rules`` from ``rules_for``) that applies to
-    ``takes``: what the buyer or chain has used, what is allowed (exceptions included) and what
-    ``takes`` together want. A take of quantity 0 asks what is left without wanting anything."""
-    if rules is None:
-        rules = rules_for(buyer, takes, windows=windows)
-    return _standings(rules, _UseQuery([rule for rule, _extra in rules], buyer, now).run(), takes)
+    """Every rule (of ``windows``, or all) that applies to ``takes``: what the buyer or chain
+    has used, what is allowed (exceptions included) and what ``takes`` together want, read in
+    one statement in the caller's transaction. A take of quantity 0 asks what is left without
+    wanting anything. With ``sentences``, what the rules' sentences name is loaded too."""
+    params = {
+        "buyer_id": buyer.id,
+        "root_id": buyer.chain_root_id,
+        "audience": _audiences(buyer)[1],
+        "festival_ids": sorted({take.festival_id for take in takes if take.festival_id is not None}),
+        "category_ids": sorted({take.category_id for take in takes}),
+        "product_ids": sorted({take.product_id for take in takes}),
+        "festival_item_ids": sorted({take.festival_item_id for take in takes if take.festival_item_id is not None}),
+        "now": now,
+    }
+    for window in CALENDAR_WINDOWS:
+        params[f"{window}_start"], params[f"{window}_end"] = window_bounds(window, now)
+    if windows is None and not sentences:
+        statement = _enforcing()  # placing an order: the same text every time
+    else:
+        statement = _standings_statement(windows=windows, sentences=sentences)
+    rules: dict[int, tuple[QuotaRule, int]] = {}
+    use: dict[int, dict[int | None, int]] = {}
+    for rule, extra, variant_id, used in db.session.execute(statement, params):
+        rules[rule.id] = (rule, int(extra or 0))
+        if used is not None:
+            counted = use.setdefault(rule.id, {})
+            key = variant_id if rule.per_sku else None
+            counted[key] = counted.get(key, 0) + int(used)
+    applicable = [(rule, extra) for rule, extra in rules.values() if any(matches(rule, take) for take in takes)]
+    return _standings(applicable, use, takes)
 
 
 def _standings(
@@ -404,7 +388,6 @@ __all__ = [
     "Take",
     "exceeded_by",
     "matches",
-    "rules_for",
     "standings",
     "tightest",
 ]

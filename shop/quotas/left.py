@@ -96,8 +96,8 @@ def order_rule_breach(buyer: User, variants: dict[Variant, int], tier: PriceTier
 
 def on_product_quota_panel(slug: str, *, tier, **_signal) -> Markup:
     """``shop.catalog.signals.product_quota_panel``: what is left of the buyer's and their
-    chain's quotas for each option. Personal, so outside the product's cached fragment (two
-    small queries, none when nothing is for sale); inside the buyer's own cached page, so it
+    chain's quotas for each option. Personal, so outside the product's cached fragment (one
+    query, none when nothing is for sale); inside the buyer's own cached page, so it
     may lag like the stock shown. Placing an order reads the rules and the use afresh."""
     takes = page_cache.cached_value(("product-takes", slug, tier), lambda: variant_takes(product_by_slug(slug), tier))
     items = items_left(current_user, takes, utcnow())[0] if takes else []

@@ -3,7 +3,9 @@ invalid form, 404 for what is not there or not the buyer's."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
 
 from shop.catalog.festival_models import FestivalItem, Phase
 from shop.extensions import db
@@ -100,3 +102,46 @@ def test_an_invalid_form_is_shown_again_with_its_errors_and_a_token_to_send_it_w
     )
     assert again.status_code == 303
     assert db.session.scalar(select(Order.festival_id).where(Order.buyer_id == employee.id)) == item.festival_id
+
+
+def test_a_refusal_is_worded_from_what_placing_read_and_an_order_is_not_read_again(
+    client, make_festival, make_festival_item, product, employee, make_address
+):
+    """After the rules and the use are read, a refused buy now asks the database nothing more:
+    its page names the rule, the item and the address from the rows the transaction read
+    (rendered before the rollback, which would expire them). A placed order's redirect needs
+    no read after the commit."""
+    item = make_festival_item(make_festival(), product.variants[0], 5, per_buyer_limit=1)
+    address = make_address(employee)
+    login(client, employee)
+    token = client.csrf_token("/")
+    form = {"quantity": "1", "address_id": str(address.id), "csrf_token": token}
+    with statements() as placed:
+        assert client.post(_url(item), data=form).status_code == 303
+    with statements() as refused:
+        response = client.post(_url(item), data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "0 left for you" in html and address.line1 in html
+    assert placed[-1].startswith("INSERT INTO audit_entries")
+    # The rules, their exceptions and the use: the last read of the refused transaction. After
+    # its rollback only the refusal's count is written (kpis, in a transaction of its own); the
+    # page read nothing again: not the user, the address, the item or the festival.
+    last_read = next(index for index, sent in enumerate(refused) if "rule_use" in sent)
+    read_again = ("users.password_hash", "FROM addresses", "FROM festival_items", "FROM festivals")
+    assert not [sent for sent in refused[last_read + 1 :] if any(name in sent for name in read_again)]
+
+
+@contextmanager
+def statements():
+    """The SELECT, INSERT and UPDATE statements sent meanwhile, in order."""
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH", "INSERT", "UPDATE")):
+            sent.append(statement.lstrip())
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
