@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -110,5 +111,6 @@ def join(
         dedupe_key=f"signup:{user.id}",
     )
     if verified_at is None:
-        accounts.send_verification(user)
+        landing = url_for("catalog.product", slug=product.slug) if product is not None else None
+        accounts.send_verification(user, landing=landing)
     return user
