@@ -21,7 +21,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, text
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -103,7 +103,7 @@ def record(refusal: DomainError, *, buyer_id: int, festival_id: int | None, prod
         literal(reason_of(refusal)),
         User.id,
         User.level,
-        case((User.level == 0, User.id), else_=User.root_employee_id),
+        User.chain_root_id,
         literal(festival_id, sa.Integer),
         literal(product_id, sa.Integer),
     ).where(User.id == buyer_id)

@@ -24,12 +24,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from kpis.bulk import BATCH, Progress, insert_returning, insert_rows, progress_of
+from kpis.bulk import BATCH, insert_returning, insert_rows
 from referrals.models import FunnelEvent
 from shop.accounts.models import Department, Kind, User
 from shop.catalog.festival_models import Festival
 from shop.catalog.models import Category, Product, SalesMode, Variant
 from shop.database import utcnow
+from shop.demo.progress import Progress, progress_bar
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine, OrderStatus
 
@@ -200,7 +201,7 @@ class Synthetic:
                     level=0,
                 )
             )
-        with progress_of(self.progress, "employees", len(rows)) as bar:
+        with progress_bar(self.progress, "employees", len(rows)) as bar:
             ids = insert_returning(User.__table__, rows, bar)
         # Chain weights: Pareto, so a few employees carry large chains and most small ones; capped,
         # so that the largest chain is a few hundred times the typical one, not half the company.
@@ -216,7 +217,7 @@ class Synthetic:
         for i, root in enumerate(roots):
             joined = self._moment(root.joined)
             rows.append(self._contact_row(i, 1, root.id, root.id, None, joined, password))
-        with progress_of(self.progress, "L1 contacts", plan.contacts) as bar:
+        with progress_bar(self.progress, "L1 contacts", plan.contacts) as bar:
             l1_ids = insert_returning(User.__table__, rows, bar)
             l1 = [
                 Person(uid, 1, r["root_employee_id"], None, r["created_at"])
@@ -316,7 +317,7 @@ class Synthetic:
                     )
                 )
                 lines.append((variant, quantity))
-        with progress_of(self.progress, "orders", len(rows) * 2) as bar:
+        with progress_bar(self.progress, "orders", len(rows) * 2) as bar:
             ids = insert_returning(Order.__table__, rows, bar)
             line_rows = [
                 dict(
@@ -348,7 +349,7 @@ class Synthetic:
         fixed = len(contacts) + len(orders)
         free = max(0, self.plan.events - fixed)
         total = fixed + free
-        with progress_of(self.progress, "events", total) as bar:
+        with progress_bar(self.progress, "events", total) as bar:
             batch: list[dict] = []
             for row in self._event_rows(employees, contacts, orders, free):
                 batch.append(row)
