@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 
 from flask import g, session
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf as csrf_token
 from markupsafe import Markup
 
@@ -22,7 +23,7 @@ CSRF_SLOT = Markup("<csrf-token-slot>")  # user text is escaped, so only our tem
 QUOTA_SLOT = Markup("<quota-left-slot>")  # where the buyer's own quota panel goes
 
 _fragments = caching.declare(
-    "storefront", "PAGE_CACHE_SECONDS", "storefront fragments and whole pages per user, per tier and locale"
+    "storefront", "PAGE_CACHE_SECONDS", _l("storefront fragments and whole pages per user, per tier and language")
 )
 
 

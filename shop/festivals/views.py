@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from shop.catalog.services import tier_for
@@ -34,11 +35,15 @@ def _festival(slug: str) -> Festival:
 
 
 def countdown_text(seconds: int) -> str:
-    """``3 d 04:05:06`` or ``04:05:06``; static/festival.js counts down in the same form."""
+    """``3 d 04:05:06`` (``3天 04:05:06``) or ``04:05:06``; static/festival.js counts down in the
+    same form, with the page's ``DAYS_FORMAT``."""
     days, rest = divmod(max(seconds, 0), 86_400)
     hours, rest = divmod(rest, 3_600)
     clock = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-    return f"{days} d {clock}" if days else clock
+    return str(DAYS_FORMAT).format(days=days, clock=clock) if days else clock
+
+
+DAYS_FORMAT = _l("{days} d {clock}")  # the countdown beyond a day
 
 
 @bp.route("/festivals")
