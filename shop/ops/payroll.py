@@ -12,6 +12,7 @@ from shop.accounts.session import operator_required
 from shop.company_calendar import company_zone
 from shop.database import utcnow
 from shop.extensions import db
+from shop.i18n import local_month
 from shop.ops.views import bp
 from shop.orders.forms import PayrollExportForm
 from shop.payments.payroll import parse_month
@@ -48,6 +49,7 @@ def _month_context(label: str) -> dict:
         rows = statement.employees
     return {
         "month": label,
+        "month_shown": local_month(month),
         "settlement": settlement,
         "rows": rows,
         "departments": services.by_department(rows),
@@ -70,7 +72,7 @@ def payroll_export():
     month = parse_month(form.month.data)
     commit_or_refuse(
         lambda: services.record_settlement(current_user, month),
-        _("%(month)s exported: download the files for HR below.", month=form.month.data),
+        _("%(month)s exported: download the files for HR below.", month=local_month(month)),
     )
     return redirect(url_for("ops.payroll", month=form.month.data))
 
