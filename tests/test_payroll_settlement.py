@@ -101,7 +101,10 @@ def test_refunds_after_an_export_are_credited_in_the_next_one_exactly_once(opera
     before_november = refund(operator, payroll["nov_erin"], 2_500, "2026-11-21 02:00:00")  # November was not
     december_order = refund(operator, payroll["dec_erin"], 2_000, "2026-12-01 02:00:00")  # a December order
 
-    with freeze_time("2026-11-25 02:00:00"), pytest.raises(services.SettlementError, match="November 2026 is not over yet"):
+    with (
+        freeze_time("2026-11-25 02:00:00"),
+        pytest.raises(services.SettlementError, match="November 2026 is not over yet"),
+    ):
         services.record_settlement(operator, NOVEMBER)
     db.session.rollback()
 
