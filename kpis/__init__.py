@@ -16,8 +16,12 @@ def init_app(app: Flask) -> None:
     # command to the `flask shop` group.
     from kpis import cli  # noqa: F401
     from kpis.chain import STAGE_NAMES, chain_funnel_for_page, funnel_table
+    from kpis.refusals import on_order_refused
     from kpis.tables import show
     from kpis.views import bp, member_bp
+    from shop.orders.signals import order_refused
+
+    order_refused.connect(on_order_refused)  # each refused order counted by reason
 
     app.register_blueprint(bp)
     app.register_blueprint(member_bp)

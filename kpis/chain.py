@@ -92,7 +92,7 @@ def chain_funnel(user: User, f: figures.Filters) -> ChainFunnel:
     events = chain_events(user, start, end)
     counts = domain.count_events(events)
     stages = domain.funnel(counts, domain.stage_gaps(events))
-    root = user if user.level == 0 else db.session.get(User, user.root_employee_id) if user.root_employee_id else None
+    root = db.session.get(User, user.chain_root_id)
     medians = kpi_medians.for_department(f, root.department_id if root else None)
     return ChainFunnel(
         owner=user,

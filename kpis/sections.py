@@ -8,17 +8,17 @@ from collections import Counter
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from kpis import domain, figures
+from kpis import domain, figures, refusals
 from kpis.chain import STAGE_NAMES
 from kpis.figures import Filters
 from kpis.operations import operator_efficiency, platform_effectiveness
 from kpis.tables import Column, Table
 from referrals.models import EventKind, FunnelEvent
 from shop.accounts.models import Department
+from shop.catalog.festival_models import Festival, FestivalItem
 from shop.database import utcnow
 from shop.extensions import db
 from shop.festivals.forecast import demand
-from shop.festivals.models import Festival, FestivalItem
 from shop.orders.models import Order
 
 LEVELS = {0: _l("Employees' own"), 1: _l("L1 contacts"), 2: _l("L2 contacts")}
@@ -335,7 +335,8 @@ def platform(f: Filters) -> list[Table]:
                 _figure(_l("Searches"), "int", now.searches, before.searches),
                 _figure(_l("Searches with no result"), "ratio", now.no_result_rate, before.no_result_rate),
             ],
-        )
+        ),
+        refusals.table(f),
     ]
 
 

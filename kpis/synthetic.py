@@ -17,30 +17,27 @@ share a database, and the same seed twice on an empty one gives the same rows.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from kpis.bulk import BATCH, Progress, insert_returning, insert_rows, progress_of
 from referrals.models import FunnelEvent
 from shop.accounts.models import Department, Kind, User
+from shop.catalog.festival_models import Festival
 from shop.catalog.models import Category, Product, SalesMode, Variant
 from shop.database import utcnow
 from shop.extensions import db
-from shop.festivals.models import Festival
 from shop.orders.models import Order, OrderLine, OrderStatus
 
 PASSWORD = "synthetic-pass-1"
-BATCH = 5_000
 DEPARTMENTS = 12
 PRODUCTS = 40
 FESTIVAL_BOOST = 3.0
 WEIGHT_CAP = 300.0
-
-Progress = Callable[[str, int], AbstractContextManager]
 
 
 @dataclass(frozen=True)
@@ -59,40 +56,6 @@ class Person:
     root: int
     l1: int | None
     joined: datetime
-
-
-class _Quiet:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> bool:
-        return False
-
-    def update(self, n: int, current_item=None) -> None:
-        pass
-
-
-def _bar(progress: Progress | None, label: str, total: int):
-    return progress(label, total) if progress else _Quiet()
-
-
-def _insert(table, rows: list[dict], bar=None) -> None:
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
-        db.session.execute(insert(table), chunk)
-        if bar is not None:
-            bar.update(len(chunk))
-
-
-def _insert_returning(table, rows: list[dict], bar=None) -> list[int]:
-    ids: list[int] = []
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
-        result = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), chunk)
-        ids.extend(row[0] for row in result)
-        if bar is not None:
-            bar.update(len(chunk))
-    return ids
 
 
 class Synthetic:
@@ -237,8 +200,8 @@ class Synthetic:
                     level=0,
                 )
             )
-        with _bar(self.progress, "employees", len(rows)) as bar:
-            ids = _insert_returning(User.__table__, rows, bar)
+        with progress_of(self.progress, "employees", len(rows)) as bar:
+            ids = insert_returning(User.__table__, rows, bar)
         # Chain weights: Pareto, so a few employees carry large chains and most small ones; capped,
         # so that the largest chain is a few hundred times the typical one, not half the company.
         self.weights = [min(rnd.paretovariate(1.3), WEIGHT_CAP) for _ in ids]
@@ -253,8 +216,8 @@ class Synthetic:
         for i, root in enumerate(roots):
             joined = self._moment(root.joined)
             rows.append(self._contact_row(i, 1, root.id, root.id, None, joined, password))
-        with _bar(self.progress, "L1 contacts", plan.contacts) as bar:
-            l1_ids = _insert_returning(User.__table__, rows, bar)
+        with progress_of(self.progress, "L1 contacts", plan.contacts) as bar:
+            l1_ids = insert_returning(User.__table__, rows, bar)
             l1 = [
                 Person(uid, 1, r["root_employee_id"], None, r["created_at"])
                 for uid, r in zip(l1_ids, rows, strict=True)
@@ -269,7 +232,7 @@ class Synthetic:
             for j, parent in enumerate(parents):
                 joined = self._moment(parent.joined)
                 rows.append(self._contact_row(l1_count + j, 2, parent.id, parent.root, parent.id, joined, password))
-            l2_ids = _insert_returning(User.__table__, rows, bar)
+            l2_ids = insert_returning(User.__table__, rows, bar)
         l2 = [
             Person(uid, 2, r["root_employee_id"], r["l1_contact_id"], r["created_at"])
             for uid, r in zip(l2_ids, rows, strict=True)
@@ -353,8 +316,8 @@ class Synthetic:
                     )
                 )
                 lines.append((variant, quantity))
-        with _bar(self.progress, "orders", len(rows) * 2) as bar:
-            ids = _insert_returning(Order.__table__, rows, bar)
+        with progress_of(self.progress, "orders", len(rows) * 2) as bar:
+            ids = insert_returning(Order.__table__, rows, bar)
             line_rows = [
                 dict(
                     order_id=order_id,
@@ -369,7 +332,7 @@ class Synthetic:
                 )
                 for order_id, row, (variant, quantity) in zip(ids, rows, lines, strict=True)
             ]
-            _insert(OrderLine.__table__, line_rows, bar)
+            insert_rows(OrderLine.__table__, line_rows, bar)
         seen: set[int] = set()
         for order_id, row, (variant, _q) in sorted(
             zip(ids, rows, lines, strict=True), key=lambda item: (item[1]["paid_at"] or self.now, item[0])
@@ -385,14 +348,14 @@ class Synthetic:
         fixed = len(contacts) + len(orders)
         free = max(0, self.plan.events - fixed)
         total = fixed + free
-        with _bar(self.progress, "events", total) as bar:
+        with progress_of(self.progress, "events", total) as bar:
             batch: list[dict] = []
             for row in self._event_rows(employees, contacts, orders, free):
                 batch.append(row)
                 if len(batch) >= BATCH:
-                    _insert(FunnelEvent.__table__, batch, bar)
+                    insert_rows(FunnelEvent.__table__, batch, bar)
                     batch = []
-            _insert(FunnelEvent.__table__, batch, bar)
+            insert_rows(FunnelEvent.__table__, batch, bar)
         return total
 
     def _event_rows(self, employees, contacts, orders, free: int) -> Iterator[dict]:

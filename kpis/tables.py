@@ -39,6 +39,7 @@ class Table:
     chart: str | None = None  # funnel, bars, stacked, line, lorenz, heatmap
     series: list[int] | None = None  # the columns a bar chart draws (default: the second)
     ids: list[int] | None = None  # the user each row is about (the employees table links them)
+    note: str | None = None  # shown under the title: what the figures count, cuts that do not apply
 
     def column(self, index: int) -> list:
         return [row[index] for row in self.rows]

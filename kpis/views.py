@@ -18,10 +18,10 @@ from kpis.forms import CutForm
 from kpis.tables import Table, charts_json, show, to_csv
 from shop.accounts.models import Department, Kind, User
 from shop.accounts.session import operator_required
+from shop.catalog.festival_models import Festival
 from shop.catalog.models import Product
 from shop.database import utcnow
 from shop.extensions import db
-from shop.festivals.models import Festival
 from shop.pagination import Page, page_arg
 
 bp = Blueprint("kpis", __name__, url_prefix="/ops/kpis", template_folder="templates", static_folder="static")

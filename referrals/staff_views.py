@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from referrals.forms import AssignForm, FollowUpForm, LeadNoteForm, LeadStatusForm, MoveChainForm, PromoteForm
 from referrals.models import LeadStatus
 from referrals.models.leads import LEAD_TRANSITIONS
-from referrals.services import ReferralError, abuse, chains
+from referrals.services import abuse, chains
 from referrals.services import leads as lead_service
 from referrals.views import bp
 from shop.accounts.models import Kind, User
@@ -23,10 +23,10 @@ from shop.accounts.services import AccountError, find_by_email, normalise_email
 from shop.accounts.session import admin_required, operator_required, sales_required
 from shop.company_calendar import company_zone
 from shop.database import utcnow
-from shop.errors import DomainError
 from shop.extensions import db
 from shop.i18n import to_minor
 from shop.labels import label
+from shop.web import unit_of_work
 
 # ---- sales pipeline ------------------------------------------------------------------------
 
@@ -75,9 +75,8 @@ def lead_note(lead_id: int):
     lead = lead_service.lead_for_sales(current_user, lead_id) or abort(404)
     form = LeadNoteForm()
     if form.validate_on_submit():
-        lead_service.add_note(current_user, lead, form.body.data)
-        db.session.commit()
-        flash(_("Note added."), "success")
+        with unit_of_work(_("Note added.")):
+            lead_service.add_note(current_user, lead, form.body.data)
         return redirect(url_for("referrals.sales_lead", lead_id=lead_id))
     return _lead_page(lead, LeadStatusForm(formdata=None), status=422, note_form=form)
 
@@ -88,9 +87,8 @@ def lead_follow_up(lead_id: int):
     lead = lead_service.lead_for_sales(current_user, lead_id) or abort(404)
     form = FollowUpForm()
     if form.validate_on_submit():
-        lead_service.set_follow_up(current_user, lead, form.follow_up_on.data)
-        db.session.commit()
-        flash(_("Saved."), "success")
+        with unit_of_work(_("Saved.")):
+            lead_service.set_follow_up(current_user, lead, form.follow_up_on.data)
         return redirect(url_for("referrals.sales_lead", lead_id=lead_id))
     return _lead_page(lead, LeadStatusForm(formdata=None), status=422, follow_up_form=form)
 
@@ -102,15 +100,11 @@ def lead_assign(lead_id: int):
     form = AssignForm()
     form.assignee.choices = [SelectChoice(rep.id, rep.name) for rep in lead_service.sales_reps()]
     if form.validate_on_submit():
-        try:
+        with unit_of_work(_("Reassigned."), flash_refusal=False) as work:
             lead_service.reassign(current_user, lead, db.session.get(User, form.assignee.data))
-        except DomainError as exc:
-            db.session.rollback()
-            form.assignee.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Reassigned."), "success")
+        if not work.refused:
             return redirect(url_for("referrals.sales_lead", lead_id=lead_id))
+        form.assignee.errors.append(work.refusal.message)
     return _lead_page(lead, LeadStatusForm(formdata=None), status=422, assign_form=form)
 
 
@@ -121,7 +115,7 @@ def sales_lead(lead_id: int):
     form = LeadStatusForm()
     if form.validate_on_submit():
         amount = form.amount.data
-        try:
+        with unit_of_work(_("Saved."), flash_refusal=False) as work:
             lead_service.move_lead(
                 current_user,
                 lead,
@@ -129,13 +123,9 @@ def sales_lead(lead_id: int):
                 reason=form.reason.data,
                 amount=to_minor(amount, lead.currency) if amount is not None else None,
             )
-        except DomainError as exc:
-            db.session.rollback()
-            form.status.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
+        if not work.refused:
             return redirect(url_for("referrals.sales_lead", lead_id=lead_id))
+        form.status.errors.append(work.refusal.message)
     return _lead_page(lead, form, status=200 if request.method == "GET" else 422)
 
 
@@ -189,15 +179,13 @@ def move_chain():
     _move_choices(form, _departed_with_contacts())
     if form.validate_on_submit():
         departed, target = db.session.get(User, form.departed.data), db.session.get(User, form.target.data)
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             moved = chains.move_contacts(current_user, departed, target, reason=form.reason.data)
-        except ReferralError as exc:
-            db.session.rollback()
-            form.departed.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("%(n)d contacts now belong to %(name)s's chain.", n=moved, name=target.name), "success")
+            done = _("%(n)d contacts now belong to %(name)s's chain.", n=moved, name=target.name)
+        if not work.refused:
+            flash(done, "success")
             return redirect(url_for("referrals.chains_page"))
+        form.departed.errors.append(work.refusal.message)
     return _chain_page(move_form=form, status=422)
 
 
@@ -206,23 +194,18 @@ def move_chain():
 def promote():
     form = PromoteForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             user = find_by_email(normalise_email(form.email.data))
             if user is None:
                 raise AccountError(_("No account has this e-mail address."))
             moved = chains.promote_to_employee(
                 current_user, user, reason=form.reason.data, employee_no=form.employee_no.data
             )
-        except DomainError as exc:
-            db.session.rollback()
-            form.email.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(
-                _("%(name)s is now an employee, the root of a chain of %(n)d contacts.", name=user.name, n=moved),
-                "success",
-            )
+            done = _("%(name)s is now an employee, the root of a chain of %(n)d contacts.", name=user.name, n=moved)
+        if not work.refused:
+            flash(done, "success")
             return redirect(url_for("referrals.chains_page"))
+        form.email.errors.append(work.refusal.message)
     return _chain_page(promote_form=form, status=422)
 
 

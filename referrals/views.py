@@ -24,16 +24,16 @@ from markupsafe import Markup
 
 from referrals.forms import JoinForm, LeadForm, ShareForm
 from referrals.models.leads import Timeline
-from referrals.services import ReferralError, links, network, visits
 from referrals.services import events as event_log
 from referrals.services import join as joining
 from referrals.services import leads as lead_service
+from referrals.services import links, network, visits
 from shop.accounts import services as accounts
 from shop.catalog import page_cache
 from shop.catalog.models import Product
-from shop.database import fact_recorded_on_read
-from shop.extensions import db, limiter
+from shop.extensions import limiter
 from shop.i18n import to_minor
+from shop.web import fact_recorded_on_read, unit_of_work
 
 bp = Blueprint("referrals", __name__, template_folder="templates")
 
@@ -159,7 +159,7 @@ def join(code: str):
     closed = links.closed_reason(owner)
     if closed is None and form.validate_on_submit():
         signup = joining.Signup(form.name.data, form.email.data, form.password.data)
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             user = joining.join(
                 code,
                 signup,
@@ -167,11 +167,9 @@ def join(code: str):
                 ip=request.remote_addr,
                 visitor_id=visits.valid_visitor_id(request.cookies.get(visits.VISITOR_COOKIE)),
             )
-        except ReferralError as exc:
-            db.session.rollback()
-            form.email.errors.append(exc.message)
+        if work.refused:
+            form.email.errors.append(work.refusal.message)
         else:
-            db.session.commit()
             email = user.email if user is not None else accounts.normalise_email(signup.email)
             return render_template("accounts/check_inbox.html", email=email)
     html = render_template("referrals/join.html", owner=owner, product=product, form=form, closed=closed)
@@ -206,8 +204,8 @@ def share(slug: str | None):
     if request.method == "POST":
         if not form.validate_on_submit():
             return render_template("referrals/share.html", product=product, form=form, show_poster=False), 422
-        event_log.record_share(current_user, source=form.what.data, product_id=product.id if product else None)
-        db.session.commit()
+        with unit_of_work():
+            event_log.record_share(current_user, source=form.what.data, product_id=product.id if product else None)
         if request.headers.get("X-Requested-With") == "fetch":
             return "", 204  # the copy button in shop.js records the share in the background
         return redirect(url_for("referrals.share", slug=slug, poster=1 if form.what.data == "poster" else None))
@@ -291,15 +289,12 @@ def refer(slug: str):
             timeline=Timeline(form.timeline.data),
             consent=form.consent.data,
         )
-        try:
+        done = _("Thank you: a sales consultant will contact the customer. Follow the lead here.")
+        with unit_of_work(done, flash_refusal=False) as work:
             lead_service.submit_lead(current_user, product, data)
-        except ReferralError as exc:
-            db.session.rollback()
-            form.customer_name.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Thank you: a sales consultant will contact the customer. Follow the lead here."), "success")
+        if not work.refused:
             return redirect(url_for("referrals.my_leads"))
+        form.customer_name.errors.append(work.refusal.message)
     status = 200 if request.method == "GET" else 422
     return render_template("referrals/refer.html", product=product, form=form), status
 

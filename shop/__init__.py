@@ -29,6 +29,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     init_input_checks(app)
     register_blueprints(app)
     register_reactions()
+    register_add_ons()
     register_template_helpers(app)
     register_error_pages(app)
     register_cli(app)
@@ -127,12 +128,12 @@ def register_blueprints(app: Flask) -> None:
     from shop.admin.views import bp as admin_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
+    from shop.checkout.views import bp as orders_bp
     from shop.festivals.leaderboard_views import bp as leaderboards_bp
     from shop.festivals.views import bp as festivals_bp
     from shop.health import bp as health_bp
     from shop.media import bp as media_bp
     from shop.ops.views import bp as ops_bp
-    from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
 
     for blueprint in (
@@ -174,6 +175,17 @@ def register_reactions() -> None:
     catalog_signals.product_lead_form.connect(referrals_views.on_product_lead_form)
     catalog_signals.product_quota_panel.connect(on_product_quota_panel)
     subscribe_leads()  # shop.accounts.signals.sales_rep_available: waiting leads go to the new rep
+
+
+def register_add_ons() -> None:
+    """The add-ons' demo data, seeded after the core's by ``flask shop seed-demo``."""
+    # At app creation, not import: the add-ons import the core (their demos import shop.demo).
+    from community.demo import seed_community
+    from referrals.demo import contact_logins, seed_referrals
+    from shop.demo import register_add_on
+
+    register_add_on("referrals", seed_referrals, contact_logins)
+    register_add_on("community", seed_community)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -80,8 +80,9 @@ class Config:
     # re-encoded copy of at most IMAGE_MAX_EDGE pixels a side (`flask shop bound-pictures` for old ones).
     IMAGE_MAX_PIXELS = _env_int("IMAGE_MAX_PIXELS", 24_000_000)
     IMAGE_MAX_EDGE = _env_int("IMAGE_MAX_EDGE", 1600)
-    # Share posters: kept as files under instance/cache/posters (0 turns it off), at most this many.
-    POSTER_CACHE = os.environ.get("POSTER_CACHE", "1") == "1"
+    # Share posters: kept as files under instance/cache/posters, at most POSTER_CACHE_FILES of them;
+    # one unused for POSTER_CACHE_SECONDS is drawn again (0 turns the cache off).
+    POSTER_CACHE_SECONDS = _env_int("POSTER_CACHE_SECONDS", 7 * 86_400)
     POSTER_CACHE_FILES = _env_int("POSTER_CACHE_FILES", 5000)
     RATELIMIT_POSTER = os.environ.get("RATELIMIT_POSTER", "30 per minute")  # poster images per member
 

@@ -60,16 +60,6 @@ def write_intent():
         _write_intent.reset(token)
 
 
-@contextmanager
-def fact_recorded_on_read():
-    """For a GET that records a fact (a visit, a search): end the read transaction, then write
-    in a transaction of its own that takes SQLite's write lock at BEGIN; commit at the end."""
-    db.session.commit()
-    with write_intent():
-        yield
-        db.session.commit()
-
-
 def _wants_write_lock() -> bool:
     if _write_intent.get():
         return True

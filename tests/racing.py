@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from shop.catalog.festival_models import FestivalItem
 from shop.catalog.models import Variant
 from shop.database import write_intent
 from shop.extensions import db
-from shop.festivals.models import FestivalItem
 
 
 @dataclass

@@ -15,7 +15,7 @@ from PIL import Image
 from shop.cart.services import add_to_cart
 from shop.catalog.services import add_image
 from shop.extensions import db
-from shop.quotas.services import ensure_default_rules
+from shop.quotas.services import ensure_default_rules, grant_exception
 from shop.settlement.services import record_settlement
 from tests.conftest import login
 
@@ -127,6 +127,8 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("ops.quota", "GET"): OPERATORS,
     ("ops.quota", "POST"): OPERATORS | {"operator": 422, "admin": 422},
     ("ops.grant_quota_exception", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    # Without a reason the revocation is refused with a message on the rule's page (a redirect).
+    ("ops.revoke_quota_exception", "POST"): _post(OPERATORS),
     ("admin.users", "GET"): ADMINS,
     ("admin.user", "GET"): ADMINS,
     ("admin.set_role", "POST"): ADMINS | {"admin": 422},
@@ -227,8 +229,8 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
     from referrals.models.leads import Timeline
     from referrals.services.leads import LeadInput, submit_lead
     from shop.accounts.models import Kind
+    from shop.catalog.festival_models import Phase
     from shop.catalog.models import SalesMode
-    from shop.festivals.models import Phase
 
     contact = make_user(kind=Kind.contact, level=1, referrer_id=employee.id, root_employee_id=employee.id)
     lead_product = make_product(sales_mode=SalesMode.lead)
@@ -252,6 +254,7 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
     festival = make_festival(phase=Phase.preheat)
     festival_item = make_festival_item(festival, make_product().variants[0], 2)
     [rule, _yearly] = ensure_default_rules()
+    exception = grant_exception(admin, rule, employee, 1, "Moving house")
     db.session.commit()
     return {
         "users": {"employee": employee, "operator": operator, "admin": admin},
@@ -291,6 +294,7 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
             "festivals.new_address": {"slug": festival.slug},
             "ops.quota": {"rule_id": rule.id},
             "ops.grant_quota_exception": {"rule_id": rule.id},
+            "ops.revoke_quota_exception": {"rule_id": rule.id, "exception_id": exception.id},
             "admin.user": {"user_id": employee.id},
             "admin.set_role": {"user_id": employee.id},
             "admin.set_active": {"user_id": employee.id},

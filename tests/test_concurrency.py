@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from shop.accounts.models import User
 from shop.cart.services import add_to_cart
 from shop.catalog.models import Variant
+from shop.checkout.placing import place_order
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders.expiry import expire_overdue
 from shop.orders.lifecycle import cancel_order
 from shop.orders.models import Order, OrderLine, OrderStatus
-from shop.orders.placing import place_order
 from shop.payments.payroll import pay_by_payroll
 from tests.racing import race
 

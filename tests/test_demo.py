@@ -14,11 +14,12 @@ from shop import demo
 from shop.accounts.models import Department, Kind, Role, User
 from shop.accounts.services import authenticate
 from shop.audit.models import AuditEntry
+from shop.catalog.festival_models import Festival, FestivalItem, Phase
 from shop.catalog.images import upload_dir
 from shop.catalog.models import Category, PriceTier, Product, ProductImage, SalesMode, Variant
 from shop.database import utcnow, write_intent
 from shop.extensions import db
-from shop.festivals.models import Festival, FestivalItem, FestivalReminder, Phase
+from shop.festivals.models import FestivalReminder
 from shop.orders.models import HOLDING_STATUSES, Address, Order, OrderLine, OrderStatus, PaymentMethod
 
 COUNTED = (User, Department, Category, Product, Variant, ProductImage, Address, Order, OrderLine, AuditEntry)

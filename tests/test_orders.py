@@ -12,6 +12,7 @@ from shop.audit.models import AuditEntry
 from shop.cart.models import CartLine
 from shop.cart.services import CartError, add_to_cart
 from shop.catalog.models import PriceTier, Variant
+from shop.checkout.placing import place_order
 from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
@@ -20,7 +21,6 @@ from shop.orders.errors import OrderError, OutOfStock
 from shop.orders.expiry import expire_overdue
 from shop.orders.lifecycle import cancel_order, mark_completed, mark_shipped
 from shop.orders.models import Order, OrderStatus, PaymentMethod
-from shop.orders.placing import place_order
 from shop.payments.payroll import PayrollCapExceeded, pay_by_payroll
 
 

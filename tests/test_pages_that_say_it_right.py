@@ -16,14 +16,14 @@ from sqlalchemy import func, select
 
 from referrals.models import Visit
 from referrals.services import links, poster
+from shop.catalog.festival_models import Phase
 from shop.catalog.models import Category, Product
 from shop.catalog.services import slugify
+from shop.checkout.placing import place_order
 from shop.company_calendar import company_zone
 from shop.database import utcnow
 from shop.extensions import db
 from shop.festivals.forecast import demand
-from shop.festivals.models import Phase
-from shop.orders.placing import place_order
 from shop.payments.payroll import pay_by_payroll
 from shop.refunds import services as refunds
 from tests.conftest import CsrfClient, login

@@ -114,15 +114,21 @@ def poster_of(client, product) -> bytes:
     return response.get_data()
 
 
-def test_two_poster_requests_for_one_link_decode_the_picture_once(app, client, employee, pictured, decodes):
+def test_two_poster_requests_for_one_link_decode_the_picture_once(caches_on, app, client, employee, pictured, decodes):
     login(client, employee)
+    before = (poster_cache.posters.hits, poster_cache.posters.misses)
     first = poster_of(client, pictured)
     second = poster_of(client, pictured)
     assert first == second
     assert len(decodes) == 1
+    assert (poster_cache.posters.hits, poster_cache.posters.misses) == (before[0] + 1, before[1] + 1)
+    with app.test_request_context():
+        assert poster_cache.posters.entries() == 1
 
 
-def test_the_cached_poster_changes_with_the_product_the_user_and_the_language(app, client, employee, pictured, decodes):
+def test_the_cached_poster_changes_with_the_product_the_user_and_the_language(
+    caches_on, app, client, employee, pictured, decodes
+):
     login(client, employee)
     first = poster_of(client, pictured)
     pictured.name = "Renamed tea set"
@@ -136,22 +142,53 @@ def test_the_cached_poster_changes_with_the_product_the_user_and_the_language(ap
     assert response.status_code == 200 and len(decodes) == 4  # another language is another poster
 
 
-def test_the_poster_cache_can_be_switched_off(app, client, employee, pictured, decodes, monkeypatch):
-    monkeypatch.setitem(app.config, "POSTER_CACHE", False)
+@pytest.mark.parametrize(
+    "switch", [("CACHES_DISABLED", ["posters"]), ("POSTER_CACHE_SECONDS", 0), ("CACHES_ENABLED", False)]
+)
+def test_the_poster_cache_can_be_switched_off(caches_on, app, client, employee, pictured, decodes, monkeypatch, switch):
+    monkeypatch.setitem(app.config, *switch)
+    login(client, employee)
+    counters = (poster_cache.posters.hits, poster_cache.posters.misses)
+    poster_of(client, pictured)
+    poster_of(client, pictured)
+    assert len(decodes) == 2  # drawn each time
+    assert (poster_cache.posters.hits, poster_cache.posters.misses) == counters  # the cache was not asked
+    assert not list((Path(app.instance_path) / "cache" / "posters").glob("*.png"))  # nor written
+
+
+def test_the_poster_cache_is_forgotten_after_the_commit_like_any_other(
+    caches_on, app, client, employee, pictured, decodes
+):
+    login(client, employee)
+    poster_of(client, pictured)
+    with app.test_request_context():
+        poster_cache.posters.forget_after_commit()
+        assert poster_cache.posters.entries() == 1  # not before the commit
+        db.session.commit()
+        assert poster_cache.posters.entries() == 0
+    poster_of(client, pictured)
+    assert len(decodes) == 2  # drawn again
+
+
+def test_operators_see_the_poster_cache_with_its_counters(caches_on, client, employee, operator, pictured):
     login(client, employee)
     poster_of(client, pictured)
     poster_of(client, pictured)
-    assert len(decodes) == 2
+    login(client, operator)
+    page = client.get("/ops/caches").get_data(as_text=True)
+    row = page.split("<td>posters</td>", 1)[1].split("</tr>", 1)[0]
+    cells = [cell.split("</td>", 1)[0] for cell in row.split("<td>")[1:]]
+    assert cells[1:] == ["yes", "1", str(poster_cache.posters.hits), str(poster_cache.posters.misses)]
+    assert poster_cache.posters.hits >= 1 and poster_cache.posters.misses >= 1
 
 
-def test_the_poster_cache_is_pruned_least_recently_used_first(app, monkeypatch):
+def test_the_poster_cache_is_pruned_least_recently_used_first(caches_on, app, monkeypatch):
     monkeypatch.setitem(app.config, "POSTER_CACHE_FILES", 10)
-    for old in poster_cache.cache_dir().glob("*.png"):
-        old.unlink()
+    folder = Path(app.instance_path) / "cache" / "posters"
     with app.test_request_context():
         for n in range(11):
             poster_cache.cached({"n": n}, lambda n=n: f"poster {n}".encode())
-    left = sorted(path.read_bytes() for path in poster_cache.cache_dir().glob("*.png"))
+    left = sorted(path.read_bytes() for path in folder.glob("*.png"))
     assert len(left) == 9 and b"poster 10" in left and b"poster 0" not in left
 
 

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from shop import caching, create_app
 from shop.cart.services import add_to_cart
+from shop.catalog.festival_models import FestivalItem
 from shop.catalog.models import Variant
 from shop.config import Config
 from shop.extensions import db
-from shop.festivals.models import FestivalItem
 from shop.orders.models import Order, OrderLine
 from shop.quotas import services as quotas
 from shop.quotas.models import Measure, Scope, Target, Window
@@ -33,9 +33,12 @@ CHECKOUT_BUYERS = 40
 CHECKOUT_STOCK = 25
 
 
-@pytest.fixture
-def production_app(app, tmp_path):
-    """An app on the suite's database configured as production is: every cache on."""
+@pytest.fixture(params=["memory", "redis"])
+def production_app(request, app, tmp_path):
+    """An app on the suite's database configured as production is: every cache on, their
+    invalidation (and the rate limits) kept in this process or, as with several servers, in
+    Redis (skipped when no Redis is reachable, outside CI)."""
+    redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else None
     os.environ["NEIGOU_INSTANCE_PATH"] = str(tmp_path / "instance")
     try:
         served = create_app(
@@ -45,6 +48,7 @@ def production_app(app, tmp_path):
                 "SQLALCHEMY_ENGINE_OPTIONS": POOL,
                 "SQLITE_BUSY_TIMEOUT_MS": 600_000,  # hundreds of writers queue on SQLite's one lock
                 "CACHES_ENABLED": Config.CACHES_ENABLED,
+                "REDIS_URL": redis_url,
             }
         )
     finally:

@@ -12,11 +12,11 @@ from sqlalchemy import event, func, select
 
 from shop.accounts.models import User
 from shop.catalog.models import Category, PriceTier, Product, Variant
+from shop.checkout.placing import place_order
 from shop.database import utcnow
 from shop.extensions import db
 from shop.orders.lifecycle import cancel_order
 from shop.orders.models import Order, OrderLine, OrderStatus
-from shop.orders.placing import place_order
 from shop.payments.payroll import pay_by_payroll
 from shop.quotas import services as quotas
 from shop.quotas.engine import (

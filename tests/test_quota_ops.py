@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from shop.audit.models import AuditEntry
+from shop.catalog.festival_models import FestivalItem, Phase
 from shop.extensions import db
-from shop.festivals.models import FestivalItem, Phase
 from shop.quotas import services as quotas
 from shop.quotas.models import Audience, Measure, QuotaException, QuotaRule, Scope, Target, Window
 from tests.conftest import login

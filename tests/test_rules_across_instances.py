@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from shop.festivals.models import FestivalItem
+from shop.catalog.festival_models import FestivalItem
 from shop.quotas import services as quotas
 from shop.quotas.models import Measure, QuotaRule, Scope, Target, Window
 from tests.conftest import login

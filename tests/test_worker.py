@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from shop.audit.models import AuditEntry
+from shop.catalog.festival_models import FestivalItem, Phase
 from shop.catalog.models import Variant
 from shop.database import utcnow
 from shop.extensions import db
 from shop.festivals import reminders
-from shop.festivals.models import FestivalItem, Phase
 from shop.orders.models import Order, OrderStatus
 from shop.worker import locks, registry, runner, tasks
 from shop.worker.heartbeat import beat, worker_health

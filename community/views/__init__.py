@@ -14,8 +14,6 @@ from wtforms.fields.choices import SelectChoice
 from community.services import articles as article_services
 from community.services import questions as question_services
 from community.services.common import can_write_articles, product_choices
-from shop.errors import DomainError
-from shop.extensions import db
 
 bp = Blueprint("community", __name__, url_prefix="/community", template_folder="../templates")  # community/templates
 
@@ -35,12 +33,6 @@ def _format_age(delta) -> str:
 def fill_product_choices(field, *, optional: bool = True) -> None:
     choices = [SelectChoice(pid, name) for pid, name in product_choices()]
     field.choices = ([SelectChoice(0, _("— none —"))] if optional else []) + choices
-
-
-def refuse(form, exc: DomainError) -> None:
-    """Show a service's refusal on the form (the view re-renders it with 422)."""
-    db.session.rollback()
-    form.form_errors.append(exc.message)
 
 
 @bp.route("/")

@@ -10,13 +10,11 @@ from community.forms import ActionForm, ArticleForm, ModerationForm, RejectForm
 from community.models import Article, ArticleKind
 from community.services import articles as services
 from community.services.common import can_write_articles
-from community.views import bp, fill_product_choices, refuse
+from community.views import bp, fill_product_choices
 from shop.accounts.session import operator_required
-from shop.errors import DomainError
-from shop.extensions import db
 from shop.markdown import render_markdown
 from shop.pagination import page_arg
-from shop.web import commit_or_refuse
+from shop.web import unit_of_work
 
 
 def _article(article_id: int) -> Article:
@@ -68,14 +66,12 @@ def new_article():
     form = ArticleForm()
     fill_product_choices(form.product_ids, optional=False)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             created = services.save_article(current_user, None, _input(form), publish=form.publish.data)
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
-            db.session.commit()
+        if not work.refused:
             flash(_saved_message(created), "success")
             return redirect(url_for("community.article", article_id=created.id))
+        form.form_errors.append(work.refusal.message)
     status = 422 if form.is_submitted() else 200
     return render_template("community/article_edit.html", form=form, article=None), status
 
@@ -92,14 +88,12 @@ def edit_article(article_id: int):
         form.kind.data = found.kind.value
         form.product_ids.data = [p.id for p in found.products]
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             services.save_article(current_user, found, _input(form), publish=form.publish.data)
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
-            db.session.commit()
+        if not work.refused:
             flash(_saved_message(found), "success")
             return redirect(url_for("community.article", article_id=found.id))
+        form.form_errors.append(work.refusal.message)
     status = 422 if form.is_submitted() else 200
     return render_template("community/article_edit.html", form=form, article=found), status
 
@@ -117,7 +111,8 @@ def _operator_step(article_id: int, step, success: str, form_class=ActionForm):
     if not form.validate_on_submit():
         flash(_("Nothing was changed: the form was incomplete."), "error")
         return redirect(url_for("community.article", article_id=article_id))
-    commit_or_refuse(lambda: step(found, form), success)
+    with unit_of_work(success):
+        step(found, form)
     return redirect(url_for("community.article", article_id=article_id))
 
 

@@ -14,13 +14,12 @@ from community.services import search as search_services
 from community.services import tickets as ticket_services
 from community.services.moderation import POST_KINDS, Action, moderate
 from community.services.selfservice import record_self_service
-from community.views import bp, fill_product_choices, refuse
+from community.views import bp, fill_product_choices
 from shop.accounts.session import operator_required
-from shop.errors import DomainError
 from shop.extensions import db
 from shop.markdown import render_markdown
 from shop.pagination import page_arg
-from shop.web import commit_or_refuse
+from shop.web import unit_of_work
 
 
 def _question(question_id: int) -> Question:
@@ -94,16 +93,14 @@ def ask():
         if not (form.post_question.data or form.open_ticket.data):
             # "Find answers" without JavaScript: show the suggestions, remember the search.
             suggestions = search_services.suggest(form.title.data)
-            search_services.log_search(current_user, form.title.data, len(suggestions))
-            db.session.commit()
+            with unit_of_work():
+                search_services.log_search(current_user, form.title.data, len(suggestions))
             return render_template("community/ask.html", form=form, suggestions=suggestions, searched=True)
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             target = _post_question_or_ticket(form)
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
-            db.session.commit()
+        if not work.refused:
             return redirect(target)
+        form.form_errors.append(work.refusal.message)
     return render_template("community/ask.html", form=form, suggestions=[]), 422
 
 
@@ -138,10 +135,8 @@ def _self_served(answered_by: str, query: str):
     else:
         source = services.question_for(current_user, int(number)) or abort(404)
         target = url_for("community.question", question_id=source.id)
-    commit_or_refuse(
-        lambda: record_self_service(current_user, source, query=query or ""),
-        _("Glad it helped. Thank you for telling us."),
-    )
+    with unit_of_work(_("Glad it helped. Thank you for telling us.")):
+        record_self_service(current_user, source, query=query or "")
     return redirect(target)
 
 
@@ -151,13 +146,11 @@ def answer(question_id: int):
     found = _question(question_id)
     form = AnswerForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             created = services.post_answer(current_user, found, form.body_md.data)
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
-            db.session.commit()
+        if not work.refused:
             return _to_question(found.id, created.id)
+        form.form_errors.append(work.refusal.message)
     return _question_page(found, form), 422
 
 
@@ -172,7 +165,7 @@ def edit_question(question_id: int):
     if request.method == "GET":
         form.product_id.data = found.product_id or 0
     if form.validate_on_submit():
-        try:
+        with unit_of_work(_("Saved."), flash_refusal=False) as work:
             services.edit_question(
                 current_user,
                 found,
@@ -181,12 +174,9 @@ def edit_question(question_id: int):
                 product_id=form.product_id.data or None,
                 tags=form.tags.data or "",
             )
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
+        if not work.refused:
             return _to_question(found.id)
+        form.form_errors.append(work.refusal.message)
     status = 422 if form.is_submitted() else 200
     return render_template("community/question_edit.html", form=form, question=found), status
 
@@ -199,14 +189,11 @@ def edit_answer(answer_id: int):
         abort(403)
     form = AnswerForm(obj=found)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(_("Saved."), flash_refusal=False) as work:
             services.edit_answer(current_user, found, form.body_md.data)
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
+        if not work.refused:
             return _to_question(found.question_id, found.id)
+        form.form_errors.append(work.refusal.message)
     status = 422 if form.is_submitted() else 200
     return render_template("community/answer_edit.html", form=form, answer=found), status
 
@@ -216,13 +203,8 @@ def _vote(post: Question | Answer, question_id: int):
     if not form.validate_on_submit():
         flash(_("Nothing was changed: the form was incomplete."), "error")
     else:
-        try:
+        with unit_of_work():
             services.vote(current_user, post, int(form.value.data))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
     return _to_question(question_id, post.id if isinstance(post, Answer) else None)
 
 
@@ -247,9 +229,8 @@ def accept_answer(answer_id: int):
     if not (current_user.is_operator or current_user.id == found.question.author_id):
         abort(403)
     if ActionForm().validate_on_submit():
-        commit_or_refuse(
-            lambda: services.accept_answer(current_user, found), _("Answer accepted: the question is solved.")
-        )
+        with unit_of_work(_("Answer accepted: the question is solved.")):
+            services.accept_answer(current_user, found)
     return _to_question(found.question_id, found.id)
 
 
@@ -266,7 +247,6 @@ def moderate_post(kind: str, post_id: int):
     if not form.validate_on_submit():
         flash(_("Nothing was changed: the form was incomplete."), "error")
         return redirect(back)
-    commit_or_refuse(
-        lambda: moderate(current_user, post, Action(form.action.data), reason=form.reason.data or ""), _("Done.")
-    )
+    with unit_of_work(_("Done.")):
+        moderate(current_user, post, Action(form.action.data), reason=form.reason.data or "")
     return redirect(back)

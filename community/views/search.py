@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from community.services import search as services
 from community.views import bp
-from shop.database import fact_recorded_on_read
+from shop.web import fact_recorded_on_read
 
 
 def hit_url(hit: services.Hit) -> str:

@@ -12,13 +12,12 @@ from community.forms import ActionForm, AssignForm, ReplyForm
 from community.models import Ticket
 from community.services import tickets as services
 from community.services.common import operators
-from community.views import bp, refuse
+from community.views import bp
 from shop.accounts.models import User
 from shop.accounts.session import operator_required
-from shop.errors import DomainError
 from shop.extensions import db
 from shop.markdown import render_markdown
-from shop.web import commit_or_refuse
+from shop.web import unit_of_work
 
 
 def _ticket(ticket_id: int) -> Ticket:
@@ -65,21 +64,19 @@ def reply_ticket(ticket_id: int):
     found = _ticket(ticket_id)
     form = ReplyForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(_("Sent."), flash_refusal=False) as work:
             services.reply(current_user, found, form.body_md.data)
-        except DomainError as exc:
-            refuse(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Sent."), "success")
+        if not work.refused:
             return redirect(url_for("community.ticket", ticket_id=ticket_id))
+        form.form_errors.append(work.refusal.message)
     return _page(found, form), 422
 
 
 def _step(ticket_id: int, step, success: str):
     found = _ticket(ticket_id)
     if ActionForm().validate_on_submit():
-        commit_or_refuse(lambda: step(found), success)
+        with unit_of_work(success):
+            step(found)
     return redirect(url_for("community.ticket", ticket_id=ticket_id))
 
 
@@ -92,7 +89,8 @@ def assign_ticket(ticket_id: int):
         flash(_("Choose an operator."), "error")
         return redirect(url_for("community.ticket", ticket_id=ticket_id))
     assignee = db.session.get(User, form.assignee_id.data) if form.assignee_id.data else None
-    commit_or_refuse(lambda: services.assign(current_user, found, assignee), _("Assigned."))
+    with unit_of_work(_("Assigned.")):
+        services.assign(current_user, found, assignee)
     return redirect(url_for("community.ticket", ticket_id=ticket_id))
 
 
@@ -114,12 +112,9 @@ def ticket_to_article(ticket_id: int):
     found = _ticket(ticket_id)
     if not ActionForm().validate_on_submit():
         return redirect(url_for("community.ticket", ticket_id=ticket_id))
-    try:
+    done = _("A draft FAQ article was made from the ticket: edit out anything personal, then publish it.")
+    with unit_of_work(done) as work:
         article = services.article_from_ticket(current_user, found)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if work.refused:
         return redirect(url_for("community.ticket", ticket_id=ticket_id))
-    db.session.commit()
-    flash(_("A draft FAQ article was made from the ticket: edit out anything personal, then publish it."), "success")
     return redirect(url_for("community.edit_article", article_id=article.id))

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -41,7 +42,7 @@ class Kind(enum.StrEnum):
 @dataclass(frozen=True)
 class Buyer:
     """What placing an order and counting quota use read of a user: one row's chain facts.
-    Placing reads it under the buyer's lock (``shop.orders.placing``); the pages' "what is
+    Placing reads it under the buyer's lock (``shop.checkout.placing``); the pages' "what is
     left" take it from the logged-in user (``Buyer.of``)."""
 
     id: int
@@ -77,7 +78,8 @@ class Department(db.Model):
 
 def chain_root_of(user_id: int, level: int, root_employee_id: int | None) -> int:
     """The employee whose chain a user belongs to: the user themself at level 0. The one place
-    the chain root is computed (orders, quotas, events and leads all ask here)."""
+    the chain root is computed (orders, quotas, events and leads all ask here; in SQL:
+    ``User.chain_root_id``)."""
     if level == 0 or root_employee_id is None:
         return user_id
     return root_employee_id
@@ -163,9 +165,15 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.is_active_flag
 
-    @property
+    @hybrid_property
     def chain_root_id(self) -> int:
         return chain_root_of(self.id, self.level, self.root_employee_id)
+
+    @chain_root_id.inplace.expression
+    @classmethod
+    def _chain_root_id_expression(cls) -> sa.ColumnElement[int]:
+        """``chain_root_of`` in SQL, for statements that find the chain from the user's row."""
+        return sa.case((cls.level == 0, cls.id), else_=sa.func.coalesce(cls.root_employee_id, cls.id))
 
     @property
     def l1_of_order(self) -> int | None:

@@ -34,9 +34,10 @@ from shop.accounts.forms import (
     ResetRequestForm,
     SignupForm,
 )
-from shop.extensions import db, limiter
+from shop.extensions import limiter
 from shop.i18n import LOCALE_COOKIE, current_locale, supported_locale, zone_name
 from shop.urls import safe_local_path
+from shop.web import unit_of_work
 
 bp = Blueprint("accounts", __name__)
 
@@ -56,27 +57,20 @@ def signup():
         return redirect(url_for("catalog.home"))
     form = SignupForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             email = services.register_employee(
                 form.email.data, form.name.data, form.password.data, locale=current_locale()
             )
-        except services.AccountError as exc:
-            form.email.errors.append(exc.message)
-        else:
-            db.session.commit()
+        if not work.refused:
             return render_template("accounts/check_inbox.html", email=email)
+        form.email.errors.append(work.refusal.message)
     return render_template("accounts/signup.html", form=form), 200 if request.method == "GET" else 422
 
 
 @bp.route("/verify/<token>")
 def verify(token: str):
-    try:
+    with unit_of_work(_("Your e-mail address is confirmed. You can log in now.")):
         services.verify_email(token)
-    except services.AccountError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("accounts.login"))
-    db.session.commit()
-    flash(_("Your e-mail address is confirmed. You can log in now."), "success")
     return redirect(url_for("accounts.login"))
 
 
@@ -121,13 +115,12 @@ def login():
         return redirect(url_for("catalog.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             user = services.authenticate(form.email.data, form.password.data)
-        except services.AccountError as exc:
-            form.password.errors.append(exc.message)
-        else:
             services.note_login(user, current_locale(), chosen=supported_locale(request.cookies.get(LOCALE_COOKIE)))
-            db.session.commit()
+        if work.refused:
+            form.password.errors.append(work.refusal.message)
+        else:
             # Nothing of the visitor's session carries over (a session id planted before the
             # log-in is not the logged-in one), and the CSRF token is a new one.
             session.clear()
@@ -142,8 +135,8 @@ def login():
 def logout():
     """Log out: this session's cookie, and every other cookie of this user, stop working (a
     copy of the cookie taken before is refused as well)."""
-    _end_sessions(current_user._get_current_object())
-    db.session.commit()
+    with unit_of_work():
+        _end_sessions(current_user._get_current_object())
     flash(_("You are logged out."), "info")
     return redirect(url_for("catalog.home"))
 
@@ -159,8 +152,8 @@ def _end_sessions(user) -> None:
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        db.session.commit()
+        with unit_of_work():
+            services.request_password_reset(form.email.data)
         flash(_("If this address has an account, a reset link is on its way."), "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_request.html", form=form), 200 if request.method == "GET" else 422
@@ -171,14 +164,9 @@ def reset_request():
 def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(_("Your password is set. Log in with it now.")) as work:
             services.reset_password(token, form.password.data)
-        except services.AccountError as exc:
-            flash(exc.message, "error")
-            return redirect(url_for("accounts.reset_request"))
-        db.session.commit()
-        flash(_("Your password is set. Log in with it now."), "success")
-        return redirect(url_for("accounts.login"))
+        return redirect(url_for("accounts.reset_request" if work.refused else "accounts.login"))
     return render_template("accounts/reset_password.html", form=form), 200 if request.method == "GET" else 422
 
 
@@ -188,14 +176,9 @@ def welcome(token: str):
     """The invitation's link: an imported employee sets their password, once."""
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(_("Your password is set. Log in with it now.")) as work:
             invitations.accept(token, form.password.data)
-        except services.AccountError as exc:
-            flash(exc.message, "error")
-            return redirect(url_for("accounts.reset_request"))
-        db.session.commit()
-        flash(_("Your password is set. Log in with it now."), "success")
-        return redirect(url_for("accounts.login"))
+        return redirect(url_for("accounts.reset_request" if work.refused else "accounts.login"))
     return render_template("accounts/welcome.html", form=form), 200 if request.method == "GET" else 422
 
 
@@ -222,14 +205,11 @@ def _account_page(form: ProfileForm, password_form: ChangePasswordForm, status: 
 def account():
     form = _profile_form()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(_("Saved."), flash_refusal=False) as work:
             services.update_profile(current_user, name=form.name.data, timezone=form.timezone.data)
-        except services.AccountError as exc:
-            form.timezone.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
+        if not work.refused:
             return redirect(url_for("accounts.account"))
+        form.timezone.errors.append(work.refusal.message)
     return _account_page(form, ChangePasswordForm(formdata=None), 200 if request.method == "GET" else 422)
 
 
@@ -242,8 +222,8 @@ def set_language():
     if locale not in current_app.config["LANGUAGES"]:
         abort(400, description=_("Choose one of the languages offered."))
     if current_user.is_authenticated:
-        services.set_preferred_locale(current_user, locale)
-        db.session.commit()
+        with unit_of_work():
+            services.set_preferred_locale(current_user, locale)
     response = redirect(_same_site_referrer() or url_for("catalog.home"))
     response.set_cookie(
         LOCALE_COOKIE,
@@ -273,17 +253,15 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
+        done = _("Your password is changed. Your other sessions are logged out.")
+        with unit_of_work(done, flash_refusal=False) as work:
             services.change_password(user, form.current.data, form.password.data)
-        except services.AccountError as exc:
-            form.password.errors.append(exc.message)
-        else:
             remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
             session.clear()
             login_user(user, remember=remember)  # this session, under the new session token
-            db.session.commit()
-            flash(_("Your password is changed. Your other sessions are logged out."), "success")
+        if not work.refused:
             return redirect(url_for("accounts.account"))
+        form.password.errors.append(work.refusal.message)
     return _account_page(_profile_form(), form, 422)
 
 
@@ -294,8 +272,8 @@ def logout_everywhere():
     if not form.validate_on_submit():
         return redirect(url_for("accounts.account"))
     user = current_user._get_current_object()
-    services.end_all_sessions(user)
-    _end_sessions(user)
-    db.session.commit()
+    with unit_of_work():
+        services.end_all_sessions(user)
+        _end_sessions(user)
     flash(_("You are logged out everywhere: on this device and on every other."), "info")
     return redirect(url_for("accounts.login"))

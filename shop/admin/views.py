@@ -12,7 +12,7 @@ from shop.accounts.forms import ActivationForm, InviteForm, RoleForm, RosterUplo
 from shop.accounts.models import Role, User
 from shop.accounts.session import admin_required
 from shop.extensions import db
-from shop.web import commit_or_refuse
+from shop.web import unit_of_work
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -56,13 +56,8 @@ def set_role(user_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         return _user_page(found, role_form=form, status=422)
-    try:
+    with unit_of_work(_("Role changed.")):
         services.set_role(current_user, found, Role(form.role.data))
-    except services.AccountError as exc:
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Role changed."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -78,13 +73,8 @@ def set_active(user_id: int):
         flash(_("Already active.") if wanted else _("Already deactivated."), "info")
         return redirect(url_for("admin.user", user_id=user_id))
     change = services.reactivate if wanted else services.deactivate
-    try:
+    with unit_of_work(_("Saved.")):
         change(current_user, found, form.reason.data)
-    except services.AccountError as exc:
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Saved."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -94,18 +84,16 @@ def roster_upload():
     form = RosterUploadForm()
     report = None
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             report = roster.import_file(
                 form.roster.data.read(),
                 filename=form.roster.data.filename or "",
                 actor=current_user,
                 deactivate_missing=form.deactivate_missing.data,
             )
-        except roster.RosterError as exc:
-            db.session.rollback()
-            form.roster.errors.append(exc.message)
-        else:
-            db.session.commit()
+        if work.refused:
+            report = None
+            form.roster.errors.append(work.refusal.message)
     status = 422 if request.method == "POST" and report is None else 200
     return render_template("admin/roster.html", form=form, report=report), status
 
@@ -116,10 +104,8 @@ def invite(user_id: int):
     """Send the invitation again: one click on the person's page."""
     found = db.session.get(User, user_id) or abort(404)
     if InviteForm().validate_on_submit():
-        commit_or_refuse(
-            lambda: invitations.invite(found, actor=current_user, again=True),
-            _("Invitation sent to %(email)s.", email=found.email),
-        )
+        with unit_of_work(_("Invitation sent to %(email)s.", email=found.email)):
+            invitations.invite(found, actor=current_user, again=True)
     return redirect(url_for("admin.user", user_id=user_id))
 
 

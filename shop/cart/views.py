@@ -17,10 +17,10 @@ from flask_login import current_user, login_required
 from shop.cart import services
 from shop.cart.forms import AddToCartForm, QuantityForm, RemoveForm
 from shop.database import utcnow
-from shop.extensions import db
 from shop.quotas.engine import Take
 from shop.quotas.left import items_left
 from shop.urls import safe_local_path
+from shop.web import unit_of_work
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
 
@@ -57,14 +57,9 @@ def add():
             for error in errors:
                 flash(error, "error")
         return redirect(back)
-    try:
+    with unit_of_work(_("Added to your cart.")) as work:
         services.add_to_cart(current_user, form.variant_id.data, form.quantity.data)
-    except services.CartError as exc:
-        flash(exc.message, "error")
-        return redirect(back)
-    db.session.commit()
-    flash(_("Added to your cart."), "success")
-    return redirect(url_for("cart.view"))
+    return redirect(back if work.refused else url_for("cart.view"))
 
 
 @bp.route("/lines/<int:line_id>", methods=["POST"])
@@ -75,12 +70,8 @@ def update(line_id: int):
     if not form.validate_on_submit():
         flash(_("Enter a whole number of units (0 removes the line)."), "error")
         return redirect(url_for("cart.view"))
-    try:
+    with unit_of_work():
         services.set_quantity(line, form.quantity.data)
-    except services.CartError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("cart.view"))
-    db.session.commit()
     return redirect(url_for("cart.view"))
 
 
@@ -89,6 +80,6 @@ def update(line_id: int):
 def remove(line_id: int):
     line = services.line_for(current_user, line_id) or abort(404)
     if RemoveForm().validate_on_submit():
-        services.remove_line(line)
-        db.session.commit()
+        with unit_of_work():
+            services.remove_line(line)
     return redirect(url_for("cart.view"))

@@ -23,7 +23,7 @@ CSRF_SLOT = Markup("<csrf-token-slot>")  # user text is escaped, so only our tem
 QUOTA_SLOT = Markup("<quota-left-slot>")  # where the buyer's own quota panel goes
 
 _fragments = caching.declare(
-    "storefront", "PAGE_CACHE_SECONDS", _l("storefront fragments and whole pages per user, per tier and language")
+    "storefront", "PAGE_CACHE_SECONDS", _l("storefront fragments and whole pages per user, per tier and locale")
 )
 
 

@@ -1,6 +1,6 @@
 """What an order line copies of a variant and its product, as plain values.
 
-Placing an order (shop/orders/placing.py) reads it from the variant of a cart line or of a
+Placing an order (shop/checkout/placing.py) reads it from the variant of a cart line or of a
 festival item; the order's lines copy these values."""
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ past moments, so prices, attribution, stock and the audit trail follow the same 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy import select
 
 from shop.accounts.models import User
@@ -19,7 +22,7 @@ from shop.database import utcnow
 from shop.demo.catalog import _seed_catalog, _seed_pictures, catalog_plan
 from shop.demo.festivals import _seed_festivals
 from shop.demo.orders import _seed_orders
-from shop.demo.people import DEMO_PASSWORD, PEOPLE, _seed_people, company_domain, demo_logins, demo_users, email_of
+from shop.demo.people import DEMO_PASSWORD, PEOPLE, _seed_people, company_domain, demo_users, email_of, staff_logins
 from shop.demo.progress import Progress, progress_bar
 from shop.extensions import db
 
@@ -35,8 +38,31 @@ __all__ = [
     "demo_users",
     "email_of",
     "progress_bar",
+    "register_add_on",
     "seed",
 ]
+
+# ---- the add-ons' demos --------------------------------------------------------------------
+# Referrals and community seed their own demo data, with what this package gives them (the
+# people, the password, the progress bar). The app factory registers them, in seeding order
+# (shop.register_add_ons), so that this package never imports them.
+
+AddOnSeed = Callable[[Progress | None, datetime], None]
+_add_ons: dict[str, tuple[AddOnSeed, Callable[[], list[tuple[str, str]]] | None]] = {}
+
+
+def register_add_on(name: str, seed: AddOnSeed, logins: Callable[[], list[tuple[str, str]]] | None = None) -> None:
+    """``seed(progress, now)`` runs after the core's demo; ``logins()`` gives (label, e-mail)
+    of accounts worth logging in with. Registering again under ``name`` changes nothing."""
+    _add_ons.setdefault(name, (seed, logins))
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(role, e-mail, password) of the accounts worth logging in with: staff, employees, and
+    what the add-ons add (a contact at each level)."""
+    added = [(label, email, DEMO_PASSWORD) for _, logins in _add_ons.values() if logins for label, email in logins()]
+    return staff_logins() + added
+
 
 # ---- the seed ------------------------------------------------------------------------------
 
@@ -56,12 +82,8 @@ def seed(progress: Progress | None = None) -> None:
     _seed_pictures(progress)
     _seed_orders(progress, now)
     _seed_festivals(progress, now)
-    from referrals.demo import seed_referrals  # contacts, links, visits and leads (issue 3)
-
-    seed_referrals(progress, now)
-    from community.demo import seed_community  # articles, questions, tickets (issue 6)
-
-    seed_community(progress, now)
+    for add_on_seed, _logins in _add_ons.values():  # contacts, links, leads; articles, questions
+        add_on_seed(progress, now)
     db.session.flush()
 
 

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from shop.accounts.models import Role
+from shop.catalog.festival_models import Festival, FestivalItem
 from shop.catalog.models import Product, SalesMode, Variant
 from shop.catalog.services import slugify
 from shop.demo.catalog import catalog_plan
 from shop.demo.people import demo_users
 from shop.demo.progress import Progress, progress_bar
 from shop.extensions import db
-from shop.festivals.models import Festival, FestivalItem
 from shop.festivals.reminders import remind_me
 from shop.festivals.services import allocate, create_festival
 

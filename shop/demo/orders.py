@@ -13,6 +13,7 @@ from shop.audit.models import AuditEntry
 from shop.cart.models import CartLine
 from shop.cart.services import add_to_cart, cart_lines, remove_line
 from shop.catalog.models import Product, SalesMode, Variant
+from shop.checkout.placing import place_order
 from shop.demo.catalog import catalog_plan
 from shop.demo.people import demo_users
 from shop.demo.progress import SEED, Progress, progress_bar
@@ -21,7 +22,6 @@ from shop.orders.addresses import addresses_of
 from shop.orders.errors import OrderError
 from shop.orders.lifecycle import cancel_order, mark_completed, mark_shipped
 from shop.orders.models import Order
-from shop.orders.placing import place_order
 from shop.payments.payroll import PayrollCapExceeded, pay_by_payroll
 
 ORDER_COUNT = 40

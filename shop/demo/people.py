@@ -157,13 +157,9 @@ def email_of(person: DemoPerson) -> str:
     return f"{person.local_part}@{company_domain()}"
 
 
-def demo_logins() -> list[tuple[str, str, str]]:
-    """(role, e-mail, password) of the accounts worth logging in with: staff, employees, and a
-    contact at each level (seeded by referrals.demo, called from seed())."""
-    from referrals.demo import contact_logins  # the demo seeds the add-ons; the core never imports them
-
-    staff = [(p.login_label, email_of(p), DEMO_PASSWORD) for p in PEOPLE if p.login_label]
-    return staff + [(label, email, DEMO_PASSWORD) for label, email in contact_logins()]
+def staff_logins() -> list[tuple[str, str, str]]:
+    """(role, e-mail, password) of the staff and employees worth logging in with."""
+    return [(p.login_label, email_of(p), DEMO_PASSWORD) for p in PEOPLE if p.login_label]
 
 
 def _seed_people(progress: Progress | None, now: datetime) -> None:

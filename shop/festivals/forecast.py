@@ -17,9 +17,10 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import and_, func, select
 
+from shop.catalog.festival_models import Festival
 from shop.database import utcnow
 from shop.extensions import db
-from shop.festivals.models import Festival, FestivalReminder
+from shop.festivals.models import FestivalReminder
 from shop.orders.models import Order, OrderStatus
 
 

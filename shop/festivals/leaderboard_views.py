@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
+from shop.catalog.festival_models import Phase
 from shop.festivals import leaderboards
-from shop.festivals.models import Phase
 from shop.festivals.services import festival_by_slug
 
 bp = Blueprint("leaderboards", __name__)

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, and_, case, func, or_, select
 
 from shop.accounts.models import Department, User
+from shop.catalog.festival_models import Festival
 from shop.extensions import db
-from shop.festivals.models import Festival
 from shop.orders.models import Order, OrderStatus
 
 REVENUE_STATUSES = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.completed, OrderStatus.partially_refunded)

@@ -19,10 +19,11 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 
 from shop.accounts.models import User
+from shop.catalog.festival_models import Festival, Phase
 from shop.catalog.services import tier_for
 from shop.database import insert_ignoring_duplicates, utcnow
 from shop.extensions import db
-from shop.festivals.models import Festival, FestivalReminder, Phase
+from shop.festivals.models import FestivalReminder
 from shop.festivals.services import FestivalError
 from shop.i18n import in_language_of
 from shop.mail import queue_mail

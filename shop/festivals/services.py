@@ -10,12 +10,12 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from shop.accounts.models import User
 from shop.audit.services import record
+from shop.catalog.festival_models import Festival, FestivalItem, Phase
 from shop.catalog.models import Product, SalesMode, Variant
 from shop.catalog.services import slugify
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.festivals.models import Festival, FestivalItem, Phase
 from shop.orders import stock
 from shop.quotas.models import Audience, Measure, QuotaRule, Scope, Target, Window
 

@@ -3,23 +3,23 @@ results), and a shipping address to buy with."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from shop.catalog.festival_models import SELLING_PHASES, Festival, FestivalItem, Phase
 from shop.catalog.services import tier_for
+from shop.checkout.placing import place_order
 from shop.database import utcnow
 from shop.errors import DomainError
-from shop.extensions import db
 from shop.festivals import reminders
 from shop.festivals.forms import AddressForm, BuyForm, RemindForm
-from shop.festivals.models import SELLING_PHASES, Festival, FestivalItem, Phase
 from shop.festivals.services import festival_by_slug, festival_item_by_slug, festivals_visible, items_of
 from shop.orders.addresses import add_address, address_for, addresses_of
 from shop.orders.errors import NotYourAddress
-from shop.orders.placing import place_order
-from shop.web import commit_or_refuse
+from shop.orders.signals import order_refused
+from shop.web import unit_of_work
 
 bp = Blueprint("festivals", __name__)
 
@@ -88,7 +88,8 @@ def festival(slug: str):
 def remind(slug: str):
     found = _festival(slug)
     if RemindForm().validate_on_submit():
-        commit_or_refuse(lambda: reminders.remind_me(current_user, found), _("We will e-mail you when buying opens."))
+        with unit_of_work(_("We will e-mail you when buying opens.")):
+            reminders.remind_me(current_user, found)
     return redirect(url_for("festivals.festival", slug=slug))
 
 
@@ -96,7 +97,7 @@ def remind(slug: str):
 @login_required
 def buy(slug: str, item_id: int):
     """Buy now: 303 to the new order; 409 with the page when a rule refuses; 422 when the form
-    is invalid. Placed by the one way of placing an order (shop/orders/placing.py)."""
+    is invalid. Placed by the one way of placing an order (shop/checkout/placing.py)."""
     item = festival_item_by_slug(slug, item_id)
     if item is None or (item.festival.phase() == Phase.draft and not current_user.is_operator):
         abort(404)
@@ -104,14 +105,15 @@ def buy(slug: str, item_id: int):
     if not form.validate_on_submit():
         return _page(item.festival, form=form, form_item=item), 422
     names = (item.festival.name, f"{item.variant.product.name} ({item.variant.name})")  # read before the rollback
-    try:
-        order = place_order(current_user.id, form.address_id.data, item_id=item.id, quantity=form.quantity.data)
-    except NotYourAddress:
-        abort(404)  # another user's address is not found
-    except DomainError as refusal:
-        db.session.rollback()  # releases the locks at once
-        return _refused(refusal, names, slug, item_id, form), 409
-    db.session.commit()
+    keys = dict(buyer_id=current_user.id, festival_id=item.festival_id, product_id=item.variant.product_id)
+    with unit_of_work(flash_refusal=False) as work:  # a refusal rolls back: the locks go at once
+        try:
+            order = place_order(current_user.id, form.address_id.data, item_id=item.id, quantity=form.quantity.data)
+        except NotYourAddress:
+            abort(404)  # another user's address is not found
+    if work.refused:
+        order_refused.send(work.refusal, **keys)  # counted by reason (kpis), in a transaction of its own
+        return _refused(work.refusal, names, slug, item_id, form), 409
     return redirect(url_for("orders.detail", order_id=order.id), code=303)
 
 
@@ -139,9 +141,8 @@ def new_address(slug: str):
     found = _festival(slug)
     form = AddressForm()
     if form.validate_on_submit():
-        add_address(current_user, **form.fields())
-        db.session.commit()
-        flash(_("Address saved."), "success")
+        with unit_of_work(_("Address saved.")):
+            add_address(current_user, **form.fields())
         return redirect(url_for("festivals.festival", slug=slug))
     return render_template("festivals/address.html", festival=found, form=form), (
         200 if request.method == "GET" else 422

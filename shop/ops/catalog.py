@@ -11,7 +11,6 @@ from wtforms.fields.choices import SelectChoice
 
 from shop.accounts.session import operator_required
 from shop.catalog import services
-from shop.catalog.images import ImageError
 from shop.catalog.models import Category, Product, ProductImage, SalesMode, Variant
 from shop.extensions import db
 from shop.i18n import to_major, to_minor
@@ -25,6 +24,7 @@ from shop.ops.forms import (
     VariantForm,
 )
 from shop.ops.views import bp
+from shop.web import unit_of_work
 
 
 def _status() -> int:
@@ -35,17 +35,13 @@ def _save_category(form: CategoryForm, category: Category | None) -> bool:
     """Validate and save; False (with the error on the form) when the page must be shown again."""
     if not form.validate_on_submit():
         return False
-    try:
+    with unit_of_work(_("Category saved."), flash_refusal=False) as work:
         services.save_category(
             current_user, category, name=form.name.data, slug=form.slug.data, position=form.position.data
         )
-    except services.CatalogError as exc:
-        db.session.rollback()  # the failed flush left the transaction unusable
-        form.name.errors.append(exc.message)
-        return False
-    db.session.commit()
-    flash(_("Category saved."), "success")
-    return True
+    if work.refused:
+        form.name.errors.append(work.refusal.message)
+    return not work.refused
 
 
 @bp.route("/categories", methods=["GET", "POST"])
@@ -85,7 +81,8 @@ def _product_form(product: Product | None) -> ProductForm:
 
 
 def _save_product(form: ProductForm, product: Product | None):
-    try:
+    with unit_of_work(_("Product saved."), flash_refusal=False) as work:
+        failing = form.slug  # the field the refusal is shown at
         saved = services.save_product(
             current_user,
             product,
@@ -97,12 +94,8 @@ def _save_product(form: ProductForm, product: Product | None):
             sales_mode=SalesMode(form.sales_mode.data),
             is_active=form.is_active.data,
         )
-    except services.CatalogError as exc:
-        db.session.rollback()  # the failed flush left the transaction unusable
-        form.slug.errors.append(exc.message)
-        return None
-    if isinstance(form, NewProductForm) and form.has_option():
-        try:
+        if isinstance(form, NewProductForm) and form.has_option():
+            failing = form.option_sku  # nothing of the product is kept either
             services.save_variant(
                 current_user,
                 saved,
@@ -114,12 +107,9 @@ def _save_product(form: ProductForm, product: Product | None):
                 initial_stock=form.initial_stock.data or 0,
                 **_variant_prices(form),
             )
-        except services.CatalogError as exc:
-            db.session.rollback()  # nothing of the product is kept either
-            form.option_sku.errors.append(exc.message)
-            return None
-    db.session.commit()
-    flash(_("Product saved."), "success")
+    if work.refused:
+        failing.errors.append(work.refusal.message)
+        return None
     return redirect(url_for("ops.edit_product", product_id=saved.id))
 
 
@@ -164,7 +154,7 @@ def new_variant(product_id: int):
     product = db.session.get(Product, product_id) or abort(404)
     form = VariantForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(_("Option saved."), flash_refusal=False) as work:
             services.save_variant(
                 current_user,
                 product,
@@ -176,13 +166,9 @@ def new_variant(product_id: int):
                 initial_stock=form.initial_stock.data or 0,
                 **_variant_prices(form),
             )
-        except services.CatalogError as exc:
-            db.session.rollback()  # the failed flush left the transaction unusable
-            form.sku.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Option saved."), "success")
+        if not work.refused:
             return redirect(url_for("ops.edit_product", product_id=product.id))
+        form.sku.errors.append(work.refusal.message)
     return render_template("ops/variant_edit.html", form=form, product=product, variant=None), _status()
 
 
@@ -196,7 +182,7 @@ def edit_variant(variant_id: int):
         for name in ("market_price", "employee_price", "contact_price"):
             getattr(form, name).data = to_major(getattr(variant, name), variant.currency)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(_("Option saved."), flash_refusal=False) as work:
             services.save_variant(
                 current_user,
                 variant.product,
@@ -207,13 +193,9 @@ def edit_variant(variant_id: int):
                 is_active=form.is_active.data,
                 **_variant_prices(form),
             )
-        except services.CatalogError as exc:
-            db.session.rollback()  # the failed flush left the transaction unusable
-            form.sku.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Option saved."), "success")
+        if not work.refused:
             return redirect(url_for("ops.edit_product", product_id=variant.product_id))
+        form.sku.errors.append(work.refusal.message)
     return render_template(
         "ops/variant_edit.html", form=form, product=variant.product, variant=variant, stock_form=StockForm()
     ), _status()
@@ -225,13 +207,9 @@ def adjust_stock(variant_id: int):
     variant = db.session.get(Variant, variant_id) or abort(404)
     form = StockForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work() as work:
             services.adjust_stock(current_user, variant, form.delta.data, form.reason.data)
-        except services.CatalogError as exc:
-            db.session.rollback()  # the failed flush left the transaction unusable
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if not work.refused:
             flash(_("Stock is now %(stock)d.", stock=variant.stock), "success")
     else:
         flash(_("Enter a whole number and a reason."), "error")
@@ -244,13 +222,8 @@ def upload_image(product_id: int):
     product = db.session.get(Product, product_id) or abort(404)
     form = ImageForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(_("Picture added.")):
             services.add_image(current_user, product, form.image.data.read())
-        except ImageError as exc:
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Picture added."), "success")
     else:
         flash(_("Choose a picture to upload."), "error")
     return redirect(url_for("ops.edit_product", product_id=product_id))
@@ -262,7 +235,6 @@ def delete_image(image_id: int):
     image = db.session.get(ProductImage, image_id) or abort(404)
     product_id = image.product_id
     if DeleteForm().validate_on_submit():
-        services.remove_image(current_user, image)
-        db.session.commit()
-        flash(_("Picture removed."), "success")
+        with unit_of_work(_("Picture removed.")):
+            services.remove_image(current_user, image)
     return redirect(url_for("ops.edit_product", product_id=product_id))

@@ -5,20 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from shop.accounts.session import operator_required
+from shop.catalog.festival_models import Festival, FestivalItem
 from shop.catalog.models import Product, SalesMode, Variant
 from shop.extensions import db
 from shop.festivals import services
 from shop.festivals.forecast import demand
 from shop.festivals.forms import AllocateForm, FestivalForm
-from shop.festivals.models import Festival, FestivalItem, FestivalReminder
+from shop.festivals.models import FestivalReminder
 from shop.i18n import select_timezone, to_minor
 from shop.ops.views import bp
+from shop.web import unit_of_work
 
 SCHEDULE = ("preheat_at", "launch_at", "continuation_at", "ends_at")
 
@@ -75,17 +77,13 @@ def festivals():
 def new_festival():
     form = FestivalForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(_("Festival created. Allocate its items next."), flash_refusal=False) as work:
             festival = services.create_festival(
                 current_user, name=form.name.data, description=form.description.data, **_schedule(form)
             )
-        except services.FestivalError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Festival created. Allocate its items next."), "success")
+        if not work.refused:
             return redirect(url_for("ops.festival", festival_id=festival.id))
+        form.form_errors.append(work.refusal.message)
     return render_template("ops/festival_new.html", form=form, zone=select_timezone()), (
         200 if request.method == "GET" else 422
     )
@@ -125,17 +123,13 @@ def festival(festival_id: int):
         return _detail(found, _filled_form(found), AllocateForm(formdata=None))
     form = FestivalForm()
     if form.validate_on_submit():
-        try:
+        with unit_of_work(_("Festival saved."), flash_refusal=False) as work:
             services.update_festival(
                 current_user, found, name=form.name.data, description=form.description.data, **_schedule(form)
             )
-        except services.FestivalError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash(_("Festival saved."), "success")
+        if not work.refused:
             return redirect(url_for("ops.festival", festival_id=festival_id))
+        form.form_errors.append(work.refusal.message)
     return _detail(_festival(festival_id), form, AllocateForm(formdata=None), 422)
 
 
@@ -149,7 +143,8 @@ def allocate(festival_id: int):
         if variant is None:
             form.sku.errors.append(_("No option has this SKU."))
         else:
-            try:
+            done = _("%(n)d units of %(sku)s allocated.", n=form.quantity.data, sku=variant.sku)
+            with unit_of_work(done, flash_refusal=False) as work:
                 services.allocate(
                     current_user,
                     found,
@@ -159,12 +154,8 @@ def allocate(festival_id: int):
                     contact_price=to_minor(form.contact_price.data, variant.currency),
                     per_buyer_limit=form.per_buyer_limit.data,
                 )
-            except services.FestivalError as exc:
-                db.session.rollback()
-                form.form_errors.append(exc.message)
-            else:
-                db.session.commit()
-                flash(_("%(n)d units of %(sku)s allocated.", n=form.quantity.data, sku=variant.sku), "success")
+            if not work.refused:
                 return redirect(url_for("ops.festival", festival_id=festival_id))
+            form.form_errors.append(work.refusal.message)
     found = _festival(festival_id)
     return _detail(found, _filled_form(found), form, 422)

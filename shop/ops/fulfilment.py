@@ -15,9 +15,9 @@ from shop.accounts.models import User
 from shop.accounts.session import operator_required
 from shop.audit.models import AuditEntry
 from shop.audit.readable import readable
+from shop.catalog.festival_models import Festival
 from shop.company_calendar import company_zone
 from shop.extensions import db
-from shop.festivals.models import Festival
 from shop.labels import label
 from shop.ops.views import bp
 from shop.orders.forms import BulkShipForm, CompleteForm, OrderFilterForm, ShipForm
@@ -25,7 +25,7 @@ from shop.orders.lifecycle import mark_completed, mark_shipped
 from shop.orders.models import Order, OrderStatus, PaymentMethod
 from shop.refunds.forms import refund_form_for
 from shop.refunds.services import refunds_of
-from shop.web import commit_or_refuse
+from shop.web import unit_of_work
 
 LIST_LIMIT = 200
 
@@ -122,10 +122,8 @@ def ship(order_id: int):
     if not form.validate_on_submit():
         flash(_("Enter the carrier and the tracking number."), "error")
         return redirect(url_for("ops.order", order_id=order_id))
-    commit_or_refuse(
-        lambda: mark_shipped(current_user, found, form.carrier.data, form.tracking_number.data),
-        _("Marked shipped."),
-    )
+    with unit_of_work(_("Marked shipped.")):
+        mark_shipped(current_user, found, form.carrier.data, form.tracking_number.data)
     return redirect(url_for("ops.order", order_id=order_id))
 
 
@@ -134,5 +132,6 @@ def ship(order_id: int):
 def complete(order_id: int):
     found = find_order(order_id)
     if CompleteForm().validate_on_submit():
-        commit_or_refuse(lambda: mark_completed(current_user, found), _("Marked completed."))
+        with unit_of_work(_("Marked completed.")):
+            mark_completed(current_user, found)
     return redirect(url_for("ops.order", order_id=order_id))

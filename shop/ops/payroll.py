@@ -19,7 +19,7 @@ from shop.payments.payroll import parse_month
 from shop.settlement import services
 from shop.settlement.forms import SettleForm
 from shop.settlement.models import PayrollSettlement
-from shop.web import commit_or_refuse
+from shop.web import unit_of_work
 
 
 @bp.route("/payroll")
@@ -70,10 +70,8 @@ def payroll_export():
             settle_errors=form.month.errors or form.errors,
         ), 422
     month = parse_month(form.month.data)
-    commit_or_refuse(
-        lambda: services.record_settlement(current_user, month),
-        _("%(month)s exported: download the files for HR below.", month=local_month(month)),
-    )
+    with unit_of_work(_("%(month)s exported: download the files for HR below.", month=local_month(month))):
+        services.record_settlement(current_user, month)
     return redirect(url_for("ops.payroll", month=form.month.data))
 
 

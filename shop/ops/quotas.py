@@ -1,5 +1,5 @@
 """Operators manage quota rules: list them as sentences, create, change or switch off, and
-grant exceptions. The rules themselves live in shop.quotas.services."""
+grant and revoke exceptions. The rules themselves live in shop.quotas.services."""
 
 from __future__ import annotations
 
@@ -12,17 +12,18 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from shop.accounts.session import operator_required
+from shop.catalog.festival_models import Festival, FestivalItem
 from shop.catalog.models import Product, SalesMode, Variant
 from shop.catalog.services import list_categories
 from shop.database import utcnow
 from shop.extensions import db
-from shop.festivals.models import Festival, FestivalItem
 from shop.i18n import to_major, to_minor
 from shop.ops.views import bp
 from shop.quotas import services
-from shop.quotas.forms import NONE, ChangeRuleForm, ExceptionForm, RuleForm
+from shop.quotas.forms import NONE, ChangeRuleForm, ExceptionForm, RevokeExceptionForm, RuleForm
 from shop.quotas.models import Audience, Measure, QuotaRule, Scope, Target, Window
 from shop.quotas.sentences import describe
+from shop.web import unit_of_work
 
 
 def _status() -> int:
@@ -64,7 +65,7 @@ def _rule_form() -> RuleForm:
 
 def _create(form: RuleForm) -> QuotaRule | None:
     measure = Measure(form.measure.data)
-    try:
+    with unit_of_work(flash_refusal=False) as work:
         rule = services.create_rule(
             current_user,
             scope=Scope(form.scope.data),
@@ -79,12 +80,10 @@ def _create(form: RuleForm) -> QuotaRule | None:
             festival_item_id=form.festival_item_id.data or None,
             festival_id=form.festival_id.data or None,
         )
-    except services.QuotaRuleError as exc:
-        db.session.rollback()
-        form.form_errors.append(exc.message)
+        sentence = describe(rule)
+    if work.refused:
+        form.form_errors.append(work.refusal.message)
         return None
-    sentence = describe(rule)
-    db.session.commit()
     flash(_("Rule created: %(rule)s.", rule=sentence), "success")
     return rule
 
@@ -113,6 +112,7 @@ def _page(rule: QuotaRule, change_form: ChangeRuleForm | None = None, exception_
         sentence=describe(rule),
         change_form=change_form,
         exception_form=exception_form or ExceptionForm(formdata=None, measure=rule.measure),
+        revoke_form=RevokeExceptionForm(formdata=None),
     )
 
 
@@ -125,16 +125,14 @@ def quota(rule_id: int):
         return _page(rule)
     form = ChangeRuleForm(measure=rule.measure)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             services.change_rule(
                 current_user, rule, limit_value=_stored(form.limit.data, rule.measure), is_active=form.is_active.data
             )
-        except services.QuotaRuleError as exc:
-            db.session.rollback()
-            form.limit.errors.append(exc.message)
-        else:
             sentence = describe(rule)
-            db.session.commit()
+        if work.refused:
+            form.limit.errors.append(work.refusal.message)
+        else:
             flash(
                 _(
                     "Saved: %(rule)s (%(state)s).",
@@ -157,16 +155,14 @@ def grant_quota_exception(rule_id: int):
         if user is None:
             form.email.errors.append(_("Nobody has this e-mail address."))
         else:
-            try:
+            with unit_of_work(flash_refusal=False) as work:
                 exception = services.grant_exception(
                     current_user, rule, user, _stored(form.extra.data, rule.measure), form.reason.data
                 )
-            except services.QuotaRuleError as exc:
-                db.session.rollback()
-                form.extra.errors.append(exc.message)
-            else:
                 name = exception.user.name
-                db.session.commit()
+            if work.refused:
+                form.extra.errors.append(work.refusal.message)
+            else:
                 flash(
                     _("Exception granted to the chain of %(name)s.", name=name)
                     if rule.scope == Scope.chain
@@ -175,3 +171,19 @@ def grant_quota_exception(rule_id: int):
                 )
                 return redirect(url_for("ops.quota", rule_id=rule_id))
     return _page(rule, exception_form=form), 422
+
+
+@bp.route("/quotas/<int:rule_id>/exceptions/<int:exception_id>/revoke", methods=["POST"])
+@operator_required
+def revoke_quota_exception(rule_id: int, exception_id: int):
+    """Take an exception back, with a reason; the next order is held to the rule without it."""
+    rule = _rule(rule_id)
+    form = RevokeExceptionForm()
+    if form.validate_on_submit():
+        with unit_of_work(_("Exception revoked.")):
+            services.revoke_exception_of(current_user, rule, exception_id, form.reason.data)
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("ops.quota", rule_id=rule_id))

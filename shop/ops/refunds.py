@@ -7,14 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from shop.accounts.session import operator_required
-from shop.errors import DomainError
-from shop.extensions import db
 from shop.i18n import format_money
 from shop.ops.fulfilment import find_order, render_order
 from shop.ops.views import bp
 from shop.refunds import services
 from shop.refunds.forms import refund_form_for
 from shop.refunds.models import RefundStatus
+from shop.web import unit_of_work
 
 
 @bp.route("/orders/<int:order_id>/refund", methods=["POST"])
@@ -26,7 +25,7 @@ def refund(order_id: int):
     form = refund_form_for(found)
     if not form.validate_on_submit():
         return render_order(found, refund_form=form, status=422)
-    try:
+    with unit_of_work(flash_refusal=False) as work:
         made = services.refund_order(
             current_user,
             found,
@@ -37,14 +36,12 @@ def refund(order_id: int):
             full=form.full.data,
         )
         card_request = services.card_request(made) if made.status == RefundStatus.pending else None
-    except DomainError as exc:
-        db.session.rollback()
-        form.form_errors.append(exc.message)
+    if work.refused:
+        form.form_errors.append(work.refusal.message)
         return render_order(find_order(order_id), refund_form=form, status=422)
-    db.session.commit()
     if card_request is not None:
-        made = services.send_card_refund(card_request, actor=current_user)
-        db.session.commit()
+        with unit_of_work():  # Stripe's answer, in a transaction of its own
+            made = services.send_card_refund(card_request, actor=current_user)
     amount = format_money(made.amount, made.currency)
     if made.status == RefundStatus.succeeded:
         flash(_("Refunded %(amount)s.", amount=amount), "success")

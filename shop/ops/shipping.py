@@ -14,8 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from shop.accounts.session import operator_required
 from shop.audit.services import record
+from shop.catalog.festival_models import Festival
 from shop.extensions import db
-from shop.festivals.models import Festival
 from shop.i18n import local_datetime, to_major
 from shop.ops.fulfilment import filtered_orders, order_filter_form
 from shop.ops.views import bp
@@ -23,6 +23,7 @@ from shop.orders import shipping
 from shop.orders.forms import BulkShipForm, ShipmentUploadForm
 from shop.orders.models import Order
 from shop.spreadsheets import csv_response
+from shop.web import unit_of_work
 
 EXPORT_LIMIT = 20_000
 PACKING_LIST_LIMIT = 200
@@ -118,9 +119,10 @@ def ship_selected():
             problems.append((position, _("%(number)s: enter its tracking number.", number=number)))
             continue
         shipments.append(shipping.Shipment(position, number, form.carrier.data.strip(), tracking))
-    report = shipping.ship_all(current_user, shipments)
-    db.session.commit()
-    _flash_report(report, [message for _position, message in problems])
+    with unit_of_work() as work:
+        report = shipping.ship_all(current_user, shipments)
+    if not work.refused:
+        _flash_report(report, [message for _position, message in problems])
     return redirect(request.referrer or url_for("ops.orders"))
 
 
@@ -131,11 +133,8 @@ def upload_shipments():
     report, problems = None, []
     if form.validate_on_submit():
         data = form.shipments.data.read()
-        try:
+        with unit_of_work(flash_refusal=False) as work:
             rows, problems = shipping.read_shipments(data)
-        except shipping.ShipmentFileError as exc:
-            form.shipments.errors.append(exc.message)
-        else:
             report = shipping.ship_all(current_user, rows)
             problems = sorted(problems + report.problems)
             record(
@@ -150,7 +149,9 @@ def upload_shipments():
                     "problems": len(problems),
                 },
             )
-            db.session.commit()
+        if work.refused:
+            report, problems = None, []
+            form.shipments.errors.append(work.refusal.message)
     status = 422 if form.errors else 200
     return render_template("ops/shipments.html", form=form, report=report, problems=problems), status
 

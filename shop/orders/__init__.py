@@ -1,1 +1,2 @@
-"""Orders: placement with stock reservation, the state machine, expiry, addresses."""
+"""Orders: the models, the lock order, stock held and given back, the state machine, expiry,
+addresses (placing one: shop/checkout/)."""

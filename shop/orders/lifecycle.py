@@ -1,4 +1,4 @@
-"""An order's life after placing (shop/orders/placing.py): cancel, ship, complete, and what
+"""An order's life after placing (shop/checkout/placing.py): cancel, ship, complete, and what
 every way of paying does once an order is paid (payroll: shop/payments/payroll.py; card:
 shop/payments/card.py)."""
 
@@ -17,26 +17,14 @@ from shop.extensions import db
 from shop.labels import label
 from shop.orders import notices, stock
 from shop.orders.expiry import close_orders, expire_if_overdue
+from shop.orders.locks import lock_order, lock_user
 from shop.orders.models import Order, OrderStatus
-from shop.orders.placing import lock_buyer
 from shop.orders.signals import order_paid
 
 
 def order_for_buyer(buyer: User, order_id: int) -> Order | None:
     """The buyer's own order; another user's id is not found."""
     return db.session.scalar(select(Order).where(Order.id == order_id, Order.buyer_id == buyer.id))
-
-
-def lock_user(user: User) -> None:
-    """Serialise one buyer's checkouts and payments (quota and payroll cap checks): the lock
-    placing an order takes first (``shop.orders.placing.lock_buyer``)."""
-    lock_buyer(user.id)
-
-
-def lock_order(order: Order) -> Order:
-    db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
-    db.session.refresh(order)
-    return order
 
 
 def cancel_order(buyer: User, order: Order, *, now: datetime | None = None) -> OrderStatus:

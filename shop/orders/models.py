@@ -10,10 +10,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
+from shop.catalog.festival_models import FestivalItem
 from shop.catalog.models import PriceTier, Variant
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
-from shop.festivals.models import FestivalItem
 from shop.labels import register as register_labels
 
 

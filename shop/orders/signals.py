@@ -15,3 +15,7 @@ _signals = Namespace()
 order_paid = _signals.signal("order-paid")
 # sender: the ids of the pending orders just cancelled or expired (their units were given back)
 orders_closed = _signals.signal("orders-closed")
+# sender: the DomainError that refused placing an order, sent by the page after its rollback;
+# keywords: buyer_id, festival_id and product_id (the festival item's, for "buy now"; None at
+# checkout). A receiver writes in a transaction of its own.
+order_refused = _signals.signal("order-refused")

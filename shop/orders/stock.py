@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select, update
 
+from shop.catalog.festival_models import FestivalItem
 from shop.catalog.models import Variant
 from shop.extensions import db
-from shop.festivals.models import FestivalItem
 
 
 def lock_variants(variant_ids: Iterable[int]) -> None:

@@ -28,7 +28,8 @@ from shop.errors import DomainError, NotAllowed
 from shop.extensions import db
 from shop.i18n import format_money, in_language_of
 from shop.mail import queue_mail
-from shop.orders.lifecycle import became_paid, lock_order
+from shop.orders.lifecycle import became_paid
+from shop.orders.locks import lock_order
 from shop.orders.models import Order, OrderStatus, PaymentMethod
 from shop.payments.models import CardPayment
 from shop.payments.stripe_client import card_payments_enabled, client
@@ -119,22 +120,30 @@ def hold_reservation(order: Order, now: datetime) -> None:
         order.expires_at = held
 
 
-def confirm_on_fake_stripe(buyer: User, order: Order, token_id: str) -> stripe.PaymentIntent:
+def fake_intent_to_confirm(buyer: User, order: Order) -> str:
     """Only against a local fake Stripe server (STRIPE_API_BASE set), whose stand-in for Stripe.js
-    cannot confirm a PaymentIntent with the card typed into its Element: confirm it here with
-    the token the stand-in made from that card. The order still becomes paid only from the
-    webhook or the reconciliation. Against Stripe itself Stripe.js confirms, and this refuses."""
+    cannot confirm a PaymentIntent with the card typed into its Element: the PaymentIntent to
+    confirm with the card (``confirm_on_fake_stripe``), a new one stored when the last was
+    declined. Against Stripe itself Stripe.js confirms, and this refuses."""
     if not current_app.config.get("STRIPE_API_BASE"):
         raise NotAllowed(_("Card payments are confirmed by Stripe.js."))
     payment = card_payment_for(order)
     if payment is None or order.buyer_id != buyer.id:
         raise NotAllowed(_("Start the card payment first."))
+    try:
+        if declined(client().v1.payment_intents.retrieve(payment.payment_intent_id)):  # another card
+            return start_card_payment(buyer, order).id
+    except stripe.StripeError as exc:
+        raise _unavailable(exc) from exc
+    return payment.payment_intent_id
+
+
+def confirm_on_fake_stripe(intent_id: str, token_id: str) -> stripe.PaymentIntent:
+    """Confirm the PaymentIntent with the token the fake Stripe.js made from the card; writes
+    nothing. The order still becomes paid only from the webhook or the reconciliation."""
     api = client()
     try:
         token = api.v1.tokens.retrieve(token_id)
-        intent_id = payment.payment_intent_id
-        if declined(api.v1.payment_intents.retrieve(intent_id)):  # another card after a decline
-            intent_id = start_card_payment(buyer, order).id
         api.v1.payment_intents.update(intent_id, {"payment_method": token.card.id})
         return api.v1.payment_intents.confirm(intent_id)
     except stripe.CardError as exc:

@@ -17,7 +17,8 @@ from shop.extensions import db
 from shop.i18n import format_money
 from shop.orders.errors import OrderError
 from shop.orders.expiry import expire_if_overdue
-from shop.orders.lifecycle import became_paid, check_transition, lock_order, lock_user
+from shop.orders.lifecycle import became_paid, check_transition
+from shop.orders.locks import lock_order, lock_user
 from shop.orders.models import Order, OrderStatus, PaymentMethod
 
 

@@ -13,12 +13,13 @@ from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
 from shop.accounts.session import operator_required
-from shop.extensions import csrf, db
+from shop.extensions import csrf
 from shop.orders.lifecycle import order_for_buyer
 from shop.orders.models import OrderStatus
 from shop.payments import card, reconcile, webhooks
 from shop.payments.stripe_client import card_payments_enabled, client, csp_additions, js_url
 from shop.security import allow_in_csp
+from shop.web import unit_of_work
 
 bp = Blueprint("payments", __name__)
 logger = logging.getLogger(__name__)
@@ -43,14 +44,10 @@ def card_payment_context(order) -> dict:
 def start(order_id: int):
     order = order_for_buyer(current_user, order_id) or abort(404)
     if CardPayForm().validate_on_submit():
-        try:
+        with unit_of_work() as work:
             card.start_card_payment(current_user, order)
-        except card.DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("orders.detail", order_id=order_id))
-        db.session.commit()
-        return redirect(url_for("payments.card_page", order_id=order_id))
+        if not work.refused:
+            return redirect(url_for("payments.card_page", order_id=order_id))
     return redirect(url_for("orders.detail", order_id=order_id))
 
 
@@ -88,14 +85,15 @@ def fake_confirm(order_id: int):
     order = order_for_buyer(current_user, order_id) or abort(404)
     if not current_app.config.get("STRIPE_API_BASE"):
         abort(404)
-    try:
-        intent = card.confirm_on_fake_stripe(
-            current_user, order, str((request.get_json(silent=True) or {}).get("token"))
-        )
-    except card.DomainError as exc:
-        db.session.commit()  # a declined card's PaymentIntent may have been replaced first
-        return {"error": {"message": exc.message}}, 402
-    db.session.commit()
+    token = str((request.get_json(silent=True) or {}).get("token"))
+    # Two units: a declined card's PaymentIntent replaced is kept even when the new card is declined.
+    with unit_of_work(flash_refusal=False) as work:
+        intent_id = card.fake_intent_to_confirm(current_user, order)
+    if not work.refused:
+        with unit_of_work(flash_refusal=False) as work:
+            intent = card.confirm_on_fake_stripe(intent_id, token)
+    if work.refused:
+        return {"error": {"message": work.refusal.message}}, 402
     return {"status": intent.status}
 
 
@@ -123,8 +121,10 @@ def webhook():
     except stripe.StripeError as exc:
         logger.warning("Stripe webhook %s: cannot read the PaymentIntent: %s", info.id, exc)
         return {"error": "try again later"}, 503  # Stripe delivers it again
-    outcome = webhooks.process(info, intent, source="webhook", outcome_without_intent=outcome_without_intent)
-    db.session.commit()
+    with unit_of_work(flash_refusal=False) as work:
+        outcome = webhooks.process(info, intent, source="webhook", outcome_without_intent=outcome_without_intent)
+    if work.refused:
+        return {"error": work.refusal.message}, 422
     return {"received": True, "outcome": outcome}
 
 

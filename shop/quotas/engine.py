@@ -5,7 +5,7 @@ it (unpaid orders within their deadline, paid, shipped, completed; refunded unit
 so cancelling, expiring or refunding (``OrderLine.refunded_quantity``) gives back exactly what
 was taken, once, by construction.
 Enforcement is atomic because every order that could add to a sum first locks the row of the
-buyer and of the chain's employee, in user-id order (``shop.orders.placing``), then reads the
+buyer and of the chain's employee, in user-id order (``shop.checkout.placing``), then reads the
 rules, their exceptions and the use afresh, and checks and inserts in the same transaction;
 SQLite's writers are serialised anyway. Nothing here is cached: a rule saved by any process is
 enforced by the next order placed in every other.

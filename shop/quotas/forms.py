@@ -110,3 +110,9 @@ class ExceptionForm(FlaskForm):
     def __init__(self, *args, measure: Measure, **kwargs):
         super().__init__(*args, **kwargs)
         self.measure = measure.value
+
+
+class RevokeExceptionForm(FlaskForm):
+    # No DataRequired: an empty reason reaches the service, which says why it is needed.
+    reason = StringField(_l("Why it is revoked"), validators=[Length(max=300)])
+    submit = SubmitField(_l("Revoke"))

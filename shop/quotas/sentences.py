@@ -6,8 +6,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from shop.catalog.festival_models import FestivalItem
 from shop.catalog.models import Variant
-from shop.festivals.models import FestivalItem
 from shop.i18n import format_money
 from shop.quotas.models import Audience, Measure, QuotaRule, Scope, Target, Window
 

@@ -7,11 +7,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import User
+from shop.audit.models import AuditEntry
 from shop.audit.services import record
+from shop.catalog.festival_models import Festival, FestivalItem
 from shop.catalog.models import Category, Product
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.festivals.models import Festival, FestivalItem
 from shop.quotas.models import Audience, Measure, QuotaException, QuotaRule, Scope, Target, Window
 from shop.quotas.sentences import describe, sentence_loads
 
@@ -174,6 +175,29 @@ def revoke_exception(actor: User, exception: QuotaException, reason: str) -> Non
     )
     db.session.delete(exception)
     db.session.flush()
+
+
+def revoke_exception_of(actor: User, rule: QuotaRule, exception_id: int, reason: str) -> None:
+    """Revoke exception ``exception_id`` of ``rule``, locked first so that two operators
+    revoking it at once revoke it once; refused with nothing changed when it is not (or no
+    longer) one of the rule's, or no reason is given."""
+    exception = db.session.scalar(
+        select(QuotaException)
+        .where(QuotaException.id == exception_id, QuotaException.rule_id == rule.id)
+        .with_for_update()
+    )
+    if exception is None:
+        revoked = db.session.scalar(
+            select(AuditEntry.id).where(
+                AuditEntry.action == "quota_exception.revoke",
+                AuditEntry.entity_type == QuotaException.__name__,
+                AuditEntry.entity_id == exception_id,
+            )
+        )
+        if revoked is not None:
+            raise QuotaRuleError(_("This exception was revoked already."))
+        raise QuotaRuleError(_("This rule has no such exception."))
+    revoke_exception(actor, exception, reason)
 
 
 def user_by_email(email: str) -> User | None:

@@ -37,7 +37,7 @@ from shop.i18n import format_money, in_language_of
 from shop.labels import label
 from shop.mail import queue_mail
 from shop.orders import stock
-from shop.orders.lifecycle import lock_order
+from shop.orders.locks import lock_order
 from shop.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
 from shop.payments.models import CardPayment
 from shop.refunds import card

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from shop.catalog.festival_models import FestivalItem, Phase
 from shop.extensions import db
-from shop.festivals.models import FestivalItem, Phase
 from shop.orders.models import Order, OrderStatus
 from tests.conftest import CSRF_RE, login
 

@@ -8,16 +8,16 @@ import pytest
 from sqlalchemy import delete
 
 from shop.cart.models import CartLine
+from shop.catalog.festival_models import FestivalItem, Phase
 from shop.catalog.models import Variant
+from shop.checkout.placing import place_order
 from shop.database import utcnow
 from shop.extensions import db
 from shop.festivals import services as festivals
-from shop.festivals.models import FestivalItem, Phase
 from shop.orders.errors import OrderError, OutOfStock
 from shop.orders.expiry import expire_overdue
 from shop.orders.lifecycle import cancel_order
 from shop.orders.models import OrderStatus
-from shop.orders.placing import place_order
 from shop.quotas import services as quotas
 from shop.quotas.engine import QuotaExceeded, Take, tightest
 from shop.quotas.models import Audience, Measure, Scope, Target, Window

@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 from shop import create_app
 from shop.accounts.models import User
 from shop.cart.services import add_to_cart
+from shop.catalog.festival_models import FestivalItem
 from shop.catalog.models import Variant
+from shop.checkout.placing import place_order
 from shop.extensions import db
-from shop.festivals.models import FestivalItem
 from shop.orders.errors import OrderError, OutOfStock
 from shop.orders.models import Order, OrderLine, OrderStatus
-from shop.orders.placing import place_order
 from shop.quotas import services as quotas
 from shop.quotas.engine import QuotaExceeded
 from shop.quotas.models import Measure, Scope, Target, Window

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from shop.catalog.festival_models import Phase
+from shop.checkout.placing import place_order
 from shop.extensions import db
 from shop.festivals import reminders
 from shop.festivals.forecast import Demand, Forecast, PastFestival, conversion_of, demand, forecast, history_before
-from shop.festivals.models import Phase
-from shop.orders.placing import place_order
 from shop.payments.payroll import pay_by_payroll
 
 

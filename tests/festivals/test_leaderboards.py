@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from shop.accounts.models import Department
+from shop.catalog.festival_models import Phase
 from shop.catalog.models import PriceTier
 from shop.extensions import db
 from shop.festivals import leaderboards as boards
-from shop.festivals.models import Phase
 from shop.orders.models import Order, OrderStatus
 from tests.conftest import login
 

@@ -7,9 +7,10 @@ from email import message_from_string, policy
 
 from sqlalchemy import select
 
+from shop.catalog.festival_models import Festival, Phase
 from shop.extensions import db
 from shop.festivals import reminders
-from shop.festivals.models import Festival, FestivalReminder, Phase
+from shop.festivals.models import FestivalReminder
 from tests.conftest import outbox
 from tests.test_concurrency import run_together
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from shop.audit.models import AuditEntry
+from shop.catalog.festival_models import Festival, FestivalItem, Phase
 from shop.catalog.models import SalesMode, Variant
 from shop.extensions import db
 from shop.festivals import reminders
-from shop.festivals.models import Festival, FestivalItem, Phase
 from shop.quotas.models import QuotaRule
 from tests.conftest import login
 

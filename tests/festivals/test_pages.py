@@ -11,12 +11,13 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from referrals.models import EventKind, FunnelEvent
+from shop.catalog.festival_models import FestivalItem, Phase
+from shop.checkout.placing import place_order
 from shop.extensions import db
 from shop.festivals import services as festivals
-from shop.festivals.models import FestivalItem, FestivalReminder, Phase
+from shop.festivals.models import FestivalReminder
 from shop.festivals.views import countdown_text
 from shop.orders.models import Address, Order
-from shop.orders.placing import place_order
 from shop.payments.payroll import pay_by_payroll
 from tests.conftest import login
 

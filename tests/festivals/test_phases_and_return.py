@@ -12,15 +12,15 @@ from sqlalchemy import func, select
 
 from shop.accounts.models import User
 from shop.audit.models import AuditEntry
+from shop.catalog.festival_models import Festival, FestivalItem, Phase
 from shop.catalog.models import Variant
+from shop.checkout.placing import place_order
 from shop.extensions import db
 from shop.festivals import services as festivals
-from shop.festivals.models import Festival, FestivalItem, Phase
 from shop.orders.errors import OrderError
 from shop.orders.expiry import expire_overdue
 from shop.orders.lifecycle import cancel_order
 from shop.orders.models import Order, OrderStatus
-from shop.orders.placing import place_order
 from tests.racing import race
 
 LAUNCH = datetime(2026, 11, 11, 0, 0, tzinfo=UTC)

@@ -27,15 +27,15 @@ from sqlalchemy import select
 from shop.accounts.models import Role
 from shop.audit.models import AuditEntry
 from shop.cart.services import add_to_cart
+from shop.catalog.festival_models import Festival, FestivalItem
 from shop.catalog.models import Variant
+from shop.checkout.placing import place_order
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.festivals import services as festivals
-from shop.festivals.models import Festival, FestivalItem
 from shop.orders.expiry import expire_overdue
 from shop.orders.lifecycle import cancel_order
 from shop.orders.models import Order, OrderLine, OrderStatus
-from shop.orders.placing import place_order
 from shop.payments.payroll import pay_by_payroll
 from shop.quotas import services as quotas
 from shop.quotas.models import Audience, Measure, Scope, Target, Window

@@ -18,10 +18,10 @@ from shop.accounts.models import Kind, User
 from shop.accounts.services import deactivate
 from shop.cart.services import add_to_cart
 from shop.catalog.models import Category, Product, Variant
+from shop.checkout.placing import place_order
 from shop.database import utcnow
 from shop.extensions import db
 from shop.orders.models import Address, Order
-from shop.orders.placing import place_order
 from tests.conftest import _empty_tables
 
 

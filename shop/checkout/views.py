@@ -1,4 +1,4 @@
-"""Buyer pages: checkout, my orders, one order, pay by payroll, cancel."""
+"""The buyer's order pages (blueprint ``orders``): checkout, my orders, one order, pay by payroll, cancel."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from shop.cart.services import cart_lines, summarise
+from shop.checkout.placing import place_order
 from shop.database import utcnow
-from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders.addresses import add_address, address_for, addresses_of
 from shop.orders.forms import NEW_ADDRESS, CancelForm, CheckoutForm, PayrollPayForm
 from shop.orders.lifecycle import cancel_order, order_for_buyer
 from shop.orders.models import Order, OrderStatus
-from shop.orders.placing import place_order
+from shop.orders.signals import order_refused
 from shop.payments.payroll import deduction_month, pay_by_payroll
 from shop.refunds.services import refunds_of
+from shop.web import unit_of_work
 
 bp = Blueprint("orders", __name__)
 
@@ -39,19 +40,16 @@ def checkout():
         form.address_id.data = addresses[0].id
     shortages = []
     if form.validate_on_submit():
-        if form.address_id.data == NEW_ADDRESS:
-            address_id = add_address(current_user, **form.address_fields()).id
-        else:
-            address_id = (address_for(current_user, form.address_id.data) or abort(404)).id
-        try:
+        with unit_of_work() as work:
+            if form.address_id.data == NEW_ADDRESS:
+                address_id = add_address(current_user, **form.address_fields()).id
+            else:
+                address_id = (address_for(current_user, form.address_id.data) or abort(404)).id
             order = place_order(current_user.id, address_id)
-        except DomainError as exc:
-            shortages = getattr(exc, "shortages", [])
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if not work.refused:
             return redirect(url_for("orders.detail", order_id=order.id))
-        db.session.rollback()
+        shortages = getattr(work.refusal, "shortages", [])
+        order_refused.send(work.refusal, buyer_id=current_user.id, festival_id=None, product_id=None)
         lines = cart_lines(current_user)
     status = 200 if request.method == "GET" else 422
     return render_template(
@@ -90,13 +88,10 @@ def detail(order_id: int):
 def pay(order_id: int):
     order = order_for_buyer(current_user, order_id) or abort(404)
     if PayrollPayForm().validate_on_submit():
-        try:
+        with unit_of_work() as work:
             pay_by_payroll(current_user, order)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        if work.refused:
             return redirect(url_for("orders.detail", order_id=order_id))
-        db.session.commit()
         if order.status == OrderStatus.expired:
             flash(_("This order expired before it was paid; its items went back to stock."), "error")
         else:
@@ -110,13 +105,10 @@ def pay(order_id: int):
 def cancel(order_id: int):
     order = order_for_buyer(current_user, order_id) or abort(404)
     if CancelForm().validate_on_submit():
-        try:
+        with unit_of_work() as work:
             status = cancel_order(current_user, order)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        if work.refused:
             return redirect(url_for("orders.detail", order_id=order_id))
-        db.session.commit()
         if status == OrderStatus.expired:
             flash(_("This order had already expired; its items went back to stock."), "info")
         else:

@@ -7,7 +7,8 @@ the caller's transaction, all or nothing:
 1. Lock the buyer's row and the chain's employee's, in user-id order (FOR NO KEY UPDATE: the
    orders and audit entries inserted meanwhile take KEY SHARE locks on user rows, which must
    not conflict), and read the buyer as locked (``Buyer``). Every order that could add to a
-   quota sum takes these locks first, so the counts below cannot change under this order.
+   quota sum takes these locks first (``shop/orders/locks.py``), so the counts below cannot
+   change under this order.
 2. Read what is ordered (the cart, or the festival item with its festival) and the address.
 3. Read the active quota rules and the exceptions granted, and count the use, afresh: a rule
    saved by any process is enforced by the next order. One check, under the locks.
@@ -25,21 +26,22 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from shop.accounts.models import Buyer, User
+from shop.accounts.models import Buyer
 from shop.audit.services import record
 from shop.cart.services import CartError, cart_lines
+from shop.catalog.festival_models import Festival, FestivalItem
 from shop.catalog.models import PriceTier, Product, Variant
 from shop.catalog.sellable import Sellable
 from shop.catalog.services import tier_of_kind
 from shop.database import utcnow
 from shop.extensions import db
-from shop.festivals.models import Festival, FestivalItem
 from shop.orders import stock
 from shop.orders.errors import NotYourAddress, OrderError, OutOfStock, Shortage
 from shop.orders.expiry import expire_overdue_of
+from shop.orders.locks import lock_buyer
 from shop.orders.models import Address, Order, OrderLine, OrderStatus
 from shop.quotas.engine import Enforcement, Take
 
@@ -54,7 +56,8 @@ def place_order(
 ) -> Order:
     """Place an order for ``buyer_id``, shipped to their address ``address_id``: their cart,
     or ``quantity`` units of festival item ``item_id``. Raises OrderError (OutOfStock),
-    CartError or QuotaExceeded with nothing written; the caller commits or rolls back."""
+    CartError or QuotaExceeded with nothing written; the caller commits or rolls back. An
+    OrderError's ``details["code"]`` names its reason for the refusal counts (kpis.refusals)."""
     now = now or utcnow()
     buyer = lock_buyer(buyer_id)
     address = db.session.scalar(select(Address).where(Address.id == address_id, Address.user_id == buyer.id))
@@ -64,7 +67,7 @@ def place_order(
     if item_id is None:
         cart = cart_lines(buyer)
         if not cart:
-            raise OrderError(_("Your cart is empty."))
+            raise OrderError(_("Your cart is empty."), code="cart_empty")
         wanted = [Wanted.of_variant(line.variant, line.quantity) for line in cart]
         festival_id = None
     else:
@@ -77,7 +80,7 @@ def place_order(
             )
     currencies = {line.sellable.currency for line in wanted}
     if len(currencies) != 1:
-        raise OrderError(_("Items in different currencies cannot be ordered together."))
+        raise OrderError(_("Items in different currencies cannot be ordered together."), code="currencies")
     currency = currencies.pop()
     tier = tier_of_kind(buyer.kind)
     Enforcement(buyer, [line.take(tier) for line in wanted], now, currency=currency).check()
@@ -86,39 +89,6 @@ def place_order(
     for line in cart or ():
         db.session.delete(line)
     return order
-
-
-# ---- the buyer, locked --------------------------------------------------------------------
-
-_BUYER_COLUMNS = (User.id, User.kind, User.level, User.root_employee_id, User.l1_contact_id, User.is_active_flag)
-
-
-def lock_buyer(buyer_id: int) -> Buyer:
-    """Lock the buyer's row and their chain's employee's, in id order, and return the buyer as
-    the lock read them: the first locks of every transaction that places an order or pays one.
-    One statement: the chain's employee is found from the buyer's row as the statement starts.
-    OrderError when the buyer is gone or deactivated, or moved to another chain meanwhile."""
-    root_of_buyer = (
-        select(case((User.level == 0, User.id), else_=func.coalesce(User.root_employee_id, User.id)))
-        .where(User.id == buyer_id)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        select(*_BUYER_COLUMNS, root_of_buyer.label("root_when_read"))
-        .where(or_(User.id == buyer_id, User.id == root_of_buyer))
-        .order_by(User.id)
-        .with_for_update(key_share=True, of=User)
-    ).all()
-    row = next((row for row in rows if row.id == buyer_id), None)
-    if row is None or not row.is_active_flag:
-        raise OrderError(_("This account cannot place orders."))
-    buyer = Buyer(row.id, row.kind, row.level, row.root_employee_id, row.l1_contact_id)
-    if buyer.chain_root_id != row.root_when_read:
-        # An operator moved the buyer's chain between the statement's start and the lock: the
-        # lock taken is on the old chain's employee; taking the new one now could break the
-        # lock order.
-        raise OrderError(_("Your account changed while ordering; please try again."))
-    return buyer
 
 
 # ---- what is ordered ----------------------------------------------------------------------
@@ -184,12 +154,12 @@ def _festival_wanted(item_id: int, quantity: int, now: datetime) -> Wanted:
         .execution_options(populate_existing=True)  # as committed now, whatever the request read before
     )
     if item is None:
-        raise OrderError(_("This item is not on sale."))
+        raise OrderError(_("This item is not on sale."), code="not_selling")
     festival: Festival = item.festival
     if not festival.is_selling(now):
-        raise OrderError(_("“%(festival)s” is not selling now.", festival=festival.name))
+        raise OrderError(_("“%(festival)s” is not selling now.", festival=festival.name), code="not_selling")
     if quantity < 1:
-        raise OrderError(_("Choose at least one unit."))
+        raise OrderError(_("Choose at least one unit."), code="quantity")
     return Wanted.of_festival_item(item, quantity)
 
 
