@@ -141,6 +141,10 @@ FIELD_LABELS = {
     "order": _l("order"),
     "user": _l("person"),
     "employee": _l("employee"),
+    "extra": _l("extra allowance"),
+    "rule_id": _l("rule"),
+    "user_id": _l("person"),
+    "named_user_id": _l("named person"),
 }
 NOTHING = "—"
 # What an entry's subject is, by the name of its mapped class (the add-ons' too, by name only).

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from shop.accounts.models import Kind, Role, User
+from shop.catalog.festival_models import Phase
 from shop.extensions import db
-from shop.festivals.models import Phase
 from shop.i18n import LOCALE_COOKIE
 from tests.conftest import login
 from tests.i18n.page_text import WORD, english_words
