@@ -9,8 +9,6 @@ CSV files are UTF-8 with a byte-order mark, so that Excel opens Chinese names as
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -19,8 +17,7 @@ from flask import current_app
 from flask_babel import format_date, format_decimal, format_percent
 
 from shop.i18n import format_money, to_major
-
-BOM = "\ufeff"
+from shop.spreadsheets import csv_text
 
 
 @dataclass(frozen=True)
@@ -116,27 +113,11 @@ def charts_json(tables: list[Table]) -> str:
 
 
 def to_csv(table: Table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([str(c.label) for c in table.columns])
-    for row in table.rows:
-        writer.writerow([_safe(export(v, c.kind)) for v, c in zip(row, table.columns, strict=True)])
-    return BOM + out.getvalue()
-
-
-def _safe(cell):
-    """A text cell that a spreadsheet would run as a formula is quoted with an apostrophe."""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@") and not _is_number(cell):
-        return "'" + cell
-    return cell
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    """The table's CSV body (shop/spreadsheets.py adds the byte-order mark when handed out)."""
+    header = [str(c.label) for c in table.columns]
+    return csv_text(
+        [header, *([export(v, c.kind) for v, c in zip(row, table.columns, strict=True)] for row in table.rows)]
+    )
 
 
 def chart_data(table: Table) -> dict:

@@ -23,6 +23,7 @@ from shop.catalog.models import Product
 from shop.database import utcnow
 from shop.extensions import db
 from shop.pagination import Page, page_arg
+from shop.spreadsheets import csv_response
 
 bp = Blueprint("kpis", __name__, url_prefix="/ops/kpis", template_folder="templates", static_folder="static")
 member_bp = Blueprint("kpis_member", __name__)
@@ -155,12 +156,7 @@ def download(section: str, name: str):
 
 
 def _csv(table: Table, f: Filters) -> Response:
-    filename = f"{table.name}-{f.start.isoformat()}-{f.end.isoformat()}.csv"
-    return Response(
-        to_csv(table),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
+    return csv_response(to_csv(table), f"{table.name}-{f.start.isoformat()}-{f.end.isoformat()}.csv")
 
 
 @bp.route("/employees/<int:user_id>")

@@ -32,7 +32,7 @@ from shop.accounts import services as accounts
 from shop.catalog import page_cache
 from shop.catalog.models import Product
 from shop.extensions import limiter
-from shop.i18n import to_minor
+from shop.i18n import current_locale, to_minor
 from shop.web import fact_recorded_on_read, unit_of_work
 
 bp = Blueprint("referrals", __name__, template_folder="templates")
@@ -166,6 +166,7 @@ def join(code: str):
                 product=product,
                 ip=request.remote_addr,
                 visitor_id=visits.valid_visitor_id(request.cookies.get(visits.VISITOR_COOKIE)),
+                locale=current_locale(),
             )
         if work.refused:
             form.email.errors.append(work.refusal.message)
@@ -200,6 +201,11 @@ def _share_target(slug: str | None) -> Product | None:
 @login_required
 def share(slug: str | None):
     product = _share_target(slug)
+    if product is None and not current_user.may_invite:
+        flash(
+            _("Nobody can join through your links, so there is no invite link for you; share products instead."), "info"
+        )
+        return redirect(url_for("referrals.my_network"))
     form = ShareForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -230,6 +236,8 @@ def _member_key() -> str:
 def poster(slug: str | None):
     product = _share_target(slug)
     if product is None:
+        if not current_user.may_invite:
+            abort(404)  # an invite poster that could never admit anyone
         data = links.invite_poster(current_user, current_app.config["COMPANY_NAME"])
         name = "invite"
     else:
@@ -239,6 +247,16 @@ def poster(slug: str | None):
     response.headers["Cache-Control"] = "private, max-age=300"
     if request.args.get("download") == "1":
         response.headers["Content-Disposition"] = f"attachment; filename=neigou-{name}.png"
+    return response
+
+
+@bp.route("/share/card.png")
+def card():
+    """The picture of a link's card in a chat app (og:image): public, the same for every link."""
+    response = Response(links.link_card(), mimetype="image/png")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
     return response
 
 

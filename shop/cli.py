@@ -25,6 +25,7 @@ from shop.payments.payroll import parse_month
 from shop.payments.reconcile import default_since, reconcile
 from shop.payments.stripe_client import card_payments_enabled
 from shop.settlement import services as settlement_services
+from shop.spreadsheets import with_bom, write_csv
 from shop.worker import registry, runner, tasks
 
 shop_cli = AppGroup("shop", help="neigou administration commands.")
@@ -50,14 +51,16 @@ def create_admin(email: str, name: str, password: str) -> None:
 @click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--deactivate-missing", is_flag=True, help="Deactivate employees who are not in the file.")
 def import_employees(csv_path: Path, deactivate_missing: bool) -> None:
-    """Import the HR roster (columns: employee_no, email, name, department)."""
+    """Import the HR roster (columns: employee_no, email, name, department): a CSV in UTF-8 or
+    GB18030 (GBK), or an Excel .xlsx workbook."""
 
     data = csv_path.read_bytes()
     with write_intent():
         try:
-            rows = roster.read_rows(roster.decode(data))
+            rows, read_as = roster.read_file(data, csv_path.name)
         except roster.RosterError as exc:
             raise click.ClickException(exc.message) from exc
+        click.echo(f"read as {roster.read_as_label(read_as)}", err=True)
         with click.progressbar(length=len(rows), label="Importing employees", file=sys.stderr) as bar:
             report = roster.import_file(
                 data, filename=csv_path.name, actor=None, deactivate_missing=deactivate_missing, progress=bar.update
@@ -172,10 +175,10 @@ def payroll_export(month: str, output: Path | None, summary: Path | None, previe
 
 def _write(body: str, path: Path | None) -> None:
     if path:
-        path.write_text(body, newline="")  # the CSV's own line ends, as recorded
+        write_csv(path, body)
         click.echo(f"written to {path}", err=True)
     else:
-        click.echo(body, nl=False)
+        click.echo(with_bom(body), nl=False)
 
 
 @shop_cli.command("retry-refunds")

@@ -66,6 +66,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("orders.checkout", "GET"): OWNER | {"operator": 302, "admin": 302},  # an empty cart goes back
     ("orders.checkout", "POST"): {"anonymous": LOGIN, "employee": 422, "operator": 302, "admin": 302},
     ("orders.mine", "GET"): MEMBERS,
+    ("orders.regions_below", "GET"): MEMBERS,
     ("orders.detail", "GET"): OWNER,
     ("orders.pay", "POST"): _post(OWNER),
     ("orders.cancel", "POST"): _post(OWNER),
@@ -178,6 +179,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("referrals.share", "GET"): MEMBERS,
     ("referrals.share", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
     ("referrals.poster", "GET"): MEMBERS,
+    ("referrals.card", "GET"): OPEN,  # the picture of a link card in a chat app
     ("referrals.my_network", "GET"): MEMBERS,
     ("referrals.member", "GET"): OWNER,  # the employee's own contact; another chain's is not found
     ("referrals.refer", "GET"): MEMBERS,

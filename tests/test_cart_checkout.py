@@ -17,13 +17,14 @@ from tests.conftest import CsrfClient, login
 
 NEW_ADDRESS = {
     "address_id": "0",
-    "recipient": "Li Lei",
-    "phone": "+86 139 1234 5678",
-    "line1": "8 Nanjing Road",
-    "line2": "Flat 3",
-    "city": "Shanghai",
-    "postcode": "200001",
     "country": "CN",
+    "recipient": "李雷",
+    "phone": "+86 139 1234 5678",
+    "province": "31",
+    "city": "3101",
+    "district": "310101",  # 上海市黄浦区
+    "line1": "南京东路8号3室",
+    "postcode": "200001",
 }
 
 
@@ -221,9 +222,11 @@ def test_checkout_with_a_new_address_places_the_order(client, employee, product)
     assert response.status_code == 302 and response.headers["Location"] == f"/orders/{order.id}"
     assert order.buyer_id == employee.id and order.status == OrderStatus.pending_payment
     assert order.total_amount == 2 * 7_000
-    assert "Li Lei" in order.ship_to and "8 Nanjing Road" in order.ship_to and "200001" in order.ship_to
+    assert order.ship_to == "李雷, +8613912345678, 上海市黄浦区 南京东路8号3室, 200001"
     saved = db.session.scalars(select(Address)).all()
-    assert [(a.user_id, a.recipient, a.city) for a in saved] == [(employee.id, "Li Lei", "Shanghai")]
+    assert [(a.user_id, a.recipient, a.province, a.city, a.district, a.region_code) for a in saved] == [
+        (employee.id, "李雷", "上海市", "上海市", "黄浦区", "310101")
+    ]
     assert stock_of(variant.id) == 8
     assert cart_of(employee) == {}
 
@@ -236,7 +239,7 @@ def test_checkout_reuses_a_saved_address(client, employee, product, make_address
     login(client, employee)
     add(client, product.variants[0], 1)
     html = text(client.get("/checkout"))
-    assert address.one_line() in html
+    assert address.one_line(mask_phone=True) in html and "138****0000" in html  # masked in the list
 
     response = client.post_form("/checkout", {"address_id": str(address.id), "country": "CN"})
     assert response.status_code == 302
@@ -249,12 +252,13 @@ def test_checkout_with_missing_address_fields_rerenders_and_writes_nothing(clien
     variant = product.variants[0]
     login(client, employee)
     add(client, variant, 2)
-    data = {**NEW_ADDRESS, "recipient": "", "city": " ", "postcode": ""}
+    data = {**NEW_ADDRESS, "recipient": "", "district": "", "phone": "12345"}
     response = client.post_form("/checkout", data)
     html = text(response)
     assert response.status_code == 422
-    assert html.count("This field is required.") == 3
-    assert 'value="8 Nanjing Road"' in html  # what was typed is kept
+    assert "Enter the recipient&#39;s name." in html and "Choose a district." in html
+    assert "Enter a mainland mobile number" in html
+    assert 'value="南京东路8号3室"' in html  # what was typed is kept
     assert count(Order) == 0 and count(Address) == 0
     assert stock_of(variant.id) == 10
     assert cart_of(employee) == {variant.id: 2}

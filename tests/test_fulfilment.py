@@ -102,12 +102,21 @@ def test_bulk_shipping_from_a_csv_ships_good_rows_once_and_reports_bad_ones_by_l
     assert db.session.get(Order, first.id).tracking_number == "SF1001"
 
 
-def test_a_file_that_is_not_utf8_is_refused_whole(ops, employee, product, place):
+def test_a_file_that_is_neither_utf8_nor_gbk_is_refused_whole(ops, employee, product, place):
     order = paid(employee, product.variants[0], place=place)
-    response = upload(ops, f"{order.number},顺丰,SF1\n".encode("gb18030"))
-    assert response.status_code == 422 and "not UTF-8" in response.get_data(as_text=True)
+    response = upload(ops, f"{order.number},Café,SF1\n".encode("latin-1"))
+    assert response.status_code == 422 and "neither UTF-8 nor GB18030 (GBK)" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == OrderStatus.paid
+
+
+def test_a_shipments_file_saved_as_gbk_is_read(ops, employee, product, place):
+    order = paid(employee, product.variants[0], place=place)
+    response = upload(ops, f"{order.number},顺丰速运,SF1\n".encode("gbk"))
+    assert response.status_code == 200
+    db.session.expire_all()
+    shipped = db.session.get(Order, order.id)
+    assert (shipped.status, shipped.carrier, shipped.tracking_number) == (OrderStatus.shipped, "顺丰速运", "SF1")
 
 
 def test_shipping_a_selection_with_tracking_numbers(app, ops, employee, make_product, place):

@@ -177,7 +177,7 @@ def test_the_page_previews_records_once_and_serves_the_recorded_files(client, op
         employees = ops.get(f"/ops/payroll/{settlement.id}/employees.csv")
         assert employees.status_code == 200 and employees.mimetype == "text/csv"
         assert employees.headers["Content-Disposition"] == "attachment; filename=payroll-2026-11-employees.csv"
-        assert text(employees) == settlement.employees_csv
+        assert text(employees) == "\ufeff" + settlement.employees_csv  # the byte-order mark for Excel
         assert text(employees).splitlines()[2] == "E002,Bo Li,bo@neigou.example,,1,50.00,1,10.00,40.00,CNY"
         summary = ops.get(f"/ops/payroll/{settlement.id}/summary.csv")
         assert summary.headers["Content-Disposition"] == "attachment; filename=payroll-2026-11-summary.csv"
@@ -239,13 +239,13 @@ def test_the_command_records_once_and_then_writes_the_recorded_files(app, tmp_pa
         assert f"E001,Erin Employee,{employee.email},Engineering,2,210.00,0,0.00,210.00,CNY" in first.output
         settlement = db.session.scalar(select(PayrollSettlement))
         assert settlement.actor_id is None and settlement.net == 26_000
-        assert (tmp_path / "summary.csv").read_bytes().decode() == settlement.summary_csv
+        assert (tmp_path / "summary.csv").read_bytes() == "\ufeff".encode() + settlement.summary_csv.encode()
 
     refund(operator, payroll["nov_erin"], 7_000, "2026-12-03 02:00:00")
     again = runner.invoke(args=["shop", "payroll-export", "--month", "2026-11", "-o", str(tmp_path / "again.csv")])
     assert again.exit_code == 0, again.output
     assert "already exported" in again.output and "not a recount" in again.output
-    assert (tmp_path / "again.csv").read_bytes().decode() == settlement.employees_csv
+    assert (tmp_path / "again.csv").read_bytes().decode("utf-8-sig") == settlement.employees_csv
     assert db.session.scalar(select(func.count(PayrollSettlement.id))) == 1
 
 

@@ -260,8 +260,9 @@ def test_a_file_without_the_required_columns_is_refused_whole(app, tmp_path):
     assert count(User) == 0
 
 
-def test_a_file_that_is_not_utf8_is_refused(app, tmp_path):
-    path = write_roster(tmp_path, [HEADER, "E001,ann@neigou.example,Renée Li,Ingénierie"], encoding="latin-1")
+def test_a_file_neither_utf8_nor_gb18030_is_refused(app, tmp_path):
+    # Latin-1 "é" before a comma is not a GB18030 character either (b"\xe9," is no pair).
+    path = write_roster(tmp_path, [HEADER, "E001,ann@neigou.example,Ann Li,Café"], encoding="latin-1")
     result = run_import(app, path)
     assert result.exit_code == 1
     assert "UTF-8" in result.stderr
@@ -459,11 +460,13 @@ def test_upload_without_the_box_ticked_deactivates_nobody(client, admin, make_us
             "The roster lacks the columns: employee_no, department.",
         ),
         (
-            (HEADER + "\nE001,ann@neigou.example,Ren\xe9e,\n").encode("latin-1"),
+            (HEADER + "\nE001,ann@neigou.example,Ann Li,Caf\xe9\n").encode("latin-1"),
             "roster.csv",
-            "The roster must be a UTF-8 encoded CSV file.",
+            "The roster must be a CSV file encoded in UTF-8 or GB18030 (GBK), or an Excel .xlsx workbook",
         ),
-        (csv_bytes("E001,ann@neigou.example,Ann Li,"), "roster.txt", "Upload a .csv file."),
+        (csv_bytes("E001,ann@neigou.example,Ann Li,"), "roster.txt", "Upload a .csv or .xlsx file."),
+        (b"PK\x03\x04 not really a workbook", "roster.xlsx", "The roster is not a readable Excel workbook."),
+        ("\n".join([HEADER, "E001,ann@neigou.example,李安,"]).encode("utf-16"), "roster.csv", "this file is neither"),
     ],
 )
 def test_a_bad_upload_rerenders_with_the_error_and_writes_nothing(client, admin, content, filename, error):

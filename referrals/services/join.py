@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -39,6 +40,7 @@ def join(
     now: datetime | None = None,
     verified_at: datetime | None = None,
     password_hash: str | None = None,
+    locale: str | None = None,
 ) -> User | None:
     """Sign up a contact through ``code``'s link. Every check comes before the first write, so a
     refused sign-up leaves nothing behind. None when the address has an account already: its
@@ -80,6 +82,7 @@ def join(
         return None
 
     user = User(
+        locale=locale,  # the language the form was filled in: the confirmation mail's
         email=email,
         name=name,
         kind=Kind.contact,
@@ -110,5 +113,6 @@ def join(
         dedupe_key=f"signup:{user.id}",
     )
     if verified_at is None:
-        accounts.send_verification(user)
+        landing = url_for("catalog.product", slug=product.slug) if product is not None else None
+        accounts.send_verification(user, landing=landing)
     return user

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from referrals.services import ReferralError, poster_cache
-from referrals.services.poster import font_path, poster_png
+from referrals.services.poster import card_png, font_path, invite_poster_png, poster_png
 from shop.accounts.models import MAX_LEVEL, User
 from shop.catalog.images import upload_dir
 from shop.catalog.models import Product
@@ -85,25 +85,56 @@ def _picture_path(product: Product) -> Path | None:
 def product_poster(user: User, product: Product) -> bytes:
     # A poster travels beyond the shop (chats, walls): visitors never see prices (DESIGN.md).
     return _poster(
+        poster_png,
         title=product.name,
         picture=_picture_path(product),
         sharer=_("Shared by %(name)s", name=user.name),
         url=share_url(user, product),
-        caption=_("Scan to see it"),
+        caption=_("Scan the code or long-press it to see it"),
+        heading=_company_heading(),
+        lines=(product.summary,) if product.summary else (),
     )
 
 
 def invite_poster(user: User, company: str) -> bytes:
+    """The invite poster; only for those whose link admits sign-ups (``may_invite``)."""
     return _poster(
+        invite_poster_png,
         title=_("Join the internal purchase shop of %(company)s", company=company),
-        picture=None,
         sharer=_("Invited by %(name)s", name=user.name),
         url=invite_url(user),
-        caption=_("Scan to join"),
+        caption=_("Scan the code or long-press it to join"),
+        heading=_company_heading(),
+        lines=_benefits(),
     )
 
 
-def _poster(**shown) -> bytes:
-    """The poster of what it shows, drawn once per distinct content (``poster_cache``)."""
+def link_card() -> bytes:
+    """The picture chat apps show for an invite link (og:image): the same for every link."""
+    company = current_app.config["COMPANY_NAME"]
+    return _poster(
+        card_png,
+        heading=_company_heading(),
+        title=_("Join the internal purchase shop of %(company)s", company=company),
+        lines=_benefits(),
+    )
+
+
+def _benefits() -> tuple[str, ...]:
+    return (
+        _("Friends-and-family prices on what employees buy"),
+        _("Recommended by someone you know who works here"),
+        _("Shipped by the company, with its guarantee"),
+    )
+
+
+def _company_heading() -> str:
+    return _("%(company)s · internal purchase", company=current_app.config["COMPANY_NAME"])
+
+
+def _poster(draw, **shown) -> bytes:
+    """The poster of what it shows, drawn once per distinct content (``poster_cache``); the
+    words are in the viewer's language, so the language is part of the key."""
     shown["font"] = font_path(current_app.config.get("POSTER_FONT"))
-    return poster_cache.cached({**shown, "locale": str(get_locale())}, lambda: poster_png(**shown))
+    key = {**shown, "kind": draw.__name__, "locale": str(get_locale())}
+    return poster_cache.cached(key, lambda: draw(**shown))

@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from shop import caching
 
 # Bump when poster.py draws differently, so that posters of the old layout are not served.
-LAYOUT_VERSION = 2  # 2: no price on posters
+LAYOUT_VERSION = 3  # 2: no price on posters; 3: phone-sized, portrait
 
 posters = caching.declare(
     "posters",

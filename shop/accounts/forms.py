@@ -83,6 +83,9 @@ class ActivationForm(FlaskForm):
 
 
 class RosterUploadForm(FlaskForm):
-    roster = FileField(_l("Roster CSV"), validators=[FileRequired(), FileAllowed(["csv"], _l("Upload a .csv file."))])
+    roster = FileField(
+        _l("Roster (CSV or Excel .xlsx)"),
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file."))],
+    )
     deactivate_missing = BooleanField(_l("Deactivate employees missing from this file"))
     submit = SubmitField(_l("Import"))

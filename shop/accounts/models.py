@@ -181,6 +181,12 @@ class User(UserMixin, db.Model):
         return self.l1_contact_id if self.level == 2 else None
 
     @property
+    def may_invite(self) -> bool:
+        """Whether someone can join through this user's links: nobody deeper than L2, so an
+        L2 contact is offered product share links (exposure) but no invite link or poster."""
+        return self.level < MAX_LEVEL
+
+    @property
     def is_employee(self) -> bool:
         return self.kind == Kind.employee
 

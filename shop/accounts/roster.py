@@ -1,14 +1,21 @@
-"""HR roster import: create, update, reactivate and optionally deactivate employees from a CSV."""
+"""HR roster import: create, update, reactivate and optionally deactivate employees from a file.
+
+The file is what an HR office in China has at hand: a CSV in UTF-8 (with or without a byte-order
+mark) or in GB18030 (of which GBK and GB2312 are subsets: what Excel writes on a Chinese
+Windows), or an Excel ``.xlsx`` workbook (its first sheet). The report says which it read."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import openpyxl
 from flask_babel import gettext as _
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 
 from shop.accounts import invitations
@@ -24,6 +31,7 @@ from shop.audit.models import AuditEntry
 from shop.audit.services import record
 from shop.database import utcnow
 from shop.extensions import db
+from shop.spreadsheets import GB18030, UTF8, UTF8_BOM, decode_text
 
 COLUMNS = ("employee_no", "email", "name", "department")
 EMPLOYEE_NO_MAX = User.__table__.c.employee_no.type.length
@@ -31,7 +39,7 @@ NAME_MAX = min(User.__table__.c.name.type.length, Department.__table__.c.name.ty
 
 
 class RosterError(AccountError):
-    """The file as a whole cannot be read (wrong columns, not CSV, not UTF-8)."""
+    """The file as a whole cannot be read (wrong columns, not CSV, an unknown encoding)."""
 
 
 @dataclass
@@ -44,6 +52,7 @@ class RosterReport:
     invited: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, value, reason)
     new_users: list[User] = field(default_factory=list)
+    read_as: str = ""  # the encoding or format the file was read as (``read_file``)
 
     @property
     def accepted(self) -> int:
@@ -51,23 +60,87 @@ class RosterReport:
 
 
 def read_rows(text: str) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise RosterError(_("The roster lacks the columns: %(cols)s.", cols=", ".join(missing)))
-    reader.fieldnames = header
     try:
-        return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+        return _rows(list(csv.reader(io.StringIO(text.lstrip("\ufeff")))))
     except csv.Error as exc:
         raise RosterError(_("The roster is not a readable CSV file: %(err)s", err=str(exc))) from exc
 
 
-def decode(data: bytes) -> str:
+def _rows(lines: list[list[str]]) -> list[dict[str, str]]:
+    """Rows by column name from the header line and the lines under it."""
+    header = [h.strip().lower() for h in lines[0]] if lines else []
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise RosterError(_("The roster lacks the columns: %(cols)s.", cols=", ".join(missing)))
+    rows = []
+    for line in lines[1:]:
+        if not line:
+            continue  # a blank line
+        cells = [*line, *[""] * (len(header) - len(line))]
+        rows.append({name: (value or "").strip() for name, value in zip(header, cells, strict=False) if name})
+    return rows
+
+
+XLSX = "xlsx"
+XLSX_MAGIC = b"PK\x03\x04"  # a workbook is a zip file
+
+
+def read_as_label(read_as: str) -> str:
+    """What the import report says the file was read as."""
+    labels = {
+        UTF8: _("UTF-8"),
+        UTF8_BOM: _("UTF-8 with a byte-order mark"),
+        GB18030: _("GB18030 (GBK)"),
+        XLSX: _("an Excel workbook (.xlsx)"),
+    }
+    return labels.get(read_as, read_as)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was read as (shop/spreadsheets.py)."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RosterError(_("The roster must be a UTF-8 encoded CSV file.")) from exc
+        return decode_text(data)
+    except ValueError as exc:
+        raise RosterError(_not_readable()) from exc
+
+
+def _not_readable() -> str:
+    return _(
+        "The roster must be a CSV file encoded in UTF-8 or GB18030 (GBK), or an Excel .xlsx workbook; "
+        "this file is neither. In Excel, save it as “CSV UTF-8” or as an Excel workbook."
+    )
+
+
+def read_xlsx(data: bytes) -> list[dict[str, str]]:
+    """The rows of the workbook's first sheet, the first row being the header."""
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise RosterError(_("The roster is not a readable Excel workbook.")) from exc
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            raise RosterError(_("The roster is not a readable Excel workbook."))
+        values = [[_xlsx_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    return _rows([row for row in values if any(row)])  # Excel keeps formatted empty rows
+
+
+def _xlsx_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # an employee number typed as a number
+    return str(value)
+
+
+def read_file(data: bytes, filename: str = "") -> tuple[list[dict[str, str]], str]:
+    """The rows of a roster file and what it was read as (``UTF8``, ``GB18030``, ``XLSX``...)."""
+    if filename.lower().endswith(".xlsx") or data.startswith(XLSX_MAGIC):
+        return read_xlsx(data), XLSX
+    text, encoding = decode(data)
+    return read_rows(text), encoding
 
 
 def import_file(
@@ -81,8 +154,9 @@ def import_file(
     """Read and apply a roster file in the caller's transaction, invite each newly created
     employee (shop/accounts/invitations.py) and audit the import: who, when, the file's name and
     SHA-256, and the counts. Raises RosterError for a file that cannot be read (nothing done)."""
-    rows = read_rows(decode(data))
+    rows, read_as = read_file(data, filename)
     report = import_roster(rows, actor=actor, deactivate_missing=deactivate_missing, progress=progress)
+    report.read_as = read_as
     for user in report.new_users:
         invitations.invite(user, actor=actor)
         report.invited += 1
@@ -94,6 +168,7 @@ def import_file(
             actor_id=actor.id if actor else None,
             after={
                 "file": filename,
+                "read_as": read_as,
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "rows": len(rows),
                 "created": report.created,

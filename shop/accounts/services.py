@@ -158,8 +158,10 @@ def tell_owner_of_signup(email: str, user: User | None) -> None:
         )
 
 
-def send_verification(user: User) -> None:
-    link = public_url("accounts.verify", token=tokens.make_token(user, tokens.VERIFY))
+def send_verification(user: User, *, landing: str | None = None) -> None:
+    """Mail the confirmation link; ``landing`` is the shop's own path the person is taken to
+    once confirmed and logged in (the product whose share link they joined through)."""
+    link = public_url("accounts.verify", token=tokens.make_token(user, tokens.VERIFY), next=landing)
     with in_language_of(user):
         queue_mail(
             user.email,

@@ -69,9 +69,13 @@ def signup():
 
 @bp.route("/verify/<token>")
 def verify(token: str):
-    with unit_of_work(_("Your e-mail address is confirmed. You can log in now.")):
+    with unit_of_work(_("Your e-mail address is confirmed. You can log in now.")) as work:
         services.verify_email(token)
-    return redirect(url_for("accounts.login"))
+    if work.refused:
+        return redirect(url_for("accounts.login"))
+    # Joined through a product's share link: after the log-in, that product, not the home page.
+    landing = safe_local_path(request.args.get("next"), "") or None
+    return redirect(url_for("accounts.login", next=landing))
 
 
 def _login_account_key() -> str:
@@ -112,7 +116,7 @@ def _account_throttled(limit):
 )
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("catalog.home"))
+        return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         with unit_of_work(flash_refusal=False) as work:

@@ -95,7 +95,7 @@ def roster_upload():
             report = None
             form.roster.errors.append(work.refusal.message)
     status = 422 if request.method == "POST" and report is None else 200
-    return render_template("admin/roster.html", form=form, report=report), status
+    return render_template("admin/roster.html", form=form, report=report, read_as_label=roster.read_as_label), status
 
 
 @bp.route("/users/<int:user_id>/invite", methods=["POST"])

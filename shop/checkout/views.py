@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,7 +12,8 @@ from shop.cart.services import cart_lines, summarise
 from shop.checkout.placing import place_order
 from shop.database import utcnow
 from shop.extensions import db
-from shop.orders.addresses import add_address, address_for, addresses_of
+from shop.orders import regions
+from shop.orders.addresses import AddressInvalid, add_address, address_for, addresses_of
 from shop.orders.forms import NEW_ADDRESS, CancelForm, CheckoutForm, PayrollPayForm
 from shop.orders.lifecycle import cancel_order, order_for_buyer
 from shop.orders.models import Order, OrderStatus
@@ -33,28 +34,51 @@ def checkout():
         return redirect(url_for("cart.view"))
     addresses = addresses_of(current_user)
     form = CheckoutForm()
-    form.address_id.choices = [SelectChoice(a.id, a.one_line()) for a in addresses] + [
+    form.offer_choices()
+    form.address_id.choices = [SelectChoice(a.id, a.one_line(mask_phone=True)) for a in addresses] + [
         SelectChoice(NEW_ADDRESS, _("A new address"))
     ]
     if request.method == "GET" and addresses:
         form.address_id.data = addresses[0].id
+    if request.method == "POST" and form.asks_for_regions:
+        form.address_id.data = NEW_ADDRESS  # the buyer is filling in a new address
+        return _checkout_page(form, lines, [], 200)
     shortages = []
+    status = 200 if request.method == "GET" else 422
     if form.validate_on_submit():
-        with unit_of_work() as work:
+        with unit_of_work(flash_refusal=False) as work:
             if form.address_id.data == NEW_ADDRESS:
-                address_id = add_address(current_user, **form.address_fields()).id
+                address_id = add_address(current_user, form.address_input()).id
             else:
                 address_id = (address_for(current_user, form.address_id.data) or abort(404)).id
             order = place_order(current_user.id, address_id)
         if not work.refused:
             return redirect(url_for("orders.detail", order_id=order.id))
-        shortages = getattr(work.refusal, "shortages", [])
-        order_refused.send(work.refusal, buyer_id=current_user.id, festival_id=None, product_id=None)
+        if isinstance(work.refusal, AddressInvalid):
+            form.show_errors(work.refusal.errors)  # beside the fields; not an order refused
+        else:
+            flash(work.refusal.message, "error")
+            shortages = getattr(work.refusal, "shortages", [])
+            order_refused.send(work.refusal, buyer_id=current_user.id, festival_id=None, product_id=None)
         lines = cart_lines(current_user)
-    status = 200 if request.method == "GET" else 422
+    return _checkout_page(form, lines, shortages, status)
+
+
+def _checkout_page(form: CheckoutForm, lines, shortages, status: int):
     return render_template(
         "orders/checkout.html", form=form, summary=summarise(current_user, lines), shortages=shortages
     ), status
+
+
+@bp.route("/addresses/regions")
+@login_required
+def regions_below():
+    """The cities of a province or the districts of a city, for the address form's script
+    (the form works without it; the server checks what is sent either way)."""
+    below = regions.children(request.args.get("parent", ""))
+    response = jsonify([{"code": r.code, "name": r.name} for r in below])
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @bp.route("/orders")

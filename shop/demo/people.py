@@ -216,9 +216,12 @@ def _seed_people(progress: Progress | None, now: datetime) -> None:
                 Address(
                     user_id=user.id,
                     recipient=user.name,
-                    phone=f"+86 138 {phone}",
+                    phone=f"+86138{phone}",
+                    province="上海市",
+                    city="上海市",
+                    district="浦东新区",
+                    region_code="310115",
                     line1=f"{number} {street}",
-                    city="Shanghai",
                     postcode="200120",
                     country="CN",
                 )

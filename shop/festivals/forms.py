@@ -1,4 +1,4 @@
-"""Festival forms: the buyers' (remind me, buy, a shipping address) and the operators'
+"""Festival forms: the buyers' (remind me, buy; the address form is shop/orders/forms.py) and the operators'
 (schedule, allocation)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from shop.forms import MONEY, DateTimeLocalField, IntegerField, MoneyField, currency_places
 
@@ -26,29 +26,6 @@ class BuyForm(FlaskForm):
     # Not checked against the choices: another user's address id is not found (404).
     address_id = IntegerField(_l("Ship to"), validators=[InputRequired(message=_l("Choose an address."))])
     submit = SubmitField(_l("Buy now"))
-
-
-class AddressForm(FlaskForm):
-    recipient = StringField(_l("Recipient"), validators=[DataRequired(), Length(max=120)])
-    phone = StringField(
-        _l("Phone"), validators=[DataRequired(), Regexp(r"^[0-9 +()-]{5,40}$", message=_l("Enter a phone number."))]
-    )
-    line1 = StringField(_l("Address"), validators=[DataRequired(), Length(max=200)])
-    line2 = StringField(_l("Address (line 2)"), validators=[Optional(), Length(max=200)])
-    city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
-    postcode = StringField(_l("Postcode"), validators=[DataRequired(), Length(max=20)])
-    country = StringField(
-        _l("Country code"),
-        default="CN",
-        validators=[DataRequired(), Regexp(r"^[A-Za-z]{2}$", message=_l("Two letters, e.g. CN."))],
-    )
-    submit = SubmitField(_l("Save address"))
-
-    def fields(self) -> dict:
-        return {
-            name: getattr(self, name).data
-            for name in ("recipient", "phone", "line1", "line2", "city", "postcode", "country")
-        }
 
 
 class FestivalForm(FlaskForm):

@@ -3,7 +3,7 @@ results), and a shipping address to buy with."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,10 +14,11 @@ from shop.checkout.placing import place_order
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.festivals import reminders
-from shop.festivals.forms import AddressForm, BuyForm, RemindForm
+from shop.festivals.forms import BuyForm, RemindForm
 from shop.festivals.services import festival_by_slug, festival_item_by_slug, festivals_visible, items_of
-from shop.orders.addresses import add_address, address_for, addresses_of
+from shop.orders.addresses import AddressInvalid, add_address, address_for, addresses_of
 from shop.orders.errors import NotYourAddress
+from shop.orders.forms import AddressForm
 from shop.orders.signals import order_refused
 from shop.web import unit_of_work
 
@@ -131,7 +132,7 @@ def _refused(refusal: DomainError, names: tuple[str, str], slug: str, item_id: i
         quantity=form.quantity.data,
         item_name=item_name,
         address_id=address.id if address is not None else None,
-        address_line=address.one_line() if address is not None else None,
+        address_line=address.one_line(mask_phone=True) if address is not None else None,
     )
 
 
@@ -140,10 +141,18 @@ def _refused(refusal: DomainError, names: tuple[str, str], slug: str, item_id: i
 def new_address(slug: str):
     found = _festival(slug)
     form = AddressForm()
+    form.offer_choices()
+    if request.method == "POST" and form.asks_for_regions:
+        return render_template("festivals/address.html", festival=found, form=form)
     if form.validate_on_submit():
-        with unit_of_work(_("Address saved.")):
-            add_address(current_user, **form.fields())
-        return redirect(url_for("festivals.festival", slug=slug))
+        with unit_of_work(_("Address saved."), flash_refusal=False) as work:
+            add_address(current_user, form.address_input())
+        if not work.refused:
+            return redirect(url_for("festivals.festival", slug=slug))
+        if isinstance(work.refusal, AddressInvalid):
+            form.show_errors(work.refusal.errors)  # beside the fields
+        else:
+            flash(work.refusal.message, "error")
     return render_template("festivals/address.html", festival=found, form=form), (
         200 if request.method == "GET" else 422
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,6 +19,7 @@ from shop.payments.payroll import parse_month
 from shop.settlement import services
 from shop.settlement.forms import SettleForm
 from shop.settlement.models import PayrollSettlement
+from shop.spreadsheets import csv_response
 from shop.web import unit_of_work
 
 
@@ -83,8 +84,4 @@ def payroll_file(settlement_id: int, kind: str):
     bodies = {"employees": settlement.employees_csv, "summary": settlement.summary_csv}
     if kind not in bodies:
         abort(404)
-    return Response(
-        bodies[kind],
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=payroll-{settlement.label}-{kind}.csv"},
-    )
+    return csv_response(bodies[kind], f"payroll-{settlement.label}-{kind}.csv")

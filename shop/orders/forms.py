@@ -1,50 +1,83 @@
 """Checkout, payment and fulfilment forms."""
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from shop.forms import DateField, coerce_int, month_label, not_before
+from shop.orders import regions
+from shop.orders.addresses import AddressInput, countries
 
 NEW_ADDRESS = 0
 
 
-class CheckoutForm(FlaskForm):
+class AddressForm(FlaskForm):
+    """A new shipping address. The province, city and district lists cascade: a small script
+    fills them as the buyer chooses; without it, "Show the cities and districts" (``regions``)
+    sends the form back with the lists of what was chosen. Whatever arrives is checked by
+    ``shop.orders.addresses.clean_address``, not by the lists offered."""
+
+    country = SelectField(_l("Country or region"), default="CN", validate_choice=False)
+    recipient = StringField(_l("Recipient"))
+    phone = StringField(_l("Mobile phone"), render_kw={"inputmode": "tel", "autocomplete": "tel"})
+    province = SelectField(_l("Province"), validate_choice=False)
+    city = SelectField(_l("City"), validate_choice=False)
+    district = SelectField(_l("District"), validate_choice=False)
+    regions = SubmitField(_l("Show the cities and districts"))
+    line1 = StringField(_l("Street address"), render_kw={"autocomplete": "street-address"})
+    line2 = StringField(_l("Address (line 2, outside mainland China)"))
+    town = StringField(_l("City (outside mainland China)"))
+    postcode = StringField(_l("Postcode (optional)"), render_kw={"inputmode": "numeric"})
+    submit = SubmitField(_l("Save address"))
+
+    ADDRESS_FIELDS = (
+        "country",
+        "recipient",
+        "phone",
+        "province",
+        "city",
+        "district",
+        "line1",
+        "line2",
+        "town",
+        "postcode",
+    )
+
+    def offer_choices(self) -> None:
+        """The lists: every country, the provinces, the cities of the province chosen and the
+        districts of the city chosen."""
+        names = get_locale().territories
+        codes = sorted(countries() - {"CN"}, key=lambda code: names.get(code, code))
+        self.country.choices = [SelectChoice("CN", names.get("CN", "China"))] + [
+            SelectChoice(code, names.get(code, code)) for code in codes
+        ]
+        choose = SelectChoice("", _l("Choose…"))
+        self.province.choices = [choose] + [SelectChoice(r.code, r.name) for r in regions.provinces()]
+        self.city.choices = [choose] + [SelectChoice(r.code, r.name) for r in regions.cities(self.province.data)]
+        self.district.choices = [choose] + [SelectChoice(r.code, r.name) for r in regions.districts(self.city.data)]
+
+    @property
+    def asks_for_regions(self) -> bool:
+        """The form came back for its lists (no script), not to be saved."""
+        return bool(self.regions.data)
+
+    def address_input(self) -> AddressInput:
+        return AddressInput(**{name: getattr(self, name).data or "" for name in self.ADDRESS_FIELDS})
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for name, message in errors.items():
+            field = getattr(self, name)
+            field.errors = [*field.errors, message]
+
+
+class CheckoutForm(AddressForm):
     # Not validated against the choices: a tampered id must give 404, not a form error.
     address_id = SelectField(_l("Ship to"), coerce=coerce_int, validate_choice=False, validators=[InputRequired()])
-    recipient = StringField(_l("Recipient"), validators=[Optional(), Length(max=120)])
-    phone = StringField(
-        _l("Phone"),
-        validators=[Optional(), Length(max=40), Regexp(r"^[0-9 +()-]{5,40}$", message=_l("Enter a phone number."))],
-    )
-    line1 = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
-    line2 = StringField(_l("Address (line 2)"), validators=[Optional(), Length(max=200)])
-    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
-    postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
-    country = StringField(
-        _l("Country code"),
-        default="CN",
-        validators=[Optional(), Regexp(r"^[A-Za-z]{2}$", message=_l("Two letters, e.g. CN."))],
-    )
     submit = SubmitField(_l("Place order"))
-
-    REQUIRED_FOR_NEW = ("recipient", "phone", "line1", "city", "postcode")
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        if self.address_id.data == NEW_ADDRESS:
-            for name in self.REQUIRED_FOR_NEW:
-                field = getattr(self, name)
-                if not (field.data or "").strip():
-                    field.errors = [*field.errors, _l("This field is required.")]
-                    valid = False
-        return valid
-
-    def address_fields(self) -> dict:
-        return {name: getattr(self, name).data for name in (*self.REQUIRED_FOR_NEW, "line2", "country")}
 
 
 class PayrollPayForm(FlaskForm):

@@ -15,6 +15,7 @@ from shop.catalog.models import PriceTier, Variant
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
 from shop.labels import register as register_labels
+from shop.phones import masked
 
 
 class OrderStatus(enum.StrEnum):
@@ -64,21 +65,44 @@ class PaymentMethod(enum.StrEnum):
 
 
 class Address(db.Model):
+    """A shipping address. In mainland China (``country`` CN): recipient, mobile phone (stored
+    as ``+86`` and eleven digits), province / city / district from shop/orders/regions.py (names
+    as chosen, and the code of the most precise one), the street address in ``line1`` and an
+    optional postcode. Elsewhere: two address lines, city, postcode and country."""
+
     __tablename__ = "addresses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     recipient: Mapped[str] = mapped_column(sa.String(120))
     phone: Mapped[str] = mapped_column(sa.String(40))
+    province: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    city: Mapped[str] = mapped_column(sa.String(100))
+    district: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
+    region_code: Mapped[str | None] = mapped_column(sa.String(12))
     line1: Mapped[str] = mapped_column(sa.String(200))
     line2: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
-    city: Mapped[str] = mapped_column(sa.String(100))
     postcode: Mapped[str] = mapped_column(sa.String(20))
     country: Mapped[str] = mapped_column(sa.String(2), default="CN", server_default="CN")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    def one_line(self) -> str:
-        parts = [self.recipient, self.phone, self.line1, self.line2, self.city, self.postcode, self.country]
+    @property
+    def chinese_form(self) -> bool:
+        """Written the Chinese way: in mainland China with its divisions chosen from the list
+        (an address saved before the list, whose city was not recognised, keeps its lines)."""
+        return self.country == "CN" and self.region_code is not None
+
+    def one_line(self, *, mask_phone: bool = False) -> str:
+        """The address on one line, as a Chinese or a Western envelope has it; the phone masked
+        for lists (``mask_phone``), whole for the order's record and the parcel."""
+        phone = masked(self.phone) if mask_phone else self.phone
+        if self.chinese_form:
+            # Largest to smallest, no separators between the divisions (上海市浦东新区…);
+            # a municipality's city has the province's name and is not repeated.
+            place = "".join(p for p in dict.fromkeys([self.province, self.city, self.district]) if p)
+            parts = [self.recipient, phone, place + (" " if place and self.line1 else "") + self.line1, self.postcode]
+        else:
+            parts = [self.recipient, phone, self.line1, self.line2, self.city, self.postcode, self.country]
         return ", ".join(p for p in parts if p)
 
 

@@ -23,6 +23,7 @@ from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders import lifecycle
 from shop.orders.models import Order, OrderStatus
+from shop.spreadsheets import decode_text
 
 MAX_ROWS = 5000
 FIELD_MAX = 80  # carrier and tracking number columns
@@ -49,12 +50,14 @@ class ShipmentFileError(DomainError):
 
 
 def read_shipments(data: bytes) -> tuple[list[Shipment], list[tuple[int, str]]]:
-    """The rows of an uploaded CSV (UTF-8, with or without a byte-order mark, as Excel saves it;
-    an optional header row), and the lines that cannot be read."""
+    """The rows of an uploaded CSV (UTF-8, with or without a byte-order mark, or GB18030/GBK, as
+    Excel saves it; an optional header row), and the lines that cannot be read."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ShipmentFileError(_("The file is not UTF-8 text: save it from Excel as “CSV UTF-8”.")) from exc
+        text, _encoding = decode_text(data)
+    except ValueError as exc:
+        raise ShipmentFileError(
+            _("The file is neither UTF-8 nor GB18030 (GBK) text: save it from Excel as “CSV UTF-8”.")
+        ) from exc
     rows, problems = [], []
     for line, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
         cells = [cell.strip() for cell in cells]

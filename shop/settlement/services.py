@@ -10,8 +10,6 @@ and its files are kept as given to HR.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,6 +31,7 @@ from shop.i18n import local_datetime, local_month, to_major
 from shop.orders.models import Order, PaymentMethod
 from shop.refunds.models import Refund, RefundStatus
 from shop.settlement.models import PayrollSettlement, PayrollSettlementLine
+from shop.spreadsheets import csv_text
 
 # Column names as HR's systems read them in English; translated like any other text.
 EMPLOYEE_COLUMNS = [
@@ -286,56 +285,46 @@ def _sum(name: str, rows: Iterable) -> DepartmentTotals:
 
 def employees_csv(rows: Iterable, currency: str) -> str:
     """Per employee: deductions, credits and the net amount HR takes from the salary (a
-    negative net is paid back)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EMPLOYEE_COLUMNS)
-    for row in rows:
-        writer.writerow(
-            [
-                _cell(row.employee_no),
-                _cell(row.name),
-                _cell(row.email),
-                _cell(row.department),
-                row.order_count,
-                to_major(row.deductions, currency),
-                row.credit_count,
-                to_major(row.credits, currency),
-                to_major(row.net, currency),
-                currency,
-            ]
-        )
-    return out.getvalue()
+    negative net is paid back). The body as recorded; handed out with a byte-order mark
+    (shop/spreadsheets.py)."""
+    lines = [
+        [
+            row.employee_no,
+            row.name,
+            row.email,
+            row.department,
+            row.order_count,
+            to_major(row.deductions, currency),
+            row.credit_count,
+            to_major(row.credits, currency),
+            to_major(row.net, currency),
+            currency,
+        ]
+        for row in rows
+    ]
+    return csv_text([EMPLOYEE_COLUMNS, *lines])
 
 
 def summary_csv(rows: Iterable, currency: str) -> str:
     """Per department, then all departments: counts and totals."""
     rows = list(rows)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(SUMMARY_COLUMNS)
-    for totals in [*by_department(rows), totals_of(rows)]:
-        writer.writerow(
-            [
-                _cell(totals.department),
-                totals.employees,
-                totals.order_count,
-                to_major(totals.deductions, currency),
-                totals.credit_count,
-                to_major(totals.credits, currency),
-                to_major(totals.net, currency),
-                currency,
-            ]
-        )
-    return out.getvalue()
+    lines = [
+        [
+            totals.department,
+            totals.employees,
+            totals.order_count,
+            to_major(totals.deductions, currency),
+            totals.credit_count,
+            to_major(totals.credits, currency),
+            to_major(totals.net, currency),
+            currency,
+        ]
+        for totals in [*by_department(rows), totals_of(rows)]
+    ]
+    return csv_text([SUMMARY_COLUMNS, *lines])
 
 
 def _department_names(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(db.session.execute(select(Department.id, Department.name).where(Department.id.in_(ids))).all())
-
-
-def _cell(value: str) -> str:
-    """Keep spreadsheet programs from reading a name as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -83,8 +83,7 @@ def test_the_poster_is_a_png_with_the_qr_code_of_the_share_link(app, client, emp
     assert "attachment" in response.headers["Content-Disposition"]
     image = Image.open(io.BytesIO(response.data)).convert("RGB")
     assert image.size == (poster.WIDTH, poster.HEIGHT)
-    left, top = poster.WIDTH - poster.MARGIN - poster.QR_SIZE, poster.HEIGHT - poster.MARGIN - poster.QR_SIZE
-    drawn = image.crop((left, top, left + poster.QR_SIZE, top + poster.QR_SIZE))
+    drawn = image.crop(poster.QR_BOX)
     assert drawn.tobytes() == poster.qr_image(share_link(product, employee)).tobytes()
     assert drawn.tobytes() != poster.qr_image(share_link(product, SimpleNamespace(referral_code="other1"))).tobytes()
 
@@ -101,7 +100,7 @@ def test_poster_with_the_product_picture_and_name_but_no_price(admin, employee, 
 
     with current_app.test_request_context():
         image = Image.open(io.BytesIO(product_poster(employee, product))).convert("RGB")
-    assert image.getpixel((poster.MARGIN + 10, poster.MARGIN + 10)) == (0, 200, 0)  # the picture, top left
+    assert image.getpixel((poster.MARGIN + 10, poster.PICTURE_TOP + 10)) == (0, 200, 0)  # the picture, under the band
 
 
 def test_invite_link_and_poster_on_the_account_page(client, employee, make_contact):
