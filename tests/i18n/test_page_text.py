@@ -34,6 +34,9 @@ ALLOWED = {
     "English",  # the language switch names each language in itself
     "Stripe",
     "Excel",
+    "Windows",
+    "GBK",  # the encoding's name (GB18030 is taken as a code)
+    "xlsx",
     "Markdown",
     "CSV",
     "SKU",
