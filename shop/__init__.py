@@ -163,6 +163,7 @@ def register_reactions() -> None:
     from referrals.services.events import on_order_paid
     from referrals.services.leads import subscribe as subscribe_leads
     from shop.catalog import signals as catalog_signals
+    from shop.festivals.banner import on_home_banner
     from shop.orders.signals import order_paid, orders_closed
     from shop.payments.card import on_orders_closed
     from shop.quotas.left import on_product_quota_panel
@@ -174,6 +175,7 @@ def register_reactions() -> None:
     catalog_signals.product_aside.connect(referrals_views.on_product_aside)
     catalog_signals.product_lead_form.connect(referrals_views.on_product_lead_form)
     catalog_signals.product_quota_panel.connect(on_product_quota_panel)
+    catalog_signals.home_banner.connect(on_home_banner)
     subscribe_leads()  # shop.accounts.signals.sales_rep_available: waiting leads go to the new rep
 
 

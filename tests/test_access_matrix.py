@@ -116,6 +116,8 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("ops.festival", "GET"): OPERATORS,
     ("ops.festival", "POST"): OPERATORS | {"operator": 422, "admin": 422},
     ("ops.allocate", "POST"): OPERATORS | {"operator": 422, "admin": 422},
+    ("ops.festival_banner", "POST"): OPERATORS | {"operator": 422, "admin": 422},  # no file
+    ("ops.remove_festival_banner", "POST"): _post(OPERATORS),
     # Festivals (a festival in preheat with one item): remind me succeeds, an empty buy form is invalid.
     ("festivals.index", "GET"): MEMBERS,
     ("festivals.festival", "GET"): MEMBERS,
@@ -290,6 +292,8 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
             "ops.payroll_file": {"settlement_id": settlement.id, "kind": "employees"},
             "ops.festival": {"festival_id": festival.id},
             "ops.allocate": {"festival_id": festival.id},
+            "ops.festival_banner": {"festival_id": festival.id},
+            "ops.remove_festival_banner": {"festival_id": festival.id},
             "festivals.festival": {"slug": festival.slug},
             "festivals.remind": {"slug": festival.slug},
             "festivals.buy": {"slug": festival.slug, "item_id": festival_item.id},

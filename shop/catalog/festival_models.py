@@ -49,6 +49,10 @@ class Festival(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # launch reminders sent
+    # The banner picture (a bounded copy under instance/uploads, see shop/catalog/images.py).
+    banner_filename: Mapped[str | None] = mapped_column(sa.String(255))
+    banner_width: Mapped[int | None]
+    banner_height: Mapped[int | None]
 
     items: Mapped[list[FestivalItem]] = relationship(back_populates="festival", order_by="FestivalItem.id")
 

@@ -21,6 +21,7 @@ from shop import caching
 
 CSRF_SLOT = Markup("<csrf-token-slot>")  # user text is escaped, so only our templates hold this
 QUOTA_SLOT = Markup("<quota-left-slot>")  # where the buyer's own quota panel goes
+BANNER_SLOT = Markup("<home-banner-slot>")  # the home page's festival banner, fresh per request
 
 _fragments = caching.declare(
     "storefront", "PAGE_CACHE_SECONDS", _l("storefront fragments and whole pages per user, per tier and locale")

@@ -22,6 +22,9 @@ product_aside = _signals.signal("product-aside")
 product_quota_panel = _signals.signal("product-quota-panel")
 # sender: the product slug. The form a lead-mode product's page shows (refer a customer).
 product_lead_form = _signals.signal("product-lead-form")
+# No sender. Markup at the top of the home page, rendered at each request (the festivals
+# package answers with the running or upcoming festival and its countdown).
+home_banner = _signals.signal("home-banner")
 
 
 def first_answer(signal, sender, **kwargs) -> Any:

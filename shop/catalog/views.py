@@ -53,10 +53,13 @@ def home():
                 categories=services.list_categories(),
                 products=services.featured_products(),
                 tier=tier,
+                banner_slot=page_cache.BANNER_SLOT,
             )
         )
 
-    return page_cache.personal_page(_personal("home"), lambda: _shell(page_cache.cached_fragment(_key("home"), render)))
+    page = page_cache.personal_page(_personal("home"), lambda: _shell(page_cache.cached_fragment(_key("home"), render)))
+    banner = first_answer(signals.home_banner, None) or Markup("")
+    return page_cache.fill_slot(Markup(page), page_cache.BANNER_SLOT, banner)
 
 
 @bp.route("/c/<slug>")

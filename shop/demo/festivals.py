@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from shop.accounts.models import Role
@@ -15,10 +17,33 @@ from shop.demo.catalog import catalog_plan
 from shop.demo.people import demo_users
 from shop.demo.progress import Progress, progress_bar
 from shop.extensions import db
+from shop.festivals.pictures import set_banner
 from shop.festivals.reminders import remind_me
 from shop.festivals.services import allocate, create_festival
 
 # ---- festivals -----------------------------------------------------------------------------
+
+
+def banner_png(title: str, colour: tuple[int, int, int]) -> bytes:
+    """A wide PNG for a festival's banner: lantern-like discs and the festival's name, drawn in
+    grey levels and saved with a palette running from ``colour`` to white (as the demo's
+    product pictures are)."""
+    width, height = 1200, 400
+    shades = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(shades)
+    for n, x in enumerate(range(60, width, 150)):
+        radius = 34 + (n % 3) * 12
+        y = 70 + (n % 2) * 40
+        draw.line((x, 0, x, y - radius), fill=90, width=3)
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=60 + (n % 3) * 25)
+    font = ImageFont.load_default(size=84)
+    left, top, right, bottom = draw.textbbox((0, 0), title, font=font)
+    draw.text(((width - (right - left)) / 2 - left, height - 70 - (bottom - top) - top), title, font=font, fill=255)
+    image = Image.frombytes("P", shades.size, shades.tobytes())
+    image.putpalette([round(c + (255 - c) * level / 255) for level in range(256) for c in colour])
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 @dataclass(frozen=True)
@@ -28,6 +53,7 @@ class DemoFestival:
     hours: tuple[int, int, int | None, int]  # preheat, launch, continuation, end: hours from the seed
     items: int
     reminders: int  # demo employees (not Alice, who can press the button herself) asking to be reminded
+    colour: tuple[int, int, int] = (154, 52, 18)  # of the banner picture
 
 
 DEMO_FESTIVALS = (
@@ -44,6 +70,7 @@ DEMO_FESTIVALS = (
         (-24, 48, None, 120),
         items=2,
         reminders=12,
+        colour=(127, 29, 29),
     ),
 )
 FESTIVAL_UNITS = 30  # allocated per item
@@ -96,6 +123,7 @@ def _seed_festivals(progress: Progress | None, now: datetime) -> None:
                 continuation_at=continuation,
                 ends_at=end,
             )
+            set_banner(staff[0], festival, banner_png(spec.name, spec.colour))
             db.session.flush()
             for variant in candidates[: spec.items]:
                 allocate(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -43,7 +44,8 @@ class FestivalForm(FlaskForm):
 
 
 class AllocateForm(FlaskForm):
-    sku = StringField(_l("SKU (sold directly)"), validators=[DataRequired(), Length(max=64)])
+    # The option picked from the search results (radio buttons of variant ids).
+    variant_id = IntegerField(_l("Item"), validators=[InputRequired(message=_l("Pick an item from the list."))])
     quantity = IntegerField(_l("Units to set apart"), validators=[InputRequired(), NumberRange(min=1, max=1_000_000)])
     employee_price = MoneyField(
         _l("Festival price for employees"), places=2, validators=[InputRequired(), MONEY, currency_places]
@@ -55,3 +57,12 @@ class AllocateForm(FlaskForm):
         _l("Per-buyer limit (optional)"), validators=[Optional(), NumberRange(min=1, max=1_000)]
     )
     submit = SubmitField(_l("Allocate"))
+
+
+class BannerForm(FlaskForm):
+    picture = FileField(_l("Banner picture"), validators=[FileRequired(message=_l("Choose a picture to upload."))])
+    submit = SubmitField(_l("Upload the banner"))
+
+
+class RemoveBannerForm(FlaskForm):
+    submit = SubmitField(_l("Remove the banner"))

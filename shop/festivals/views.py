@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from shop.catalog.festival_models import SELLING_PHASES, Festival, FestivalItem, Phase
@@ -14,6 +13,7 @@ from shop.checkout.placing import place_order
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.festivals import reminders
+from shop.festivals.banner import countdown_text
 from shop.festivals.forms import BuyForm, RemindForm
 from shop.festivals.services import festival_by_slug, festival_item_by_slug, festivals_visible, items_of
 from shop.orders.addresses import AddressInvalid, add_address, address_for, addresses_of
@@ -33,18 +33,6 @@ def _festival(slug: str) -> Festival:
     if festival is None or (festival.phase() == Phase.draft and not current_user.is_operator):
         abort(404)
     return festival
-
-
-def countdown_text(seconds: int) -> str:
-    """``3 d 04:05:06`` (``3天 04:05:06``) or ``04:05:06``; static/festival.js counts down in the
-    same form, with the page's ``DAYS_FORMAT``."""
-    days, rest = divmod(max(seconds, 0), 86_400)
-    hours, rest = divmod(rest, 3_600)
-    clock = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-    return str(DAYS_FORMAT).format(days=days, clock=clock) if days else clock
-
-
-DAYS_FORMAT = _l("{days} d {clock}")  # the countdown beyond a day
 
 
 @bp.route("/festivals")

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from shop.accounts.session import operator_required
 from shop.catalog.festival_models import Festival, FestivalItem
-from shop.catalog.models import Product, SalesMode, Variant
 from shop.extensions import db
-from shop.festivals import services
+from shop.festivals import pictures, services
 from shop.festivals.forecast import demand
-from shop.festivals.forms import AllocateForm, FestivalForm
+from shop.festivals.forms import AllocateForm, BannerForm, FestivalForm, RemoveBannerForm
 from shop.festivals.models import FestivalReminder
+from shop.festivals.picker import find_variants, variant_for_pick
 from shop.i18n import select_timezone, to_minor
 from shop.ops.views import bp
 from shop.web import unit_of_work
@@ -89,28 +89,32 @@ def new_festival():
     )
 
 
-def _detail(festival: Festival, form: FestivalForm, allocate_form: AllocateForm, status: int = 200):
-    direct = db.session.scalars(
-        select(Variant)
-        .join(Variant.product)
-        .where(
-            Product.sales_mode == SalesMode.direct,
-            Product.is_active.is_(True),
-            Variant.is_active.is_(True),
-            Variant.stock > 0,
-        )
-        .order_by(Variant.sku)
-        .limit(500)
-    ).all()
+def _detail(
+    festival: Festival,
+    form: FestivalForm,
+    allocate_form: AllocateForm,
+    status: int = 200,
+    *,
+    banner_form: BannerForm | None = None,
+):
+    query = request.args.get("q", "").strip()[:100]
+    choices = find_variants(query)
+    picked = variant_for_pick(allocate_form.variant_id.data)
+    if picked is not None and picked not in choices:
+        choices.insert(0, picked)  # a refused pick stays in view, with its reason
     return render_template(
         "ops/festival.html",
         festival=festival,
         form=form,
         allocate_form=allocate_form,
+        banner_form=banner_form or BannerForm(formdata=None),
+        remove_banner_form=RemoveBannerForm(formdata=None),
         items=services.items_of(festival),
         demand=demand(festival),
         phase=festival.phase(),
-        direct_variants=direct,
+        query=query,
+        choices=choices,
+        picked_id=picked.id if picked is not None else None,
         zone=select_timezone(),
     ), status
 
@@ -139,11 +143,12 @@ def allocate(festival_id: int):
     found = _festival(festival_id)
     form = AllocateForm()
     if form.validate_on_submit():
-        variant = db.session.scalar(select(Variant).where(Variant.sku == form.sku.data.strip()))
+        variant = variant_for_pick(form.variant_id.data)
         if variant is None:
-            form.sku.errors.append(_("No option has this SKU."))
+            form.variant_id.errors.append(_("This item no longer exists: pick another from the list."))
         else:
-            done = _("%(n)d units of %(sku)s allocated.", n=form.quantity.data, sku=variant.sku)
+            item = f"{variant.product.name} · {variant.name}"
+            done = _("%(n)d units of %(item)s (%(sku)s) allocated.", n=form.quantity.data, item=item, sku=variant.sku)
             with unit_of_work(done, flash_refusal=False) as work:
                 services.allocate(
                     current_user,
@@ -159,3 +164,29 @@ def allocate(festival_id: int):
             form.form_errors.append(work.refusal.message)
     found = _festival(festival_id)
     return _detail(found, _filled_form(found), form, 422)
+
+
+@bp.route("/festivals/<int:festival_id>/banner", methods=["POST"])
+@operator_required
+def festival_banner(festival_id: int):
+    """Upload the festival's banner picture; a file we cannot use is refused with the reason."""
+    found = _festival(festival_id)
+    form = BannerForm()
+    if form.validate_on_submit():
+        with unit_of_work(_("Banner picture saved."), flash_refusal=False) as work:
+            pictures.set_banner(current_user, found, form.picture.data.read())
+        if not work.refused:
+            return redirect(url_for("ops.festival", festival_id=festival_id))
+        form.picture.errors.append(work.refusal.message)
+    found = _festival(festival_id)
+    return _detail(found, _filled_form(found), AllocateForm(formdata=None), 422, banner_form=form)
+
+
+@bp.route("/festivals/<int:festival_id>/banner/remove", methods=["POST"])
+@operator_required
+def remove_festival_banner(festival_id: int):
+    found = _festival(festival_id)
+    if RemoveBannerForm().validate_on_submit():
+        with unit_of_work(_("Banner picture removed.")):
+            pictures.remove_banner(current_user, found)
+    return redirect(url_for("ops.festival", festival_id=festival_id))

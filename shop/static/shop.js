@@ -20,3 +20,13 @@ document.addEventListener("submit", (event) => {
   const message = event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+// Wide screens show the header's links (CSS, through ::details-content); a browser without that
+// selector gets them by the menu being opened while the screen is wide.
+(() => {
+  const menu = document.querySelector("details.menu");
+  if (!menu || (window.CSS && CSS.supports("selector(::details-content)"))) return;
+  const wide = window.matchMedia("(min-width: 64rem)");
+  const follow = () => { menu.open = wide.matches; };
+  follow();
+  wide.addEventListener("change", follow);
+})();

@@ -92,15 +92,15 @@ def test_the_schedule_is_edited_in_local_time_and_an_ended_festival_is_history(c
 
 
 def _allocate(client, festival, **fields):
-    data = {"sku": "", "quantity": 4, "employee_price": "49.90", "contact_price": "59.90", "per_buyer_limit": ""}
+    data = {"variant_id": "", "quantity": 4, "employee_price": "49.90", "contact_price": "59.90", "per_buyer_limit": ""}
     return client.post_form(f"/ops/festivals/{festival.id}/items", data | fields)
 
 
 def test_allocation_takes_general_stock_with_prices_in_major_units(client, staff, make_festival, make_product):
     festival = make_festival(phase=Phase.preheat)
     variant = make_product(stock=10).variants[0]
-    assert variant.sku in html(client.get(f"/ops/festivals/{festival.id}"))  # offered in the SKU list
-    response = _allocate(client, festival, sku=variant.sku, per_buyer_limit=2)
+    assert variant.sku in html(client.get(f"/ops/festivals/{festival.id}"))  # offered in the picker
+    response = _allocate(client, festival, variant_id=variant.id, per_buyer_limit=2)
     assert response.status_code == 302
     item = db.session.scalar(select(FestivalItem))
     assert (item.allocated, item.employee_price, item.contact_price, item.per_buyer_limit) == (4, 4_990, 5_990, 2)
@@ -109,7 +109,7 @@ def test_allocation_takes_general_stock_with_prices_in_major_units(client, staff
     page = html(client.get(f"/ops/festivals/{festival.id}"))
     assert "CN¥49.90" in page and "CN¥59.90" in page
 
-    short = _allocate(client, festival, sku=variant.sku, quantity=7)
+    short = _allocate(client, festival, variant_id=variant.id, quantity=7)
     assert short.status_code == 422
     assert f"Only 6 units of {variant.product.name} (Option 0) are in general stock." in html(short)
     assert db.session.get(Variant, variant.id).stock == 6
@@ -118,7 +118,8 @@ def test_allocation_takes_general_stock_with_prices_in_major_units(client, staff
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"sku": "NO-SUCH-SKU"}, "No option has this SKU."),
+        ({"variant_id": "999999"}, "This item no longer exists: pick another from the list."),
+        ({"variant_id": ""}, "Pick an item from the list."),
         ({"quantity": 0}, "Number must be between 1 and 1000000."),
         ({"employee_price": "1.234"}, "Use at most 2 decimals."),
         ({"contact_price": ""}, "This field is required."),
@@ -128,7 +129,7 @@ def test_allocation_takes_general_stock_with_prices_in_major_units(client, staff
 def test_invalid_allocations_are_refused_with_the_reason(client, staff, make_festival, make_product, fields, message):
     festival = make_festival(phase=Phase.preheat)
     variant = make_product(stock=10).variants[0]
-    response = _allocate(client, festival, **({"sku": variant.sku} | fields))
+    response = _allocate(client, festival, **({"variant_id": variant.id} | fields))
     assert response.status_code == 422
     assert message in html(response)
     assert db.session.scalar(select(FestivalItem.id)) is None
@@ -137,7 +138,7 @@ def test_invalid_allocations_are_refused_with_the_reason(client, staff, make_fes
 def test_only_direct_sale_items_can_be_allocated(client, staff, make_festival, make_product):
     festival = make_festival(phase=Phase.preheat)
     lead = make_product(sales_mode=SalesMode.lead).variants[0]
-    response = _allocate(client, festival, sku=lead.sku)
+    response = _allocate(client, festival, variant_id=lead.id)
     assert response.status_code == 422 and "Only items sold directly" in html(response)
 
 
