@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, insert, or_, select
 
+from kpis import cut_rollups
 from kpis.domain import event_level
 from kpis.models import AggregationState, BuyerMonth, FunnelDay, RevenueDay
 from referrals.models import FunnelEvent
@@ -117,6 +118,7 @@ def aggregate(*, full: bool = False) -> Run:
             db.session.execute(delete(FunnelDay))
             db.session.execute(delete(RevenueDay))
             db.session.execute(delete(BuyerMonth))
+            cut_rollups.clear()
         else:
             since = state.as_of - timedelta(seconds=current_app.config["KPI_OVERLAP_SECONDS"])
             event_days, order_days = _changed_days(calendar, state, since)
@@ -124,9 +126,11 @@ def aggregate(*, full: bool = False) -> Run:
             _recount_events(calendar, first, last)
         for first, last in _spans(order_days):
             _recount_orders(calendar, first, last)
+            cut_rollups.recount_days(calendar, first, last)
         months = {month_of(day) for day in order_days}
         for first, last in _spans(months):
             _recount_buyer_months(calendar, first, last)
+            cut_rollups.recount_months(calendar, first, last)
         state.as_of = reading_from
         state.last_event_id, state.last_order_id, state.last_refund_id = (int(i) for i in ids)
         seconds = time.perf_counter() - started

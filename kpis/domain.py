@@ -14,7 +14,9 @@ Choices where DESIGN.md leaves room, stated once:
   belongs to the company month of ``paid_at`` (refunds reduce that month, never the refund's).
 - A festival order is one bought from a festival's allocated stock (``Order.festival_id``,
   stored when it was placed): the festival window it belongs to. Everything else is year-round.
-- An order's product is its only product, or none when it has lines of several.
+- An order's product in ``kpi_revenue_days`` is its only product, or none when it has lines of
+  several. The product cut reads ``kpi_product_days`` instead: the orders with a line of the
+  product and the revenue of those lines (``revenue_by_product``).
 """
 
 from __future__ import annotations
@@ -112,19 +114,39 @@ def count_events(events: Iterable[EventRow]) -> Counter:
     return Counter(event.kind for event in events)
 
 
+STAGE_ORDER = {kind: i for i, kind in enumerate(STAGES)}
+_BEFORE = {kind: STAGES[i - 1] for i, kind in enumerate(STAGES) if i}
+
+
+def sorted_gaps(rows: Iterable[tuple[object, datetime, str]]) -> dict[str, list[timedelta]]:
+    """The gaps behind the median time between stages. ``rows``: (chain, at, kind), sorted by
+    chain, then time, stage order and id. For each event, the time from its chain's latest
+    earlier event of the stage before, listed by stage (ties count as 0)."""
+    gaps: dict[str, list[timedelta]] = {kind: [] for kind in STAGES[1:]}
+    latest: dict[str, datetime] = {}
+    current = object()
+    for chain, at, kind in rows:
+        if chain != current:
+            current, latest = chain, {}
+        before = _BEFORE.get(kind)
+        if before is not None and before in latest:
+            gaps[kind].append(at - latest[before])
+        latest[kind] = at
+    return gaps
+
+
 def stage_gaps(events: Iterable[EventRow]) -> dict[str, timedelta | None]:
     """For each stage after the first, the median time from the chain's latest earlier event of
     the stage before to each event of this stage (events of one chain; ties count as 0)."""
-    latest: dict[str, datetime] = {}
-    gaps: dict[str, list[timedelta]] = defaultdict(list)
-    order = {kind: i for i, kind in enumerate(STAGES)}
-    for event in sorted(events, key=lambda e: (e.at, order.get(e.kind, 99), e.id)):
-        i = order.get(event.kind)
-        if i is None:
-            continue
-        if i > 0 and STAGES[i - 1] in latest:
-            gaps[event.kind].append(event.at - latest[STAGES[i - 1]])
-        latest[event.kind] = event.at
+    ordered = sorted(events, key=lambda e: (e.at, STAGE_ORDER.get(e.kind, 99), e.id))
+    gaps = sorted_gaps((None, e.at, e.kind) for e in ordered)
+    return {kind: median(gaps[kind]) for kind in STAGES[1:]}
+
+
+def pooled_stage_gaps(rows: Iterable[tuple[object, datetime, str]]) -> dict[str, timedelta | None]:
+    """The company's median time between stages: every chain's gaps (``sorted_gaps``, the
+    definition of each employee's funnel) pooled, and the median taken over all of them."""
+    gaps = sorted_gaps(rows)
     return {kind: median(gaps[kind]) for kind in STAGES[1:]}
 
 
@@ -370,3 +392,29 @@ def long_tail(revenue_by_employee: Mapping[int, int], employees: Iterable[int], 
         gini=gini(values),
         lorenz=lorenz(values),
     )
+
+
+# ---- revenue of a product's lines ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineRow:
+    product_id: int
+    unit_price: int
+    quantity: int
+    refunded_quantity: int = 0
+
+
+def revenue_by_product(lines: Sequence[LineRow], refunded: int) -> dict[int, int]:
+    """A paid order's revenue (total less refunds) split over the products of its lines: each
+    line keeps its units not refunded at its price; the part of the refunds not tied to units
+    (``refunded`` less the refunded units' value) is taken from the products in proportion to
+    what they kept (to their value when nothing is kept), rounded to a minor unit."""
+    kept: Counter = Counter()
+    value: Counter = Counter()
+    for line in lines:
+        kept[line.product_id] += line.unit_price * (line.quantity - line.refunded_quantity)
+        value[line.product_id] += line.unit_price * line.quantity
+    untied = refunded - sum(line.unit_price * line.refunded_quantity for line in lines)
+    weights, whole = (kept, sum(kept.values())) if sum(kept.values()) else (value, sum(value.values()))
+    return {p: kept[p] - (round(untied * weights[p] / whole) if whole else 0) for p in value}

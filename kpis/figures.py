@@ -2,8 +2,9 @@
 operator's cuts, each KPI computed by ``kpis.domain``.
 
 Cuts: a range of company days (both ends included), a festival (or year-round only), the chain
-employee's department, a product and the buyer's (actor's) level. The previous period is the
-range of the same length just before.
+employee's department, a product (revenue: the orders containing it and the revenue of its
+lines) and the buyer's (actor's) level. The previous period is the range of the same length just
+before. Figures read from raw rows take the same cuts through ``kpis.cuts``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 
 from kpis import domain
 from kpis.aggregation import Calendar
+from kpis.cut_rollups import ProductDay
 from kpis.models import BuyerMonth, FunnelDay, RevenueDay
 from shop.accounts.models import Department, Kind, User
 from shop.extensions import db
@@ -154,22 +156,30 @@ def bottleneck_distribution(rows: list[EmployeeFunnel]) -> Counter:
 # ---- revenue -------------------------------------------------------------------------------
 
 
+def revenue_rollup(f: Filters):
+    """The rollup a revenue figure reads: under a product cut, the orders containing the product
+    and the revenue of its lines (``kpis.cut_rollups.ProductDay``, the same columns)."""
+    return ProductDay if f.product_id is not None else RevenueDay
+
+
 def revenue(f: Filters) -> tuple[int, int]:
     """(paid orders, revenue) in the cut."""
+    days = revenue_rollup(f)
     query = _cut(
-        select(func.coalesce(func.sum(RevenueDay.orders), 0), func.coalesce(func.sum(RevenueDay.revenue), 0)),
-        RevenueDay,
+        select(func.coalesce(func.sum(days.orders), 0), func.coalesce(func.sum(days.revenue), 0)),
+        days,
         f,
-        level_column=RevenueDay.buyer_level,
+        level_column=days.buyer_level,
     )
     orders, amount = db.session.execute(query).one()
     return int(orders), int(amount)
 
 
 def revenue_by_level(f: Filters) -> dict[int, int]:
-    query = _cut(
-        select(RevenueDay.buyer_level, func.sum(RevenueDay.revenue)), RevenueDay, f, level_column=RevenueDay.buyer_level
-    ).group_by(RevenueDay.buyer_level)
+    days = revenue_rollup(f)
+    query = _cut(select(days.buyer_level, func.sum(days.revenue)), days, f, level_column=days.buyer_level).group_by(
+        days.buyer_level
+    )
     totals = {0: 0, 1: 0, 2: 0}
     for level, amount in db.session.execute(query):
         totals[level] = int(amount)
@@ -178,13 +188,14 @@ def revenue_by_level(f: Filters) -> dict[int, int]:
 
 def revenue_by_employee(f: Filters) -> tuple[dict[int, int], set[int]]:
     """Chain revenue per employee, and the employees whose chain has a paid order."""
+    days = revenue_rollup(f)
     query = _cut(
-        select(RevenueDay.root_employee_id, func.sum(RevenueDay.revenue), func.sum(RevenueDay.orders)),
-        RevenueDay,
+        select(days.root_employee_id, func.sum(days.revenue), func.sum(days.orders)),
+        days,
         f,
-        level_column=RevenueDay.buyer_level,
+        level_column=days.buyer_level,
         department=False,
-    ).group_by(RevenueDay.root_employee_id)
+    ).group_by(days.root_employee_id)
     amounts, buyers = {}, set()
     for root, amount, orders in db.session.execute(query):
         amounts[root] = int(amount)
@@ -202,13 +213,14 @@ def monthly_revenue(f: Filters, months: list[date]) -> list[domain.MonthRevenue]
     """Revenue per month for ``months``, festival and year-round, with the cuts other than dates."""
     end = domain.add_months(months[-1], 1) - timedelta(days=1)
     cut = replace(f, start=months[0], end=end)
-    is_festival = RevenueDay.festival_id != 0
+    days = revenue_rollup(f)
+    is_festival = days.festival_id != 0
     query = _cut(
-        select(RevenueDay.day, is_festival, func.sum(RevenueDay.revenue)),
-        RevenueDay,
+        select(days.day, is_festival, func.sum(days.revenue)),
+        days,
         cut,
-        level_column=RevenueDay.buyer_level,
-    ).group_by(RevenueDay.day, is_festival)
+        level_column=days.buyer_level,
+    ).group_by(days.day, is_festival)
     festival: Counter = Counter()
     year_round: Counter = Counter()
     for day, in_festival, amount in db.session.execute(query):

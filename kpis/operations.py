@@ -16,10 +16,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from community.models import SearchQuery, Ticket
 from community.services import metrics as community_metrics
@@ -53,23 +54,35 @@ class OperatorEfficiency:
     median_paid_to_shipped: timedelta | None
 
 
-def operator_efficiency(start: datetime, end: datetime) -> OperatorEfficiency:
+def operator_efficiency(
+    start: datetime, end: datetime, *, orders: Sequence = (), events=lambda query: query
+) -> OperatorEfficiency:
+    """``orders``: conditions on Order (the dashboard's cuts, ``kpis.cuts.orders``) for the
+    order figures; ``events``: the same cuts applied to a FunnelEvent query. Ticket figures
+    (the community's) are not cut."""
     community = community_metrics.compute(start, end)
     weeks = (end - start) / timedelta(days=7)
     resolved = db.session.execute(
         select(Ticket.created_at, Ticket.resolved_at).where(_in(Ticket.resolved_at, start, end))
     ).all()
-    consultations = _count(
-        FunnelEvent.kind == EventKind.consultation, _in(FunnelEvent.at, start, end), model=FunnelEvent
+    consultations = db.session.scalar(
+        events(
+            select(func.count())
+            .select_from(FunnelEvent)
+            .where(FunnelEvent.kind == EventKind.consultation, _in(FunnelEvent.at, start, end))
+        )
     )
-    paid = _count(_in(Order.paid_at, start, end), model=Order)
+    paid = _count(_in(Order.paid_at, start, end), *orders, model=Order)
+    shipped = [AuditEntry.action == "order.shipped", _in(AuditEntry.at, start, end)]
+    if orders:
+        shipped += [AuditEntry.entity_type == "order", AuditEntry.entity_id.in_(select(Order.id).where(*orders))]
     shipped_by = db.session.execute(
-        select(AuditEntry.actor_id, func.count())
-        .where(AuditEntry.action == "order.shipped", _in(AuditEntry.at, start, end))
-        .group_by(AuditEntry.actor_id)
+        select(AuditEntry.actor_id, func.count()).where(*shipped).group_by(AuditEntry.actor_id)
     ).all()
     shipping = db.session.execute(
-        select(Order.paid_at, Order.shipped_at).where(_in(Order.shipped_at, start, end), Order.paid_at.is_not(None))
+        select(Order.paid_at, Order.shipped_at).where(
+            _in(Order.shipped_at, start, end), Order.paid_at.is_not(None), *orders
+        )
     ).all()
     return OperatorEfficiency(
         self_service_rate=community.self_service_rate,
@@ -108,15 +121,17 @@ class PlatformEffectiveness:
         return domain.ratio(self.searches_without_result, self.searches)
 
 
-def platform_effectiveness(start: datetime, end: datetime) -> PlatformEffectiveness:
-    placed = _in(Order.created_at, start, end)
+def platform_effectiveness(start: datetime, end: datetime, *, orders: Sequence = ()) -> PlatformEffectiveness:
+    """``orders``: conditions on Order (the dashboard's cuts) for the order figures; payment
+    failures and searches are not cut."""
+    placed = and_(_in(Order.created_at, start, end), *orders)
     return PlatformEffectiveness(
         checkouts=_count(placed, model=Order),
         paid_checkouts=_count(placed, Order.paid_at.is_not(None), model=Order),
         payment_failures=_count(
             StripeEvent.type == PAYMENT_FAILED, _in(StripeEvent.received_at, start, end), model=StripeEvent
         ),
-        payments_paid=_count(_in(Order.paid_at, start, end), model=Order),
+        payments_paid=_count(_in(Order.paid_at, start, end), model=Order),  # the failures' whole: not cut
         expired=_count(placed, Order.status == OrderStatus.expired, model=Order),
         searches=_count(_in(SearchQuery.created_at, start, end), model=SearchQuery),
         searches_without_result=_count(

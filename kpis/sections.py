@@ -8,10 +8,11 @@ from collections import Counter
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from kpis import domain, figures, refusals
+from kpis import cut_figures, cuts, domain, figures, funnel_gaps, operations_sections
 from kpis.chain import STAGE_NAMES
 from kpis.figures import Filters
-from kpis.operations import operator_efficiency, platform_effectiveness
+from kpis.sections_base import figure as _figure
+from kpis.sections_base import figures_table as _figures_table
 from kpis.tables import Column, Table
 from referrals.models import EventKind, FunnelEvent
 from shop.accounts.models import Department
@@ -22,25 +23,16 @@ from shop.festivals.forecast import demand
 from shop.orders.models import Order
 
 LEVELS = {0: _l("Employees' own"), 1: _l("L1 contacts"), 2: _l("L2 contacts")}
+# Expansion counts people (employees and the contacts they brought in), not orders or events.
+PEOPLE_CUTS = (cuts.DEPARTMENT,)
+
+
+def _people_note(note: str | None) -> str | None:
+    return note and str(_l("%(note)s: expansion counts people, not orders or events.", note=note))
 
 
 def stage_name(kind: str | None) -> str:
     return str(STAGE_NAMES[kind]) if kind in STAGE_NAMES else str(_l("No bottleneck"))
-
-
-def _figure(label, kind, now, before) -> list:
-    return [str(label), now, before, kind]
-
-
-def _figures_table(name: str, title, figures_rows: list[list]) -> Table:
-    """Rows of (label, value, previous value, kind): shown with their own kinds."""
-    table = Table(
-        name,
-        title,
-        [Column(_l("Figure"), "text"), Column(_l("This period"), "any"), Column(_l("Previous period"), "any")],
-    )
-    table.rows = [[label, (now, kind), (before, kind)] for label, now, before, kind in figures_rows]
-    return table
 
 
 # ---- funnel -------------------------------------------------------------------------------
@@ -48,7 +40,8 @@ def _figures_table(name: str, title, figures_rows: list[list]) -> Table:
 
 def funnel(f: Filters) -> list[Table]:
     now, before = figures.funnel_counts(f), figures.funnel_counts(f.previous())
-    stages, previous = domain.funnel(now), domain.funnel(before)
+    stages = domain.funnel(now, funnel_gaps.company_gaps(f))
+    previous = domain.funnel(before, funnel_gaps.company_gaps(f.previous()))
     table = Table(
         "funnel",
         _l("Company funnel"),
@@ -58,11 +51,13 @@ def funnel(f: Filters) -> list[Table]:
             Column(_l("Conversion from the stage before"), "ratio"),
             Column(_l("Previous period"), "int"),
             Column(_l("Previous conversion"), "ratio"),
+            Column(_l("Median time from the stage before"), "duration"),
+            Column(_l("Previous median time"), "duration"),
         ],
         chart="funnel",
     )
     table.rows = [
-        [stage_name(s.kind), s.count, s.conversion, p.count, p.conversion]
+        [stage_name(s.kind), s.count, s.conversion, p.count, p.conversion, s.median_gap, p.median_gap]
         for s, p in zip(stages, previous, strict=True)
     ]
     return [table]
@@ -119,14 +114,21 @@ def expansion(f: Filters) -> list[Table]:
     people = figures.population()
     now = figures.expansion_at(people, start, end, f.department_id)
     before = figures.expansion_at(people, p_start, p_end, f.department_id)
+    people_note = cuts.not_applied(f, PEOPLE_CUTS)
     summary = _figures_table(
         "expansion",
         _l("Expansion"),
         [
-            _figure(_l("L1 expansion rate"), "ratio", now.l1_rate, before.l1_rate),
-            _figure(_l("L2 expansion rate"), "ratio", now.l2_rate, before.l2_rate),
-            _figure(_l("Contacts per employee"), "float", now.contacts_per_employee, before.contacts_per_employee),
-            _figure(_l("Active employees"), "int", now.employees, before.employees),
+            _figure(_l("L1 expansion rate"), "ratio", now.l1_rate, before.l1_rate, people_note),
+            _figure(_l("L2 expansion rate"), "ratio", now.l2_rate, before.l2_rate, people_note),
+            _figure(
+                _l("Contacts per employee"),
+                "float",
+                now.contacts_per_employee,
+                before.contacts_per_employee,
+                people_note,
+            ),
+            _figure(_l("Active employees"), "int", now.employees, before.employees, people_note),
         ],
     )
     months = figures.months_back(f.end)
@@ -143,6 +145,7 @@ def expansion(f: Filters) -> list[Table]:
     )
     for month, e in figures.expansion_by_month(months, f.department_id, people):
         monthly.rows.append([month, e.l1_rate, e.l2_rate, e.contacts_per_employee])
+    monthly.note = _people_note(people_note)
     by_level = Table(
         "revenue_by_level",
         _l("Revenue by buyer level"),
@@ -181,6 +184,7 @@ def sustainability(f: Filters) -> list[Table]:
         chart="stacked",
     )
     monthly.rows = [[r.month, r.festival, r.year_round, r.total, r.year_round_share] for r in rows]
+    cohorts = cut_figures.retention(f, months[-1])
     summary = _figures_table(
         "sustainability",
         _l("Sustainability, trailing 12 months"),
@@ -189,12 +193,17 @@ def sustainability(f: Filters) -> list[Table]:
             _figure(
                 _l("Repeat-buyer rate"),
                 "ratio",
-                figures.repeat_buyer_rate(months[0], months[-1]),
-                figures.repeat_buyer_rate(earlier[0], earlier[-1]),
+                cut_figures.repeat_buyer_rate(f, months[0], months[-1]),
+                cut_figures.repeat_buyer_rate(f, earlier[0], earlier[-1]),
+            ),
+            _figure(
+                _l("Buyers ordering again the month after their first order"),
+                "ratio",
+                cut_figures.one_month_retention(cohorts),
+                cut_figures.one_month_retention(cut_figures.retention(f, earlier[-1])),
             ),
         ],
     )
-    cohorts = figures.retention(months[-1])
     horizon = 12
     retention = Table(
         "retention",
@@ -204,6 +213,8 @@ def sustainability(f: Filters) -> list[Table]:
         chart="heatmap",
     )
     retention.rows = [[c.month, c.buyers, *c.shares] for c in cohorts]
+    if cut_figures.is_cut(f):
+        retention.note = str(_l("In the cut: each buyer's first order in the cut, and their later orders in it."))
     return [summary, monthly, retention]
 
 
@@ -217,10 +228,12 @@ def _tail(f: Filters) -> tuple[domain.LongTail, dict, list]:
 
 
 def long_tail(f: Filters) -> list[Table]:
-    (now, amounts, active), (before, _, _) = _tail(f), _tail(f.previous())
+    (now, amounts, active), (before, p_amounts, p_active) = _tail(f), _tail(f.previous())
     if f.department_id is not None:
         members = [e.id for e in active if e.department_id == f.department_id]
         now = domain.long_tail(amounts, members, [e for e in members if amounts.get(e)])
+        p_members = [e.id for e in p_active if e.department_id == f.department_id]
+        before = domain.long_tail(p_amounts, p_members, [e for e in p_members if p_amounts.get(e)])
     summary = _figures_table(
         "long_tail",
         _l("Long tail"),
@@ -269,77 +282,6 @@ def long_tail(f: Filters) -> list[Table]:
     return [summary, lorenz, per_department]
 
 
-# ---- operators and platform ---------------------------------------------------------------
-
-
-def operators(f: Filters) -> list[Table]:
-    now, before = operator_efficiency(*figures.utc_bounds(f)), operator_efficiency(*figures.utc_bounds(f.previous()))
-    return [
-        _figures_table(
-            "operators",
-            _l("Operator efficiency"),
-            [
-                _figure(_l("Tickets"), "int", now.tickets, before.tickets),
-                _figure(
-                    _l("Tickets per operator per week"),
-                    "float",
-                    now.tickets_per_operator_week,
-                    before.tickets_per_operator_week,
-                ),
-                _figure(
-                    _l("Median first response"), "duration", now.median_first_response, before.median_first_response
-                ),
-                _figure(_l("Median resolution time"), "duration", now.median_resolution, before.median_resolution),
-                _figure(_l("Self-service rate"), "ratio", now.self_service_rate, before.self_service_rate),
-                _figure(
-                    _l("Consultations per 100 paid orders"),
-                    "float",
-                    now.consultations_per_100_orders,
-                    before.consultations_per_100_orders,
-                ),
-                _figure(
-                    _l("Orders shipped per operator per week"),
-                    "float",
-                    now.shipped_per_operator_week,
-                    before.shipped_per_operator_week,
-                ),
-                _figure(
-                    _l("Median paid to shipped"), "duration", now.median_paid_to_shipped, before.median_paid_to_shipped
-                ),
-            ],
-        )
-    ]
-
-
-def platform(f: Filters) -> list[Table]:
-    now, before = (
-        platform_effectiveness(*figures.utc_bounds(f)),
-        platform_effectiveness(*figures.utc_bounds(f.previous())),
-    )
-    return [
-        _figures_table(
-            "platform",
-            _l("Platform effectiveness"),
-            [
-                _figure(_l("Checkouts started"), "int", now.checkouts, before.checkouts),
-                _figure(
-                    _l("Paid orders / checkouts started"), "ratio", now.checkout_conversion, before.checkout_conversion
-                ),
-                _figure(
-                    _l("Payment failures / payment attempts"),
-                    "ratio",
-                    now.payment_failure_rate,
-                    before.payment_failure_rate,
-                ),
-                _figure(_l("Reservations that expired unpaid"), "int", now.expired, before.expired),
-                _figure(_l("Searches"), "int", now.searches, before.searches),
-                _figure(_l("Searches with no result"), "ratio", now.no_result_rate, before.no_result_rate),
-            ],
-        ),
-        refusals.table(f),
-    ]
-
-
 # ---- festivals ----------------------------------------------------------------------------
 
 
@@ -370,7 +312,11 @@ def festivals(f: Filters) -> list[Table]:
         .group_by(Order.root_employee_id)
         .subquery()
     )
-    for festival in db.session.scalars(select(Festival).order_by(Festival.launch_at.desc()).limit(24)):
+    listed = select(Festival).order_by(Festival.launch_at.desc()).limit(24)
+    if f.festival_id() is not None:
+        listed = listed.where(Festival.id == f.festival_id())
+    report.note = cuts.not_applied(f, (cuts.FESTIVAL,) if f.festival != figures.YEAR_ROUND else ())
+    for festival in db.session.scalars(listed):
         wanted = demand(festival, now)
         expected = wanted.forecast.expected_orders
         allocated, sold, returned = db.session.execute(
@@ -442,7 +388,7 @@ SECTIONS = {
     "expansion": (_l("Expansion"), expansion),
     "sustainability": (_l("Sustainability"), sustainability),
     "long-tail": (_l("Long tail"), long_tail),
-    "operators": (_l("Operator efficiency"), operators),
-    "platform": (_l("Platform effectiveness"), platform),
+    "operators": (_l("Operator efficiency"), operations_sections.operators),
+    "platform": (_l("Platform effectiveness"), operations_sections.platform),
     "festivals": (_l("Festivals"), festivals),
 }

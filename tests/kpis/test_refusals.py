@@ -181,7 +181,7 @@ def test_reason_codes_are_stable():
 
 
 def test_recording_a_refusal_is_one_insert_and_the_platform_page_shows_them(
-    client, operator, make_user, make_festival, statements, is_postgres
+    client, operator, make_user, make_festival, product, statements, is_postgres
 ):
     buyer = make_user()
     festival = make_festival()
@@ -194,6 +194,11 @@ def test_recording_a_refusal_is_one_insert_and_the_platform_page_shows_them(
     login(client, operator)
     html = client.get("/ops/kpis/platform").get_data(as_text=True)
     assert "Order refusals during festivals, by reason" in html and "Sold out" in html
+    assert "Checkouts count while a festival was selling" in html  # the table says what it counts
+    cut = client.get(f"/ops/kpis/operators?product={product.id}")
+    assert cut.status_code == 200 and "Not cut by product" in cut.get_data(
+        as_text=True
+    )  # tickets name no product: said beside the figure
     body = client.get("/ops/kpis/platform/refusals.csv").get_data().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0] == ["Reason", "Code", "Buy now", "Checkout", "Total", "Previous period"]

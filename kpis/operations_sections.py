@@ -1,0 +1,98 @@
+"""The operator-efficiency and platform-effectiveness sections (``kpis.operations``) with the
+cuts: the order figures take every cut (``kpis.cuts.orders``), consultations the event cuts;
+the community's ticket and search figures and Stripe's payment failures name no order, product
+or chain, and say so beside each figure when such a cut is chosen."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from kpis import cuts, figures, refusals
+from kpis.figures import Filters
+from kpis.operations import operator_efficiency, platform_effectiveness
+from kpis.sections_base import figure as _figure
+from kpis.sections_base import figures_table as _figures_table
+from kpis.tables import Table
+
+
+def operators(f: Filters) -> list[Table]:
+    def measured(w: Filters):
+        return operator_efficiency(
+            *figures.utc_bounds(w), orders=cuts.orders(w), events=lambda query: cuts.events(query, w)
+        )
+
+    now, before = measured(f), measured(f.previous())
+    tickets = cuts.not_applied(f, ())  # the community's figures: tickets name no product, festival or chain
+    return [
+        _figures_table(
+            "operators",
+            _l("Operator efficiency"),
+            [
+                _figure(_l("Tickets"), "int", now.tickets, before.tickets, tickets),
+                _figure(
+                    _l("Tickets per operator per week"),
+                    "float",
+                    now.tickets_per_operator_week,
+                    before.tickets_per_operator_week,
+                    tickets,
+                ),
+                _figure(
+                    _l("Median first response"),
+                    "duration",
+                    now.median_first_response,
+                    before.median_first_response,
+                    tickets,
+                ),
+                _figure(
+                    _l("Median resolution time"), "duration", now.median_resolution, before.median_resolution, tickets
+                ),
+                _figure(_l("Self-service rate"), "ratio", now.self_service_rate, before.self_service_rate, tickets),
+                _figure(
+                    _l("Consultations per 100 paid orders"),
+                    "float",
+                    now.consultations_per_100_orders,
+                    before.consultations_per_100_orders,
+                ),
+                _figure(
+                    _l("Orders shipped per operator per week"),
+                    "float",
+                    now.shipped_per_operator_week,
+                    before.shipped_per_operator_week,
+                ),
+                _figure(
+                    _l("Median paid to shipped"), "duration", now.median_paid_to_shipped, before.median_paid_to_shipped
+                ),
+            ],
+        )
+    ]
+
+
+def platform(f: Filters) -> list[Table]:
+    now, before = (
+        platform_effectiveness(*figures.utc_bounds(f), orders=cuts.orders(f)),
+        platform_effectiveness(*figures.utc_bounds(f.previous()), orders=cuts.orders(f.previous())),
+    )
+    uncut = cuts.not_applied(f, ())  # Stripe's events and the community's searches name no order
+    return [
+        _figures_table(
+            "platform",
+            _l("Platform effectiveness"),
+            [
+                _figure(_l("Checkouts started"), "int", now.checkouts, before.checkouts),
+                _figure(
+                    _l("Paid orders / checkouts started"), "ratio", now.checkout_conversion, before.checkout_conversion
+                ),
+                _figure(
+                    _l("Payment failures / payment attempts"),
+                    "ratio",
+                    now.payment_failure_rate,
+                    before.payment_failure_rate,
+                    uncut,
+                ),
+                _figure(_l("Reservations that expired unpaid"), "int", now.expired, before.expired),
+                _figure(_l("Searches"), "int", now.searches, before.searches, uncut),
+                _figure(_l("Searches with no result"), "ratio", now.no_result_rate, before.no_result_rate, uncut),
+            ],
+        ),
+        refusals.table(f),
+    ]
