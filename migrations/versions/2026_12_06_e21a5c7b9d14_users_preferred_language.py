@@ -5,7 +5,7 @@ browser's and is the language of the mail sent to them. The languages are now zh
 a last-used language recorded as plain "zh" becomes "zh_CN", for which a catalogue exists.
 
 Revision ID: e21a5c7b9d14
-Revises: e21b7c4a9f10
+Revises: e19b1c8d5e32
 Create Date: 2026-12-06 13:00:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "e21a5c7b9d14"
-down_revision = "e21b7c4a9f10"
+down_revision = "e19b1c8d5e32"
 branch_labels = None
 depends_on = None
 
