@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres test-all lint bench-browse bench-flash-sale bench-kpi clean fonts chromium
+.PHONY: run test test-postgres test-all lint bench-browse bench-flash-sale bench-kpi clean fonts chromium translations translations-update
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 CHROMIUM := /usr/bin/chromium
 # make run: web on PORT, the fake Stripe (localstripe, test keys) on FAKE_STRIPE_PORT, both on
@@ -32,6 +32,28 @@ $(ECHARTS): package.json package-lock.json
 	mkdir -p $(dir $@)
 	cp node_modules/echarts/dist/echarts.min.js $@
 
+# Translations: each language's catalogue (shop/translations/<locale>/LC_MESSAGES/messages.po) is
+# compiled into the .mo file the app reads; the .mo files are built here, never committed. The
+# directory has Babel's full name of the locale: zh_CN is looked up as zh_Hans_CN.
+# `make translations-update` extracts the marked strings (babel.cfg, and the keywords below,
+# which tests/i18n/test_catalogue.py reads from this line) and merges them into every catalogue.
+BABEL_KEYWORDS := -k _l -k lazy_gettext
+TRANSLATIONS := shop/translations
+PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+translations: $(MO_FILES)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
+
+translations-update: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+	  --project neigou --copyright-holder neigou -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
+	rm $(TRANSLATIONS)/messages.pot
+	@$(MAKE) --no-print-directory translations
+
 # Share posters draw Chinese names with a CJK font (Debian's fonts-wqy-microhei); without one
 # they show Latin text only. Installed when this runs as root with apt-get, as on CI.
 fonts:
@@ -49,7 +71,7 @@ chromium:
 # SIGTERM stops all three. Ports are checked first: one already taken stops the run, by number.
 # SYNTHETIC=0 leaves out the year of synthetic chains that the KPI dashboard shows beside the demo.
 SYNTHETIC ?= 1
-run: $(STAMP) $(ECHARTS) fonts
+run: $(STAMP) $(ECHARTS) fonts translations
 	$(BIN)/python -m shop.devserver --web-port $(PORT) --fake-stripe-port $(FAKE_STRIPE_PORT) --check-only
 	$(DEMO_ENV) $(BIN)/flask db upgrade
 	$(DEMO_ENV) $(BIN)/flask shop seed-demo --if-empty
@@ -63,10 +85,10 @@ endif
 	@$(BIN)/python -m shop.devserver --web-port $(PORT) --fake-stripe-port $(FAKE_STRIPE_PORT)
 	@exec env $(DEMO_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
-test: $(STAMP) $(ECHARTS) fonts chromium
+test: $(STAMP) $(ECHARTS) fonts chromium translations
 	$(BIN)/pytest --cov=shop --cov-report=term --cov-fail-under=90
 
-test-postgres: $(STAMP) $(ECHARTS) fonts chromium
+test-postgres: $(STAMP) $(ECHARTS) fonts chromium translations
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
 
 test-all: test test-postgres

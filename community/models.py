@@ -11,12 +11,14 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
 from shop.catalog.models import Product
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
+from shop.labels import register as register_labels
 
 
 class ArticleKind(enum.StrEnum):
@@ -260,3 +262,22 @@ class SearchQuery(db.Model):
     results: Mapped[int]
     # The minute of the search (seconds dropped); rows logged before 2026-12 keep their seconds.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# What people read for these values (shop/labels.py).
+register_labels(
+    {
+        ArticleKind.faq: _l("FAQ"),
+        ArticleKind.manual: _l("Manual"),
+        ArticleKind.comparison: _l("Competitor comparison"),
+        ArticleKind.sales_script: _l("Sales script"),
+        ArticleKind.announcement: _l("Announcement"),
+        ArticleStatus.draft: _l("draft"),
+        ArticleStatus.pending: _l("waiting for approval"),
+        ArticleStatus.published: _l("published"),
+        ArticleStatus.rejected: _l("sent back"),
+        TicketStatus.open: _l("open"),
+        TicketStatus.answered: _l("answered"),
+        TicketStatus.resolved: _l("resolved"),
+    }
+)

@@ -19,6 +19,7 @@ from referrals.models import LeadStatus
 from referrals.models.leads import Timeline
 from shop.accounts.models import PASSWORD_MAX, PASSWORD_MIN
 from shop.forms import DateField, MoneyField, coerce_int
+from shop.labels import lazy_label
 from shop.ops.forms import MONEY, currency_places
 
 
@@ -59,7 +60,7 @@ class LeadForm(FlaskForm):
 
 
 class LeadStatusForm(FlaskForm):
-    status = SelectField(_l("Move to"), choices=[SelectChoice(s.value, s.value) for s in LeadStatus])
+    status = SelectField(_l("Move to"), choices=[SelectChoice(s.value, lazy_label(s)) for s in LeadStatus])
     amount = MoneyField(_l("Amount won"), places=2, validators=[Optional(), MONEY, currency_places])
     reason = StringField(_l("Why lost"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Save"))

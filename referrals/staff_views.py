@@ -25,6 +25,7 @@ from shop.company_calendar import company_zone
 from shop.database import utcnow
 from shop.extensions import db
 from shop.i18n import to_minor
+from shop.labels import label
 from shop.web import unit_of_work
 
 # ---- sales pipeline ------------------------------------------------------------------------
@@ -53,7 +54,7 @@ def sales_due():
 
 
 def _lead_page(lead, form: LeadStatusForm, *, status: int = 200, **forms):
-    form.status.choices = [SelectChoice(s.value, s.value) for s in LeadStatus if s in LEAD_TRANSITIONS[lead.status]]
+    form.status.choices = [SelectChoice(s.value, label(s)) for s in LeadStatus if s in LEAD_TRANSITIONS[lead.status]]
     assign_form = forms.get("assign_form")
     if current_user.is_admin:
         assign_form = assign_form or AssignForm(formdata=None, assignee=lead.assignee_id)

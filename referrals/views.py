@@ -32,7 +32,7 @@ from shop.accounts import services as accounts
 from shop.catalog import page_cache
 from shop.catalog.models import Product
 from shop.extensions import limiter
-from shop.i18n import to_minor
+from shop.i18n import current_locale, to_minor
 from shop.pagination import Page, page_arg
 from shop.web import fact_recorded_on_read, unit_of_work
 
@@ -167,6 +167,7 @@ def join(code: str):
                 product=product,
                 ip=request.remote_addr,
                 visitor_id=visits.valid_visitor_id(request.cookies.get(visits.VISITOR_COOKIE)),
+                locale=current_locale(),
             )
         if work.refused:
             form.email.errors.append(work.refusal.message)

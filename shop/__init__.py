@@ -192,15 +192,28 @@ def register_add_ons() -> None:
 
 def register_template_helpers(app: Flask) -> None:
     # At app creation, not import: these modules import this package (shop.extensions, models).
-    from shop.i18n import format_money, local_date, local_datetime, local_month
+    from shop.i18n import (
+        current_locale,
+        format_money,
+        language_choices,
+        local_date,
+        local_datetime,
+        local_month,
+        zone_name,
+    )
+    from shop.labels import label
     from shop.layout import site_header
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_month"] = local_month
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["zone_name"] = zone_name
     app.jinja_env.globals["company_name"] = lambda: app.config["COMPANY_NAME"]
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["current_locale"] = current_locale
+    app.jinja_env.globals["language_choices"] = language_choices
     app.jinja_env.globals["site_header"] = site_header
     app.jinja_env.globals["public_url"] = public_url
 

@@ -31,8 +31,12 @@ class Config:
     COMPANY_EMAIL_SUBDOMAINS = os.environ.get("COMPANY_EMAIL_SUBDOMAINS", "0") == "1"
     CURRENCY = os.environ.get("CURRENCY", "CNY")
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Asia/Shanghai")
-    BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "en")
-    LANGUAGES = ["en", "zh"]
+    # The language of a visitor whose browser asks for none we have, and of mail to people who
+    # never chose one. The users are a Chinese company's staff: Chinese first, English one click away.
+    BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "zh_CN")
+    # The languages the shop is written in (catalogues under shop/translations, built by `make`).
+    LANGUAGES = ["zh_CN", "en"]
+    LOCALE_COOKIE_DAYS = _env_int("LOCALE_COOKIE_DAYS", 365)  # a visitor's choice of language
 
     RESERVATION_MINUTES = _env_int("RESERVATION_MINUTES", 15)
     CARD_PAYMENT_HOLD_MINUTES = _env_int("CARD_PAYMENT_HOLD_MINUTES", 10)  # from the start of a card payment
@@ -152,6 +156,9 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     COMPANY_EMAIL_DOMAINS = ["neigou.example"]
     COMPANY_EMAIL_SUBDOMAINS = False
+    # The suite's pages are read in English unless a test asks for another language (the
+    # Chinese pages have their own tests: tests/i18n/).
+    BABEL_DEFAULT_LOCALE = "en"
     CURRENCY = "CNY"
     RESERVATION_MINUTES = 15
     PAYROLL_MONTHLY_CAP = 500_000

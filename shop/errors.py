@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, SecurityError
 
 
@@ -27,10 +28,9 @@ class NotAllowed(DomainError):
 
 def init_error_pages(app) -> None:
     def _render(code: int, title: str, message: str | None = None):
-
         if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
             return jsonify(error=code), code
-        return render_template("error.html", code=code, title=_(title), message=message), code
+        return render_template("error.html", code=code, title=str(title), message=message), code
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -39,17 +39,20 @@ def init_error_pages(app) -> None:
         if exc.response is not None:  # a page made for this refusal (the log-in's per-account limit)
             return exc.response
         titles = {
-            400: "Bad request",
-            403: "You may not see this page",
-            404: "Page not found",
-            405: "Method not allowed",
-            413: "File too large",
-            429: "Too many attempts, please wait",
+            400: _l("Bad request"),
+            403: _l("You may not see this page"),
+            404: _l("Page not found"),
+            405: _l("Method not allowed"),
+            409: _l("This changed meanwhile; please try again"),
+            413: _l("File too large"),
+            415: _l("This kind of content is not accepted"),
+            422: _l("Some of what was sent cannot be used"),
+            429: _l("Too many attempts, please wait"),
         }
         # A description of the app's own (abort(400, description=_(...))) says what to fix;
         # werkzeug's default ones are English only and say nothing more than the title.
         message = exc.description if exc.description != type(exc).description else None
-        return _render(exc.code, titles.get(exc.code, exc.name), message)
+        return _render(exc.code, titles.get(exc.code) or _("This request cannot be answered"), message)
 
     @app.errorhandler(SecurityError)
     def _unknown_host(exc: SecurityError):
@@ -58,4 +61,4 @@ def init_error_pages(app) -> None:
 
     @app.errorhandler(500)
     def _server_error(exc):
-        return _render(500, "Something went wrong on our side")
+        return _render(500, _("Something went wrong on our side"))

@@ -1,21 +1,98 @@
-"""Locale, time zone and money formatting for the current user."""
+"""Locale, time zone and money formatting for the current user.
+
+The language of a page: the user's saved choice (``User.preferred_locale``), else the choice a
+visitor made with the switch (a cookie), else the browser's ``Accept-Language``, else
+``BABEL_DEFAULT_LOCALE``. Mail is written in its recipient's language, whoever's request sends
+it: ``recipient_locale(user)`` and ``in_language_of(user)``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.dates import format_skeleton
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton, get_datetime_format, get_timezone_location
 from babel.numbers import get_currency_precision
 from flask import current_app, has_request_context, request
-from flask_babel import format_currency, format_date, format_datetime, get_locale
+from flask_babel import force_locale, format_currency, format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
 
+LOCALE_COOKIE = "neigou_locale"
+# How each language names itself in the switch (never translated: a reader of the other
+# language must recognise their own).
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
-def select_locale() -> str | None:
+
+def supported_locale(value: str | None) -> str | None:
+    """``value`` as one of ``LANGUAGES`` (``zh``, ``zh-CN`` and ``zh_Hans_CN`` are ``zh_CN``), or None."""
+    if not value:
+        return None
+    languages = current_app.config["LANGUAGES"]
+    if value in languages:
+        return value
+    try:
+        wanted = Locale.parse(value.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+    for language in languages:
+        if Locale.parse(language).language == wanted.language:
+            return language
+    return None
+
+
+def default_locale() -> str:
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_locale() -> str:
     if not has_request_context():
-        return None  # the default locale (CLI, jobs)
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or None
+        return default_locale()  # the CLI, jobs
+    if current_user and current_user.is_authenticated and current_user.preferred_locale:
+        return supported_locale(current_user.preferred_locale) or default_locale()
+    chosen = supported_locale(request.cookies.get(LOCALE_COOKIE))
+    if chosen:
+        return chosen
+    return browser_locale() or default_locale()
+
+
+def browser_locale() -> str | None:
+    """The first language of ``Accept-Language`` (by quality) that the shop is written in; a
+    region or script we have no catalogue for counts as its language (``zh-Hans-CN``, ``en-GB``)."""
+    for value, _quality in request.accept_languages:  # werkzeug sorts them by quality
+        found = supported_locale(value)
+        if found:
+            return found
+    return None
+
+
+def recipient_locale(user) -> str:
+    """The language of mail to ``user``: their saved choice, else the language they last used
+    the shop in, else the default; never the language of whoever's request sends it."""
+    if user is None:
+        return default_locale()
+    return supported_locale(user.preferred_locale) or supported_locale(user.locale) or default_locale()
+
+
+@contextmanager
+def in_language_of(user) -> Iterator[str]:
+    """Write what is inside (subject, body, money, dates) in ``user``'s language."""
+    locale = recipient_locale(user)
+    with force_locale(locale):
+        yield locale
+
+
+def current_locale() -> str:
+    """The page's language as one of ``LANGUAGES`` (``zh_CN``, ``en``; Babel's own name for
+    the first is ``zh_Hans_CN``)."""
+    return supported_locale(str(get_locale())) or default_locale()
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
 
 
 def select_timezone() -> str:
@@ -51,6 +128,26 @@ def local_month(value: date | None) -> str:
     return format_skeleton("yMMMM", value, locale=get_locale()) if value else ""
 
 
-def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    """A UTC timestamp shown in the viewer's time zone."""
-    return format_datetime(value, fmt) if value else ""
+def local_datetime(value: datetime | None, fmt: str | None = None) -> str:
+    """A UTC timestamp shown in the viewer's time zone: by default the day as the locale writes
+    it and the time to the minute ("2026年12月6日 15:41", "Dec 6, 2026, 3:41 PM"); ``fmt`` is a
+    Babel format or pattern for anything else."""
+    if not value:
+        return ""
+    if fmt is not None:
+        return format_datetime(value, fmt)
+    pattern = get_datetime_format("medium", locale=get_locale())
+    return pattern.replace("{1}", format_date(value, "medium")).replace("{0}", format_time(value, "short"))
+
+
+def zone_name(zone: str | None) -> str:
+    """A time zone as people name it in the page's language: "中国（上海）时间", "China (Shanghai) Time"."""
+    return _zone_name(zone, current_locale()) if zone else ""
+
+
+@lru_cache(maxsize=4096)
+def _zone_name(zone: str, locale: str) -> str:
+    try:
+        return get_timezone_location(zone, locale=locale)
+    except (LookupError, ValueError):
+        return zone

@@ -20,4 +20,4 @@ def site_header() -> Markup:
     header = cached_fragment(
         key, lambda: Markup(render_template("_header.html", search_value=search_value, csrf_slot=CSRF_SLOT))
     )
-    return with_csrf(header) if user.is_authenticated else header
+    return with_csrf(header)  # the log-out form, and the language switch for everyone

@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("accounts.change_password", "POST"): {"anonymous": LOGIN, "employee": 422, "operator": 422, "admin": 422},
     ("accounts.logout_everywhere", "POST"): {"anonymous": LOGIN, "employee": 302, "operator": 302, "admin": 302},
     ("accounts.verify", "GET"): dict.fromkeys(ROLES, 302),
+    ("accounts.set_language", "POST"): dict.fromkeys(ROLES, 400),  # no language chosen in the post
     ("accounts.reset_request", "GET"): OPEN,
     ("accounts.reset_request", "POST"): dict.fromkeys(ROLES, 422),
     ("accounts.reset_password", "GET"): OPEN,

@@ -149,12 +149,13 @@ def test_the_shipment_mail_is_in_the_buyers_language(app, ops, make_user, produc
     order = paid(chinese, product.variants[0], place=place)
     mark_shipped(None, order, "顺丰速运", "SF42")
     db.session.commit()
-    [raw] = shipment_mails(app)
-    mail = email.message_from_string(raw, policy=email.policy.default).get_content()
-    assert "顺丰速运" in mail and "SF42" in mail
-    # Prices are written the Chinese way (no "CN" before the yuan sign) even before zh_CN's
-    # catalogue of translated sentences exists.
-    assert "(¥70.00)" in mail and "CN¥" not in mail
+    [raw] = outbox(app)
+    message = email.message_from_string(raw, policy=email.policy.default)
+    assert message["Subject"] == f"你的订单 {order.number} 已发货"
+    mail = message.get_content()
+    assert "王芳，你好" in mail and "顺丰速运" in mail and "SF42" in mail
+    # Prices are written the Chinese way (no "CN" before the yuan sign).
+    assert "（¥70.00）" in mail and "CN¥" not in mail
 
 
 def test_filters_and_the_csv_export_with_lines(ops, employee, make_user, make_product, place):

@@ -101,7 +101,10 @@ def test_refunds_after_an_export_are_credited_in_the_next_one_exactly_once(opera
     before_november = refund(operator, payroll["nov_erin"], 2_500, "2026-11-21 02:00:00")  # November was not
     december_order = refund(operator, payroll["dec_erin"], 2_000, "2026-12-01 02:00:00")  # a December order
 
-    with freeze_time("2026-11-25 02:00:00"), pytest.raises(services.SettlementError, match="2026-11 is not over yet"):
+    with (
+        freeze_time("2026-11-25 02:00:00"),
+        pytest.raises(services.SettlementError, match="November 2026 is not over yet"),
+    ):
         services.record_settlement(operator, NOVEMBER)
     db.session.rollback()
 
@@ -157,12 +160,12 @@ def test_the_page_previews_records_once_and_serves_the_recorded_files(client, op
         assert db.session.scalar(select(func.count(PayrollSettlement.id))) == 0  # a preview records nothing
 
         page = text(ops.post_form("/ops/payroll/export", {"month": "2026-11"}, follow_redirects=True))
-        assert "2026-11 exported: download the files for HR below." in page
+        assert "November 2026 exported: download the files for HR below." in page
         assert "Exported on" in page and "Olga Operator" in page and "Export to HR and record it" not in page
         settlement = db.session.scalar(select(PayrollSettlement))
 
         page = text(ops.post_form("/ops/payroll/export", {"month": "2026-11"}, follow_redirects=True))
-        assert "2026-11 was already exported on" in page
+        assert "November 2026 was already exported on" in page
         assert db.session.scalar(select(func.count(PayrollSettlement.id))) == 1
 
         # A refund after the export changes neither the recorded page nor the files.
@@ -170,7 +173,7 @@ def test_the_page_previews_records_once_and_serves_the_recorded_files(client, op
         refunds.refund_order(operator, payroll["nov_erin"], reason="Returned", amount=7_000)
         db.session.commit()
         page = text(ops.get("/ops/payroll?month=2026-11"))
-        assert "CN¥210.00" in page and "CN¥40.00" in page and "2026-11" in page
+        assert "CN¥210.00" in page and "CN¥40.00" in page and "November 2026" in page
         employees = ops.get(f"/ops/payroll/{settlement.id}/employees.csv")
         assert employees.status_code == 200 and employees.mimetype == "text/csv"
         assert employees.headers["Content-Disposition"] == "attachment; filename=payroll-2026-11-employees.csv"
@@ -188,7 +191,7 @@ def test_an_open_month_is_not_exported_from_the_page(client, operator, payroll):
     with freeze_time("2026-11-25 02:00:00"):
         ops = login(client, operator)
         page = text(ops.post_form("/ops/payroll/export", {"month": "2026-11"}, follow_redirects=True))
-    assert "2026-11 is not over yet" in page
+    assert "November 2026 is not over yet" in page
     assert db.session.scalar(select(func.count(PayrollSettlement.id))) == 0
 
 
@@ -250,7 +253,7 @@ def test_the_command_refuses_an_open_month_and_a_bad_month(app, payroll):
     runner = app.test_cli_runner()
     with freeze_time("2026-11-25 02:00:00"):
         result = runner.invoke(args=["shop", "payroll-export", "--month", "2026-11"])
-    assert result.exit_code == 1 and "2026-11 is not over yet" in result.output
+    assert result.exit_code == 1 and "November 2026 is not over yet" in result.output
     result = runner.invoke(args=["shop", "payroll-export", "--month", "2026-13"])
     assert result.exit_code == 2 and "use YYYY-MM, e.g. 2026-11" in result.output
     assert EMPLOYEES_HEADER not in result.output

@@ -176,7 +176,7 @@ def test_operators_see_the_poster_cache_with_its_counters(caches_on, client, emp
     poster_of(client, pictured)
     login(client, operator)
     page = client.get("/ops/caches").get_data(as_text=True)
-    row = page.split("<td>posters</td>", 1)[1].split("</tr>", 1)[0]
+    row = page.split("<td><code>posters</code></td>", 1)[1].split("</tr>", 1)[0]
     cells = [cell.split("</td>", 1)[0] for cell in row.split("<td>")[1:]]
     assert cells[1:] == ["yes", "1", str(poster_cache.posters.hits), str(poster_cache.posters.misses)]
     assert poster_cache.posters.hits >= 1 and poster_cache.posters.misses >= 1

@@ -22,6 +22,7 @@ from shop.audit.services import record
 from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
+from shop.i18n import in_language_of
 from shop.mail import queue_mail
 from shop.pagination import Page, paginate
 from shop.urls import public_url
@@ -151,15 +152,16 @@ def reject_article(actor: User, article: Article, reason: str) -> Article:
         reason=reason[:500],
     )
     link = public_url("community.article", article_id=article.id)
-    queue_mail(
-        article.author.email,
-        _("Your article needs changes: %(title)s", title=article.title),
-        _(
-            "An operator sent your article back:\n\n%(reason)s\n\nEdit it and submit it again: %(link)s",
-            reason=reason,
-            link=link,
-        ),
-    )
+    with in_language_of(article.author):
+        queue_mail(
+            article.author.email,
+            _("Your article needs changes: %(title)s", title=article.title),
+            _(
+                "An operator sent your article back:\n\n%(reason)s\n\nEdit it and submit it again: %(link)s",
+                reason=reason,
+                link=link,
+            ),
+        )
     return article
 
 

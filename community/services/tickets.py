@@ -35,6 +35,7 @@ from shop.audit.services import record
 from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
+from shop.i18n import in_language_of
 from shop.mail import queue_mail
 from shop.urls import public_url
 
@@ -140,15 +141,16 @@ def reply(
         ticket.assignee_id = ticket.assignee_id or actor.id
     if staff and notify:
         link = public_url("community.ticket", ticket_id=ticket.id)
-        queue_mail(
-            ticket.requester.email,
-            _("An operator answered: %(subject)s", subject=ticket.subject),
-            _(
-                "%(operator)s replied to your question.\n\nRead the answer and reply: %(link)s",
-                operator=actor.name,
-                link=link,
-            ),
-        )
+        with in_language_of(ticket.requester):
+            queue_mail(
+                ticket.requester.email,
+                _("An operator answered: %(subject)s", subject=ticket.subject),
+                _(
+                    "%(operator)s replied to your question.\n\nRead the answer and reply: %(link)s",
+                    operator=actor.name,
+                    link=link,
+                ),
+            )
     db.session.flush()
     return message
 

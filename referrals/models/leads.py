@@ -6,12 +6,14 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
 from shop.catalog.models import Product
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
+from shop.labels import register as register_labels
 
 
 class LeadStatus(enum.StrEnum):
@@ -120,3 +122,19 @@ class LeadCursor(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_assignee_id: Mapped[int | None]
+
+
+# What people read for these values (shop/labels.py).
+register_labels(
+    {
+        LeadStatus.new: _l("new"),
+        LeadStatus.contacted: _l("contacted"),
+        LeadStatus.qualified: _l("qualified"),
+        LeadStatus.won: _l("won"),
+        LeadStatus.lost: _l("lost"),
+        Timeline.now: _l("As soon as possible"),
+        Timeline.quarter: _l("Within three months"),
+        Timeline.half_year: _l("Within six months"),
+        Timeline.later: _l("Later or not sure"),
+    }
+)

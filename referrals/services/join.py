@@ -40,6 +40,7 @@ def join(
     now: datetime | None = None,
     verified_at: datetime | None = None,
     password_hash: str | None = None,
+    locale: str | None = None,
 ) -> User | None:
     """Sign up a contact through ``code``'s link. Every check comes before the first write, so a
     refused sign-up leaves nothing behind. None when the address has an account already: its
@@ -81,6 +82,7 @@ def join(
         return None
 
     user = User(
+        locale=locale,  # the language the form was filled in: the confirmation mail's
         email=email,
         name=name,
         kind=Kind.contact,

@@ -23,6 +23,8 @@ from shop.catalog.models import Product, SalesMode
 from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
+from shop.i18n import in_language_of
+from shop.labels import label
 from shop.mail import queue_mail
 from shop.urls import public_url
 
@@ -174,7 +176,7 @@ def move_lead(
     db.session.refresh(lead)
     if not lead.can_become(status):
         raise NotAllowed(
-            _("A lead that is %(current)s cannot become %(target)s.", current=lead.status.value, target=status.value)
+            _("A lead that is %(current)s cannot become %(target)s.", current=label(lead.status), target=label(status))
         )
     reason = (reason or "").strip()
     if status == LeadStatus.won and (amount is None or amount <= 0):
@@ -191,17 +193,18 @@ def move_lead(
     record("lead.status", lead, actor=actor, before=before, after=after)
     if notify:  # the referrer follows every step, not only the end
         referrer = lead.referrer
-        queue_mail(
-            referrer.email,
-            _("Your referral for %(product)s", product=lead.product.name),
-            _(
-                "Hello %(name)s,\n\nthe customer you referred (%(customer)s) is now: %(status)s.\n%(link)s",
-                name=referrer.name,
-                customer=lead.customer_name,
-                status=status.value,
-                link=public_url("referrals.my_leads"),
-            ),
-        )
+        with in_language_of(referrer):
+            queue_mail(
+                referrer.email,
+                _("Your referral for %(product)s", product=lead.product.name),
+                _(
+                    "Hello %(name)s,\n\nthe customer you referred (%(customer)s) is now: %(status)s.\n%(link)s",
+                    name=referrer.name,
+                    customer=lead.customer_name,
+                    status=label(status),
+                    link=public_url("referrals.my_leads"),
+                ),
+            )
     return lead
 
 
@@ -281,14 +284,15 @@ def subscribe() -> None:
 
 
 def _tell_rep(rep: User, lead: Lead) -> None:
-    queue_mail(
-        rep.email,
-        _("New lead: %(product)s", product=lead.product.name),
-        _(
-            "Hello %(name)s,\n\n%(referrer)s referred a customer for %(product)s:\n%(link)s",
-            name=rep.name,
-            referrer=lead.referrer.name,
-            product=lead.product.name,
-            link=public_url("referrals.sales_lead", lead_id=lead.id),
-        ),
-    )
+    with in_language_of(rep):
+        queue_mail(
+            rep.email,
+            _("New lead: %(product)s", product=lead.product.name),
+            _(
+                "Hello %(name)s,\n\n%(referrer)s referred a customer for %(product)s:\n%(link)s",
+                name=rep.name,
+                referrer=lead.referrer.name,
+                product=lead.product.name,
+                link=public_url("referrals.sales_lead", lead_id=lead.id),
+            ),
+        )

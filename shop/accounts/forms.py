@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
 from shop.accounts.models import PASSWORD_MAX, PASSWORD_MIN, Role
+from shop.labels import lazy_label
 
 
 class SignupForm(FlaskForm):
@@ -70,7 +71,7 @@ class EndSessionsForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[SelectChoice(r.value) for r in Role])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, lazy_label(r)) for r in Role])
     submit = SubmitField(_l("Change role"))
 
 

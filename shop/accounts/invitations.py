@@ -10,7 +10,6 @@ a link sets a password once. It lives ``INVITATION_TOKEN_HOURS``. Links are buil
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from shop.accounts import tokens
@@ -18,6 +17,7 @@ from shop.accounts.models import Kind, User
 from shop.accounts.services import AccountError, check_password_rules
 from shop.audit.services import record
 from shop.errors import DomainError
+from shop.i18n import in_language_of
 from shop.mail import queue_mail
 from shop.urls import public_url
 
@@ -38,7 +38,7 @@ def invite(user: User, *, actor: User | None, again: bool = False) -> None:
         )
     link = public_url("accounts.welcome", token=tokens.make_token(user, tokens.INVITE))
     hours = int(current_app.config["INVITATION_TOKEN_MAX_AGE"].total_seconds() // 3600)
-    with force_locale(user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
+    with in_language_of(user):
         queue_mail(
             user.email,
             _("Welcome to %(company)s's internal shop", company=current_app.config["COMPANY_NAME"]),

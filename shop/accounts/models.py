@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
+from shop.labels import register as register_labels
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
@@ -134,6 +136,9 @@ class User(UserMixin, db.Model):
     # The language the person last used the shop in (from their browser at log-in): the mail we
     # send them (shipments, invitations) is written in it. None: the default language.
     locale: Mapped[str | None] = mapped_column(sa.String(16))
+    # The language the person chose with the switch (header, account page): it beats their
+    # browser's, on every device, and the mail we send them is written in it. None: not chosen.
+    preferred_locale: Mapped[str | None] = mapped_column(sa.String(16))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Referral chain, fixed at sign-up (DESIGN.md). Employees are roots at level 0.
@@ -206,3 +211,16 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+# What people read for these values (shop/labels.py).
+register_labels(
+    {
+        Kind.employee: _l("employee"),
+        Kind.contact: _l("contact"),
+        Role.member: _l("member"),
+        Role.operator: _l("operator"),
+        Role.sales: _l("sales"),
+        Role.admin: _l("admin"),
+    }
+)

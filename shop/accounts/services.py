@@ -21,6 +21,7 @@ from shop.audit.services import record
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
+from shop.i18n import in_language_of
 from shop.mail import queue_mail
 from shop.urls import public_url
 
@@ -110,12 +111,13 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
 
 
-def register_employee(email: str, name: str, password: str) -> str:
+def register_employee(email: str, name: str, password: str, *, locale: str | None = None) -> str:
     """Sign up an employee with a company address; they log in after following the e-mailed link.
 
     Returns the normalised address. When it has an account already, the answer is the same
     ("check your inbox") and so is the work done (a password hashed): the mail tells the owner
-    instead, so that sign-up does not say which addresses have accounts."""
+    instead, so that sign-up does not say which addresses have accounts. ``locale``: the
+    language the form was filled in, which the confirmation mail is written in."""
     email = normalise_email(email)
     if not is_company_email(email):
         raise AccountError(_("Sign-up is open to company e-mail addresses only."))
@@ -125,7 +127,7 @@ def register_employee(email: str, name: str, password: str) -> str:
         generate_password_hash(password)  # as long as a sign-up that creates the account
         tell_owner_of_signup(email, existing)
         return email
-    user = User(email=email, name=name.strip(), kind=Kind.employee, level=0)
+    user = User(email=email, name=name.strip(), kind=Kind.employee, level=0, locale=locale)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -142,34 +144,36 @@ def tell_owner_of_signup(email: str, user: User | None) -> None:
     if user is not None and user.email_verified_at is None:
         send_verification(user)
         return
-    queue_mail(
-        email,
-        _("You already have an account"),
-        _(
-            "Hello,\n\nsomeone, perhaps you, tried to sign up with this e-mail address, which "
-            "already has an account. Log in here:\n%(login)s\n\nForgot your password? Set a new "
-            "one here:\n%(reset)s\n\nIf it was not you, ignore this message: nothing has changed.",
-            login=public_url("accounts.login"),
-            reset=public_url("accounts.reset_request"),
-        ),
-    )
+    with in_language_of(user):
+        queue_mail(
+            email,
+            _("You already have an account"),
+            _(
+                "Hello,\n\nsomeone, perhaps you, tried to sign up with this e-mail address, which "
+                "already has an account. Log in here:\n%(login)s\n\nForgot your password? Set a new "
+                "one here:\n%(reset)s\n\nIf it was not you, ignore this message: nothing has changed.",
+                login=public_url("accounts.login"),
+                reset=public_url("accounts.reset_request"),
+            ),
+        )
 
 
 def send_verification(user: User, *, landing: str | None = None) -> None:
     """Mail the confirmation link; ``landing`` is the shop's own path the person is taken to
     once confirmed and logged in (the product whose share link they joined through)."""
     link = public_url("accounts.verify", token=tokens.make_token(user, tokens.VERIFY), next=landing)
-    queue_mail(
-        user.email,
-        _("Confirm your e-mail address"),
-        _(
-            "Hello %(name)s,\n\nconfirm your address to start shopping:\n%(link)s\n\n"
-            "The link works for %(hours)d hours.",
-            name=user.name,
-            link=link,
-            hours=int(current_app.config["EMAIL_TOKEN_MAX_AGE"].total_seconds() // 3600),
-        ),
-    )
+    with in_language_of(user):
+        queue_mail(
+            user.email,
+            _("Confirm your e-mail address"),
+            _(
+                "Hello %(name)s,\n\nconfirm your address to start shopping:\n%(link)s\n\n"
+                "The link works for %(hours)d hours.",
+                name=user.name,
+                link=link,
+                hours=int(current_app.config["EMAIL_TOKEN_MAX_AGE"].total_seconds() // 3600),
+            ),
+        )
 
 
 def verify_email(token: str) -> User:
@@ -181,12 +185,21 @@ def verify_email(token: str) -> User:
     return user
 
 
-def note_login(user: User, locale: str | None, *, now: datetime | None = None) -> None:
-    """Remember when the person last logged in (admins see it) and the language their browser
-    asked for (mail sent to them later is written in it)."""
+def note_login(user: User, locale: str | None, *, chosen: str | None = None, now: datetime | None = None) -> None:
+    """Remember when the person last logged in (admins see it) and the language they used
+    (mail sent to them later is written in it). ``chosen``: the language they picked with the
+    switch before logging in, which becomes their choice unless they have one already."""
     user.last_login_at = now or utcnow()
     if locale:
         user.locale = locale
+    if chosen and not user.preferred_locale:
+        user.preferred_locale = chosen
+
+
+def set_preferred_locale(user: User, locale: str) -> None:
+    """The language ``user`` chose: every page and mail in it from now on, on every device."""
+    user.preferred_locale = locale
+    user.locale = locale
 
 
 def authenticate(email: str, password: str) -> User:
@@ -218,16 +231,17 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.is_active:
         return
     link = public_url("accounts.reset_password", token=tokens.make_token(user, tokens.RESET))
-    queue_mail(
-        user.email,
-        _("Reset your password"),
-        _(
-            "Hello %(name)s,\n\nset a new password here:\n%(link)s\n\n"
-            "If you did not ask for this, ignore this message.",
-            name=user.name,
-            link=link,
-        ),
-    )
+    with in_language_of(user):
+        queue_mail(
+            user.email,
+            _("Reset your password"),
+            _(
+                "Hello %(name)s,\n\nset a new password here:\n%(link)s\n\n"
+                "If you did not ask for this, ignore this message.",
+                name=user.name,
+                link=link,
+            ),
+        )
 
 
 def reset_password(token: str, password: str) -> User:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     make_response,
@@ -18,7 +20,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
@@ -34,6 +35,7 @@ from shop.accounts.forms import (
     SignupForm,
 )
 from shop.extensions import limiter
+from shop.i18n import LOCALE_COOKIE, current_locale, supported_locale, zone_name
 from shop.urls import safe_local_path
 from shop.web import unit_of_work
 
@@ -56,7 +58,9 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         with unit_of_work(flash_refusal=False) as work:
-            email = services.register_employee(form.email.data, form.name.data, form.password.data)
+            email = services.register_employee(
+                form.email.data, form.name.data, form.password.data, locale=current_locale()
+            )
         if not work.refused:
             return render_template("accounts/check_inbox.html", email=email)
         form.email.errors.append(work.refusal.message)
@@ -117,7 +121,7 @@ def login():
     if form.validate_on_submit():
         with unit_of_work(flash_refusal=False) as work:
             user = services.authenticate(form.email.data, form.password.data)
-            services.note_login(user, str(get_locale()) if request.accept_languages else None)
+            services.note_login(user, current_locale(), chosen=supported_locale(request.cookies.get(LOCALE_COOKIE)))
         if work.refused:
             form.password.errors.append(work.refusal.message)
         else:
@@ -184,7 +188,10 @@ def welcome(token: str):
 
 def _profile_form() -> ProfileForm:
     form = ProfileForm(obj=current_user)
-    form.timezone.choices = [SelectChoice(zone) for zone in sorted(available_timezones())]
+    # The zone as it is written (some share a name: Asia/Shanghai, PRC) and as people call it
+    form.timezone.choices = [
+        SelectChoice(zone, f"{zone} · {zone_name(zone)}") for zone in sorted(available_timezones())
+    ]
     if request.method == "GET" or request.endpoint != "accounts.account":
         form.timezone.data = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]
     return form
@@ -208,6 +215,38 @@ def account():
             return redirect(url_for("accounts.account"))
         form.timezone.errors.append(work.refusal.message)
     return _account_page(form, ChangePasswordForm(formdata=None), 200 if request.method == "GET" else 422)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """The language switch (header, account page), for visitors and members alike: the choice
+    is kept in a cookie, and for a member also on their account (every device, their mail).
+    Back to the page the switch was pressed on."""
+    locale = supported_locale(request.form.get("locale"))
+    if locale not in current_app.config["LANGUAGES"]:
+        abort(400, description=_("Choose one of the languages offered."))
+    if current_user.is_authenticated:
+        with unit_of_work():
+            services.set_preferred_locale(current_user, locale)
+    response = redirect(_same_site_referrer() or url_for("catalog.home"))
+    response.set_cookie(
+        LOCALE_COOKIE,
+        locale,
+        max_age=current_app.config["LOCALE_COOKIE_DAYS"] * 86400,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _same_site_referrer() -> str | None:
+    """The page the request came from, when it is one of this site's."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    path = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return safe_local_path(path, "") or None
 
 
 @bp.route("/account/password", methods=["POST"])

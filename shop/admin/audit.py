@@ -92,6 +92,6 @@ def audit_csv():
     if not form.validate():
         return render_template("admin/audit.html", form=form, page=None, entries=[], filters={}), 422
     entries = readable(db.session.scalars(filtered_entries(form).limit(EXPORT_LIMIT)).all())
-    rows: list[list] = [["at", "actor", "action", "subject", "changes", "reason"]]
+    rows: list[list] = [[_("at"), _("actor"), _("action"), _("subject"), _("changes"), _("reason")]]
     rows += [[e.when, e.actor, e.action, e.subject, e.changes_text(), e.reason] for e in entries]
     return csv_response(rows, "audit.csv")

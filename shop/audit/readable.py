@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from shop.audit.models import AuditEntry
 from shop.extensions import db
 from shop.i18n import format_money, local_datetime
+from shop.labels import label
 
 MONEY_KEYS = frozenset(
     {
@@ -73,8 +75,106 @@ FIELD_LABELS = {
     "problems": _l("not shipped"),
     "attempt": _l("attempt"),
     "currency": _l("currency"),
+    "lines": _l("items"),
+    "sessions": _l("sessions"),
+    "refund": _l("refund"),
+    "image": _l("picture"),
+    "assignee_id": _l("assigned to"),
+    "slug": _l("web address"),
+    "size": _l("size"),
+    "root_employee_id": _l("root employee"),
+    "reviewed_at": _l("last reviewed"),
+    "returned_units": _l("units returned"),
+    "question_id": _l("question"),
+    "product_id": _l("product"),
+    "article_id": _l("article"),
+    "accepted_answer_id": _l("accepted answer"),
+    "position": _l("position"),
+    "at": _l("time"),
+    "body_md": _l("text"),
+    "contacts": _l("contacts"),
+    "title": _l("title"),
+    "tags": _l("tags"),
+    "kind": _l("kind"),
+    "sku": _l("SKU"),
+    "price": _l("price"),
+    "market_price": _l("market price"),
+    "employee_price": _l("employee price"),
+    "contact_price": _l("contact price"),
+    "festival_price": _l("festival price"),
+    "festival_contact_price": _l("festival price for contacts"),
+    "per_buyer_limit": _l("per-buyer limit"),
+    "allocated": _l("units allocated"),
+    "per_sku": _l("each option on its own"),
+    "scope": _l("counted for"),
+    "target": _l("applies to"),
+    "window": _l("window"),
+    "measure": _l("measure"),
+    "audience": _l("audience"),
+    "limit_value": _l("limit"),
+    "sentence": _l("rule"),
+    "festival": _l("festival"),
+    "festival_id": _l("festival"),
+    "category": _l("category"),
+    "category_id": _l("category"),
+    "preheat_at": _l("preheat starts"),
+    "launch_at": _l("buying opens"),
+    "continuation_at": _l("continuation starts"),
+    "ends_at": _l("ends"),
+    "description_md": _l("description"),
+    "sales_mode": _l("sales mode"),
+    "level": _l("level"),
+    "month": _l("month"),
+    "total": _l("total"),
+    "id": _l("number"),
+    "is_active": _l("active"),
+    "added": _l("added"),
+    "removed": _l("removed"),
+    "orders": _l("orders"),
+    "refunds": _l("refunds"),
+    "count": _l("count"),
+    "units": _l("units"),
+    "quantity": _l("quantity"),
+    "product": _l("product"),
+    "products": _l("products"),
+    "variant": _l("option"),
+    "order": _l("order"),
+    "user": _l("person"),
+    "employee": _l("employee"),
+    "extra": _l("extra allowance"),
+    "rule_id": _l("rule"),
+    "user_id": _l("person"),
+    "named_user_id": _l("named person"),
 }
 NOTHING = "—"
+# What an entry's subject is, by the name of its mapped class (the add-ons' too, by name only).
+SUBJECT_KINDS = {
+    "User": _l("User"),
+    "Department": _l("Department"),
+    "Category": _l("Category"),
+    "Product": _l("Product"),
+    "ProductImage": _l("Picture"),
+    "Variant": _l("Option"),
+    "Order": _l("Order"),
+    "CardPayment": _l("Card payment"),
+    "Refund": _l("Refund"),
+    "PayrollSettlement": _l("Payroll settlement"),
+    "Festival": _l("Festival"),
+    "FestivalItem": _l("Festival item"),
+    "QuotaRule": _l("Quota rule"),
+    "QuotaException": _l("Quota exception"),
+    "Address": _l("Address"),
+    "Lead": _l("Lead"),
+    "Article": _l("Article"),
+    "Question": _l("Question"),
+    "Answer": _l("Answer"),
+    "Ticket": _l("Ticket"),
+}
+# Fields whose values are an enumeration's (shop/labels.py names them for people).
+LABELLED_KEYS = frozenset(
+    {"status", "role", "kind", "method", "payment_method", "sales_mode", "scope", "target", "window", "measure"}
+    | {"audience", "timeline", "phase", "tier", "price_tier"}
+)
 
 
 @dataclass(frozen=True)
@@ -138,7 +238,7 @@ def subject_names(entries: Iterable[AuditEntry]) -> dict[tuple[str, int], str]:
 
 
 def subject_label(entry: AuditEntry, names: dict[tuple[str, int], str]) -> str:
-    kind = entry.entity_type.replace("_", " ")
+    kind = str(SUBJECT_KINDS.get(entry.entity_type) or entry.entity_type)
     name = names.get((entry.entity_type, entry.entity_id))
     if name and entry.entity_type == "Order":
         return _("Order %(number)s", number=name)
@@ -153,7 +253,7 @@ def _is_money(key: str, values: dict) -> bool:
     return key == "limit" and values.get("measure") == "amount"
 
 
-def format_value(key: str, value, values: dict, currency: str) -> str:
+def format_value(key: str, value, values: dict, currency: str, enums: dict[str, type] | None = None) -> str:
     if value is None or value == "":
         return NOTHING
     if isinstance(value, bool):
@@ -172,8 +272,13 @@ def format_value(key: str, value, values: dict, currency: str) -> str:
         return ", ".join(format_value(key, item, values, currency) for item in value) or NOTHING
     if isinstance(value, dict):
         return "; ".join(f"{field_label(k)}: {format_value(k, v, value, currency)}" for k, v in value.items())
-    if key == "status" and isinstance(value, str):
-        return value.replace("_", " ")
+    if isinstance(value, str) and enums and key in enums:
+        try:
+            return label(enums[key](value))
+        except ValueError:
+            return value
+    if key in LABELLED_KEYS and isinstance(value, str):
+        return label(value)
     return str(value)
 
 
@@ -182,8 +287,21 @@ def field_label(key: str) -> str:
     return str(label) if label is not None else key.replace("_", " ")
 
 
+def _enums_of(cls: type | None) -> dict[str, type]:
+    """The enumeration behind each of a mapped class's enumerated columns, by column name."""
+    table = getattr(cls, "__table__", None)
+    if table is None:
+        return {}
+    return {
+        column.name: column.type.enum_class
+        for column in table.columns
+        if isinstance(column.type, sa.Enum) and column.type.enum_class is not None
+    }
+
+
 def changes(entry: AuditEntry, currency: str) -> list[Change]:
     """Each field that differs between before and after, in the order they were written."""
+    enums = _enums_of(_classes_by_name().get(entry.entity_type))
     before, after = entry.before or {}, entry.after or {}
     if not isinstance(before, dict):
         before = {"value": before}
@@ -198,8 +316,8 @@ def changes(entry: AuditEntry, currency: str) -> list[Change]:
         found.append(
             Change(
                 field_label(key),
-                format_value(key, old, before, currency) if key in before else NOTHING,
-                format_value(key, new, after, currency) if key in after else NOTHING,
+                format_value(key, old, before, currency, enums) if key in before else NOTHING,
+                format_value(key, new, after, currency, enums) if key in after else NOTHING,
             )
         )
     return found

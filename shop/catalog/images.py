@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -41,14 +42,14 @@ def open_picture(source: Path | bytes) -> Image.Image:
 
 
 def _too_many_pixels(width: int, height: int) -> ImageError:
-    limit = current_app.config["IMAGE_MAX_PIXELS"]
+    megapixels = format_decimal(current_app.config["IMAGE_MAX_PIXELS"] / 1_000_000)
     return ImageError(
         _(
             "The picture is %(width)d × %(height)d pixels; pictures of up to %(megapixels)s megapixels "
             "are accepted. Please make it smaller.",
             width=width,
             height=height,
-            megapixels=f"{limit / 1_000_000:g}",
+            megapixels=megapixels,
         )
     )
 

@@ -6,10 +6,12 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
+from shop.labels import register as register_labels
 
 
 class SalesMode(enum.StrEnum):
@@ -106,3 +108,15 @@ class Variant(db.Model):
 
     def price_for(self, tier: PriceTier) -> int:
         return self.employee_price if tier == PriceTier.employee else self.contact_price
+
+
+# What people read for these values (shop/labels.py).
+register_labels(
+    {
+        PriceTier.employee: _l("employee"),
+        PriceTier.contact: _l("contact"),
+        SalesMode.direct: _l("direct"),
+        SalesMode.lead: _l("lead"),
+        SalesMode.share_only: _l("share only"),
+    }
+)

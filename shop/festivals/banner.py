@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -17,13 +18,16 @@ from shop.catalog.page_cache import cached_value
 from shop.database import utcnow
 from shop.extensions import db
 
+DAYS_FORMAT = _l("{days} d {clock}")  # the countdown beyond a day
+
 
 def countdown_text(seconds: int) -> str:
-    """``3 d 04:05:06`` or ``04:05:06``; static/festival.js counts down in the same form."""
+    """``3 d 04:05:06`` (``3天 04:05:06``) or ``04:05:06``; static/festival.js counts down in the
+    same form, with the page's ``DAYS_FORMAT``."""
     days, rest = divmod(max(seconds, 0), 86_400)
     hours, rest = divmod(rest, 3_600)
     clock = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-    return f"{days} d {clock}" if days else clock
+    return str(DAYS_FORMAT).format(days=days, clock=clock) if days else clock
 
 
 @dataclass(frozen=True)

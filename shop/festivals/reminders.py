@@ -25,6 +25,7 @@ from shop.database import insert_ignoring_duplicates, utcnow
 from shop.extensions import db
 from shop.festivals.models import FestivalReminder
 from shop.festivals.services import FestivalError
+from shop.i18n import in_language_of
 from shop.mail import queue_mail
 from shop.urls import public_url
 
@@ -91,16 +92,16 @@ def send_launch_reminder(reminder_id: int, *, now: datetime | None = None) -> bo
     festival = db.session.get(Festival, reminder.festival_id)
     user = db.session.get(User, reminder.user_id)
     zone = ZoneInfo(user.timezone or current_app.config["DEFAULT_TIMEZONE"])
-    locale = current_app.config["BABEL_DEFAULT_LOCALE"]
-    body = render_template(
-        "festivals/launch_mail.txt",
-        user=user,
-        festival=festival,
-        tier=tier_for(user),
-        link=public_url("festivals.festival", slug=festival.slug),
-        ends=format_datetime(festival.ends_at, "medium", tzinfo=zone, locale=locale),
-    )
-    queue_mail(user.email, _("%(festival)s is open: buy now", festival=festival.name), body)
+    with in_language_of(user) as locale:
+        body = render_template(
+            "festivals/launch_mail.txt",
+            user=user,
+            festival=festival,
+            tier=tier_for(user),
+            link=public_url("festivals.festival", slug=festival.slug),
+            ends=format_datetime(festival.ends_at, "medium", tzinfo=zone, locale=locale),
+        )
+        queue_mail(user.email, _("%(festival)s is open: buy now", festival=festival.name), body)
     return True
 
 

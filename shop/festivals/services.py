@@ -144,12 +144,9 @@ def allocate(
     stock.lock_variants([variant.id])
     short = stock.reserve({variant.id: quantity})
     if short:
+        name = f"{variant.product.name} ({variant.name})"
         raise FestivalError(
-            _(
-                "Only %(left)d units of %(name)s are in general stock.",
-                left=short[variant.id],
-                name=f"{variant.product.name} ({variant.name})",
-            )
+            _("Only %(left)d units of %(name)s are in general stock.", left=short[variant.id], name=name)
         )
     if item is None:
         item = FestivalItem(festival_id=festival.id, variant_id=variant.id, allocated=0, sold=0, returned_units=0)

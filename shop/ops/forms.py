@@ -16,6 +16,7 @@ from wtforms.validators import (
 
 from shop.catalog.models import SalesMode
 from shop.forms import MONEY, IntegerField, MoneyField, coerce_int, currency_places
+from shop.labels import lazy_label
 
 SLUG = Regexp(r"^[a-z0-9-]*$", message=_l("Lower-case letters, digits and dashes only."))
 
@@ -33,7 +34,7 @@ class ProductForm(FlaskForm):
     category_id = SelectField(_l("Category"), coerce=coerce_int)
     summary = StringField(_l("Summary"), validators=[Optional(), Length(max=300)])
     description_md = TextAreaField(_l("Description (Markdown)"), validators=[Optional(), Length(max=50_000)])
-    sales_mode = SelectField(_l("Sales mode"), choices=[SelectChoice(m.value) for m in SalesMode])
+    sales_mode = SelectField(_l("Sales mode"), choices=[SelectChoice(m.value, lazy_label(m)) for m in SalesMode])
     is_active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))
 

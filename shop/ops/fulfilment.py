@@ -18,6 +18,7 @@ from shop.audit.readable import readable
 from shop.catalog.festival_models import Festival
 from shop.company_calendar import company_zone
 from shop.extensions import db
+from shop.labels import label
 from shop.ops.views import bp
 from shop.orders.forms import BulkShipForm, CompleteForm, OrderFilterForm, ShipForm
 from shop.orders.lifecycle import mark_completed, mark_shipped
@@ -32,9 +33,7 @@ LIST_LIMIT = 200
 def order_filter_form() -> OrderFilterForm:
     """The orders page's filters, read from the query string (the CSV export takes the same)."""
     form = OrderFilterForm(request.args)
-    form.status.choices = [SelectChoice("", _("Any status"))] + [
-        SelectChoice(s.value, s.value.replace("_", " ")) for s in OrderStatus
-    ]
+    form.status.choices = [SelectChoice("", _("Any status"))] + [SelectChoice(s.value, label(s)) for s in OrderStatus]
     festivals = db.session.execute(select(Festival.id, Festival.name).order_by(Festival.launch_at.desc())).all()
     form.festival.choices = [SelectChoice("", _("Any festival or none")), SelectChoice("none", _("Outside festivals"))]
     form.festival.choices += [SelectChoice(str(festival_id), name) for festival_id, name in festivals]

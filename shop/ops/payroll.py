@@ -12,6 +12,7 @@ from shop.accounts.session import operator_required
 from shop.company_calendar import company_zone
 from shop.database import utcnow
 from shop.extensions import db
+from shop.i18n import local_month
 from shop.ops.views import bp
 from shop.orders.forms import PayrollExportForm
 from shop.payments.payroll import parse_month
@@ -49,6 +50,7 @@ def _month_context(label: str) -> dict:
         rows = statement.employees
     return {
         "month": label,
+        "month_shown": local_month(month),
         "settlement": settlement,
         "rows": rows,
         "departments": services.by_department(rows),
@@ -69,7 +71,7 @@ def payroll_export():
             settle_errors=form.month.errors or form.errors,
         ), 422
     month = parse_month(form.month.data)
-    with unit_of_work(_("%(month)s exported: download the files for HR below.", month=form.month.data)):
+    with unit_of_work(_("%(month)s exported: download the files for HR below.", month=local_month(month))):
         services.record_settlement(current_user, month)
     return redirect(url_for("ops.payroll", month=form.month.data))
 

@@ -7,6 +7,7 @@ import hashlib
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -27,28 +28,28 @@ from shop.web import unit_of_work
 EXPORT_LIMIT = 20_000
 PACKING_LIST_LIMIT = 200
 CSV_COLUMNS = (
-    "order_number",
-    "placed_at",
-    "status",
-    "buyer_name",
-    "buyer_email",
-    "buyer_level",
-    "payment_method",
-    "paid_at",
-    "festival",
-    "ship_to",
-    "carrier",
-    "tracking_number",
-    "sku",
-    "product",
-    "option",
-    "unit_price",
-    "quantity",
-    "refunded_quantity",
-    "line_total",
-    "order_total",
-    "order_refunded",
-    "currency",
+    _l("order_number"),
+    _l("placed_at"),
+    _l("status"),
+    _l("buyer_name"),
+    _l("buyer_email"),
+    _l("buyer_level"),
+    _l("payment_method"),
+    _l("paid_at"),
+    _l("festival"),
+    _l("ship_to"),
+    _l("carrier"),
+    _l("tracking_number"),
+    _l("sku"),
+    _l("product"),
+    _l("option"),
+    _l("unit_price"),
+    _l("quantity"),
+    _l("refunded_quantity"),
+    _l("line_total"),
+    _l("order_total"),
+    _l("order_refunded"),
+    _l("currency"),
 )
 
 

@@ -14,6 +14,7 @@ from shop.audit.services import record
 from shop.database import utcnow
 from shop.errors import NotAllowed
 from shop.extensions import db
+from shop.labels import label
 from shop.orders import notices, stock
 from shop.orders.expiry import close_orders, expire_if_overdue
 from shop.orders.locks import lock_order, lock_user
@@ -53,7 +54,7 @@ def check_transition(order: Order, target: OrderStatus) -> None:
 
 
 def _status_label(status: OrderStatus) -> str:
-    return status.value.replace("_", " ")
+    return label(status)
 
 
 def became_paid(order: Order) -> None:

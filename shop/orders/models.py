@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
@@ -13,6 +14,7 @@ from shop.catalog.festival_models import FestivalItem
 from shop.catalog.models import PriceTier, Variant
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
+from shop.labels import register as register_labels
 from shop.phones import masked
 
 
@@ -217,3 +219,20 @@ class OrderLine(db.Model):
     @property
     def refundable_quantity(self) -> int:
         return self.quantity - self.refunded_quantity
+
+
+# What people read for these values (shop/labels.py).
+register_labels(
+    {
+        OrderStatus.pending_payment: _l("pending payment"),
+        OrderStatus.paid: _l("paid"),
+        OrderStatus.shipped: _l("shipped"),
+        OrderStatus.completed: _l("completed"),
+        OrderStatus.cancelled: _l("cancelled"),
+        OrderStatus.expired: _l("expired"),
+        OrderStatus.partially_refunded: _l("partially refunded"),
+        OrderStatus.refunded: _l("refunded"),
+        PaymentMethod.payroll: _l("payroll"),
+        PaymentMethod.card: _l("card"),
+    }
+)

@@ -1,25 +1,18 @@
-"""Mail to buyers about their orders, written in the buyer's language (``User.locale``, the one
-their browser asked for when they last logged in; the default otherwise) and sent after the
-commit. Links in it are absolute, on ``PUBLIC_URL`` (the shipment may be recorded by a job)."""
+"""Mail to buyers about their orders, written in the buyer's language (shop/i18n.py:
+``recipient_locale``) and sent after the commit. Links in it are absolute, on ``PUBLIC_URL`` (the shipment may be recorded by a job)."""
 
 from __future__ import annotations
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from shop.i18n import format_money
+from shop.i18n import format_money, in_language_of
 from shop.mail import queue_mail
 from shop.orders.models import Order
 from shop.urls import public_url
 
 
-def buyer_locale(order: Order) -> str:
-    return order.buyer.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
-
-
 def tell_buyer_shipped(order: Order) -> None:
-    with force_locale(buyer_locale(order)):
+    with in_language_of(order.buyer):
         lines = "\n".join(f"  {line.quantity} × {line.product_name} · {line.variant_name}" for line in order.lines)
         queue_mail(
             order.buyer.email,

@@ -26,7 +26,7 @@ from shop.audit.services import record
 from shop.database import after_commit, utcnow
 from shop.errors import DomainError, NotAllowed
 from shop.extensions import db
-from shop.i18n import format_money
+from shop.i18n import format_money, in_language_of
 from shop.mail import queue_mail
 from shop.orders.lifecycle import became_paid
 from shop.orders.locks import lock_order
@@ -288,17 +288,18 @@ def _mark_paid(order: Order, intent, now: datetime) -> None:
 
 def _tell_buyer_of_late_refund(order: Order) -> None:
 
-    queue_mail(
-        order.buyer.email,
-        _("Your payment for order %(number)s was refunded", number=order.number),
-        _(
-            "Your card payment of %(amount)s arrived after order %(number)s had been closed, so its items "
-            "were no longer reserved for you. We have refunded the payment in full; your bank shows it "
-            "within a few days.",
-            amount=format_money(order.total_amount, order.currency),
-            number=order.number,
-        ),
-    )
+    with in_language_of(order.buyer):
+        queue_mail(
+            order.buyer.email,
+            _("Your payment for order %(number)s was refunded", number=order.number),
+            _(
+                "Your card payment of %(amount)s arrived after order %(number)s had been closed, so its items "
+                "were no longer reserved for you. We have refunded the payment in full; your bank shows it "
+                "within a few days.",
+                amount=format_money(order.total_amount, order.currency),
+                number=order.number,
+            ),
+        )
 
 
 # ---- calls to Stripe after the commit ------------------------------------------------------

@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 from shop.database import utcnow, write_intent
 from shop.extensions import db
 from shop.i18n import format_money
+from shop.labels import label
 from shop.orders.models import Order, OrderStatus, PaymentMethod
 from shop.payments.card import apply_intent, as_dict, request_refund
 from shop.payments.models import CardPayment
@@ -234,7 +235,7 @@ def _problem(payment: CardPayment, order: Order) -> str:
     if payment.late_refund_requested_at is not None:
         return _("Paid at Stripe after the order closed; the refund is not confirmed yet.")
     if payment.status == "succeeded" and order.status not in PAID_STATES:
-        return _("Stripe took the payment but the order is %(status)s.", status=order.status.value)
+        return _("Stripe took the payment but the order is %(status)s.", status=label(order.status))
     if payment.status != "succeeded":
         return _("The order is paid but Stripe says the payment is %(status)s.", status=payment.status)
     return _(

@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
@@ -13,6 +14,7 @@ from shop.catalog.festival_models import Festival, FestivalItem
 from shop.catalog.models import Category, Product
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
+from shop.labels import register as register_labels
 
 
 class Scope(enum.StrEnum):
@@ -106,3 +108,26 @@ class QuotaException(db.Model):
     rule: Mapped[QuotaRule] = relationship(back_populates="exceptions")
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+
+
+# What people read for these values (shop/labels.py).
+register_labels(
+    {
+        Scope.buyer: _l("each buyer"),
+        Scope.chain: _l("each chain"),
+        Target.all: _l("all items"),
+        Target.category: _l("a category"),
+        Target.product: _l("a product"),
+        Target.festival_item: _l("a festival item"),
+        Window.order: _l("per order"),
+        Window.day: _l("per day"),
+        Window.month: _l("per month"),
+        Window.year: _l("per year"),
+        Window.festival: _l("during a festival"),
+        Measure.units: _l("units"),
+        Measure.amount: _l("money spent"),
+        Audience.employees: _l("employees"),
+        Audience.contacts: _l("contacts"),
+        Audience.everyone: _l("everyone"),
+    }
+)

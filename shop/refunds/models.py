@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import User
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
+from shop.labels import register as register_labels
 from shop.orders.models import Order, OrderLine, PaymentMethod
 
 if TYPE_CHECKING:  # resolved by name: a settlement reads the refunds it credits
@@ -75,3 +77,13 @@ class RefundLine(db.Model):
 
     refund: Mapped[Refund] = relationship(back_populates="lines")
     order_line: Mapped[OrderLine] = relationship()
+
+
+# What people read for these values (shop/labels.py).
+register_labels(
+    {
+        RefundStatus.pending: _l("waiting for Stripe"),
+        RefundStatus.succeeded: _l("refunded"),
+        RefundStatus.failed: _l("failed"),
+    }
+)

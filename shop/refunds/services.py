@@ -33,7 +33,8 @@ from shop.audit.services import record
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.i18n import format_money
+from shop.i18n import format_money, in_language_of
+from shop.labels import label
 from shop.mail import queue_mail
 from shop.orders import stock
 from shop.orders.locks import lock_order
@@ -78,9 +79,7 @@ def refund_order(
         raise RefundError(_("Give a reason for the refund."))
     _lock(order)
     if order.payment_method is None or not order.can_become(OrderStatus.refunded):
-        raise RefundError(
-            _("Only paid orders can be refunded; this one is %(status)s.", status=order.status.value.replace("_", " "))
-        )
+        raise RefundError(_("Only paid orders can be refunded; this one is %(status)s.", status=label(order.status)))
     if order.refundable_amount <= 0:
         raise RefundError(_("Nothing is left to refund on this order; refunds waiting for Stripe hold the rest."))
     lines = {line.id: line for line in order.lines}
@@ -293,17 +292,18 @@ def _lines_json(refund: Refund) -> dict[str, int]:
 
 def _mail_buyer(refund: Refund) -> None:
     order = refund.order
-    amount = format_money(refund.amount, refund.currency)
-    if refund.method == PaymentMethod.payroll:
-        how = _("It will be credited in your next payroll settlement.")
-    else:
-        how = _("It goes back to the card you paid with; your bank may take a few days to show it.")
-    body = "\n\n".join(
-        [
-            _("Hello %(name)s,", name=order.buyer.name),
-            _("We refunded %(amount)s on your order %(number)s.", amount=amount, number=order.number),
-            _("Reason: %(reason)s", reason=refund.reason),
-            how,
-        ]
-    )
-    queue_mail(order.buyer.email, _("Refund on order %(number)s", number=order.number), body + "\n")
+    with in_language_of(order.buyer):
+        amount = format_money(refund.amount, refund.currency)
+        if refund.method == PaymentMethod.payroll:
+            how = _("It will be credited in your next payroll settlement.")
+        else:
+            how = _("It goes back to the card you paid with; your bank may take a few days to show it.")
+        body = "\n\n".join(
+            [
+                _("Hello %(name)s,", name=order.buyer.name),
+                _("We refunded %(amount)s on your order %(number)s.", amount=amount, number=order.number),
+                _("Reason: %(reason)s", reason=refund.reason),
+                how,
+            ]
+        )
+        queue_mail(order.buyer.email, _("Refund on order %(number)s", number=order.number), body + "\n")

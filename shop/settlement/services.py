@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -26,26 +27,35 @@ from shop.company_calendar import month_bounds
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.i18n import local_datetime, to_major
+from shop.i18n import local_datetime, local_month, to_major
 from shop.orders.models import Order, PaymentMethod
 from shop.refunds.models import Refund, RefundStatus
 from shop.settlement.models import PayrollSettlement, PayrollSettlementLine
 from shop.spreadsheets import csv_text
 
+# Column names as HR's systems read them in English; translated like any other text.
 EMPLOYEE_COLUMNS = [
-    "employee_no",
-    "name",
-    "email",
-    "department",
-    "order_count",
-    "deductions",
-    "credit_count",
-    "credits",
-    "net",
-    "currency",
+    _l("employee_no"),
+    _l("name"),
+    _l("email"),
+    _l("department"),
+    _l("order_count"),
+    _l("deductions"),
+    _l("credit_count"),
+    _l("credits"),
+    _l("net"),
+    _l("currency"),
 ]
-SUMMARY_COLUMNS = ["department", "employees", "order_count", "deductions", "credit_count", "credits", "net", "currency"]
-ALL_DEPARTMENTS = "All departments"
+SUMMARY_COLUMNS = [
+    _l("department"),
+    _l("employees"),
+    _l("order_count"),
+    _l("deductions"),
+    _l("credit_count"),
+    _l("credits"),
+    _l("net"),
+    _l("currency"),
+]
 
 
 class SettlementError(DomainError):
@@ -165,10 +175,12 @@ def record_settlement(actor: User | None, month: date, *, now: datetime | None =
     """Record the export of ``month`` for HR, once, after the month has ended; the refunds it
     credits are marked as carried. Refused for an open month or one already recorded."""
     now = now or utcnow()
-    label = month.strftime("%Y-%m")
     if month_bounds(month)[1] > now:
         raise SettlementError(
-            _("%(month)s is not over yet: payroll orders paid until its last day still belong to it.", month=label)
+            _(
+                "%(month)s is not over yet: payroll orders paid until its last day still belong to it.",
+                month=local_month(month),
+            )
         )
     _refuse_if_recorded(month)
     settlement = PayrollSettlement(
@@ -223,7 +235,7 @@ def record_settlement(actor: User | None, month: date, *, now: datetime | None =
         settlement,
         actor=actor,
         after={
-            "month": label,
+            "month": settlement.label,
             "employees": settlement.employee_count,
             "orders": settlement.order_count,
             "deductions": settlement.deductions,
@@ -242,7 +254,7 @@ def _refuse_if_recorded(month: date) -> None:
             _(
                 "%(month)s was already exported on %(when)s; download the recorded files instead "
                 "of exporting it again.",
-                month=existing.label,
+                month=local_month(existing.month),
                 when=local_datetime(existing.exported_at),
             )
         )
@@ -257,7 +269,7 @@ def by_department(rows: Iterable) -> list[DepartmentTotals]:
 
 
 def totals_of(rows: Iterable) -> DepartmentTotals:
-    return _sum(ALL_DEPARTMENTS, rows)
+    return _sum(_("All departments"), rows)
 
 
 def _sum(name: str, rows: Iterable) -> DepartmentTotals:

@@ -58,7 +58,7 @@ def test_a_contact_buys_and_pays_by_card_in_a_browser(live_server, stripe_on, co
             page.goto(f"{live_server}/login")
             page.fill("input[name=email]", contact.email)
             page.fill("input[name=password]", PASSWORD)
-            page.click("input[type=submit], button[type=submit]")
+            page.click("main form [type=submit]")  # the log-in form's, not the header's
 
             page.goto(f"{live_server}/p/{product.slug}")
             page.click("form.add-to-cart [type=submit]")
