@@ -14,10 +14,9 @@ The tests compare the result with ``kpis.domain`` over the same counts.
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Float, and_, case, cast, func, literal, null, or_, select, text, union_all
+from sqlalchemy import Float, and_, case, cast, func, literal, null, or_, select, union_all
 
 from kpis import domain
 from kpis.figures import ChainDay, Filters, FunnelDay, _cut, uncut, utc_bounds
@@ -132,23 +131,6 @@ def funnels(f: Filters):
     return _materialized(select(base, last.c.bottleneck).join(last, last.c.id == base.c.id), "funnels")
 
 
-@contextmanager
-def report_plan():
-    """PostgreSQL plans these statements for what they are, whatever its statistics say: no JIT
-    (compiling takes longer than running them) and no nested loops (on freshly written tables
-    it may think a step has one row and run the next per row of it). For the statement only."""
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        db.session.execute(text("SET LOCAL jit = off"))
-        db.session.execute(text("SET LOCAL enable_nestloop = off"))
-    try:
-        yield
-    finally:
-        if postgres:
-            db.session.execute(text("SET LOCAL jit TO DEFAULT"))
-            db.session.execute(text("SET LOCAL enable_nestloop TO DEFAULT"))
-
-
 def _materialized(query, name: str):
     """A CTE computed once: with fresh tables the planner may think a step has one row and
     run the next one per row of it."""
@@ -173,8 +155,7 @@ def medians(f: Filters) -> dict[str, dict[str, float | None]]:
         parts.append(select(literal(kind), department.c.department_id, department.c.m))
     sizes: dict[int, float] = {}
     found: dict[tuple[str, int | None], float] = {}
-    with report_plan():
-        found_rows = db.session.execute(union_all(*parts)).all()
+    found_rows = db.session.execute(union_all(*parts)).all()
     for part, department, value in found_rows:
         if part == "size":
             sizes[department] = value
@@ -240,8 +221,7 @@ def distribution(f: Filters) -> Counter:
     """Employees (of the department cut) by bottleneck stage ("" for none)."""
     table = funnels(f)
     query = select(table.c.bottleneck, func.count()).where(*_shown(table, f, "")).group_by(table.c.bottleneck)
-    with report_plan():
-        return Counter({kind or "": int(n) for kind, n in db.session.execute(query)})
+    return Counter({kind or "": int(n) for kind, n in db.session.execute(query)})
 
 
 @dataclass(frozen=True)
@@ -277,8 +257,7 @@ def page(
     )
     if limit is not None:
         query = query.limit(limit)
-    with report_plan():
-        rows = db.session.execute(query).all()
+    rows = db.session.execute(query).all()
     if not rows:
         total = (
             0 if not offset else db.session.scalar(select(func.count()).select_from(table).where(*_shown(table, f, q)))

@@ -20,7 +20,6 @@ the caller's transaction, all or nothing:
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -145,7 +144,6 @@ class Wanted:
         )
 
 
-@functools.cache  # one statement, built on first use: at import the models are not all mapped yet
 def _reading_festival_item() -> Select:
     return (
         select(FestivalItem)
