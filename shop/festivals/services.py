@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -260,6 +261,7 @@ def festival_item_by_slug(slug: str, item_id: int) -> FestivalItem | None:
     return db.session.scalar(_item_by_slug(), {"slug": slug, "item_id": item_id})  # every "buy now" asks it
 
 
+@functools.cache  # one statement, built on first use: at import the models are not all mapped yet
 def _item_by_slug() -> Select:
     return (
         select(FestivalItem)

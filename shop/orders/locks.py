@@ -6,6 +6,8 @@ quota sums and payroll caps they check cannot change under them."""
 
 from __future__ import annotations
 
+import functools
+
 from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, or_, select
 
@@ -17,6 +19,7 @@ from shop.orders.models import Order
 _BUYER_COLUMNS = (User.id, User.kind, User.level, User.root_employee_id, User.l1_contact_id, User.is_active_flag)
 
 
+@functools.cache  # one statement, built on first use: at import the models are not all mapped yet
 def _locking_buyer_and_chain() -> Select:
     buyer_id = bindparam("buyer_id")
     root_of_buyer = select(User.chain_root_id).where(User.id == buyer_id).scalar_subquery()

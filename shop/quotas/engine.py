@@ -13,6 +13,7 @@ enforced by the next order placed in every other.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -311,6 +312,7 @@ def _standings_statement(*, windows: Collection[Window] | None = None, sentences
 CALENDAR_WINDOWS = (Window.day, Window.month, Window.year)
 
 
+@functools.cache  # one statement, built on first use: at import the models are not all mapped yet
 def _enforcing() -> Select:
     return _standings_statement(sentences=False)
 
