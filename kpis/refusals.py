@@ -82,10 +82,9 @@ def reason_of(refusal: DomainError) -> str:
     if isinstance(refusal, OutOfStock):
         return "sold_out"
     if isinstance(refusal, QuotaExceeded):
-        rule = refusal.allowance.rule
-        if rule.scope == Scope.chain:
+        if refusal.scope == Scope.chain:
             return "chain_cap"
-        return "per_order_limit" if rule.window == Window.order else "per_buyer_limit"
+        return "per_order_limit" if refusal.window == Window.order else "per_buyer_limit"
     if isinstance(refusal, NotYourAddress):
         return "no_address"
     if isinstance(refusal, CartError):

@@ -79,6 +79,9 @@ class QuotaExceeded(DomainError):
         Exception.__init__(self, allowance, wanted)
         self.allowance, self.wanted, self.currency, self.outright = allowance, wanted, currency, outright
         self.details: dict = {}
+        # Whose use and which window, as the rule was when it refused: the rule's row is expired
+        # by the rollback that follows, and reading it again would be one more query.
+        self.scope, self.window = allowance.rule.scope, allowance.rule.window
 
     @cached_property
     def message(self) -> str:
