@@ -15,13 +15,14 @@ counts as "during a festival" when a festival was selling at that moment.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, text
+from sqlalchemy import Insert, and_, bindparam, exists, func, insert, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -96,25 +97,40 @@ def reason_of(refusal: DomainError) -> str:
 def record(refusal: DomainError, *, buyer_id: int, festival_id: int | None, product_id: int | None, now=None) -> None:
     """The receiver of ``order_refused``: one row, committed. A failure to write it is logged
     and never turns the refusal's page into an error."""
-    buyer = select(
-        literal(now or utcnow(), UTCDateTime),
-        literal(BUY_NOW if festival_id is not None else CHECKOUT),
-        literal(reason_of(refusal)),
-        User.id,
-        User.level,
-        User.chain_root_id,
-        literal(festival_id, sa.Integer),
-        literal(product_id, sa.Integer),
-    ).where(User.id == buyer_id)
-    columns = ["at", "source", "reason", "buyer_id", "buyer_level", "root_employee_id", "festival_id", "product_id"]
+    values = {
+        "at": now or utcnow(),
+        "source": BUY_NOW if festival_id is not None else CHECKOUT,
+        "reason": reason_of(refusal),
+        "buyer_id": buyer_id,
+        "festival_id": festival_id,
+        "product_id": product_id,
+    }
     try:
         if db.session.get_bind().dialect.name == "postgresql":
             db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        db.session.execute(insert(OrderRefusal).from_select(columns, buyer))
+        db.session.execute(_recording(), values)
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
         logger.exception("could not record a refused order")
+
+
+@functools.cache  # one statement, built on first use (every refused "buy now" writes one)
+def _recording() -> Insert:
+    """One row from the buyer's row as it is now: their level and chain."""
+    buyer = select(
+        bindparam("at", type_=UTCDateTime),
+        bindparam("source", type_=sa.String),
+        bindparam("reason", type_=sa.String),
+        User.id,
+        User.level,
+        User.chain_root_id,
+        bindparam("festival_id", type_=sa.Integer),
+        bindparam("product_id", type_=sa.Integer),
+    ).where(User.id == bindparam("buyer_id"))
+    columns = ["at", "source", "reason", "buyer_id", "buyer_level", "root_employee_id", "festival_id", "product_id"]
+    # the table's insert, a Core statement: the ORM would take the values for a bulk insert
+    return insert(OrderRefusal.__table__).from_select(columns, buyer)
 
 
 def on_order_refused(refusal: DomainError, **keys) -> None:
