@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from shop.accounts.models import Buyer
@@ -144,15 +143,17 @@ class Wanted:
         )
 
 
-def _reading_festival_item() -> Select:
-    return (
-        select(FestivalItem)
-        .where(FestivalItem.id == bindparam("item_id"))
-        .options(
+def _festival_item(item_id: int) -> FestivalItem | None:
+    """The item with its festival, variant and product. By primary key: no query when this
+    request has read them already (the "buy now" page has; what decides the order, the
+    allocation and the quotas, is read under the locks afterwards)."""
+    return db.session.get(
+        FestivalItem,
+        item_id,
+        options=[
             joinedload(FestivalItem.festival),
             joinedload(FestivalItem.variant).joinedload(Variant.product).load_only(*_PRODUCT_COLUMNS),
-        )
-        .execution_options(populate_existing=True)  # as committed now, whatever the request read before
+        ],
     )
 
 
@@ -160,7 +161,7 @@ _PRODUCT_COLUMNS = (Product.id, Product.category_id, Product.name, Product.is_ac
 
 
 def _festival_wanted(item_id: int, quantity: int, now: datetime) -> Wanted:
-    item = db.session.scalar(_reading_festival_item(), {"item_id": item_id})
+    item = _festival_item(item_id)
     if item is None:
         raise OrderError(_("This item is not on sale."), code="not_selling")
     festival: Festival = item.festival
