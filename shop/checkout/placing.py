@@ -26,13 +26,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 
 from shop.accounts.models import Buyer
 from shop.audit.services import record
 from shop.cart.services import CartError, cart_lines
 from shop.catalog.festival_models import Festival, FestivalItem
-from shop.catalog.models import PriceTier, Product, Variant
+from shop.catalog.models import PriceTier, Variant
 from shop.catalog.sellable import Sellable
 from shop.catalog.services import tier_of_kind
 from shop.database import utcnow
@@ -144,20 +143,10 @@ class Wanted:
 
 
 def _festival_item(item_id: int) -> FestivalItem | None:
-    """The item with its festival, variant and product. By primary key: no query when this
-    request has read them already (the "buy now" page has; what decides the order, the
-    allocation and the quotas, is read under the locks afterwards)."""
-    return db.session.get(
-        FestivalItem,
-        item_id,
-        options=[
-            joinedload(FestivalItem.festival),
-            joinedload(FestivalItem.variant).joinedload(Variant.product).load_only(*_PRODUCT_COLUMNS),
-        ],
-    )
-
-
-_PRODUCT_COLUMNS = (Product.id, Product.category_id, Product.name, Product.is_active, Product.sales_mode)
+    """The item; its festival, variant and product through its relationships. By primary key:
+    no query when this request has read them already (the "buy now" page has; what decides the
+    order, the allocation and the quotas, is read under the locks afterwards)."""
+    return db.session.get(FestivalItem, item_id)
 
 
 def _festival_wanted(item_id: int, quantity: int, now: datetime) -> Wanted:
