@@ -206,3 +206,21 @@ def test_one_request_has_one_copy_of_the_user_whatever_loads_it(caches_on, app, 
         assert all(user is seen[0] for user in seen)
         db.session.add(seen[0])  # the copy is the session's own: nothing to attach twice
         db.session.flush()
+
+
+def test_the_cached_header_shows_each_user_their_own_name_escaped_and_a_new_name_at_once(
+    caches_on, app, client, make_user
+):
+    first = make_user(name="<b>Li & Wang</b>")
+    second = make_user(name="Zhao Lei")
+    login(client, first)
+    page_first = client.get("/").get_data(as_text=True)
+    other = app.test_client()
+    login(other, second)
+    page_second = other.get("/").get_data(as_text=True)
+    assert "&lt;b&gt;Li &amp; Wang&lt;/b&gt;" in page_first and "<b>Li" not in page_first
+    assert "Zhao Lei" in page_second and "Li &amp; Wang" not in page_second
+
+    first.name = "Li Wei"  # a renamed user sees the new name on the next page
+    db.session.commit()
+    assert "Li Wei" in client.get("/").get_data(as_text=True)
