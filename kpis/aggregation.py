@@ -18,7 +18,9 @@ doubled; the question is only whether every changed day is found. A day is recou
 A day is recounted by one grouped ``INSERT ... SELECT`` from the raw rows into
 ``kpi_funnel_days``/``kpi_revenue_days``, then its rows without the cuts (``kpi_chain_days``,
 ``kpi_chain_revenue_days``) and without the chain (``kpi_company_days``,
-``kpi_company_revenue_days``) from those. Months of ``kpi_buyer_months`` are recounted when any
+``kpi_company_revenue_days``; ``kpi_stage_days``, without the product either) from those. Each
+chain's median stage gaps over the /network window (``kpi_chain_gaps``) are recounted for the
+chains of the events found this way (``kpis.chain_gaps``). Months of ``kpi_buyer_months`` are recounted when any
 of their days is, and then the retention table whole; ``kpi_expansion_days`` is recounted whole
 when the users it is counted from changed (``kpis.expansion.fingerprint``). Placing an order does
 no work for any of this: the aggregation reads the tables the shop writes anyway.
@@ -36,7 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import Date, and_, case, delete, func, insert, literal, or_, select, text
 
-from kpis import cut_rollups, expansion
+from kpis import chain_gaps, cut_rollups, expansion
 from kpis.domain import ANONYMOUS
 from kpis.models import (
     AggregationState,
@@ -48,6 +50,7 @@ from kpis.models import (
     FunnelDay,
     RetentionCell,
     RevenueDay,
+    StageDay,
 )
 from referrals.models import EventKind, FunnelEvent
 from shop.catalog.models import Variant
@@ -127,19 +130,33 @@ def aggregate(*, full: bool = False) -> Run:
             )
         ).one()
         calendar = Calendar()
+        changed = FunnelEvent.id > state.last_event_id
         if full or state.as_of is None:
+            state.chain_gaps_end = None  # every chain's gaps counted again
             event_days, order_days = _all_days(calendar)
-            for model in (FunnelDay, ChainDay, CompanyDay, RevenueDay, ChainRevenueDay, CompanyRevenueDay, BuyerMonth):
+            for model in (
+                FunnelDay,
+                ChainDay,
+                CompanyDay,
+                StageDay,
+                RevenueDay,
+                ChainRevenueDay,
+                CompanyRevenueDay,
+                BuyerMonth,
+            ):
                 db.session.execute(delete(model))
             cut_rollups.clear()
         else:
             since = state.as_of - timedelta(seconds=current_app.config["KPI_OVERLAP_SECONDS"])
             event_days, order_days = _changed_days(calendar, state, since)
+            changed = or_(and_(KINDS, FunnelEvent.at >= since), changed)
         for first, last in _spans(event_days):
             _recount_events(calendar, first, last)
         for first, last in _spans(order_days):
             _recount_orders(calendar, first, last)
             cut_rollups.recount_days(calendar, first, last)
+        changed_roots = select(FunnelEvent.root_employee_id).where(changed)
+        chain_gaps.recount(calendar, state, calendar.day(reading_from), changed_roots)
         months = {month_of(day) for day in order_days}
         for first, last in _spans(months):
             _recount_buyer_months(calendar, first, last)
@@ -206,7 +223,7 @@ def _days(first: date, last: date) -> list[date]:
 def _recount_events(calendar: Calendar, first: date, last: date) -> None:
     """Days ``first``..``last``: one grouped statement per day from the raw events into
     ``kpi_funnel_days``, then its two smaller views (no cuts; no chain) from those rows."""
-    for model in (FunnelDay, ChainDay, CompanyDay):
+    for model in (FunnelDay, ChainDay, CompanyDay, StageDay):
         db.session.execute(delete(model).where(model.day >= first, model.day <= last))
     level = case(
         (FunnelEvent.actor_id.is_(None), ANONYMOUS),
@@ -251,6 +268,15 @@ def _recount_events(calendar: Calendar, first: date, last: date) -> None:
         insert(CompanyDay).from_select(
             ["day", "level", "festival_id", "product_id", "kind", "events"],
             select(*company, func.sum(FunnelDay.events)).where(*span).group_by(*company),
+        )
+    )
+    stages = (CompanyDay.day, CompanyDay.level, CompanyDay.festival_id, CompanyDay.kind)
+    db.session.execute(
+        insert(StageDay).from_select(
+            ["day", "level", "festival_id", "kind", "events"],
+            select(*stages, func.sum(CompanyDay.events))
+            .where(CompanyDay.day >= first, CompanyDay.day <= last)
+            .group_by(*stages),
         )
     )
 

@@ -12,7 +12,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from kpis import domain, figures
+from kpis import chain_gaps, domain, figures
 from kpis import medians as kpi_medians
 from kpis.tables import Column, Table
 from referrals.models import FunnelEvent
@@ -87,11 +87,25 @@ def chain_events(user: User, start: datetime, end: datetime) -> list[domain.Even
     return [domain.EventRow(i, at, str(kind), a, r, l1, p, fe) for i, at, kind, a, r, l1, p, fe in rows]
 
 
+def kept_counts_and_gaps(user: User, f: figures.Filters):
+    """An employee's funnel over the /network window from the rollups (``kpi_chain_days`` and
+    ``kpi_chain_gaps``, as of the last aggregation run), or None when they do not hold it."""
+    if user.level != 0 or f != figures.network_window(f.end):
+        return None
+    gaps = chain_gaps.kept(user.id, f.end)
+    if gaps is None:
+        return None
+    return figures.funnel_counts(f, root=user.id), gaps
+
+
 def chain_funnel(user: User, f: figures.Filters) -> ChainFunnel:
-    start, end = figures.utc_bounds(f)
-    events = chain_events(user, start, end)
-    counts = domain.count_events(events)
-    stages = domain.funnel(counts, domain.stage_gaps(events))
+    found = kept_counts_and_gaps(user, f)
+    if found is not None:
+        counts, gaps = found
+    else:
+        events = chain_events(user, *figures.utc_bounds(f))
+        counts, gaps = domain.count_events(events), domain.stage_gaps(events)
+    stages = domain.funnel(counts, gaps)
     root = db.session.get(User, user.chain_root_id)
     medians = kpi_medians.for_department(f, root.department_id if root else None)
     return ChainFunnel(

@@ -9,14 +9,13 @@ before. Figures read from raw rows take the same cuts through ``kpis.cuts``.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
-from kpis import domain
+from kpis import chain_gaps, domain, expansion_count
 from kpis import expansion as kept_expansion
 from kpis.aggregation import Calendar
 from kpis.cut_rollups import ProductDay
@@ -29,6 +28,7 @@ from kpis.models import (
     FunnelDay,
     RetentionCell,
     RevenueDay,
+    StageDay,
 )
 from shop.accounts.models import Department, Kind, User
 from shop.extensions import db
@@ -77,14 +77,34 @@ def _cut(query, model, f: Filters, *, level_column, department: bool = True):
 # ---- funnel ------------------------------------------------------------------------------
 
 
+def company_funnel(f: Filters):
+    """The smallest rollup of the company funnel under ``f``'s cuts (no department cut)."""
+    return StageDay if f.product_id is None else CompanyDay
+
+
 def funnel_counts(f: Filters, *, root: int | None = None, l1: int | None = None) -> Counter:
     """Stage counts; ``root`` keeps one employee's chain (``l1``: its L1 contact's sub-chain is
     read from the raw events, see ``chain_funnel``)."""
-    model = CompanyDay if root is None and f.department_id is None else FunnelDay
+    model = company_funnel(f) if root is None and f.department_id is None else FunnelDay
     query = _cut(select(model.kind, func.sum(model.events)), model, f, level_column=model.level)
     if root is not None:
         query = query.where(model.root_employee_id == root)
     return Counter({kind: int(n) for kind, n in db.session.execute(query.group_by(model.kind))})
+
+
+def funnel_counts_by_festival(f: Filters, festival_id: int | None) -> tuple[Counter, Counter]:
+    """Stage counts of the festival ``festival_id`` (of any festival when None) and year-round,
+    with ``f``'s cuts other than the festival, in one grouped statement."""
+    f = replace(f, festival="")
+    model = company_funnel(f) if f.department_id is None else FunnelDay
+    year_round = model.festival_id == 0
+    query = _cut(select(model.kind, year_round, func.sum(model.events)), model, f, level_column=model.level)
+    if festival_id is not None:
+        query = query.where(or_(year_round, model.festival_id == festival_id))
+    in_festivals, outside = Counter(), Counter()
+    for kind, is_year_round, n in db.session.execute(query.group_by(model.kind, year_round)):
+        (outside if is_year_round else in_festivals)[kind] += int(n)
+    return in_festivals, outside
 
 
 def uncut(f: Filters) -> bool:
@@ -349,51 +369,8 @@ def retention(last_month: date, *, cohorts: int = 12, horizon: int = 12) -> list
 # ---- expansion ----------------------------------------------------------------------------
 
 
-@dataclass
-class Population:
-    """Everyone as chained now, arranged for counting any window quickly: employees (id,
-    department, joined, left), and per employee the sorted moments at which their chain gained
-    an L1 contact, an L1 contact with a first L2 contact, and an L2 contact."""
-
-    employees: list[tuple]
-    l1_joins: dict[int, list[datetime]]
-    l1_with_l2: dict[int, list[datetime]]
-    l2_joins: dict[int, list[datetime]]
-
-
-def population() -> Population:
-    """Everyone as chained now, read whole: the direct count ``kpis.expansion`` keeps."""
-    employees, l1_joins, l1_with_l2, l2_joins = kept_expansion.moments()
-    for table in (l1_joins, l1_with_l2, l2_joins):
-        for moments in table.values():
-            moments.sort()
-    return Population(employees, l1_joins, l1_with_l2, l2_joins)
-
-
-def expansion_at(people: Population, start: datetime, end: datetime, department_id: int | None = None):
-    """``domain.expansion`` over the employees active in [start, end) (of one department when
-    given) and the contacts who had joined before ``end``."""
-    employees = with_l1 = l1 = l1_l2 = l2 = 0
-    for uid, dept, joined, left in people.employees:
-        if joined >= end or (left is not None and left < start):
-            continue
-        if department_id is not None and dept != department_id:
-            continue
-        employees += 1
-        if uid not in people.l1_joins:
-            continue
-        found = bisect_left(people.l1_joins[uid], end)
-        l1 += found
-        with_l1 += found > 0
-        l1_l2 += bisect_left(people.l1_with_l2.get(uid, ()), end)
-        l2 += bisect_left(people.l2_joins.get(uid, ()), end)
-    return domain.Expansion(
-        employees=employees, employees_with_l1=with_l1, l1_contacts=l1, l1_with_l2=l1_l2, l2_contacts=l2
-    )
-
-
 def expansion_by_month(
-    months: list[date], department_id: int | None = None, people: Population | None = None
+    months: list[date], department_id: int | None = None, people: expansion_count.Population | None = None
 ) -> list[tuple[date, domain.Expansion]]:
     """Expansion at each month; from ``kpi_expansion_days``, or counted from ``people`` when given."""
     if people is None:
@@ -403,7 +380,7 @@ def expansion_by_month(
     rows = []
     for month in months:
         start, end = calendar.start(month), calendar.start(domain.add_months(month, 1))
-        rows.append((month, expansion_at(people, start, end, department_id)))
+        rows.append((month, expansion_count.expansion_at(people, start, end, department_id)))
     return rows
 
 
@@ -420,7 +397,7 @@ def today() -> date:
     return Calendar().day(datetime.now(UTC))
 
 
-NETWORK_DAYS = 90
+NETWORK_DAYS = chain_gaps.WINDOW_DAYS
 
 
 def network_window(end: date | None = None) -> Filters:

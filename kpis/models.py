@@ -82,6 +82,19 @@ class CompanyDay(db.Model):
     events: Mapped[int]
 
 
+class StageDay(db.Model):
+    """``kpi_company_days`` without the product: the company funnel of one day by level and
+    festival, a few rows a day, read whenever no product or department cut is asked for."""
+
+    __tablename__ = "kpi_stage_days"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    festival_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    events: Mapped[int]
+
+
 class ChainRevenueDay(db.Model):
     """``kpi_revenue_days`` without the cuts: paid orders and revenue of one day by chain."""
 
@@ -104,6 +117,19 @@ class CompanyRevenueDay(db.Model):
     product_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     orders: Mapped[int]
     revenue: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class ChainGap(db.Model):
+    """The median time between stages of one chain's funnel on /network (its last 90 days,
+    ``kpis.figures.network_window``, ending on ``kpi_state.chain_gaps_end``), in microseconds:
+    a row per chain and stage that has a gap. Recounted by each aggregation run for the chains
+    whose events changed, and for every chain when the window moves (``kpis.chain_gaps``)."""
+
+    __tablename__ = "kpi_chain_gaps"
+
+    root_employee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    gap_us: Mapped[int] = mapped_column(sa.BigInteger)
 
 
 NEVER = date(9999, 12, 31)  # ExpansionDay.left_day of employees who have not left
@@ -162,5 +188,7 @@ class AggregationState(db.Model):
     # id ("company" for the whole company), for the window ending on ``network_window_end``.
     network_medians: Mapped[dict | None] = mapped_column(sa.JSON)
     network_window_end: Mapped[date | None] = mapped_column(sa.Date)
+    # The last day of the window kpi_chain_gaps is counted for (None: not counted yet).
+    chain_gaps_end: Mapped[date | None] = mapped_column(sa.Date)
     # The users as kpi_expansion_days was last counted from (kpis.expansion.fingerprint).
     people_fingerprint: Mapped[str | None] = mapped_column(sa.String(200))

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from community.models import SearchQuery, Ticket
 from community.services import metrics as community_metrics
@@ -123,18 +123,30 @@ class PlatformEffectiveness:
 
 def platform_effectiveness(start: datetime, end: datetime, *, orders: Sequence = ()) -> PlatformEffectiveness:
     """``orders``: conditions on Order (the dashboard's cuts) for the order figures; payment
-    failures and searches are not cut."""
+    failures and searches are not cut. One statement per table, each count a filter of it."""
     placed = and_(_in(Order.created_at, start, end), *orders)
+    paid_in = _in(Order.paid_at, start, end)
+    checkouts, paid_checkouts, expired, payments_paid = db.session.execute(
+        select(
+            func.count().filter(placed),
+            func.count().filter(placed, Order.paid_at.is_not(None)),
+            func.count().filter(placed, Order.status == OrderStatus.expired),
+            func.count().filter(paid_in),  # the failures' whole: not cut
+        ).where(or_(_in(Order.created_at, start, end), paid_in))
+    ).one()
+    searches, without_result = db.session.execute(
+        select(func.count(), func.count().filter(SearchQuery.results == 0)).where(
+            _in(SearchQuery.created_at, start, end)
+        )
+    ).one()
     return PlatformEffectiveness(
-        checkouts=_count(placed, model=Order),
-        paid_checkouts=_count(placed, Order.paid_at.is_not(None), model=Order),
+        checkouts=checkouts,
+        paid_checkouts=paid_checkouts,
         payment_failures=_count(
             StripeEvent.type == PAYMENT_FAILED, _in(StripeEvent.received_at, start, end), model=StripeEvent
         ),
-        payments_paid=_count(_in(Order.paid_at, start, end), model=Order),  # the failures' whole: not cut
-        expired=_count(placed, Order.status == OrderStatus.expired, model=Order),
-        searches=_count(_in(SearchQuery.created_at, start, end), model=SearchQuery),
-        searches_without_result=_count(
-            _in(SearchQuery.created_at, start, end), SearchQuery.results == 0, model=SearchQuery
-        ),
+        payments_paid=payments_paid,
+        expired=expired,
+        searches=searches,
+        searches_without_result=without_result,
     )

@@ -272,10 +272,10 @@ NETWORK_NESTED = 5  # of each one's own contacts shown under them (all on the co
 @login_required
 def my_network():
     """The chain's totals, then a page of its contacts: a large chain has a thousand."""
-    found = network.network_of(current_user)
     number = page_arg()
     first = (number - 1) * NETWORK_PER_PAGE
-    page = Page(found.members[first : first + NETWORK_PER_PAGE], number, NETWORK_PER_PAGE, len(found.members))
+    found = network.network_of(current_user, first=first, limit=NETWORK_PER_PAGE, nested=NETWORK_NESTED)
+    page = Page(found.members, number, NETWORK_PER_PAGE, found.top_count)
     return render_template("referrals/network.html", network=found, page=page, nested=NETWORK_NESTED)
 
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from kpis import domain, employees, figures, medians
+from kpis import domain, employees, expansion_count, figures, medians
 from kpis import expansion as kept_expansion
 from kpis.aggregation import Calendar, aggregate, as_of
 from kpis.figures import Filters
@@ -25,6 +25,7 @@ from kpis.models import (
     FunnelDay,
     RetentionCell,
     RevenueDay,
+    StageDay,
 )
 from referrals.models import EventKind, FunnelEvent
 from shop.database import utcnow
@@ -45,7 +46,11 @@ WINDOWS = [
 
 def _rollup() -> tuple[Counter, ...]:
     """Every rollup table, keyed as the recount below keys it."""
-    funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention = (Counter() for _ in range(8))
+    funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages = (
+        Counter() for _ in range(9)
+    )
+    for row in db.session.scalars(select(StageDay)):
+        stages[(row.day, row.level, row.festival_id, row.kind)] += row.events
     for row in db.session.scalars(select(FunnelDay)):
         funnel[(row.day, row.root_employee_id, row.level, row.festival_id, row.product_id, row.kind)] += row.events
     for row in db.session.scalars(select(ChainDay)):
@@ -67,13 +72,17 @@ def _rollup() -> tuple[Counter, ...]:
         months[(row.month, row.buyer_id)] += row.orders
     for row in db.session.scalars(select(RetentionCell)):
         retention[(row.cohort, row.month)] += row.buyers
-    return tuple(+c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention))
+    return tuple(
+        +c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages)
+    )
 
 
 def _recount() -> tuple[Counter, ...]:
     """Straight from the raw rows, with the domain's definitions."""
     calendar = Calendar()
-    funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention = (Counter() for _ in range(8))
+    funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages = (
+        Counter() for _ in range(9)
+    )
     for e in db.session.scalars(select(FunnelEvent)):
         level = domain.event_level(e.actor_id, e.root_employee_id, e.l1_contact_id)
         day, root, festival, product = (
@@ -85,6 +94,7 @@ def _recount() -> tuple[Counter, ...]:
         funnel[(day, root, level, festival, product, str(e.kind))] += 1
         chain[(day, root, str(e.kind))] += 1
         company[(day, level, festival, product, str(e.kind))] += 1
+        stages[(day, level, festival, str(e.kind))] += 1
     for o in db.session.scalars(select(Order)):
         products = {line.variant.product_id for line in o.lines}
         row = domain.OrderRow(
@@ -108,14 +118,16 @@ def _recount() -> tuple[Counter, ...]:
     for bought in by_buyer.values():
         for month in bought:
             retention[(min(bought), month)] += 1
-    return tuple(+c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention))
+    return tuple(
+        +c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages)
+    )
 
 
 def assert_pages_equal_a_recount(windows: list[Filters]) -> None:
     """The figures the pages read from the database's statements and the kept rows (employees
     table, bottlenecks, medians, expansion, long tail, retention) against ``kpis.domain`` over
     every row in Python."""
-    people = figures.population()
+    people = expansion_count.population()
     for f in windows:
         found = employees.page(f)
         python = figures.employee_funnels(f)
@@ -127,7 +139,7 @@ def assert_pages_equal_a_recount(windows: list[Filters]) -> None:
         start, end = figures.utc_bounds(f)
         for department in {None, *(e.department_id for e in figures.active_employees(f))}:
             kept = kept_expansion.expansion_between([(f.start, f.end + timedelta(days=1))], department)[0]
-            assert kept == figures.expansion_at(people, start, end, department)
+            assert kept == expansion_count.expansion_at(people, start, end, department)
         amounts, with_order = figures.revenue_by_employee(f)
         active = figures.active_employees(f)
         chains = figures.chain_revenue(f)

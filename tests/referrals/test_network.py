@@ -3,8 +3,10 @@ aggregates, never addresses; orders keep the chain they were placed in."""
 
 from __future__ import annotations
 
-from referrals.services.network import network_of
+from referrals.services.network import member_of, network_of
 from referrals.views import NETWORK_NESTED, NETWORK_PER_PAGE
+from shop.database import utcnow
+from shop.extensions import db
 from shop.payments.payroll import pay_by_payroll
 from tests.conftest import login
 
@@ -113,3 +115,35 @@ def test_a_large_chain_is_shown_a_page_of_contacts_at_a_time(client, employee, m
     assert f"First {NETWORK_PER_PAGE:02d}" in second and "First 00" not in second
     member = client.get(f"/network/{first[0].id}").get_data(as_text=True)
     assert f"Under {NETWORK_NESTED + 2:02d}" in member  # every one on the contact's own page
+
+
+def test_a_large_chain_is_read_a_page_at_a_time_with_totals_of_everyone(
+    client, employee, make_contact, make_product, place
+):
+
+    variant = make_product().variants[0]
+    first_l1s = [make_contact(employee, name=f"First {n:02d}") for n in range(3)]
+    for n in range(NETWORK_NESTED + 2):
+        make_contact(first_l1s[0], name=f"Nested {n:02d}")
+    for n in range(NETWORK_PER_PAGE):
+        make_contact(employee, name=f"Later {n:02d}")
+    buyer = make_contact(first_l1s[1], name="Buyer Two")
+    order = place(buyer, variant, 1)
+    order.paid_at = utcnow()  # paid (how does not matter here)
+    db.session.commit()
+    everyone = network_of(employee)
+    page = network_of(employee, first=0, limit=2, nested=NETWORK_NESTED)
+    assert [m.user.name for m in page.members] == ["First 00", "First 01"]
+    assert page.top_count == len(everyone.members) == 3 + NETWORK_PER_PAGE
+    assert len(page.members[0].contacts) == NETWORK_NESTED and page.members[0].contact_count == NETWORK_NESTED + 2
+    assert page.members[1].contacts[0].figures.orders == 1
+    assert (page.totals, page.l1_count, page.l2_count) == (everyone.totals, everyone.l1_count, everyone.l2_count)
+    assert page.totals.orders == 1
+    assert [c.user.name for c in member_of(employee, first_l1s[0].id).contacts] == [
+        f"Nested {n:02d}" for n in range(NETWORK_NESTED + 2)
+    ]
+    login(client, employee)
+    html = client.get("/network").get_data(as_text=True)
+    assert "Later 21" in html and "Later 22" not in html  # 3 + 22 on the first page
+    assert "and 2 more of First 00" in html
+    assert "Later 22" in client.get("/network?page=2").get_data(as_text=True)
