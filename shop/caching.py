@@ -15,6 +15,10 @@
   expire after ``config[seconds_key]`` seconds whatever happens.
 - Switched off all together by ``CACHES_ENABLED = False``, one by one by
   ``CACHES_DISABLED`` (names), or by ``config[seconds_key] = 0``.
+
+Not a cache in this sense: a SQL statement built once per process (``functools.cache`` on the
+function that builds it, e.g. ``shop/quotas/engine.py``). It holds the statement's text and
+bind parameters, no rows, so there is nothing to forget when data changes.
 """
 
 from __future__ import annotations
