@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 BIN = Path(sys.executable).parent
 
-TARGET_RATIO = 0.40
+TARGET_RATIO = 0.35
 TARGET_P99_MS = 250.0
 USER_AGENT = "neigou-bench/1.0"  # the same for log-in and load: Flask-Login ties the session to it
 PAGES = ("product_page", "category_page", "home_page")

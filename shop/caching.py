@@ -37,6 +37,7 @@ from typing import Any, Protocol
 import redis
 from cachetools import TTLCache
 from flask import current_app, g, has_request_context
+from sqlalchemy.orm import Session
 
 from shop.database import after_commit
 
@@ -108,9 +109,10 @@ class Cache:
             with self._lock:
                 store[key] = value
 
-    def forget_after_commit(self) -> None:
-        """Once the caller's transaction commits: forget everything here, in every process."""
-        after_commit(self.forget_everywhere)
+    def forget_after_commit(self, session: Session | None = None) -> None:
+        """Once the caller's transaction (of ``session``, by default the request's) commits:
+        forget everything here, in every process."""
+        after_commit(self.forget_everywhere, session)
 
     def forget_everywhere(self) -> None:
         self.clear()

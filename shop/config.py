@@ -98,6 +98,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PAGE_SIZE = 24
     PAGE_CACHE_SECONDS = _env_int("PAGE_CACHE_SECONDS", 5)  # storefront fragments; 0 turns it off
+    # The logged-in user's row for page views (GET, HEAD), shop/accounts/session.py; 0 turns it off.
+    USER_CACHE_SECONDS = _env_int("USER_CACHE_SECONDS", 5)
     # Every cache (shop/caching.py) on or off; or some off by name (comma-separated).
     CACHES_ENABLED = os.environ.get("CACHES_ENABLED", "1") == "1"
     CACHES_DISABLED = [name for name in os.environ.get("CACHES_DISABLED", "").split(",") if name]

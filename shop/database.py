@@ -88,13 +88,14 @@ _AFTER_COMMIT_KEY = "after_commit"
 _AFTER_ROLLBACK_KEY = "after_rollback"
 
 
-def after_commit(callback) -> None:
-    """Run ``callback`` once the current transaction commits; drop it if it rolls back.
+def after_commit(callback, session: Session | None = None) -> None:
+    """Run ``callback`` once the current transaction (of ``session``, by default the request's)
+    commits; drop it if it rolls back.
 
     For side effects that must not happen unless the data is saved: mail, file deletion,
     calls to payment providers.
     """
-    db.session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+    (db.session if session is None else session).info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 
 
 def after_rollback(callback) -> None:

@@ -95,11 +95,15 @@ def app(database_url, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _app_context(app):
-    """Every test runs in an app context and leaves an empty database behind."""
+    """Every test runs in an app context and leaves an empty database and empty caches behind
+    (ids come back in the next test, so a row kept under an id would be another's)."""
+    from shop import caching
+
     with app.app_context():
         yield
         db.session.remove()
         _empty_tables()
+        caching.forget_all()
     limiter.reset()
     outbox = Path(app.instance_path) / "outbox"
     for message in outbox.glob("*.eml") if outbox.exists() else ():

@@ -224,3 +224,32 @@ def test_the_cached_header_shows_each_user_their_own_name_escaped_and_a_new_name
     first.name = "Li Wei"  # a renamed user sees the new name on the next page
     db.session.commit()
     assert "Li Wei" in client.get("/").get_data(as_text=True)
+
+
+def test_a_user_taken_from_the_users_cache_is_the_sessions_own_copy(
+    caches_on, app, client, employee, product, statements
+):
+    from flask import session
+    from flask_login import current_user
+
+    from referrals.services import links
+    from shop.accounts.models import User
+
+    user_id, code, name = employee.id, employee.referral_code, employee.name
+    login(client, employee)
+    client.get(f"/p/{product.slug}")  # the user's row kept in the users cache
+    with client.session_transaction() as cookie_session:
+        cookie = dict(cookie_session)
+    db.session.remove()  # a request's session of its own, holding nothing yet
+    statements.clear()
+    with app.test_request_context(f"/r/{code}"):
+        session.update(cookie)
+        user = current_user._get_current_object()
+        assert not any("FROM users" in s for s in statements)  # from the cache
+        assert user in db.session and user.name == name
+        assert db.session.get(User, user_id) is user
+        assert links.owner_by_code(code) is user
+        user.name = "Renamed"  # a change made to the copy is flushed like any other
+        db.session.commit()
+    db.session.remove()
+    assert db.session.get(User, user_id).name == "Renamed"

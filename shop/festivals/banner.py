@@ -1,7 +1,9 @@
 """The festival banner of the home page: the festival selling now (the one ending first), else
 the next one in preheat, with its countdown. The festival is read through the storefront cache
 (a plain snapshot, ``PAGE_CACHE_SECONDS`` at most); its phase and countdown come from the clock
-at every request, so the page never shows a phase that is over."""
+at every request, so the page never shows a phase that is over. The banner's markup is the same
+for every request with the same festival, phase, next change, language and time zone, so it is
+kept in the storefront cache under those, with the countdown's text filled in per request."""
 
 from __future__ import annotations
 
@@ -9,16 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import render_template
+from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from shop.catalog.festival_models import SELLING_PHASES, Festival, Phase
-from shop.catalog.page_cache import cached_value
+from shop.catalog.page_cache import cached_fragment, cached_value, fill_slot
 from shop.database import utcnow
 from shop.extensions import db
 
 DAYS_FORMAT = _l("{days} d {clock}")  # the countdown beyond a day
+COUNTDOWN_SLOT = Markup("<countdown-slot>")  # user text is escaped, so only the banner holds this
 
 
 def countdown_text(seconds: int) -> str:
@@ -92,13 +96,18 @@ def on_home_banner(_sender=None, **_signal) -> Markup | None:
         return None
     phase = festival.phase(now)
     next_change = festival.next_change(now)
-    return Markup(
-        render_template(
-            "festivals/_banner.html",
-            festival=festival,
-            phase=phase,
-            selling=phase in SELLING_PHASES,
-            next_change=next_change,
-            countdown=countdown_text(int((next_change - now).total_seconds())),
-        )
+    key = ("festival-banner-html", festival, phase, next_change, str(get_locale()), str(get_timezone()))
+    banner = cached_fragment(
+        key,
+        lambda: Markup(
+            render_template(
+                "festivals/_banner.html",
+                festival=festival,
+                phase=phase,
+                selling=phase in SELLING_PHASES,
+                next_change=next_change,
+                countdown=COUNTDOWN_SLOT,
+            )
+        ),
     )
+    return fill_slot(banner, COUNTDOWN_SLOT, escape(countdown_text(int((next_change - now).total_seconds()))))
