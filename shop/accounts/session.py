@@ -32,7 +32,6 @@ from shop.extensions import db, login_manager
 _users = caching.declare(
     "users", "USER_CACHE_SECONDS", _l("logged-in users' rows, by id, for page views (a write reads the database)")
 )
-_COLUMNS = tuple(column.key for column in inspect(User).column_attrs)
 
 
 def init_login(app) -> None:
@@ -73,7 +72,9 @@ def _read_user(user_id: int) -> User | None:
 
 def _detached_copy(user: User) -> User:
     """A copy of ``user``'s columns belonging to no session, never changed once kept."""
-    copy = User(**{key: getattr(user, key) for key in _COLUMNS})
+    # The mapper is read here, not at import: inspecting it configures every mapper, and at
+    # import (during app creation) not every model module has been imported yet.
+    copy = User(**{column.key: getattr(user, column.key) for column in inspect(User).column_attrs})
     make_transient_to_detached(copy)
     return copy
 
