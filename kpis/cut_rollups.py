@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kpis import domain
+from kpis.models import RevenueCuts
 from shop.catalog.models import Variant
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine
@@ -29,20 +30,12 @@ from shop.orders.models import Order, OrderLine
 CHUNK = 5000
 
 
-class ProductDay(db.Model):
+class ProductDay(RevenueCuts, db.Model):
     """Paid orders of one company day (of ``paid_at``) with a line of the product, and the
     revenue of the product's lines; by chain, buyer level and festival (0: none)."""
 
     __tablename__ = "kpi_product_days"
     __table_args__ = (sa.Index("ix_kpi_product_days_product_id_day", "product_id", "day"),)
-
-    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
-    root_employee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    buyer_level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
-    festival_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    product_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    orders: Mapped[int]
-    revenue: Mapped[int] = mapped_column(sa.BigInteger)
 
 
 class BuyerCutMonth(db.Model):

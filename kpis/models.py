@@ -32,11 +32,10 @@ class FunnelDay(db.Model):
     events: Mapped[int]
 
 
-class RevenueDay(db.Model):
-    """Paid orders of one company day (of ``paid_at``) and their revenue (paid less refunded)."""
-
-    __tablename__ = "kpi_revenue_days"
-    __table_args__ = (sa.Index("ix_kpi_revenue_days_root_employee_id_day", "root_employee_id", "day"),)
+class RevenueCuts:
+    """The columns of a day's paid orders and revenue by every cut: the key (day, chain, buyer
+    level, festival, product) and the two sums. ``RevenueDay`` and ``kpis.cut_rollups.ProductDay``
+    count different things into the same shape."""
 
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     root_employee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -45,6 +44,13 @@ class RevenueDay(db.Model):
     product_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     orders: Mapped[int]
     revenue: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class RevenueDay(RevenueCuts, db.Model):
+    """Paid orders of one company day (of ``paid_at``) and their revenue (paid less refunded)."""
+
+    __tablename__ = "kpi_revenue_days"
+    __table_args__ = (sa.Index("ix_kpi_revenue_days_root_employee_id_day", "root_employee_id", "day"),)
 
 
 class BuyerMonth(db.Model):
