@@ -21,9 +21,9 @@ from shop.config import Config
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine
 from shop.quotas import services as quotas
-from shop.quotas.models import Measure, Scope, Target, Window
 from tests.conftest import CsrfClient, login
 from tests.festivals.test_flash_sale_concurrency import BUYER_LIMIT, CHAIN_CAP, CHAIN_SHAPE, POOL, _live_units_by
+from tests.fixtures.festivals import chain_cap_on
 
 pytestmark = pytest.mark.slow
 
@@ -92,15 +92,7 @@ def test_buyers_posting_to_buy_now_and_checkout_at_once_with_every_cache_on(
     quotas.ensure_default_rules()
     festival_variant = make_product(stock=ALLOCATED + 7).variants[0]
     item = make_festival_item(make_festival(), festival_variant, ALLOCATED, per_buyer_limit=BUYER_LIMIT)
-    quotas.create_rule(
-        None,
-        scope=Scope.chain,
-        target=Target.festival_item,
-        festival_item_id=item.id,
-        window=Window.festival,
-        measure=Measure.units,
-        limit_value=CHAIN_CAP,
-    )
+    chain_cap_on(item, CHAIN_CAP)
     cart_variant = make_product(stock=CHECKOUT_STOCK).variants[0]
     db.session.commit()
     buy_url = f"/festivals/{item.festival.slug}/items/{item.id}/buy"

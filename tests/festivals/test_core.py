@@ -22,6 +22,7 @@ from shop.quotas import services as quotas
 from shop.quotas.engine import QuotaExceeded, Take, tightest
 from shop.quotas.models import Audience, Measure, Scope, Target, Window
 from shop.quotas.sentences import describe
+from tests.fixtures.festivals import chain_cap_on
 
 
 def _reload(model, row_id):
@@ -88,15 +89,7 @@ def test_chain_rule_counts_the_employee_and_their_contacts_together(
 ):
     festival = make_festival()
     item = make_festival_item(festival, product.variants[0], 10)
-    rule = quotas.create_rule(
-        None,
-        scope=Scope.chain,
-        target=Target.festival_item,
-        festival_item_id=item.id,
-        window=Window.festival,
-        measure=Measure.units,
-        limit_value=3,
-    )
+    rule = chain_cap_on(item, 3)
     db.session.commit()
     friend = make_contact(employee)
     friends_friend = make_contact(friend)

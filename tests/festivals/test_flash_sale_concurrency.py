@@ -24,6 +24,7 @@ from shop.orders.models import Order, OrderLine, OrderStatus
 from shop.quotas import services as quotas
 from shop.quotas.engine import QuotaExceeded
 from shop.quotas.models import Measure, Scope, Target, Window
+from tests.fixtures.festivals import chain_cap_on
 from tests.racing import race
 
 pytestmark = pytest.mark.slow
@@ -102,15 +103,7 @@ def test_two_hundred_buyers_in_twenty_chains_never_oversell_nor_break_a_quota(
     variant = make_product(stock=ALLOCATED + 7).variants[0]
     festival = make_festival()
     item = make_festival_item(festival, variant, ALLOCATED, per_buyer_limit=BUYER_LIMIT)
-    quotas.create_rule(
-        None,
-        scope=Scope.chain,
-        target=Target.festival_item,
-        festival_item_id=item.id,
-        window=Window.festival,
-        measure=Measure.units,
-        limit_value=CHAIN_CAP,
-    )
+    chain_cap_on(item, CHAIN_CAP)
     db.session.commit()
 
     attempts = []  # (buyer id, address id, quantity)
@@ -191,15 +184,7 @@ def test_an_employee_and_their_contact_at_once_cannot_pass_the_chain_cap(
     pooled_app, make_festival, make_festival_item, product, employee, make_contact, make_address
 ):
     item = make_festival_item(make_festival(), product.variants[0], 10, per_buyer_limit=BUYER_LIMIT)
-    quotas.create_rule(
-        None,
-        scope=Scope.chain,
-        target=Target.festival_item,
-        festival_item_id=item.id,
-        window=Window.festival,
-        measure=Measure.units,
-        limit_value=CHAIN_CAP,
-    )
+    chain_cap_on(item, CHAIN_CAP)
     friend = make_contact(employee)
     buyers = [(employee.id, make_address(employee).id), (friend.id, make_address(friend).id)]
     item_id = item.id

@@ -42,6 +42,7 @@ from shop.quotas.models import Audience, Measure, Scope, Target, Window
 from shop.refunds import services as refunds
 from shop.refunds.models import Refund, RefundLine
 from tests.conftest import _empty_tables
+from tests.fixtures.festivals import chain_cap_on
 
 LAUNCH = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: the clock crosses midnight
 ENDS = LAUNCH + timedelta(hours=3)
@@ -96,15 +97,7 @@ def test_festival_quota_state_machine(app, make_user, make_contact, make_product
             item = self._allocate(4)
             self.item_id = item.id
             quotas.ensure_default_rules()
-            quotas.create_rule(
-                None,
-                scope=Scope.chain,
-                target=Target.festival_item,
-                festival_item_id=item.id,
-                window=Window.festival,
-                measure=Measure.units,
-                limit_value=CHAIN_CAP,
-            )
+            chain_cap_on(item, CHAIN_CAP)
             quotas.create_rule(
                 None,
                 scope=Scope.buyer,

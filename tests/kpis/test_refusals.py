@@ -20,9 +20,9 @@ from shop.database import utcnow
 from shop.extensions import db
 from shop.orders.errors import OrderError, OutOfStock
 from shop.orders.models import Order
-from shop.quotas import services as quotas
 from shop.quotas.models import Measure, Scope, Target, Window
 from tests.conftest import login
+from tests.fixtures.festivals import chain_cap_on
 from tests.kpis.conftest import utc
 
 
@@ -51,15 +51,7 @@ def test_each_refusal_of_buy_now_and_checkout_is_one_row_with_its_reason(
     fair = make_festival(name="Fair")
     item = make_festival_item(fair, tea.variants[0], 3, per_buyer_limit=2)
     later = make_festival_item(make_festival(name="Later", phase=Phase.preheat), cups.variants[0], 1)
-    quotas.create_rule(
-        None,
-        scope=Scope.chain,
-        target=Target.festival_item,
-        festival_item_id=item.id,
-        window=Window.festival,
-        measure=Measure.units,
-        limit_value=3,
-    )
+    chain_cap_on(item, 3)
     db.session.commit()
     addresses = {u.id: str(make_address(u).id) for u in (e, c, x)}
 
