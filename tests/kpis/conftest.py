@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -10,8 +11,10 @@ import pytest
 from referrals.models import EventKind, FunnelEvent
 from shop.accounts.models import User
 from shop.catalog.models import PriceTier
+from shop.database import utcnow
 from shop.extensions import db
-from shop.orders.models import Order, OrderLine, OrderStatus
+from shop.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
+from shop.refunds.models import Refund, RefundStatus
 
 _keys = itertools.count(1)
 
@@ -93,3 +96,21 @@ def facts():
         order = staticmethod(add_order)
 
     return Facts
+
+
+def add_refund(order: Order, amount: int) -> None:
+    """A payroll refund of ``amount`` as the refund service leaves it: a succeeded row, and the
+    order's refunded amount (the caller adjusts the lines' refunded units, if any)."""
+    db.session.add(
+        Refund(
+            order_id=order.id,
+            amount=amount,
+            currency="CNY",
+            method=PaymentMethod.payroll,
+            status=RefundStatus.succeeded,
+            reason="test",
+            idempotency_key=uuid.uuid4().hex,
+            completed_at=utcnow(),
+        )
+    )
+    order.refunded_amount += amount

@@ -4,7 +4,6 @@ read; freshness and the "as of" time."""
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from datetime import date, timedelta
 
@@ -30,10 +29,9 @@ from kpis.models import (
 from referrals.models import EventKind, FunnelEvent
 from shop.database import utcnow
 from shop.extensions import db
-from shop.orders.models import Order, PaymentMethod
-from shop.refunds.models import Refund, RefundStatus
+from shop.orders.models import Order
 from tests.conftest import _empty_tables
-from tests.kpis.conftest import add_event, add_order, utc
+from tests.kpis.conftest import add_event, add_order, add_refund, utc
 
 START = utc(2026, 1, 31, 12)  # spans a month end in company time
 HOURS = 24 * 3
@@ -157,19 +155,7 @@ def assert_pages_equal_a_recount(windows: list[Filters]) -> None:
 
 def _refund(order: Order, amount: int) -> None:
     """A refund as the refund service leaves it: a row, and the order's refunded amount."""
-    db.session.add(
-        Refund(
-            order_id=order.id,
-            amount=amount,
-            currency="CNY",
-            method=PaymentMethod.payroll,
-            status=RefundStatus.succeeded,
-            reason="test",
-            idempotency_key=uuid.uuid4().hex,
-            completed_at=utcnow(),
-        )
-    )
-    order.refunded_amount += amount
+    add_refund(order, amount)
     db.session.commit()
 
 

@@ -5,7 +5,6 @@ arriving between them, they equal the recount and one full run."""
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -16,12 +15,10 @@ from sqlalchemy import select
 from kpis import domain
 from kpis.aggregation import Calendar, aggregate
 from kpis.cut_rollups import BuyerCutMonth, ProductDay
-from shop.database import utcnow
 from shop.extensions import db
-from shop.orders.models import Order, OrderLine, PaymentMethod
-from shop.refunds.models import Refund, RefundStatus
+from shop.orders.models import Order, OrderLine
 from tests.conftest import _empty_tables
-from tests.kpis.conftest import add_order, utc
+from tests.kpis.conftest import add_order, add_refund, utc
 
 START = utc(2026, 1, 31, 12)  # spans a month end in company time
 HOURS = 24 * 3
@@ -63,19 +60,7 @@ def _refund(order: Order, line: OrderLine | None, units: int, extra: int) -> Non
     amount = min((units * line.unit_price if line is not None else 0) + extra, order.refundable_amount)
     if amount <= 0:
         return
-    db.session.add(
-        Refund(
-            order_id=order.id,
-            amount=amount,
-            currency="CNY",
-            method=PaymentMethod.payroll,
-            status=RefundStatus.succeeded,
-            reason="test",
-            idempotency_key=uuid.uuid4().hex,
-            completed_at=utcnow(),
-        )
-    )
-    order.refunded_amount += amount
+    add_refund(order, amount)
     if line is not None:
         line.refunded_quantity += units
     db.session.commit()
