@@ -86,14 +86,20 @@ def _figures(viewer: User, ids: list[int] | None) -> dict[int, Figures]:
     figures: dict[int, Figures] = defaultdict(Figures)
     paid = Order.paid_at.is_not(None)
     money = func.sum(Order.total_amount - Order.refunded_amount)
-    group = (lambda column: (column,)) if ids is not None else (lambda column: ())  # noqa: E731
-    key = (lambda column: column) if ids is not None else (lambda column: sa.literal(0))  # noqa: E731
+    per_person = ids is not None
+
+    def key(column):  # the person, or 0 for the whole chain
+        return column if per_person else sa.literal(0)
+
+    def group(column):
+        return (column,) if per_person else ()
+
     credited = or_(
         and_(Order.buyer_id == viewer.id, Order.buyer_level == viewer.level),
         and_(Order.buyer_id != viewer.id, _attributed(Order.root_employee_id, Order.l1_contact_id, viewer)),
     )
     orders = select(key(Order.buyer_id), func.count(), money).where(paid, credited)
-    if ids is not None:
+    if per_person:
         orders = orders.where(Order.buyer_id.in_(ids))
     for person, count, revenue in db.session.execute(orders.group_by(*group(Order.buyer_id))):
         figures[person].orders += count
@@ -102,7 +108,7 @@ def _figures(viewer: User, ids: list[int] | None) -> dict[int, Figures]:
     leads = select(key(Lead.referrer_id), Lead.status, func.count(), won).where(
         (Lead.referrer_id == viewer.id) | _attributed(Lead.root_employee_id, Lead.l1_contact_id, viewer)
     )
-    if ids is not None:
+    if per_person:
         leads = leads.where(Lead.referrer_id.in_(ids))
     for person, status, count, amount in db.session.execute(leads.group_by(*group(Lead.referrer_id), Lead.status)):
         figures[person].leads += count
@@ -110,7 +116,7 @@ def _figures(viewer: User, ids: list[int] | None) -> dict[int, Figures]:
             figures[person].leads_won += count
             figures[person].lead_amount += amount or 0
     names = {EventKind.share: "shares", EventKind.visit: "visits", EventKind.signup: "signups"}
-    owners = ids if ids is not None else _everyone(viewer)
+    owners = ids if per_person else _everyone(viewer)
     events = select(key(FunnelEvent.link_owner_id), FunnelEvent.kind, func.count()).where(
         FunnelEvent.link_owner_id.in_(owners), FunnelEvent.kind.in_(list(names))
     )
