@@ -98,6 +98,10 @@ def live_server(app, stripe_on, localstripe_url):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
+    # localstripe sends each event a second after it happens, to the webhooks registered then:
+    # let an earlier test's events go out first, or this app would write them to the database
+    # while the test's own rows are being written (SQLite: "database is locked").
+    time.sleep(1.5)
     fake_stripe.register_webhook(localstripe_url, f"{base}/stripe/webhook", WEBHOOK_SECRET)
     yield base
     fake_stripe.register_webhook(localstripe_url, NOWHERE, WEBHOOK_SECRET)
