@@ -99,9 +99,9 @@ def admin_engine(url: str):
 
 
 class ScratchDatabase:
-    def __init__(self, server_url: str):
+    def __init__(self, server_url: str, name: str | None = None):
         self.server_url = server_url
-        self.name = f"neigou_flash_{uuid.uuid4().hex[:10]}"
+        self.name = name or f"neigou_flash_{uuid.uuid4().hex[:10]}"
         self.url = server_url.rsplit("/", 1)[0] + "/" + self.name
 
     def create(self) -> None:
