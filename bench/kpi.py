@@ -2,13 +2,13 @@
 
 Creates a scratch PostgreSQL database (dropped at the end), migrates it, writes the synthetic
 data set (`flask shop seed-synthetic`, default 20,000 employees, 100,000 contacts, 1,000,000
-events, 12 months), starts gunicorn and an aggregation loop (`flask shop kpi-aggregate` every
---aggregate-every seconds, as the worker would), logs in as an admin and as an employee, then
-requests each dashboard page and the employee's /network --requests times from --clients
-concurrent clients, each request with random cuts (date range, festival, department, level).
+events, 12 months), starts gunicorn and the worker (`flask shop worker`, its kpi-aggregate job
+only, every --aggregate-every seconds), logs in as an admin and as an employee, then requests
+each dashboard page and the employee's /network --requests times from --clients concurrent
+clients, each request with random cuts (date range, festival, department, level).
 
 Then: staleness (a share written through the database at t0; the operator's funnel CSV polled
-until it counts it), and one incremental aggregation after --new-events new events (the loop
+until it counts it), and one incremental aggregation after --new-events new events (the worker
 stopped first).
 
 Progress goes to stderr; the last line on stdout is one JSON object:
@@ -24,11 +24,11 @@ import os
 import random
 import re
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
@@ -56,32 +56,35 @@ TARGET_P95_MS = 300.0
 TARGET_STALENESS_S = 60.0
 
 
-class AggregationLoop:
-    """`flask shop kpi-aggregate` every few seconds in the background, as the worker runs it."""
+class AggregationWorker:
+    """`flask shop worker` running only its kpi-aggregate job, every ``every`` seconds, in one
+    long-lived process as in production; the durations of its runs are read from its log."""
 
-    def __init__(self, env: dict, every: float):
+    RUN = re.compile(r"kpi-aggregate: .*\(([0-9.]+) s\)$")
+
+    def __init__(self, env: dict, every: float, work: Path):
         self.env, self.every = env, every
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.runs: list[float] = []
-
-    def _run(self) -> None:
-        while not self.stop_event.is_set():
-            started = time.monotonic()
-            done = subprocess.run(
-                [str(BIN / "flask"), "shop", "kpi-aggregate"], cwd=ROOT, env=self.env, capture_output=True, text=True
-            )
-            if done.returncode != 0:
-                log(f"kpi-aggregate failed: {done.stderr.strip().splitlines()[-1:]}")
-            self.runs.append(time.monotonic() - started)
-            self.stop_event.wait(self.every)
+        self.log_path = work / "worker.log"
+        self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.thread.start()
+        command = [str(BIN / "flask"), "shop", "worker", "--only", "kpi-aggregate"]
+        command += ["--every", f"kpi-aggregate={round(self.every)}"]
+        with self.log_path.open("w") as log_file:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout=600)
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=600)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    @property
+    def runs(self) -> list[float]:
+        lines = self.log_path.read_text().splitlines() if self.log_path.exists() else []
+        return [float(m.group(1)) for line in lines if (m := self.RUN.search(line))]
 
 
 def random_cuts(rng: random.Random, today: date, festivals: list[int], departments: list[int]) -> dict:
@@ -176,7 +179,7 @@ def run(args: argparse.Namespace) -> dict:
     )
     flask = str(BIN / "flask")
     server: Gunicorn | None = None
-    loop: AggregationLoop | None = None
+    loop: AggregationWorker | None = None
     engine = admin_engine(scratch.url)
     try:
         run_cli([flask, "db", "upgrade"], env, 300, "migrations")
@@ -210,7 +213,7 @@ def run(args: argparse.Namespace) -> dict:
         gunicorn_args = ["--workers", str(args.workers), "--threads", str(args.threads), "--timeout", "120"]
         server = Gunicorn("shop", "wsgi:app", ROOT, [*gunicorn_args, "--log-level", "warning"], env, work)
         server.start()
-        loop = AggregationLoop(env, args.aggregate_every)
+        loop = AggregationWorker(env, args.aggregate_every, work)
         loop.start()
 
         admin, employee = Browser(server.port), Browser(server.port)
@@ -220,6 +223,8 @@ def run(args: argparse.Namespace) -> dict:
         rng = random.Random(args.seed)
         pages = {}
         for name, path in PAGES.items():
+            if args.pages and name not in args.pages:
+                continue
             cuts = [random_cuts(rng, today, festivals, departments) for _ in range(args.requests)]
             browser = employee if name == "network" else admin
             timed_get(server.port, path, browser.cookie_header())  # warm this page's code once
@@ -274,7 +279,9 @@ def run(args: argparse.Namespace) -> dict:
             "clients": args.clients,
             "gunicorn": f"{args.workers} workers x {args.threads} threads",
             "targets": {"p95_ms": TARGET_P95_MS, "staleness_s": TARGET_STALENESS_S},
-            "all_p95_within_target": all(p["p95_ms"] <= TARGET_P95_MS for p in pages.values()),
+            # Only a run of every page can meet the target.
+            "all_p95_within_target": len(pages) == len(PAGES)
+            and all(p["p95_ms"] <= TARGET_P95_MS for p in pages.values()),
         }
     finally:
         if loop is not None:
@@ -303,6 +310,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--aggregate-every", type=float, default=20.0)
     parser.add_argument("--new-events", type=int, default=10_000)
+    parser.add_argument(
+        "--pages", type=lambda v: v.split(","), help=f"measure only these pages (of {', '.join(PAGES)})"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database at the end")
     parser.add_argument(
         "--reuse",
@@ -310,7 +320,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="measure on this database of the server (one kept by --keep) instead of a new one: "
         "migrated, seeded only if its seed is absent, then aggregated in full; never dropped",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    unknown = set(args.pages or ()) - set(PAGES)
+    if unknown:
+        parser.error(f"no such page: {', '.join(sorted(unknown))}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
