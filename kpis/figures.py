@@ -82,11 +82,14 @@ def company_funnel(f: Filters):
     return StageDay if f.product_id is None else CompanyDay
 
 
-def funnel_counts(f: Filters, *, root: int | None = None, l1: int | None = None) -> Counter:
-    """Stage counts; ``root`` keeps one employee's chain (``l1``: its L1 contact's sub-chain is
-    read from the raw events, see ``chain_funnel``)."""
-    model = company_funnel(f) if root is None and f.department_id is None else FunnelDay
-    query = _cut(select(model.kind, func.sum(model.events)), model, f, level_column=model.level)
+def funnel_counts(f: Filters, *, root: int | None = None) -> Counter:
+    """Stage counts; ``root`` keeps one employee's chain (an L1 contact's sub-chain is read from
+    the raw events, see ``kpis.chain``)."""
+    if root is not None:
+        model = ChainDay if uncut(f) else FunnelDay
+    else:
+        model = company_funnel(f) if f.department_id is None else FunnelDay
+    query = _cut(select(model.kind, func.sum(model.events)), model, f, level_column=getattr(model, "level", None))
     if root is not None:
         query = query.where(model.root_employee_id == root)
     return Counter({kind: int(n) for kind, n in db.session.execute(query.group_by(model.kind))})

@@ -68,6 +68,8 @@ class ChainDay(db.Model):
     by the per-employee figures when no festival, product or level cut is asked for."""
 
     __tablename__ = "kpi_chain_days"
+    # One chain's days (its funnel on /network): the key leads with the day.
+    __table_args__ = (sa.Index("ix_kpi_chain_days_root_employee_id_day", "root_employee_id", "day"),)
 
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     root_employee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
