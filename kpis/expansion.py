@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, case, cast, delete, func, insert, literal, select, union_all
+from sqlalchemy import BigInteger, case, cast, delete, func, insert, select
 
 from kpis import domain
 from kpis.models import NEVER, ExpansionDay
 from shop.accounts.models import Kind, User
 from shop.extensions import db
 
-MEASURES = ("employees", "with_l1", "l1", "l1_with_l2", "l2")
+MEASURES = ("employees", "with_l1", "l1", "l1_with_l2", "l2")  # in the order of domain.Expansion's fields
 
 
 def moments() -> tuple[list[tuple], dict, dict, dict]:
@@ -111,24 +111,32 @@ def recount(calendar) -> int:
 
 def expansion_between(windows: list[tuple[date, date]], department_id: int | None = None) -> list[domain.Expansion]:
     """``domain.Expansion`` for each window [first day, day after the last) of company days,
-    in one statement."""
+    in one statement.
+
+    A row counts in a window when its ``day`` is before the window's end and its ``left_day``
+    not before its start. The database groups the rows by how many of the windows' ends are at
+    or before their day and how many starts at or before their left day (a few hundred groups
+    at most, one pass); a window is then the sum of the groups on the right side of both."""
     if not windows:
         return []
-    selects = []
-    for i, (start, end) in enumerate(windows):
-        query = select(literal(i).label("i"), *(func.coalesce(func.sum(getattr(ExpansionDay, m)), 0) for m in MEASURES))
-        query = query.where(ExpansionDay.day < end, ExpansionDay.left_day >= start)
-        if department_id is not None:
-            query = query.where(ExpansionDay.department_id == department_id)
-        selects.append(query)
-    found = {int(row[0]): row[1:] for row in db.session.execute(union_all(*selects))}
-    return [
-        domain.Expansion(
-            employees=int(found[i][0]),
-            employees_with_l1=int(found[i][1]),
-            l1_contacts=int(found[i][2]),
-            l1_with_l2=int(found[i][3]),
-            l2_contacts=int(found[i][4]),
-        )
-        for i in range(len(windows))
-    ]
+    ends = sorted({end for _, end in windows})
+    starts = sorted({start for start, _ in windows})
+    joined = _bounds_up_to(ExpansionDay.day, ends).label("joined")
+    stayed = _bounds_up_to(ExpansionDay.left_day, starts).label("stayed")
+    query = select(joined, stayed, *(func.sum(getattr(ExpansionDay, m)) for m in MEASURES)).where(
+        ExpansionDay.day < ends[-1], ExpansionDay.left_day >= starts[0]
+    )
+    if department_id is not None:
+        query = query.where(ExpansionDay.department_id == department_id)
+    groups = db.session.execute(query.group_by(joined, stayed)).all()
+    found = []
+    for start, end in windows:
+        last_end, first_start = ends.index(end), starts.index(start)
+        inside = [g[2:] for g in groups if g.joined <= last_end and g.stayed > first_start]
+        found.append(domain.Expansion(*(sum(int(g[i]) for g in inside) for i in range(len(MEASURES)))))
+    return found
+
+
+def _bounds_up_to(column, bounds: list[date]):
+    """How many of the sorted ``bounds`` are at or before ``column``."""
+    return case(*((column < bound, i) for i, bound in enumerate(bounds)), else_=len(bounds))

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
-from kpis import chain_gaps, domain, expansion_count
+from kpis import chain_gaps, domain
 from kpis import expansion as kept_expansion
 from kpis.aggregation import Calendar
 from kpis.cut_rollups import ProductDay
@@ -372,24 +372,14 @@ def retention(last_month: date, *, cohorts: int = 12, horizon: int = 12) -> list
 # ---- expansion ----------------------------------------------------------------------------
 
 
-def expansion_by_month(
-    months: list[date], department_id: int | None = None, people: expansion_count.Population | None = None
-) -> list[tuple[date, domain.Expansion]]:
-    """Expansion at each month; from ``kpi_expansion_days``, or counted from ``people`` when given."""
-    if people is None:
-        windows = [(month, domain.add_months(month, 1)) for month in months]
-        return list(zip(months, kept_expansion.expansion_between(windows, department_id), strict=True))
-    calendar = Calendar()
-    rows = []
-    for month in months:
-        start, end = calendar.start(month), calendar.start(domain.add_months(month, 1))
-        rows.append((month, expansion_count.expansion_at(people, start, end, department_id)))
-    return rows
-
-
-def expansion(f: Filters) -> domain.Expansion:
-    """Expansion over the window of ``f`` (its department cut; others do not apply)."""
-    return kept_expansion.expansion_between([(f.start, f.end + timedelta(days=1))], f.department_id)[0]
+def expansions(f: Filters, months: list[date]) -> tuple[domain.Expansion, domain.Expansion, list[domain.Expansion]]:
+    """Expansion over the window of ``f``, over the previous period, and in each of ``months``
+    (its department cut; others do not apply), from ``kpi_expansion_days`` in one statement."""
+    previous = f.previous()
+    windows = [(f.start, f.end + timedelta(days=1)), (previous.start, previous.end + timedelta(days=1))]
+    windows += [(month, domain.add_months(month, 1)) for month in months]
+    now, before, *monthly = kept_expansion.expansion_between(windows, f.department_id)
+    return now, before, monthly
 
 
 def utc_bounds(f: Filters) -> tuple[datetime, datetime]:

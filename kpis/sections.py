@@ -117,7 +117,8 @@ def employees(rows: list, *, q: str = "", sort: str = "name", descending=False, 
 
 
 def expansion(f: Filters) -> list[Table]:
-    now, before = figures.expansion(f), figures.expansion(f.previous())
+    months = figures.months_back(f.end)
+    now, before, by_month = figures.expansions(f, months)
     people_note = cuts.not_applied(f, PEOPLE_CUTS)
     summary = _figures_table(
         "expansion",
@@ -135,7 +136,6 @@ def expansion(f: Filters) -> list[Table]:
             _figure(_l("Active employees"), "int", now.employees, before.employees, people_note),
         ],
     )
-    months = figures.months_back(f.end)
     monthly = Table(
         "expansion_monthly",
         _l("Expansion month by month"),
@@ -147,7 +147,7 @@ def expansion(f: Filters) -> list[Table]:
         ],
         chart="line",
     )
-    for month, e in figures.expansion_by_month(months, f.department_id):
+    for month, e in zip(months, by_month, strict=True):
         monthly.rows.append([month, e.l1_rate, e.l2_rate, e.contacts_per_employee])
     monthly.note = _people_note(people_note)
     by_level = Table(

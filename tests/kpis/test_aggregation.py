@@ -5,14 +5,14 @@ read; freshness and the "as of" time."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from kpis import domain, employees, expansion_count, figures, medians
-from kpis import expansion as kept_expansion
+from kpis import domain, employees, figures, medians
 from kpis.aggregation import Calendar, aggregate, as_of
 from kpis.figures import Filters
 from kpis.models import (
@@ -31,6 +31,7 @@ from shop.database import utcnow
 from shop.extensions import db
 from shop.orders.models import Order
 from tests.conftest import _empty_tables
+from tests.kpis import expansion_recount
 from tests.kpis.conftest import add_event, add_order, add_refund, utc
 
 START = utc(2026, 1, 31, 12)  # spans a month end in company time
@@ -125,7 +126,7 @@ def assert_pages_equal_a_recount(windows: list[Filters]) -> None:
     """The figures the pages read from the database's statements and the kept rows (employees
     table, bottlenecks, medians, expansion, long tail, retention) against ``kpis.domain`` over
     every row in Python."""
-    people = expansion_count.population()
+    people = expansion_recount.population()
     for f in windows:
         found = employees.page(f)
         python = figures.employee_funnels(f)
@@ -135,9 +136,15 @@ def assert_pages_equal_a_recount(windows: list[Filters]) -> None:
         assert found.bottlenecks == figures.bottleneck_distribution(python)
         assert medians.medians_by_department(f) == medians.counted_here(f)
         start, end = figures.utc_bounds(f)
+        calendar, months = Calendar(), figures.months_back(f.end, 3)
         for department in {None, *(e.department_id for e in figures.active_employees(f))}:
-            kept = kept_expansion.expansion_between([(f.start, f.end + timedelta(days=1))], department)[0]
-            assert kept == expansion_count.expansion_at(people, start, end, department)
+            cut = replace(f, department_id=department)
+            now, before, monthly = figures.expansions(cut, months)
+            assert now == expansion_recount.expansion_at(people, start, end, department)
+            assert before == expansion_recount.expansion_at(people, *figures.utc_bounds(cut.previous()), department)
+            for month, kept in zip(months, monthly, strict=True):
+                bounds = calendar.start(month), calendar.start(domain.add_months(month, 1))
+                assert kept == expansion_recount.expansion_at(people, *bounds, department)
         amounts, with_order = figures.revenue_by_employee(f)
         active = figures.active_employees(f)
         chains = figures.chain_revenue(f)
@@ -200,6 +207,32 @@ def test_increments_equal_one_run_and_a_recount(batches, make_user, make_contact
     incremental = _rollup()
     aggregate(full=True)
     assert _rollup() == incremental
+
+
+def test_expansion_windows_end_on_the_joining_day(make_user, make_contact):
+    """The page's expansion windows (the range, the period before and each month, summed in
+    one statement) against the recount, on the day the chain was built: a window ending the
+    day before counts only an employee who left that day, one ending that day everyone else."""
+    employee = make_user()
+    l1 = make_contact(employee)
+    make_contact(l1)
+    make_contact(employee)
+    make_user(created_at=utcnow() - timedelta(days=3), deactivated_at=utcnow() - timedelta(days=1), active=False)
+    aggregate()
+    today = figures.today()
+    people = expansion_recount.population()
+    calendar, months = Calendar(), figures.months_back(today, 2)
+    for f in (Filters(today - timedelta(days=1), today - timedelta(days=1)), Filters(today, today)):
+        now, before, monthly = figures.expansions(f, months)
+        assert now == expansion_recount.expansion_at(people, *figures.utc_bounds(f))
+        assert before == expansion_recount.expansion_at(people, *figures.utc_bounds(f.previous()))
+        for month, kept in zip(months, monthly, strict=True):
+            bounds = calendar.start(month), calendar.start(domain.add_months(month, 1))
+            assert kept == expansion_recount.expansion_at(people, *bounds)
+    yesterday, _, _ = figures.expansions(Filters(today - timedelta(days=1), today - timedelta(days=1)), months)
+    joined, _, _ = figures.expansions(Filters(today, today), months)
+    assert yesterday == domain.Expansion(1, 0, 0, 0, 0)  # the one who left
+    assert joined == domain.Expansion(employees=1, employees_with_l1=1, l1_contacts=2, l1_with_l2=1, l2_contacts=1)
 
 
 def test_a_fact_committed_while_a_run_read_is_counted_once(make_user):

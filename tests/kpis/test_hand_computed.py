@@ -16,13 +16,14 @@ from datetime import date
 
 import pytest
 
-from kpis import domain, expansion_count, figures
+from kpis import domain, figures
 from kpis.aggregation import aggregate
 from kpis.figures import Filters
 from referrals.services.chains import move_contacts, promote_to_employee
 from shop.accounts.models import Kind, Role
 from shop.extensions import db
 from shop.orders.models import OrderStatus
+from tests.kpis import expansion_recount
 from tests.kpis.conftest import utc
 
 MARCH = Filters(start=date(2026, 3, 1), end=date(2026, 3, 31))
@@ -175,8 +176,8 @@ def test_expansion(world, facts):
     for name in ("e1", "e2", "p", "l1a", "l2a", "c3"):
         db.session.refresh(w[name])  # as chained now (C3 moved, P promoted)
     start, end = figures.utc_bounds(MARCH)
-    people = expansion_count.population()
-    e = expansion_count.expansion_at(people, start, end)
+    people = expansion_recount.population()
+    e = expansion_recount.expansion_at(people, start, end)
     # the plain function agrees: contacts as chained now, active employees
     plain = domain.expansion(
         [w[k].id for k in ("e1", "e2", "p")],

@@ -1,7 +1,7 @@
-"""Expansion counted directly from everyone as chained now (the recount that
-``kpi_expansion_days``, ``kpis.expansion``, is checked against, and the page's monthly series
-when asked to count in Python): employees, and per employee the sorted moments at which their
-chain gained contacts, so that any window is counted with binary searches."""
+"""Expansion counted directly from everyone as chained now: the recount that
+``kpi_expansion_days`` (``kpis.expansion``) is checked against. Employees, and per employee the
+sorted moments at which their chain gained contacts, so that any window is counted with binary
+searches."""
 
 from __future__ import annotations
 
