@@ -352,28 +352,32 @@ def top_count(n: int, share: float = TOP_SHARE) -> int:
     return math.ceil(n * share - 1e-9)
 
 
-def gini(values: Sequence[int]) -> float | None:
-    """Gini coefficient: sum_i (2i - n - 1) x_(i) / (n * sum x), x ascending, i = 1..n.
-    0 when everyone has the same; (n-1)/n when one has everything; None without revenue."""
-    n, total = len(values), sum(values)
+def gini(values: Sequence[int], *, zeros: int = 0) -> float | None:
+    """Gini coefficient: sum_i (2i - n - 1) x_(i) / (n * sum x), x ascending, i = 1..n, over
+    ``values`` (each at least 0) and ``zeros`` more employees with nothing. 0 when everyone has
+    the same; (n-1)/n when one has everything; None without revenue. The zeros come first and
+    add nothing to the sum, so only the others are walked."""
+    positive = sorted(x for x in values if x)
+    n, total = len(values) + zeros, sum(positive)
     if n == 0 or total == 0:
         return None
-    ordered = sorted(values)
-    return sum((2 * i - n - 1) * x for i, x in enumerate(ordered, start=1)) / (n * total)
+    first = n - len(positive)  # the zeros' places
+    return sum((2 * (first + i) - n - 1) * x for i, x in enumerate(positive, start=1)) / (n * total)
 
 
-def lorenz(values: Sequence[int], points: int = 20) -> list[tuple[float, float]]:
+def lorenz(values: Sequence[int], points: int = 20, *, zeros: int = 0) -> list[tuple[float, float]]:
     """The Lorenz curve: (share of employees, poorest first; their share of revenue), from
-    (0, 0) to (1, 1), at most ``points`` + 1 points."""
-    n, total = len(values), sum(values)
+    (0, 0) to (1, 1), at most ``points`` + 1 points; ``zeros`` as in ``gini``."""
+    positive = sorted(x for x in values if x)
+    n, total = len(values) + zeros, sum(positive)
     if n == 0 or total == 0:
         return []
-    ordered = sorted(values)
-    cumulative = [0]
-    for x in ordered:
+    first = n - len(positive)
+    cumulative = [0]  # of the positive values; the poorest ``first`` hold nothing
+    for x in positive:
         cumulative.append(cumulative[-1] + x)
     marks = sorted({round(n * j / points) for j in range(points + 1)})
-    return [(i / n, cumulative[i] / total) for i in marks]
+    return [(i / n, cumulative[max(0, i - first)] / total) for i in marks]
 
 
 def long_tail(revenue_by_employee: Mapping[int, int], employees: Iterable[int], with_order: Iterable[int]) -> LongTail:
@@ -387,17 +391,18 @@ def long_tail(revenue_by_employee: Mapping[int, int], employees: Iterable[int], 
 def long_tail_of(values: Sequence[int], with_order: int, employees: int | None = None) -> LongTail:
     """``long_tail`` from the chain revenues themselves (each at least 0): ``employees`` when
     given counts the employees whose revenue is 0 and left out of ``values``."""
-    values = list(values) + [0] * ((employees or 0) - len(values))
-    ordered = sorted(values, reverse=True)
-    total = sum(values)
-    top = sum(ordered[: top_count(len(values))])
+    positive = [x for x in values if x]
+    n = max(len(values), employees or 0)
+    zeros = n - len(positive)
+    total = sum(positive)
+    top = sum(sorted(positive, reverse=True)[: top_count(n)])
     return LongTail(
-        employees=len(values),
+        employees=n,
         with_order=with_order,
         revenue=total,
         outside_top=total - top,
-        gini=gini(values),
-        lorenz=lorenz(values),
+        gini=gini(positive, zeros=zeros),
+        lorenz=lorenz(positive, zeros=zeros),
     )
 
 

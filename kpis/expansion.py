@@ -137,6 +137,17 @@ def expansion_between(windows: list[tuple[date, date]], department_id: int | Non
     return found
 
 
+def employees_by_department(start: date, end: date) -> dict[int | None, int]:
+    """The employees active in [start, end) of company days (joined before the end, not left
+    before the start) per department (None: none), from the same rows."""
+    query = (
+        select(ExpansionDay.department_id, func.sum(ExpansionDay.employees))
+        .where(ExpansionDay.day < end, ExpansionDay.left_day >= start)
+        .group_by(ExpansionDay.department_id)
+    )
+    return {department or None: int(n) for department, n in db.session.execute(query) if n}
+
+
 def _bounds_up_to(column, bounds: list[date]):
     """How many of the sorted ``bounds`` are at or before ``column``."""
     return case(*((column < bound, i) for i, bound in enumerate(bounds)), else_=len(bounds))

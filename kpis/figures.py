@@ -279,11 +279,9 @@ class ChainRevenue:
 
 
 def chain_revenue(f: Filters) -> ChainRevenue:
-    """Two grouped statements instead of a row per employee: active employees per department,
-    and chain revenue per active employee who has any (the department cut is not applied)."""
-    counted = db.session.execute(
-        select(User.department_id, func.count()).where(active(f)).group_by(User.department_id)
-    ).all()
+    """Active employees per department (from ``kpi_expansion_days``), and chain revenue per
+    active employee who has any (the department cut is not applied)."""
+    counted = kept_expansion.employees_by_department(f.start, f.end + timedelta(days=1))
     model = ChainRevenueDay if uncut(f) else RevenueDay
     query = _cut(
         select(User.department_id, func.sum(model.revenue), func.sum(model.orders)),
@@ -296,7 +294,7 @@ def chain_revenue(f: Filters) -> ChainRevenue:
     revenues: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
     for department, amount, orders in db.session.execute(query):
         revenues[department].append((int(amount), int(orders)))
-    return ChainRevenue({d: int(n) for d, n in counted}, revenues)
+    return ChainRevenue(counted, revenues)
 
 
 def months_back(last: date, n: int = 12) -> list[date]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kpis import domain, figures
 from kpis.aggregation import aggregate
@@ -204,6 +206,19 @@ def test_long_tail_gini_and_lorenz(world, facts):
     assert tail.reach == 1.0
     assert tail.lorenz[0] == (0.0, 0.0) and tail.lorenz[-1] == (1.0, 1.0)
     assert (1 / 3, 4_000 / 17_000) in tail.lorenz
+    # The page reads the same from the rollups: active employees per department from
+    # kpi_expansion_days, chain revenue per employee from the revenue days.
+    assert figures.chain_revenue(MARCH).tail() == tail
+    # Active employees from the rollups: E1, E2, E3 from 1 Jan, P (an employee since) from
+    # 10 Jan; E3 is still active on 15 Feb, the day they left, and not after.
+    for window, active_employees in (
+        (Filters(start=date(2026, 1, 1), end=date(2026, 1, 9)), 3),
+        (Filters(start=date(2026, 1, 1), end=date(2026, 1, 10)), 4),
+        (Filters(start=date(2026, 2, 15), end=date(2026, 2, 28)), 4),
+        (Filters(start=date(2026, 2, 16), end=date(2026, 2, 28)), 3),
+    ):
+        assert sum(figures.chain_revenue(window).employees.values()) == active_employees
+        assert len(figures.active_employees(window)) == active_employees
 
 
 def test_the_domain_on_edge_cases():
@@ -214,3 +229,22 @@ def test_the_domain_on_edge_cases():
     assert domain.bottleneck({"visit": 0.5}, {"visit": 0.5}) is None
     assert domain.event_level(None, 1, None) == domain.ANONYMOUS
     assert Kind.employee  # the module under test reads kinds from accounts
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 10_000), max_size=40), st.integers(0, 30), st.integers(0, 40))
+def test_the_long_tail_skips_the_zeros_without_changing_a_figure(values, zeros, with_order):
+    """``long_tail_of`` walks only the employees with revenue; the figures equal those of the
+    definitions over every employee, zeros included (written out here)."""
+    everyone = sorted([*values, *[0] * zeros])
+    n, total = len(everyone), sum(everyone)
+    found = domain.long_tail_of(values, with_order, len(values) + zeros)
+    assert (found.employees, found.revenue, found.with_order) == (n, total, with_order)
+    assert found.outside_top == total - sum(sorted(everyone, reverse=True)[: domain.top_count(n)])
+    if total == 0:
+        assert found.gini is None and found.lorenz == []
+        return
+    assert found.gini == sum((2 * i - n - 1) * x for i, x in enumerate(everyone, start=1)) / (n * total)
+    cumulative = [sum(everyone[:i]) for i in range(n + 1)]
+    marks = sorted({round(n * j / 20) for j in range(21)})
+    assert found.lorenz == [(i / n, cumulative[i] / total) for i in marks]
