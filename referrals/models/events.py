@@ -31,6 +31,8 @@ class FunnelEvent(db.Model):
     __tablename__ = "funnel_events"
     __table_args__ = (
         sa.Index("ix_funnel_events_root_employee_id_at", "root_employee_id", "at"),
+        # A chain's shares, visits and sign-ups on /network, counted from the index alone.
+        sa.Index("ix_funnel_events_root_employee_id_kind", "root_employee_id", "kind"),
         sa.Index("ix_funnel_events_l1_contact_id_at", "l1_contact_id", "at"),
         sa.Index("ix_funnel_events_kind_at", "kind", "at"),
         sa.Index("ix_funnel_events_actor_id_kind", "actor_id", "kind"),

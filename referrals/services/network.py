@@ -116,20 +116,24 @@ def _figures(viewer: User, ids: list[int] | None) -> dict[int, Figures]:
             figures[person].leads_won += count
             figures[person].lead_amount += amount or 0
     names = {EventKind.share: "shares", EventKind.visit: "visits", EventKind.signup: "signups"}
-    owners = ids if per_person else _everyone(viewer)
+    # A person's: of the links they own. The chain's: credited to it when written, as orders
+    # (a share, a visit of a member's link, a sign-up through one: the link owner's chain).
+    mine = FunnelEvent.link_owner_id.in_(ids) if per_person else _credited_events(viewer)
     events = select(key(FunnelEvent.link_owner_id), FunnelEvent.kind, func.count()).where(
-        FunnelEvent.link_owner_id.in_(owners), FunnelEvent.kind.in_(list(names))
+        mine, FunnelEvent.kind.in_(list(names))
     )
     for person, kind, count in db.session.execute(events.group_by(*group(FunnelEvent.link_owner_id), FunnelEvent.kind)):
         setattr(figures[person], names[kind], getattr(figures[person], names[kind]) + count)
     return figures
 
 
-def _everyone(viewer: User):
-    """The viewer and the people of their chain now, as a subquery of ids."""
-    query = _members_query(viewer)
-    members = query.with_only_columns(User.id) if query is not None else select(User.id).where(sa.false())
-    return sa.union_all(select(sa.literal(viewer.id)), members)
+def _credited_events(viewer: User):
+    """Events credited to the viewer's chain when they were written: an employee's by root;
+    anyone else's of their own links, and an L1 contact's also those attributed to them (their
+    L2 contacts' links and sign-ups)."""
+    if viewer.level == 0:
+        return FunnelEvent.root_employee_id == viewer.id
+    return or_(FunnelEvent.link_owner_id == viewer.id, FunnelEvent.l1_contact_id == viewer.id)
 
 
 def _count(query) -> int:

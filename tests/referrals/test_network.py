@@ -3,8 +3,12 @@ aggregates, never addresses; orders keep the chain they were placed in."""
 
 from __future__ import annotations
 
+from referrals.services import events as event_log
+from referrals.services import visits
+from referrals.services.chains import move_contacts
 from referrals.services.network import member_of, network_of
 from referrals.views import NETWORK_NESTED, NETWORK_PER_PAGE
+from shop.accounts.services import deactivate
 from shop.database import utcnow
 from shop.extensions import db
 from shop.payments.payroll import pay_by_payroll
@@ -147,3 +151,29 @@ def test_a_large_chain_is_read_a_page_at_a_time_with_totals_of_everyone(
     assert "Later 21" in html and "Later 22" not in html  # 3 + 22 on the first page
     assert "and 2 more of First 00" in html
     assert "Later 22" in client.get("/network?page=2").get_data(as_text=True)
+
+
+def test_the_chains_shares_visits_and_sign_ups_stay_where_they_were_made(employee, operator, make_user, make_contact):
+    """The totals count a chain's link events as they were credited when written (like its
+    orders): a moved contact's earlier shares and visits stay with the chain they were in."""
+    lena = make_contact(employee, name="Lena One")
+    tom = make_contact(lena, name="Tom Two")
+    now = utcnow()
+    for person in (lena, tom):
+        assert event_log.record_share(person, source="link", at=now)
+        assert visits.record_visit(person, visitor=f"a:{person.id}", now=now)
+    db.session.commit()
+    before = network_of(employee).totals
+    assert (before.shares, before.visits) == (2, 2)
+    assert (network_of(lena).totals.shares, network_of(lena).totals.visits) == (2, 2)  # hers and Tom's
+    assert (network_of(tom).totals.shares, network_of(tom).totals.visits) == (1, 1)
+
+    heir = make_user(name="Hank Heir")
+    deactivate(None, employee, "left the company")
+    move_contacts(operator, employee, heir, reason="left")
+    db.session.commit()
+    assert event_log.record_share(lena, source="poster", at=now)
+    db.session.commit()
+    assert (network_of(employee).totals.shares, network_of(employee).totals.visits) == (2, 2)
+    assert (network_of(heir).totals.shares, network_of(heir).totals.visits) == (1, 0)
+    assert network_of(lena).totals.shares == 3  # her two, wherever she was, and Tom's
