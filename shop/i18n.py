@@ -15,10 +15,18 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
 from babel.dates import format_skeleton, get_datetime_format, get_timezone_location
 from babel.numbers import get_currency_precision
 from flask import current_app, has_request_context, request
-from flask_babel import force_locale, format_currency, format_date, format_datetime, format_time, get_locale
+from flask_babel import (
+    force_locale,
+    format_currency,
+    format_date,
+    format_datetime,
+    get_locale,
+    to_user_timezone,
+)
 from flask_login import current_user
 
 LOCALE_COOKIE = "neigou_locale"
@@ -136,8 +144,10 @@ def local_datetime(value: datetime | None, fmt: str | None = None) -> str:
         return ""
     if fmt is not None:
         return format_datetime(value, fmt)
-    pattern = get_datetime_format("medium", locale=get_locale())
-    return pattern.replace("{1}", format_date(value, "medium")).replace("{0}", format_time(value, "short"))
+    locale, local = get_locale(), to_user_timezone(value)  # converted once for both halves
+    pattern = get_datetime_format("medium", locale=locale)
+    day = babel_dates.format_date(local, "medium", locale=locale)
+    return pattern.replace("{1}", day).replace("{0}", babel_dates.format_time(local, "short", locale=locale))
 
 
 def zone_name(zone: str | None) -> str:

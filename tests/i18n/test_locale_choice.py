@@ -11,7 +11,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from babel.dates import get_datetime_format
 from flask import current_app
+from flask_babel import format_date, format_time, get_locale
 from sqlalchemy import select
 
 from shop.accounts.models import Role, User
@@ -157,6 +159,27 @@ def test_dates_times_and_money_follow_the_language(app):
         assert (local_datetime(moment), format_money(18445)) == ("2026年12月6日 15:41", "¥184.45")
     with app.app_context(), app.test_request_context(headers={"Accept-Language": EN}):
         assert local_datetime(moment) == "Dec 6, 2026, 3:41\u202fPM"
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "UTC"])
+def test_a_moment_is_written_as_its_date_and_time_in_the_viewers_zone(app, zone, monkeypatch):
+    """``local_datetime`` converts once and writes the date and the time in the locale's
+    pattern: the same text as Flask-Babel's own date and time of the moment, on either side of
+    midnight and of a daylight-saving change."""
+    moments = [
+        datetime(2026, 12, 6, 15, 59, tzinfo=UTC),
+        datetime(2026, 12, 6, 16, 0, tzinfo=UTC),
+        datetime(2026, 3, 8, 6, 59, tzinfo=UTC),  # 01:59 in New York, before the clocks go forward
+        datetime(2026, 3, 8, 7, 0, tzinfo=UTC),  # 03:00 after
+        datetime(2026, 3, 8, 7, 0),  # naive: UTC
+    ]
+    monkeypatch.setitem(app.config, "DEFAULT_TIMEZONE", zone)
+    for language in (ZH, EN):
+        with app.app_context(), app.test_request_context(headers={"Accept-Language": language}):
+            pattern = get_datetime_format("medium", locale=get_locale())
+            for moment in moments:
+                expected = pattern.replace("{1}", format_date(moment, "medium"))
+                assert local_datetime(moment) == expected.replace("{0}", format_time(moment, "short"))
 
 
 # ---- mail in the recipient's language -----------------------------------------------------
