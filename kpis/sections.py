@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from kpis import cut_figures, cuts, domain, figures, funnel_gaps, operations_sections
 from kpis.chain import STAGE_NAMES
 from kpis.figures import Filters
-from kpis.models import CompanyDay
+from kpis.models import StageDay
 from kpis.sections_base import figure as _figure
 from kpis.sections_base import figures_table as _figures_table
 from kpis.tables import Column, Table
@@ -20,7 +20,7 @@ from shop.accounts.models import Department
 from shop.catalog.festival_models import Festival, FestivalItem
 from shop.database import utcnow
 from shop.extensions import db
-from shop.festivals.forecast import demand
+from shop.festivals.forecast import demands
 from shop.orders.models import Order
 
 LEVELS = {0: _l("Employees' own"), 1: _l("L1 contacts"), 2: _l("L2 contacts")}
@@ -309,8 +309,9 @@ def festivals(f: Filters) -> list[Table]:
     report.note = cuts.not_applied(f, (cuts.FESTIVAL,) if f.festival != figures.YEAR_ROUND else ())
     shown = list(db.session.scalars(listed))
     stock, new_buyers, new_chains = _festival_figures([festival.id for festival in shown])
+    wanted_by_festival = demands(shown, now)
     for festival in shown:
-        wanted = demand(festival, now)
+        wanted = wanted_by_festival[festival.id]
         expected = wanted.forecast.expected_orders
         allocated, sold, returned = stock.get(festival.id, (0, 0, 0))
         new_buyers_of, new_chains_of = new_buyers.get(festival.id, 0), new_chains.get(festival.id, 0)
@@ -353,7 +354,7 @@ def festivals(f: Filters) -> list[Table]:
 def _festival_figures(ids: list[int]) -> tuple[dict, dict, dict]:
     """For each festival of ``ids``, three grouped statements instead of three per festival:
     (allocated, sold, returned units); new buyers (first orders bought from its stock, from
-    ``kpi_company_days``); new chains (chains whose first paid order ever was from its stock)."""
+    ``kpi_stage_days``); new chains (chains whose first paid order ever was from its stock)."""
     stock = {
         festival_id: (int(a), int(s), int(r))
         for festival_id, a, s, r in db.session.execute(
@@ -370,9 +371,9 @@ def _festival_figures(ids: list[int]) -> tuple[dict, dict, dict]:
     new_buyers = {
         festival_id: int(n)
         for festival_id, n in db.session.execute(
-            select(CompanyDay.festival_id, func.sum(CompanyDay.events))
-            .where(CompanyDay.kind == EventKind.first_order.value, CompanyDay.festival_id.in_(ids))
-            .group_by(CompanyDay.festival_id)
+            select(StageDay.festival_id, func.sum(StageDay.events))
+            .where(StageDay.kind == EventKind.first_order.value, StageDay.festival_id.in_(ids))
+            .group_by(StageDay.festival_id)
         )
     }
     first_chain_order = (
