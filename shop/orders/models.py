@@ -114,6 +114,9 @@ class Order(db.Model):
         sa.Index("ix_orders_status_expires_at", "status", "expires_at"),
         sa.Index("ix_orders_root_employee_id_created_at", "root_employee_id", "created_at"),
         sa.Index("ix_orders_buyer_id_created_at", "buyer_id", "created_at"),
+        # The KPI pages count the orders placed, and read those shipped, in a window.
+        sa.Index("ix_orders_created_at", "created_at"),
+        sa.Index("ix_orders_shipped_at", "shipped_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
