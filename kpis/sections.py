@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
 
 from kpis import cut_figures, cuts, domain, figures, funnel_gaps, operations_sections
 from kpis.chain import STAGE_NAMES
@@ -376,17 +377,30 @@ def _festival_figures(ids: list[int]) -> tuple[dict, dict, dict]:
             .group_by(StageDay.festival_id)
         )
     }
-    first_chain_order = (
-        select(Order.root_employee_id, func.min(Order.paid_at).label("first"))
-        .where(Order.paid_at.is_not(None))
-        .group_by(Order.root_employee_id)
+    # Each chain with a paid order of these festivals, and its first paid order ever: one probe
+    # of (root_employee_id, paid_at) per such chain, not a pass over every paid order.
+    festival_chains = (
+        select(Order.root_employee_id.label("root"))
+        .where(Order.festival_id.in_(ids), Order.paid_at.is_not(None))
+        .distinct()
         .subquery()
     )
+    earlier = aliased(Order)
+    first_paid = select(
+        festival_chains.c.root,
+        select(func.min(earlier.paid_at))
+        .where(earlier.root_employee_id == festival_chains.c.root)
+        .scalar_subquery()
+        .label("first"),
+    ).subquery()
     new_chains = dict(
         db.session.execute(
             select(Order.festival_id, func.count(func.distinct(Order.root_employee_id)))
-            .join(first_chain_order, first_chain_order.c.root_employee_id == Order.root_employee_id)
-            .where(Order.festival_id.in_(ids), Order.paid_at == first_chain_order.c.first)
+            .join(
+                first_paid,
+                and_(first_paid.c.root == Order.root_employee_id, Order.paid_at == first_paid.c.first),
+            )
+            .where(Order.festival_id.in_(ids))
             .group_by(Order.festival_id)
         ).all()
     )

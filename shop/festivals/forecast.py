@@ -128,7 +128,7 @@ def demands(festivals: list[Festival], now: datetime | None = None) -> dict[int,
     paid = {
         festival_id: (orders, buyers)
         for festival_id, orders, buyers in db.session.execute(
-            select(Order.festival_id, func.count(Order.id), func.count(func.distinct(Order.buyer_id)))
+            select(Order.festival_id, func.count(), func.count(func.distinct(Order.buyer_id)))
             .where(Order.festival_id.in_(ids), Order.paid_at.is_not(None), Order.status != OrderStatus.refunded)
             .group_by(Order.festival_id)
         )
