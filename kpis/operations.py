@@ -77,10 +77,15 @@ def operator_efficiency(
 
 
 def operator_efficiencies(
-    windows: Sequence[Window], *, orders: Sequence = (), events=lambda query: query
+    windows: Sequence[Window],
+    *,
+    orders: Sequence = (),
+    events=lambda query: query,
+    counted: Sequence[tuple[int, int]] | None = None,
 ) -> list[OperatorEfficiency]:
     """``operator_efficiency`` of each window (the period and the one before), each table read
-    once for all of them."""
+    once for all of them. ``counted``: the consultations and paid orders of each window when
+    the caller has them (the dashboard reads them from the rollups); else counted here."""
     community = community_metrics.workloads(list(windows))
     resolved = _split(
         db.session.execute(
@@ -88,16 +93,9 @@ def operator_efficiencies(
         ).all(),
         windows,
     )
-    consultations = db.session.execute(
-        events(
-            select(*_per_window(windows, FunnelEvent.at))
-            .select_from(FunnelEvent)
-            .where(FunnelEvent.kind == EventKind.consultation, _span(FunnelEvent.at, windows))
-        )
-    ).one()
-    paid = db.session.execute(
-        select(*_per_window(windows, Order.paid_at)).where(_span(Order.paid_at, windows), *orders)
-    ).one()
+    if counted is None:
+        counted = consultations_and_paid(windows, orders=orders, events=events)
+    consultations, paid = [c for c, _ in counted], [p for _, p in counted]
     shipped = [AuditEntry.action == "order.shipped", _span(AuditEntry.at, windows)]
     if orders:
         shipped += [AuditEntry.entity_type == "order", AuditEntry.entity_id.in_(select(Order.id).where(*orders))]
@@ -131,6 +129,23 @@ def operator_efficiencies(
     return found
 
 
+def consultations_and_paid(
+    windows: Sequence[Window], *, orders: Sequence = (), events=lambda query: query
+) -> list[tuple[int, int]]:
+    """(consultation events, orders paid) of each window, from the raw rows."""
+    consultations = db.session.execute(
+        events(
+            select(*_per_window(windows, FunnelEvent.at))
+            .select_from(FunnelEvent)
+            .where(FunnelEvent.kind == EventKind.consultation, _span(FunnelEvent.at, windows))
+        )
+    ).one()
+    paid = db.session.execute(
+        select(*_per_window(windows, Order.paid_at)).where(_span(Order.paid_at, windows), *orders)
+    ).one()
+    return list(zip(consultations, paid, strict=True))
+
+
 @dataclass(frozen=True)
 class PlatformEffectiveness:
     checkouts: int
@@ -160,9 +175,12 @@ def platform_effectiveness(start: datetime, end: datetime, *, orders: Sequence =
     return platform_effectivenesses([(start, end)], orders=orders)[0]
 
 
-def platform_effectivenesses(windows: Sequence[Window], *, orders: Sequence = ()) -> list[PlatformEffectiveness]:
+def platform_effectivenesses(
+    windows: Sequence[Window], *, orders: Sequence = (), payments_paid: Sequence[int] | None = None
+) -> list[PlatformEffectiveness]:
     """``platform_effectiveness`` of each window: one statement per table for all of them, each
-    count a filter of it."""
+    count a filter of it. ``payments_paid``: the orders paid in each window (not cut) when the
+    caller has them (the dashboard reads them from the rollups); else counted here."""
     placed = db.session.execute(
         select(
             *(
@@ -177,9 +195,10 @@ def platform_effectivenesses(windows: Sequence[Window], *, orders: Sequence = ()
         ).where(_span(Order.created_at, windows), *orders)
     ).one()
     # the failures' whole: every order paid in the window, not cut
-    payments_paid = db.session.execute(
-        select(*_per_window(windows, Order.paid_at)).where(_span(Order.paid_at, windows))
-    ).one()
+    if payments_paid is None:
+        payments_paid = db.session.execute(
+            select(*_per_window(windows, Order.paid_at)).where(_span(Order.paid_at, windows))
+        ).one()
     searches = db.session.execute(
         select(
             *(

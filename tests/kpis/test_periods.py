@@ -4,16 +4,19 @@ refusals, and the festival report's demand of several festivals at once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 
 from community.models import Question, SearchQuery, SelfServiceResolution, Ticket, TicketStatus
 from community.services import metrics
-from kpis import cuts, refusals
+from kpis import cuts, figures, operations_sections, refusals
+from kpis.aggregation import aggregate
 from kpis.figures import Filters
 from kpis.operations import (
     PAYMENT_FAILED,
+    consultations_and_paid,
     operator_efficiencies,
     operator_efficiency,
     platform_effectiveness,
@@ -200,3 +203,38 @@ def test_the_demand_of_several_festivals_is_each_festival_alone(make_user, make_
     assert [together[f.id].paid_orders for f in shown] == [3, 2, 1, 0]
     assert len({together[f.id].forecast.conversion for f in shown}) > 1
     assert demands([], now) == {}
+
+
+def test_the_dashboard_reads_consultations_and_paid_orders_from_the_rollups(
+    weeks, make_festival, make_product, department
+):
+    """What the raw rows count, under each cut, is what the rollups keep once aggregated."""
+    employee, contact = weeks["employee"], weeks["contact"]
+    employee.department_id = department.id
+    fair = make_festival(name="Fair", now=utc(2026, 3, 11, 12))
+    tea = make_product(name="Tea").variants[0]
+    add_order(contact, total=2_000, paid_at=utc(2026, 3, 11, 12), festival_id=fair.id, variant=tea)
+    add_event("consultation", utc(2026, 3, 11, 12), actor=contact, festival_id=fair.id, product_id=tea.product_id)
+    aggregate()
+    week = Filters(date(2026, 3, 9), date(2026, 3, 15))
+    for f in (
+        week,
+        replace(week, level=1),
+        replace(week, level=0),
+        replace(week, department_id=department.id),
+        replace(week, festival=str(fair.id)),
+        replace(week, festival="none"),
+        replace(week, product_id=tea.product_id),
+    ):
+        raw = consultations_and_paid(
+            [figures.utc_bounds(f), figures.utc_bounds(f.previous())],
+            orders=cuts.orders(f),
+            events=lambda query, f=f: cuts.events(query, f),
+        )
+        assert [operations_sections.kept_counts(f), operations_sections.kept_counts(f.previous())] == raw, f
+    assert operations_sections.kept_counts(week) != operations_sections.kept_counts(replace(week, level=1))
+    assert operations_sections.kept_counts(replace(week, festival=str(fair.id))) == (1, 1)
+    # The platform's payments: every order paid in the window, uncut.
+    every = [figures.revenue(week)[0], figures.revenue(week.previous())[0]]
+    raw = platform_effectivenesses([figures.utc_bounds(week), figures.utc_bounds(week.previous())])
+    assert every == [p.payments_paid for p in raw] and every[0] > 0
