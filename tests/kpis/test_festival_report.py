@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from kpis import sections
+from kpis import festival_report
 from kpis.aggregation import aggregate
 from kpis.figures import Filters
 from shop.catalog.festival_models import Phase
@@ -47,9 +47,9 @@ def test_new_chains_and_new_buyers_of_each_festival(make_user, make_contact, mak
     add_event("first_order", mar, actor=c3, festival_id=f2.id)
     aggregate()
 
-    (report, _comparison) = sections.festivals(Filters(date(2026, 3, 1), date(2026, 3, 31)))
+    (report, _comparison) = festival_report.festivals(Filters(date(2026, 3, 1), date(2026, 3, 31)))
     rows = {row[0]: row for row in report.rows}
     assert (rows["F1"][NEW_CHAINS], rows["F2"][NEW_CHAINS]) == (3, 2)
     assert (rows["F1"][NEW_BUYERS], rows["F2"][NEW_BUYERS]) == (1, 1)
-    (only_f2, _) = sections.festivals(Filters(date(2026, 3, 1), date(2026, 3, 31), festival=str(f2.id)))
+    (only_f2, _) = festival_report.festivals(Filters(date(2026, 3, 1), date(2026, 3, 31), festival=str(f2.id)))
     assert [(row[0], row[NEW_CHAINS]) for row in only_f2.rows] == [("F2", 2)]
