@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from community.models import SearchQuery, Ticket
 from community.services import metrics as community_metrics
@@ -34,12 +34,25 @@ from shop.payments.models import StripeEvent
 PAYMENT_FAILED = "payment_intent.payment_failed"
 
 
+Window = tuple[datetime, datetime]
+
+
 def _in(column, start: datetime, end: datetime):
     return (column >= start) & (column < end)
 
 
-def _count(*conditions, model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+def _span(column, windows: Sequence[Window]):
+    """The rows of every window: one statement reads them all, each figure a filter per window."""
+    return _in(column, min(start for start, _ in windows), max(end for _, end in windows))
+
+
+def _per_window(windows: Sequence[Window], column, *conditions) -> list:
+    return [func.count().filter(_in(column, start, end), *conditions) for start, end in windows]
+
+
+def _split(rows, windows: Sequence[Window]) -> list[list]:
+    """Rows whose first value is the moment that places them, per window."""
+    return [[row for row in rows if start <= row[0] < end] for start, end in windows]
 
 
 @dataclass(frozen=True)
@@ -60,42 +73,77 @@ def operator_efficiency(
     """``orders``: conditions on Order (the dashboard's cuts, ``kpis.cuts.orders``) for the
     order figures; ``events``: the same cuts applied to a FunnelEvent query. Ticket figures
     (the community's) are not cut."""
-    community = community_metrics.compute(start, end)
-    weeks = (end - start) / timedelta(days=7)
-    resolved = db.session.execute(
-        select(Ticket.created_at, Ticket.resolved_at).where(_in(Ticket.resolved_at, start, end))
-    ).all()
-    consultations = db.session.scalar(
-        events(
-            select(func.count())
-            .select_from(FunnelEvent)
-            .where(FunnelEvent.kind == EventKind.consultation, _in(FunnelEvent.at, start, end))
-        )
+    return operator_efficiencies([(start, end)], orders=orders, events=events)[0]
+
+
+def operator_efficiencies(
+    windows: Sequence[Window],
+    *,
+    orders: Sequence = (),
+    events=lambda query: query,
+    counted: Sequence[tuple[int, int]] | None = None,
+) -> list[OperatorEfficiency]:
+    """``operator_efficiency`` of each window (the period and the one before), each table read
+    once for all of them. ``counted``: the consultations and paid orders of each window when
+    the caller has them (the dashboard reads them from the rollups); else counted here."""
+    community = community_metrics.workloads(list(windows))
+    resolved = _split(
+        db.session.execute(
+            select(Ticket.resolved_at, Ticket.created_at).where(_span(Ticket.resolved_at, windows))
+        ).all(),
+        windows,
     )
-    paid = _count(_in(Order.paid_at, start, end), *orders, model=Order)
-    shipped = [AuditEntry.action == "order.shipped", _in(AuditEntry.at, start, end)]
+    if counted is None:
+        counted = consultations_and_paid(windows, orders=orders, events=events)
+    consultations, paid = [c for c, _ in counted], [p for _, p in counted]
+    shipped = [AuditEntry.action == "order.shipped", _span(AuditEntry.at, windows)]
     if orders:
         shipped += [AuditEntry.entity_type == "order", AuditEntry.entity_id.in_(select(Order.id).where(*orders))]
     shipped_by = db.session.execute(
-        select(AuditEntry.actor_id, func.count()).where(*shipped).group_by(AuditEntry.actor_id)
+        select(AuditEntry.actor_id, *_per_window(windows, AuditEntry.at)).where(*shipped).group_by(AuditEntry.actor_id)
     ).all()
-    shipping = db.session.execute(
-        select(Order.paid_at, Order.shipped_at).where(
-            _in(Order.shipped_at, start, end), Order.paid_at.is_not(None), *orders
-        )
-    ).all()
-    return OperatorEfficiency(
-        self_service_rate=community.self_service_rate,
-        tickets=community.tickets,
-        tickets_per_operator_week=community.tickets_per_operator_week,
-        median_first_response=community.median_first_response,
-        median_resolution=domain.median(done - opened for opened, done in resolved),
-        consultations_per_100_orders=None if not paid else 100 * consultations / paid,
-        shipped_per_operator_week=(
-            sum(n for _, n in shipped_by) / len(shipped_by) / weeks if shipped_by and weeks else None
-        ),
-        median_paid_to_shipped=domain.median(shipped - paid_at for paid_at, shipped in shipping),
+    shipping = _split(
+        db.session.execute(
+            select(Order.shipped_at, Order.paid_at).where(
+                _span(Order.shipped_at, windows), Order.paid_at.is_not(None), *orders
+            )
+        ).all(),
+        windows,
     )
+    found = []
+    for i, (start, end) in enumerate(windows):
+        weeks = (end - start) / timedelta(days=7)
+        shipments = [row[1 + i] for row in shipped_by if row[1 + i]]  # per actor who shipped any
+        found.append(
+            OperatorEfficiency(
+                self_service_rate=community[i].self_service_rate,
+                tickets=community[i].tickets,
+                tickets_per_operator_week=community[i].tickets_per_operator_week,
+                median_first_response=community[i].median_first_response,
+                median_resolution=domain.median(done - opened for done, opened in resolved[i]),
+                consultations_per_100_orders=None if not paid[i] else 100 * consultations[i] / paid[i],
+                shipped_per_operator_week=sum(shipments) / len(shipments) / weeks if shipments and weeks else None,
+                median_paid_to_shipped=domain.median(shipped_at - paid_at for shipped_at, paid_at in shipping[i]),
+            )
+        )
+    return found
+
+
+def consultations_and_paid(
+    windows: Sequence[Window], *, orders: Sequence = (), events=lambda query: query
+) -> list[tuple[int, int]]:
+    """(consultation events, orders paid) of each window, from the raw rows."""
+    consultations = db.session.execute(
+        events(
+            select(*_per_window(windows, FunnelEvent.at))
+            .select_from(FunnelEvent)
+            .where(FunnelEvent.kind == EventKind.consultation, _span(FunnelEvent.at, windows))
+        )
+    ).one()
+    paid = db.session.execute(
+        select(*_per_window(windows, Order.paid_at)).where(_span(Order.paid_at, windows), *orders)
+    ).one()
+    return list(zip(consultations, paid, strict=True))
 
 
 @dataclass(frozen=True)
@@ -123,30 +171,60 @@ class PlatformEffectiveness:
 
 def platform_effectiveness(start: datetime, end: datetime, *, orders: Sequence = ()) -> PlatformEffectiveness:
     """``orders``: conditions on Order (the dashboard's cuts) for the order figures; payment
-    failures and searches are not cut. One statement per table, each count a filter of it."""
-    placed = and_(_in(Order.created_at, start, end), *orders)
-    paid_in = _in(Order.paid_at, start, end)
-    checkouts, paid_checkouts, expired, payments_paid = db.session.execute(
+    failures and searches are not cut."""
+    return platform_effectivenesses([(start, end)], orders=orders)[0]
+
+
+def platform_effectivenesses(
+    windows: Sequence[Window], *, orders: Sequence = (), payments_paid: Sequence[int] | None = None
+) -> list[PlatformEffectiveness]:
+    """``platform_effectiveness`` of each window: one statement per table for all of them, each
+    count a filter of it. ``payments_paid``: the orders paid in each window (not cut) when the
+    caller has them (the dashboard reads them from the rollups); else counted here."""
+    placed = db.session.execute(
         select(
-            func.count().filter(placed),
-            func.count().filter(placed, Order.paid_at.is_not(None)),
-            func.count().filter(placed, Order.status == OrderStatus.expired),
-            func.count().filter(paid_in),  # the failures' whole: not cut
-        ).where(or_(_in(Order.created_at, start, end), paid_in))
+            *(
+                count
+                for start, end in windows
+                for count in (
+                    func.count().filter(_in(Order.created_at, start, end)),
+                    func.count().filter(_in(Order.created_at, start, end), Order.paid_at.is_not(None)),
+                    func.count().filter(_in(Order.created_at, start, end), Order.status == OrderStatus.expired),
+                )
+            )
+        ).where(_span(Order.created_at, windows), *orders)
     ).one()
-    searches, without_result = db.session.execute(
-        select(func.count(), func.count().filter(SearchQuery.results == 0)).where(
-            _in(SearchQuery.created_at, start, end)
+    # the failures' whole: every order paid in the window, not cut
+    if payments_paid is None:
+        payments_paid = db.session.execute(
+            select(*_per_window(windows, Order.paid_at)).where(_span(Order.paid_at, windows))
+        ).one()
+    searches = db.session.execute(
+        select(
+            *(
+                count
+                for start, end in windows
+                for count in (
+                    func.count().filter(_in(SearchQuery.created_at, start, end)),
+                    func.count().filter(_in(SearchQuery.created_at, start, end), SearchQuery.results == 0),
+                )
+            )
+        ).where(_span(SearchQuery.created_at, windows))
+    ).one()
+    failures = db.session.execute(
+        select(*_per_window(windows, StripeEvent.received_at)).where(
+            StripeEvent.type == PAYMENT_FAILED, _span(StripeEvent.received_at, windows)
         )
     ).one()
-    return PlatformEffectiveness(
-        checkouts=checkouts,
-        paid_checkouts=paid_checkouts,
-        payment_failures=_count(
-            StripeEvent.type == PAYMENT_FAILED, _in(StripeEvent.received_at, start, end), model=StripeEvent
-        ),
-        payments_paid=payments_paid,
-        expired=expired,
-        searches=searches,
-        searches_without_result=without_result,
-    )
+    return [
+        PlatformEffectiveness(
+            checkouts=placed[3 * i],
+            paid_checkouts=placed[3 * i + 1],
+            payment_failures=failures[i],
+            payments_paid=payments_paid[i],
+            expired=placed[3 * i + 2],
+            searches=searches[2 * i],
+            searches_without_result=searches[2 * i + 1],
+        )
+        for i in range(len(windows))
+    ]

@@ -9,19 +9,21 @@ from flask_babel import lazy_gettext as _l
 
 from kpis import cuts, figures, refusals
 from kpis.figures import Filters
-from kpis.operations import operator_efficiency, platform_effectiveness
+from kpis.operations import operator_efficiencies, platform_effectivenesses
 from kpis.sections_base import figure as _figure
 from kpis.sections_base import figures_table as _figures_table
 from kpis.tables import Table
+from referrals.models import EventKind
 
 
 def operators(f: Filters) -> list[Table]:
-    def measured(w: Filters):
-        return operator_efficiency(
-            *figures.utc_bounds(w), orders=cuts.orders(w), events=lambda query: cuts.events(query, w)
-        )
-
-    now, before = measured(f), measured(f.previous())
+    # the previous period takes the same cuts: one reading of each table for both periods
+    now, before = operator_efficiencies(
+        [figures.utc_bounds(f), figures.utc_bounds(f.previous())],
+        orders=cuts.orders(f),
+        events=lambda query: cuts.events(query, f),
+        counted=[kept_counts(f), kept_counts(f.previous())],
+    )
     tickets = cuts.not_applied(f, ())  # the community's figures: tickets name no product, festival or chain
     return [
         _figures_table(
@@ -67,10 +69,19 @@ def operators(f: Filters) -> list[Table]:
     ]
 
 
+def kept_counts(f: Filters) -> tuple[int, int]:
+    """(consultations, paid orders) of ``f`` as the rollups keep them: what the raw rows count
+    (``kpis.operations.consultations_and_paid``) as of the last aggregation run, from a few
+    rows a day instead of every event and order of the window."""
+    return figures.funnel_counts(f)[EventKind.consultation.value], figures.revenue(f)[0]
+
+
 def platform(f: Filters) -> list[Table]:
-    now, before = (
-        platform_effectiveness(*figures.utc_bounds(f), orders=cuts.orders(f)),
-        platform_effectiveness(*figures.utc_bounds(f.previous()), orders=cuts.orders(f.previous())),
+    every = Filters(f.start, f.end)  # the payment failures' whole is not cut
+    now, before = platform_effectivenesses(
+        [figures.utc_bounds(f), figures.utc_bounds(f.previous())],
+        orders=cuts.orders(f),
+        payments_paid=[figures.revenue(every)[0], figures.revenue(every.previous())[0]],
     )
     uncut = cuts.not_applied(f, ())  # Stripe's events and the community's searches name no order
     return [

@@ -155,6 +155,28 @@ def counts(f: Filters) -> Counter:
     query = select(OrderRefusal.source, OrderRefusal.reason, func.count()).where(
         OrderRefusal.at >= start, OrderRefusal.at < end
     )
+    query = _cut(query, f).group_by(OrderRefusal.source, OrderRefusal.reason)
+    return Counter({(source, reason): int(n) for source, reason, n in db.session.execute(query)})
+
+
+def counts_and_before(f: Filters) -> tuple[Counter, Counter]:
+    """``counts`` of the period and of the one before (the same cuts), in one statement."""
+    calendar = Calendar()
+    start, end = f.bounds(calendar)
+    earlier, _ = f.previous().bounds(calendar)
+    now = OrderRefusal.at >= start
+    query = select(now, OrderRefusal.source, OrderRefusal.reason, func.count()).where(
+        OrderRefusal.at >= earlier, OrderRefusal.at < end
+    )
+    query = _cut(query, f).group_by(now, OrderRefusal.source, OrderRefusal.reason)
+    found: tuple[Counter, Counter] = (Counter(), Counter())
+    for is_now, source, reason, n in db.session.execute(query):
+        found[0 if is_now else 1][(source, reason)] = int(n)
+    return found
+
+
+def _cut(query, f: Filters):
+    """``query`` over OrderRefusal with the cuts other than dates."""
     festival = f.festival_id()
     if f.festival == YEAR_ROUND:
         query = query.where(OrderRefusal.festival_id.is_(None), ~_selling())
@@ -175,13 +197,12 @@ def counts(f: Filters) -> Counter:
         query = query.where(
             OrderRefusal.root_employee_id.in_(select(User.id).where(User.department_id == f.department_id))
         )
-    query = query.group_by(OrderRefusal.source, OrderRefusal.reason)
-    return Counter({(source, reason): int(n) for source, reason, n in db.session.execute(query)})
+    return query
 
 
 def table(f: Filters) -> Table:
     """Refusals by reason, "buy now" and checkout, beside the previous period's total."""
-    now, before = counts(f), counts(f.previous())
+    now, before = counts_and_before(f)
     result = Table(
         "refusals",
         _l("Order refusals during festivals, by reason"),

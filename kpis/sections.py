@@ -6,22 +6,17 @@ from __future__ import annotations
 from collections import Counter
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from kpis import cut_figures, cuts, domain, figures, funnel_gaps, operations_sections
+from kpis import cut_figures, cuts, domain, festival_report, figures, funnel_gaps, operations_sections
 from kpis.chain import STAGE_NAMES
 from kpis.figures import Filters
-from kpis.models import CompanyDay
 from kpis.sections_base import figure as _figure
 from kpis.sections_base import figures_table as _figures_table
+from kpis.sections_base import stage_name
 from kpis.tables import Column, Table
-from referrals.models import EventKind
 from shop.accounts.models import Department
-from shop.catalog.festival_models import Festival, FestivalItem
-from shop.database import utcnow
 from shop.extensions import db
-from shop.festivals.forecast import demand
-from shop.orders.models import Order
 
 LEVELS = {0: _l("Employees' own"), 1: _l("L1 contacts"), 2: _l("L2 contacts")}
 # Expansion counts people (employees and the contacts they brought in), not orders or events.
@@ -30,10 +25,6 @@ PEOPLE_CUTS = (cuts.DEPARTMENT,)
 
 def _people_note(note: str | None) -> str | None:
     return note and str(_l("%(note)s: expansion counts people, not orders or events.", note=note))
-
-
-def stage_name(kind: str | None) -> str:
-    return str(STAGE_NAMES[kind]) if kind in STAGE_NAMES else str(_l("No bottleneck"))
 
 
 # ---- funnel -------------------------------------------------------------------------------
@@ -279,124 +270,11 @@ def long_tail(f: Filters) -> list[Table]:
     return [summary, lorenz, per_department]
 
 
-# ---- festivals ----------------------------------------------------------------------------
-
-
-def festivals(f: Filters) -> list[Table]:
-    now = utcnow()
-    report = Table(
-        "festivals",
-        _l("Festival report"),
-        [
-            Column(_l("Festival"), "text"),
-            Column(_l("Launch"), "date"),
-            Column(_l("Reminders"), "int"),
-            Column(_l("Forecast orders"), "int"),
-            Column(_l("Paid orders"), "int"),
-            Column(_l("Forecast error"), "ratio"),
-            Column(_l("Units allocated"), "int"),
-            Column(_l("Sell-through"), "ratio"),
-            Column(_l("Units returned"), "int"),
-            Column(_l("New buyers"), "int"),
-            Column(_l("New chains"), "int"),
-        ],
-        chart="bars",
-        series=[3, 4],
-    )
-    listed = select(Festival).order_by(Festival.launch_at.desc()).limit(24)
-    if f.festival_id() is not None:
-        listed = listed.where(Festival.id == f.festival_id())
-    report.note = cuts.not_applied(f, (cuts.FESTIVAL,) if f.festival != figures.YEAR_ROUND else ())
-    shown = list(db.session.scalars(listed))
-    stock, new_buyers, new_chains = _festival_figures([festival.id for festival in shown])
-    for festival in shown:
-        wanted = demand(festival, now)
-        expected = wanted.forecast.expected_orders
-        allocated, sold, returned = stock.get(festival.id, (0, 0, 0))
-        new_buyers_of, new_chains_of = new_buyers.get(festival.id, 0), new_chains.get(festival.id, 0)
-        ended = festival.ends_at <= now
-        error = (wanted.paid_orders - expected) / expected if ended and expected else None
-        report.rows.append(
-            [
-                festival.name,
-                festival.launch_at.date(),
-                wanted.forecast.reminders,
-                expected,
-                wanted.paid_orders,
-                error,
-                int(allocated),
-                domain.ratio(int(sold), int(allocated)),
-                int(returned),
-                new_buyers_of,
-                new_chains_of,
-            ]
-        )
-    chosen = f.festival_id()
-    comparison = Table(
-        "festival_funnel",
-        _l("Festival funnel against the year-round funnel"),
-        [
-            Column(_l("Stage"), "text"),
-            Column(_l("Festival"), "int"),
-            Column(_l("Conversion"), "ratio"),
-            Column(_l("Year-round"), "int"),
-            Column(_l("Conversion"), "ratio"),
-        ],
-        chart="funnel",
-    )
-    in_festivals, year_round = figures.funnel_counts_by_festival(f, chosen)
-    for a, b in zip(domain.funnel(in_festivals), domain.funnel(year_round), strict=True):
-        comparison.rows.append([stage_name(a.kind), a.count, a.conversion, b.count, b.conversion])
-    return [report, comparison]
-
-
-def _festival_figures(ids: list[int]) -> tuple[dict, dict, dict]:
-    """For each festival of ``ids``, three grouped statements instead of three per festival:
-    (allocated, sold, returned units); new buyers (first orders bought from its stock, from
-    ``kpi_company_days``); new chains (chains whose first paid order ever was from its stock)."""
-    stock = {
-        festival_id: (int(a), int(s), int(r))
-        for festival_id, a, s, r in db.session.execute(
-            select(
-                FestivalItem.festival_id,
-                func.sum(FestivalItem.allocated),
-                func.sum(FestivalItem.sold),
-                func.sum(FestivalItem.returned_units),
-            )
-            .where(FestivalItem.festival_id.in_(ids))
-            .group_by(FestivalItem.festival_id)
-        )
-    }
-    new_buyers = {
-        festival_id: int(n)
-        for festival_id, n in db.session.execute(
-            select(CompanyDay.festival_id, func.sum(CompanyDay.events))
-            .where(CompanyDay.kind == EventKind.first_order.value, CompanyDay.festival_id.in_(ids))
-            .group_by(CompanyDay.festival_id)
-        )
-    }
-    first_chain_order = (
-        select(Order.root_employee_id, func.min(Order.paid_at).label("first"))
-        .where(Order.paid_at.is_not(None))
-        .group_by(Order.root_employee_id)
-        .subquery()
-    )
-    new_chains = dict(
-        db.session.execute(
-            select(Order.festival_id, func.count(func.distinct(Order.root_employee_id)))
-            .join(first_chain_order, first_chain_order.c.root_employee_id == Order.root_employee_id)
-            .where(Order.festival_id.in_(ids), Order.paid_at == first_chain_order.c.first)
-            .group_by(Order.festival_id)
-        ).all()
-    )
-    return stock, new_buyers, new_chains
-
-
 SECTIONS = {
     "expansion": (_l("Expansion"), expansion),
     "sustainability": (_l("Sustainability"), sustainability),
     "long-tail": (_l("Long tail"), long_tail),
     "operators": (_l("Operator efficiency"), operations_sections.operators),
     "platform": (_l("Platform effectiveness"), operations_sections.platform),
-    "festivals": (_l("Festivals"), festivals),
+    "festivals": (_l("Festivals"), festival_report.festivals),
 }

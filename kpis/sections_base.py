@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from kpis.chain import STAGE_NAMES
 from kpis.tables import Column, Table
 
 
@@ -24,3 +25,7 @@ def figures_table(name: str, title, figures_rows: list[list]) -> Table:
     for label, now, before, kind, note in figures_rows:
         table.rows.append([label, (now, kind), (before, kind)] + ([note or ""] if noted else []))
     return table
+
+
+def stage_name(kind: str | None) -> str:
+    return str(STAGE_NAMES[kind]) if kind in STAGE_NAMES else str(_l("No bottleneck"))

@@ -76,50 +76,117 @@ def _count(model, *conditions) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
 
 
-def compute(start: datetime, end: datetime, *, now: datetime | None = None) -> Metrics:
-    now = now or utcnow()
-    if end <= start:
-        raise ValueError("the window must end after it starts")
-    in_window = lambda column: and_(column >= start, column < end)  # noqa: E731
+Window = tuple[datetime, datetime]
 
-    visible = Question.is_hidden.is_(False)
-    questions_posted = _count(Question, in_window(Question.created_at), visible)
-    self_service = _count(SelfServiceResolution, in_window(SelfServiceResolution.created_at))
+
+@dataclass(frozen=True)
+class Workload:
+    """The figures of one window that both this page and the operators' dashboard show."""
+
+    start: datetime
+    end: datetime
+    questions_posted: int
+    self_service: int
+    solved_without_ticket: int
+    tickets: int
+    resolved: list[tuple[int, int]]  # (operator id, tickets resolved), most first, then by name
+    waits: list[timedelta]  # first response - opened, of the tickets answered before ``end``
+
+    @property
+    def self_service_rate(self) -> float | None:
+        denominator = self.questions_posted + self.self_service + self.tickets
+        return (self.self_service + self.solved_without_ticket) / denominator if denominator else None
+
+    @property
+    def weeks(self) -> float:
+        return (self.end - self.start) / timedelta(days=7)
+
+    @property
+    def tickets_per_operator_week(self) -> float | None:
+        per_week = [n / self.weeks for _, n in self.resolved]
+        return sum(per_week) / len(per_week) if per_week else None
+
+    @property
+    def median_first_response(self) -> timedelta | None:
+        return statistics.median(self.waits) if self.waits else None
+
+
+def workloads(windows: list[Window]) -> list[Workload]:
+    """``Workload`` of each window, read in four statements whatever the number of windows
+    (the dashboard shows a period beside the one before): each count a filter per window over
+    the rows of all of them."""
+    for start, end in windows:
+        if end <= start:
+            raise ValueError("the window must end after it starts")
+    first, last = min(start for start, _ in windows), max(end for _, end in windows)
+    spanned = lambda column: and_(column >= first, column < last)  # noqa: E731
+    within = lambda column, window: and_(column >= window[0], column < window[1])  # noqa: E731
+
     escalated = exists().where(
         Ticket.requester_id == Question.author_id,
         Ticket.created_at >= Question.created_at,
         Ticket.created_at <= Question.solved_at,
     )
-    solved_without_ticket = _count(
-        Question,
-        in_window(Question.created_at),
-        visible,
-        Question.solved_at.is_not(None),
-        Question.solved_at < end,
-        ~escalated,
-    )
-    tickets = _count(Ticket, in_window(Ticket.created_at))
-    denominator = questions_posted + self_service + tickets
-    rate = (self_service + solved_without_ticket) / denominator if denominator else None
-
-    weeks = (end - start) / timedelta(days=7)
-    rows = db.session.execute(
-        select(Ticket.resolved_by_id, func.count())
-        .where(in_window(Ticket.resolved_at), Ticket.resolved_by_id.is_not(None))
-        .group_by(Ticket.resolved_by_id)
+    question_counts = db.session.execute(
+        select(
+            *(
+                count
+                for window in windows
+                for count in (
+                    func.count().filter(within(Question.created_at, window)),
+                    func.count().filter(
+                        within(Question.created_at, window),
+                        Question.solved_at.is_not(None),
+                        Question.solved_at < window[1],
+                        ~escalated,
+                    ),
+                )
+            )
+        ).where(spanned(Question.created_at), Question.is_hidden.is_(False))
+    ).one()
+    clicks = db.session.execute(
+        select(*(func.count().filter(within(SelfServiceResolution.created_at, w)) for w in windows)).where(
+            spanned(SelfServiceResolution.created_at)
+        )
+    ).one()
+    resolved = db.session.execute(
+        select(Ticket.resolved_by_id, User.name, *(func.count().filter(within(Ticket.resolved_at, w)) for w in windows))
+        .join(User, User.id == Ticket.resolved_by_id)
+        .where(spanned(Ticket.resolved_at))
+        .group_by(Ticket.resolved_by_id, User.name)
     ).all()
-    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([r[0] for r in rows])))}
-    loads = sorted(
-        (OperatorLoad(people[uid], n, n / weeks) for uid, n in rows),
-        key=lambda load: (-load.resolved, load.operator.name),
-    )
-    per_operator = sum(load.per_week for load in loads) / len(loads) if loads else None
-
     opened = db.session.execute(
-        select(Ticket.created_at, Ticket.first_response_at).where(in_window(Ticket.created_at))
+        select(Ticket.created_at, Ticket.first_response_at).where(spanned(Ticket.created_at))
     ).all()
-    waits = [first - created for created, first in opened if first is not None and first < end]
-    median = statistics.median(waits) if waits else None
+
+    found = []
+    for i, (start, end) in enumerate(windows):
+        mine = [(created, reply) for created, reply in opened if start <= created < end]
+        loads = sorted(((row[1], row[0], row[2 + i]) for row in resolved if row[2 + i]), key=lambda r: (-r[2], r[0]))
+        found.append(
+            Workload(
+                start=start,
+                end=end,
+                questions_posted=question_counts[2 * i],
+                self_service=clicks[i],
+                solved_without_ticket=question_counts[2 * i + 1],
+                tickets=len(mine),
+                resolved=[(uid, n) for _, uid, n in loads],
+                waits=[reply - created for created, reply in mine if reply is not None and reply < end],
+            )
+        )
+    return found
+
+
+def compute(start: datetime, end: datetime, *, now: datetime | None = None) -> Metrics:
+    now = now or utcnow()
+    if end <= start:
+        raise ValueError("the window must end after it starts")
+    in_window = lambda column: and_(column >= start, column < end)  # noqa: E731
+    visible = Question.is_hidden.is_(False)
+    (work,) = workloads([(start, end)])
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([uid for uid, _ in work.resolved])))}
+    loads = [OperatorLoad(people[uid], n, n / work.weeks) for uid, n in work.resolved]
 
     articles = _count(Article, in_window(Article.created_at), Article.source_ticket_id.is_not(None))
 
@@ -151,15 +218,15 @@ def compute(start: datetime, end: datetime, *, now: datetime | None = None) -> M
     return Metrics(
         start=start,
         end=end,
-        questions_posted=questions_posted,
-        self_service=self_service,
-        solved_without_ticket=solved_without_ticket,
-        tickets=tickets,
-        self_service_rate=rate,
+        questions_posted=work.questions_posted,
+        self_service=work.self_service,
+        solved_without_ticket=work.solved_without_ticket,
+        tickets=work.tickets,
+        self_service_rate=work.self_service_rate,
         operators=loads,
-        tickets_per_operator_week=per_operator,
-        median_first_response=median,
-        tickets_waiting=len(opened) - len(waits),
+        tickets_per_operator_week=work.tickets_per_operator_week,
+        median_first_response=work.median_first_response,
+        tickets_waiting=work.tickets - len(work.waits),
         articles_from_tickets=articles,
         unanswered=unanswered,
         top_misses=[(query, n) for query, n in misses],

@@ -115,6 +115,8 @@ class User(UserMixin, db.Model):
         sa.Index("ix_users_root_employee_id_level", "root_employee_id", "level"),
         # The KPI pages read the employees of a window (a sixth of the users at scale).
         sa.Index("ix_users_kind_created_at", "kind", "created_at"),
+        # Every department cut of the KPI pages reads the department's users.
+        sa.Index("ix_users_department_id", "department_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
