@@ -8,7 +8,7 @@ and so replaces ix_orders_festival_id), and each of their chains' first paid ord
 (root_employee_id, paid_at).
 
 Revision ID: e19c5d2a7f41
-Revises: 8f09d0d56786
+Revises: bfe3c629b399
 Create Date: 2026-12-06 18:50:00.000000
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e19c5d2a7f41"
-down_revision = "8f09d0d56786"
+down_revision = "bfe3c629b399"
 branch_labels = None
 depends_on = None
 
