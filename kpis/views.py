@@ -34,15 +34,16 @@ DEFAULT_DAYS = 30
 
 def _cut_form() -> tuple[CutForm, Filters | None]:
     form = CutForm(request.args)
-    form.festival.choices = [("", _("Every order")), (YEAR_ROUND, _("Year-round only"))] + [
-        (str(f.id), f.name) for f in db.session.scalars(select(Festival).order_by(Festival.launch_at.desc()))
-    ]
-    form.department.choices = [("", _("Every department"))] + [
-        (str(d.id), d.name) for d in db.session.scalars(select(Department).order_by(Department.name))
-    ]
-    form.product.choices = [("", _("Every product"))] + [
-        (str(p.id), p.name) for p in db.session.scalars(select(Product).order_by(Product.name))
-    ]
+    # Ids and names only: the choices of every dashboard request, no ORM row needed.
+    form.festival.choices = [("", _("Every order")), (YEAR_ROUND, _("Year-round only"))] + _choices(
+        select(Festival.id, Festival.name).order_by(Festival.launch_at.desc())
+    )
+    form.department.choices = [("", _("Every department"))] + _choices(
+        select(Department.id, Department.name).order_by(Department.name)
+    )
+    form.product.choices = [("", _("Every product"))] + _choices(
+        select(Product.id, Product.name).order_by(Product.name)
+    )
     form.level.choices = [
         ("", _("Every level")),
         ("0", _("Employees")),
@@ -63,6 +64,10 @@ def _cut_form() -> tuple[CutForm, Filters | None]:
         product_id=number(form.product.data),
         level=number(form.level.data),
     )
+
+
+def _choices(query) -> list[tuple[str, str]]:
+    return [(str(key), name) for key, name in db.session.execute(query)]
 
 
 def _freshness() -> dict:
