@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -118,36 +118,49 @@ STAGE_ORDER = {kind: i for i, kind in enumerate(STAGES)}
 _BEFORE = {kind: STAGES[i - 1] for i, kind in enumerate(STAGES) if i}
 
 
-def sorted_gaps(rows: Iterable[tuple[object, datetime, str]]) -> dict[str, list[timedelta]]:
-    """The gaps behind the median time between stages. ``rows``: (chain, at, kind), sorted by
-    chain, then time, stage order and id. For each event, the time from its chain's latest
-    earlier event of the stage before, listed by stage (ties count as 0)."""
-    gaps: dict[str, list[timedelta]] = {kind: [] for kind in STAGES[1:]}
-    latest: dict[str, datetime] = {}
-    current = object()
-    for chain, at, kind in rows:
-        if chain != current:
-            current, latest = chain, {}
+# ---- time between stages ------------------------------------------------------------------
+#
+# A gap belongs to an event: each event of a stage after the first that belongs to a chain has
+# one, the time from the chain's latest earlier event of the stage before, at any time and of
+# any cut; events are ordered by (time, stage order, id), so a tie counts as 0. An event with no
+# such earlier event has no gap. The median of a window and cut is the median of the gaps of
+# the events in the window and the cut (the later event's own level, festival, product and
+# chain). Being a property of the event, a gap is kept by the aggregation (``kpis.event_gaps``).
+
+
+def event_order(at: datetime, kind: str, event_id: int) -> tuple:
+    return at, STAGE_ORDER.get(kind, 99), event_id
+
+
+def event_gaps(
+    rows: Iterable[tuple[int, object, datetime, str]], latest: dict[object, dict[str, datetime]] | None = None
+) -> Iterator[tuple[int, timedelta]]:
+    """(event id, gap) of each event that has one. ``rows``: (id, chain, at, kind) of events of
+    chains, sorted by ``event_order`` (within each chain at least); ``latest``: each chain's
+    latest event of each stage before the rows (updated as the rows are read)."""
+    latest = {} if latest is None else latest
+    for event_id, chain, at, kind in rows:
+        seen = latest.setdefault(chain, {})
         before = _BEFORE.get(kind)
-        if before is not None and before in latest:
-            gaps[kind].append(at - latest[before])
-        latest[kind] = at
-    return gaps
+        if before is not None and before in seen:
+            yield event_id, at - seen[before]
+        seen[kind] = at
 
 
-def stage_gaps(events: Iterable[EventRow]) -> dict[str, timedelta | None]:
-    """For each stage after the first, the median time from the chain's latest earlier event of
-    the stage before to each event of this stage (events of one chain; ties count as 0)."""
-    ordered = sorted(events, key=lambda e: (e.at, STAGE_ORDER.get(e.kind, 99), e.id))
-    gaps = sorted_gaps((None, e.at, e.kind) for e in ordered)
-    return {kind: median(gaps[kind]) for kind in STAGES[1:]}
-
-
-def pooled_stage_gaps(rows: Iterable[tuple[object, datetime, str]]) -> dict[str, timedelta | None]:
-    """The company's median time between stages: every chain's gaps (``sorted_gaps``, the
-    definition of each employee's funnel) pooled, and the median taken over all of them."""
-    gaps = sorted_gaps(rows)
-    return {kind: median(gaps[kind]) for kind in STAGES[1:]}
+def window_gaps(events: Iterable[EventRow], start: datetime, end: datetime, keep=None) -> dict[str, timedelta | None]:
+    """The median time between stages of the events in [start, end) for which ``keep(event)``
+    holds (every event when None), recounted from ``events``: all the events of the chains
+    concerned, at any time."""
+    events = sorted(
+        (e for e in events if e.root_employee_id is not None), key=lambda e: event_order(e.at, e.kind, e.id)
+    )
+    by_id = {e.id: e for e in events}
+    gaps: dict[str, list[timedelta]] = {kind: [] for kind in STAGES[1:]}
+    for event_id, gap in event_gaps((e.id, e.root_employee_id, e.at, e.kind) for e in events):
+        event = by_id[event_id]
+        if start <= event.at < end and (keep is None or keep(event)):
+            gaps[event.kind].append(gap)
+    return {kind: median(values) for kind, values in gaps.items()}
 
 
 def department_medians(

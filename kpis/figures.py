@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
-from kpis import chain_gaps, domain, expansion_count
+from kpis import domain, expansion_count
 from kpis import expansion as kept_expansion
 from kpis.aggregation import Calendar
 from kpis.cut_rollups import ProductDay
@@ -397,7 +397,7 @@ def today() -> date:
     return Calendar().day(datetime.now(UTC))
 
 
-NETWORK_DAYS = chain_gaps.WINDOW_DAYS
+NETWORK_DAYS = 90
 
 
 def network_window(end: date | None = None) -> Filters:
