@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from kpis import domain, employees, expansion_count, figures, medians
+from kpis import domain, employees, expansion_count, figures, funnel_gaps, medians
 from kpis import expansion as kept_expansion
 from kpis.aggregation import Calendar, aggregate, as_of
 from kpis.figures import Filters
@@ -31,7 +31,16 @@ from shop.database import utcnow
 from shop.extensions import db
 from shop.orders.models import Order
 from tests.conftest import _empty_tables
-from tests.kpis.conftest import add_event, add_order, add_refund, utc
+from tests.kpis.conftest import (
+    add_event,
+    add_order,
+    add_refund,
+    assert_close_gaps,
+    event_rows,
+    kept_gaps,
+    recounted_gaps,
+    utc,
+)
 
 START = utc(2026, 1, 31, 12)  # spans a month end in company time
 HOURS = 24 * 3
@@ -43,7 +52,7 @@ WINDOWS = [
 
 
 def _rollup() -> tuple[Counter, ...]:
-    """Every rollup table, keyed as the recount below keys it."""
+    """Every rollup table, keyed as the recount below keys it (the kept gaps last)."""
     funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages = (
         Counter() for _ in range(9)
     )
@@ -70,8 +79,9 @@ def _rollup() -> tuple[Counter, ...]:
         months[(row.month, row.buyer_id)] += row.orders
     for row in db.session.scalars(select(RetentionCell)):
         retention[(row.cohort, row.month)] += row.buyers
-    return tuple(
-        +c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages)
+    return (
+        *(+c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages)),
+        *kept_gaps(),
     )
 
 
@@ -116,17 +126,34 @@ def _recount() -> tuple[Counter, ...]:
     for bought in by_buyer.values():
         for month in bought:
             retention[(min(bought), month)] += 1
-    return tuple(
-        +c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages)
+    return (
+        *(+c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages)),
+        *recounted_gaps(),
     )
+
+
+def _in_cut(f: Filters):
+    """``f``'s level and festival cuts over the domain's event rows."""
+    festival = f.festival_id()
+
+    def keep(e: domain.EventRow) -> bool:
+        return (
+            (f.level is None or e.level == f.level)
+            and (f.festival != figures.YEAR_ROUND or not e.festival_id)
+            and (festival is None or e.festival_id == festival)
+        )
+
+    return keep
 
 
 def assert_pages_equal_a_recount(windows: list[Filters]) -> None:
     """The figures the pages read from the database's statements and the kept rows (employees
-    table, bottlenecks, medians, expansion, long tail, retention) against ``kpis.domain`` over
-    every row in Python."""
+    table, bottlenecks, medians, the company's median times between stages, expansion, long
+    tail, retention) against ``kpis.domain`` over every row in Python."""
     people = expansion_count.population()
+    events = event_rows()
     for f in windows:
+        assert_close_gaps(funnel_gaps.company_gaps(f), domain.window_gaps(events, *figures.utc_bounds(f), _in_cut(f)))
         found = employees.page(f)
         python = figures.employee_funnels(f)
         assert {r.id: (+r.counts, r.conversions, r.bottleneck) for r in found.rows} == {
