@@ -27,6 +27,7 @@ from kpis.models import (
     StageDay,
 )
 from referrals.models import EventKind, FunnelEvent
+from shop.accounts.models import User
 from shop.database import utcnow
 from shop.extensions import db
 from shop.orders.models import Order
@@ -133,14 +134,17 @@ def _recount() -> tuple[Counter, ...]:
 
 
 def _in_cut(f: Filters):
-    """``f``'s level and festival cuts over the domain's event rows."""
+    """``f``'s cuts over the domain's event rows (the department: the chain employee's now)."""
     festival = f.festival_id()
+    members = set(db.session.scalars(select(User.id).where(User.department_id == f.department_id)))
 
     def keep(e: domain.EventRow) -> bool:
         return (
             (f.level is None or e.level == f.level)
             and (f.festival != figures.YEAR_ROUND or not e.festival_id)
             and (festival is None or e.festival_id == festival)
+            and (f.product_id is None or e.product_id == f.product_id)
+            and (f.department_id is None or e.root_employee_id in members)
         )
 
     return keep
