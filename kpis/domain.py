@@ -17,6 +17,8 @@ Choices where DESIGN.md leaves room, stated once:
 - An order's product in ``kpi_revenue_days`` is its only product, or none when it has lines of
   several. The product cut reads ``kpi_product_days`` instead: the orders with a line of the
   product and the revenue of those lines (``revenue_by_product``).
+- The median time between stages is over gaps that belong to events: an event's gap is from its
+  chain's latest earlier event of the stage before, at any time and of any cut (``event_gaps``).
 """
 
 from __future__ import annotations
