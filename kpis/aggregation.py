@@ -48,7 +48,9 @@ from kpis.models import (
     ChainRevenueDay,
     CompanyDay,
     CompanyRevenueDay,
+    EventGap,
     FunnelDay,
+    GapDay,
     RetentionCell,
     RevenueDay,
     StageDay,
@@ -142,6 +144,8 @@ def aggregate(*, full: bool = False) -> Run:
                 ChainRevenueDay,
                 CompanyRevenueDay,
                 BuyerMonth,
+                EventGap,
+                GapDay,
             ):
                 db.session.execute(delete(model))
             cut_rollups.clear()
