@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from kpis import domain, figures
 from kpis import medians as kpi_medians
@@ -95,19 +95,26 @@ def chain_events(user: User, start: datetime, end: datetime) -> list[domain.Even
 
 def kept_gaps(user: User, f: figures.Filters) -> dict[str, timedelta | None]:
     """The median time between stages of the chain's events in ``f``'s window, from the kept
-    gaps of each event (``kpi_event_gaps``)."""
+    gaps of each event (``kpi_event_gaps``): the middle one or two of each stage's gaps, ranked
+    by the database, so that only those leave it."""
     condition = chain_condition(user)
-    gaps: dict[str, list[int]] = {kind: [] for kind in domain.STAGES[1:]}
+    found: dict[str, list[int]] = {kind: [] for kind in domain.STAGES[1:]}
     if condition is not None:
-        query = select(EventGap.kind, EventGap.gap_us).where(EventGap.day >= f.start, EventGap.day <= f.end)
+        ranked = select(
+            EventGap.kind,
+            EventGap.gap_us,
+            func.row_number().over(partition_by=EventGap.kind, order_by=EventGap.gap_us).label("rank"),
+            func.count().over(partition_by=EventGap.kind).label("n"),
+        ).where(EventGap.day >= f.start, EventGap.day <= f.end)
         if user.level == 0:
-            query = query.where(EventGap.root_employee_id == user.id)
+            ranked = ranked.where(EventGap.root_employee_id == user.id)
         else:
-            query = query.join(FunnelEvent, FunnelEvent.id == EventGap.event_id).where(condition)
-        for kind, gap_us in db.session.execute(query):
-            gaps[kind].append(gap_us)
-    found = {kind: domain.median(values) for kind, values in gaps.items()}
-    return {kind: None if us is None else timedelta(microseconds=us) for kind, us in found.items()}
+            ranked = ranked.join(FunnelEvent, FunnelEvent.id == EventGap.event_id).where(condition)
+        ranked = ranked.subquery()
+        middle = or_(ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.rank == ranked.c.n // 2 + 1)
+        for kind, gap_us in db.session.execute(select(ranked.c.kind, ranked.c.gap_us).where(middle)):
+            found[kind].append(gap_us)
+    return {kind: timedelta(microseconds=sum(v) / len(v)) if v else None for kind, v in found.items()}
 
 
 def chain_funnel(user: User, f: figures.Filters) -> ChainFunnel:
