@@ -19,9 +19,10 @@ A day is recounted by one grouped ``INSERT ... SELECT`` from the raw rows into
 ``kpi_funnel_days``/``kpi_revenue_days``, then its rows without the cuts (``kpi_chain_days``,
 ``kpi_chain_revenue_days``) and without the chain (``kpi_company_days``,
 ``kpi_company_revenue_days``; ``kpi_stage_days``, without the product either) from those. Each
-chain's median stage gaps over the /network window (``kpi_chain_gaps``) are recounted for the
-chains of the events found this way (``kpis.chain_gaps``). Months of ``kpi_buyer_months`` are recounted when any
-of their days is, and then the retention table whole; ``kpi_expansion_days`` is recounted whole
+event's time between stages (``kpi_event_gaps``) and their daily histograms (``kpi_gap_days``)
+are recounted from the earliest of those days onward: a late event changes the gaps of its
+chain's later events (``kpis.event_gaps``). Months of ``kpi_buyer_months`` are recounted when
+any of their days is, and then the retention table whole; ``kpi_expansion_days`` is recounted whole
 when the users it is counted from changed (``kpis.expansion.fingerprint``). Placing an order does
 no work for any of this: the aggregation reads the tables the shop writes anyway.
 
@@ -38,7 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import Date, and_, case, delete, func, insert, literal, or_, select, text
 
-from kpis import chain_gaps, cut_rollups, expansion
+from kpis import cut_rollups, event_gaps, expansion
 from kpis.domain import ANONYMOUS
 from kpis.models import (
     AggregationState,
@@ -47,7 +48,9 @@ from kpis.models import (
     ChainRevenueDay,
     CompanyDay,
     CompanyRevenueDay,
+    EventGap,
     FunnelDay,
+    GapDay,
     RetentionCell,
     RevenueDay,
     StageDay,
@@ -130,9 +133,7 @@ def aggregate(*, full: bool = False) -> Run:
             )
         ).one()
         calendar = Calendar()
-        changed = FunnelEvent.id > state.last_event_id
         if full or state.as_of is None:
-            state.chain_gaps_end = None  # every chain's gaps counted again
             event_days, order_days = _all_days(calendar)
             for model in (
                 FunnelDay,
@@ -143,20 +144,21 @@ def aggregate(*, full: bool = False) -> Run:
                 ChainRevenueDay,
                 CompanyRevenueDay,
                 BuyerMonth,
+                EventGap,
+                GapDay,
             ):
                 db.session.execute(delete(model))
             cut_rollups.clear()
         else:
             since = state.as_of - timedelta(seconds=current_app.config["KPI_OVERLAP_SECONDS"])
             event_days, order_days = _changed_days(calendar, state, since)
-            changed = or_(and_(KINDS, FunnelEvent.at >= since), changed)
         for first, last in _spans(event_days):
             _recount_events(calendar, first, last)
         for first, last in _spans(order_days):
             _recount_orders(calendar, first, last)
             cut_rollups.recount_days(calendar, first, last)
-        changed_roots = select(FunnelEvent.root_employee_id).where(changed)
-        chain_gaps.recount(calendar, state, calendar.day(reading_from), changed_roots)
+        if event_days:
+            event_gaps.recount(calendar, min(event_days))
         months = {month_of(day) for day in order_days}
         for first, last in _spans(months):
             _recount_buyer_months(calendar, first, last)

@@ -1,19 +1,26 @@
 """One chain's funnel, for its own members: an employee's whole chain, or an L1 contact's
-sub-chain (their own facts, their links' visits and sign-ups, their L2 contacts'), read from the
-raw events with the median time between stages, and the bottleneck against the employee's
-department (or the company)."""
+sub-chain (their own facts, their links' visits and sign-ups, their L2 contacts'), with the
+median time between stages and the bottleneck against the employee's department (or the
+company).
+
+The median time between stages is that of the kept gaps of the events in the window
+(``kpi_event_gaps``, as of the last aggregation run; ``kpis.funnel_gaps`` says what a gap is),
+exact (not from buckets): the database ranks a chain's gaps (16,353 in 90 days for the largest
+chain at 300,000 events) and returns the middle ones. An L1 contact's sub-chain shows
+the gaps of its events, each measured in the whole chain, as the company funnel counts them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
-from kpis import chain_gaps, domain, figures
+from kpis import domain, figures
 from kpis import medians as kpi_medians
+from kpis.models import EventGap
 from kpis.tables import Column, Table
 from referrals.models import FunnelEvent
 from shop.accounts.models import User
@@ -87,25 +94,38 @@ def chain_events(user: User, start: datetime, end: datetime) -> list[domain.Even
     return [domain.EventRow(i, at, str(kind), a, r, l1, p, fe) for i, at, kind, a, r, l1, p, fe in rows]
 
 
-def kept_counts_and_gaps(user: User, f: figures.Filters):
-    """An employee's funnel over the /network window from the rollups (``kpi_chain_days`` and
-    ``kpi_chain_gaps``, as of the last aggregation run), or None when they do not hold it."""
-    if user.level != 0 or f != figures.network_window(f.end):
-        return None
-    gaps = chain_gaps.kept(user.id, f.end)
-    if gaps is None:
-        return None
-    return figures.funnel_counts(f, root=user.id), gaps
+def kept_gaps(user: User, f: figures.Filters) -> dict[str, timedelta | None]:
+    """The median time between stages of the chain's events in ``f``'s window, from the kept
+    gaps of each event (``kpi_event_gaps``): the middle one or two of each stage's gaps, ranked
+    by the database, so that only those leave it."""
+    condition = chain_condition(user)
+    found: dict[str, list[int]] = {kind: [] for kind in domain.STAGES[1:]}
+    if condition is not None:
+        ranked = select(
+            EventGap.kind,
+            EventGap.gap_us,
+            func.row_number().over(partition_by=EventGap.kind, order_by=EventGap.gap_us).label("rank"),
+            func.count().over(partition_by=EventGap.kind).label("n"),
+        ).where(EventGap.day >= f.start, EventGap.day <= f.end)
+        if user.level == 0:
+            ranked = ranked.where(EventGap.root_employee_id == user.id)
+        else:
+            ranked = ranked.join(FunnelEvent, FunnelEvent.id == EventGap.event_id).where(condition)
+        ranked = ranked.subquery()
+        middle = or_(ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.rank == ranked.c.n // 2 + 1)
+        for kind, gap_us in db.session.execute(select(ranked.c.kind, ranked.c.gap_us).where(middle)):
+            found[kind].append(gap_us)
+    return {kind: timedelta(microseconds=sum(v) / len(v)) if v else None for kind, v in found.items()}
 
 
 def chain_funnel(user: User, f: figures.Filters) -> ChainFunnel:
-    found = kept_counts_and_gaps(user, f)
-    if found is not None:
-        counts, gaps = found
+    """Stage counts from the rollups (``kpi_funnel_days``) for an employee's chain over the
+    /network window, else from the raw events."""
+    if user.level == 0 and f == figures.network_window(f.end):
+        counts = figures.funnel_counts(f, root=user.id)
     else:
-        events = chain_events(user, *figures.utc_bounds(f))
-        counts, gaps = domain.count_events(events), domain.stage_gaps(events)
-    stages = domain.funnel(counts, gaps)
+        counts = domain.count_events(chain_events(user, *figures.utc_bounds(f)))
+    stages = domain.funnel(counts, kept_gaps(user, f))
     root = db.session.get(User, user.chain_root_id)
     medians = kpi_medians.for_department(f, root.department_id if root else None)
     return ChainFunnel(

@@ -17,21 +17,21 @@ Choices where DESIGN.md leaves room, stated once:
 - An order's product in ``kpi_revenue_days`` is its only product, or none when it has lines of
   several. The product cut reads ``kpi_product_days`` instead: the orders with a line of the
   product and the revenue of those lines (``revenue_by_product``).
+- The median time between stages is over gaps that belong to events: an event's gap is from its
+  chain's latest earlier event of the stage before, at any time and of any cut (``event_gaps``).
 """
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 STAGES: tuple[str, ...] = ("share", "visit", "signup", "consultation", "first_order", "repeat_order")
 ANONYMOUS = -1  # the level of an event without an actor (a visit by someone not logged in)
 SMALL_DEPARTMENT = 20  # fewer employees than this: compare with the whole company
-TOP_SHARE = 0.10
 
 
 @dataclass(frozen=True)
@@ -118,36 +118,49 @@ STAGE_ORDER = {kind: i for i, kind in enumerate(STAGES)}
 _BEFORE = {kind: STAGES[i - 1] for i, kind in enumerate(STAGES) if i}
 
 
-def sorted_gaps(rows: Iterable[tuple[object, datetime, str]]) -> dict[str, list[timedelta]]:
-    """The gaps behind the median time between stages. ``rows``: (chain, at, kind), sorted by
-    chain, then time, stage order and id. For each event, the time from its chain's latest
-    earlier event of the stage before, listed by stage (ties count as 0)."""
-    gaps: dict[str, list[timedelta]] = {kind: [] for kind in STAGES[1:]}
-    latest: dict[str, datetime] = {}
-    current = object()
-    for chain, at, kind in rows:
-        if chain != current:
-            current, latest = chain, {}
+# ---- time between stages ------------------------------------------------------------------
+#
+# A gap belongs to an event: each event of a stage after the first that belongs to a chain has
+# one, the time from the chain's latest earlier event of the stage before, at any time and of
+# any cut; events are ordered by (time, stage order, id), so a tie counts as 0. An event with no
+# such earlier event has no gap. The median of a window and cut is the median of the gaps of
+# the events in the window and the cut (the later event's own level, festival, product and
+# chain). Being a property of the event, a gap is kept by the aggregation (``kpis.event_gaps``).
+
+
+def event_order(at: datetime, kind: str, event_id: int) -> tuple:
+    return at, STAGE_ORDER.get(kind, 99), event_id
+
+
+def event_gaps(
+    rows: Iterable[tuple[int, object, datetime, str]], latest: dict[object, dict[str, datetime]] | None = None
+) -> Iterator[tuple[int, timedelta]]:
+    """(event id, gap) of each event that has one. ``rows``: (id, chain, at, kind) of events of
+    chains, sorted by ``event_order`` (within each chain at least); ``latest``: each chain's
+    latest event of each stage before the rows (updated as the rows are read)."""
+    latest = {} if latest is None else latest
+    for event_id, chain, at, kind in rows:
+        seen = latest.setdefault(chain, {})
         before = _BEFORE.get(kind)
-        if before is not None and before in latest:
-            gaps[kind].append(at - latest[before])
-        latest[kind] = at
-    return gaps
+        if before is not None and before in seen:
+            yield event_id, at - seen[before]
+        seen[kind] = at
 
 
-def stage_gaps(events: Iterable[EventRow]) -> dict[str, timedelta | None]:
-    """For each stage after the first, the median time from the chain's latest earlier event of
-    the stage before to each event of this stage (events of one chain; ties count as 0)."""
-    ordered = sorted(events, key=lambda e: (e.at, STAGE_ORDER.get(e.kind, 99), e.id))
-    gaps = sorted_gaps((None, e.at, e.kind) for e in ordered)
-    return {kind: median(gaps[kind]) for kind in STAGES[1:]}
-
-
-def pooled_stage_gaps(rows: Iterable[tuple[object, datetime, str]]) -> dict[str, timedelta | None]:
-    """The company's median time between stages: every chain's gaps (``sorted_gaps``, the
-    definition of each employee's funnel) pooled, and the median taken over all of them."""
-    gaps = sorted_gaps(rows)
-    return {kind: median(gaps[kind]) for kind in STAGES[1:]}
+def window_gaps(events: Iterable[EventRow], start: datetime, end: datetime, keep=None) -> dict[str, timedelta | None]:
+    """The median time between stages of the events in [start, end) for which ``keep(event)``
+    holds (every event when None), recounted from ``events``: all the events of the chains
+    concerned, at any time."""
+    events = sorted(
+        (e for e in events if e.root_employee_id is not None), key=lambda e: event_order(e.at, e.kind, e.id)
+    )
+    by_id = {e.id: e for e in events}
+    gaps: dict[str, list[timedelta]] = {kind: [] for kind in STAGES[1:]}
+    for event_id, gap in event_gaps((e.id, e.root_employee_id, e.at, e.kind) for e in events):
+        event = by_id[event_id]
+        if start <= event.at < end and (keep is None or keep(event)):
+            gaps[event.kind].append(gap)
+    return {kind: median(values) for kind, values in gaps.items()}
 
 
 def department_medians(
@@ -324,86 +337,6 @@ def retention(buyer_months: Mapping[int, Iterable[date]], *, last_month: date, h
             shares.append(None if later > last_month else sum(later in m for m in members) / len(members))
         result.append(Cohort(month, len(members), shares))
     return result
-
-
-# ---- long tail and concentration -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LongTail:
-    employees: int
-    with_order: int  # employees with at least one chain order
-    revenue: int
-    outside_top: int  # revenue outside the top 10% of employees
-    gini: float | None
-    lorenz: list[tuple[float, float]] = field(default_factory=list)
-
-    @property
-    def share_outside_top(self) -> float | None:
-        return ratio(self.outside_top, self.revenue)
-
-    @property
-    def reach(self) -> float | None:
-        return ratio(self.with_order, self.employees)
-
-
-def top_count(n: int, share: float = TOP_SHARE) -> int:
-    """The top 10% of n employees: ceil(n / 10), so at least one when there is anyone."""
-    return math.ceil(n * share - 1e-9)
-
-
-def gini(values: Sequence[int], *, zeros: int = 0) -> float | None:
-    """Gini coefficient: sum_i (2i - n - 1) x_(i) / (n * sum x), x ascending, i = 1..n, over
-    ``values`` (each at least 0) and ``zeros`` more employees with nothing. 0 when everyone has
-    the same; (n-1)/n when one has everything; None without revenue. The zeros come first and
-    add nothing to the sum, so only the others are walked."""
-    positive = sorted(x for x in values if x)
-    n, total = len(values) + zeros, sum(positive)
-    if n == 0 or total == 0:
-        return None
-    first = n - len(positive)  # the zeros' places
-    return sum((2 * (first + i) - n - 1) * x for i, x in enumerate(positive, start=1)) / (n * total)
-
-
-def lorenz(values: Sequence[int], points: int = 20, *, zeros: int = 0) -> list[tuple[float, float]]:
-    """The Lorenz curve: (share of employees, poorest first; their share of revenue), from
-    (0, 0) to (1, 1), at most ``points`` + 1 points; ``zeros`` as in ``gini``."""
-    positive = sorted(x for x in values if x)
-    n, total = len(values) + zeros, sum(positive)
-    if n == 0 or total == 0:
-        return []
-    first = n - len(positive)
-    cumulative = [0]  # of the positive values; the poorest ``first`` hold nothing
-    for x in positive:
-        cumulative.append(cumulative[-1] + x)
-    marks = sorted({round(n * j / points) for j in range(points + 1)})
-    return [(i / n, cumulative[max(0, i - first)] / total) for i in marks]
-
-
-def long_tail(revenue_by_employee: Mapping[int, int], employees: Iterable[int], with_order: Iterable[int]) -> LongTail:
-    """Over the active ``employees`` (zeros count): chain revenue, the share outside the top
-    10%, Gini and Lorenz; ``with_order``: employees whose chain has at least one paid order."""
-    employees = list(dict.fromkeys(employees))
-    values = [max(0, revenue_by_employee.get(e, 0)) for e in employees]
-    return long_tail_of(values, len(set(with_order) & set(employees)))
-
-
-def long_tail_of(values: Sequence[int], with_order: int, employees: int | None = None) -> LongTail:
-    """``long_tail`` from the chain revenues themselves (each at least 0): ``employees`` when
-    given counts the employees whose revenue is 0 and left out of ``values``."""
-    positive = [x for x in values if x]
-    n = max(len(values), employees or 0)
-    zeros = n - len(positive)
-    total = sum(positive)
-    top = sum(sorted(positive, reverse=True)[: top_count(n)])
-    return LongTail(
-        employees=n,
-        with_order=with_order,
-        revenue=total,
-        outside_top=total - top,
-        gini=gini(positive, zeros=zeros),
-        lorenz=lorenz(positive, zeros=zeros),
-    )
 
 
 # ---- revenue of a product's lines ---------------------------------------------------------

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
-from kpis import chain_gaps, domain
+from kpis import concentration, domain
 from kpis import expansion as kept_expansion
 from kpis.aggregation import Calendar
 from kpis.cut_rollups import ProductDay
@@ -268,14 +268,14 @@ class ChainRevenue:
     employees: dict[int | None, int]
     revenues: dict[int | None, list[tuple[int, int]]]
 
-    def tail(self, department_id: int | None = None, *, by_orders: bool = True) -> domain.LongTail:
+    def tail(self, department_id: int | None = None, *, by_orders: bool = True) -> concentration.LongTail:
         """Over one department, or every one (``department_id`` None). ``by_orders``: an
         employee "with an order" has a paid order in the chain; else non-zero revenue."""
         keys = list(self.employees) if department_id is None else [department_id]
         pairs = [pair for key in keys for pair in self.revenues.get(key, ())]
         values = [max(0, amount) for amount, _ in pairs]
         with_order = sum(1 for amount, orders in pairs if (orders if by_orders else amount))
-        return domain.long_tail_of(values, with_order, sum(self.employees.get(k, 0) for k in keys))
+        return concentration.long_tail_of(values, with_order, sum(self.employees.get(k, 0) for k in keys))
 
 
 def chain_revenue(f: Filters) -> ChainRevenue:
@@ -392,7 +392,7 @@ def today() -> date:
     return Calendar().day(datetime.now(UTC))
 
 
-NETWORK_DAYS = chain_gaps.WINDOW_DAYS
+NETWORK_DAYS = 90
 
 
 def network_window(end: date | None = None) -> Filters:

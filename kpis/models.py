@@ -127,17 +127,42 @@ class CompanyRevenueDay(db.Model):
     revenue: Mapped[int] = mapped_column(sa.BigInteger)
 
 
-class ChainGap(db.Model):
-    """The median time between stages of one chain's funnel on /network (its last 90 days,
-    ``kpis.figures.network_window``, ending on ``kpi_state.chain_gaps_end``), in microseconds:
-    a row per chain and stage that has a gap. Recounted by each aggregation run for the chains
-    whose events changed, and for every chain when the window moves (``kpis.chain_gaps``)."""
+class EventGap(db.Model):
+    """The time between stages of one funnel event (``kpis.domain.event_gaps``: from its chain's
+    latest earlier event of the stage before), a row per event that has one, with the event's
+    company day and cuts and the gap's histogram bucket (``kpis.event_gaps.gap_bucket``). Read
+    for the department and product cuts and for one chain's funnel (/network)."""
 
-    __tablename__ = "kpi_chain_gaps"
+    __tablename__ = "kpi_event_gaps"
+    __table_args__ = (
+        sa.Index("ix_kpi_event_gaps_day", "day"),
+        sa.Index("ix_kpi_event_gaps_root_employee_id_day", "root_employee_id", "day"),
+        sa.Index("ix_kpi_event_gaps_product_id_day", "product_id", "day"),
+    )
 
-    root_employee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(sa.Date)
+    root_employee_id: Mapped[int]
+    level: Mapped[int] = mapped_column(sa.SmallInteger)
+    festival_id: Mapped[int]
+    product_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    bucket: Mapped[int] = mapped_column(sa.SmallInteger)
     gap_us: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class GapDay(db.Model):
+    """``kpi_event_gaps`` as daily histograms: how many gaps of one company day, level, festival
+    and stage fall in each bucket. The company median of a window is read from these."""
+
+    __tablename__ = "kpi_gap_days"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    festival_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    bucket: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    events: Mapped[int]
 
 
 NEVER = date(9999, 12, 31)  # ExpansionDay.left_day of employees who have not left
@@ -196,7 +221,5 @@ class AggregationState(db.Model):
     # id ("company" for the whole company), for the window ending on ``network_window_end``.
     network_medians: Mapped[dict | None] = mapped_column(sa.JSON)
     network_window_end: Mapped[date | None] = mapped_column(sa.Date)
-    # The last day of the window kpi_chain_gaps is counted for (None: not counted yet).
-    chain_gaps_end: Mapped[date | None] = mapped_column(sa.Date)
     # The users as kpi_expansion_days was last counted from (kpis.expansion.fingerprint).
     people_fingerprint: Mapped[str | None] = mapped_column(sa.String(200))

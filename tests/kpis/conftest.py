@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from kpis.aggregation import Calendar
+from kpis.domain import EventRow, event_gaps, event_order
+from kpis.event_gaps import gap_bucket
+from kpis.models import EventGap, GapDay
 from referrals.models import EventKind, FunnelEvent
 from shop.accounts.models import User
 from shop.catalog.models import PriceTier
@@ -114,3 +120,50 @@ def add_refund(order: Order, amount: int) -> None:
         )
     )
     order.refunded_amount += amount
+
+
+def event_rows() -> list[EventRow]:
+    """Every funnel event as the domain reads it."""
+    return [
+        EventRow(e.id, e.at, str(e.kind), e.actor_id, e.root_employee_id, e.l1_contact_id, e.product_id, e.festival_id)
+        for e in db.session.scalars(select(FunnelEvent))
+    ]
+
+
+def kept_gaps() -> tuple[Counter, Counter]:
+    """``kpi_event_gaps`` (event id: its row) and ``kpi_gap_days`` as counters."""
+    events = Counter(
+        {
+            (g.event_id, g.day, g.root_employee_id, g.level, g.festival_id, g.product_id, g.kind, g.bucket): g.gap_us
+            for g in db.session.scalars(select(EventGap))
+        }
+    )
+    days = Counter(
+        {(g.day, g.level, g.festival_id, g.kind, g.bucket): g.events for g in db.session.scalars(select(GapDay))}
+    )
+    return events, days
+
+
+def recounted_gaps() -> tuple[Counter, Counter]:
+    """The same two tables straight from the raw events, by ``domain.event_gaps``."""
+    calendar = Calendar()
+    rows = sorted(
+        (e for e in event_rows() if e.root_employee_id is not None), key=lambda e: event_order(e.at, e.kind, e.id)
+    )
+    by_id = {e.id: e for e in rows}
+    events, days = Counter(), Counter()
+    for event_id, gap in event_gaps((e.id, e.root_employee_id, e.at, e.kind) for e in rows):
+        e, gap_us = by_id[event_id], gap // timedelta(microseconds=1)
+        day, festival, bucket = calendar.day(e.at), e.festival_id or 0, gap_bucket(gap_us)
+        events[(e.id, day, e.root_employee_id, e.level, festival, e.product_id or 0, e.kind, bucket)] = gap_us
+        days[(day, e.level, festival, e.kind, bucket)] += 1
+    return events, days
+
+
+def assert_close_gaps(found: dict, expected: dict) -> None:
+    """The medians read from the histograms against exact ones: the same stages without a gap,
+    the others within the buckets' precision (0.5 % and a second)."""
+    assert {k for k, v in found.items() if v is None} == {k for k, v in expected.items() if v is None}
+    for kind, gap in expected.items():
+        if gap is not None:
+            assert abs(found[kind] - gap) <= gap * 0.005 + timedelta(seconds=1), (kind, found[kind], gap)

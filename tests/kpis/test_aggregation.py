@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from kpis import domain, employees, figures, medians
+from kpis import concentration, domain, employees, figures, funnel_gaps, medians
 from kpis.aggregation import Calendar, aggregate, as_of
 from kpis.figures import Filters
 from kpis.models import (
@@ -27,12 +27,22 @@ from kpis.models import (
     StageDay,
 )
 from referrals.models import EventKind, FunnelEvent
+from shop.accounts.models import User
 from shop.database import utcnow
 from shop.extensions import db
 from shop.orders.models import Order
 from tests.conftest import _empty_tables
 from tests.kpis import expansion_recount
-from tests.kpis.conftest import add_event, add_order, add_refund, utc
+from tests.kpis.conftest import (
+    add_event,
+    add_order,
+    add_refund,
+    assert_close_gaps,
+    event_rows,
+    kept_gaps,
+    recounted_gaps,
+    utc,
+)
 
 START = utc(2026, 1, 31, 12)  # spans a month end in company time
 HOURS = 24 * 3
@@ -44,7 +54,7 @@ WINDOWS = [
 
 
 def _rollup() -> tuple[Counter, ...]:
-    """Every rollup table, keyed as the recount below keys it."""
+    """Every rollup table, keyed as the recount below keys it (the kept gaps last)."""
     funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages = (
         Counter() for _ in range(9)
     )
@@ -71,8 +81,9 @@ def _rollup() -> tuple[Counter, ...]:
         months[(row.month, row.buyer_id)] += row.orders
     for row in db.session.scalars(select(RetentionCell)):
         retention[(row.cohort, row.month)] += row.buyers
-    return tuple(
-        +c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages)
+    return (
+        *(+c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages)),
+        *kept_gaps(),
     )
 
 
@@ -117,17 +128,37 @@ def _recount() -> tuple[Counter, ...]:
     for bought in by_buyer.values():
         for month in bought:
             retention[(min(bought), month)] += 1
-    return tuple(
-        +c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages)
+    return (
+        *(+c for c in (funnel, revenue, months, chain, company, chain_revenue, company_revenue, retention, stages)),
+        *recounted_gaps(),
     )
+
+
+def _in_cut(f: Filters):
+    """``f``'s cuts over the domain's event rows (the department: the chain employee's now)."""
+    festival = f.festival_id()
+    members = set(db.session.scalars(select(User.id).where(User.department_id == f.department_id)))
+
+    def keep(e: domain.EventRow) -> bool:
+        return (
+            (f.level is None or e.level == f.level)
+            and (f.festival != figures.YEAR_ROUND or not e.festival_id)
+            and (festival is None or e.festival_id == festival)
+            and (f.product_id is None or e.product_id == f.product_id)
+            and (f.department_id is None or e.root_employee_id in members)
+        )
+
+    return keep
 
 
 def assert_pages_equal_a_recount(windows: list[Filters]) -> None:
     """The figures the pages read from the database's statements and the kept rows (employees
-    table, bottlenecks, medians, expansion, long tail, retention) against ``kpis.domain`` over
-    every row in Python."""
+    table, bottlenecks, medians, the company's median times between stages, expansion, long
+    tail, retention) against ``kpis.domain`` over every row in Python."""
     people = expansion_recount.population()
+    events = event_rows()
     for f in windows:
+        assert_close_gaps(funnel_gaps.company_gaps(f), domain.window_gaps(events, *figures.utc_bounds(f), _in_cut(f)))
         found = employees.page(f)
         python = figures.employee_funnels(f)
         assert {r.id: (+r.counts, r.conversions, r.bottleneck) for r in found.rows} == {
@@ -148,10 +179,10 @@ def assert_pages_equal_a_recount(windows: list[Filters]) -> None:
         amounts, with_order = figures.revenue_by_employee(f)
         active = figures.active_employees(f)
         chains = figures.chain_revenue(f)
-        assert chains.tail() == domain.long_tail(amounts, [e.id for e in active], with_order)
+        assert chains.tail() == concentration.long_tail(amounts, [e.id for e in active], with_order)
         for department in {e.department_id for e in active}:
             ids = [e.id for e in active if e.department_id == department]
-            assert chains.tail(department, by_orders=False) == domain.long_tail(
+            assert chains.tail(department, by_orders=False) == concentration.long_tail(
                 amounts, ids, [i for i in ids if amounts.get(i)]
             )
         last = f.end.replace(day=1)

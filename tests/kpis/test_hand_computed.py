@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpis import domain, figures
+from kpis import concentration, domain, figures
 from kpis.aggregation import aggregate
 from kpis.figures import Filters
 from referrals.services.chains import move_contacts, promote_to_employee
@@ -197,7 +197,7 @@ def test_long_tail_gini_and_lorenz(world, facts):
     build(world, facts)
     amounts, with_order = figures.revenue_by_employee(MARCH)
     active = [u.id for u in figures.active_employees(MARCH)]
-    tail = domain.long_tail(amounts, active, with_order)
+    tail = concentration.long_tail(amounts, active, with_order)
     # Chain revenue [7000, 6000, 4000]: the top 10% of 3 is ceil(0.3) = 1 employee (7000):
     # outside 10000 / 17000. Gini, ascending x = 4000, 6000, 7000:
     # ((2-4)*4000 + 0*6000 + (6-4)*7000) / (3 * 17000) = 6000 / 51000.
@@ -222,10 +222,10 @@ def test_long_tail_gini_and_lorenz(world, facts):
 
 
 def test_the_domain_on_edge_cases():
-    assert domain.gini([0, 0, 10]) == pytest.approx(2 / 3)  # one has all: (n-1)/n
-    assert domain.gini([5, 5]) == 0
-    assert domain.gini([]) is None
-    assert domain.top_count(10) == 1 and domain.top_count(11) == 2
+    assert concentration.gini([0, 0, 10]) == pytest.approx(2 / 3)  # one has all: (n-1)/n
+    assert concentration.gini([5, 5]) == 0
+    assert concentration.gini([]) is None
+    assert concentration.top_count(10) == 1 and concentration.top_count(11) == 2
     assert domain.bottleneck({"visit": 0.5}, {"visit": 0.5}) is None
     assert domain.event_level(None, 1, None) == domain.ANONYMOUS
     assert Kind.employee  # the module under test reads kinds from accounts
@@ -238,9 +238,9 @@ def test_the_long_tail_skips_the_zeros_without_changing_a_figure(values, zeros, 
     definitions over every employee, zeros included (written out here)."""
     everyone = sorted([*values, *[0] * zeros])
     n, total = len(everyone), sum(everyone)
-    found = domain.long_tail_of(values, with_order, len(values) + zeros)
+    found = concentration.long_tail_of(values, with_order, len(values) + zeros)
     assert (found.employees, found.revenue, found.with_order) == (n, total, with_order)
-    assert found.outside_top == total - sum(sorted(everyone, reverse=True)[: domain.top_count(n)])
+    assert found.outside_top == total - sum(sorted(everyone, reverse=True)[: concentration.top_count(n)])
     if total == 0:
         assert found.gini is None and found.lorenz == []
         return
