@@ -119,8 +119,8 @@ def kept_gaps(user: User, f: figures.Filters) -> dict[str, timedelta | None]:
 
 
 def chain_funnel(user: User, f: figures.Filters) -> ChainFunnel:
-    """Stage counts from the rollups (``kpi_funnel_days``) for an employee's chain over the
-    /network window, else from the raw events."""
+    """Stage counts from the rollups (``kpi_chain_days``) for an employee's chain over the
+    /network window, else from the raw events; the median gaps from the kept ones."""
     if user.level == 0 and f == figures.network_window(f.end):
         counts = figures.funnel_counts(f, root=user.id)
     else:
