@@ -107,7 +107,9 @@ def init_extensions(app: Flask) -> None:
     from shop.accounts.session import init_login
     from shop.database import configure_sqlite
     from shop.i18n import select_locale, select_timezone
+    from shop.sessions import SessionInterface
 
+    app.session_interface = SessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
