@@ -5,9 +5,10 @@ company).
 
 The median time between stages is that of the kept gaps of the events in the window
 (``kpi_event_gaps``, as of the last aggregation run; ``kpis.funnel_gaps`` says what a gap is),
-exact (not from buckets): the database ranks a chain's gaps (16,353 in 90 days for the largest
-chain at 300,000 events) and returns the middle ones. An L1 contact's sub-chain shows
-the gaps of its events, each measured in the whole chain, as the company funnel counts them."""
+read as the company's is: the database counts the chain's gaps by histogram bucket (18,331 in
+90 days for the largest chain at 1,000,000 events, from an index alone) and the median is taken
+from the counts, within the buckets' precision. An L1 contact's sub-chain shows the gaps of its
+events, each measured in the whole chain, as the company funnel counts them."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy import func, or_, select
 
 from kpis import domain, figures
 from kpis import medians as kpi_medians
+from kpis.event_gaps import histogram_median
 from kpis.models import EventGap
 from kpis.tables import Column, Table
 from referrals.models import FunnelEvent
@@ -96,26 +98,22 @@ def chain_events(user: User, start: datetime, end: datetime) -> list[domain.Even
 
 def kept_gaps(user: User, f: figures.Filters) -> dict[str, timedelta | None]:
     """The median time between stages of the chain's events in ``f``'s window, from the kept
-    gaps of each event (``kpi_event_gaps``): the middle one or two of each stage's gaps, ranked
-    by the database, so that only those leave it."""
+    gap of each event (``kpi_event_gaps``): each stage's gaps counted by histogram bucket in
+    the database (an index-only scan for an employee's chain), the median read from the counts
+    to the buckets' precision, as the company's (``kpis.event_gaps.histogram_median``)."""
     condition = chain_condition(user)
-    found: dict[str, list[int]] = {kind: [] for kind in domain.STAGES[1:]}
+    histograms: dict[str, dict[int, int]] = {kind: {} for kind in domain.STAGES[1:]}
     if condition is not None:
-        ranked = select(
-            EventGap.kind,
-            EventGap.gap_us,
-            func.row_number().over(partition_by=EventGap.kind, order_by=EventGap.gap_us).label("rank"),
-            func.count().over(partition_by=EventGap.kind).label("n"),
-        ).where(EventGap.day >= f.start, EventGap.day <= f.end)
+        query = select(EventGap.kind, EventGap.bucket, func.count()).where(
+            EventGap.day >= f.start, EventGap.day <= f.end
+        )
         if user.level == 0:
-            ranked = ranked.where(EventGap.root_employee_id == user.id)
+            query = query.where(EventGap.root_employee_id == user.id)
         else:
-            ranked = ranked.join(FunnelEvent, FunnelEvent.id == EventGap.event_id).where(condition)
-        ranked = ranked.subquery()
-        middle = or_(ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.rank == ranked.c.n // 2 + 1)
-        for kind, gap_us in db.session.execute(select(ranked.c.kind, ranked.c.gap_us).where(middle)):
-            found[kind].append(gap_us)
-    return {kind: timedelta(microseconds=sum(v) / len(v)) if v else None for kind, v in found.items()}
+            query = query.join(FunnelEvent, FunnelEvent.id == EventGap.event_id).where(condition)
+        for kind, bucket, n in db.session.execute(query.group_by(EventGap.kind, EventGap.bucket)):
+            histograms[kind][bucket] = int(n)
+    return {kind: histogram_median(counts) for kind, counts in histograms.items()}
 
 
 def chain_funnel(user: User, f: figures.Filters) -> ChainFunnel:

@@ -136,7 +136,8 @@ class EventGap(db.Model):
     __tablename__ = "kpi_event_gaps"
     __table_args__ = (
         sa.Index("ix_kpi_event_gaps_day", "day"),
-        sa.Index("ix_kpi_event_gaps_root_employee_id_day", "root_employee_id", "day"),
+        # One chain's gaps of a window by stage and bucket (/network), from the index alone.
+        sa.Index("ix_kpi_event_gaps_root_employee_id_day", "root_employee_id", "day", "kind", "bucket"),
         sa.Index("ix_kpi_event_gaps_product_id_day", "product_id", "day"),
     )
 

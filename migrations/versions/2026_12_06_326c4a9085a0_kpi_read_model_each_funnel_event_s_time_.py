@@ -35,7 +35,9 @@ def upgrade():
     with op.batch_alter_table("kpi_event_gaps", schema=None) as batch_op:
         batch_op.create_index("ix_kpi_event_gaps_day", ["day"], unique=False)
         batch_op.create_index("ix_kpi_event_gaps_product_id_day", ["product_id", "day"], unique=False)
-        batch_op.create_index("ix_kpi_event_gaps_root_employee_id_day", ["root_employee_id", "day"], unique=False)
+        batch_op.create_index(
+            "ix_kpi_event_gaps_root_employee_id_day", ["root_employee_id", "day", "kind", "bucket"], unique=False
+        )
 
     op.create_table(
         "kpi_gap_days",

@@ -67,8 +67,8 @@ def test_the_company_median_time_between_stages(make_user, make_contact, departm
     expected = {"visit": 14 * H, "signup": 6 * H, "consultation": 24 * H, "first_order": 2 * H, "repeat_order": None}
     assert_close_gaps(funnel_gaps.company_gaps(WINDOW), expected)
     assert_close_gaps(funnel_gaps.company_gaps(WINDOW.previous()), {**dict.fromkeys(expected), "visit": 30 * H / 60})
-    # The same definition as each employee's funnel: E1's own visits, median(2 h, 24 h), exact.
-    assert chain_funnel(e1, WINDOW).stages[1].median_gap == 13 * H
+    # The same definition as each employee's funnel: E1's own visits, median(2 h, 24 h).
+    assert_close_gaps({"visit": chain_funnel(e1, WINDOW).stages[1].median_gap}, {"visit": 13 * H})
     # Cuts: Sales (E1's chain only): visits [2 h, 24 h]; level 1 (A's events only): the sign-up
     # keeps its gap from the visit (of another level) before it, 6 h; consultation 24 h; first
     # order 2 h.
