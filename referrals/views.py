@@ -31,9 +31,9 @@ from referrals.services import links, network, visits
 from shop.accounts import services as accounts
 from shop.catalog import page_cache
 from shop.catalog.models import Product
+from shop.extensions import limiter
 from shop.i18n import current_locale, to_minor
 from shop.pagination import Page, page_arg
-from shop.ratelimits import rate_limit
 from shop.web import fact_recorded_on_read, unit_of_work
 
 bp = Blueprint("referrals", __name__, template_folder="templates")
@@ -142,8 +142,8 @@ def product_teaser(slug: str, code: str):
 
 
 @bp.route("/r/<code>", methods=["GET", "POST"])
-@rate_limit(_config("RATELIMIT_REFERRAL_SIGNUP_IP"), methods=["POST"])
-@rate_limit(_config("RATELIMIT_REFERRAL_SIGNUP_CODE"), key_func=_code_key, methods=["POST"], deduct_when=_joined)
+@limiter.limit(_config("RATELIMIT_REFERRAL_SIGNUP_IP"), methods=["POST"])
+@limiter.limit(_config("RATELIMIT_REFERRAL_SIGNUP_CODE"), key_func=_code_key, methods=["POST"], deduct_when=_joined)
 def join(code: str):
     try:
         owner = links.owner_by_code(code)
@@ -233,7 +233,7 @@ def _member_key() -> str:
 @bp.route("/share/invite/poster.png", defaults={"slug": None})
 @bp.route("/share/p/<slug>/poster.png")
 @login_required
-@rate_limit(_config("RATELIMIT_POSTER"), key_func=_member_key)
+@limiter.limit(_config("RATELIMIT_POSTER"), key_func=_member_key)
 def poster(slug: str | None):
     product = _share_target(slug)
     if product is None:

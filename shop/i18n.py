@@ -28,8 +28,6 @@ from flask_babel import (
     to_user_timezone,
 )
 from flask_login import current_user
-from werkzeug.datastructures import LanguageAccept
-from werkzeug.http import parse_accept_header
 
 LOCALE_COOKIE = "neigou_locale"
 # How each language names itself in the switch (never translated: a reader of the other
@@ -41,13 +39,7 @@ def supported_locale(value: str | None) -> str | None:
     """``value`` as one of ``LANGUAGES`` (``zh``, ``zh-CN`` and ``zh_Hans_CN`` are ``zh_CN``), or None."""
     if not value:
         return None
-    return _supported(value, tuple(current_app.config["LANGUAGES"]))
-
-
-@lru_cache(maxsize=512)
-def _supported(value: str, languages: tuple[str, ...]) -> str | None:
-    """``supported_locale`` as a pure function of its inputs: every page asks it (the user's
-    choice, the cookie, each ``Accept-Language`` entry), and Babel's parse is the costly part."""
+    languages = current_app.config["LANGUAGES"]
     if value in languages:
         return value
     try:
@@ -64,18 +56,7 @@ def default_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def select_locale() -> Locale:
-    """Flask-Babel's locale selector: the page's language as a ``Locale`` (Flask-Babel takes
-    one as it is), so that Babel does not parse the same few codes again on every request."""
-    return _babel_locale(_selected_code())
-
-
-@lru_cache(maxsize=32)
-def _babel_locale(code: str) -> Locale:
-    return Locale.parse(code)  # Locale objects are never changed once made: one per code serves every request
-
-
-def _selected_code() -> str:
+def select_locale() -> str:
     if not has_request_context():
         return default_locale()  # the CLI, jobs
     if current_user and current_user.is_authenticated and current_user.preferred_locale:
@@ -89,16 +70,8 @@ def _selected_code() -> str:
 def browser_locale() -> str | None:
     """The first language of ``Accept-Language`` (by quality) that the shop is written in; a
     region or script we have no catalogue for counts as its language (``zh-Hans-CN``, ``en-GB``)."""
-    header = request.headers.get("Accept-Language")
-    return _browser_locale(header, tuple(current_app.config["LANGUAGES"])) if header else None
-
-
-@lru_cache(maxsize=256)  # at most 256 headers of at most the server's header size (gunicorn: 8 KB)
-def _browser_locale(header: str, languages: tuple[str, ...]) -> str | None:
-    """``browser_locale`` as a pure function of the header: browsers send the same few headers
-    on every request, and parsing one costs more than the rest of choosing the language."""
-    for value, _quality in parse_accept_header(header, LanguageAccept):  # sorted by quality
-        found = _supported(value, languages)
+    for value, _quality in request.accept_languages:  # werkzeug sorts them by quality
+        found = supported_locale(value)
         if found:
             return found
     return None

@@ -34,8 +34,8 @@ from shop.accounts.forms import (
     ResetRequestForm,
     SignupForm,
 )
+from shop.extensions import limiter
 from shop.i18n import LOCALE_COOKIE, current_locale, supported_locale, zone_name
-from shop.ratelimits import current_limits, rate_limit
 from shop.urls import safe_local_path
 from shop.web import unit_of_work
 
@@ -51,7 +51,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@rate_limit(_rate("RATELIMIT_SIGNUP"), methods=["POST"])
+@limiter.limit(_rate("RATELIMIT_SIGNUP"), methods=["POST"])
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("catalog.home"))
@@ -93,7 +93,7 @@ def _account_throttled(limit):
     """The log-in page again, saying when this account can be tried again."""
     form = LoginForm()
     # Every limit reached (a minute's, a quarter of an hour's...): the longest wait counts.
-    reset_at = max([limit.reset_at, *(other.reset_at for other in current_limits() if other.breached)])
+    reset_at = max([limit.reset_at, *(other.reset_at for other in limiter.current_limits if other.breached)])
     wait = max(1, math.ceil((reset_at - time.time()) / 60))
     form.password.errors = [
         _(
@@ -106,8 +106,8 @@ def _account_throttled(limit):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@rate_limit(_rate("RATELIMIT_LOGIN"), methods=["POST"])
-@rate_limit(
+@limiter.limit(_rate("RATELIMIT_LOGIN"), methods=["POST"])
+@limiter.limit(
     _rate("RATELIMIT_LOGIN_ACCOUNT"),
     key_func=_login_account_key,
     methods=["POST"],
@@ -152,7 +152,7 @@ def _end_sessions(user) -> None:
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@rate_limit(_rate("RATELIMIT_RESET"), methods=["POST"])
+@limiter.limit(_rate("RATELIMIT_RESET"), methods=["POST"])
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -164,7 +164,7 @@ def reset_request():
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-@rate_limit(_rate("RATELIMIT_RESET"), methods=["POST"])
+@limiter.limit(_rate("RATELIMIT_RESET"), methods=["POST"])
 def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
@@ -175,7 +175,7 @@ def reset_password(token: str):
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
-@rate_limit(_rate("RATELIMIT_RESET"), methods=["POST"])
+@limiter.limit(_rate("RATELIMIT_RESET"), methods=["POST"])
 def welcome(token: str):
     """The invitation's link: an imported employee sets their password, once."""
     form = ResetPasswordForm()
@@ -251,7 +251,7 @@ def _same_site_referrer() -> str | None:
 
 @bp.route("/account/password", methods=["POST"])
 @login_required
-@rate_limit(_rate("RATELIMIT_LOGIN"))
+@limiter.limit(_rate("RATELIMIT_LOGIN"))
 def change_password():
     """A new password: every other session of the user ends, this one goes on."""
     form = ChangePasswordForm()
