@@ -74,16 +74,21 @@ def history_before(festival: Festival, now: datetime) -> list[PastFestival]:
     return [past for festival_id, past in _ended(now) if festival_id != festival.id]
 
 
-def _ended(now: datetime) -> list[tuple[int, PastFestival]]:
-    """The festivals that had ended by ``now`` and had reminders, by id."""
-    ended = select(Festival.id).where(Festival.ends_at <= now)
-    reminders = dict(
+def _reminder_counts(festival_ids) -> dict[int, int]:
+    """Reminders asked for, per festival of ``festival_ids`` (ids, or a subquery of them)."""
+    return dict(
         db.session.execute(
             select(FestivalReminder.festival_id, func.count(FestivalReminder.id))
-            .where(FestivalReminder.festival_id.in_(ended))
+            .where(FestivalReminder.festival_id.in_(festival_ids))
             .group_by(FestivalReminder.festival_id)
         ).all()
     )
+
+
+def _ended(now: datetime) -> list[tuple[int, PastFestival]]:
+    """The festivals that had ended by ``now`` and had reminders, by id."""
+    ended = select(Festival.id).where(Festival.ends_at <= now)
+    reminders = _reminder_counts(ended)
     converted = dict(
         db.session.execute(
             select(FestivalReminder.festival_id, func.count(func.distinct(FestivalReminder.user_id)))
@@ -118,13 +123,7 @@ def demands(festivals: list[Festival], now: datetime | None = None) -> dict[int,
         return {}
     now = now or utcnow()
     ids = [festival.id for festival in festivals]
-    reminders = dict(
-        db.session.execute(
-            select(FestivalReminder.festival_id, func.count(FestivalReminder.id))
-            .where(FestivalReminder.festival_id.in_(ids))
-            .group_by(FestivalReminder.festival_id)
-        ).all()
-    )
+    reminders = _reminder_counts(ids)
     paid = {
         festival_id: (orders, buyers)
         for festival_id, orders, buyers in db.session.execute(
