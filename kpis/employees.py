@@ -9,14 +9,19 @@ the two middle ones) over the employees whose conversion is defined, per departm
 least ``domain.SMALL_DEPARTMENT`` active employees and for the whole company; the bottleneck is
 ``domain.bottleneck`` (the stage furthest below, by more than 1e-12, ties to the earlier stage).
 The tests compare the result with ``kpis.domain`` over the same counts.
+
+Only the employees with an event in the window have a conversion, so only they go through the
+medians and the bottleneck, as narrow rows (ids, counts, conversions); names and departments
+join at the end, for the rows of the page. An employee without events still has a row in the
+table (zero counts, no bottleneck) and counts towards their department's size.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from sqlalchemy import Float, and_, case, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import Float, case, cast, func, literal, null, or_, select, union_all
 
 from kpis import domain
 from kpis.figures import ChainDay, Filters, FunnelDay, _cut, uncut, utc_bounds
@@ -26,6 +31,17 @@ from shop.extensions import db
 STAGES = domain.STAGES
 STEPS = STAGES[1:]
 EPSILON = 1e-12
+
+
+def _active(f: Filters) -> tuple:
+    """Conditions on ``User``: an employee active in the window (joined before its end, not
+    left before its start)."""
+    start, end = utc_bounds(f)
+    return (
+        User.kind == Kind.employee,
+        User.created_at < end,
+        or_(User.deactivated_at.is_(None), User.deactivated_at >= start),
+    )
 
 
 def _counts(f: Filters):
@@ -39,6 +55,15 @@ def _counts(f: Filters):
         department=False,
     )
     return _materialized(query.group_by(model.root_employee_id), "counts")
+
+
+def _sizes(f: Filters):
+    """Active employees per department (departments only)."""
+    return (
+        select(User.department_id, func.count().label("n"))
+        .where(*_active(f), User.department_id.is_not(None))
+        .group_by(User.department_id)
+    )
 
 
 def _median(source, column, partition):
@@ -60,60 +85,49 @@ def _median(source, column, partition):
     return select(*found, func.avg(ranked.c.v).label("m")).where(middle).group_by(*found)
 
 
-def _base(f: Filters):
-    """A CTE of one row per employee active in the window: id, name, department_id,
-    department, the six stage counts (by stage name), ``conv_<stage>`` and ``dept_n`` (the
-    department's active employees)."""
-    start, end = utc_bounds(f)
+def _rated(f: Filters):
+    """A CTE of one row per active employee with events in the window: id, department_id, the
+    six stage counts (by stage name), ``conv_<stage>``, and ``own`` (true when compared with
+    their own department: one of at least ``domain.SMALL_DEPARTMENT`` active employees)."""
     counts = _counts(f)
-    people = (
-        select(
-            User.id,
-            User.name,
-            User.department_id,
-            func.coalesce(Department.name, "").label("department"),
-            *(func.coalesce(counts.c[k], 0).label(k) for k in STAGES),
-        )
-        .select_from(User)
-        .outerjoin(counts, counts.c.root == User.id)
-        .outerjoin(Department, Department.id == User.department_id)
-        .where(
-            User.kind == Kind.employee,
-            User.created_at < end,
-            or_(User.deactivated_at.is_(None), User.deactivated_at >= start),
-        )
-        .subquery("people")
-    )
+    sizes = _sizes(f).subquery("sizes")
     conv = {
-        kind: case((people.c[before] > 0, cast(people.c[kind], Float) / people.c[before]), else_=null())
+        kind: case((counts.c[before] > 0, cast(counts.c[kind], Float) / counts.c[before]), else_=null())
         for before, kind in zip(STAGES, STEPS, strict=False)
     }
-    base = select(
-        people,
-        *(conv[k].label(f"conv_{k}") for k in STEPS),
-        func.count().over(partition_by=people.c.department_id).label("dept_n"),
+    rated = (
+        select(
+            User.id,
+            User.department_id,
+            *(counts.c[k] for k in STAGES),
+            *(conv[k].label(f"conv_{k}") for k in STEPS),
+            case((sizes.c.n >= domain.SMALL_DEPARTMENT, 1), else_=0).label("own"),
+        )
+        .select_from(counts)
+        .join(User, User.id == counts.c.root)
+        .outerjoin(sizes, sizes.c.department_id == User.department_id)
+        .where(*_active(f))
     )
-    return _materialized(base, "base")
+    return _materialized(rated, "rated")
 
 
 def funnels(f: Filters):
-    """``_base`` with each employee's ``bottleneck``."""
-    base = _base(f)
+    """``_rated`` with each employee's ``bottleneck``."""
+    rated = _rated(f)
     # The medians each employee is compared with: their department's, or the company's.
-    company = {k: _median(base, base.c[f"conv_{k}"], None).scalar_subquery() for k in STEPS}
+    company = {k: _median(rated, rated.c[f"conv_{k}"], None).scalar_subquery() for k in STEPS}
     by_department = {
-        k: _materialized(_median(base, base.c[f"conv_{k}"], base.c.department_id), f"dm_{k}") for k in STEPS
+        k: _materialized(_median(rated, rated.c[f"conv_{k}"], rated.c.department_id), f"dm_{k}") for k in STEPS
     }
-    own_department = and_(base.c.department_id.is_not(None), base.c.dept_n >= domain.SMALL_DEPARTMENT)
     gaps = select(
-        base.c.id,
+        rated.c.id,
         *(
-            (case((own_department, by_department[k].c.m), else_=company[k]) - base.c[f"conv_{k}"]).label(f"gap_{k}")
+            (case((rated.c.own == 1, by_department[k].c.m), else_=company[k]) - rated.c[f"conv_{k}"]).label(f"gap_{k}")
             for k in STEPS
         ),
-    ).select_from(base)
+    ).select_from(rated)
     for k in STEPS:
-        gaps = gaps.outerjoin(by_department[k], by_department[k].c.department_id == base.c.department_id)
+        gaps = gaps.outerjoin(by_department[k], by_department[k].c.department_id == rated.c.department_id)
     step = _materialized(gaps, "gaps")
     # domain.bottleneck's loop, one stage per step: (worst, gap) carried from stage to stage;
     # each step materialized, or the planner would inline the nested cases into 2^5 copies.
@@ -128,7 +142,7 @@ def funnels(f: Filters):
             case((worse, literal(k)), else_=prev.c.bottleneck).label("bottleneck"),
         )
     last = carried.subquery("last")
-    return _materialized(select(base, last.c.bottleneck).join(last, last.c.id == base.c.id), "funnels")
+    return _materialized(select(rated, last.c.bottleneck).join(last, last.c.id == rated.c.id), "funnels")
 
 
 def _materialized(query, name: str):
@@ -141,28 +155,26 @@ def medians(f: Filters) -> dict[str, dict[str, float | None]]:
     """``kpis.medians.medians_by_department`` in the database, in one statement: the company's
     medians ("company") and those of each department with at least ``domain.SMALL_DEPARTMENT``
     active employees (by id as text)."""
-    table = _base(f)
-    parts = [
-        select(literal("size"), table.c.department_id, cast(func.count(), Float))
-        .where(table.c.department_id.is_not(None))
-        .group_by(table.c.department_id)
-    ]
+    table = _rated(f)
+    sizes = _sizes(f).subquery()
+    parts = [select(literal("size"), sizes.c.department_id, cast(sizes.c.n, Float))]
     for kind in STEPS:
         column = table.c[f"conv_{kind}"]
         company = _median(table, column, None).subquery()
         parts.append(select(literal(kind), null(), company.c.m))
         department = _median(table, column, table.c.department_id).subquery()
-        parts.append(select(literal(kind), department.c.department_id, department.c.m))
-    sizes: dict[int, float] = {}
+        # Not the employees without a department: their row would read as the company's.
+        of_departments = department.c.department_id.is_not(None)
+        parts.append(select(literal(kind), department.c.department_id, department.c.m).where(of_departments))
+    sizes_found: dict[int, float] = {}
     found: dict[tuple[str, int | None], float] = {}
-    found_rows = db.session.execute(union_all(*parts)).all()
-    for part, department, value in found_rows:
+    for part, department, value in db.session.execute(union_all(*parts)).all():
         if part == "size":
-            sizes[department] = value
+            sizes_found[department] = value
         else:
             found[(part, department)] = value
     result = {"company": {kind: found.get((kind, None)) for kind in STEPS}}
-    for department, n in sizes.items():
+    for department, n in sizes_found.items():
         if n >= domain.SMALL_DEPARTMENT:
             result[str(department)] = {kind: found.get((kind, department)) for kind in STEPS}
     return result
@@ -202,26 +214,58 @@ def _sort_key(table, sort: str):
     return func.lower(table.c.name)
 
 
-def _shown(table, f: Filters, q: str):
-    conditions = []
+def _people(f: Filters):
+    """Active employees of the department cut: id, name, department_id, department (its name)."""
+    query = (
+        select(User.id, User.name, User.department_id, func.coalesce(Department.name, "").label("department"))
+        .outerjoin(Department, Department.id == User.department_id)
+        .where(*_active(f))
+    )
     if f.department_id is not None:
-        conditions.append(table.c.department_id == f.department_id)
+        query = query.where(User.department_id == f.department_id)
+    return query
+
+
+def _searched(people, q: str) -> tuple:
     needle = q.strip().lower()
-    if needle:
-        conditions.append(
-            or_(
-                func.lower(table.c.name).contains(needle, autoescape=True),
-                func.lower(table.c.department).contains(needle, autoescape=True),
-            )
-        )
-    return conditions
+    if not needle:
+        return ()
+    return (
+        or_(
+            func.lower(people.c.name).contains(needle, autoescape=True),
+            func.lower(people.c.department).contains(needle, autoescape=True),
+        ),
+    )
+
+
+def _summary(f: Filters, table, people, q: str) -> list:
+    """One-row figures riding on the page's statement: how many employees the search finds
+    (``total``), how many the department cut holds (``n_all``) and, of them, how many have
+    each stage as their bottleneck (``n_<stage>``)."""
+    of_cut = () if f.department_id is None else (table.c.department_id == f.department_id,)
+    by_stage = [
+        select(func.count()).where(table.c.bottleneck == kind, *of_cut).scalar_subquery().label(f"n_{kind}")
+        for kind in STEPS
+    ]
+    return [
+        select(func.count()).select_from(people).where(*_searched(people, q)).scalar_subquery().label("total"),
+        select(func.count()).select_from(people).scalar_subquery().label("n_all"),
+        *by_stage,
+    ]
+
+
+def _bottlenecks(m) -> Counter:
+    found = Counter({kind: int(m[f"n_{kind}"]) for kind in STEPS if m[f"n_{kind}"]})
+    none = int(m["n_all"]) - sum(found.values())
+    if none:
+        found[""] = none
+    return found
 
 
 def distribution(f: Filters) -> Counter:
     """Employees (of the department cut) by bottleneck stage ("" for none)."""
-    table = funnels(f)
-    query = select(table.c.bottleneck, func.count()).where(*_shown(table, f, "")).group_by(table.c.bottleneck)
-    return Counter({kind or "": int(n) for kind, n in db.session.execute(query)})
+    table, people = funnels(f), _people(f).cte("people")
+    return _bottlenecks(db.session.execute(select(*_summary(f, table, people, ""))).one()._mapping)
 
 
 @dataclass(frozen=True)
@@ -236,36 +280,30 @@ def page(
 ) -> Page:
     """The employees table's rows (of the department cut, searched by name or department),
     sorted, from ``offset``; how many the search found; and the bottleneck distribution of the
-    department cut, all from one statement (the distribution rides on every row)."""
-    table = funnels(f)
-    stages = {kind: func.sum(case((table.c.bottleneck == kind, 1), else_=0)).over() for kind in STEPS}
-    inner = (
+    department cut, all from one statement (the figures ride on every row)."""
+    table, people = funnels(f), _people(f).cte("people")
+    listed = (
         select(
-            table,
-            *(n.label(f"n_{kind}") for kind, n in stages.items()),
-            func.count().over().label("n_all"),
+            people,
+            *(func.coalesce(table.c[k], 0).label(k) for k in STAGES),
+            *(table.c[f"conv_{k}"] for k in STEPS),
+            table.c.bottleneck,
         )
-        .where(*_shown(table, f, ""))
-        .subquery("cut")
+        .outerjoin(table, table.c.id == people.c.id)
+        .where(*_searched(people, q))
+        .subquery("listed")
     )
-    key = _sort_key(inner, sort)
+    key = _sort_key(listed, sort)
     query = (
-        select(inner, func.count().over().label("total"))
-        .where(*_shown(inner, replace(f, department_id=None), q))
-        .order_by(key.desc() if descending else key, inner.c.id)
+        select(listed, *_summary(f, table, people, q))
+        .order_by(key.desc() if descending else key, listed.c.id)
         .offset(offset)
     )
     if limit is not None:
         query = query.limit(limit)
     rows = db.session.execute(query).all()
     if not rows:
-        total = (
-            0 if not offset else db.session.scalar(select(func.count()).select_from(table).where(*_shown(table, f, q)))
-        )
-        return Page([], int(total or 0), distribution(f))
+        summary = db.session.execute(select(*_summary(f, table, people, q))).one()._mapping
+        return Page([], int(summary["total"]), _bottlenecks(summary))
     first = rows[0]._mapping
-    bottlenecks = Counter({kind: int(first[f"n_{kind}"]) for kind in STEPS if first[f"n_{kind}"]})
-    none = int(first["n_all"]) - sum(bottlenecks.values())
-    if none:
-        bottlenecks[""] = none
-    return Page([_row(r) for r in rows], int(first["total"]), bottlenecks)
+    return Page([_row(r) for r in rows], int(first["total"]), _bottlenecks(first))

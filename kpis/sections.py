@@ -74,6 +74,7 @@ def bottlenecks_table(counts: Counter) -> Table:
 SORTS = {"name": lambda r: r.name.lower(), "bottleneck": lambda r: r.bottleneck or "~"}
 for _kind in domain.STAGES:
     SORTS[_kind] = lambda r, k=_kind: r.counts.get(k, 0)
+for _kind in domain.STAGES[1:]:  # the first stage has no conversion
     SORTS[f"{_kind}_rate"] = lambda r, k=_kind: -1 if r.conversions.get(k) is None else r.conversions[k]
 
 
