@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kpis import cuts, domain, figures
 from kpis.cut_rollups import BuyerCutMonth
@@ -24,21 +24,28 @@ def is_cut(f: Filters) -> bool:
     return bool(cuts.chosen(f))
 
 
+def _in_cut(f: Filters) -> list:
+    """Conditions on ``BuyerCutMonth`` for the cut ``f`` (dates aside)."""
+    conditions = [BuyerCutMonth.product_id == (f.product_id or 0)]
+    if f.festival == figures.YEAR_ROUND:
+        conditions.append(BuyerCutMonth.festival_id == 0)
+    elif f.festival_id() is not None:
+        conditions.append(BuyerCutMonth.festival_id == f.festival_id())
+    if f.level is not None:
+        conditions.append(BuyerCutMonth.buyer_level == f.level)
+    if f.department_id is not None:
+        conditions.append(cuts.in_department(BuyerCutMonth.root_employee_id, f.department_id))
+    return conditions
+
+
 def buyer_months(f: Filters, first: date | None, last: date) -> dict[int, Counter]:
-    """For the cut ``f`` (dates aside): each buyer's paid orders by month, ``first``..``last``."""
+    """For the cut ``f`` (dates aside): each buyer's paid orders by month, ``first``..``last``
+    (the tests' recount of the figures below)."""
     query = select(BuyerCutMonth.buyer_id, BuyerCutMonth.month, BuyerCutMonth.orders).where(
-        BuyerCutMonth.month <= last, BuyerCutMonth.product_id == (f.product_id or 0)
+        *_in_cut(f), BuyerCutMonth.month <= last
     )
     if first is not None:
         query = query.where(BuyerCutMonth.month >= first)
-    if f.festival == figures.YEAR_ROUND:
-        query = query.where(BuyerCutMonth.festival_id == 0)
-    elif f.festival_id() is not None:
-        query = query.where(BuyerCutMonth.festival_id == f.festival_id())
-    if f.level is not None:
-        query = query.where(BuyerCutMonth.buyer_level == f.level)
-    if f.department_id is not None:
-        query = query.where(cuts.in_department(BuyerCutMonth.root_employee_id, f.department_id))
     found: dict[int, Counter] = defaultdict(Counter)
     for buyer, month, n in db.session.execute(query):
         found[buyer][month] += int(n)
@@ -46,19 +53,43 @@ def buyer_months(f: Filters, first: date | None, last: date) -> dict[int, Counte
 
 
 def repeat_buyer_rate(f: Filters, first: date, last: date) -> float | None:
+    """``domain.repeat_buyer_rate`` over the months in the cut, counted by the database."""
     if not is_cut(f):
         return figures.repeat_buyer_rate(first, last)
-    months = buyer_months(f, first, last)
-    return domain.repeat_buyer_rate({buyer: sum(n.values()) for buyer, n in months.items()})
+    orders = func.sum(BuyerCutMonth.orders).label("orders")
+    per_buyer = (
+        select(orders)
+        .where(*_in_cut(f), BuyerCutMonth.month >= first, BuyerCutMonth.month <= last)
+        .group_by(BuyerCutMonth.buyer_id)
+        .subquery()
+    )
+    buyers, repeat = db.session.execute(
+        select(func.count().filter(per_buyer.c.orders > 0), func.count().filter(per_buyer.c.orders >= 2))
+    ).one()
+    return domain.ratio(repeat, buyers)
 
 
 def retention(f: Filters, last_month: date, *, cohorts: int = 12, horizon: int = 12) -> list[domain.Cohort]:
+    """``domain.retention`` of the buyers' months in the cut, the last ``cohorts`` cohorts: the
+    database finds each buyer's first month in the cut and counts the buyers of each cohort
+    in each month (the cells ``kpi_retention`` keeps for the whole company)."""
     if not is_cut(f):
         return figures.retention(last_month, cohorts=cohorts, horizon=horizon)
-    months = {buyer: list(n) for buyer, n in buyer_months(f, None, last_month).items()}
-    found = domain.retention(months, last_month=last_month, horizon=horizon)
+    in_cut = [*_in_cut(f), BuyerCutMonth.month <= last_month]
+    firsts = (
+        select(BuyerCutMonth.buyer_id, func.min(BuyerCutMonth.month).label("cohort"))
+        .where(*in_cut)
+        .group_by(BuyerCutMonth.buyer_id)
+        .subquery("firsts")
+    )
     first = domain.add_months(last_month.replace(day=1), -cohorts + 1)
-    return [c for c in found if c.month >= first]
+    cells = (
+        select(firsts.c.cohort, BuyerCutMonth.month, func.count(BuyerCutMonth.buyer_id.distinct()))
+        .join(firsts, firsts.c.buyer_id == BuyerCutMonth.buyer_id)
+        .where(*in_cut, firsts.c.cohort >= first)
+        .group_by(firsts.c.cohort, BuyerCutMonth.month)
+    )
+    return figures.cohorts_of(db.session.execute(cells), last_month, horizon=horizon)
 
 
 def one_month_retention(found: list[domain.Cohort]) -> float | None:

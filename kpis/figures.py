@@ -350,14 +350,16 @@ def retention(last_month: date, *, cohorts: int = 12, horizon: int = 12) -> list
     """The last ``cohorts`` months' cohorts (by first paid order ever), ``horizon`` months on,
     from ``kpi_retention`` (``domain.retention`` over ``buyer_months`` gives the same)."""
     first = domain.add_months(last_month.replace(day=1), -cohorts + 1)
-    cells = {
-        (cohort, month): int(n)
-        for cohort, month, n in db.session.execute(
-            select(RetentionCell.cohort, RetentionCell.month, RetentionCell.buyers).where(
-                RetentionCell.cohort >= first, RetentionCell.cohort <= last_month
-            )
-        )
-    }
+    query = select(RetentionCell.cohort, RetentionCell.month, RetentionCell.buyers).where(
+        RetentionCell.cohort >= first, RetentionCell.cohort <= last_month
+    )
+    return cohorts_of(db.session.execute(query), last_month, horizon=horizon)
+
+
+def cohorts_of(rows, last_month: date, *, horizon: int = 12) -> list[domain.Cohort]:
+    """``domain.Cohort`` rows from (cohort, month, buyers) cells, each cohort's size being its
+    own month's cell (as ``domain.retention`` counts them)."""
+    cells = {(cohort, month): int(n) for cohort, month, n in rows}
     found = []
     for month in sorted({cohort for cohort, _ in cells}):
         size = cells.get((month, month), 0)

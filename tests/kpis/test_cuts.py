@@ -226,3 +226,27 @@ def test_expansion_and_the_long_tail_under_the_cuts(world):
     rows = {row[0]: (row[1][0], row[2][0]) for row in tail.rows}
     assert rows["Chain revenue"] == (5_500, 2_000)
     assert rows["Employees with a chain order / active employees"] == (1.0, 1.0)
+
+
+def test_cut_retention_and_repeat_buyers_equal_the_domain_over_the_buyers_months(world):
+    """The database's cells and counts against ``kpis.domain`` over each buyer's months."""
+    april = date(2026, 4, 1)
+    for f in [
+        cut(product_id=world["tea"]),
+        cut(product_id=world["cups"]),
+        cut(department_id=world["department"].id),
+        cut(level=1),
+        cut(level=0, festival="none"),
+        cut(festival=str(world["festival"].id)),
+    ]:
+        months = cut_figures.buyer_months(f, None, april)
+        for cohorts in (1, 12):
+            expected = domain.retention({b: list(n) for b, n in months.items()}, last_month=april, horizon=3)
+            first = domain.add_months(april, -cohorts + 1)
+            assert cut_figures.retention(f, april, cohorts=cohorts, horizon=3) == [
+                c for c in expected if c.month >= first
+            ]
+        recount = cut_figures.buyer_months(f, date(2026, 3, 1), april)
+        assert cut_figures.repeat_buyer_rate(f, date(2026, 3, 1), april) == domain.repeat_buyer_rate(
+            {b: sum(n.values()) for b, n in recount.items()}
+        )
