@@ -38,6 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Date, and_, case, delete, func, insert, literal, or_, select, text
+from sqlalchemy.exc import IntegrityError
 
 from kpis import cut_rollups, event_gaps, expansion
 from kpis.domain import ANONYMOUS
@@ -105,8 +106,16 @@ def _spans(days: Iterable[date]) -> list[tuple[date, date]]:
 def _state() -> AggregationState:
     state = db.session.scalar(select(AggregationState).where(AggregationState.id == STATE_ID).with_for_update())
     if state is None:
-        db.session.add(AggregationState(id=STATE_ID, runs=0, last_event_id=0, last_order_id=0, last_refund_id=0))
-        db.session.flush()
+        # The first run ever: two processes (the worker and a cron job, a seeding and the
+        # worker) may both find no row. The second insert waits for the first run's commit
+        # and fails; its savepoint is rolled back and it takes the row after that run.
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    AggregationState(id=STATE_ID, runs=0, last_event_id=0, last_order_id=0, last_refund_id=0)
+                )
+        except IntegrityError:
+            pass
         state = db.session.scalar(select(AggregationState).where(AggregationState.id == STATE_ID).with_for_update())
     return state
 

@@ -86,10 +86,8 @@ def funnel_counts(f: Filters, *, root: int | None = None) -> Counter:
     """Stage counts; ``root`` keeps one employee's chain (an L1 contact's sub-chain is read from
     the raw events, see ``kpis.chain``). A chain or a department without other cuts is read
     from the chain table, a third of the rows of the one with every cut."""
-    if root is None and f.department_id is None:
-        model = company_funnel(f)
-    else:
-        model = ChainDay if uncut(f) else FunnelDay
+    by_chain = root is not None or f.department_id is not None
+    model = (ChainDay if uncut(f) else FunnelDay) if by_chain else company_funnel(f)
     query = _cut(select(model.kind, func.sum(model.events)), model, f, level_column=getattr(model, "level", None))
     if root is not None:
         query = query.where(model.root_employee_id == root)

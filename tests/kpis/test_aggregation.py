@@ -16,6 +16,7 @@ from kpis import concentration, domain, employees, figures, funnel_gaps, medians
 from kpis.aggregation import Calendar, aggregate, as_of
 from kpis.figures import Filters
 from kpis.models import (
+    AggregationState,
     BuyerMonth,
     ChainDay,
     ChainRevenueDay,
@@ -43,6 +44,7 @@ from tests.kpis.conftest import (
     recounted_gaps,
     utc,
 )
+from tests.racing import race
 
 START = utc(2026, 1, 31, 12)  # spans a month end in company time
 HOURS = 24 * 3
@@ -311,7 +313,6 @@ def test_freshness_and_as_of(make_user):
 
 def test_network_medians_are_kept_by_the_run_and_equal_a_live_count(make_user, make_contact):
     from kpis.figures import network_window
-    from kpis.models import AggregationState
 
     employees = [make_user() for _ in range(3)]
     now = utcnow()
@@ -332,3 +333,16 @@ def test_network_medians_are_kept_by_the_run_and_equal_a_live_count(make_user, m
     assert medians.for_department(window, None) == live  # the kept ones until the next refresh
     medians.refresh()
     assert medians.for_department(window, None)["visit"] == 2  # medians of (2, 2, 3)
+
+
+def test_first_runs_in_parallel_all_finish(app, make_user):
+    """Two processes' first runs ever (no state row yet): one creates the row, the others wait
+    for it and run after; none fails on the row the other inserted."""
+    employee = make_user()
+    add_event("share", utcnow(), actor=employee)
+    outcomes, _ = race(app, [aggregate] * 3)
+    assert [type(o).__name__ for o in outcomes] == ["Run"] * 3
+    db.session.rollback()
+    assert db.session.get(AggregationState, 1).runs == 3
+    today = Calendar().day(utcnow())
+    assert figures.funnel_counts(Filters(today, today))["share"] == 1
