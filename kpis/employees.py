@@ -209,8 +209,8 @@ def _sort_key(table, sort: str):
         return table.c[sort]
     if sort.endswith("_rate") and sort[: -len("_rate")] in STEPS:
         return func.coalesce(table.c[f"conv_{sort[: -len('_rate')]}"], -1.0)
-    if sort == "bottleneck":
-        return func.coalesce(table.c.bottleneck, "~")
+    if sort == "bottleneck":  # in the funnel's order, none last (whatever the collation)
+        return case(*((table.c.bottleneck == kind, i) for i, kind in enumerate(STEPS)), else_=len(STEPS))
     return func.lower(table.c.name)
 
 

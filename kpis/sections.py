@@ -71,7 +71,11 @@ def bottlenecks_table(counts: Counter) -> Table:
     return table
 
 
-SORTS = {"name": lambda r: r.name.lower(), "bottleneck": lambda r: r.bottleneck or "~"}
+SORTS = {
+    "name": lambda r: r.name.lower(),
+    # In the funnel's order, none last.
+    "bottleneck": lambda r: domain.STAGES[1:].index(r.bottleneck) if r.bottleneck else len(domain.STAGES) - 1,
+}
 for _kind in domain.STAGES:
     SORTS[_kind] = lambda r, k=_kind: r.counts.get(k, 0)
 for _kind in domain.STAGES[1:]:  # the first stage has no conversion

@@ -32,7 +32,8 @@ def staff(make_user):
     db.session.add_all([large, small])
     db.session.commit()
     joined = utc(2026, 1, 5)
-    names = ["ann", "Bob", "bob", "Cai Lin", "dora", "Émile", "fay"]
+    # ASCII: the database's collation and Python order them alike.
+    names = ["ann", "Bob", "bob", "Cai Lin", "dora", "Emile", "fay"]
     people = []
     for i in range(35):
         department = large if i < 24 else small if i < 29 else None
@@ -55,7 +56,7 @@ def staff(make_user):
 
 
 def _python(f: Filters, sort: str, descending: bool, q: str = "") -> list:
-    rows = figures.employee_funnels(f)
+    rows = sorted(figures.employee_funnels(f), key=lambda r: r.id)  # ties: by id, as the page
     if q:
         rows = [r for r in rows if q in r.name.lower() or q in r.department.lower()]
     return sorted(rows, key=sections.SORTS[sort], reverse=descending)
