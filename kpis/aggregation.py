@@ -16,9 +16,10 @@ doubled; the question is only whether every changed day is found. A day is recou
   or has a new id: the refund changes the revenue of the order's own day.
 
 A day is recounted by one grouped ``INSERT ... SELECT`` from the raw rows into
-``kpi_funnel_days``/``kpi_revenue_days``, then its rows without the cuts (``kpi_chain_days``,
-``kpi_chain_revenue_days``) and without the chain (``kpi_company_days``,
-``kpi_company_revenue_days``; ``kpi_stage_days``, without the product either) from those. Each
+``kpi_funnel_days``/``kpi_revenue_days``, then from those: their rows without the product
+(``kpi_chain_days``, the stages side by side) or without the cuts (``kpi_chain_revenue_days``),
+and without the chain (``kpi_company_days``, ``kpi_company_revenue_days``; ``kpi_stage_days``,
+without the product either). Each
 event's time between stages (``kpi_event_gaps``) and their daily histograms (``kpi_gap_days``)
 are recounted from the earliest of those days onward: a late event changes the gaps of its
 chain's later events (``kpis.event_gaps``). Months of ``kpi_buyer_months`` are recounted when
@@ -40,7 +41,7 @@ from flask import current_app
 from sqlalchemy import Date, and_, case, delete, func, insert, literal, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
-from kpis import cut_rollups, event_gaps, expansion
+from kpis import cut_rollups, domain, event_gaps, expansion
 from kpis.domain import ANONYMOUS
 from kpis.models import (
     AggregationState,
@@ -266,12 +267,12 @@ def _recount_events(calendar: Calendar, first: date, last: date) -> None:
             )
         )
     span = (FunnelDay.day >= first, FunnelDay.day <= last)
+    chain = (FunnelDay.day, FunnelDay.root_employee_id, FunnelDay.level, FunnelDay.festival_id)
+    by_stage = [func.sum(case((FunnelDay.kind == kind, FunnelDay.events), else_=0)) for kind in domain.STAGES]
     db.session.execute(
         insert(ChainDay).from_select(
-            ["day", "root_employee_id", "kind", "events"],
-            select(FunnelDay.day, FunnelDay.root_employee_id, FunnelDay.kind, func.sum(FunnelDay.events))
-            .where(*span)
-            .group_by(FunnelDay.day, FunnelDay.root_employee_id, FunnelDay.kind),
+            ["day", "root_employee_id", "level", "festival_id", *domain.STAGES],
+            select(*chain, *by_stage).where(*span).group_by(*chain),
         )
     )
     company = (FunnelDay.day, FunnelDay.level, FunnelDay.festival_id, FunnelDay.product_id, FunnelDay.kind)

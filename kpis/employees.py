@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import Float, case, cast, func, literal, null, or_, select, union_all
 
 from kpis import domain
-from kpis.figures import ChainDay, Filters, FunnelDay, _cut, uncut, utc_bounds
+from kpis.figures import Filters, _cut, chain_rollup, stage_sums, utc_bounds
 from shop.accounts.models import Department, Kind, User
 from shop.extensions import db
 
@@ -45,13 +45,12 @@ def _active(f: Filters) -> tuple:
 
 
 def _counts(f: Filters):
-    model = ChainDay if uncut(f) else FunnelDay
-    sums = [func.sum(case((model.kind == kind, model.events), else_=0)).label(kind) for kind in STAGES]
+    model = chain_rollup(f)
     query = _cut(
-        select(model.root_employee_id.label("root"), *sums),
+        select(model.root_employee_id.label("root"), *stage_sums(model)),
         model,
         f,
-        level_column=getattr(model, "level", None),
+        level_column=model.level,
         department=False,
     )
     return _materialized(query.group_by(model.root_employee_id), "counts")

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from kpis import concentration, domain
 from kpis import expansion as kept_expansion
@@ -84,14 +84,31 @@ def company_funnel(f: Filters):
 
 def funnel_counts(f: Filters, *, root: int | None = None) -> Counter:
     """Stage counts; ``root`` keeps one employee's chain (an L1 contact's sub-chain is read from
-    the raw events, see ``kpis.chain``). A chain or a department without other cuts is read
-    from the chain table, a third of the rows of the one with every cut."""
-    by_chain = root is not None or f.department_id is not None
-    model = (ChainDay if uncut(f) else FunnelDay) if by_chain else company_funnel(f)
-    query = _cut(select(model.kind, func.sum(model.events)), model, f, level_column=getattr(model, "level", None))
+    the raw events, see ``kpis.chain``). A chain or a department is read from the chain table
+    unless a product cut needs ``kpi_funnel_days``."""
+    if root is None and f.department_id is None:
+        model = company_funnel(f)
+        query = _cut(select(model.kind, func.sum(model.events)), model, f, level_column=model.level)
+        return Counter({kind: int(n) for kind, n in db.session.execute(query.group_by(model.kind))})
+    model = chain_rollup(f)
+    query = _cut(select(*stage_sums(model)), model, f, level_column=model.level)
     if root is not None:
         query = query.where(model.root_employee_id == root)
-    return Counter({kind: int(n) for kind, n in db.session.execute(query.group_by(model.kind))})
+    row = db.session.execute(query).one()._mapping
+    return Counter({kind: int(row[kind]) for kind in domain.STAGES if row[kind]})
+
+
+def chain_rollup(f: Filters):
+    """The rollup of per-chain stage counts under ``f``'s cuts: ``ChainDay`` (every cut but the
+    product) or ``FunnelDay``."""
+    return ChainDay if f.product_id is None else FunnelDay
+
+
+def stage_sums(model) -> list:
+    """Each stage's events over the rows of ``model`` (``chain_rollup``), labelled by stage."""
+    if model is ChainDay:
+        return [func.sum(getattr(ChainDay, kind)).label(kind) for kind in domain.STAGES]
+    return [func.sum(case((model.kind == kind, model.events), else_=0)).label(kind) for kind in domain.STAGES]
 
 
 def funnel_counts_by_festival(f: Filters, festival_id: int | None) -> tuple[Counter, Counter]:
@@ -110,24 +127,20 @@ def funnel_counts_by_festival(f: Filters, festival_id: int | None) -> tuple[Coun
 
 
 def uncut(f: Filters) -> bool:
-    """No cut but the dates and the department: the chain tables hold the answer."""
+    """No cut but the dates and the department: the chain revenue table holds the answer."""
     return not f.festival and f.product_id is None and f.level is None
 
 
 def counts_by_employee(f: Filters) -> dict[int, Counter]:
     """Stage counts per chain employee, every department (medians need the company)."""
-    model = ChainDay if uncut(f) else FunnelDay
+    model = chain_rollup(f)
     query = _cut(
-        select(model.root_employee_id, model.kind, func.sum(model.events)),
-        model,
-        f,
-        level_column=getattr(model, "level", None),
-        department=False,
-    ).group_by(model.root_employee_id, model.kind)
-    counts: dict[int, Counter] = defaultdict(Counter)
-    for root, kind, n in db.session.execute(query):
-        counts[root][kind] += int(n)
-    return counts
+        select(model.root_employee_id, *stage_sums(model)), model, f, level_column=model.level, department=False
+    ).group_by(model.root_employee_id)
+    return {
+        root: Counter({kind: int(n) for kind, n in zip(domain.STAGES, sums, strict=True) if n})
+        for root, *sums in db.session.execute(query)
+    }
 
 
 @dataclass(frozen=True)

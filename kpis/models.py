@@ -64,8 +64,10 @@ class BuyerMonth(db.Model):
 
 
 class ChainDay(db.Model):
-    """``kpi_funnel_days`` without the cuts: events of one company day by chain and stage, read
-    by the per-employee figures when no festival, product or level cut is asked for."""
+    """``kpi_funnel_days`` without the product, the stages side by side: one row per company
+    day, chain, actor level and festival with that day's events of each stage. What the
+    per-employee figures read (the employees table, the department cut, /network) whenever no
+    product cut is asked for."""
 
     __tablename__ = "kpi_chain_days"
     # One chain's days (its funnel on /network): the key leads with the day.
@@ -73,8 +75,14 @@ class ChainDay(db.Model):
 
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     root_employee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
-    events: Mapped[int]
+    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    festival_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    share: Mapped[int]
+    visit: Mapped[int]
+    signup: Mapped[int]
+    consultation: Mapped[int]
+    first_order: Mapped[int]
+    repeat_order: Mapped[int]
 
 
 class CompanyDay(db.Model):

@@ -65,7 +65,8 @@ def _rollup() -> tuple[Counter, ...]:
     for row in db.session.scalars(select(FunnelDay)):
         funnel[(row.day, row.root_employee_id, row.level, row.festival_id, row.product_id, row.kind)] += row.events
     for row in db.session.scalars(select(ChainDay)):
-        chain[(row.day, row.root_employee_id, row.kind)] += row.events
+        for kind in domain.STAGES:
+            chain[(row.day, row.root_employee_id, row.level, row.festival_id, kind)] += getattr(row, kind)
     for row in db.session.scalars(select(CompanyDay)):
         company[(row.day, row.level, row.festival_id, row.product_id, row.kind)] += row.events
     for row in db.session.scalars(select(RevenueDay)):
@@ -104,7 +105,7 @@ def _recount() -> tuple[Counter, ...]:
             e.product_id or 0,
         )
         funnel[(day, root, level, festival, product, str(e.kind))] += 1
-        chain[(day, root, str(e.kind))] += 1
+        chain[(day, root, level, festival, str(e.kind))] += 1
         company[(day, level, festival, product, str(e.kind))] += 1
         stages[(day, level, festival, str(e.kind))] += 1
     for o in db.session.scalars(select(Order)):
