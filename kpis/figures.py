@@ -113,15 +113,24 @@ def stage_sums(model) -> list:
 
 def funnel_counts_by_festival(f: Filters, festival_id: int | None) -> tuple[Counter, Counter]:
     """Stage counts of the festival ``festival_id`` (of any festival when None) and year-round,
-    with ``f``'s cuts other than the festival, in one grouped statement."""
+    with ``f``'s cuts other than the festival, in one grouped statement (a department's from
+    the chain table)."""
     f = replace(f, festival="")
-    model = company_funnel(f) if f.department_id is None else FunnelDay
+    model = company_funnel(f) if f.department_id is None else chain_rollup(f)
     year_round = model.festival_id == 0
-    query = _cut(select(model.kind, year_round, func.sum(model.events)), model, f, level_column=model.level)
+    if model is ChainDay:
+        query = _cut(select(year_round, *stage_sums(model)), model, f, level_column=model.level)
+    else:
+        query = _cut(select(year_round, model.kind, func.sum(model.events)), model, f, level_column=model.level)
     if festival_id is not None:
         query = query.where(or_(year_round, model.festival_id == festival_id))
     in_festivals, outside = Counter(), Counter()
-    for kind, is_year_round, n in db.session.execute(query.group_by(model.kind, year_round)):
+    if model is ChainDay:
+        for is_year_round, *sums in db.session.execute(query.group_by(year_round)):
+            side = outside if is_year_round else in_festivals
+            side.update({kind: int(n) for kind, n in zip(domain.STAGES, sums, strict=True) if n})
+        return in_festivals, outside
+    for is_year_round, kind, n in db.session.execute(query.group_by(year_round, model.kind)):
         (outside if is_year_round else in_festivals)[kind] += int(n)
     return in_festivals, outside
 

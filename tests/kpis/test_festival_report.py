@@ -13,12 +13,18 @@ New buyers (first orders, from the funnel's rollups): C3's first_order event in 
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
 
-from kpis import festival_report
+from sqlalchemy import select
+
+from kpis import domain, festival_report, figures
 from kpis.aggregation import aggregate
 from kpis.figures import Filters
+from referrals.models import FunnelEvent
 from shop.catalog.festival_models import Phase
+from shop.extensions import db
 from shop.orders.models import OrderStatus
 from tests.kpis.conftest import add_event, add_order, utc
 
@@ -53,3 +59,46 @@ def test_new_chains_and_new_buyers_of_each_festival(make_user, make_contact, mak
     assert (rows["F1"][NEW_BUYERS], rows["F2"][NEW_BUYERS]) == (1, 1)
     (only_f2, _) = festival_report.festivals(Filters(date(2026, 3, 1), date(2026, 3, 31), festival=str(f2.id)))
     assert [(row[0], row[NEW_CHAINS]) for row in only_f2.rows] == [("F2", 2)]
+
+
+def test_festival_funnel_against_year_round_under_the_cuts_equals_a_recount(
+    make_user, make_contact, make_festival, department
+):
+    """``figures.funnel_counts_by_festival`` (the department's from the chain table, the others
+    from the company tables) against the raw events, under a department and a level cut."""
+    f1, f2 = make_festival(name="F1"), make_festival(name="F2")
+    inside = make_user(department=department)
+    outside = make_user()
+    contact = make_contact(inside)
+    at = utc(2026, 3, 10, 12)
+    for i, (kind, actor, chain, festival) in enumerate(
+        [
+            ("share", inside, inside, f1.id),
+            ("share", inside, inside, None),
+            ("visit", None, inside, f1.id),
+            ("signup", contact, inside, f2.id),
+            ("consultation", contact, inside, None),
+            ("first_order", contact, inside, f1.id),
+            ("share", outside, outside, f1.id),
+            ("repeat_order", outside, outside, None),
+        ]
+    ):
+        add_event(kind, at + timedelta(minutes=i), actor=actor, chain=chain, festival_id=festival)
+    aggregate()
+    events = db.session.scalars(select(FunnelEvent)).all()
+    march = Filters(date(2026, 3, 1), date(2026, 3, 31))
+    for cut in (march, replace(march, department_id=department.id), replace(march, level=1)):
+        for chosen in (None, f1.id):
+            kept = figures.funnel_counts_by_festival(cut, chosen)
+            in_festivals, year_round = Counter(), Counter()
+            for e in events:
+                level = domain.event_level(e.actor_id, e.root_employee_id, e.l1_contact_id)
+                if cut.department_id is not None and e.root_employee_id != inside.id:
+                    continue
+                if cut.level is not None and level != cut.level:
+                    continue
+                if not e.festival_id:
+                    year_round[str(e.kind)] += 1
+                elif chosen is None or e.festival_id == chosen:
+                    in_festivals[str(e.kind)] += 1
+            assert kept == (in_festivals, year_round)
