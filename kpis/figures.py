@@ -86,16 +86,11 @@ def funnel_counts(f: Filters, *, root: int | None = None) -> Counter:
     """Stage counts; ``root`` keeps one employee's chain (an L1 contact's sub-chain is read from
     the raw events, see ``kpis.chain``). A chain or a department is read from the chain table
     unless a product cut needs ``kpi_funnel_days``."""
-    if root is None and f.department_id is None:
-        model = company_funnel(f)
-        query = _cut(select(model.kind, func.sum(model.events)), model, f, level_column=model.level)
-        return Counter({kind: int(n) for kind, n in db.session.execute(query.group_by(model.kind))})
-    model = chain_rollup(f)
+    model = company_funnel(f) if root is None and f.department_id is None else chain_rollup(f)
     query = _cut(select(*stage_sums(model)), model, f, level_column=model.level)
     if root is not None:
         query = query.where(model.root_employee_id == root)
-    row = db.session.execute(query).one()._mapping
-    return Counter({kind: int(row[kind]) for kind in domain.STAGES if row[kind]})
+    return _stage_counter(db.session.execute(query).one())
 
 
 def chain_rollup(f: Filters):
@@ -105,10 +100,17 @@ def chain_rollup(f: Filters):
 
 
 def stage_sums(model) -> list:
-    """Each stage's events over the rows of ``model`` (``chain_rollup``), labelled by stage."""
+    """Each stage's events over the rows of ``model``, labelled by stage: ``ChainDay``'s stage
+    columns, or the other rollups' rows of each stage."""
     if model is ChainDay:
         return [func.sum(getattr(ChainDay, kind)).label(kind) for kind in domain.STAGES]
     return [func.sum(case((model.kind == kind, model.events), else_=0)).label(kind) for kind in domain.STAGES]
+
+
+def _stage_counter(row) -> Counter:
+    """A row of ``stage_sums`` as a Counter of the stages that have events."""
+    m = row._mapping
+    return Counter({kind: int(m[kind]) for kind in domain.STAGES if m[kind]})
 
 
 def funnel_counts_by_festival(f: Filters, festival_id: int | None) -> tuple[Counter, Counter]:
@@ -118,20 +120,12 @@ def funnel_counts_by_festival(f: Filters, festival_id: int | None) -> tuple[Coun
     f = replace(f, festival="")
     model = company_funnel(f) if f.department_id is None else chain_rollup(f)
     year_round = model.festival_id == 0
-    if model is ChainDay:
-        query = _cut(select(year_round, *stage_sums(model)), model, f, level_column=model.level)
-    else:
-        query = _cut(select(year_round, model.kind, func.sum(model.events)), model, f, level_column=model.level)
+    query = _cut(select(year_round.label("year_round"), *stage_sums(model)), model, f, level_column=model.level)
     if festival_id is not None:
         query = query.where(or_(year_round, model.festival_id == festival_id))
     in_festivals, outside = Counter(), Counter()
-    if model is ChainDay:
-        for is_year_round, *sums in db.session.execute(query.group_by(year_round)):
-            side = outside if is_year_round else in_festivals
-            side.update({kind: int(n) for kind, n in zip(domain.STAGES, sums, strict=True) if n})
-        return in_festivals, outside
-    for is_year_round, kind, n in db.session.execute(query.group_by(year_round, model.kind)):
-        (outside if is_year_round else in_festivals)[kind] += int(n)
+    for row in db.session.execute(query.group_by(year_round)):
+        (outside if row.year_round else in_festivals).update(_stage_counter(row))
     return in_festivals, outside
 
 
@@ -146,10 +140,7 @@ def counts_by_employee(f: Filters) -> dict[int, Counter]:
     query = _cut(
         select(model.root_employee_id, *stage_sums(model)), model, f, level_column=model.level, department=False
     ).group_by(model.root_employee_id)
-    return {
-        root: Counter({kind: int(n) for kind, n in zip(domain.STAGES, sums, strict=True) if n})
-        for root, *sums in db.session.execute(query)
-    }
+    return {row.root_employee_id: _stage_counter(row) for row in db.session.execute(query)}
 
 
 @dataclass(frozen=True)
