@@ -55,10 +55,6 @@ def funnel(f: Filters) -> list[Table]:
     return [table]
 
 
-def bottlenecks(rows: list[figures.EmployeeFunnel]) -> Table:
-    return bottlenecks_table(figures.bottleneck_distribution(rows))
-
-
 def bottlenecks_table(counts: Counter) -> Table:
     """Employees by bottleneck stage ("" for none)."""
     table = Table(
@@ -71,25 +67,9 @@ def bottlenecks_table(counts: Counter) -> Table:
     return table
 
 
-SORTS = {
-    "name": lambda r: r.name.lower(),
-    # In the funnel's order, none last.
-    "bottleneck": lambda r: domain.STAGES[1:].index(r.bottleneck) if r.bottleneck else len(domain.STAGES) - 1,
-}
-for _kind in domain.STAGES:
-    SORTS[_kind] = lambda r, k=_kind: r.counts.get(k, 0)
-for _kind in domain.STAGES[1:]:  # the first stage has no conversion
-    SORTS[f"{_kind}_rate"] = lambda r, k=_kind: -1 if r.conversions.get(k) is None else r.conversions[k]
-
-
-def employees(rows: list, *, q: str = "", sort: str = "name", descending=False, keep_order: bool = False) -> Table:
-    """The employees table of ``rows`` (``figures.EmployeeFunnel`` or ``kpis.employees.Row``):
-    searched and sorted here, or as they come (``keep_order``: the database did both)."""
-    if not keep_order:
-        if q:
-            needle = q.strip().lower()
-            rows = [r for r in rows if needle in r.name.lower() or needle in r.department.lower()]
-        rows = sorted(rows, key=SORTS.get(sort, SORTS["name"]), reverse=descending)
+def employees(rows: list) -> Table:
+    """The employees table of ``rows`` (``kpis.employees.Row``), in their order: the database
+    searched and sorted them."""
     columns = [Column(_l("Employee"), "text", "name"), Column(_l("Department"), "text")]
     for kind in domain.STAGES:
         columns.append(Column(STAGE_NAMES[kind], "int", kind))

@@ -103,7 +103,7 @@ def _employees(f: Filters, *, offset: int = 0, limit: int | None = None) -> tupl
         offset=offset,
         limit=limit,
     )
-    return sections.employees(found.rows, keep_order=True), found
+    return sections.employees(found.rows), found
 
 
 @bp.route("")
