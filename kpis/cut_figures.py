@@ -9,7 +9,6 @@ another in the cut.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from datetime import date
 
 from sqlalchemy import func, select
@@ -24,7 +23,7 @@ def is_cut(f: Filters) -> bool:
     return bool(cuts.chosen(f))
 
 
-def _in_cut(f: Filters) -> list:
+def in_cut(f: Filters) -> list:
     """Conditions on ``BuyerCutMonth`` for the cut ``f`` (dates aside)."""
     conditions = [BuyerCutMonth.product_id == (f.product_id or 0)]
     if f.festival == figures.YEAR_ROUND:
@@ -38,20 +37,6 @@ def _in_cut(f: Filters) -> list:
     return conditions
 
 
-def buyer_months(f: Filters, first: date | None, last: date) -> dict[int, Counter]:
-    """For the cut ``f`` (dates aside): each buyer's paid orders by month, ``first``..``last``
-    (the tests' recount of the figures below)."""
-    query = select(BuyerCutMonth.buyer_id, BuyerCutMonth.month, BuyerCutMonth.orders).where(
-        *_in_cut(f), BuyerCutMonth.month <= last
-    )
-    if first is not None:
-        query = query.where(BuyerCutMonth.month >= first)
-    found: dict[int, Counter] = defaultdict(Counter)
-    for buyer, month, n in db.session.execute(query):
-        found[buyer][month] += int(n)
-    return found
-
-
 def repeat_buyer_rate(f: Filters, first: date, last: date) -> float | None:
     """``domain.repeat_buyer_rate`` over the months in the cut, counted by the database."""
     if not is_cut(f):
@@ -59,7 +44,7 @@ def repeat_buyer_rate(f: Filters, first: date, last: date) -> float | None:
     orders = func.sum(BuyerCutMonth.orders).label("orders")
     per_buyer = (
         select(orders)
-        .where(*_in_cut(f), BuyerCutMonth.month >= first, BuyerCutMonth.month <= last)
+        .where(*in_cut(f), BuyerCutMonth.month >= first, BuyerCutMonth.month <= last)
         .group_by(BuyerCutMonth.buyer_id)
         .subquery()
     )
@@ -75,10 +60,10 @@ def retention(f: Filters, last_month: date, *, cohorts: int = 12, horizon: int =
     in each month (the cells ``kpi_retention`` keeps for the whole company)."""
     if not is_cut(f):
         return figures.retention(last_month, cohorts=cohorts, horizon=horizon)
-    in_cut = [*_in_cut(f), BuyerCutMonth.month <= last_month]
+    rows = [*in_cut(f), BuyerCutMonth.month <= last_month]
     firsts = (
         select(BuyerCutMonth.buyer_id, func.min(BuyerCutMonth.month).label("cohort"))
-        .where(*in_cut)
+        .where(*rows)
         .group_by(BuyerCutMonth.buyer_id)
         .subquery("firsts")
     )
@@ -86,7 +71,7 @@ def retention(f: Filters, last_month: date, *, cohorts: int = 12, horizon: int =
     cells = (
         select(firsts.c.cohort, BuyerCutMonth.month, func.count(BuyerCutMonth.buyer_id.distinct()))
         .join(firsts, firsts.c.buyer_id == BuyerCutMonth.buyer_id)
-        .where(*in_cut, firsts.c.cohort >= first)
+        .where(*rows, firsts.c.cohort >= first)
         .group_by(firsts.c.cohort, BuyerCutMonth.month)
     )
     return figures.cohorts_of(db.session.execute(cells), last_month, horizon=horizon)
