@@ -6,8 +6,8 @@ company).
 The median time between stages is that of the kept gaps of the events in the window
 (``kpi_event_gaps``, as of the last aggregation run; ``kpis.funnel_gaps`` says what a gap is),
 read as the company's is: the database counts the chain's gaps by histogram bucket (18,331 in
-90 days for the largest chain at 1,000,000 events, from an index alone) and the median is taken
-from the counts, within the buckets' precision. An L1 contact's sub-chain shows the gaps of its
+90 days for the largest chain at 1,000,000 events, from an index alone) and walks the counts
+to the median, within the buckets' precision. An L1 contact's sub-chain shows the gaps of its
 events, each measured in the whole chain, as the company funnel counts them."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select
 
 from kpis import domain, figures
 from kpis import medians as kpi_medians
-from kpis.event_gaps import histogram_median
+from kpis.event_gaps import histogram_medians
 from kpis.models import EventGap
 from kpis.tables import Column, Table
 from referrals.models import FunnelEvent
@@ -100,20 +100,18 @@ def kept_gaps(user: User, f: figures.Filters) -> dict[str, timedelta | None]:
     """The median time between stages of the chain's events in ``f``'s window, from the kept
     gap of each event (``kpi_event_gaps``): each stage's gaps counted by histogram bucket in
     the database (an index-only scan for an employee's chain), the median read from the counts
-    to the buckets' precision, as the company's (``kpis.event_gaps.histogram_median``)."""
+    to the buckets' precision, as the company's (``kpis.event_gaps.histogram_medians``)."""
     condition = chain_condition(user)
-    histograms: dict[str, dict[int, int]] = {kind: {} for kind in domain.STAGES[1:]}
-    if condition is not None:
-        query = select(EventGap.kind, EventGap.bucket, func.count()).where(
-            EventGap.day >= f.start, EventGap.day <= f.end
-        )
-        if user.level == 0:
-            query = query.where(EventGap.root_employee_id == user.id)
-        else:
-            query = query.join(FunnelEvent, FunnelEvent.id == EventGap.event_id).where(condition)
-        for kind, bucket, n in db.session.execute(query.group_by(EventGap.kind, EventGap.bucket)):
-            histograms[kind][bucket] = int(n)
-    return {kind: histogram_median(counts) for kind, counts in histograms.items()}
+    if condition is None:
+        return dict.fromkeys(domain.STAGES[1:])
+    query = select(EventGap.kind, EventGap.bucket, func.count().label("n")).where(
+        EventGap.day >= f.start, EventGap.day <= f.end
+    )
+    if user.level == 0:
+        query = query.where(EventGap.root_employee_id == user.id)
+    else:
+        query = query.join(FunnelEvent, FunnelEvent.id == EventGap.event_id).where(condition)
+    return histogram_medians(query.group_by(EventGap.kind, EventGap.bucket))
 
 
 def chain_funnel(user: User, f: figures.Filters) -> ChainFunnel:

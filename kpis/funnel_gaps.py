@@ -8,7 +8,7 @@ the cut (the event's own level, festival, product and chain's department).
 
 A median cannot be added up from daily medians, but it can be read from daily histograms: the
 gaps' counts by log-spaced bucket (``kpis.event_gaps.gap_bucket``) summed over the window, and
-the cumulative counts walked to the middle. Without a product or department cut the histograms
+the cumulative counts walked to the middle, by the database (``event_gaps.histogram_medians``). Without a product or department cut the histograms
 are those of ``kpi_gap_days`` (by day, level, festival); with one, the events' own gaps
 (``kpi_event_gaps``) of the window and cut are counted into buckets by the database. Either way
 the figure is the middle bucket's geometric middle: within 0.5 % of the exact median for gaps
@@ -18,29 +18,23 @@ department now, as for every other figure.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from kpis import domain
-from kpis.event_gaps import histogram_median
+from kpis.event_gaps import histogram_medians
 from kpis.figures import Filters, _cut
 from kpis.models import EventGap, GapDay
-from shop.extensions import db
 
 
 def company_gaps(f: Filters) -> dict[str, timedelta | None]:
     """For each stage after the first: the median time from the stage before, over the cut."""
     if f.product_id is None and f.department_id is None:
-        query = select(GapDay.kind, GapDay.bucket, func.sum(GapDay.events))
+        query = select(GapDay.kind, GapDay.bucket, func.sum(GapDay.events).label("n"))
         query = _cut(query, GapDay, f, level_column=GapDay.level)
         query = query.group_by(GapDay.kind, GapDay.bucket)
     else:
-        query = select(EventGap.kind, EventGap.bucket, func.count())
+        query = select(EventGap.kind, EventGap.bucket, func.count().label("n"))
         query = _cut(query, EventGap, f, level_column=EventGap.level)
         query = query.group_by(EventGap.kind, EventGap.bucket)
-    histograms: dict[str, dict[int, int]] = defaultdict(dict)
-    for kind, bucket, n in db.session.execute(query):
-        histograms[kind][bucket] = int(n)
-    return {kind: histogram_median(histograms[kind]) for kind in domain.STAGES[1:]}
+    return histogram_medians(query)
