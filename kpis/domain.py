@@ -188,17 +188,24 @@ def department_medians(
     return {e: per_department.get(department_of.get(e), company) for e in conversions_by_employee}
 
 
+# Gaps closer than this are equal: a conversion's gap computed in two orders may differ in the
+# last bits of a float.
+GAP_TOLERANCE = 1e-12
+
+
 def bottleneck(own: Mapping[str, float | None], medians: Mapping[str, float | None]) -> str | None:
-    """The stage whose conversion is furthest below the median; None when none is below.
-    Ties go to the earlier stage."""
-    worst, gap = None, 0.0
-    for kind in STAGES[1:]:
-        mine, typical = own.get(kind), medians.get(kind)
-        if mine is None or typical is None:
-            continue
-        if typical - mine > gap + 1e-12:
-            worst, gap = kind, typical - mine
-    return worst
+    """The stage whose conversion is furthest below the median; None when none is below (by
+    more than ``GAP_TOLERANCE``). Stages as far below as the furthest (within the tolerance)
+    go to the earliest of them."""
+    gaps = {
+        kind: medians[kind] - own[kind]
+        for kind in STAGES[1:]
+        if own.get(kind) is not None and medians.get(kind) is not None
+    }
+    worst = max(gaps.values(), default=0.0)
+    if worst <= GAP_TOLERANCE:
+        return None
+    return next(kind for kind, gap in gaps.items() if gap >= worst - GAP_TOLERANCE)
 
 
 # ---- expansion -----------------------------------------------------------------------------

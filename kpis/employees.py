@@ -7,7 +7,8 @@ stage counts from the chain rollups; a conversion is a count over the stage befo
 (NULL when that is 0); the medians are ``statistics.median``'s (the middle value, or the mean of
 the two middle ones) over the employees whose conversion is defined, per department with at
 least ``domain.SMALL_DEPARTMENT`` active employees and for the whole company; the bottleneck is
-``domain.bottleneck`` (the stage furthest below, by more than 1e-12, ties to the earlier stage).
+``domain.bottleneck`` (the stage furthest below, by more than ``domain.GAP_TOLERANCE``; stages as
+far below within the tolerance go to the earliest).
 The tests compare the result with ``kpis.domain`` over the same counts.
 
 Only the employees with an event in the window have a conversion, so only they go through the
@@ -21,7 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Float, case, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import Float, and_, case, cast, func, literal, not_, null, or_, select, union_all
 
 from kpis import domain
 from kpis.figures import Filters, _cut, chain_rollup, stage_sums, utc_bounds
@@ -30,7 +31,7 @@ from shop.extensions import db
 
 STAGES = domain.STAGES
 STEPS = STAGES[1:]
-EPSILON = 1e-12
+TOLERANCE = domain.GAP_TOLERANCE
 
 
 def _active(f: Filters) -> tuple:
@@ -119,7 +120,7 @@ def funnels(f: Filters):
         k: _materialized(_median(rated, rated.c[f"conv_{k}"], rated.c.department_id), f"dm_{k}") for k in STEPS
     }
     gaps = select(
-        rated.c.id,
+        rated,
         *(
             (case((rated.c.own == 1, by_department[k].c.m), else_=company[k]) - rated.c[f"conv_{k}"]).label(f"gap_{k}")
             for k in STEPS
@@ -127,21 +128,23 @@ def funnels(f: Filters):
     ).select_from(rated)
     for k in STEPS:
         gaps = gaps.outerjoin(by_department[k], by_department[k].c.department_id == rated.c.department_id)
-    step = _materialized(gaps, "gaps")
-    # domain.bottleneck's loop, one stage per step: (worst, gap) carried from stage to stage;
-    # each step materialized, or the planner would inline the nested cases into 2^5 copies.
-    # Narrow rows (the id and what is left to compare) through the steps.
-    carried = select(step, literal(0.0, Float).label("worst_gap"), cast(null(), db.String(16)).label("bottleneck"))
-    for i, k in enumerate(STEPS):
-        prev = _materialized(carried, f"b{i}")
-        worse = prev.c[f"gap_{k}"] > prev.c.worst_gap + EPSILON
-        carried = select(
-            *(c for c in prev.c if c.name not in ("worst_gap", "bottleneck", f"gap_{k}")),
-            case((worse, prev.c[f"gap_{k}"]), else_=prev.c.worst_gap).label("worst_gap"),
-            case((worse, literal(k)), else_=prev.c.bottleneck).label("bottleneck"),
-        )
-    last = carried.subquery("last")
-    return _materialized(select(rated, last.c.bottleneck).join(last, last.c.id == rated.c.id), "funnels")
+    gaps = gaps.subquery("gaps")
+    return _materialized(select(*(gaps.c[c.name] for c in rated.c), _bottleneck(gaps)), "funnels")
+
+
+def _bottleneck(gaps):
+    """``domain.bottleneck`` of each row's ``gap_<stage>`` (NULL where the conversion or the
+    median is): the earliest stage whose gap is within the tolerance of every other stage's,
+    when one gap is above it. A missing gap compares as 0, which never changes the largest
+    when that is above the tolerance."""
+    gap = {k: gaps.c[f"gap_{k}"] for k in STEPS}
+    known = {k: func.coalesce(gap[k], 0.0) for k in STEPS}
+    furthest = [
+        (and_(*(gap[k] >= known[other] - TOLERANCE for other in STEPS if other != k)), literal(k)) for k in STEPS
+    ]
+    return case((not_(or_(*(known[k] > TOLERANCE for k in STEPS))), null()), *furthest, else_=null()).label(
+        "bottleneck"
+    )
 
 
 def _materialized(query, name: str):

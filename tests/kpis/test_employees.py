@@ -117,3 +117,25 @@ def test_medians_by_department_equal_a_recount(staff):
     level = replace(WINDOW, level=0)
     assert medians.medians_by_department(level) == medians.counted_here(level)
     assert _facts(employees.page(level).rows) == _facts(_python(level, "name", False))
+
+
+def test_stages_as_far_below_the_median_go_to_the_earliest(make_user):
+    """Four employees without a department, compared with the company's medians (visit 0.75,
+    sign-up 0.75, the later steps 1.0): Dan converts half at both visit and sign-up, 0.25 below
+    each median, and his bottleneck is the earlier stage; Bo's is visit, Cy's sign-up, Al has
+    none."""
+    funnels = {  # stage counts, share to repeat order
+        "Al": (2, 2, 2, 2, 2, 2),
+        "Bo": (2, 1, 1, 1, 1, 1),
+        "Cy": (2, 2, 1, 1, 1, 1),
+        "Dan": (4, 2, 1, 1, 1, 1),
+    }
+    for name, counts in funnels.items():
+        person = make_user(name=name, created_at=START - timedelta(days=30))
+        for kind, n in zip(KINDS, counts, strict=True):
+            for i in range(n):
+                add_event(kind, START + timedelta(hours=i), actor=person)
+    aggregate(full=True)
+    found = {r.name: r.bottleneck for r in employees.page(WINDOW).rows}
+    assert found == {"Al": None, "Bo": "visit", "Cy": "signup", "Dan": "visit"}
+    assert _facts(employees.page(WINDOW).rows) == _facts(_python(WINDOW, "name", False))

@@ -227,6 +227,21 @@ def test_the_domain_on_edge_cases():
     assert concentration.gini([]) is None
     assert concentration.top_count(10) == 1 and concentration.top_count(11) == 2
     assert domain.bottleneck({"visit": 0.5}, {"visit": 0.5}) is None
+
+
+def test_the_bottleneck_is_the_stage_furthest_below_ties_to_the_earliest():
+    medians = {"visit": 0.5, "signup": 0.5, "consultation": 0.5, "first_order": 0.5, "repeat_order": 0.5}
+    bottleneck = domain.bottleneck
+    tiny = domain.GAP_TOLERANCE / 2
+    assert bottleneck(medians, medians) is None  # nobody below
+    assert bottleneck({**medians, "signup": 0.5 - tiny}, medians) is None  # below by less than the tolerance
+    assert bottleneck({**medians, "signup": 0.4, "first_order": 0.1}, medians) == "first_order"
+    # As far below (0.2 each; the second within the tolerance): the earlier stage.
+    assert bottleneck({**medians, "signup": 0.3, "first_order": 0.3}, medians) == "signup"
+    assert bottleneck({**medians, "signup": 0.3, "first_order": 0.3 - tiny}, medians) == "signup"
+    # Undefined conversions and medians are left out.
+    assert bottleneck({"visit": None, "signup": 0.4}, {**medians, "signup": None, "visit": 0.9}) is None
+    assert bottleneck({"visit": None, "signup": 0.4}, medians) == "signup"
     assert domain.event_level(None, 1, None) == domain.ANONYMOUS
     assert Kind.employee  # the module under test reads kinds from accounts
 
