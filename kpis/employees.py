@@ -128,7 +128,9 @@ def funnels(f: Filters):
     ).select_from(rated)
     for k in STEPS:
         gaps = gaps.outerjoin(by_department[k], by_department[k].c.department_id == rated.c.department_id)
-    gaps = gaps.subquery("gaps")
+    # Materialized: inlined, each gap's expression (and the company medians' subqueries in it)
+    # would be copied into every comparison of the bottleneck's CASE.
+    gaps = _materialized(gaps, "gaps")
     return _materialized(select(*(gaps.c[c.name] for c in rated.c), _bottleneck(gaps)), "funnels")
 
 
