@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from kpis import domain, employees, figures
+from kpis import employees, figures
 from kpis.aggregation import STATE_ID
 from kpis.models import AggregationState
 from shop.extensions import db
@@ -18,29 +18,6 @@ def medians_by_department(f: figures.Filters) -> dict[str, dict[str, float | Non
     """For the window: the company's medians, and each department's with enough employees
     (counted by the database: ``kpis.employees.medians``)."""
     return employees.medians(f)
-
-
-def counted_here(f: figures.Filters) -> dict[str, dict[str, float | None]]:
-    """The same from every employee's rows in Python, with ``kpis.domain`` (the tests' recount)."""
-    active = figures.active_employees(f)
-    counts = figures.counts_by_employee(f)
-    conversions = {e.id: domain.conversions(counts.get(e.id, {})) for e in active}
-
-    def medians(ids: list[int]) -> dict[str, float | None]:
-        return {
-            kind: domain.median(c for e in ids if (c := conversions[e].get(kind)) is not None)
-            for kind in domain.STAGES[1:]
-        }
-
-    by_department: dict[int, list[int]] = {}
-    for e in active:
-        if e.department_id is not None:
-            by_department.setdefault(e.department_id, []).append(e.id)
-    result = {COMPANY: medians(list(conversions))}
-    for department, ids in by_department.items():
-        if len(ids) >= domain.SMALL_DEPARTMENT:
-            result[str(department)] = medians(ids)
-    return result
 
 
 def refresh() -> None:

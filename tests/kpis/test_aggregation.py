@@ -34,6 +34,7 @@ from shop.extensions import db
 from shop.orders.models import Order
 from tests.conftest import _empty_tables
 from tests.kpis import expansion_recount
+from tests.kpis import funnel_recount as recount
 from tests.kpis.conftest import (
     add_event,
     add_order,
@@ -163,15 +164,15 @@ def assert_pages_equal_a_recount(windows: list[Filters]) -> None:
     for f in windows:
         assert_close_gaps(funnel_gaps.company_gaps(f), domain.window_gaps(events, *figures.utc_bounds(f), _in_cut(f)))
         found = employees.page(f)
-        python = figures.employee_funnels(f)
+        python = recount.employee_funnels(f)
         assert {r.id: (+r.counts, r.conversions, r.bottleneck) for r in found.rows} == {
             r.id: (+r.counts, r.conversions, r.bottleneck) for r in python
         }
-        assert found.bottlenecks == figures.bottleneck_distribution(python)
-        assert medians.medians_by_department(f) == medians.counted_here(f)
+        assert found.bottlenecks == recount.bottleneck_distribution(python)
+        assert medians.medians_by_department(f) == recount.counted_here(f)
         start, end = figures.utc_bounds(f)
         calendar, months = Calendar(), figures.months_back(f.end, 3)
-        for department in {None, *(e.department_id for e in figures.active_employees(f))}:
+        for department in {None, *(e.department_id for e in recount.active_employees(f))}:
             cut = replace(f, department_id=department)
             now, before, monthly = figures.expansions(cut, months)
             assert now == expansion_recount.expansion_at(people, start, end, department)
@@ -179,8 +180,8 @@ def assert_pages_equal_a_recount(windows: list[Filters]) -> None:
             for month, kept in zip(months, monthly, strict=True):
                 bounds = calendar.start(month), calendar.start(domain.add_months(month, 1))
                 assert kept == expansion_recount.expansion_at(people, *bounds, department)
-        amounts, with_order = figures.revenue_by_employee(f)
-        active = figures.active_employees(f)
+        amounts, with_order = recount.revenue_by_employee(f)
+        active = recount.active_employees(f)
         chains = figures.chain_revenue(f)
         assert chains.tail() == concentration.long_tail(amounts, [e.id for e in active], with_order)
         for department in {e.department_id for e in active}:

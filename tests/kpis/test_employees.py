@@ -1,5 +1,5 @@
 """The employees table as the database sorts, searches and pages it (``kpis.employees``) against
-``kpis.domain`` over every employee in Python (``figures.employee_funnels``, sorted by
+``kpis.domain`` over every employee in Python (``tests.kpis.funnel_recount.employee_funnels``, sorted by
 ``SORTS``: what each sort of the page means), with departments large enough to be compared
 with themselves."""
 
@@ -11,11 +11,12 @@ from datetime import timedelta
 
 import pytest
 
-from kpis import domain, employees, figures, medians
+from kpis import domain, employees, medians
 from kpis.aggregation import aggregate
 from kpis.figures import Filters
 from shop.accounts.models import Department
 from shop.extensions import db
+from tests.kpis import funnel_recount as recount
 from tests.kpis.conftest import add_event, utc
 
 SORTS = {
@@ -67,7 +68,7 @@ def staff(make_user):
 
 
 def _python(f: Filters, sort: str, descending: bool, q: str = "") -> list:
-    rows = sorted(figures.employee_funnels(f), key=lambda r: r.id)  # ties: by id, as the page
+    rows = sorted(recount.employee_funnels(f), key=lambda r: r.id)  # ties: by id, as the page
     if q:
         rows = [r for r in rows if q in r.name.lower() or q in r.department.lower()]
     return sorted(rows, key=SORTS[sort], reverse=descending)
@@ -87,7 +88,7 @@ def test_every_sort_both_ways_and_its_pages(staff, sort):
         window = employees.page(WINDOW, sort=sort, descending=descending, offset=10, limit=7)
         assert _facts(window.rows) == _facts(expected[10:17])
         assert window.total == 35
-        assert window.bottlenecks == found.bottlenecks == figures.bottleneck_distribution(expected)
+        assert window.bottlenecks == found.bottlenecks == recount.bottleneck_distribution(expected)
 
 
 def test_search_department_cut_and_a_page_past_the_end(staff):
@@ -97,8 +98,8 @@ def test_search_department_cut_and_a_page_past_the_end(staff):
     assert _facts(found.rows) == _facts(expected[:3])
     assert found.total == len(expected) > 3
     # The distribution is the department cut's, whatever the search.
-    everyone = figures.employee_funnels(cut)
-    assert found.bottlenecks == figures.bottleneck_distribution(everyone)
+    everyone = recount.employee_funnels(cut)
+    assert found.bottlenecks == recount.bottleneck_distribution(everyone)
     assert sum(found.bottlenecks.values()) == 24
     past = employees.page(cut, q="bob", offset=100, limit=25)
     assert past.rows == [] and past.total == len(expected)
@@ -111,11 +112,11 @@ def test_search_department_cut_and_a_page_past_the_end(staff):
 def test_medians_by_department_equal_a_recount(staff):
     found = medians.medians_by_department(WINDOW)
     assert set(found) == {"company", str(staff["large"].id)}  # Research is small, others have none
-    assert found == medians.counted_here(WINDOW)
+    assert found == recount.counted_here(WINDOW)
     assert all(value is not None for value in found[str(staff["large"].id)].values())
     # Cut by a level: counted from the cut rollups, every employee of the window still rated.
     level = replace(WINDOW, level=0)
-    assert medians.medians_by_department(level) == medians.counted_here(level)
+    assert medians.medians_by_department(level) == recount.counted_here(level)
     assert _facts(employees.page(level).rows) == _facts(_python(level, "name", False))
 
 

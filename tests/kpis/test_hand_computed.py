@@ -26,6 +26,7 @@ from shop.accounts.models import Kind, Role
 from shop.extensions import db
 from shop.orders.models import OrderStatus
 from tests.kpis import expansion_recount
+from tests.kpis import funnel_recount as recount
 from tests.kpis.conftest import utc
 
 MARCH = Filters(start=date(2026, 3, 1), end=date(2026, 3, 31))
@@ -116,7 +117,7 @@ def test_funnel_and_conversions(world, facts):
 
 def test_bottlenecks_against_the_company_median(world, facts):
     build(world, facts)
-    rows = {r.name: r for r in figures.employee_funnels(MARCH)}
+    rows = {r.name: r for r in recount.employee_funnels(MARCH)}
     assert set(rows) == {"E1", "E2", "P"}  # E3 left in February; the admin joined later
     # E1: visit 6/4 = 1.5, sign-up 2/6, consultation 1/2, first 1/1, repeat 0/1
     # E2: visit 2/2 = 1, sign-up 1/2, consultation 1/1, first 0/1, repeat 1/0 (none)
@@ -129,7 +130,7 @@ def test_bottlenecks_against_the_company_median(world, facts):
     assert rows["E1"].bottleneck == "consultation"
     assert rows["E2"].bottleneck == "first_order"
     assert rows["P"].bottleneck == "visit"
-    assert figures.bottleneck_distribution(list(rows.values())) == {"consultation": 1, "first_order": 1, "visit": 1}
+    assert recount.bottleneck_distribution(list(rows.values())) == {"consultation": 1, "first_order": 1, "visit": 1}
 
 
 def test_revenue_refunds_attribution_and_festivals(world, facts):
@@ -141,11 +142,11 @@ def test_revenue_refunds_attribution_and_festivals(world, facts):
     assert figures.revenue(MARCH.previous()) == (1, 5_000)
     # By buyer level: own orders 4000 (P, promoted) + 2000 (E1); L1 5000 + 6000; L2 none.
     assert figures.revenue_by_level(MARCH) == {0: 6_000, 1: 11_000, 2: 0}
-    amounts, _ = figures.revenue_by_employee(MARCH)
+    amounts, _ = recount.revenue_by_employee(MARCH)
     # E1: 5000 + 2000; E2: C3's 6000 (moved); P: 4000. January's 10000 stays with E3.
     assert amounts == {world["e1"].id: 7_000, world["e2"].id: 6_000, world["p"].id: 4_000}
     january = Filters(start=date(2026, 1, 1), end=date(2026, 1, 31))
-    assert figures.revenue_by_employee(january)[0] == {world["e3"].id: 10_000}
+    assert recount.revenue_by_employee(january)[0] == {world["e3"].id: 10_000}
     # Festival cut: 5000; year-round only: 12000; the product cut: the tea order, 6000.
     assert figures.revenue(Filters(MARCH.start, MARCH.end, festival=str(world["festival"].id))) == (1, 5_000)
     assert figures.revenue(Filters(MARCH.start, MARCH.end, festival="none")) == (3, 12_000)
@@ -195,8 +196,8 @@ def test_expansion(world, facts):
 
 def test_long_tail_gini_and_lorenz(world, facts):
     build(world, facts)
-    amounts, with_order = figures.revenue_by_employee(MARCH)
-    active = [u.id for u in figures.active_employees(MARCH)]
+    amounts, with_order = recount.revenue_by_employee(MARCH)
+    active = [u.id for u in recount.active_employees(MARCH)]
     tail = concentration.long_tail(amounts, active, with_order)
     # Chain revenue [7000, 6000, 4000]: the top 10% of 3 is ceil(0.3) = 1 employee (7000):
     # outside 10000 / 17000. Gini, ascending x = 4000, 6000, 7000:
@@ -218,7 +219,7 @@ def test_long_tail_gini_and_lorenz(world, facts):
         (Filters(start=date(2026, 2, 16), end=date(2026, 2, 28)), 3),
     ):
         assert sum(figures.chain_revenue(window).employees.values()) == active_employees
-        assert len(figures.active_employees(window)) == active_employees
+        assert len(recount.active_employees(window)) == active_employees
 
 
 def test_the_domain_on_edge_cases():
