@@ -222,11 +222,6 @@ class Person:
     left: datetime | None = None  # deactivated
 
 
-def is_active_in(person: Person, start: datetime, end: datetime) -> bool:
-    """An employee who had joined before ``end`` and not left before ``start``."""
-    return (person.joined is None or person.joined < end) and (person.left is None or person.left >= start)
-
-
 @dataclass(frozen=True)
 class Expansion:
     employees: int

@@ -126,11 +126,6 @@ def _run_after_rollback(session, transaction):
         _run(session.info.pop(_AFTER_ROLLBACK_KEY, None))
 
 
-def is_sqlite(session_or_engine) -> bool:
-    bind = session_or_engine.get_bind() if hasattr(session_or_engine, "get_bind") else session_or_engine
-    return bind.dialect.name == "sqlite"
-
-
 def insert_ignoring_duplicates(model):
     """INSERT ... ON CONFLICT DO NOTHING for the current database (PostgreSQL or SQLite)."""
     dialect = db.session.get_bind().dialect.name

@@ -23,7 +23,6 @@ from shop.quotas.engine import (
     Allowance,
     Take,
     exceeded_by,
-    line_measure,
     live_orders,
     matches,
     standings,
@@ -331,6 +330,13 @@ def _extra(rule: QuotaRule, subject_id: int) -> int:
         )
         or 0
     )
+
+
+def line_measure(rule: QuotaRule):
+    """What one order line still holds of a rule: its units, or its money at the line's price;
+    refunded units gave theirs back."""
+    held = OrderLine.quantity - OrderLine.refunded_quantity
+    return held * OrderLine.unit_price if rule.measure == Measure.amount else held
 
 
 def measure_of_lines(rule: QuotaRule):

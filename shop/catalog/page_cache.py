@@ -52,15 +52,6 @@ def with_csrf(fragment: Markup) -> Markup:
     return fragment if g.get("csrf_deferred") else fill_csrf(fragment, csrf_token())
 
 
-def cached_personal_page(key: Hashable) -> str | None:
-    """The page ``personal_page`` cached under ``key``, with the CSRF token filled in, or None
-    (not cached, or a flash message is waiting)."""
-    if not _fragments.enabled or session.get("_flashes"):
-        return None
-    page = _fragments.get(("page", key))
-    return None if page is None else fill_csrf(page, csrf_token())
-
-
 def personal_page(key: Hashable, render: Callable[[], str]) -> str:
     """A whole page for one user, cached like the fragments when nothing in it is one-off
     (no flash messages waiting), with the CSRF token filled in per request. ``key`` must hold

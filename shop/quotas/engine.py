@@ -130,13 +130,6 @@ def live_orders(now):
     )
 
 
-def line_measure(rule: QuotaRule):
-    """What one order line still holds of a rule: its units, or its money at the line's price;
-    refunded units gave theirs back."""
-    held = OrderLine.quantity - OrderLine.refunded_quantity
-    return held * OrderLine.unit_price if rule.measure == Measure.amount else held
-
-
 def wanted_by(rule: QuotaRule, takes: Sequence[Take]) -> dict[int | None, int]:
     wanted: dict[int | None, int] = {}
     for take in takes:
