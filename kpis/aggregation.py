@@ -22,7 +22,8 @@ and without the chain (``kpi_company_days``, ``kpi_company_revenue_days``; ``kpi
 without the product either). Each
 event's time between stages (``kpi_event_gaps``) and their daily histograms (``kpi_gap_days``)
 are recounted from the earliest of those days onward: a late event changes the gaps of its
-chain's later events (``kpis.event_gaps``). Months of ``kpi_buyer_months`` are recounted when
+chain's later events (``kpis.event_gaps``); then the histograms' week table (``kpi_gap_weeks``,
+``kpis.weeks``) from that day's week onward. Months of ``kpi_buyer_months`` are recounted when
 any of their days is, and then the retention table whole; ``kpi_expansion_days`` is recounted whole
 when the users it is counted from changed (``kpis.expansion.fingerprint``). Placing an order does
 no work for any of this: the aggregation reads the tables the shop writes anyway.
@@ -41,7 +42,7 @@ from flask import current_app
 from sqlalchemy import Date, and_, case, delete, func, insert, literal, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
-from kpis import cut_rollups, domain, event_gaps, expansion
+from kpis import cut_rollups, domain, event_gaps, expansion, weeks
 from kpis.domain import ANONYMOUS
 from kpis.models import (
     AggregationState,
@@ -53,6 +54,7 @@ from kpis.models import (
     EventGap,
     FunnelDay,
     GapDay,
+    GapWeek,
     RetentionCell,
     RevenueDay,
     StageDay,
@@ -156,6 +158,7 @@ def aggregate(*, full: bool = False) -> Run:
                 BuyerMonth,
                 EventGap,
                 GapDay,
+                GapWeek,
             ):
                 db.session.execute(delete(model))
             cut_rollups.clear()
@@ -169,6 +172,7 @@ def aggregate(*, full: bool = False) -> Run:
             cut_rollups.recount_days(calendar, first, last)
         if event_days:
             event_gaps.recount(calendar, min(event_days))
+            weeks.recount(min(event_days))
         months = {month_of(day) for day in order_days}
         for first, last in _spans(months):
             _recount_buyer_months(calendar, first, last)

@@ -59,8 +59,10 @@ class Filters:
         return int(self.festival) if self.festival.isdigit() else None
 
 
-def _cut(query, model, f: Filters, *, level_column, department: bool = True):
-    query = query.where(model.day >= f.start, model.day <= f.end)
+def _cut(query, model, f: Filters, *, level_column, department: bool = True, dates: tuple | None = None):
+    """``query`` of ``model``'s rows in ``f``'s window (or ``dates``: the conditions on a part
+    of the window's rows, ``kpis.weeks``) and cuts."""
+    query = query.where(*(dates if dates is not None else (model.day >= f.start, model.day <= f.end)))
     if f.festival == YEAR_ROUND:
         query = query.where(model.festival_id == 0)
     elif f.festival_id() is not None:

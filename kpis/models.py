@@ -174,6 +174,19 @@ class GapDay(db.Model):
     events: Mapped[int]
 
 
+class GapWeek(db.Model):
+    """``kpi_gap_days`` summed by company week (Monday to Sunday, ``kpis.weeks``)."""
+
+    __tablename__ = "kpi_gap_weeks"
+
+    week: Mapped[date] = mapped_column(sa.Date, primary_key=True)  # its Monday
+    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    festival_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    bucket: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    events: Mapped[int]
+
+
 NEVER = date(9999, 12, 31)  # ExpansionDay.left_day of employees who have not left
 
 

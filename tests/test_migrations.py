@@ -1,25 +1,33 @@
-"""Migrating an empty database to head gives exactly the models: no drift, on either backend."""
+"""Migrating an empty database to head gives exactly the models: no drift, on either backend; the
+migrations that fill new tables or columns from the rows already there."""
 
 from __future__ import annotations
 
 import os
+from datetime import date
 
 import flask_migrate
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask import Flask
 
 from community.search_index import include_name
 from shop import create_app
 from shop.extensions import db
 
 
-def test_upgrade_to_head_matches_the_models(empty_database_url, tmp_path):
-    os.environ["NEIGOU_INSTANCE_PATH"] = str(tmp_path)
+def _app(database_url: str, instance_path) -> Flask:
+    """An app on ``database_url`` that has not migrated it yet."""
+    os.environ["NEIGOU_INSTANCE_PATH"] = str(instance_path)
     try:
-        migrated = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+        return create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
     finally:
         os.environ.pop("NEIGOU_INSTANCE_PATH")
+
+
+def test_upgrade_to_head_matches_the_models(empty_database_url, tmp_path):
+    migrated = _app(empty_database_url, tmp_path)
     with migrated.app_context():
         flask_migrate.upgrade()
         with db.engine.connect() as conn:
@@ -36,11 +44,7 @@ def test_upgrade_to_head_matches_the_models(empty_database_url, tmp_path):
 
 
 def test_flask_db_check_reports_nothing(empty_database_url, tmp_path):
-    os.environ["NEIGOU_INSTANCE_PATH"] = str(tmp_path)
-    try:
-        migrated = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
-    finally:
-        os.environ.pop("NEIGOU_INSTANCE_PATH")
+    migrated = _app(empty_database_url, tmp_path)
     runner = migrated.test_cli_runner()
     with migrated.app_context():  # the CLI uses the current app: this one, not the suite's
         upgraded = runner.invoke(args=["db", "upgrade"])
@@ -54,11 +58,7 @@ def test_flask_db_check_reports_nothing(empty_database_url, tmp_path):
 def test_existing_users_get_a_session_token_each(empty_database_url, tmp_path):
     """The session tokens' migration gives every user already there a random token of their own
     (their old cookies, with the token-less login id, stop working once)."""
-    os.environ["NEIGOU_INSTANCE_PATH"] = str(tmp_path)
-    try:
-        migrated = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
-    finally:
-        os.environ.pop("NEIGOU_INSTANCE_PATH")
+    migrated = _app(empty_database_url, tmp_path)
     with migrated.app_context():
         flask_migrate.upgrade(revision="8b74d398a45f")  # the one before the session tokens
         with db.engine.begin() as conn:
@@ -76,3 +76,41 @@ def test_existing_users_get_a_session_token_each(empty_database_url, tmp_path):
         db.session.remove()
         db.engine.dispose()
     assert len(found) == 3 and len(set(found)) == 3 and all(len(token) >= 16 for token in found)
+
+
+def test_gap_weeks_are_counted_from_the_days_already_there(empty_database_url, tmp_path):
+    """The week table's migration sums the gap histograms already kept, a Monday-to-Sunday
+    week at a time (a Sunday and the next Monday fall in different weeks)."""
+    migrated = _app(empty_database_url, tmp_path)
+    days = [  # day, level, kind, bucket, events
+        ("2026-03-01", 0, "visit", 7, 2),  # a Sunday: the week of Monday 23 February
+        ("2026-03-02", 0, "visit", 7, 3),  # Monday
+        ("2026-03-04", 0, "visit", 7, 4),
+        ("2026-03-04", 1, "visit", 7, 1),
+        ("2026-03-08", 0, "signup", 9, 5),  # Sunday, same week
+    ]
+    with migrated.app_context():
+        flask_migrate.upgrade(revision="26741d222582")  # the one before the week table
+        with db.engine.begin() as conn:
+            for day, level, kind, bucket, events in days:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO kpi_gap_days (day, level, festival_id, kind, bucket, events)"
+                        " VALUES (:day, :level, 0, :kind, :bucket, :events)"
+                    ),
+                    {"day": date.fromisoformat(day), "level": level, "kind": kind, "bucket": bucket, "events": events},
+                )
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            found = conn.execute(
+                sa.text("SELECT week, level, kind, bucket, events FROM kpi_gap_weeks ORDER BY week, level, kind")
+            ).all()
+        db.session.remove()
+        db.engine.dispose()
+    found = [(str(week), level, kind, bucket, events) for week, level, kind, bucket, events in found]
+    assert found == [
+        ("2026-02-23", 0, "visit", 7, 2),
+        ("2026-03-02", 0, "signup", 9, 5),
+        ("2026-03-02", 0, "visit", 7, 7),
+        ("2026-03-02", 1, "visit", 7, 1),
+    ]

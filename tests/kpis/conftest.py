@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from kpis import weeks
 from kpis.aggregation import Calendar
 from kpis.domain import EventRow, event_gaps, event_order
 from kpis.event_gaps import gap_bucket
@@ -167,3 +168,17 @@ def assert_close_gaps(found: dict, expected: dict) -> None:
     for kind, gap in expected.items():
         if gap is not None:
             assert abs(found[kind] - gap) <= gap * 0.005 + timedelta(seconds=1), (kind, found[kind], gap)
+
+
+def assert_weeks_sum_their_days() -> None:
+    """Each week table (``kpis.weeks``) holds exactly its day table summed by week."""
+    for week_model, (day_model, keys, sums) in weeks.TABLES.items():
+        from_days, kept = Counter(), Counter()
+        for row in db.session.scalars(select(day_model)):
+            for column in sums:
+                from_days[(weeks.week_of(row.day), *(getattr(row, k) for k in keys), column)] += getattr(row, column)
+        for row in db.session.scalars(select(week_model)):
+            assert row.week.weekday() == 0
+            for column in sums:
+                kept[(row.week, *(getattr(row, k) for k in keys), column)] += getattr(row, column)
+        assert +kept == +from_days, week_model.__tablename__

@@ -40,6 +40,7 @@ from tests.kpis.conftest import (
     add_order,
     add_refund,
     assert_close_gaps,
+    assert_weeks_sum_their_days,
     event_rows,
     kept_gaps,
     recounted_gaps,
@@ -52,7 +53,8 @@ HOURS = 24 * 3
 WINDOWS = [
     Filters(date(2026, 1, 31), date(2026, 2, 3)),
     Filters(date(2026, 2, 1), date(2026, 2, 1), level=1),
-    Filters(date(2026, 2, 2), date(2026, 3, 1), festival="none"),
+    Filters(date(2026, 2, 2), date(2026, 3, 1), festival="none"),  # four whole weeks
+    Filters(date(2026, 1, 28), date(2026, 2, 10)),  # days, the week of Monday 2 February, days
 ]
 
 
@@ -238,6 +240,7 @@ def test_increments_equal_one_run_and_a_recount(batches, make_user, make_contact
                 add_event(kind, at, actor=person if kind != "visit" else None, chain=person)
         aggregate()  # an increment: facts of the next batch arrive after it
         assert _rollup() == _recount()
+        assert_weeks_sum_their_days()
     assert_pages_equal_a_recount(WINDOWS)
     incremental = _rollup()
     aggregate(full=True)

@@ -23,7 +23,14 @@ from shop.accounts.models import Department
 from shop.database import utcnow
 from shop.extensions import db
 from tests.conftest import _empty_tables
-from tests.kpis.conftest import add_event, assert_close_gaps, event_rows, kept_gaps, recounted_gaps
+from tests.kpis.conftest import (
+    add_event,
+    assert_close_gaps,
+    assert_weeks_sum_their_days,
+    event_rows,
+    kept_gaps,
+    recounted_gaps,
+)
 
 WINDOW_HOURS = figures.NETWORK_DAYS * 24
 
@@ -65,6 +72,7 @@ def test_kept_gaps_equal_a_recount_after_each_increment(batches, make_user, make
             add_event(kind, at, actor=people[who], festival_id=festival)
         aggregate()
         assert kept_gaps() == recounted_gaps()
+        assert_weeks_sum_their_days()
         events = event_rows()
         for f, keep in cuts.items():
             assert_close_gaps(funnel_gaps.company_gaps(f), domain.window_gaps(events, start, end, keep))
