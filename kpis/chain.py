@@ -6,8 +6,8 @@ company).
 The median time between stages is that of the kept gaps of the events in the window
 (``kpi_event_gaps``, as of the last aggregation run; ``kpis.funnel_gaps`` says what a gap is),
 read as the company's is: the database counts the chain's gaps by histogram bucket (18,331 in
-90 days for the largest chain at 1,000,000 events, from an index alone) and walks the counts
-to the median, within the buckets' precision. An L1 contact's sub-chain shows the gaps of its
+90 days for the largest chain at 1,000,000 events, from an index alone) and the median is read
+from the counts, within the buckets' precision. An L1 contact's sub-chain shows the gaps of its
 events, each measured in the whole chain, as the company funnel counts them."""
 
 from __future__ import annotations

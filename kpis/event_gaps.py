@@ -13,10 +13,11 @@ chains' latest events before that day are read with one grouped statement.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, select
 
 from kpis import domain
 from kpis.models import EventGap, GapDay
@@ -45,65 +46,30 @@ def bucket_middle(bucket: int) -> timedelta:
     return timedelta(0) if bucket <= 0 else timedelta(seconds=GAP_RATIO ** (bucket - 0.5))
 
 
-def middle_ranks(total: int) -> tuple[int, int]:
-    """The 0-based ranks of the middle gap(s) of ``total`` sorted gaps: one for an odd count (given
-    twice), the two around the middle for an even one."""
-    return (total - 1) // 2, total // 2
-
-
-def median_of_middles(low: int, high: int) -> timedelta:
-    """The median read from the buckets of the two middle ranks (the same bucket twice when they
-    share one): the mean of the buckets' geometric middles."""
-    return (bucket_middle(low) + bucket_middle(high)) / 2
-
-
 def histogram_median(counts: Mapping[int, int]) -> timedelta | None:
     """The median of a histogram of gaps (bucket: count), to the buckets' precision."""
     total = sum(counts.values())
     if not total:
         return None
-    low, high = middle_ranks(total)
-    found, seen = {}, 0
+    ranks = sorted({(total - 1) // 2, total // 2})
+    middles, seen = [], 0
     for bucket in sorted(counts):
         seen += counts[bucket]
-        for rank in (low, high):
-            if rank < seen:
-                found.setdefault(rank, bucket)
-    return median_of_middles(found[low], found[high])
+        while ranks and ranks[0] < seen:
+            ranks.pop(0)
+            middles.append(bucket_middle(bucket))
+    return sum(middles, timedelta(0)) / len(middles)
 
 
 def histogram_medians(counts) -> dict[str, timedelta | None]:
-    """``histogram_median`` of each stage's histogram, walked by the database: ``counts`` is a
-    statement of (kind, bucket, n) rows, at most one per kind and bucket; only the buckets of
-    the middle ranks come back (two rows a stage at most, not the whole histogram). Stages
-    without gaps are None."""
-    rows = counts.subquery("histogram")
-    ordered = (rows.c.bucket,)
-    walked = select(
-        rows.c.kind,
-        rows.c.bucket,
-        (func.sum(rows.c.n).over(partition_by=rows.c.kind, order_by=ordered) - rows.c.n).label("before"),
-        func.sum(rows.c.n).over(partition_by=rows.c.kind, order_by=ordered).label("upto"),
-        func.sum(rows.c.n).over(partition_by=rows.c.kind).label("total"),
-    ).subquery("walked")
-    # A bucket holds rank r when before <= r < upto; with r = (total - 1) // 2 or total // 2
-    # (``middle_ranks``) and whole numbers on both sides, without a division:
-    holds_low = and_(2 * walked.c.before <= walked.c.total - 1, walked.c.total - 1 < 2 * walked.c.upto)
-    holds_high = and_(2 * walked.c.before <= walked.c.total, walked.c.total < 2 * walked.c.upto)
-    query = select(
-        walked.c.kind,
-        walked.c.bucket,
-        case((holds_low, 1), else_=0).label("low"),
-        case((holds_high, 1), else_=0).label("high"),
-    ).where(or_(holds_low, holds_high))
-    low: dict[str, int] = {}
-    high: dict[str, int] = {}
-    for kind, bucket, is_low, is_high in db.session.execute(query):
-        if is_low:
-            low[kind] = bucket
-        if is_high:
-            high[kind] = bucket
-    return {kind: median_of_middles(low[kind], high[kind]) if kind in low else None for kind in domain.STAGES[1:]}
+    """``histogram_median`` of each stage's histogram: ``counts`` is a statement of (kind,
+    bucket, n) rows, at most one per kind and bucket, summed by the database. Stages without
+    gaps are None. (Walking the histogram in SQL instead, with window sums, cost a chain's
+    funnel on /network more than it saved: 20.9 against 14.7 ms for the largest chain.)"""
+    histograms: dict[str, dict[int, int]] = defaultdict(dict)
+    for kind, bucket, n in db.session.execute(counts):
+        histograms[kind][bucket] = int(n)
+    return {kind: histogram_median(histograms[kind]) for kind in domain.STAGES[1:]}
 
 
 def microseconds(gap: timedelta) -> int:

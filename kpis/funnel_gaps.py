@@ -8,12 +8,12 @@ the cut (the event's own level, festival, product and chain's department).
 
 A median cannot be added up from daily medians, but it can be read from daily histograms: the
 gaps' counts by log-spaced bucket (``kpis.event_gaps.gap_bucket``) summed over the window, and
-the cumulative counts walked to the middle, by the database (``event_gaps.histogram_medians``). Without a product or department cut the histograms
-are those of ``kpi_gap_days`` (by day, level, festival; the window's whole weeks from
-``kpi_gap_weeks``, ``kpis.weeks``); with one, the events' own gaps
-(``kpi_event_gaps``) of the window and cut are counted into buckets by the database. Either way
-the figure is the middle bucket's geometric middle: within 0.5 % of the exact median for gaps
-of a second or more (``event_gaps.histogram_median``). The department is the chain employee's
+the cumulative counts walked to the middle (``event_gaps.histogram_medians``). Without a
+product or department cut the histograms are those of ``kpi_gap_days`` (by day, level,
+festival; the window's whole weeks from ``kpi_gap_weeks``, ``kpis.weeks``); with one, the
+events' own gaps (``kpi_event_gaps``) of the window and cut are counted into buckets by the
+database. Either way the figure is the middle bucket's geometric middle: within 0.5 % of the
+exact median for gaps of a second or more (``event_gaps.histogram_median``). The department is the chain employee's
 department now, as for every other figure.
 """
 

@@ -12,13 +12,11 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select
 
 from kpis import chain, domain, figures, funnel_gaps
 from kpis.aggregation import aggregate
-from kpis.event_gaps import gap_bucket, histogram_median, histogram_medians
+from kpis.event_gaps import gap_bucket, histogram_median
 from kpis.figures import Filters
-from kpis.models import GapDay
 from shop.accounts.models import Department
 from shop.database import utcnow
 from shop.extensions import db
@@ -105,27 +103,3 @@ def test_buckets_are_one_percent_wide_and_ordered():
     # Two middle gaps in different buckets: the mean of their buckets' middles.
     two = histogram_median({gap_bucket(hour): 1, gap_bucket(3 * hour): 1})
     assert abs(two - 2 * timedelta(hours=1)) <= timedelta(hours=2) * 0.005
-
-
-histograms = st.dictionaries(
-    st.sampled_from(domain.STAGES[1:]),
-    st.dictionaries(st.integers(0, 3000), st.integers(1, 5), min_size=1, max_size=12),
-)
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(histograms)
-def test_the_database_walks_each_histogram_to_the_same_median(app, by_stage):
-    """``histogram_medians`` (the database's walk, what the pages read) against
-    ``histogram_median`` (Python's) for random histograms of each stage, odd and even counts,
-    the middle ranks in one bucket or two; stages without gaps are None."""
-    db.session.execute(delete(GapDay))
-    day = figures.today()
-    for kind, counts in by_stage.items():
-        for bucket, n in counts.items():
-            db.session.add(GapDay(day=day, level=0, festival_id=0, kind=kind, bucket=bucket, events=n))
-    db.session.flush()
-    query = select(GapDay.kind, GapDay.bucket, func.sum(GapDay.events).label("n")).group_by(GapDay.kind, GapDay.bucket)
-    expected = {kind: histogram_median(by_stage.get(kind, {})) for kind in domain.STAGES[1:]}
-    assert histogram_medians(query) == expected
-    db.session.rollback()
