@@ -13,8 +13,8 @@ product or department cut the histograms are those of ``kpi_gap_days`` (by day, 
 festival; the window's whole weeks from ``kpi_gap_weeks``, ``kpis.weeks``); with one, the
 events' own gaps (``kpi_event_gaps``) of the window and cut are counted into buckets by the
 database. Either way the figure is the middle bucket's geometric middle: within 0.5 % of the
-exact median for gaps of a second or more (``event_gaps.histogram_median``). The department is the chain employee's
-department now, as for every other figure.
+exact median for gaps of a second or more (``event_gaps.histogram_median``). The department is
+the chain employee's department now, as for every other figure.
 """
 
 from __future__ import annotations
