@@ -25,24 +25,13 @@ from dataclasses import dataclass
 from sqlalchemy import Float, and_, case, cast, func, literal, not_, null, or_, select, union_all
 
 from kpis import domain
-from kpis.figures import Filters, _cut, chain_rollup, stage_sums, utc_bounds
-from shop.accounts.models import Department, Kind, User
+from kpis.figures import Filters, _cut, active, chain_rollup, stage_sums
+from shop.accounts.models import Department, User
 from shop.extensions import db
 
 STAGES = domain.STAGES
 STEPS = STAGES[1:]
 TOLERANCE = domain.GAP_TOLERANCE
-
-
-def _active(f: Filters) -> tuple:
-    """Conditions on ``User``: an employee active in the window (joined before its end, not
-    left before its start)."""
-    start, end = utc_bounds(f)
-    return (
-        User.kind == Kind.employee,
-        User.created_at < end,
-        or_(User.deactivated_at.is_(None), User.deactivated_at >= start),
-    )
 
 
 def _counts(f: Filters):
@@ -61,7 +50,7 @@ def _sizes(f: Filters):
     """Active employees per department (departments only)."""
     return (
         select(User.department_id, func.count().label("n"))
-        .where(*_active(f), User.department_id.is_not(None))
+        .where(active(f), User.department_id.is_not(None))
         .group_by(User.department_id)
     )
 
@@ -106,7 +95,7 @@ def _rated(f: Filters):
         .select_from(counts)
         .join(User, User.id == counts.c.root)
         .outerjoin(sizes, sizes.c.department_id == User.department_id)
-        .where(*_active(f))
+        .where(active(f))
     )
     return _materialized(rated, "rated")
 
@@ -223,7 +212,7 @@ def _people(f: Filters):
     query = (
         select(User.id, User.name, User.department_id, func.coalesce(Department.name, "").label("department"))
         .outerjoin(Department, Department.id == User.department_id)
-        .where(*_active(f))
+        .where(active(f))
     )
     if f.department_id is not None:
         query = query.where(User.department_id == f.department_id)

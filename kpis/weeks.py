@@ -42,10 +42,10 @@ def split(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[
     return (first, last), days
 
 
-def rows(week_model, f, columns, *, cut) -> list:
-    """Statements of ``columns`` (names of both tables) from the rows of ``f``'s window, one
-    for its whole weeks and one for each span of other days, with ``cut(query, model, dates)``
-    applying the other cuts; their UNION ALL holds every day of the window once."""
+def window(week_model, f, columns, *, cut):
+    """A subquery of ``columns`` (names of both tables) from the rows of ``f``'s window: the
+    UNION ALL of one statement for its whole weeks and one for each span of its other days,
+    ``cut(query, model, dates)`` applying the other cuts; it holds every day once."""
     day_model = TABLES[week_model][0]
     weeks, days = split(f.start, f.end)
     parts = []
@@ -55,12 +55,6 @@ def rows(week_model, f, columns, *, cut) -> list:
     for first, last in days:
         query = select(*(getattr(day_model, c).label(c) for c in columns))
         parts.append(cut(query, day_model, (day_model.day >= first, day_model.day <= last)))
-    return parts
-
-
-def window(week_model, f, columns, *, cut):
-    """``rows`` as one subquery."""
-    parts = rows(week_model, f, columns, cut=cut)
     return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("window")
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from kpis import domain
 from kpis import medians as medians_module
-from kpis.aggregation import Calendar
-from kpis.figures import Filters, _cut, _stage_counter, chain_rollup, revenue_rollup, stage_sums
-from shop.accounts.models import Department, Kind, User
+from kpis.employees import Row
+from kpis.figures import Filters, _cut, _stage_counter, active, chain_rollup, revenue_rollup, stage_sums
+from shop.accounts.models import Department, User
 from shop.extensions import db
 
 
@@ -27,17 +27,6 @@ def counts_by_employee(f: Filters) -> dict[int, Counter]:
 
 
 @dataclass(frozen=True)
-class EmployeeFunnel:
-    id: int
-    name: str
-    department: str
-    department_id: int | None
-    counts: Counter
-    conversions: dict[str, float | None]
-    bottleneck: str | None
-
-
-@dataclass(frozen=True)
 class Employee:
     id: int
     name: str
@@ -47,19 +36,11 @@ class Employee:
 def active_employees(f: Filters) -> list[Employee]:
     """Employees who had joined before the range ended and not left before it began (plain
     rows: at scale, ORM objects for every employee would cost more than the figures)."""
-    calendar = Calendar()
-    start, end = f.bounds(calendar)
-    rows = db.session.execute(
-        select(User.id, User.name, User.department_id).where(
-            User.kind == Kind.employee,
-            User.created_at < end,
-            (User.deactivated_at.is_(None)) | (User.deactivated_at >= start),
-        )
-    )
+    rows = db.session.execute(select(User.id, User.name, User.department_id).where(active(f)))
     return [Employee(*row) for row in rows]
 
 
-def employee_funnels(f: Filters) -> list[EmployeeFunnel]:
+def employee_funnels(f: Filters) -> list[Row]:
     """Every active employee's chain funnel and bottleneck (vs their department's medians, or
     the company's for small departments); the department cut filters the rows afterwards."""
     employees = active_employees(f)
@@ -68,7 +49,7 @@ def employee_funnels(f: Filters) -> list[EmployeeFunnel]:
     medians = domain.department_medians(conv, {e.id: e.department_id for e in employees})
     names = dict(db.session.execute(select(Department.id, Department.name)).all())
     rows = [
-        EmployeeFunnel(
+        Row(
             id=e.id,
             name=e.name,
             department=names.get(e.department_id, ""),
@@ -84,7 +65,7 @@ def employee_funnels(f: Filters) -> list[EmployeeFunnel]:
     return rows
 
 
-def bottleneck_distribution(rows: list[EmployeeFunnel]) -> Counter:
+def bottleneck_distribution(rows: list[Row]) -> Counter:
     return Counter(r.bottleneck or "" for r in rows)
 
 
