@@ -19,10 +19,11 @@ from sqlalchemy import select
 
 from shop.accounts.models import User
 from shop.database import utcnow
-from shop.demo.catalog import _seed_catalog, _seed_pictures, catalog_plan
+from shop.demo.catalog import _seed_catalog, catalog_plan
 from shop.demo.festivals import _seed_festivals
 from shop.demo.orders import _seed_orders
 from shop.demo.people import DEMO_PASSWORD, PEOPLE, _seed_people, company_domain, demo_users, email_of, staff_logins
+from shop.demo.pictures import _seed_pictures
 from shop.demo.progress import Progress, progress_bar
 from shop.extensions import db
 

@@ -27,6 +27,7 @@ from shop.payments.payroll import PayrollCapExceeded, pay_by_payroll
 ORDER_COUNT = 40
 ORDER_DAYS = 60
 
+# When each order event happened, for dating its audit entries (the services write "now").
 _EVENT_TIMES = {
     "order.place": "created_at",
     "order.paid": "paid_at",
