@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from kpis.aggregation import aggregate
 from kpis.figures import Filters
-from kpis.synthetic import Plan, seed_synthetic
+from kpis.synthetic import seed_synthetic
+from kpis.synthetic_plan import Plan
 from referrals.models import FunnelEvent
 from shop.accounts.models import User
 from shop.database import write_intent
