@@ -11,7 +11,7 @@ from sqlalchemy import text
 from kpis import medians
 from kpis.aggregation import aggregate
 from kpis.synthetic import is_seeded, seed_synthetic
-from kpis.synthetic_plan import Plan
+from kpis.synthetic.plan import Plan
 from shop.cli import shop_cli
 from shop.database import write_intent
 from shop.extensions import db

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from kpis.aggregation import aggregate
 from kpis.figures import Filters
 from kpis.synthetic import seed_synthetic
-from kpis.synthetic_plan import Plan
+from kpis.synthetic.plan import Plan
 from referrals.models import FunnelEvent
 from shop.accounts.models import User
 from shop.database import write_intent

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kpis.bulk import BATCH, insert_rows
-from kpis.synthetic_people import People
-from kpis.synthetic_plan import Span
-from kpis.synthetic_reference import Reference
+from kpis.synthetic.people import People
+from kpis.synthetic.plan import Span
+from kpis.synthetic.reference import Reference
 from referrals.models import FunnelEvent
 from shop.demo.progress import Progress, progress_bar
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kpis.bulk import insert_returning, insert_rows
-from kpis.synthetic_people import People
-from kpis.synthetic_plan import Span
-from kpis.synthetic_reference import Reference
+from kpis.synthetic.people import People
+from kpis.synthetic.plan import Span
+from kpis.synthetic.reference import Reference
 from shop.demo.progress import Progress, progress_bar
 from shop.orders.models import Order, OrderLine, OrderStatus
 

@@ -13,10 +13,10 @@ Rows go in with Core executemany (the driver batches them), never one ORM object
 Adds and flushes; the caller commits. The names are prefixed by the seed, so two seeds can
 share a database, and the same seed twice on an empty one gives the same rows.
 
-Here the parts are written in turn, over the plan's span (``kpis.synthetic_plan``), in the order
-of their draws from the seed: departments, products and festivals (``kpis.synthetic_reference``),
-people (``kpis.synthetic_people``), orders (``kpis.synthetic_orders``), funnel events
-(``kpis.synthetic_events``).
+Here the parts are written in turn, over the plan's span (``kpis.synthetic.plan``), in the order
+of their draws from the seed: departments, products and festivals (``kpis.synthetic.reference``),
+people (``kpis.synthetic.people``), orders (``kpis.synthetic.orders``), funnel events
+(``kpis.synthetic.events``).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from kpis.synthetic_events import write_events
-from kpis.synthetic_orders import write_orders
-from kpis.synthetic_people import write_people
-from kpis.synthetic_plan import Plan, Span
-from kpis.synthetic_reference import write_reference
+from kpis.synthetic.events import write_events
+from kpis.synthetic.orders import write_orders
+from kpis.synthetic.people import write_people
+from kpis.synthetic.plan import Plan, Span
+from kpis.synthetic.reference import write_reference
 from shop.accounts.models import User
 from shop.demo.progress import Progress
 from shop.extensions import db

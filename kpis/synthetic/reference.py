@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Row, select
 
-from kpis.synthetic_plan import Span
+from kpis.synthetic.plan import Span
 from shop.accounts.models import Department
 from shop.catalog.festival_models import Festival
 from shop.catalog.models import Category, Product, SalesMode, Variant

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from werkzeug.security import generate_password_hash
 
 from kpis.bulk import insert_returning
-from kpis.synthetic_plan import Span
-from kpis.synthetic_reference import DEPARTMENTS
+from kpis.synthetic.plan import Span
+from kpis.synthetic.reference import DEPARTMENTS
 from shop.accounts.models import Kind, User
 from shop.demo.progress import Progress, progress_bar
 
