@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 
-import sqlalchemy as sa
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, null, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 
 from referrals.models import EventKind, FunnelEvent, Lead, LeadStatus
@@ -33,9 +33,24 @@ class Figures:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
+@dataclass(frozen=True)
+class Person:
+    """Someone of the viewer's chain as these pages show them: a name and a level, never an
+    e-mail or an address (only these columns are read)."""
+
+    id: int
+    name: str
+    level: int
+    created_at: datetime
+    l1_contact_id: int | None
+
+
+_PERSON = (User.id, User.name, User.level, User.created_at, User.l1_contact_id)
+
+
 @dataclass
 class Member:
-    user: User
+    user: Person
     figures: Figures
     contacts: list[Member] = field(default_factory=list)  # the first few, or every one
     contact_count: int = 0  # how many contacts of theirs are in the chain
@@ -52,27 +67,28 @@ class Network:
     top_count: int = 0  # people listed at the first level, over every page
 
 
-def _members_query(viewer: User):
+def _in_network(viewer: User):
+    """The people of the viewer's network: an employee's L1 and L2 contacts, an L1 contact's
+    L2 contacts; None for anyone else."""
     if viewer.level == 0:
-        return select(User).where(User.root_employee_id == viewer.id, User.level.in_((1, 2)))
+        return and_(User.root_employee_id == viewer.id, User.level.in_((1, 2)))
     if viewer.level == 1:
-        return select(User).where(User.l1_contact_id == viewer.id, User.level == 2)
+        return and_(User.l1_contact_id == viewer.id, User.level == 2)
     return None
 
 
-def _top_query(viewer: User):
-    """The people listed at the first level: an employee's L1 contacts, then the L2 contacts
-    whose L1 contact is not in the chain (any more); an L1 contact's L2 contacts."""
-    query = _members_query(viewer)
-    if query is None or viewer.level != 0:
-        return query
+def _listed_first(viewer: User):
+    """Of the network, the people listed at the first level: an employee's L1 contacts, then
+    the L2 contacts whose L1 contact is not in the chain (any more); an L1 contact's L2 contacts."""
+    if viewer.level != 0:
+        return true()
     parent = aliased(User)
     in_chain = (
         select(parent.id)
         .where(parent.id == User.l1_contact_id, parent.root_employee_id == viewer.id, parent.level.in_((1, 2)))
         .exists()
     )
-    return query.where(or_(User.level == 1, ~in_chain))
+    return or_(User.level == 1, ~in_chain)
 
 
 def _attributed(column_root, column_l1, viewer: User):
@@ -80,49 +96,49 @@ def _attributed(column_root, column_l1, viewer: User):
     return column_root == viewer.id if viewer.level == 0 else column_l1 == viewer.id
 
 
-def _figures(viewer: User, ids: list[int] | None) -> dict[int, Figures]:
-    """Figures per person credited to the viewer's chain: of ``ids`` only, or of everyone
-    (``ids`` None; then the key 0 holds the whole chain's totals, grouped by the database)."""
-    figures: dict[int, Figures] = defaultdict(Figures)
+def _figures(viewer: User, ids: list[int], *, with_totals: bool = False) -> dict[int | None, Figures]:
+    """Figures of each person of ``ids`` credited to the viewer's chain; ``with_totals``, also
+    the whole chain's under the key None (everything credited to it, also by people who have
+    left it since), grouped by the database in the same statement (one per source)."""
+    figures: dict[int | None, Figures] = defaultdict(Figures)
+    chain = null()  # the key of the totals' rows
+
+    def read(per_person, totals):
+        return db.session.execute(union_all(per_person, totals) if with_totals else per_person)
+
     paid = Order.paid_at.is_not(None)
     money = func.sum(Order.total_amount - Order.refunded_amount)
-    per_person = ids is not None
-
-    def key(column):  # the person, or 0 for the whole chain
-        return column if per_person else sa.literal(0)
-
-    def group(column):
-        return (column,) if per_person else ()
-
     credited = or_(
         and_(Order.buyer_id == viewer.id, Order.buyer_level == viewer.level),
         and_(Order.buyer_id != viewer.id, _attributed(Order.root_employee_id, Order.l1_contact_id, viewer)),
     )
-    orders = select(key(Order.buyer_id), func.count(), money).where(paid, credited)
-    if per_person:
-        orders = orders.where(Order.buyer_id.in_(ids))
-    for person, count, revenue in db.session.execute(orders.group_by(*group(Order.buyer_id))):
+    orders = select(Order.buyer_id, func.count(), money).where(paid, credited, Order.buyer_id.in_(ids))
+    all_orders = select(chain, func.count(), money).where(paid, credited)
+    for person, count, revenue in read(orders.group_by(Order.buyer_id), all_orders):
         figures[person].orders += count
         figures[person].revenue += revenue or 0
+
     won = func.sum(func.coalesce(Lead.amount, 0))
-    leads = select(key(Lead.referrer_id), Lead.status, func.count(), won).where(
-        (Lead.referrer_id == viewer.id) | _attributed(Lead.root_employee_id, Lead.l1_contact_id, viewer)
-    )
-    if per_person:
-        leads = leads.where(Lead.referrer_id.in_(ids))
-    for person, status, count, amount in db.session.execute(leads.group_by(*group(Lead.referrer_id), Lead.status)):
+    of_chain = (Lead.referrer_id == viewer.id) | _attributed(Lead.root_employee_id, Lead.l1_contact_id, viewer)
+    leads = select(Lead.referrer_id, Lead.status, func.count(), won).where(of_chain, Lead.referrer_id.in_(ids))
+    all_leads = select(chain, Lead.status, func.count(), won).where(of_chain).group_by(Lead.status)
+    for person, status, count, amount in read(leads.group_by(Lead.referrer_id, Lead.status), all_leads):
         figures[person].leads += count
         if status == LeadStatus.won:
             figures[person].leads_won += count
             figures[person].lead_amount += amount or 0
+
     names = {EventKind.share: "shares", EventKind.visit: "visits", EventKind.signup: "signups"}
     # A person's: of the links they own. The chain's: credited to it when written, as orders
     # (a share, a visit of a member's link, a sign-up through one: the link owner's chain).
-    mine = FunnelEvent.link_owner_id.in_(ids) if per_person else _credited_events(viewer)
-    events = select(key(FunnelEvent.link_owner_id), FunnelEvent.kind, func.count()).where(
-        mine, FunnelEvent.kind.in_(list(names))
+    kinds = FunnelEvent.kind.in_(list(names))
+    events = select(FunnelEvent.link_owner_id, FunnelEvent.kind, func.count()).where(
+        kinds, FunnelEvent.link_owner_id.in_(ids)
     )
-    for person, kind, count in db.session.execute(events.group_by(*group(FunnelEvent.link_owner_id), FunnelEvent.kind)):
+    all_events = (
+        select(chain, FunnelEvent.kind, func.count()).where(kinds, _credited_events(viewer)).group_by(FunnelEvent.kind)
+    )
+    for person, kind, count in read(events.group_by(FunnelEvent.link_owner_id, FunnelEvent.kind), all_events):
         setattr(figures[person], names[kind], getattr(figures[person], names[kind]) + count)
     return figures
 
@@ -136,77 +152,93 @@ def _credited_events(viewer: User):
     return or_(FunnelEvent.link_owner_id == viewer.id, FunnelEvent.l1_contact_id == viewer.id)
 
 
-def _count(query) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-
-
-def _contacts(viewer: User, top: list[User], nested: int | None) -> tuple[dict[int, list[User]], dict[int, int]]:
-    """The first ``nested`` (every one when None) L2 contacts of each L1 contact of ``top``, in
-    the chain, by joining order, and how many each has."""
+def _contacts(viewer: User, top: list[Person], nested: int | None) -> tuple[dict[int, list[Person]], dict[int, int]]:
+    """The first ``nested`` (at least one; every one when None) L2 contacts of each L1 contact
+    of ``top``, in the chain, by joining order, and how many each has."""
     parents = [p.id for p in top if p.level == 1]
     if viewer.level != 0 or not parents:
         return {}, {}
-    mine = and_(User.root_employee_id == viewer.id, User.level == 2, User.l1_contact_id.in_(parents))
-    counts = dict(
-        db.session.execute(select(User.l1_contact_id, func.count()).where(mine).group_by(User.l1_contact_id)).all()
+    by_parent = {"partition_by": User.l1_contact_id}
+    ranked = (
+        select(
+            *_PERSON,
+            func.row_number().over(**by_parent, order_by=(User.created_at, User.id)).label("rank"),
+            func.count().over(**by_parent).label("of_parent"),
+        )
+        .where(User.root_employee_id == viewer.id, User.level == 2, User.l1_contact_id.in_(parents))
+        .subquery()
     )
-    rank = func.row_number().over(partition_by=User.l1_contact_id, order_by=(User.created_at, User.id)).label("rank")
-    ranked = select(User.id, rank).where(mine).subquery()
-    query = select(User).join(ranked, ranked.c.id == User.id).order_by(User.created_at, User.id)
+    query = select(ranked).order_by(ranked.c.created_at, ranked.c.id)
     if nested is not None:
-        query = query.where(ranked.c.rank <= nested)
-    found: dict[int, list[User]] = defaultdict(list)
-    for person in db.session.scalars(query):
-        found[person.l1_contact_id].append(person)
+        query = query.where(ranked.c.rank <= max(nested, 1))
+    found: dict[int, list[Person]] = defaultdict(list)
+    counts: dict[int, int] = {}
+    for row in db.session.execute(query):
+        found[row.l1_contact_id].append(Person(row.id, row.name, row.level, row.created_at, row.l1_contact_id))
+        counts[row.l1_contact_id] = row.of_parent
     return found, counts
+
+
+def _sizes(viewer: User) -> tuple[int, int, int]:
+    """How many L1 and L2 contacts the viewer's network holds, and how many of them are listed
+    at the first level, in one statement."""
+    network = _in_network(viewer)
+    if network is None:
+        return 0, 0, 0
+    count = func.count()
+    query = select(
+        count.filter(User.level == 1), count.filter(User.level == 2), count.filter(_listed_first(viewer))
+    ).where(network)
+    l1, l2, listed = db.session.execute(query).one()
+    return l1, l2, listed
 
 
 def network_of(viewer: User, *, first: int = 0, limit: int | None = None, nested: int | None = None) -> Network:
     """The viewer's chain: its totals and counts grouped by the database, and the people of one
     page (``limit`` first-level people from ``first``, each with ``nested`` of their contacts)
     read with their figures. Without ``limit``: every person, with every contact."""
-    top_query = _top_query(viewer)
-    top: list[User] = []
-    if top_query is not None:
-        page = top_query.order_by(User.level, User.created_at, User.id).offset(first)
-        top = list(db.session.scalars(page.limit(limit) if limit is not None else page))
+    network = _in_network(viewer)
+    top: list[Person] = []
+    if network is not None:
+        page = (
+            select(*_PERSON)
+            .where(network, _listed_first(viewer))
+            .order_by(User.level, User.created_at, User.id)
+            .offset(first)
+        )
+        top = [Person(*row) for row in db.session.execute(page.limit(limit) if limit is not None else page)]
     contacts, contact_counts = _contacts(viewer, top, nested)
     people = top + [c for p in top for c in contacts.get(p.id, [])]
-    figures = _figures(viewer, [viewer.id] + [p.id for p in people])
+    figures = _figures(viewer, [viewer.id] + [p.id for p in people], with_totals=True)
     members = [
         Member(
             p, figures[p.id], [Member(c, figures[c.id]) for c in contacts.get(p.id, [])], contact_counts.get(p.id, 0)
         )
         for p in top
     ]
-    totals = _figures(viewer, None)[0]  # everything credited to the chain, also by people who have left it since
-    members_query = _members_query(viewer)
-    levels = (
-        dict(db.session.execute(members_query.with_only_columns(User.level, func.count()).group_by(User.level)).all())
-        if members_query is not None
-        else {}
-    )
+    l1_count, l2_count, top_count = _sizes(viewer)
     return Network(
         owner=viewer,
         own=figures[viewer.id],
         members=members,
-        totals=totals,
-        l1_count=levels.get(1, 0),
-        l2_count=levels.get(2, 0),
-        top_count=_count(top_query) if top_query is not None else 0,
+        totals=figures[None],
+        l1_count=l1_count,
+        l2_count=l2_count,
+        top_count=top_count,
     )
 
 
 def member_of(viewer: User, member_id: int) -> Member | None:
     """One person of the viewer's network with their contacts; None (404) for anyone else."""
-    query = _members_query(viewer)
-    if query is None:
+    network = _in_network(viewer)
+    if network is None:
         return None
-    person = db.session.scalar(query.where(User.id == member_id))
-    if person is None:
+    row = db.session.execute(select(*_PERSON).where(network, User.id == member_id)).first()
+    if row is None:
         return None
+    person = Person(*row)
     if person.level == 2 and viewer.level == 0:
-        parent = db.session.scalar(_members_query(viewer).where(User.id == person.l1_contact_id))
+        parent = db.session.scalar(select(User.id).where(network, User.id == person.l1_contact_id))
         if parent is not None:  # shown under their L1 contact, without contacts of their own
             return Member(person, _figures(viewer, [person.id])[person.id])
     contacts, counts = _contacts(viewer, [person], None)

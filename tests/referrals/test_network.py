@@ -37,9 +37,12 @@ def test_employee_sees_l1_contacts_with_their_l2_contacts_and_figures(
     ]
     assert (network.own.orders, network.own.revenue) == (1, 14_000)
     assert (network.totals.orders, network.totals.revenue) == (1, 14_000)
-    # Names and aggregates only: no e-mail and no shipping address of anybody in the chain.
+    # Names and aggregates only: no e-mail and no shipping address of anybody in the chain,
+    # neither on the page nor read for it.
     for person in (lena, tom):
         assert person.email not in html
+    people = [m.user for m in network.members] + [c.user for m in network.members for c in m.contacts]
+    assert not any(hasattr(p, "email") or hasattr(p, "password_hash") for p in people)
     assert "Century Avenue" not in html and "+86" not in html
 
 
