@@ -10,7 +10,7 @@ reach on this machine with the database, the app and the load on the same cores.
     .venv/bin/python bench/bare_buy.py          # options: those of bench/flash_sale.py
 
 The last stdout line is JSON: `sold`, `statuses`, `orders_per_s`, `requests_per_s`, `p99_ms`,
-`hot_row_tps`, `share_of_hot_row`.
+`cpu_ms_per_post` (as in `bench/flash_sale.py`), `hot_row_tps`, `share_of_hot_row`.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ TABLES = (
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import cpu
     import flash_sale as sale  # the same sale: its data shapes, presses, load generator and pgbench
 
     args = sale.parse_args(argv)
@@ -103,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         for buyer in buyers:
             buyer.port = server.port
         attempts = sale.plan_attempts(buyers, random.Random(args.seed))
+        cpu_before = cpu.snapshot()
         results, began, wall = sale.run_checkouts([server.port], "/buy", attempts, args.clients)
+        cpu_per_post = cpu.split_ms(cpu_before, cpu.snapshot(), per=len(results))
         server.stop()
         server = None
         placed_at = [done - began for status, _, done in results if status == 303]
@@ -121,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             "orders_per_s": round(orders_per_s, 1),
             "requests_per_s": round(len(results) / wall, 1),
             "p99_ms": round(sale.percentile([seconds * 1000 for _, seconds, _ in results], 0.99), 1),
+            "cpu_ms_per_post": cpu_per_post,
             "hot_row_tps": tps,
             "share_of_hot_row": round(orders_per_s / tps, 3) if tps else None,
         }

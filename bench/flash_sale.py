@@ -42,6 +42,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import cpu  # noqa: E402
 from browse import BenchError, Browser, Gunicorn, _read_response, log, run_cli  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -734,9 +735,11 @@ def run(args: argparse.Namespace) -> dict:
             f"timed phase: {len(attempts)} checkouts by {len(buyers)} buyers through {args.clients} concurrent "
             f"clients on {len(ports)} server(s)"
         )
+        cpu_before = cpu.snapshot()
         results, began, wall = run_checkouts(
             ports, path, attempts, args.clients, on_start=check.during if check is not None else None
         )
+        cpu_per_post = cpu.split_ms(cpu_before, cpu.snapshot(), per=len(results))  # before the servers stop
         statuses: dict[str, int] = {}
         for status, _, _ in results:
             statuses[str(status)] = statuses.get(str(status), 0) + 1
@@ -772,6 +775,7 @@ def run(args: argparse.Namespace) -> dict:
             "other_statuses": unexpected,
             "requests_per_s": round(len(results) / wall, 1),
             "checkout_wall_s": round(wall, 2),
+            "cpu_ms_per_post": cpu_per_post,
             "orders": counted["orders"],
             "chains": len(sizes),
             "clients": args.clients,
