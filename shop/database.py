@@ -126,6 +126,39 @@ def _run_after_rollback(session, transaction):
         _run(session.info.pop(_AFTER_ROLLBACK_KEY, None))
 
 
+# Connection.info: a statement of the connection's current transaction may have changed data.
+_WROTE = "transaction_wrote"
+
+
+@event.listens_for(Engine, "begin")
+def _transaction_began(connection) -> None:
+    connection.info.pop(_WROTE, None)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_possible_write(connection, _cursor, statement, _parameters, context, _executemany) -> None:
+    """Any statement but a SELECT (row locks included) or the BEGIN we emit may change data:
+    INSERT, UPDATE, DELETE, textual SQL, savepoints."""
+    compiled = context.compiled if context is not None else None
+    if compiled is not None and compiled.statement is not None and compiled.statement.is_select:
+        return
+    if compiled is None and statement.lstrip()[:5].upper() == "BEGIN":
+        return
+    connection.info[_WROTE] = True
+
+
+def changed_nothing(session: Session) -> bool:
+    """True when ``session``'s transaction has changed no data and promised nothing: only
+    SELECTs ran (locking rows or not), nothing waits to be flushed, and no ``after_commit`` or
+    ``after_rollback`` callback is waiting. Committing it keeps exactly what rolling it back
+    would (nothing) and releases the same locks."""
+    if session.new or session.dirty or session.deleted:
+        return False
+    if session.info.get(_AFTER_COMMIT_KEY) or session.info.get(_AFTER_ROLLBACK_KEY):
+        return False
+    return not session.in_transaction() or not session.connection().info.get(_WROTE)
+
+
 def insert_ignoring_duplicates(model):
     """INSERT ... ON CONFLICT DO NOTHING for the current database (PostgreSQL or SQLite)."""
     dialect = db.session.get_bind().dialect.name

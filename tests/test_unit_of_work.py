@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from flask import get_flashed_messages
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text, update
 
 from shop.catalog.models import Category
+from shop.database import after_commit
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.web import fact_recorded_on_read, unit_of_work
@@ -76,3 +77,73 @@ def test_a_fact_recorded_on_a_read_is_committed_in_its_own_unit(request_context)
         db.session.add(Category(name="Visits", slug="visits", position=1))
     assert not work.refused
     assert _categories() == {"Visits"}
+
+
+@pytest.fixture
+def ends(app):
+    """How each transaction of the suite's engine ended, in order ("commit" or "rollback")."""
+    seen: list[str] = []
+    engine = db.engine
+
+    def on_commit(_conn):
+        seen.append("commit")
+
+    def on_rollback(_conn):
+        seen.append("rollback")
+
+    event.listen(engine, "commit", on_commit)
+    event.listen(engine, "rollback", on_rollback)
+    yield seen
+    event.remove(engine, "commit", on_commit)
+    event.remove(engine, "rollback", on_rollback)
+
+
+def _category() -> Category:
+    db.session.add(Category(name="Tea", slug="tea", position=1))
+    db.session.commit()
+    return db.session.scalar(select(Category))
+
+
+def test_a_refusal_that_only_read_and_locked_ends_with_a_commit_that_keeps_nothing(request_context, ends):
+    """Committing a transaction that changed nothing keeps what a rollback would, releases
+    the same locks and leaves the driver's prepared statements in place (shop/web.py)."""
+    tea = _category()
+    ends.clear()
+    with unit_of_work("Saved.") as work:
+        db.session.scalar(select(Category).where(Category.id == tea.id).with_for_update())
+        raise DomainError("Sold out.")
+    assert work.refused and ends == ["commit"]
+    assert _categories() == {"Tea"}
+    assert get_flashed_messages(with_categories=True) == [("error", "Sold out.")]
+
+
+def _add_coffee(flush: bool) -> None:
+    db.session.add(Category(name="Coffee", slug="coffee", position=2))
+    if flush:
+        db.session.flush()
+
+
+called: list[str] = []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda tea: _add_coffee(flush=True), id="an-insert-flushed"),
+        pytest.param(lambda tea: _add_coffee(flush=False), id="an-insert-pending"),
+        pytest.param(lambda tea: setattr(tea, "position", 9), id="a-change-pending"),
+        pytest.param(lambda tea: db.session.execute(update(Category).values(position=7)), id="a-core-update"),
+        pytest.param(lambda tea: db.session.execute(text("SELECT 1")), id="textual-sql"),
+        pytest.param(lambda tea: after_commit(lambda: called.append("after commit")), id="an-after-commit-callback"),
+    ],
+)
+def test_a_refusal_that_may_have_changed_something_is_rolled_back(request_context, ends, change):
+    tea = _category()
+    ends.clear()
+    called.clear()
+    with unit_of_work("Saved.") as work:
+        change(tea)
+        raise DomainError("No.")
+    assert work.refused and ends == ["rollback"]
+    assert _categories() == {"Tea"} and called == []
+    assert db.session.scalar(select(Category.position)) == 1
