@@ -36,6 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+import cpu
 import sqlalchemy as sa
 from browse import BIN, ROOT, BenchError, Browser, Gunicorn, log, log_in, run_cli
 from flash_sale import ScratchDatabase, admin_engine, percentile
@@ -132,8 +133,10 @@ def timed_get(port: int, path: str, cookie: str) -> tuple[int, float]:
 
 def measure_page(port: int, name: str, path: str, cookie: str, args, cuts: list[dict]) -> dict:
     urls = [f"{path}?{urlencode(c)}" if name != "network" else path for c in cuts]
+    before = cpu.snapshot()
     with ThreadPoolExecutor(args.clients) as pool:
         results = list(pool.map(lambda url: timed_get(port, url, cookie), urls))
+    cpu_per_request = cpu.split_ms(before, cpu.snapshot(), per=len(urls))
     latencies = [ms for _, ms in results]
     errors = sum(1 for status, _ in results if status != 200)
     figures = {
@@ -142,6 +145,7 @@ def measure_page(port: int, name: str, path: str, cookie: str, args, cuts: list[
         "p50_ms": round(statistics.median(latencies), 1),
         "p95_ms": round(percentile(latencies, 0.95), 1),
         "max_ms": round(max(latencies), 1),
+        "cpu_ms_per_request": cpu_per_request,
     }
     log(f"{name}: {figures}")
     return figures
