@@ -48,6 +48,11 @@ class Person:
 _PERSON = (User.id, User.name, User.level, User.created_at, User.l1_contact_id)
 
 
+def _person(row) -> Person:
+    """A Person from a row holding the ``_PERSON`` columns (and maybe others)."""
+    return Person(row.id, row.name, row.level, row.created_at, row.l1_contact_id)
+
+
 @dataclass
 class Member:
     user: Person
@@ -174,7 +179,7 @@ def _contacts(viewer: User, top: list[Person], nested: int | None) -> tuple[dict
     found: dict[int, list[Person]] = defaultdict(list)
     counts: dict[int, int] = {}
     for row in db.session.execute(query):
-        found[row.l1_contact_id].append(Person(row.id, row.name, row.level, row.created_at, row.l1_contact_id))
+        found[row.l1_contact_id].append(_person(row))
         counts[row.l1_contact_id] = row.of_parent
     return found, counts
 
@@ -206,7 +211,7 @@ def network_of(viewer: User, *, first: int = 0, limit: int | None = None, nested
             .order_by(User.level, User.created_at, User.id)
             .offset(first)
         )
-        top = [Person(*row) for row in db.session.execute(page.limit(limit) if limit is not None else page)]
+        top = [_person(row) for row in db.session.execute(page.limit(limit) if limit is not None else page)]
     contacts, contact_counts = _contacts(viewer, top, nested)
     people = top + [c for p in top for c in contacts.get(p.id, [])]
     figures = _figures(viewer, [viewer.id] + [p.id for p in people], with_totals=True)
@@ -236,7 +241,7 @@ def member_of(viewer: User, member_id: int) -> Member | None:
     row = db.session.execute(select(*_PERSON).where(network, User.id == member_id)).first()
     if row is None:
         return None
-    person = Person(*row)
+    person = _person(row)
     if person.level == 2 and viewer.level == 0:
         parent = db.session.scalar(select(User.id).where(network, User.id == person.l1_contact_id))
         if parent is not None:  # shown under their L1 contact, without contacts of their own
