@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from sqlalchemy import and_, func, null, or_, select, true, union_all
+from sqlalchemy import and_, bindparam, func, null, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 
 from referrals.models import EventKind, FunnelEvent, Lead, LeadStatus
@@ -82,15 +82,19 @@ def _in_network(viewer: User):
     return None
 
 
+# An L2 contact's L1 contact, beside the contact in one statement. Made once: SQLAlchemy
+# memoizes how an alias adapts the columns, per alias.
+_PARENT = aliased(User, name="parent")
+
+
 def _listed_first(viewer: User):
     """Of the network, the people listed at the first level: an employee's L1 contacts, then
     the L2 contacts whose L1 contact is not in the chain (any more); an L1 contact's L2 contacts."""
     if viewer.level != 0:
         return true()
-    parent = aliased(User)
     in_chain = (
-        select(parent.id)
-        .where(parent.id == User.l1_contact_id, parent.root_employee_id == viewer.id, parent.level.in_((1, 2)))
+        select(_PARENT.id)
+        .where(_PARENT.id == User.l1_contact_id, _PARENT.root_employee_id == viewer.id, _PARENT.level.in_((1, 2)))
         .exists()
     )
     return or_(User.level == 1, ~in_chain)
@@ -99,6 +103,13 @@ def _listed_first(viewer: User):
 def _attributed(column_root, column_l1, viewer: User):
     """Rows credited to the viewer's chain at the time they were written."""
     return column_root == viewer.id if viewer.level == 0 else column_l1 == viewer.id
+
+
+def _ids(ids: list[int]):
+    """The page's people (up to 151 ids) for ``IN``, written into the statement as integers
+    when it runs: as one bound parameter each, SQLAlchemy and the driver spent about a
+    millisecond per statement on them."""
+    return bindparam("ids", ids, literal_execute=True)
 
 
 def _figures(viewer: User, ids: list[int], *, with_totals: bool = False) -> dict[int | None, Figures]:
@@ -117,7 +128,7 @@ def _figures(viewer: User, ids: list[int], *, with_totals: bool = False) -> dict
         and_(Order.buyer_id == viewer.id, Order.buyer_level == viewer.level),
         and_(Order.buyer_id != viewer.id, _attributed(Order.root_employee_id, Order.l1_contact_id, viewer)),
     )
-    orders = select(Order.buyer_id, func.count(), money).where(paid, credited, Order.buyer_id.in_(ids))
+    orders = select(Order.buyer_id, func.count(), money).where(paid, credited, Order.buyer_id.in_(_ids(ids)))
     all_orders = select(chain, func.count(), money).where(paid, credited)
     for person, count, revenue in read(orders.group_by(Order.buyer_id), all_orders):
         figures[person].orders += count
@@ -125,7 +136,7 @@ def _figures(viewer: User, ids: list[int], *, with_totals: bool = False) -> dict
 
     won = func.sum(func.coalesce(Lead.amount, 0))
     of_chain = (Lead.referrer_id == viewer.id) | _attributed(Lead.root_employee_id, Lead.l1_contact_id, viewer)
-    leads = select(Lead.referrer_id, Lead.status, func.count(), won).where(of_chain, Lead.referrer_id.in_(ids))
+    leads = select(Lead.referrer_id, Lead.status, func.count(), won).where(of_chain, Lead.referrer_id.in_(_ids(ids)))
     all_leads = select(chain, Lead.status, func.count(), won).where(of_chain).group_by(Lead.status)
     for person, status, count, amount in read(leads.group_by(Lead.referrer_id, Lead.status), all_leads):
         figures[person].leads += count
@@ -138,7 +149,7 @@ def _figures(viewer: User, ids: list[int], *, with_totals: bool = False) -> dict
     # (a share, a visit of a member's link, a sign-up through one: the link owner's chain).
     kinds = FunnelEvent.kind.in_(list(names))
     events = select(FunnelEvent.link_owner_id, FunnelEvent.kind, func.count()).where(
-        kinds, FunnelEvent.link_owner_id.in_(ids)
+        kinds, FunnelEvent.link_owner_id.in_(_ids(ids))
     )
     all_events = (
         select(chain, FunnelEvent.kind, func.count()).where(kinds, _credited_events(viewer)).group_by(FunnelEvent.kind)
