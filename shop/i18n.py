@@ -127,7 +127,8 @@ def format_money(amount_minor: int | None, currency: str | None = None) -> str:
 
 
 def local_date(value: date | None, fmt: str = "medium") -> str:
-    """A calendar day (already in the company's or the user's terms) in the locale's format."""
+    """A calendar day in the locale's format: a ``date`` as it is (already in the company's or
+    the user's terms), a UTC ``datetime`` as the day it fell on in the viewer's time zone."""
     return format_date(value, fmt) if value else ""
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from babel.dates import get_datetime_format
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from shop.accounts.models import Role, User
 from shop.config import CONFIGS
 from shop.extensions import db
-from shop.i18n import LOCALE_COOKIE, format_money, local_datetime
+from shop.i18n import LOCALE_COOKIE, format_money, local_date, local_datetime
 from shop.orders.lifecycle import mark_shipped
 from tests.conftest import PASSWORD, login, outbox
 from tests.test_fulfilment import paid
@@ -180,6 +180,18 @@ def test_a_moment_is_written_as_its_date_and_time_in_the_viewers_zone(app, zone,
             for moment in moments:
                 expected = pattern.replace("{1}", format_date(moment, "medium"))
                 assert local_datetime(moment) == expected.replace("{0}", format_time(moment, "short"))
+
+
+def test_a_moment_is_written_as_the_day_it_fell_on_in_the_viewers_zone(app, monkeypatch):
+    """``local_date`` of a UTC moment (a member's "joined on"): the viewer's day, not UTC's."""
+    late = datetime(2026, 12, 6, 16, 30)  # naive UTC: 00:30 on 7 December in Shanghai
+    for zone, zh, en in [("Asia/Shanghai", "2026年12月7日", "Dec 7, 2026"), ("UTC", "2026年12月6日", "Dec 6, 2026")]:
+        monkeypatch.setitem(app.config, "DEFAULT_TIMEZONE", zone)
+        with app.app_context(), app.test_request_context(headers={"Accept-Language": ZH}):
+            assert local_date(late) == zh
+        with app.app_context(), app.test_request_context(headers={"Accept-Language": EN}):
+            assert local_date(late) == en
+            assert local_date(date(2026, 12, 6)) == "Dec 6, 2026"  # a calendar day is never shifted
 
 
 # ---- mail in the recipient's language -----------------------------------------------------
