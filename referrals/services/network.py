@@ -4,6 +4,7 @@ shipping address, and nobody outside the viewer's own chain."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -82,9 +83,11 @@ def _in_network(viewer: User):
     return None
 
 
-# An L2 contact's L1 contact, beside the contact in one statement. Made once: SQLAlchemy
-# memoizes how an alias adapts the columns, per alias.
-_PARENT = aliased(User, name="parent")
+@functools.cache  # on first use: at import, not every model is mapped yet
+def _parent():
+    """An L2 contact's L1 contact, beside the contact in one statement. One alias for the
+    process: SQLAlchemy memoizes how an alias adapts the columns, per alias."""
+    return aliased(User, name="parent")
 
 
 def _listed_first(viewer: User):
@@ -92,9 +95,10 @@ def _listed_first(viewer: User):
     the L2 contacts whose L1 contact is not in the chain (any more); an L1 contact's L2 contacts."""
     if viewer.level != 0:
         return true()
+    parent = _parent()
     in_chain = (
-        select(_PARENT.id)
-        .where(_PARENT.id == User.l1_contact_id, _PARENT.root_employee_id == viewer.id, _PARENT.level.in_((1, 2)))
+        select(parent.id)
+        .where(parent.id == User.l1_contact_id, parent.root_employee_id == viewer.id, parent.level.in_((1, 2)))
         .exists()
     )
     return or_(User.level == 1, ~in_chain)
