@@ -23,7 +23,9 @@ without the product either). Each
 event's time between stages (``kpi_event_gaps``) and their daily histograms (``kpi_gap_days``)
 are recounted from the earliest of those days onward: a late event changes the gaps of its
 chain's later events (``kpis.event_gaps``); then the histograms' week table (``kpi_gap_weeks``,
-``kpis.weeks``) from that day's week onward. Months of ``kpi_buyer_months`` are recounted when
+``kpis.weeks``) from that day's week onward, and each chain's medians over the /network window
+(``kpi_network_gaps``, ``kpis.network_gaps``) for the chains of the new events, or for every
+chain on the first run of a company day. Months of ``kpi_buyer_months`` are recounted when
 any of their days is, and then the retention table whole; ``kpi_expansion_days`` is recounted whole
 when the users it is counted from changed (``kpis.expansion.fingerprint``). Placing an order does
 no work for any of this: the aggregation reads the tables the shop writes anyway.
@@ -42,9 +44,10 @@ from flask import current_app
 from sqlalchemy import Date, and_, case, delete, func, insert, literal, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
-from kpis import cut_rollups, domain, event_gaps, expansion, weeks
+from kpis import cut_rollups, domain, event_gaps, expansion, network_gaps, weeks
 from kpis.domain import ANONYMOUS
 from kpis.models import (
+    STATE_ID,
     AggregationState,
     BuyerMonth,
     ChainDay,
@@ -67,7 +70,6 @@ from shop.extensions import db
 from shop.orders.models import Order, OrderLine
 from shop.refunds.models import Refund
 
-STATE_ID = 1
 KINDS = FunnelEvent.kind.in_(list(EventKind))
 
 
@@ -147,6 +149,7 @@ def aggregate(*, full: bool = False) -> Run:
         calendar = Calendar()
         if full or state.as_of is None:
             event_days, order_days = _all_days(calendar)
+            new_chains = None  # every chain
             for model in (
                 FunnelDay,
                 ChainDay,
@@ -165,6 +168,7 @@ def aggregate(*, full: bool = False) -> Run:
         else:
             since = state.as_of - timedelta(seconds=current_app.config["KPI_OVERLAP_SECONDS"])
             event_days, order_days = _changed_days(calendar, state, since)
+            new_chains = _changed_chains(state, since)
         for first, last in _spans(event_days):
             _recount_events(calendar, first, last)
         for first, last in _spans(order_days):
@@ -173,6 +177,7 @@ def aggregate(*, full: bool = False) -> Run:
         if event_days:
             event_gaps.recount(calendar, min(event_days))
             weeks.recount(min(event_days))
+        network_gaps.recount(state, calendar.day(reading_from), new_chains)
         months = {month_of(day) for day in order_days}
         for first, last in _spans(months):
             _recount_buyer_months(calendar, first, last)
@@ -230,6 +235,20 @@ def _changed_days(calendar: Calendar, state: AggregationState, since: datetime) 
         )
     }
     return event_days, order_days
+
+
+def _changed_chains(state: AggregationState, since: datetime) -> set[int]:
+    """The chains of the events a run recounts: only theirs can have new kept gaps."""
+    return set(
+        db.session.scalars(
+            select(FunnelEvent.root_employee_id)
+            .where(
+                FunnelEvent.root_employee_id.is_not(None),
+                or_(and_(KINDS, FunnelEvent.at >= since), FunnelEvent.id > state.last_event_id),
+            )
+            .distinct()
+        )
+    )
 
 
 def _days(first: date, last: date) -> list[date]:

@@ -7,8 +7,10 @@ The median time between stages is that of the kept gaps of the events in the win
 (``kpi_event_gaps``, as of the last aggregation run; ``kpis.funnel_gaps`` says what a gap is),
 read as the company's is: the database counts the chain's gaps by histogram bucket (18,331 in
 90 days for the largest chain at 1,000,000 events, from an index alone) and the median is read
-from the counts, within the buckets' precision. An L1 contact's sub-chain shows the gaps of its
-events, each measured in the whole chain, as the company funnel counts them."""
+from the counts, within the buckets' precision; for an employee's chain over the /network
+window, the aggregation run keeps those medians (``kpis.network_gaps``) and the page reads them.
+An L1 contact's sub-chain shows the gaps of its events, each measured in the whole chain, as the
+company funnel counts them."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from kpis import domain, figures
+from kpis import domain, figures, network_gaps
 from kpis import medians as kpi_medians
 from kpis.event_gaps import histogram_medians
 from kpis.models import EventGap
@@ -98,9 +100,19 @@ def chain_events(user: User, start: datetime, end: datetime) -> list[domain.Even
 
 def kept_gaps(user: User, f: figures.Filters) -> dict[str, timedelta | None]:
     """The median time between stages of the chain's events in ``f``'s window, from the kept
-    gap of each event (``kpi_event_gaps``): each stage's gaps counted by histogram bucket in
-    the database (an index-only scan for an employee's chain), the median read from the counts
-    to the buckets' precision, as the company's (``kpis.event_gaps.histogram_medians``)."""
+    gap of each event (``kpi_event_gaps``): for an employee's chain over the /network window,
+    as the aggregation counted them (``kpis.network_gaps``), else ``counted_gaps``."""
+    if user.level == 0 and f == figures.network_window(f.end):
+        kept = network_gaps.kept(user.id, f.end)
+        if kept is not None:
+            return kept
+    return counted_gaps(user, f)
+
+
+def counted_gaps(user: User, f: figures.Filters) -> dict[str, timedelta | None]:
+    """``kept_gaps`` counted now: each stage's kept gaps counted by histogram bucket in the
+    database (an index-only scan for an employee's chain), the median read from the counts to
+    the buckets' precision, as the company's (``kpis.event_gaps.histogram_medians``)."""
     condition = chain_condition(user)
     if condition is None:
         return dict.fromkeys(domain.STAGES[1:])

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
 
-from kpis import concentration, domain
+from kpis import concentration, domain, network_gaps
 from kpis import expansion as kept_expansion
 from kpis.aggregation import Calendar
 from kpis.cut_rollups import ProductDay
@@ -319,10 +319,8 @@ def today() -> date:
     return Calendar().day(datetime.now(UTC))
 
 
-NETWORK_DAYS = 90
-
-
 def network_window(end: date | None = None) -> Filters:
-    """The window of each member's chain funnel on /network: the last 90 days."""
+    """The window of each member's chain funnel on /network: the last 90 days
+    (``kpis.network_gaps.NETWORK_DAYS``)."""
     end = end or today()
-    return Filters(start=end - timedelta(days=NETWORK_DAYS - 1), end=end)
+    return Filters(start=network_gaps.window_start(end), end=end)

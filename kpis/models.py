@@ -187,6 +187,22 @@ class GapWeek(db.Model):
     events: Mapped[int]
 
 
+class NetworkGaps(db.Model):
+    """Each chain's median time between stages over the /network window (``kpis.figures.
+    network_window``), from its kept gaps (``kpi_event_gaps``) as ``kpis.chain.kept_gaps``
+    reads them, in microseconds (None: no gap of that stage). A row per chain with a gap in the
+    window; which window, ``AggregationState.network_gaps_window_end`` (``kpis.network_gaps``)."""
+
+    __tablename__ = "kpi_network_gaps"
+
+    root_employee_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    visit: Mapped[int | None] = mapped_column(sa.BigInteger)
+    signup: Mapped[int | None] = mapped_column(sa.BigInteger)
+    consultation: Mapped[int | None] = mapped_column(sa.BigInteger)
+    first_order: Mapped[int | None] = mapped_column(sa.BigInteger)
+    repeat_order: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
 NEVER = date(9999, 12, 31)  # ExpansionDay.left_day of employees who have not left
 
 
@@ -226,6 +242,9 @@ class RetentionCell(db.Model):
     buyers: Mapped[int]
 
 
+STATE_ID = 1  # the one row of kpi_state
+
+
 class AggregationState(db.Model):
     """One row: how far the rollups are counted. ``as_of`` is when the last run began to read:
     every fact committed before it is in the rollups."""
@@ -243,5 +262,7 @@ class AggregationState(db.Model):
     # id ("company" for the whole company), for the window ending on ``network_window_end``.
     network_medians: Mapped[dict | None] = mapped_column(sa.JSON)
     network_window_end: Mapped[date | None] = mapped_column(sa.Date)
+    # The /network window that every chain's row of kpi_network_gaps is counted for.
+    network_gaps_window_end: Mapped[date | None] = mapped_column(sa.Date)
     # The users as kpi_expansion_days was last counted from (kpis.expansion.fingerprint).
     people_fingerprint: Mapped[str | None] = mapped_column(sa.String(200))

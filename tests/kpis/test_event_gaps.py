@@ -13,7 +13,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kpis import chain, domain, figures, funnel_gaps
+from kpis import chain, domain, figures, funnel_gaps, network_gaps
 from kpis.aggregation import aggregate
 from kpis.event_gaps import gap_bucket, histogram_median
 from kpis.figures import Filters
@@ -30,7 +30,7 @@ from tests.kpis.conftest import (
     recounted_gaps,
 )
 
-WINDOW_HOURS = figures.NETWORK_DAYS * 24
+WINDOW_HOURS = network_gaps.NETWORK_DAYS * 24
 
 facts = st.lists(
     st.tuples(
@@ -79,9 +79,13 @@ def test_kept_gaps_equal_a_recount_after_each_increment(batches, make_user, make
             assert_close_gaps(
                 chain.kept_gaps(person, window), domain.window_gaps(events, start, end, lambda e, own=own: e.id in own)
             )
+        for employee in employees:  # the medians the run kept for the window: exactly as counted now
+            assert network_gaps.kept(employee.id, window.end) == chain.counted_gaps(employee, window)
     incremental = kept_gaps()
+    kept_medians = {e.id: network_gaps.kept(e.id, window.end) for e in employees}
     aggregate(full=True)
     assert kept_gaps() == incremental
+    assert {e.id: network_gaps.kept(e.id, window.end) for e in employees} == kept_medians
 
 
 @settings(max_examples=200, deadline=None)
