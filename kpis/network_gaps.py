@@ -7,7 +7,9 @@ The numbers are those ``kpis.chain.kept_gaps`` reads for the chain and the windo
 of each stage's histogram (``kpis.event_gaps.histogram_median``). A chain's kept gaps change
 only when one of its events is new (a gap is measured within the chain, from earlier events),
 so a run recounts the chains of the events it found new, and every chain when the window has
-moved on (the first run of a company day) or when it recounts everything. The state row says
+moved on (the first run of a company day) or when it recounts everything. An event committed
+while a run reads may reach the run's kept gaps but not its chains: its id is above the highest
+the run saw, so the next run recounts its chain (as it recounts its day). The state row says
 which window the table is counted for; a page whose window it is not counts the chain itself.
 """
 
