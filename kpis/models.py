@@ -189,8 +189,8 @@ class GapWeek(db.Model):
 
 class NetworkGaps(db.Model):
     """Each chain's median time between stages over the /network window (``kpis.figures.
-    network_window``), from its kept gaps (``kpi_event_gaps``) as ``kpis.chain.kept_gaps``
-    reads them, in microseconds (None: no gap of that stage). A row per chain with a gap in the
+    network_window``), from its kept gaps (``kpi_event_gaps``) as ``kpis.chain.counted_gaps``
+    counts them, in microseconds (None: no gap of that stage). A row per chain with a gap in the
     window; which window, ``AggregationState.network_gaps_window_end`` (``kpis.network_gaps``)."""
 
     __tablename__ = "kpi_network_gaps"
