@@ -167,8 +167,7 @@ def aggregate(*, full: bool = False) -> Run:
             cut_rollups.clear()
         else:
             since = state.as_of - timedelta(seconds=current_app.config["KPI_OVERLAP_SECONDS"])
-            event_days, order_days = _changed_days(calendar, state, since)
-            new_chains = _changed_chains(state, since)
+            event_days, new_chains, order_days = _changed_days(calendar, state, since)
         for first, last in _spans(event_days):
             _recount_events(calendar, first, last)
         for first, last in _spans(order_days):
@@ -213,15 +212,21 @@ def _all_days(calendar: Calendar) -> tuple[set[date], set[date]]:
     return days(low, high), days(paid_low, paid_high)
 
 
-def _changed_days(calendar: Calendar, state: AggregationState, since: datetime) -> tuple[set[date], set[date]]:
-    event_days = {
-        calendar.day(at)
-        for at in db.session.scalars(
-            select(FunnelEvent.at).where(
-                or_(and_(KINDS, FunnelEvent.at >= since), FunnelEvent.id > state.last_event_id)
-            )
+def _changed_days(
+    calendar: Calendar, state: AggregationState, since: datetime
+) -> tuple[set[date], set[int], set[date]]:
+    """The company days of the new events and the chains they belong to (only theirs can have
+    new kept gaps), from one read of those events; the days of the paid orders to recount."""
+    event_days: set[date] = set()
+    chains: set[int] = set()
+    for at, root in db.session.execute(
+        select(FunnelEvent.at, FunnelEvent.root_employee_id).where(
+            or_(and_(KINDS, FunnelEvent.at >= since), FunnelEvent.id > state.last_event_id)
         )
-    }
+    ):
+        event_days.add(calendar.day(at))
+        if root is not None:
+            chains.add(root)
     refunded = select(Refund.order_id).where(
         or_(Refund.created_at >= since, Refund.completed_at >= since, Refund.id > state.last_refund_id)
     )
@@ -234,21 +239,7 @@ def _changed_days(calendar: Calendar, state: AggregationState, since: datetime) 
             )
         )
     }
-    return event_days, order_days
-
-
-def _changed_chains(state: AggregationState, since: datetime) -> set[int]:
-    """The chains of the events a run recounts: only theirs can have new kept gaps."""
-    return set(
-        db.session.scalars(
-            select(FunnelEvent.root_employee_id)
-            .where(
-                FunnelEvent.root_employee_id.is_not(None),
-                or_(and_(KINDS, FunnelEvent.at >= since), FunnelEvent.id > state.last_event_id),
-            )
-            .distinct()
-        )
-    )
+    return event_days, chains, order_days
 
 
 def _days(first: date, last: date) -> list[date]:

@@ -69,7 +69,12 @@ def histogram_medians(counts) -> dict[str, timedelta | None]:
     histograms: dict[str, dict[int, int]] = defaultdict(dict)
     for kind, bucket, n in db.session.execute(counts):
         histograms[kind][bucket] = int(n)
-    return {kind: histogram_median(histograms[kind]) for kind in domain.STAGES[1:]}
+    return stage_medians(histograms)
+
+
+def stage_medians(histograms: Mapping[str, Mapping[int, int]]) -> dict[str, timedelta | None]:
+    """``histogram_median`` of each stage's histogram (by kind); None for a stage without one."""
+    return {kind: histogram_median(histograms.get(kind, {})) for kind in domain.STAGES[1:]}
 
 
 def microseconds(gap: timedelta) -> int:

@@ -4,7 +4,7 @@ its chain's kept gaps by bucket (2,641 (stage, bucket) rows for the largest chai
 events: about 5 ms of the database and 5 ms of the web process a page).
 
 The numbers are those ``kpis.chain.counted_gaps`` counts for the chain and the window: the
-median of each stage's histogram (``kpis.event_gaps.histogram_median``). A chain's kept gaps change
+median of each stage's histogram (``kpis.event_gaps.stage_medians``). A chain's kept gaps change
 only when one of its events is new (a gap is measured within the chain, from earlier events),
 so a run recounts the chains of the events it found new, and every chain when the window has
 moved on (the first run of a company day) or when it recounts everything. An event committed
@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from sqlalchemy import bindparam, delete, func, insert, select
 
 from kpis import domain
-from kpis.event_gaps import histogram_median, microseconds
+from kpis.event_gaps import microseconds, stage_medians
 from kpis.models import STATE_ID, AggregationState, EventGap, NetworkGaps
 from shop.extensions import db
 
@@ -65,11 +65,10 @@ def _medians(end: date, chains: list[int] | None) -> dict[int, dict[str, int | N
         query.group_by(EventGap.root_employee_id, EventGap.kind, EventGap.bucket)
     ):
         histograms[root][kind][bucket] = int(n)
-    found = {}
-    for root, by_stage in histograms.items():
-        medians = {kind: histogram_median(by_stage.get(kind, {})) for kind in STAGES}
-        found[root] = {kind: None if gap is None else microseconds(gap) for kind, gap in medians.items()}
-    return found
+    return {
+        root: {kind: None if gap is None else microseconds(gap) for kind, gap in stage_medians(by_stage).items()}
+        for root, by_stage in histograms.items()
+    }
 
 
 def _insert(medians: dict[int, dict[str, int | None]]) -> None:
@@ -81,7 +80,7 @@ def kept(root_id: int, end: date) -> dict[str, timedelta | None] | None:
     """The chain's kept medians for the window ending on ``end`` (None for each stage without a
     gap), or None when the table is not counted for that window."""
     row = db.session.execute(
-        select(AggregationState.network_gaps_window_end, *(NetworkGaps.__table__.c[kind] for kind in STAGES))
+        select(AggregationState.network_gaps_window_end, *(getattr(NetworkGaps, kind) for kind in STAGES))
         .outerjoin(NetworkGaps, NetworkGaps.root_employee_id == root_id)
         .where(AggregationState.id == STATE_ID)
     ).first()
