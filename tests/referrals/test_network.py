@@ -142,6 +142,8 @@ def test_a_large_chain_is_read_a_page_at_a_time_with_totals_of_everyone(
     page = network_of(employee, first=0, limit=2, nested=NETWORK_NESTED)
     assert [m.user.name for m in page.members] == ["First 00", "First 01"]
     assert page.top_count == len(everyone.members) == 3 + NETWORK_PER_PAGE
+    past_the_end = network_of(employee, first=3 + NETWORK_PER_PAGE, limit=2, nested=NETWORK_NESTED)
+    assert past_the_end.members == [] and past_the_end.top_count == 3 + NETWORK_PER_PAGE
     assert len(page.members[0].contacts) == NETWORK_NESTED and page.members[0].contact_count == NETWORK_NESTED + 2
     assert page.members[1].contacts[0].figures.orders == 1
     assert (page.totals, page.l1_count, page.l2_count) == (everyone.totals, everyone.l1_count, everyone.l2_count)
