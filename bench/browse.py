@@ -34,6 +34,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cpu  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 BIN = Path(sys.executable).parent
@@ -558,11 +561,15 @@ def measure(gen, port: int, path: str, cookie: str, args: argparse.Namespace, na
     if args.warmup > 0:
         warm = gen.run(port, path, cookie, args.connections, args.warmup)
         log(f"{name}: warm-up {args.warmup}s, {warm['rps']:.0f} req/s, {warm['errors']} error(s)")
+    before = cpu.snapshot()
     result = gen.run(port, path, cookie, args.connections, args.duration)
+    # The gunicorn serving it (the other one idles meanwhile): steadier than requests/s.
+    result["app_cpu_ms"] = cpu.split_ms(before, cpu.snapshot(), per=result["requests"]).get("app", 0.0)
     statuses = f" statuses {result['statuses']}" if result["statuses"] else ""
     log(
         f"{name} GET {path}: {result['rps']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, "
-        f"p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms, {result['requests']} requests, "
+        f"p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms, {result['app_cpu_ms']:.3f} ms of app CPU "
+        f"a request, {result['requests']} requests, "
         f"{result['not_ok']} non-200, {result['socket_errors']} socket error(s){statuses}"
     )
     return result
@@ -745,6 +752,7 @@ def combine(runs: list[dict]) -> dict:
     merged = dict(runs[0])
     merged["rps"] = statistics.median(r["rps"] for r in runs)
     merged["rps_runs"] = [round(r["rps"], 1) for r in runs]
+    merged["app_cpu_ms"] = statistics.median(r["app_cpu_ms"] for r in runs)
     for key in ("requests", "not_ok", "socket_errors", "errors"):
         merged[key] = sum(r[key] for r in runs)
     for key in ("p50_ms", "p90_ms", "p99_ms", "max_ms"):
@@ -772,6 +780,7 @@ def summarise(results: dict, pages: dict, label: str, args: argparse.Namespace, 
         out[f"{name}_p99_ms"] = round(r["p99_ms"], 1)
         out[f"{name}_ratio"] = round(r["ratio"], 3)
     for name in (*PAGES, "hello"):
+        out[f"{name}_app_cpu_ms"] = round(results[name]["app_cpu_ms"], 3)
         out[f"{name}_p50_ms"] = round(results[name]["p50_ms"], 1)
         out[f"{name}_errors"] = results[name]["errors"]
     out["hello_p99_ms"] = round(results["hello"]["p99_ms"], 1)
