@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from flask_babel import get_locale
+from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.config import CONFIGS
@@ -57,9 +58,13 @@ def load_config(app: Flask, config: str | dict | None) -> None:
         # psycopg 3 is the driver we install.
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        session_options = app.config["DB_SESSION_OPTIONS"]
+        if "options" in make_url(app.config["SQLALCHEMY_DATABASE_URI"]).query:
+            session_options = ""  # the URL's own
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "pool_size": app.config["DB_POOL_SIZE"],
             "max_overflow": app.config["DB_MAX_OVERFLOW"],
+            **({"connect_args": {"options": session_options}} if session_options else {}),
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
