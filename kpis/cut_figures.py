@@ -57,22 +57,28 @@ def repeat_buyer_rate(f: Filters, first: date, last: date) -> float | None:
 def retention(f: Filters, last_month: date, *, cohorts: int = 12, horizon: int = 12) -> list[domain.Cohort]:
     """``domain.retention`` of the buyers' months in the cut, the last ``cohorts`` cohorts: the
     database finds each buyer's first month in the cut and counts the buyers of each cohort
-    in each month (the cells ``kpi_retention`` keeps for the whole company)."""
+    in each month (the cells ``kpi_retention`` keeps for the whole company).
+
+    One pass over the cut's rows: each buyer's months once (a buyer has a row per level,
+    festival and chain in a month), their first month beside each as a window minimum.
+    (Joining the buyers' first months back to the rows read them twice and counted distinct
+    buyers: 40-51 against 30-37 ms for a department or level cut at a million events.)"""
     if not is_cut(f):
         return figures.retention(last_month, cohorts=cohorts, horizon=horizon)
-    rows = [*in_cut(f), BuyerCutMonth.month <= last_month]
-    firsts = (
-        select(BuyerCutMonth.buyer_id, func.min(BuyerCutMonth.month).label("cohort"))
-        .where(*rows)
-        .group_by(BuyerCutMonth.buyer_id)
-        .subquery("firsts")
+    months = (
+        select(BuyerCutMonth.buyer_id, BuyerCutMonth.month)
+        .where(*in_cut(f), BuyerCutMonth.month <= last_month)
+        .distinct()
+        .subquery("months")
     )
+    ranked = select(
+        months.c.month, func.min(months.c.month).over(partition_by=months.c.buyer_id).label("cohort")
+    ).subquery("ranked")
     first = domain.add_months(last_month.replace(day=1), -cohorts + 1)
     cells = (
-        select(firsts.c.cohort, BuyerCutMonth.month, func.count(BuyerCutMonth.buyer_id.distinct()))
-        .join(firsts, firsts.c.buyer_id == BuyerCutMonth.buyer_id)
-        .where(*rows, firsts.c.cohort >= first)
-        .group_by(firsts.c.cohort, BuyerCutMonth.month)
+        select(ranked.c.cohort, ranked.c.month, func.count())
+        .where(ranked.c.cohort >= first)
+        .group_by(ranked.c.cohort, ranked.c.month)
     )
     return figures.cohorts_of(db.session.execute(cells), last_month, horizon=horizon)
 

@@ -267,3 +267,24 @@ def test_cut_retention_and_repeat_buyers_equal_the_domain_over_the_buyers_months
         assert cut_figures.repeat_buyer_rate(f, date(2026, 3, 1), april) == domain.repeat_buyer_rate(
             {b: sum(n.values()) for b, n in recount.items()}
         )
+
+
+def test_a_buyer_with_several_rows_in_a_month_of_the_cut_counts_once(
+    make_user, make_product, make_festival, department
+):
+    """E orders in March year-round and in festival F (two rows of March in the department cut)
+    and again in April: the March cohort is one buyer, and all of it came back in April."""
+    e = make_user(name="E", department=department, created_at=utc(2026, 1, 1))
+    tea = make_product(name="Tea").variants[0]
+    festival = make_festival(name="F")
+    _order(e, [(tea, 1, 1000)], paid_at=utc(2026, 3, 5))
+    _order(e, [(tea, 1, 1000)], paid_at=utc(2026, 3, 9), festival=festival.id)
+    _order(e, [(tea, 1, 1000)], paid_at=utc(2026, 4, 2))
+    db.session.commit()
+    aggregate()
+    in_march = db.session.scalars(
+        select(BuyerCutMonth.month).where(BuyerCutMonth.buyer_id == e.id, BuyerCutMonth.product_id == 0)
+    ).all()
+    assert in_march.count(date(2026, 3, 1)) == 2  # the case this test is about
+    found = cut_figures.retention(cut(department_id=department.id), date(2026, 4, 1), horizon=1)
+    assert [(c.month, c.buyers, c.shares) for c in found] == [(date(2026, 3, 1), 1, [1.0])]
