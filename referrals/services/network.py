@@ -201,24 +201,13 @@ def _contacts(viewer: User, top: list[Person], nested: int | None) -> tuple[dict
     return found, counts
 
 
-def _sizes(viewer: User) -> tuple[int, int]:
-    """How many L1 and L2 contacts the viewer's network holds (an index-only count)."""
-    network = _in_network(viewer)
-    if network is None:
-        return 0, 0
+def _sizes(network) -> tuple[int, int]:
+    """How many L1 and L2 contacts the network (``_in_network``) holds: an index-only count."""
     count = func.count()
     l1, l2 = db.session.execute(
         select(count.filter(User.level == 1), count.filter(User.level == 2)).where(network)
     ).one()
     return l1, l2
-
-
-def _listed_count(viewer: User) -> int:
-    """How many people are listed at the first level, over every page."""
-    network = _in_network(viewer)
-    if network is None:
-        return 0
-    return db.session.scalar(select(func.count()).where(network, _listed_first(viewer)))
 
 
 def network_of(viewer: User, *, first: int = 0, limit: int | None = None, nested: int | None = None) -> Network:
@@ -227,7 +216,7 @@ def network_of(viewer: User, *, first: int = 0, limit: int | None = None, nested
     read with their figures. Without ``limit``: every person, with every contact."""
     network = _in_network(viewer)
     top: list[Person] = []
-    listed = 0
+    listed = l1_count = l2_count = 0
     if network is not None:
         # How many are listed rides on the page's rows: one evaluation of who is listed.
         page = (
@@ -238,7 +227,11 @@ def network_of(viewer: User, *, first: int = 0, limit: int | None = None, nested
         )
         rows = db.session.execute(page.limit(limit) if limit is not None else page).all()
         top = [_person(row) for row in rows]
-        listed = rows[0].listed if rows else _listed_count(viewer)
+        if rows:
+            listed = rows[0].listed
+        elif first > 0:  # a page past the end (an empty first page lists nobody)
+            listed = db.session.scalar(select(func.count()).where(network, _listed_first(viewer)))
+        l1_count, l2_count = _sizes(network)
     contacts, contact_counts = _contacts(viewer, top, nested)
     people = top + [c for p in top for c in contacts.get(p.id, [])]
     figures = _figures(viewer, [viewer.id] + [p.id for p in people], with_totals=True)
@@ -248,7 +241,6 @@ def network_of(viewer: User, *, first: int = 0, limit: int | None = None, nested
         )
         for p in top
     ]
-    l1_count, l2_count = _sizes(viewer)
     return Network(
         owner=viewer,
         own=figures[viewer.id],
