@@ -197,14 +197,17 @@ def _row(r) -> Row:
     )
 
 
-def _sort_key(table, sort: str):
+# The sorts by a figure; any other sorts by name.
+FIGURE_SORTS = frozenset((*STAGES, *(f"{k}_rate" for k in STEPS), "bottleneck"))
+
+
+def _figure_key(table, sort: str):
+    """The sort key of ``sort`` (one of ``FIGURE_SORTS``) over ``table``'s figures."""
     if sort in STAGES:
         return table.c[sort]
-    if sort.endswith("_rate") and sort[: -len("_rate")] in STEPS:
-        return func.coalesce(table.c[f"conv_{sort[: -len('_rate')]}"], -1.0)
     if sort == "bottleneck":  # in the funnel's order, none last (whatever the collation)
         return case(*((table.c.bottleneck == kind, i) for i, kind in enumerate(STEPS)), else_=len(STEPS))
-    return func.lower(table.c.name)
+    return func.coalesce(table.c[f"conv_{sort[: -len('_rate')]}"], -1.0)
 
 
 def _people(f: Filters):
@@ -234,16 +237,17 @@ def _searched(people, q: str) -> tuple:
 def _summary(f: Filters, table, people, q: str) -> list:
     """One-row figures riding on the page's statement: how many employees the search finds
     (``total``), how many the department cut holds (``n_all``) and, of them, how many have
-    each stage as their bottleneck (``n_<stage>``)."""
+    each stage as their bottleneck (``n_<stage>``, counted in one pass over the funnels)."""
     of_cut = () if f.department_id is None else (table.c.department_id == f.department_id,)
-    by_stage = [
-        select(func.count()).where(table.c.bottleneck == kind, *of_cut).scalar_subquery().label(f"n_{kind}")
-        for kind in STEPS
-    ]
+    by_stage = (
+        select(*(func.count().filter(table.c.bottleneck == kind).label(f"n_{kind}") for kind in STEPS))
+        .where(*of_cut)
+        .cte("bottlenecks")
+    )
     return [
         select(func.count()).select_from(people).where(*_searched(people, q)).scalar_subquery().label("total"),
         select(func.count()).select_from(people).scalar_subquery().label("n_all"),
-        *by_stage,
+        *(select(by_stage.c[f"n_{kind}"]).scalar_subquery().label(f"n_{kind}") for kind in STEPS),
     ]
 
 
@@ -273,30 +277,38 @@ def page(
 ) -> Page:
     """The employees table's rows (of the department cut, searched by name or department),
     sorted, from ``offset``; how many the search found; and the bottleneck distribution of the
-    department cut, all from one statement (the figures ride on every row)."""
+    department cut, all from one statement (the figures ride on every row).
+
+    Sorted by name, the page's people are chosen before their figures are attached (25 rows
+    joined instead of every employee); sorted by a figure, every employee's figures are needed
+    to choose them."""
     table, people = funnels(f), _people(f).cte("people")
-    listed = (
-        select(
-            people,
-            *(func.coalesce(table.c[k], 0).label(k) for k in STAGES),
-            *(table.c[f"conv_{k}"] for k in STEPS),
-            table.c.bottleneck,
-        )
-        .outerjoin(table, table.c.id == people.c.id)
-        .where(*_searched(people, q))
-        .subquery("listed")
-    )
-    key = _sort_key(listed, sort)
-    query = (
-        select(listed, *_summary(f, table, people, q))
-        .order_by(key.desc() if descending else key, listed.c.id)
-        .offset(offset)
-    )
-    if limit is not None:
-        query = query.limit(limit)
+    summary = _summary(f, table, people, q)
+
+    def in_order(key, rows) -> tuple:
+        return (key.desc() if descending else key, rows.c.id)
+
+    if sort in FIGURE_SORTS:
+        listed = _with_figures(people, table).where(*_searched(people, q)).subquery("listed")
+        query = select(listed, *summary).order_by(*in_order(_figure_key(listed, sort), listed))
+        query = query.offset(offset).limit(limit)
+    else:  # by name
+        chosen = select(people).where(*_searched(people, q)).order_by(*in_order(func.lower(people.c.name), people))
+        listed = _with_figures(chosen.offset(offset).limit(limit).subquery("chosen"), table).subquery("listed")
+        query = select(listed, *summary).order_by(*in_order(func.lower(listed.c.name), listed))
     rows = db.session.execute(query).all()
     if not rows:
-        summary = db.session.execute(select(*_summary(f, table, people, q))).one()._mapping
-        return Page([], int(summary["total"]), _bottlenecks(summary))
+        found = db.session.execute(select(*summary)).one()._mapping
+        return Page([], int(found["total"]), _bottlenecks(found))
     first = rows[0]._mapping
     return Page([_row(r) for r in rows], int(first["total"]), _bottlenecks(first))
+
+
+def _with_figures(people, table):
+    """``people``'s rows with their funnel figures (zero counts for those without events)."""
+    return select(
+        people,
+        *(func.coalesce(table.c[k], 0).label(k) for k in STAGES),
+        *(table.c[f"conv_{k}"] for k in STEPS),
+        table.c.bottleneck,
+    ).outerjoin(table, table.c.id == people.c.id)
