@@ -4,9 +4,8 @@ sorted page of the employees table) and shows 25, so no row per employee reaches
 
 The statement follows ``kpis.domain`` step by step, in SQL that PostgreSQL and SQLite both run:
 stage counts from the chain rollups; a conversion is a count over the stage before's as a float
-(NULL when that is 0); the medians are ``statistics.median``'s (the middle value, or the mean of
-the two middle ones) over the employees whose conversion is defined, per department with at
-least ``domain.SMALL_DEPARTMENT`` active employees and for the whole company; the bottleneck is
+(NULL when that is 0); the medians are ``statistics.median``'s (``shop.database.median``) over
+the employees whose conversion is defined, per department with at least ``domain.SMALL_DEPARTMENT`` active employees and for the whole company; the bottleneck is
 ``domain.bottleneck`` (the stage furthest below, by more than ``domain.GAP_TOLERANCE``; stages as
 far below within the tolerance go to the earliest).
 The tests compare the result with ``kpis.domain`` over the same counts.
@@ -22,11 +21,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Float, and_, case, cast, func, literal, not_, null, or_, select, union_all
+from sqlalchemy import Float, and_, case, cast, func, literal, not_, null, or_, select, true, union_all
 
 from kpis import domain
 from kpis.figures import Filters, _cut, active, chain_rollup, stage_sums
 from shop.accounts.models import Department, User
+from shop.database import median
 from shop.extensions import db
 
 STAGES = domain.STAGES
@@ -55,23 +55,10 @@ def _sizes(f: Filters):
     )
 
 
-def _median(source, column, partition):
-    """The median of ``column`` over the rows of ``source`` where it is defined, per
-    ``partition`` (None: the whole table), as (partition, median) rows."""
-    keys = [] if partition is None else [partition]
-    ranked = (
-        select(
-            *keys,
-            column.label("v"),
-            func.row_number().over(partition_by=keys or None, order_by=column).label("rn"),
-            func.count().over(partition_by=keys or None).label("n"),
-        )
-        .where(column.is_not(None))
-        .subquery()
-    )
-    middle = or_(ranked.c.rn * 2 == ranked.c.n, ranked.c.rn * 2 == ranked.c.n + 1, ranked.c.rn * 2 == ranked.c.n + 2)
-    found = [ranked.c[partition.name]] if partition is not None else []
-    return select(*found, func.avg(ranked.c.v).label("m")).where(middle).group_by(*found)
+def _medians(rated, *keys) -> list:
+    """Each step's median conversion over ``rated``'s rows where it is defined, by stage name
+    (with ``keys`` first, to group by)."""
+    return [*keys, *(median(rated.c[f"conv_{k}"]).label(k) for k in STEPS)]
 
 
 def _rated(f: Filters):
@@ -104,21 +91,19 @@ def funnels(f: Filters):
     """``_rated`` with each employee's ``bottleneck``."""
     rated = _rated(f)
     # The medians each employee is compared with: their department's, or the company's.
-    company = {k: _median(rated, rated.c[f"conv_{k}"], None).scalar_subquery() for k in STEPS}
-    by_department = {
-        k: _materialized(_median(rated, rated.c[f"conv_{k}"], rated.c.department_id), f"dm_{k}") for k in STEPS
-    }
-    gaps = select(
-        rated,
-        *(
-            (case((rated.c.own == 1, by_department[k].c.m), else_=company[k]) - rated.c[f"conv_{k}"]).label(f"gap_{k}")
-            for k in STEPS
-        ),
-    ).select_from(rated)
-    for k in STEPS:
-        gaps = gaps.outerjoin(by_department[k], by_department[k].c.department_id == rated.c.department_id)
-    # Materialized: inlined, each gap's expression (and the company medians' subqueries in it)
-    # would be copied into every comparison of the bottleneck's CASE.
+    company = _materialized(select(*_medians(rated)), "company_medians")
+    by_department = _materialized(
+        select(*_medians(rated, rated.c.department_id)).group_by(rated.c.department_id), "department_medians"
+    )
+    compared = {k: case((rated.c.own == 1, by_department.c[k]), else_=company.c[k]) for k in STEPS}
+    gaps = (
+        select(rated, *((compared[k] - rated.c[f"conv_{k}"]).label(f"gap_{k}") for k in STEPS))
+        .select_from(rated)
+        .join(company, true())
+        .outerjoin(by_department, by_department.c.department_id == rated.c.department_id)
+    )
+    # Materialized: inlined, each gap's expression would be copied into every comparison of
+    # the bottleneck's CASE.
     gaps = _materialized(gaps, "gaps")
     return _materialized(select(*(gaps.c[c.name] for c in rated.c), _bottleneck(gaps)), "funnels")
 
@@ -147,29 +132,24 @@ def _materialized(query, name: str):
 def medians(f: Filters) -> dict[str, dict[str, float | None]]:
     """``kpis.medians.medians_by_department`` in the database, in one statement: the company's
     medians ("company") and those of each department with at least ``domain.SMALL_DEPARTMENT``
-    active employees (by id as text)."""
-    table = _rated(f)
-    sizes = _sizes(f).subquery()
-    parts = [select(literal("size"), sizes.c.department_id, cast(sizes.c.n, Float))]
-    for kind in STEPS:
-        column = table.c[f"conv_{kind}"]
-        company = _median(table, column, None).subquery()
-        parts.append(select(literal(kind), null(), company.c.m))
-        department = _median(table, column, table.c.department_id).subquery()
-        # Not the employees without a department: their row would read as the company's.
-        of_departments = department.c.department_id.is_not(None)
-        parts.append(select(literal(kind), department.c.department_id, department.c.m).where(of_departments))
-    sizes_found: dict[int, float] = {}
-    found: dict[tuple[str, int | None], float] = {}
-    for part, department, value in db.session.execute(union_all(*parts)).all():
-        if part == "size":
-            sizes_found[department] = value
-        else:
-            found[(part, department)] = value
-    result = {"company": {kind: found.get((kind, None)) for kind in STEPS}}
-    for department, n in sizes_found.items():
-        if n >= domain.SMALL_DEPARTMENT:
-            result[str(department)] = {kind: found.get((kind, department)) for kind in STEPS}
+    active employees (by id as text; None for a step no employee of it converts at)."""
+    rated = _rated(f)
+    sizes = _sizes(f).subquery("sizes")
+    by_department = (
+        select(*_medians(rated, rated.c.department_id)).group_by(rated.c.department_id).subquery("by_department")
+    )
+    company = select(null().label("department_id"), *_medians(rated))
+    # Not the employees without a department: their row would read as the company's.
+    departments = (
+        select(sizes.c.department_id, *(by_department.c[k] for k in STEPS))
+        .outerjoin(by_department, by_department.c.department_id == sizes.c.department_id)
+        .where(sizes.c.n >= domain.SMALL_DEPARTMENT)
+    )
+    result = {}
+    for row in db.session.execute(union_all(company, departments)):
+        m = row._mapping
+        key = "company" if m["department_id"] is None else str(m["department_id"])
+        result[key] = {k: m[k] for k in STEPS}
     return result
 
 

@@ -1,8 +1,10 @@
-"""Database plumbing shared by every model: UTC time, SQLite tuning, write transactions."""
+"""Database plumbing shared by every model: UTC time, SQLite tuning, write transactions, and a
+median aggregate that both databases run."""
 
 from __future__ import annotations
 
 import logging
+import statistics
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -12,7 +14,9 @@ from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FunctionElement
 
 from shop.extensions import db
 
@@ -78,10 +82,49 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_aggregate("median", 1, _SQLiteMedian)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+
+
+class median(FunctionElement):  # noqa: N801 - named as SQL functions are
+    """The median of a numeric column over a group, ignoring NULLs (NULL for none), as
+    ``statistics.median`` has it: the middle value, or the mean of the two middle ones.
+
+    PostgreSQL: the mean of the lower and the upper middle value, each one ``percentile_disc``
+    (the same float as ``statistics.median``'s, where ``percentile_cont``'s interpolation may
+    differ in the last bit). SQLite: an aggregate registered on every connection
+    (``configure_sqlite``)."""
+
+    type = sa.Float()
+    inherit_cache = True
+
+
+@compiles(median)
+def _median_sqlite(element, compiler, **kw):
+    return f"median({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(median, "postgresql")
+def _median_postgresql(element, compiler, **kw):
+    value = compiler.process(element.clauses, **kw)
+    lower = f"percentile_disc(0.5) WITHIN GROUP (ORDER BY {value})"
+    upper = f"percentile_disc(0.5) WITHIN GROUP (ORDER BY {value} DESC)"
+    return f"(({lower}) + ({upper})) / 2.0"
+
+
+class _SQLiteMedian:
+    def __init__(self):
+        self.values = []
+
+    def step(self, value):
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self):
+        return statistics.median(self.values) if self.values else None
 
 
 _AFTER_COMMIT_KEY = "after_commit"
