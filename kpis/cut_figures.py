@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from kpis import cuts, domain, figures
 from kpis.cut_rollups import BuyerCutMonth
-from kpis.figures import Filters
+from kpis.figures import Filters, in_department
 from shop.extensions import db
 
 
@@ -33,7 +33,7 @@ def in_cut(f: Filters) -> list:
     if f.level is not None:
         conditions.append(BuyerCutMonth.buyer_level == f.level)
     if f.department_id is not None:
-        conditions.append(cuts.in_department(BuyerCutMonth.root_employee_id, f.department_id))
+        conditions.append(in_department(BuyerCutMonth.root_employee_id, f.department_id))
     return conditions
 
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 
-from kpis.figures import YEAR_ROUND, Filters
+from kpis.figures import YEAR_ROUND, Filters, in_department
 from referrals.models import FunnelEvent
-from shop.accounts.models import User
 from shop.catalog.models import Variant
 from shop.orders.models import Order, OrderLine
 
@@ -44,10 +43,6 @@ def not_applied(f: Filters, applies: tuple[str, ...] | set[str]) -> str | None:
     """ "Not cut by product, buyer level" for the chosen cuts a figure cannot take, else None."""
     missing = [str(CUT_NAMES[c]) for c in chosen(f) if c not in applies]
     return str(_l("Not cut by %(cuts)s", cuts=", ".join(missing))) if missing else None
-
-
-def in_department(column, department_id: int):
-    return column.in_(select(User.id).where(User.department_id == department_id))
 
 
 def events(query, f: Filters):

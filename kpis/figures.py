@@ -59,6 +59,16 @@ class Filters:
         return int(self.festival) if self.festival.isdigit() else None
 
 
+def in_department(column, department_id: int):
+    """The condition: ``column`` (a chain's employee) is an employee of the department.
+
+    The employees' kind is in it although every chain is rooted at an employee: with it,
+    PostgreSQL reads a department's chains through the indexes that lead with the chain (its
+    employees' rows of the window) instead of scanning every row of the window with parallel
+    workers (the gaps of 90 days at a million events: 71 -> 25 ms)."""
+    return column.in_(select(User.id).where(User.kind == Kind.employee, User.department_id == department_id))
+
+
 def _cut(query, model, f: Filters, *, level_column, department: bool = True, dates: tuple | None = None):
     """``query`` of ``model``'s rows in ``f``'s window (or ``dates``: the conditions on a part
     of the window's rows, ``kpis.weeks``) and cuts."""
@@ -72,7 +82,7 @@ def _cut(query, model, f: Filters, *, level_column, department: bool = True, dat
     if f.level is not None:
         query = query.where(level_column == f.level)
     if department and f.department_id is not None:
-        query = query.where(model.root_employee_id.in_(select(User.id).where(User.department_id == f.department_id)))
+        query = query.where(in_department(model.root_employee_id, f.department_id))
     return query
 
 

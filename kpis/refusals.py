@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kpis.aggregation import Calendar
-from kpis.figures import YEAR_ROUND, Filters
+from kpis.figures import YEAR_ROUND, Filters, in_department
 from kpis.tables import Column, Table
 from shop.accounts.models import User
 from shop.cart.services import CartError
@@ -194,9 +194,7 @@ def _cut(query, f: Filters):
     if f.level is not None:
         query = query.where(OrderRefusal.buyer_level == f.level)
     if f.department_id is not None:
-        query = query.where(
-            OrderRefusal.root_employee_id.in_(select(User.id).where(User.department_id == f.department_id))
-        )
+        query = query.where(in_department(OrderRefusal.root_employee_id, f.department_id))
     return query
 
 
