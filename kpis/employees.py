@@ -5,7 +5,8 @@ sorted page of the employees table) and shows 25, so no row per employee reaches
 The statement follows ``kpis.domain`` step by step, in SQL that PostgreSQL and SQLite both run:
 stage counts from the chain rollups; a conversion is a count over the stage before's as a float
 (NULL when that is 0); the medians are ``statistics.median``'s (``shop.database.median``) over
-the employees whose conversion is defined, per department with at least ``domain.SMALL_DEPARTMENT`` active employees and for the whole company; the bottleneck is
+the employees whose conversion is defined, per department with at least
+``domain.SMALL_DEPARTMENT`` active employees and for the whole company; the bottleneck is
 ``domain.bottleneck`` (the stage furthest below, by more than ``domain.GAP_TOLERANCE``; stages as
 far below within the tolerance go to the earliest).
 The tests compare the result with ``kpis.domain`` over the same counts.
