@@ -218,7 +218,11 @@ def _searched(people, q: str) -> tuple:
 def _summary(f: Filters, table, people, q: str) -> list:
     """One-row figures riding on the page's statement: how many employees the search finds
     (``total``), how many the department cut holds (``n_all``) and, of them, how many have
-    each stage as their bottleneck (``n_<stage>``, counted in one pass over the funnels)."""
+    each stage as their bottleneck (``n_<stage>``): one pass over the people, one over the
+    funnels."""
+    searched = _searched(people, q)
+    found = func.count().filter(*searched) if searched else func.count()
+    by_person = select(found.label("total"), func.count().label("n_all")).select_from(people).cte("people_counts")
     of_cut = () if f.department_id is None else (table.c.department_id == f.department_id,)
     by_stage = (
         select(*(func.count().filter(table.c.bottleneck == kind).label(f"n_{kind}") for kind in STEPS))
@@ -226,8 +230,7 @@ def _summary(f: Filters, table, people, q: str) -> list:
         .cte("bottlenecks")
     )
     return [
-        select(func.count()).select_from(people).where(*_searched(people, q)).scalar_subquery().label("total"),
-        select(func.count()).select_from(people).scalar_subquery().label("n_all"),
+        *(select(by_person.c[name]).scalar_subquery().label(name) for name in ("total", "n_all")),
         *(select(by_stage.c[f"n_{kind}"]).scalar_subquery().label(f"n_{kind}") for kind in STEPS),
     ]
 
