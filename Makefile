@@ -85,11 +85,16 @@ endif
 	@$(BIN)/python -m shop.devserver --web-port $(PORT) --fake-stripe-port $(FAKE_STRIPE_PORT)
 	@exec env $(DEMO_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist; "auto": one per CPU, at most 4), a test
+# file to a process; each has its own database, Redis database and servers. PYTEST_WORKERS=0: one.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile)
+
 test: $(STAMP) $(ECHARTS) fonts chromium translations
-	$(BIN)/pytest --cov=shop --cov-report=term --cov-fail-under=90
+	$(BIN)/pytest $(PYTEST_PARALLEL) --cov=shop --cov-report=term --cov-fail-under=90
 
 test-postgres: $(STAMP) $(ECHARTS) fonts chromium translations
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_PARALLEL)
 
 test-all: test test-postgres
 

@@ -195,10 +195,12 @@ def caches_on(app):
 
 @pytest.fixture
 def redis_url():
-    """The local Redis (database 15, emptied), or skip."""
+    """The local Redis (database 15, emptied), or skip. Under pytest-xdist each worker has a
+    database of its own (gw0 15, gw1 14, ...), since the tests empty it."""
     import redis
 
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    url = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - worker}")
     client = redis.Redis.from_url(url)
     try:
         client.flushdb()
