@@ -29,7 +29,12 @@ class Config:
     # events, growing with the data) took 250-420 ms instead of 110 once compiled, and a
     # misestimated plan that passed the optimizing threshold spent 2.0 s compiling; the full KPI
     # aggregation took as long either way (54-61 s).
-    DB_SESSION_OPTIONS = os.environ.get("DB_SESSION_OPTIONS", "-c jit=off")
+    # No parallel workers: a web request shares the CPUs with the other requests, so starting
+    # workers for one statement only adds their start-up. /network's order figures of the
+    # largest chain (a parallel append of two small scans) took 7.6 ms instead of 3.0; over HTTP
+    # (bench/kpi.py, five runs each way in turns) /network's p95 went 231 -> 163 ms, and the
+    # dashboard's stayed within its runs' spread.
+    DB_SESSION_OPTIONS = os.environ.get("DB_SESSION_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0")
     SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 30_000)
 
     COMPANY_NAME = os.environ.get("COMPANY_NAME", "Neigou Demo Co.")

@@ -22,7 +22,8 @@ def engine_options(tmp_path, monkeypatch, url: str, **overrides) -> dict:
 
 
 def test_postgresql_sessions_run_without_jit_unless_the_url_or_the_setting_says_otherwise(tmp_path, monkeypatch):
-    assert engine_options(tmp_path, monkeypatch, POSTGRES)["connect_args"] == {"options": "-c jit=off"}
+    default = {"options": "-c jit=off -c max_parallel_workers_per_gather=0"}
+    assert engine_options(tmp_path, monkeypatch, POSTGRES)["connect_args"] == default
     own = engine_options(tmp_path, monkeypatch, POSTGRES + "?options=-c%20work_mem%3D64MB")
     assert "connect_args" not in own  # the URL's options are left as they are
     other = engine_options(tmp_path, monkeypatch, POSTGRES, DB_SESSION_OPTIONS="-c statement_timeout=5000")
@@ -31,7 +32,8 @@ def test_postgresql_sessions_run_without_jit_unless_the_url_or_the_setting_says_
     assert "connect_args" not in engine_options(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'x.db'}")
 
 
-def test_the_apps_postgresql_sessions_have_jit_off():
+def test_the_apps_postgresql_sessions_have_jit_off_and_no_parallel_workers():
     if db.engine.dialect.name != "postgresql":
         pytest.skip("a PostgreSQL setting")
     assert db.session.execute(sa.text("SHOW jit")).scalar() == "off"
+    assert db.session.execute(sa.text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
