@@ -17,7 +17,7 @@ from shop.database import write_intent
 from shop.extensions import db
 
 # The tables the synthetic data and a full aggregation write in bulk.
-BULK_LOADED = "funnel_events, users, orders, leads, kpi_event_gaps, kpi_gap_days"
+BULK_LOADED = "funnel_events, users, orders, leads, kpi_event_gaps, kpi_gap_days, kpi_gap_weeks, kpi_chain_days"
 
 
 @shop_cli.command("kpi-aggregate")
