@@ -20,6 +20,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kpis.domain import STAGES
 from shop.database import UTCDateTime
 from shop.extensions import db
 
@@ -82,19 +83,7 @@ class ChainDay(db.Model):
         sa.Index("ix_kpi_chain_days_root_employee_id_day", "root_employee_id", "day"),
         # Every column: a window's rows (the employees table) are read from the index alone
         # (module docstring).
-        sa.Index(
-            "ix_kpi_chain_days_day_with_counts",
-            "day",
-            "root_employee_id",
-            "level",
-            "festival_id",
-            "share",
-            "visit",
-            "signup",
-            "consultation",
-            "first_order",
-            "repeat_order",
-        ),
+        sa.Index("ix_kpi_chain_days_day_with_counts", "day", "root_employee_id", "level", "festival_id", *STAGES),
     )
 
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
