@@ -85,10 +85,12 @@ endif
 	@$(BIN)/python -m shop.devserver --web-port $(PORT) --fake-stripe-port $(FAKE_STRIPE_PORT)
 	@exec env $(DEMO_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
-# The suite runs in PYTEST_WORKERS processes (pytest-xdist; "auto": one per CPU, at most 4), a test
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist; "auto": one per CPU, at most 2), a test
 # file to a process; each has its own database, Redis database and servers. PYTEST_WORKERS=0: one.
+# At most 2: the PostgreSQL run in two processes peaks at about 66 connections, and PostgreSQL
+# allows 100 by default.
 PYTEST_WORKERS ?= auto
-PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile)
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --maxprocesses 2 --dist loadfile)
 
 test: $(STAMP) $(ECHARTS) fonts chromium translations
 	$(BIN)/pytest $(PYTEST_PARALLEL) --cov=shop --cov-report=term --cov-fail-under=90
