@@ -95,9 +95,14 @@ def main(argv: list[str] | None = None) -> int:
                     buyer = len(buyers) + 1
                     conn.execute("INSERT INTO bare_buyer (id, chain) VALUES (%s, %s)", (buyer, chain))
                     buyers.append(sale.Buyer(buyer, f"buyer-{buyer}", buyer, chain))
-        gunicorn_args = ["--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads)]
-        gunicorn_args += ["--worker-connections", str(sale.worker_connections(args)), "--backlog", "2048"]
-        gunicorn_args += ["--keep-alive", "30", "--timeout", "120"]
+        gunicorn_args = [
+            *sale.gunicorn_settings(args.workers, args.threads),
+            "--worker-connections",
+            str(sale.worker_connections(args)),
+            "--backlog",
+            "2048",
+        ]
+        gunicorn_args += ["--keep-alive", "30"]
         env = dict(os.environ, BARE_BUY_DSN=dsn, BARE_BUY_LIMIT=str(args.buyer_limit), BARE_BUY_CAP=str(args.chain_cap))
         server = sale.Gunicorn("bare-buy", "bare_buy:app", Path(__file__).resolve().parent, gunicorn_args, env, work)
         server.start()

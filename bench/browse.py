@@ -22,6 +22,7 @@ import json
 import multiprocessing
 import os
 import re
+import runpy
 import secrets
 import shutil
 import signal
@@ -40,6 +41,7 @@ import cpu  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 BIN = Path(sys.executable).parent
+GUNICORN_CONFIG = ROOT / "gunicorn.conf.py"
 
 TARGET_RATIO = 0.35
 TARGET_P99_MS = 250.0
@@ -95,6 +97,23 @@ def run_cli(args: list[str], env: dict, timeout: float, what: str) -> str:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-25:])
         raise BenchError(f"{what} failed (exit {done.returncode}):\n{tail}")
     return done.stdout
+
+
+def gunicorn_settings(workers: int | None = None, threads: int | None = None) -> list[str]:
+    """gunicorn's arguments for a benchmark's server: the project's gunicorn.conf.py, as
+    production runs it (from whatever folder the app is started in), with the processes and
+    threads a run asks for instead of its own."""
+    settings = ["--config", str(GUNICORN_CONFIG)]
+    if workers is not None:
+        settings += ["--workers", str(workers)]
+    if threads is not None:
+        settings += ["--threads", str(threads)]
+    return settings
+
+
+def configured_workers() -> int:
+    """How many processes gunicorn.conf.py starts, for this process's CPUs and environment."""
+    return runpy.run_path(str(GUNICORN_CONFIG))["workers"]
 
 
 class Gunicorn:
@@ -603,6 +622,11 @@ def pick_employee(logins: list[tuple[str, str, str]]) -> tuple[str, str]:
     return logins[0][1], logins[0][2]
 
 
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name)
+    return int(value) if value else None
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -628,16 +652,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("BENCH_WORKERS", 2)),
-        help="gunicorn workers, for the shop and for hello-world alike (default 2)",
+        default=_env_int("BENCH_WORKERS"),
+        help="gunicorn processes, for the shop and for hello-world alike (default: gunicorn.conf.py's)",
     )
     parser.add_argument(
         "--threads",
         type=int,
-        default=int(os.environ.get("BENCH_THREADS", 4)),
-        help="gunicorn threads per worker (gthread; default 4)",
+        default=_env_int("BENCH_THREADS"),
+        help="gunicorn threads per process (default: gunicorn.conf.py's)",
     )
-    parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "gthread"))
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
     parser.add_argument(
@@ -690,18 +713,7 @@ def run(args: argparse.Namespace, work: Path, servers: list[Gunicorn]) -> dict:
     gen = load_generator(args, work)
     cpu_plan = plan_cpus(not args.no_pin)
     log(f"CPUs: {cpu_plan}")
-    gunicorn_args = [
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        args.worker_class,
-        "--threads",
-        str(args.threads),
-        "--log-level",
-        "warning",
-        "--timeout",
-        "60",
-    ]
+    gunicorn_args = [*gunicorn_settings(args.workers, args.threads), "--log-level", "warning"]
     hello = Gunicorn("hello", "hello:app", BENCH_DIR, gunicorn_args, env, work)
     shop = Gunicorn("shop", "wsgi:app", ROOT, gunicorn_args, env, work)
     servers += [hello, shop]

@@ -43,7 +43,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import cpu  # noqa: E402
-from browse import BenchError, Browser, Gunicorn, _read_response, log, run_cli  # noqa: E402
+from browse import (  # noqa: E402
+    BenchError,
+    Browser,
+    Gunicorn,
+    _read_response,
+    configured_workers,
+    gunicorn_settings,
+    log,
+    run_cli,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -665,7 +674,7 @@ def worker_connections(args: argparse.Namespace) -> int:
     above an even share, every worker gets its part."""
     if args.worker_connections is not None:
         return args.worker_connections
-    return -(-args.clients // args.workers) + 2
+    return -(-args.clients // (args.workers or configured_workers())) + 2
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -706,20 +715,13 @@ def run(args: argparse.Namespace) -> dict:
         sizes = chain_sizes(args.buyers, args.solo_chains, args.chain_size)
         expected = max_sellable(args.allocated, args.chain_cap, args.buyer_limit, sizes)
         gunicorn_args = [
-            "--workers",
-            str(args.workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(args.threads),
+            *gunicorn_settings(args.workers, args.threads),
             "--worker-connections",
             str(worker_connections(args)),
             "--backlog",
             "2048",
             "--keep-alive",
             "30",
-            "--timeout",
-            "120",
         ]
         for number in range(1, args.servers + 1):  # each its own gunicorn (master and workers) and port
             servers.append(Gunicorn(f"shop-{number}", "wsgi:app", ROOT, gunicorn_args, env, work))
@@ -841,8 +843,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "spread over them, and with 2 or more an operator's rule change through the first is checked "
         "on the second during the sale",
     )
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn processes (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, default=None, help="threads a process (default: gunicorn.conf.py's)")
     parser.add_argument(
         "--worker-connections",
         type=int,

@@ -38,7 +38,7 @@ from urllib.parse import urlencode
 
 import cpu
 import sqlalchemy as sa
-from browse import BIN, ROOT, BenchError, Browser, Gunicorn, log, log_in, run_cli
+from browse import BIN, ROOT, BenchError, Browser, Gunicorn, gunicorn_settings, log, log_in, run_cli
 from flash_sale import ScratchDatabase, admin_engine, percentile
 
 PAGES = {
@@ -234,7 +234,7 @@ def run(args: argparse.Namespace) -> dict:
                     "WHERE u.kind = 'employee' AND u.is_active GROUP BY u.id, u.email ORDER BY count(*) DESC LIMIT 1"
                 )
             ).one()
-        gunicorn_args = ["--workers", str(args.workers), "--threads", str(args.threads), "--timeout", "120"]
+        gunicorn_args = gunicorn_settings(args.workers, args.threads)
         server = Gunicorn("shop", "wsgi:app", ROOT, [*gunicorn_args, "--log-level", "warning"], env, work)
         server.start()
         loop = AggregationWorker(env, args.aggregate_every, work)
@@ -302,7 +302,7 @@ def run(args: argparse.Namespace) -> dict:
             "seed_s": round(seed_s),
             "requests_per_page": args.requests,
             "clients": args.clients,
-            "gunicorn": f"{args.workers} workers x {args.threads} threads",
+            "gunicorn": " ".join(gunicorn_args),
             "targets": {"p95_ms": TARGET_P95_MS, "staleness_s": TARGET_STALENESS_S},
             # Only a run of every page can meet the target.
             "all_p95_within_target": len(pages) == len(PAGES)
@@ -331,8 +331,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--requests", type=int, default=200, help="requests per page")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn processes (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, default=None, help="threads a process (default: gunicorn.conf.py's)")
     parser.add_argument("--aggregate-every", type=float, default=20.0)
     parser.add_argument("--new-events", type=int, default=10_000)
     parser.add_argument(
