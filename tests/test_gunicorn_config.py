@@ -52,7 +52,7 @@ def test_by_default_one_sync_process_per_cpu_and_one_more(tmp_path):
     assert settings["config"] == "./gunicorn.conf.py"
     assert settings["workers"] == str(cpus() + 1)
     assert settings["worker_class"] == "sync"  # a process takes a connection only when free
-    assert settings["timeout"] == "300"  # the roster upload's minutes
+    assert settings["timeout"] == "300"  # a large roster upload runs for more than a minute
 
 
 def test_web_concurrency_sets_the_processes_and_the_command_line_overrides_the_rest(tmp_path):
