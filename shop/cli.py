@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from shop import demo
-from shop.accounts import roster
+from shop.accounts import roster, roster_imports
 from shop.accounts.services import AccountError
 from shop.accounts.services import create_admin as make_admin
 from shop.catalog.models import ProductImage
@@ -65,11 +65,19 @@ def import_employees(csv_path: Path, deactivate_missing: bool) -> None:
             report = roster.import_file(
                 data, filename=csv_path.name, actor=None, deactivate_missing=deactivate_missing, progress=bar.update
             )
-        db.session.commit()
+        db.session.commit()  # the roster whole, then the invitations a batch at a time
+        new_ids = [user.id for user in report.new_users]
+        invited = 0
+        with click.progressbar(length=len(new_ids), label="Inviting new employees", file=sys.stderr) as bar:
+            for start in range(0, len(new_ids), roster_imports.BATCH):
+                batch = new_ids[start : start + roster_imports.BATCH]
+                invited += roster_imports.invite(batch, actor_id=None)
+                db.session.commit()  # the batch's mail goes out now
+                bar.update(len(batch))
     click.echo(
         f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
         f"reactivated {report.reactivated}, deactivated {report.deactivated}, rejected {len(report.rejected)}, "
-        f"invited {report.invited}"
+        f"invited {invited}"
     )
     for line, value, reason in report.rejected:
         click.echo(f"  line {line}: {value}: {reason}")

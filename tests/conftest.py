@@ -3,6 +3,7 @@ emptied after every test; factories for people and products; a client that sends
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import uuid
@@ -221,6 +222,22 @@ def login(client: CsrfClient, user, **request) -> CsrfClient:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
     return client
+
+
+def upload_roster(client: CsrfClient, content: bytes, *, filename: str = "roster.csv", **fields):
+    """Upload an HR roster through /admin/roster as an admin would. A file the page refuses
+    gives the page's answer; a file it queues is imported by the worker's job
+    (``roster_imports.run_pending``, as the worker would run it) and the import's page is
+    returned, with its report."""
+    from shop.accounts import roster_imports
+
+    data = {"roster": (io.BytesIO(content), filename), **fields}
+    response = client.post_form("/admin/roster", data, token_from="/admin/roster", content_type="multipart/form-data")
+    db.session.rollback()  # what the request did not commit is gone, as at the end of a real request
+    if response.status_code != 303:
+        return response
+    roster_imports.run_pending()
+    return client.get(response.location)
 
 
 def outbox(app) -> list[str]:

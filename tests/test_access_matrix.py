@@ -12,6 +12,7 @@ import pytest
 from flask import current_app, url_for
 from PIL import Image
 
+from shop.accounts import roster_imports
 from shop.cart.services import add_to_cart
 from shop.catalog.services import add_image
 from shop.extensions import db
@@ -138,6 +139,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("admin.set_active", "POST"): ADMINS | {"admin": 422},
     ("admin.roster_upload", "GET"): ADMINS,
     ("admin.roster_upload", "POST"): ADMINS | {"admin": 422},
+    ("admin.roster_import", "GET"): ADMINS,
     ("admin.audit", "GET"): ADMINS,
     ("admin.audit_csv", "GET"): ADMINS,
     # The knowledge community (contacts are checked in test_community_access).
@@ -259,7 +261,14 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
     festival_item = make_festival_item(festival, make_product().variants[0], 2)
     [rule, _yearly] = ensure_default_rules()
     exception = grant_exception(admin, rule, employee, 1, "Moving house")
+    roster_import = roster_imports.queue(
+        b"employee_no,email,name,department\nE901,12345,\xe7\x8e\x8b\xe8\x8a\xb3,\n",
+        filename="roster.csv",
+        actor=admin,
+        deactivate_missing=False,
+    )
     db.session.commit()
+    roster_imports.run_pending()  # done: its page shows the report (a page still running reloads itself)
     return {
         "users": {"employee": employee, "operator": operator, "admin": admin},
         "params": {
@@ -291,6 +300,7 @@ def world(make_user, employee, operator, admin, product, make_product, place, ma
             "ops.refund": {"order_id": order.id},
             "ops.payroll_file": {"settlement_id": settlement.id, "kind": "employees"},
             "ops.festival": {"festival_id": festival.id},
+            "admin.roster_import": {"import_id": roster_import.id},
             "ops.allocate": {"festival_id": festival.id},
             "ops.festival_banner": {"festival_id": festival.id},
             "ops.remove_festival_banner": {"festival_id": festival.id},

@@ -19,7 +19,7 @@ from shop.accounts.models import Department, User
 from shop.extensions import db
 from shop.settlement import services as settlement_services
 from shop.spreadsheets import cell, csv_response, csv_text
-from tests.conftest import login
+from tests.conftest import login, upload_roster
 from tests.test_ops import paid
 
 BOM = b"\xef\xbb\xbf"
@@ -66,13 +66,6 @@ EXPECTED = [
 ]
 
 
-def upload(client, content: bytes, filename: str):
-    data = {"roster": (io.BytesIO(content), filename)}
-    response = client.post_form("/admin/roster", data, token_from="/admin/roster", content_type="multipart/form-data")
-    db.session.rollback()
-    return response
-
-
 # --- the roster, read from every encoding -----------------------------------------------------
 
 
@@ -80,7 +73,7 @@ def upload(client, content: bytes, filename: str):
 def test_the_same_roster_in_every_encoding_gives_the_same_employees(client, admin, saved_as):
     make, filename, label = SAVED_AS[saved_as]
     login(client, admin)
-    response = upload(client, make(), filename)
+    response = upload_roster(client, make(), filename=filename)
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200, page
     assert f"The file was read as {label}." in page
@@ -131,7 +124,7 @@ def test_the_command_reads_gbk_and_says_so(app, tmp_path):
 )
 def test_a_bad_file_is_refused_with_a_message_and_nothing_changes(client, admin, content, filename, error):
     login(client, admin)
-    response = upload(client, content, filename)
+    response = upload_roster(client, content, filename=filename)
     assert response.status_code == 422
     assert error in html.unescape(response.get_data(as_text=True))
     assert db.session.scalar(select(func.count(User.id))) == 1  # the admin alone

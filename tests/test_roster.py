@@ -15,7 +15,7 @@ from shop.accounts import roster, services
 from shop.accounts.models import Department, Kind, Role, User
 from shop.audit.models import AuditEntry
 from shop.extensions import db
-from tests.conftest import PASSWORD, link_in, login, outbox
+from tests.conftest import PASSWORD, link_in, login, outbox, upload_roster
 
 HEADER = "employee_no,email,name,department"
 
@@ -394,13 +394,6 @@ def test_an_imported_employee_sets_a_password_by_reset_and_logs_in(app, tmp_path
 # --- the upload page ------------------------------------------------------------------------------
 
 
-def upload(client, content: bytes, *, filename: str = "roster.csv", **fields):
-    data = {"roster": (io.BytesIO(content), filename), **fields}
-    response = client.post_form("/admin/roster", data, token_from="/admin/roster", content_type="multipart/form-data")
-    db.session.rollback()  # what the request did not commit is gone, as at the end of a real request
-    return response
-
-
 def page_text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
@@ -412,7 +405,7 @@ def csv_bytes(*lines: str) -> bytes:
 def test_admin_imports_through_the_upload_page_and_sees_the_report(client, admin):
     login(client, admin)
     assert client.get("/admin/roster").status_code == 200
-    response = upload(
+    response = upload_roster(
         client,
         csv_bytes(
             "E001,ann@neigou.example,Ann Li,Engineering", "E002,oops,Bo Wu,Sales", "E003,cy@gmail.com,Cy Ma,Sales"
@@ -425,7 +418,7 @@ def test_admin_imports_through_the_upload_page_and_sees_the_report(client, admin
     assert "<td>4</td><td>cy@gmail.com</td><td>e-mail domain is not a company domain</td>" in text
     assert sorted(employees_by_no()) == ["E001"]
 
-    again = upload(client, csv_bytes("E001,ann@neigou.example,Ann Wang,Engineering"), deactivate_missing="y")
+    again = upload_roster(client, csv_bytes("E001,ann@neigou.example,Ann Wang,Engineering"), deactivate_missing="y")
     assert again.status_code == 200
     assert "updated: <strong>1</strong>" in page_text(again)
     assert employees_by_no()["E001"].name == "Ann Wang"
@@ -436,7 +429,7 @@ def test_admin_imports_through_the_upload_page_and_sees_the_report(client, admin
 def test_upload_with_deactivate_missing_ticked(client, admin, make_user):
     leaver = make_user(employee_no="E099")
     login(client, admin)
-    response = upload(client, csv_bytes("E001,ann@neigou.example,Ann Li,"), deactivate_missing="y")
+    response = upload_roster(client, csv_bytes("E001,ann@neigou.example,Ann Li,"), deactivate_missing="y")
     assert "deactivated: <strong>1</strong>" in page_text(response)
     assert not db.session.get(User, leaver.id).is_active
     [entry] = audit("user.deactivate")
@@ -446,7 +439,7 @@ def test_upload_with_deactivate_missing_ticked(client, admin, make_user):
 def test_upload_without_the_box_ticked_deactivates_nobody(client, admin, make_user):
     stays = make_user(employee_no="E099")
     login(client, admin)
-    response = upload(client, csv_bytes("E001,ann@neigou.example,Ann Li,"))
+    response = upload_roster(client, csv_bytes("E001,ann@neigou.example,Ann Li,"))
     assert "deactivated: <strong>0</strong>" in page_text(response)
     assert db.session.get(User, stays.id).is_active
 
@@ -471,7 +464,7 @@ def test_upload_without_the_box_ticked_deactivates_nobody(client, admin, make_us
 )
 def test_a_bad_upload_rerenders_with_the_error_and_writes_nothing(client, admin, content, filename, error):
     login(client, admin)
-    response = upload(client, content, filename=filename)
+    response = upload_roster(client, content, filename=filename)
     assert response.status_code == 422
     assert error in page_text(response)
     assert re.search(r'<p class="error">[^<]+</p>', response.get_data(as_text=True))

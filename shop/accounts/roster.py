@@ -7,6 +7,7 @@ Windows), or an Excel ``.xlsx`` workbook (its first sheet). The report says whic
 from __future__ import annotations
 
 import csv
+import enum
 import hashlib
 import io
 import zipfile
@@ -15,10 +16,10 @@ from dataclasses import dataclass, field
 
 import openpyxl
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 
-from shop.accounts import invitations
 from shop.accounts.models import Department, Kind, Role, User
 from shop.accounts.services import (
     AccountError,
@@ -31,6 +32,8 @@ from shop.audit.models import AuditEntry
 from shop.audit.services import record
 from shop.database import utcnow
 from shop.extensions import db
+from shop.labels import label
+from shop.labels import register as register_labels
 from shop.spreadsheets import GB18030, UTF8, UTF8_BOM, decode_text
 
 COLUMNS = ("employee_no", "email", "name", "department")
@@ -49,7 +52,6 @@ class RosterReport:
     unchanged: int = 0
     reactivated: int = 0
     deactivated: int = 0
-    invited: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, value, reason)
     new_users: list[User] = field(default_factory=list)
     read_as: str = ""  # the encoding or format the file was read as (``read_file``)
@@ -85,15 +87,28 @@ XLSX = "xlsx"
 XLSX_MAGIC = b"PK\x03\x04"  # a workbook is a zip file
 
 
+class ReadAs(enum.StrEnum):
+    """What a roster file was read as (the report says it; so does the import's audit entry)."""
+
+    utf8 = UTF8
+    utf8_bom = UTF8_BOM
+    gb18030 = GB18030
+    xlsx = XLSX
+
+
+register_labels(
+    {
+        ReadAs.utf8: _l("UTF-8"),
+        ReadAs.utf8_bom: _l("UTF-8 with a byte-order mark"),
+        ReadAs.gb18030: _l("GB18030 (GBK)"),
+        ReadAs.xlsx: _l("an Excel workbook (.xlsx)"),
+    }
+)
+
+
 def read_as_label(read_as: str) -> str:
     """What the import report says the file was read as."""
-    labels = {
-        UTF8: _("UTF-8"),
-        UTF8_BOM: _("UTF-8 with a byte-order mark"),
-        GB18030: _("GB18030 (GBK)"),
-        XLSX: _("an Excel workbook (.xlsx)"),
-    }
-    return labels.get(read_as, read_as)
+    return label(read_as)
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -151,15 +166,14 @@ def import_file(
     deactivate_missing: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> RosterReport:
-    """Read and apply a roster file in the caller's transaction, invite each newly created
-    employee (shop/accounts/invitations.py) and audit the import: who, when, the file's name and
-    SHA-256, and the counts. Raises RosterError for a file that cannot be read (nothing done)."""
+    """Read and apply a roster file in the caller's transaction and audit the import: who,
+    when, the file's name and SHA-256, and the counts. Raises RosterError for a file that cannot
+    be read (nothing done). Inviting ``report.new_users`` is the caller's next step, in
+    transactions of its own (``shop.accounts.roster_imports.invite``): for a large roster it
+    is most of the time."""
     rows, read_as = read_file(data, filename)
     report = import_roster(rows, actor=actor, deactivate_missing=deactivate_missing, progress=progress)
     report.read_as = read_as
-    for user in report.new_users:
-        invitations.invite(user, actor=actor)
-        report.invited += 1
     db.session.add(
         AuditEntry(
             action="roster.import",
@@ -177,7 +191,7 @@ def import_file(
                 "reactivated": report.reactivated,
                 "deactivated": report.deactivated,
                 "rejected": len(report.rejected),
-                "invited": report.invited,
+                "to_invite": len(report.new_users),
                 "deactivate_missing": deactivate_missing,
             },
         )

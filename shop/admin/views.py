@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from shop.accounts import invitations, roster, services
+from shop.accounts import invitations, roster, roster_imports, services
 from shop.accounts.forms import ActivationForm, InviteForm, RoleForm, RosterUploadForm
 from shop.accounts.models import Role, User
 from shop.accounts.session import admin_required
@@ -81,21 +81,30 @@ def set_active(user_id: int):
 @bp.route("/roster", methods=["GET", "POST"])
 @admin_required
 def roster_upload():
+    """The upload form and the latest imports. A readable file is queued for the worker
+    (``shop.accounts.roster_imports``) and the admin follows it on its own page."""
     form = RosterUploadForm()
-    report = None
     if form.validate_on_submit():
         with unit_of_work(flash_refusal=False) as work:
-            report = roster.import_file(
+            queued = roster_imports.queue(
                 form.roster.data.read(),
                 filename=form.roster.data.filename or "",
                 actor=current_user,
                 deactivate_missing=form.deactivate_missing.data,
             )
-        if work.refused:
-            report = None
-            form.roster.errors.append(work.refusal.message)
-    status = 422 if request.method == "POST" and report is None else 200
-    return render_template("admin/roster.html", form=form, report=report, read_as_label=roster.read_as_label), status
+        if not work.refused:
+            return redirect(url_for("admin.roster_import", import_id=queued.id), 303)
+        form.roster.errors.append(work.refusal.message)
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/roster.html", form=form, imports=roster_imports.recent()), status
+
+
+@bp.route("/roster/<int:import_id>")
+@admin_required
+def roster_import(import_id: int):
+    """How far an import has gone; the page reloads itself until it is over."""
+    found = db.session.get(roster_imports.RosterImport, import_id) or abort(404)
+    return render_template("admin/roster_import.html", job=found, read_as_label=roster.read_as_label)
 
 
 @bp.route("/users/<int:user_id>/invite", methods=["POST"])

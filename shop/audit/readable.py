@@ -71,6 +71,10 @@ FIELD_LABELS = {
     "deactivated": _l("deactivated"),
     "rejected": _l("rejected"),
     "invited": _l("invited"),
+    "to_invite": _l("to invite"),
+    "read_as": _l("read as"),
+    "rows": _l("rows"),
+    "deactivate_missing": _l("deactivate those missing"),
     "shipped": _l("shipped"),
     "problems": _l("not shipped"),
     "attempt": _l("attempt"),
@@ -173,7 +177,7 @@ SUBJECT_KINDS = {
 # Fields whose values are an enumeration's (shop/labels.py names them for people).
 LABELLED_KEYS = frozenset(
     {"status", "role", "kind", "method", "payment_method", "sales_mode", "scope", "target", "window", "measure"}
-    | {"audience", "timeline", "phase", "tier", "price_tier"}
+    | {"audience", "timeline", "phase", "tier", "price_tier", "read_as"}
 )
 
 

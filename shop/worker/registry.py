@@ -34,6 +34,8 @@ JOBS: tuple[Job, ...] = (
     Job("festival-notify", "shop.worker.tasks:festival_notify", every=60),
     Job("festival-close", "shop.worker.tasks:festival_close", every=60),
     Job("retry-refunds", "shop.worker.tasks:retry_refunds", every=300),
+    # An uploaded HR roster starts within seconds; its page shows the progress.
+    Job("roster-import", "shop.accounts.roster_imports:run_pending", every=5),
     # The KPI figures are at most 60 s behind the facts (DESIGN.md): a run every 20 s, plus its own time.
     Job("kpi-aggregate", "kpis.jobs:aggregate_kpis", every=20),
 )
