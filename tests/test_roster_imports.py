@@ -15,7 +15,9 @@ from shop.accounts import roster_imports
 from shop.accounts.models import Kind, Role, User
 from shop.accounts.roster_imports import RosterImport, Status
 from shop.audit.models import AuditEntry
+from shop.database import utcnow
 from shop.extensions import db
+from shop.worker.heartbeat import beat
 from tests.conftest import login, outbox
 from tests.racing import race
 
@@ -207,6 +209,15 @@ def test_the_reasons_and_the_status_are_in_the_admins_language(client, make_user
     login(client, admin)
     page = text_of(client.get(f"/admin/roster/{job_id}"))
     assert "已完成" in page and "<td>3</td><td>not-an-address</td><td>邮箱无效</td>" in page
+
+
+def test_the_page_says_when_no_worker_is_running(client, admin):
+    job_id = queued(admin, roster_file(1))
+    login(client, admin)
+    no_worker = "No background worker is running"
+    assert no_worker in text_of(client.get(f"/admin/roster/{job_id}"))
+    beat("web-test:1", utcnow())
+    assert no_worker not in text_of(client.get(f"/admin/roster/{job_id}"))
 
 
 def test_an_unknown_import_is_not_found(client, admin):

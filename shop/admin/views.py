@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -13,6 +15,7 @@ from shop.accounts.models import Role, User
 from shop.accounts.session import admin_required
 from shop.extensions import db
 from shop.web import unit_of_work
+from shop.worker.heartbeat import worker_health
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -104,7 +107,9 @@ def roster_upload():
 def roster_import(import_id: int):
     """How far an import has gone; the page reloads itself until it is over."""
     found = db.session.get(roster_imports.RosterImport, import_id) or abort(404)
-    return render_template("admin/roster_import.html", job=found, read_as_label=roster.read_as_label)
+    stale_after = timedelta(seconds=current_app.config["WORKER_STALE_SECONDS"])
+    worker = None if found.finished else worker_health(stale_after)
+    return render_template("admin/roster_import.html", job=found, worker=worker, read_as_label=roster.read_as_label)
 
 
 @bp.route("/users/<int:user_id>/invite", methods=["POST"])
