@@ -107,6 +107,18 @@ def test_pages_of_entries_and_the_csv_of_a_filtered_range(client, admin, monkeyp
     assert client.get("/admin/audit.csv?date_from=nope").status_code == 422
 
 
+def test_an_export_longer_than_its_limit_says_it_holds_the_latest(client, admin, monkeypatch):
+    monkeypatch.setattr(audit_views, "EXPORT_LIMIT", 3)
+    for n in range(4):
+        record("stock.adjust", admin, actor=admin, before={"stock": n}, after={"stock": n + 1})
+    db.session.commit()
+    login(client, admin)
+    assert "(the latest 3 of them: narrow the dates for the others)" in page_text(client, "/admin/audit?action=stock.")
+    rows = list(csv.DictReader(io.StringIO(client.get("/admin/audit.csv?action=stock.").data.decode("utf-8-sig"))))
+    assert [row["changes"] for row in rows] == ["stock: 3 → 4", "stock: 2 → 3", "stock: 1 → 2"]
+    assert "the latest" not in page_text(client, "/admin/audit?action=stock.&date_to=2020-01-01")
+
+
 def test_the_order_page_history_is_readable_too(client, operator, history):
     login(client, operator)
     body = page_text(client, f"/ops/orders/{history['order'].id}")
