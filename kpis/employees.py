@@ -277,7 +277,11 @@ def page(
         query = select(listed, *summary).order_by(*in_order(_figure_key(listed, sort), listed))
         query = query.offset(offset).limit(limit)
     else:  # by name
-        chosen = select(people).where(*_searched(people, q)).order_by(*in_order(func.lower(people.c.name), people))
+        # From the table, not the CTE the counts share: PostgreSQL takes the page's 25 from the
+        # index of employees' names (``User``) instead of sorting every active employee.
+        candidates = _people(f).subquery("candidates")
+        chosen = select(candidates).where(*_searched(candidates, q))
+        chosen = chosen.order_by(*in_order(func.lower(candidates.c.name), candidates))
         listed = _with_figures(chosen.offset(offset).limit(limit).subquery("chosen"), table).subquery("listed")
         query = select(listed, *summary).order_by(*in_order(func.lower(listed.c.name), listed))
     rows = db.session.execute(query).all()

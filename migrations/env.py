@@ -37,6 +37,10 @@ def run_migrations_online() -> None:
     from community.search_index import include_name
 
     conf_args.setdefault("include_name", include_name)
+    # SQLite cannot reflect an index on an expression: it is compared on PostgreSQL only.
+    from shop.database import ignore_unreflected_expression_indexes
+
+    ignore_unreflected_expression_indexes()
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
