@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from flask import has_app_context
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
 
 from shop import create_app
 from shop.extensions import db, limiter
@@ -222,6 +224,19 @@ def login(client: CsrfClient, user, **request) -> CsrfClient:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
     return client
+
+
+@pytest.fixture
+def server(app):
+    """The app served over HTTP on a free port of 127.0.0.1, in a thread, for the browser tests:
+    its base URL."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=10)
 
 
 def upload_roster(client: CsrfClient, content: bytes, *, filename: str = "roster.csv", **fields):

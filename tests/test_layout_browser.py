@@ -20,13 +20,11 @@ import asyncio
 import io
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
 from flask import url_for
 from PIL import Image
-from werkzeug.serving import make_server
 
 from shop.accounts.models import Kind
 from shop.catalog.festival_models import Phase
@@ -101,17 +99,6 @@ CHECK = """(tap) => {
   }
   return problems;
 }"""
-
-
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
 
 
 def _picture(width: int, height: int, colour: str) -> bytes:

@@ -4,10 +4,7 @@ until the worker's job has imported the roster and the report is shown."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from shop.accounts import roster_imports
 from shop.extensions import db
@@ -19,17 +16,6 @@ pytestmark = pytest.mark.slow
 ROSTER = (
     "employee_no,email,name,department\nE101,wang.fang@neigou.example,王芳,研发部\nE102,li.lei@neigou.example,李雷,\n"
 )
-
-
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
 
 
 def test_the_admin_uploads_a_roster_and_watches_it_finish(server, admin):

@@ -5,12 +5,10 @@ table downloads as CSV with a byte-order mark."""
 from __future__ import annotations
 
 import os
-import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from kpis.aggregation import aggregate
 from kpis.figures import today
@@ -21,17 +19,6 @@ from tests.payments.test_browser import CHROMIUM, _browser_or_skip
 
 ECHARTS = Path(__file__).resolve().parents[2] / "shop" / "static" / "vendor" / "echarts.min.js"
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
 
 
 def test_the_operator_reads_the_dashboard_in_a_browser(server, operator, make_user, make_contact, make_festival):
