@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, joinedload, mapped_column, relationship
 
 from shop.accounts import invitations, roster
 from shop.accounts.models import User
@@ -36,6 +36,7 @@ from shop.database import UTCDateTime, utcnow, write_intent
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.i18n import in_language_of
+from shop.labels import register as register_labels
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +53,15 @@ class Status(enum.StrEnum):
 
 
 UNFINISHED = (Status.queued, Status.applying, Status.inviting)
-STATUS_LABELS = {
-    Status.queued: _l("Waiting for the worker"),
-    Status.applying: _l("Applying the roster"),
-    Status.inviting: _l("Sending invitations"),
-    Status.done: _l("Done"),
-    Status.failed: _l("Failed"),
-}
+register_labels(
+    {
+        Status.queued: _l("Waiting for the worker"),
+        Status.applying: _l("Applying the roster"),
+        Status.inviting: _l("Sending invitations"),
+        Status.done: _l("Done"),
+        Status.failed: _l("failed"),  # as a refund's: the audit log reads a stored "failed" alike
+    }
+)
 
 
 class RosterImport(db.Model):
@@ -91,10 +94,6 @@ class RosterImport(db.Model):
     @property
     def finished(self) -> bool:
         return self.status not in UNFINISHED
-
-    @property
-    def status_label(self) -> str:
-        return str(STATUS_LABELS[self.status])
 
 
 def report_of(report: roster.RosterReport) -> dict:
@@ -130,7 +129,9 @@ def queue(data: bytes, *, filename: str, actor: User | None, deactivate_missing:
 
 
 def recent(limit: int = RECENT) -> list[RosterImport]:
-    return list(db.session.scalars(select(RosterImport).order_by(RosterImport.id.desc()).limit(limit)))
+    """The latest imports with who uploaded them (one query: the list names each uploader)."""
+    query = select(RosterImport).options(joinedload(RosterImport.actor)).order_by(RosterImport.id.desc())
+    return list(db.session.scalars(query.limit(limit)))
 
 
 # ---- the worker's side ----------------------------------------------------------------------

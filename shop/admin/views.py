@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -107,8 +105,7 @@ def roster_upload():
 def roster_import(import_id: int):
     """How far an import has gone; the page reloads itself until it is over."""
     found = db.session.get(roster_imports.RosterImport, import_id) or abort(404)
-    stale_after = timedelta(seconds=current_app.config["WORKER_STALE_SECONDS"])
-    worker = None if found.finished else worker_health(stale_after)
+    worker = None if found.finished else worker_health()
     return render_template("admin/roster_import.html", job=found, worker=worker, read_as_label=roster.read_as_label)
 
 

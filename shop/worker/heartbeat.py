@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from shop.database import utcnow, write_intent
@@ -57,9 +58,12 @@ class WorkerHealth:
         }
 
 
-def worker_health(stale_after: timedelta, *, now: datetime | None = None) -> WorkerHealth:
-    """How long ago the freshest worker's heartbeat was, read in one query."""
+def worker_health(stale_after: timedelta | None = None, *, now: datetime | None = None) -> WorkerHealth:
+    """How long ago the freshest worker's heartbeat was, read in one query; a heartbeat older
+    than ``stale_after`` (by default ``WORKER_STALE_SECONDS``) is stale."""
     now = now or utcnow()
+    if stale_after is None:
+        stale_after = timedelta(seconds=current_app.config["WORKER_STALE_SECONDS"])
     latest, fresh = db.session.execute(
         select(
             func.max(WorkerHeartbeat.beat_at),
