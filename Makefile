@@ -93,7 +93,7 @@ PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --maxprocesses 2 --dist loadfile)
 
 test: $(STAMP) $(ECHARTS) fonts chromium translations
-	$(BIN)/pytest $(PYTEST_PARALLEL) --cov=shop --cov-report=term --cov-fail-under=90
+	$(BIN)/pytest $(PYTEST_PARALLEL) --cov --cov-report=term --cov-fail-under=90
 
 test-postgres: $(STAMP) $(ECHARTS) fonts chromium translations
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_PARALLEL)
