@@ -31,6 +31,7 @@ from shop.mail import queue_mail
 from shop.orders.lifecycle import became_paid
 from shop.orders.locks import lock_order
 from shop.orders.models import Order, OrderStatus, PaymentMethod
+from shop.payments import declines
 from shop.payments.models import CardPayment
 from shop.payments.stripe_client import card_payments_enabled, client
 
@@ -147,7 +148,8 @@ def confirm_on_fake_stripe(intent_id: str, token_id: str) -> stripe.PaymentInten
         api.v1.payment_intents.update(intent_id, {"payment_method": token.card.id})
         return api.v1.payment_intents.confirm(intent_id)
     except stripe.CardError as exc:
-        raise CardPaymentError(exc.user_message or _("Your card was declined.")) from exc
+        error = {"code": exc.code, "decline_code": getattr(exc.error, "decline_code", None)}
+        raise CardPaymentError(declines.reason(declines.code_of(error))) from exc
     except stripe.StripeError as exc:
         raise _unavailable(exc) from exc
 
@@ -170,7 +172,8 @@ def _keep_intent(
                 )
                 db.session.add(payment)
             else:
-                payment.payment_intent_id, payment.attempt, payment.last_error = intent.id, attempt, None
+                payment.payment_intent_id, payment.attempt = intent.id, attempt
+                payment.last_error = payment.last_error_code = None
                 payment.status = intent.status
             payment.checked_at = now
             db.session.flush()
@@ -193,8 +196,14 @@ def as_dict(stripe_object) -> dict:
 
 
 def error_message(intent) -> str | None:
+    """Stripe's own words for the PaymentIntent's last failure (English: for operators)."""
     error = as_dict(intent).get("last_payment_error")
     return (error.get("message") or error.get("code")) if error else None
+
+
+def error_code(intent) -> str | None:
+    """The code of the PaymentIntent's last failure, as ``declines.code_of`` keeps it."""
+    return declines.code_of(as_dict(intent).get("last_payment_error"))
 
 
 def _note(payment: CardPayment, intent, now: datetime) -> None:
@@ -202,7 +211,7 @@ def _note(payment: CardPayment, intent, now: datetime) -> None:
     data = as_dict(intent)
     payment.status = data["status"]
     payment.checked_at = now
-    payment.last_error = error_message(intent)
+    payment.last_error, payment.last_error_code = error_message(intent), error_code(intent)
     charge = data.get("latest_charge")
     if isinstance(charge, dict):  # expanded
         payment.amount_refunded = int(charge.get("amount_refunded") or 0)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
 from shop.orders.models import Order
+from shop.payments import declines
 
 
 class CardPayment(db.Model):
@@ -29,7 +30,9 @@ class CardPayment(db.Model):
     amount: Mapped[int]
     currency: Mapped[str] = mapped_column(sa.String(3))
     status: Mapped[str] = mapped_column(sa.String(40))
-    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))  # Stripe's own words, for operators
+    # Stripe's code for it (shop/payments/declines.py): what the buyer is told, in their language.
+    last_error_code: Mapped[str | None] = mapped_column(sa.String(64))
     amount_refunded: Mapped[int] = mapped_column(default=0, server_default="0")  # at Stripe
     # A payment that succeeded after its order was closed is refunded at once (see card.py).
     late_refund_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -37,6 +40,14 @@ class CardPayment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     order: Mapped[Order] = relationship()
+
+    @property
+    def failure_reason(self) -> str | None:
+        """Why the last attempt failed, for the buyer, in the request's language (a failure
+        kept before its code was: a plain decline)."""
+        if self.last_error_code is None and self.last_error is not None:
+            return declines.reason("card_declined")
+        return declines.reason(self.last_error_code)
 
 
 class StripeEvent(db.Model):

@@ -16,7 +16,7 @@ from shop.accounts.session import operator_required
 from shop.extensions import csrf
 from shop.orders.lifecycle import order_for_buyer
 from shop.orders.models import OrderStatus
-from shop.payments import card, reconcile, webhooks
+from shop.payments import card, declines, reconcile, webhooks
 from shop.payments.stripe_client import card_payments_enabled, client, csp_additions, js_url
 from shop.security import allow_in_csp
 from shop.web import unit_of_work
@@ -73,7 +73,7 @@ def card_page(order_id: int):
         client_secret=intent.client_secret,
         publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
         stripe_js=js_url(),
-        last_error=card.error_message(intent),
+        last_error=declines.reason(card.error_code(intent)),
         fake_stripe=bool(current_app.config.get("STRIPE_API_BASE")),
     )
 

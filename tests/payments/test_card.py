@@ -126,11 +126,28 @@ def test_a_declined_card_leaves_the_order_payable_and_says_why(client, stripe_on
     deliver(client, intent_id, "payment_intent.payment_failed", "evt_failed_1")
     db.session.refresh(pending_order)
     assert pending_order.status == OrderStatus.pending_payment
-    assert card_payment(pending_order).last_error == "Your card was declined."
+    payment = card_payment(pending_order)
+    assert (payment.last_error, payment.last_error_code) == ("Your card was declined.", "card_declined")
     html = text(client.get(f"/orders/{pending_order.id}"))
     assert "Your card payment did not go through: Your card was declined." in html
     page = client.get(f"/orders/{pending_order.id}/card")  # the buyer can try again (another card: below)
     assert page.status_code == 200 and "Your card was declined." in text(page)
+
+
+def test_a_decline_is_explained_in_the_buyers_language(client, stripe_on, contact, pending_order):
+    """Stripe explains in English; a buyer who reads Chinese is told why in Chinese, on the
+    order and on the card page, and the operator sees the reason and Stripe's code."""
+    contact.preferred_locale = "zh_CN"
+    db.session.commit()
+    login(client, contact)
+    start_card(client, pending_order)
+    intent_id = card_payment(pending_order).payment_intent_id
+    with pytest.raises(stripe.CardError):
+        confirm_at_stripe(stripe_on, intent_id, "pm_card_chargeCustomerFail")
+    deliver(client, intent_id, "payment_intent.payment_failed", "evt_failed_zh")
+    for path in (f"/orders/{pending_order.id}", f"/orders/{pending_order.id}/card"):
+        page = text(client.get(path))
+        assert "你的银行卡被拒绝了。" in page and "declined" not in page, path
 
 
 def test_an_intent_cancelled_at_stripe_is_replaced_on_retry(client, stripe_on, contact, pending_order):
@@ -209,6 +226,9 @@ def test_on_a_fake_stripe_server_the_typed_card_is_confirmed_through_the_server(
 
     declined = client.post(url, json={"token": typed("4000000000000341")}, headers={"X-CSRFToken": token})
     assert declined.status_code == 402 and declined.json["error"]["message"] == "Your card was declined."
+    assert client.post("/language", data={"locale": "zh_CN", "csrf_token": token}).status_code == 302
+    in_chinese = client.post(url, json={"token": typed("4000000000000341")}, headers={"X-CSRFToken": token})
+    assert in_chinese.status_code == 402 and in_chinese.json["error"]["message"] == "你的银行卡被拒绝了。"
     assert client.post(url, json={"token": typed("4242424242424242")}).status_code == 400  # no CSRF token
     db.session.refresh(pending_order)
     assert pending_order.status == OrderStatus.pending_payment
