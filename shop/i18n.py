@@ -13,7 +13,9 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from zoneinfo import available_timezones
 
+import pytz
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel.dates import format_skeleton, get_datetime_format, get_timezone_location
@@ -105,7 +107,20 @@ def language_choices() -> list[tuple[str, str]]:
 
 def select_timezone() -> str:
     user_zone = getattr(current_user, "timezone", None) if current_user else None
-    return user_zone or current_app.config["DEFAULT_TIMEZONE"]
+    return user_zone if is_time_zone(user_zone) else current_app.config["DEFAULT_TIMEZONE"]
+
+
+def is_time_zone(zone: str | None) -> bool:
+    """A zone pages can be shown in: Flask-Babel converts times with pytz, whose database lacks
+    a few names the system's has (``Factory``, ``localtime``)."""
+    return zone in pytz.all_timezones_set and zone in available_timezones()
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> tuple[str, ...]:
+    """The zones offered to choose from: pytz's common ones (places, not aliases such as PRC
+    or Etc/GMT-8) that the system knows too."""
+    return tuple(sorted(zone for zone in pytz.common_timezones if is_time_zone(zone)))
 
 
 def to_major(amount_minor: int, currency: str) -> Decimal:

@@ -51,8 +51,32 @@ def test_post_without_csrf_token_is_refused(client, employee):
     login(client, employee)
     response = client.post("/logout")
     assert response.status_code == 400
-    assert "Bad request" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "This page has expired" in page and "Reload the page and try again." in page
+    assert "The CSRF token is missing" not in page  # Flask-WTF's reason: for developers, English only
     assert client.get("/cart/").status_code == 200  # still logged in
+
+
+def test_a_form_left_open_across_a_log_out_says_so_in_the_readers_language(client, employee, product):
+    """Log in, open a product, log out in another tab, then add to the cart from the first."""
+    employee.preferred_locale = "zh_CN"
+    db.session.commit()
+    login(client, employee)
+    token = client.csrf_token(f"/p/{product.slug}")
+    client.post_form("/logout")
+    client.set_cookie("neigou_locale", "zh_CN")
+    response = client.post("/cart/add", data={"variant_id": product.variants[0].id, "quantity": 1, "csrf_token": token})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "页面已过期" in page and "刷新页面" in page and "CSRF session token" not in page
+
+
+def test_a_text_too_large_is_not_called_a_file(client, employee, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    login(client, employee)
+    response = client.post_form("/community/ask", {"title": "x" * 4096})
+    assert response.status_code == 413
+    assert "What was sent is too large" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -172,3 +196,34 @@ def test_mail_and_files_follow_the_transaction(app):
     db.session.commit()
     assert [m for m in outbox(app) if "Subject: Committed" in m]
     assert (upload_dir() / kept).exists()
+
+
+@pytest.mark.parametrize("zone", ["Factory", "localtime"])
+def test_a_zone_the_pages_cannot_show_times_in_is_neither_offered_nor_saved(client, employee, zone):
+    """The system's zone database has names pytz (Flask-Babel's converter) does not: saved, they
+    broke every page with a time on it."""
+    login(client, employee)
+    assert f'value="{zone}"' not in client.get("/account").get_data(as_text=True)
+    response = client.post_form("/account", {"name": employee.name, "timezone": zone})
+    assert response.status_code == 422
+    db.session.refresh(employee)
+    assert employee.timezone is None
+
+
+def test_a_zone_saved_before_it_was_refused_falls_back_to_the_companys(client, employee, product, place):
+    order = place(employee, product.variants[0], 1)
+    employee.timezone = "Factory"
+    db.session.commit()
+    login(client, employee)
+    for path in ("/", "/orders", f"/orders/{order.id}", "/network", "/account"):
+        assert client.get(path).status_code == 200, path
+
+
+def test_a_zone_still_known_but_no_longer_offered_stays_on_the_account_page(client, employee):
+    """PRC is an alias of Asia/Shanghai: not offered to new choices, kept for whoever has it."""
+    employee.timezone = "PRC"
+    db.session.commit()
+    login(client, employee)
+    page = client.get("/account").get_data(as_text=True)
+    assert 'value="PRC" selected' in page or 'selected value="PRC"' in page
+    assert client.post_form("/account", {"name": employee.name, "timezone": "PRC"}).status_code == 302

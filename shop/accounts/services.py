@@ -6,7 +6,6 @@ import re
 import secrets
 from datetime import datetime
 from functools import cache
-from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -21,7 +20,7 @@ from shop.audit.services import record
 from shop.database import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.i18n import in_language_of
+from shop.i18n import in_language_of, is_time_zone
 from shop.mail import queue_mail
 from shop.urls import public_url
 
@@ -272,7 +271,7 @@ def end_all_sessions(user: User) -> None:
 
 
 def update_profile(user: User, *, name: str, timezone: str) -> None:
-    if timezone not in available_timezones():
+    if not is_time_zone(timezone):
         raise AccountError(_("Choose a time zone from the list."))
     if not name.strip():
         raise AccountError(_("Enter your name."))

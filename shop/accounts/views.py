@@ -6,7 +6,6 @@ import hashlib
 import math
 import time
 from urllib.parse import urlsplit
-from zoneinfo import available_timezones
 
 from flask import (
     Blueprint,
@@ -35,7 +34,7 @@ from shop.accounts.forms import (
     SignupForm,
 )
 from shop.extensions import limiter
-from shop.i18n import LOCALE_COOKIE, current_locale, supported_locale, zone_name
+from shop.i18n import LOCALE_COOKIE, current_locale, is_time_zone, supported_locale, time_zones, zone_name
 from shop.urls import safe_local_path
 from shop.web import unit_of_work
 
@@ -189,9 +188,11 @@ def welcome(token: str):
 def _profile_form() -> ProfileForm:
     form = ProfileForm(obj=current_user)
     # The zone as it is written (some share a name: Asia/Shanghai, PRC) and as people call it
-    form.timezone.choices = [
-        SelectChoice(zone, f"{zone} · {zone_name(zone)}") for zone in sorted(available_timezones())
-    ]
+    # (the user's own too, should it be a zone no longer offered: saving the page keeps it)
+    zones = time_zones()
+    if is_time_zone(current_user.timezone) and current_user.timezone not in zones:
+        zones = tuple(sorted((*zones, current_user.timezone)))
+    form.timezone.choices = [SelectChoice(zone, f"{zone} · {zone_name(zone)}") for zone in zones]
     if request.method == "GET" or request.endpoint != "accounts.account":
         form.timezone.data = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]
     return form
