@@ -32,6 +32,7 @@ from kpis.models import (
 )
 from shop.accounts.models import Kind, User
 from shop.extensions import db
+from shop.input_checks import parse_id
 
 YEAR_ROUND = "none"
 
@@ -56,7 +57,7 @@ class Filters:
         return calendar.start(self.start), calendar.start(self.end + timedelta(days=1))
 
     def festival_id(self) -> int | None:
-        return int(self.festival) if self.festival.isdigit() else None
+        return parse_id(self.festival)
 
 
 def in_department(column, department_id: int):

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from shop.forms import DateField
+from shop.forms import DateField, optional_choice
 
 
 class CutForm(FlaskForm):
@@ -16,10 +16,10 @@ class CutForm(FlaskForm):
 
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("To"), validators=[Optional()])
-    festival = SelectField(_l("Festival"), validators=[Optional()])
-    department = SelectField(_l("Department"), validators=[Optional()])
-    product = SelectField(_l("Product"), validators=[Optional()])
-    level = SelectField(_l("Buyer level"), validators=[Optional()])
+    festival = SelectField(_l("Festival"), validators=[optional_choice()])
+    department = SelectField(_l("Department"), validators=[optional_choice()])
+    product = SelectField(_l("Product"), validators=[optional_choice()])
+    level = SelectField(_l("Buyer level"), validators=[optional_choice()])
     q = StringField(_l("Employee"), validators=[Optional(), Length(max=120)])
 
     def validate_end(self, field) -> None:

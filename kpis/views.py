@@ -22,6 +22,7 @@ from shop.catalog.festival_models import Festival
 from shop.catalog.models import Product
 from shop.database import utcnow
 from shop.extensions import db
+from shop.input_checks import parse_id
 from shop.pagination import Page, page_arg
 from shop.spreadsheets import csv_response
 
@@ -55,14 +56,13 @@ def _cut_form() -> tuple[CutForm, Filters | None]:
     end = form.end.data or today()
     start = form.start.data or end - timedelta(days=DEFAULT_DAYS - 1)
     form.start.data, form.end.data = start, end
-    number = lambda value: int(value) if value else None  # noqa: E731
     return form, Filters(
         start=start,
         end=end,
         festival=form.festival.data or "",
-        department_id=number(form.department.data),
-        product_id=number(form.product.data),
-        level=number(form.level.data),
+        department_id=parse_id(form.department.data),
+        product_id=parse_id(form.product.data),
+        level=int(form.level.data) if form.level.data else None,  # "0", "1" or "2": the form checked
     )
 
 

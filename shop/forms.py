@@ -14,7 +14,7 @@ import wtforms
 from babel.numbers import get_currency_precision
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import NumberRange, StopValidation, ValidationError
+from wtforms.validators import NumberRange, Optional, StopValidation, ValidationError
 
 MAX_INT = 2**63 - 1  # BIGINT, and SQLite's INTEGER
 
@@ -26,6 +26,13 @@ def coerce_int(value) -> int:
     if not -MAX_INT <= number <= MAX_INT:
         raise ValueError(_l("Enter a smaller number."))
     return number
+
+
+def optional_choice() -> Optional:
+    """For a select field whose "" means "any": nothing, or one of its choices. Plain
+    ``Optional()`` takes " " for nothing and clears the field's "Not a valid choice", which
+    leaves " " for the view to read as a status or an id."""
+    return Optional(strip_whitespace=False)
 
 
 class _StopAfterProcessError:
@@ -95,12 +102,12 @@ def not_before(other: str):
     return check
 
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)  # ASCII digits; fullmatch: no "\n" after it
 
 
 def month_label(form, field) -> None:
     """Validator: a month as YYYY-MM within the dates above."""
-    match = _MONTH.match(field.data or "")
+    match = _MONTH.fullmatch(field.data or "")
     if not match:
         raise ValidationError(_l("Use YYYY-MM."))
     if not EARLIEST_DATE.year <= int(match.group(1)) <= LATEST_DATE.year:

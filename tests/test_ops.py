@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -203,6 +204,49 @@ def test_product_form_needs_a_name_and_an_existing_category(ops, category):
     response = ops.post_form("/ops/products/new", product_form(category.id, sales_mode="wholesale"))
     assert response.status_code == 422 and "Not a valid choice" in text(response)
     assert count(Product) == 0
+
+
+def errors_beside(html: str, name: str) -> list[str]:
+    """The errors shown in the field block of the input ``name``."""
+    [block] = [chunk for chunk in html.split('<div class="field') if f'name="{name}"' in chunk]
+    return re.findall(r'<p class="error">([^<]*)</p>', block)
+
+
+@pytest.mark.parametrize(
+    ("fields", "name", "message"),
+    [
+        ({"option_sku": "   "}, "option_sku", "Needed for the first option."),
+        ({"option_name": "   "}, "option_name", "Needed for the first option."),
+        ({"option_sku": "JT 100"}, "option_sku", "Letters, digits, dot, dash, underscore."),
+        ({"option_sku": " JT-100"}, "option_sku", "Letters, digits, dot, dash, underscore."),
+        ({"option_sku": "JT/100"}, "option_sku", "Letters, digits, dot, dash, underscore."),
+        ({"option_sku": "   ", "sales_mode": "lead"}, "option_sku", "Needed for the first option."),
+    ],
+)
+def test_the_first_option_of_a_new_product_obeys_the_option_forms_rules(ops, category, fields, name, message):
+    response = ops.post_form("/ops/products/new", product_form(category.id, **fields))
+    assert response.status_code == 422
+    assert errors_beside(text(response), name) == [message]
+    assert count(Product) == 0 and count(Variant) == 0 and audit("product.create") == []
+    # the option form says the same of the same values
+    product = Product(name="Kettle", slug="kettle", category=category)
+    db.session.add(product)
+    db.session.commit()
+    option = {"sku": "JT-100", "name": "100 g", "market_price": "60", "employee_price": "40", "contact_price": "50"}
+    option[name.removeprefix("option_")] = fields[name]
+    refused = ops.post_form(f"/ops/products/{product.id}/variants/new", option)
+    assert refused.status_code == 422 and count(Variant) == 0
+
+
+def test_a_blank_option_is_no_option_for_a_product_sold_by_lead(ops, category):
+    blank = {"option_sku": "  ", "option_name": " ", "market_price": "", "employee_price": "", "contact_price": ""}
+    response = ops.post_form("/ops/products/new", product_form(category.id, sales_mode="lead", **blank))
+    assert response.status_code == 302
+    assert count(Product) == 1 and count(Variant) == 0
+    # and a second product with a real option is not told its SKU exists
+    response = ops.post_form("/ops/products/new", product_form(category.id, name="Green Tea", slug="green-tea"))
+    assert response.status_code == 302
+    assert db.session.scalars(select(Variant.sku)).all() == ["JT-100"]
 
 
 def test_operator_edits_a_product_and_can_take_it_off_sale(ops, category, make_product):

@@ -17,6 +17,7 @@ from community.services.selfservice import record_self_service
 from community.views import bp, fill_product_choices
 from shop.accounts.session import operator_required
 from shop.extensions import db
+from shop.input_checks import parse_id
 from shop.markdown import render_markdown
 from shop.pagination import page_arg
 from shop.web import unit_of_work
@@ -84,7 +85,7 @@ def ask():
     fill_product_choices(form.product_id)
     if request.method == "GET":
         form.title.data = request.args.get("title", "")[:200]
-        form.product_id.data = request.args.get("product", 0, type=int)
+        form.product_id.data = parse_id(request.args.get("product")) or 0
         suggestions = search_services.suggest(form.title.data) if form.title.data else []
         return render_template("community/ask.html", form=form, suggestions=suggestions)
     if request.form.get("answered_by"):
@@ -127,13 +128,14 @@ def _self_served(answered_by: str, query: str):
     """ "This answered it" (a button of the ask form): count a self-service resolution, then
     show the article or question that answered it."""
     kind, _sep, number = answered_by.partition(":")
-    if kind not in ("article", "question") or not number.isdigit():
+    if kind not in ("article", "question"):
         abort(400)
+    post_id = parse_id(number) or abort(404)
     if kind == "article":
-        source = article_services.article_for(current_user, int(number)) or abort(404)
+        source = article_services.article_for(current_user, post_id) or abort(404)
         target = url_for("community.article", article_id=source.id)
     else:
-        source = services.question_for(current_user, int(number)) or abort(404)
+        source = services.question_for(current_user, post_id) or abort(404)
         target = url_for("community.question", question_id=source.id)
     with unit_of_work(_("Glad it helped. Thank you for telling us.")):
         record_self_service(current_user, source, query=query or "")

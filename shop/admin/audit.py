@@ -18,7 +18,8 @@ from shop.audit.models import AuditEntry
 from shop.audit.readable import readable
 from shop.company_calendar import company_zone
 from shop.extensions import db
-from shop.pagination import paginate
+from shop.input_checks import parse_id
+from shop.pagination import page_arg, paginate
 from shop.spreadsheets import csv_response
 
 PER_PAGE = 50
@@ -36,17 +37,18 @@ def _subject_condition(text: str):
     """An order number, an e-mail (that person), ``Kind #id`` or a bare id."""
     text = text.strip()
     upper = text.upper()
-    if upper.startswith("NG") and upper[2:].isdigit() and len(upper) <= 14:
-        return (AuditEntry.entity_type == "Order") & (AuditEntry.entity_id == int(upper[2:]))
+    order_id = parse_id(upper[2:]) if upper.startswith("NG") else None
+    if order_id is not None:
+        return (AuditEntry.entity_type == "Order") & (AuditEntry.entity_id == order_id)
     if "@" in text:
         user_id = db.session.scalar(select(User.id).where(User.email == text.lower()))
         return (AuditEntry.entity_type == "User") & (AuditEntry.entity_id == user_id) if user_id else false()
     kind, _hash, number = text.rpartition("#")
-    number = number.strip()
-    if number.isdigit() and len(number) <= 12:
-        condition = AuditEntry.entity_id == int(number)
-        return condition & (AuditEntry.entity_type.ilike(kind.strip())) if kind.strip() else condition
-    return false()
+    entity_id = parse_id(number.strip())
+    if entity_id is None:
+        return false()
+    condition = AuditEntry.entity_id == entity_id
+    return condition & (AuditEntry.entity_type.ilike(kind.strip())) if kind.strip() else condition
 
 
 def filtered_entries(form: AuditFilterForm) -> Select:
@@ -79,9 +81,7 @@ def audit():
     form = audit_filter_form()
     if not form.validate():
         return render_template("admin/audit.html", form=form, page=None, entries=[], filters={}), 422
-    page_number = request.args.get("page", "1")
-    page_number = int(page_number) if page_number.isdigit() and len(page_number) <= 6 else 1
-    page = paginate(filtered_entries(form), page_number, PER_PAGE)
+    page = paginate(filtered_entries(form), page_arg(), PER_PAGE)
     return render_template(
         "admin/audit.html",
         form=form,

@@ -111,6 +111,18 @@ def update_festival(
     return festival
 
 
+def check_prices(variant: Variant, employee_price: int, contact_price: int) -> None:
+    """A festival's prices obey the rule of an option's own: never above its market price. The
+    error names the fields (``fields``) that break it, for the form to show it beside them."""
+    above = tuple(
+        name
+        for name, price in (("employee_price", employee_price), ("contact_price", contact_price))
+        if price > variant.market_price
+    )
+    if above:
+        raise FestivalError(_("Employee and contact prices cannot be above the market price."), fields=above)
+
+
 def allocate(
     actor: User,
     festival: Festival,
@@ -134,6 +146,7 @@ def allocate(
         raise FestivalError(_("Only items sold directly can be allocated to a festival."))
     if employee_price < 0 or contact_price < 0:
         raise FestivalError(_("Prices cannot be negative."))
+    check_prices(variant, employee_price, contact_price)
     if per_buyer_limit is not None and per_buyer_limit < 1:
         raise FestivalError(_("A per-buyer limit must be at least 1, or empty for none."))
     item = db.session.scalar(

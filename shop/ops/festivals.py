@@ -161,7 +161,11 @@ def allocate(festival_id: int):
                 )
             if not work.refused:
                 return redirect(url_for("ops.festival", festival_id=festival_id))
-            form.form_errors.append(work.refusal.message)
+            fields = work.refusal.details.get("fields", ())
+            for name in fields:  # beside the fields the rule names, else above the form
+                form[name].errors.append(work.refusal.message)
+            if not fields:
+                form.form_errors.append(work.refusal.message)
     found = _festival(festival_id)
     return _detail(found, _filled_form(found), form, 422)
 

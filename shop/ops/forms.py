@@ -57,17 +57,25 @@ class NewProductForm(ProductForm):
 
     OPTION_FIELDS = ("option_sku", "option_name", "market_price", "employee_price", "contact_price")
 
+    @staticmethod
+    def _blank(field) -> bool:
+        """Empty as ``Optional()`` sees it: nothing, or only whitespace (which it lets through
+        unchecked, so a blank SKU or name must not count as given either)."""
+        return field.data is None or (isinstance(field.data, str) and not field.data.strip())
+
     def has_option(self) -> bool:
         return self.sales_mode.data == SalesMode.direct.value or any(
-            getattr(self, name).data not in (None, "") for name in self.OPTION_FIELDS
+            not self._blank(getattr(self, name)) for name in self.OPTION_FIELDS
         )
 
     def validate(self, extra_validators=None) -> bool:
+        """The first option, when there is one, obeys the option form's rules (``VariantForm``):
+        SKU, name and prices required, the SKU of ``SKU_RE``."""
         valid = super().validate(extra_validators)
         if self.has_option():
             for name in self.OPTION_FIELDS:
                 field = getattr(self, name)
-                if field.data in (None, "") and not field.errors:
+                if self._blank(field) and not field.errors:
                     field.errors = [*field.errors, _l("Needed for the first option.")]
                     valid = False
         return valid
@@ -79,7 +87,7 @@ class VariantForm(FlaskForm):
         validators=[
             DataRequired(),
             Length(max=64),
-            Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, dash, underscore.")),
+            SKU_RE,
         ],
     )
     name = StringField(_l("Option name"), validators=[DataRequired(), Length(max=120)])

@@ -18,6 +18,7 @@ from shop.audit.readable import readable
 from shop.catalog.festival_models import Festival
 from shop.company_calendar import company_zone
 from shop.extensions import db
+from shop.input_checks import parse_id
 from shop.labels import label
 from shop.ops.views import bp
 from shop.orders.forms import BulkShipForm, CompleteForm, OrderFilterForm, ShipForm
@@ -49,7 +50,7 @@ def filtered_orders(form: OrderFilterForm) -> Select:
     if form.festival.data == "none":
         query = query.where(Order.festival_id.is_(None))
     elif form.festival.data:
-        query = query.where(Order.festival_id == int(form.festival.data))
+        query = query.where(Order.festival_id == parse_id(form.festival.data))
     if form.payment_method.data:
         query = query.where(Order.payment_method == PaymentMethod(form.payment_method.data))
     if form.buyer_level.data:

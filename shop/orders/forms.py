@@ -8,7 +8,7 @@ from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from shop.forms import DateField, coerce_int, month_label, not_before
+from shop.forms import DateField, coerce_int, month_label, not_before, optional_choice
 from shop.orders import regions
 from shop.orders.addresses import AddressInput, countries
 
@@ -102,19 +102,19 @@ class OrderFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form
 
-    status = SelectField(_l("Status"), validators=[Optional()])
-    festival = SelectField(_l("Festival"), validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[optional_choice()])
+    festival = SelectField(_l("Festival"), validators=[optional_choice()])
     payment_method = SelectField(
         _l("Payment"),
         choices=[SelectChoice("", _l("Any payment")), SelectChoice("payroll", _l("Payroll deduction"))]
         + [SelectChoice("card", _l("Card"))],
-        validators=[Optional()],
+        validators=[optional_choice()],
     )
     buyer_level = SelectField(
         _l("Buyer level"),
         choices=[SelectChoice("", _l("Any level")), SelectChoice("0", _l("Employees"))]
         + [SelectChoice("1", _l("Contacts L1")), SelectChoice("2", _l("Contacts L2"))],
-        validators=[Optional()],
+        validators=[optional_choice()],
     )
     buyer = StringField(_l("Buyer e-mail or name"), validators=[Optional(), Length(max=120)])
     date_from = DateField(_l("From"), validators=[Optional()])

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from shop.accounts.models import User
 from shop.errors import DomainError
 from shop.extensions import db
+from shop.input_checks import parse_id
 from shop.orders import lifecycle
 from shop.orders.models import Order, OrderStatus
 from shop.spreadsheets import decode_text
@@ -82,10 +83,10 @@ def read_shipments(data: bytes) -> tuple[list[Shipment], list[tuple[int, str]]]:
 
 def order_by_number(number: str) -> Order | None:
     """``NG00000042`` (any case, with or without the leading zeros) is order 42."""
-    digits = number.strip().upper().removeprefix("NG")
-    if not digits.isdigit() or len(digits) > 12:
+    order_id = parse_id(number.strip().upper().removeprefix("NG"))
+    if order_id is None:
         return None
-    return db.session.scalar(select(Order).where(Order.id == int(digits)))
+    return db.session.scalar(select(Order).where(Order.id == order_id))
 
 
 def ship_all(actor: User, shipments: list[Shipment], *, now: datetime | None = None) -> ShipmentReport:

@@ -31,7 +31,7 @@ def deduction_month(paid_at: datetime) -> date:
 def parse_month(text: str) -> date:
     """'YYYY-MM' to the first day of that month; ValueError otherwise."""
     year, _, month = (text or "").partition("-")
-    if not (len(year) == 4 and year.isdigit() and len(month) == 2 and month.isdigit()):
+    if not (len(year) == 4 and len(month) == 2 and (year + month).isascii() and (year + month).isdigit()):
         raise ValueError("expected YYYY-MM")
     return date(int(year), int(month), 1)
 

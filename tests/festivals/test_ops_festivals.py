@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from shop.catalog.festival_models import Festival, FestivalItem, Phase
 from shop.catalog.models import SalesMode, Variant
 from shop.extensions import db
 from shop.festivals import reminders
+from shop.festivals import services as festivals
 from shop.quotas.models import QuotaRule
 from tests.conftest import login
 
@@ -132,6 +134,52 @@ def test_invalid_allocations_are_refused_with_the_reason(client, staff, make_fes
     response = _allocate(client, festival, **({"variant_id": variant.id} | fields))
     assert response.status_code == 422
     assert message in html(response)
+    assert db.session.scalar(select(FestivalItem.id)) is None
+
+
+def errors_beside(page: str, name: str) -> list[str]:
+    [block] = [chunk for chunk in page.split('<div class="field') if f'name="{name}"' in chunk]
+    return re.findall(r'<p class="error">([^<]*)</p>', block)
+
+
+ABOVE_MARKET = "Employee and contact prices cannot be above the market price."
+
+
+@pytest.mark.parametrize(
+    ("prices", "beside"),
+    [
+        ({"employee_price": "99999", "contact_price": "88888"}, ["employee_price", "contact_price"]),
+        ({"employee_price": "2499.01", "contact_price": "2000"}, ["employee_price"]),
+        ({"employee_price": "2000", "contact_price": "2500"}, ["contact_price"]),
+    ],
+)
+def test_festival_prices_above_the_market_price_are_refused_beside_the_field(
+    client, staff, make_festival, make_product, prices, beside
+):
+    festival = make_festival(phase=Phase.preheat)
+    variant = make_product(stock=10, market=249_900, employee_price=199_900, contact_price=219_900).variants[0]
+    response = _allocate(client, festival, variant_id=variant.id, **prices)
+    assert response.status_code == 422
+    page = html(response)
+    for name in ("employee_price", "contact_price"):
+        assert errors_beside(page, name) == ([ABOVE_MARKET] if name in beside else []), name
+    assert db.session.scalar(select(FestivalItem.id)) is None
+    assert db.session.get(Variant, variant.id).stock == 10
+    assert db.session.scalar(select(AuditEntry.id).where(AuditEntry.action == "festival.allocate")) is None
+
+    at_market = _allocate(client, festival, variant_id=variant.id, employee_price="2499", contact_price="2499")
+    assert at_market.status_code == 302  # the market price itself is allowed
+
+
+def test_the_allocation_service_refuses_prices_above_the_market_price(operator, make_festival, make_product):
+    festival = make_festival(phase=Phase.preheat)
+    variant = make_product(market=10_000).variants[0]
+    with pytest.raises(festivals.FestivalError, match="above the market price") as refused:
+        festivals.allocate(
+            operator, festival, variant, 1, employee_price=9_000, contact_price=10_001, per_buyer_limit=None
+        )
+    assert refused.value.details["fields"] == ("contact_price",)
+    db.session.rollback()
     assert db.session.scalar(select(FestivalItem.id)) is None
 
 
