@@ -3,7 +3,8 @@ rows, so a chart never shows a number its table does not.
 
 A column has a kind that says how to show and export its cells: ``text``, ``int``, ``ratio``
 (a share: 12.5 % on the page, 0.125 in the CSV), ``money`` (minor units: 1,234.50 on the page,
-1234.50 in the CSV), ``duration`` (a timedelta: hours with one decimal) and ``date``/``month``.
+1234.50 in the CSV), ``duration`` (a timedelta: hours with one decimal) and ``date``/``month`` (as the locale writes them on
+the page and in the charts, ISO in the CSV).
 CSV files are UTF-8 with a byte-order mark, so that Excel opens Chinese names as they are.
 """
 
@@ -15,8 +16,9 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import gettext as _
 
-from shop.i18n import format_money, to_major
+from shop.i18n import format_money, local_month, to_major
 from shop.spreadsheets import csv_text
 
 
@@ -57,13 +59,13 @@ def show(value, kind: str) -> str:
     if kind == "money":
         return format_money(value)
     if kind == "duration":
-        return format_decimal(value / timedelta(hours=1), "#,##0.0") + " h"
+        return _("%(hours)s h", hours=format_decimal(value / timedelta(hours=1), "#,##0.0"))
     if kind == "float":
         return format_decimal(value, "#,##0.00")
     if kind == "int":
         return format_decimal(value)
     if kind == "month":
-        return format_date(value, "yyyy-MM")
+        return local_month(value, short=True)
     if kind == "date":
         return format_date(value, "short")
     return str(value)
@@ -100,8 +102,8 @@ def chart_value(value, kind: str):
         return float(_minor(value))
     if kind == "duration":
         return round(value / timedelta(hours=1), 2)
-    if kind in ("month", "date"):
-        return export(value, kind)
+    if kind in ("month", "date"):  # an axis's labels, as the table writes them
+        return show(value, kind)
     return value
 
 

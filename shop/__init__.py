@@ -198,7 +198,10 @@ def register_add_ons() -> None:
 def register_template_helpers(app: Flask) -> None:
     # At app creation, not import: these modules import this package (shop.extensions, models).
     from shop.i18n import (
+        currency_name,
         current_locale,
+        in_parentheses,
+        with_colon,
         format_money,
         language_choices,
         local_date,
@@ -206,14 +209,18 @@ def register_template_helpers(app: Flask) -> None:
         local_month,
         zone_name,
     )
-    from shop.labels import label
+    from shop.labels import label, level_label
     from shop.layout import site_header
 
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["currency_name"] = currency_name
+    app.jinja_env.filters["colon"] = with_colon
+    app.jinja_env.filters["parens"] = in_parentheses
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_month"] = local_month
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["level"] = level_label
     app.jinja_env.filters["zone_name"] = zone_name
     app.jinja_env.globals["company_name"] = lambda: app.config["COMPANY_NAME"]
     app.jinja_env.globals["get_locale"] = get_locale

@@ -19,7 +19,7 @@ import pytz
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel.dates import format_skeleton, get_datetime_format, get_timezone_location
-from babel.numbers import get_currency_precision
+from babel.numbers import get_currency_name, get_currency_precision
 from flask import current_app, has_request_context, request
 from flask_babel import (
     force_locale,
@@ -27,9 +27,11 @@ from flask_babel import (
     format_date,
     format_datetime,
     get_locale,
+    gettext,
     to_user_timezone,
 )
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 LOCALE_COOKIE = "neigou_locale"
 # How each language names itself in the switch (never translated: a reader of the other
@@ -123,6 +125,21 @@ def time_zones() -> tuple[str, ...]:
     return tuple(sorted(zone for zone in pytz.common_timezones if is_time_zone(zone)))
 
 
+def with_colon(label: str) -> Markup:
+    """"Total: " in English, "合计：" in Chinese: the colon after a label is the language's."""
+    return Markup(gettext("%(label)s: ", label=escape(label)))
+
+
+def in_parentheses(text: str) -> Markup:
+    """" (operator)" after a word in English, "（运营）" in Chinese (no space before it)."""
+    return Markup(gettext(" (%(text)s)", text=escape(text)))
+
+
+def currency_name(currency: str) -> str:
+    """A currency as people name it in the page's language: "人民币", "Chinese Yuan"."""
+    return get_currency_name(currency, locale=get_locale())
+
+
 def to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-get_currency_precision(currency))
 
@@ -147,9 +164,10 @@ def local_date(value: date | None, fmt: str = "medium") -> str:
     return format_date(value, fmt) if value else ""
 
 
-def local_month(value: date | None) -> str:
-    """A month (its first day) as the locale writes it: "December 2026", "2026年12月"."""
-    return format_skeleton("yMMMM", value, locale=get_locale()) if value else ""
+def local_month(value: date | None, *, short: bool = False) -> str:
+    """A month (its first day) as the locale writes it: "December 2026", "2026年12月"; short,
+    for tables and charts: "Dec 2026", "2026年12月"."""
+    return format_skeleton("yMMM" if short else "yMMMM", value, locale=get_locale()) if value else ""
 
 
 def local_datetime(value: datetime | None, fmt: str | None = None) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import lazy_gettext as _l
+
 # By enumeration and value: members of different enumerations may share a value ("pending").
 _LABELS: dict[tuple[type, str], object] = {}
 # By value alone, for a value read back without its enumeration (the audit trail's JSON), when
@@ -37,3 +39,12 @@ def label(value: enum.Enum | str | None) -> str:
 def lazy_label(value: enum.Enum) -> object:
     """``value``'s label, translated when it is shown (for choices built at import)."""
     return _LABELS.get((type(value), value.value)) or str(value.value).replace("_", " ")
+
+
+# A person's place in a referral chain: the employee (level 0), their contact (1), a contact's (2).
+_LEVELS = {0: _l("L0"), 1: _l("L1"), 2: _l("L2")}
+
+
+def level_label(level: int | None) -> str:
+    """A chain level as people say it: "L1" in English, "一级" in Chinese."""
+    return "" if level is None else str(_LEVELS.get(level, level))

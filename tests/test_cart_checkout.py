@@ -101,8 +101,8 @@ def test_adding_more_than_the_retail_cap_at_once_is_refused(client, employee, pr
     assert response.status_code == 302 and response.headers["Location"] == "/p/somewhere"
     html = text(client.get("/cart/"))
     assert (
-        "The rule “At most 5 units of any one item per buyer per order” allows 5 in one order; "
-        "your cart would hold 6." in html
+        "The rule “At most 5 units of any one item per buyer per order” allows 5 units in one order; "
+        "your cart would hold 6 units." in html
     )
     assert cart_of(employee) == {}
 
@@ -112,7 +112,7 @@ def test_the_retail_cap_counts_what_is_already_in_the_cart(client, employee, pro
     login(client, employee)
     add(client, variant, 3)
     html = text(add(client, variant, 3, follow_redirects=True))
-    assert "allows 5 in one order; your cart would hold 6." in html
+    assert "allows 5 units in one order; your cart would hold 6 units." in html
     assert cart_of(employee) == {variant.id: 3}
 
 
@@ -146,7 +146,7 @@ def test_quantity_changes_in_place_within_the_cap(client, employee, product):
     assert count(CartLine) == 1
 
     html = text(client.post_form(f"/cart/lines/{line_id}", {"quantity": "6"}, follow_redirects=True))
-    assert "allows 5 in one order; your cart would hold 6." in html
+    assert "allows 5 units in one order; your cart would hold 6 units." in html
     assert db.session.scalar(select(CartLine.quantity).where(CartLine.id == line_id)) == 5
 
     html = text(client.post_form(f"/cart/lines/{line_id}", {"quantity": "lots"}, follow_redirects=True))

@@ -123,7 +123,7 @@ def test_the_cart_shows_what_is_left_per_line_and_warns_of_broken_rules(
     html = text(client.get("/cart/"))
     warnings = html[html.index("This cart cannot be ordered as it is:") :]
     warnings = warnings[: warnings.index("</div>")]
-    assert f"“{quotas.describe(chain)}”: 2 left for you, this cart needs 4." in warnings
+    assert f"“{quotas.describe(chain)}”: 2 units left for you, this cart needs 4 units." in warnings
     assert quotas.describe(cap) not in warnings  # 4 x 40.00 + 3 x 10.00 = 190.00 of 200.00
     assert "0 more allowed (chain limit" in html
 
@@ -134,11 +134,11 @@ def test_the_cart_holds_what_one_order_may_under_the_per_order_rules(client, emp
     login(client, employee)
     add(client, tea.variants[0], 4)
     html = text(add(client, cup.variants[0], 3, follow_redirects=True))
-    assert f"The rule “{quotas.describe(basket)}” allows 6 in one order; your cart would hold 7." in html
+    assert f"The rule “{quotas.describe(basket)}” allows 6 units in one order; your cart would hold 7 units." in html
     add(client, cup.variants[0], 2)
     line = db.session.scalar(select(CartLine).where(CartLine.variant_id == tea.variants[0].id))
     html = text(client.post_form(f"/cart/lines/{line.id}", {"quantity": "5"}, follow_redirects=True))
-    assert "allows 6 in one order; your cart would hold 7." in html
+    assert "allows 6 units in one order; your cart would hold 7 units." in html
     quotas.grant_exception(employee, basket, employee, 1, "Office party")
     db.session.commit()
     client.post_form(f"/cart/lines/{line.id}", {"quantity": "5"})

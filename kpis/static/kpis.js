@@ -12,12 +12,22 @@
     return table.rows.map(function (row) { return row[index]; });
   }
 
+  function narrow() {
+    return window.matchMedia("(max-width: 47.99rem)").matches;
+  }
+
+  // More categories than fit side by side: on a phone, or more than twelve anywhere.
+  function crowded(table) {
+    return table.rows.length > (narrow() ? 4 : 12);
+  }
+
   function categoryChart(table, indexes, extra) {
     return Object.assign({
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
       grid: { left: 60, right: 20, top: 40, bottom: 40 },
-      xAxis: { type: "category", data: column(table, 0) },
+      // Every category named (ECharts would skip every other one on a phone), tilted when crowded.
+      xAxis: { type: "category", data: column(table, 0), axisLabel: { interval: 0, rotate: crowded(table) ? 40 : 0 } },
       yAxis: { type: "value" },
       series: indexes.map(function (i) {
         return { name: table.columns[i], type: "bar", data: column(table, i) };
@@ -75,13 +85,26 @@
           if (value !== null) { cells.push([x, y, value]); }
         });
       });
+      // Whole per cents in the cells, and none on a phone, where twelve columns leave no room
+      // for them (the table below has every figure; a tap shows a cell's).
       return {
-        tooltip: { position: "top" },
-        grid: { left: 80, right: 20, top: 10, bottom: 70 },
-        xAxis: { type: "category", data: ks },
+        tooltip: {
+          position: "top",
+          formatter: function (p) {
+            return months[p.value[1]] + " · " + ks[p.value[0]] + " · " + Math.round(p.value[2]) + "%";
+          }
+        },
+        grid: { left: 80, right: 20, top: 10, bottom: 90 },
+        xAxis: { type: "category", data: ks, axisLabel: { interval: 0, rotate: narrow() ? 40 : 0 } },
         yAxis: { type: "category", data: months },
-        visualMap: { min: 0, max: 100, calculable: true, orient: "horizontal", left: "center", bottom: 0 },
-        series: [{ type: "heatmap", data: cells, label: { show: true } }]
+        visualMap: {
+          min: 0, max: 100, calculable: true, orient: "horizontal", left: "center", bottom: 0,
+          itemHeight: narrow() ? 120 : 140, formatter: function (v) { return Math.round(v) + "%"; }
+        },
+        series: [{
+          type: "heatmap", data: cells,
+          label: { show: !narrow(), formatter: function (p) { return Math.round(p.value[2]) + "%"; } }
+        }]
       };
     }
   };

@@ -35,7 +35,7 @@ class ProductForm(FlaskForm):
     summary = StringField(_l("Summary"), validators=[Optional(), Length(max=300)])
     description_md = TextAreaField(_l("Description (Markdown)"), validators=[Optional(), Length(max=50_000)])
     sales_mode = SelectField(_l("Sales mode"), choices=[SelectChoice(m.value, lazy_label(m)) for m in SalesMode])
-    is_active = BooleanField(_l("Active"), default=True)
+    is_active = BooleanField(_l("On sale"), default=True)
     submit = SubmitField(_l("Save"))
 
 
@@ -97,7 +97,7 @@ class VariantForm(FlaskForm):
     initial_stock = IntegerField(
         _l("Initial stock"), default=0, validators=[Optional(), NumberRange(min=0, max=1_000_000)]
     )
-    is_active = BooleanField(_l("Active"), default=True)
+    is_active = BooleanField(_l("On sale"), default=True)
     submit = SubmitField(_l("Save"))
 
 

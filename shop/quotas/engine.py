@@ -20,6 +20,7 @@ from datetime import datetime
 from functools import cached_property
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, not_, or_, select, true
 from sqlalchemy.orm import aliased
 
@@ -68,7 +69,7 @@ class Allowance:
     def amount_text(self, amount: int, currency: str) -> str:
         if self.rule.measure == Measure.amount:
             return format_money(amount, currency)
-        return str(amount)
+        return ngettext("%(num)d unit", "%(num)d units", amount)
 
 
 class QuotaExceeded(DomainError):

@@ -89,7 +89,7 @@ class ChangeRuleForm(FlaskForm):
         places=2,
         validators=[InputRequired(), LIMIT_RANGE, whole_units_unless_money(lambda form: form.measure)],
     )
-    is_active = BooleanField(_l("Active"))
+    is_active = BooleanField(_l("In force"))
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, measure: Measure, **kwargs):

@@ -35,7 +35,7 @@ def test_buying_now_places_a_pending_order_at_the_festival_price(
 
     refused = client.post_form(_url(item), {"quantity": "1", "address_id": str(address.id)})
     assert refused.status_code == 409
-    assert "0 left for you" in refused.get_data(as_text=True)
+    assert "0 units left for you" in refused.get_data(as_text=True)
     assert db.session.get(FestivalItem, item.id).sold == 2
     # The refusal shows the purchase to try again, with a CSRF token that is accepted (400 without).
     buy_form = refused.get_data(as_text=True).split('class="buy-now"', 1)[1].split("</form>", 1)[0]
@@ -121,7 +121,7 @@ def test_a_refusal_is_worded_from_what_placing_read_and_an_order_is_not_read_aga
     with statements() as refused:
         response = client.post(_url(item), data=form)
     html = response.get_data(as_text=True)
-    assert response.status_code == 409 and "0 left for you" in html and address.line1 in html
+    assert response.status_code == 409 and "0 units left for you" in html and address.line1 in html
     assert placed[-1].startswith("INSERT INTO audit_entries")
     # The rules, their exceptions and the use: the last read of the refused transaction. After
     # its rollback only the refusal's count is written (kpis, in a transaction of its own); the

@@ -73,7 +73,7 @@ def test_per_buyer_limit_counts_pending_orders_and_expiry_gives_it_back(
 ):
     item = make_festival_item(make_festival(), product.variants[0], 10, per_buyer_limit=2)
     first = buy(employee, item, 2, make_address)
-    with pytest.raises(QuotaExceeded, match="0 left"):
+    with pytest.raises(QuotaExceeded, match="0 units left"):
         buy(employee, item, 1, make_address)
     db.session.rollback()
     later = first.expires_at + timedelta(seconds=1)
@@ -97,7 +97,7 @@ def test_chain_rule_counts_the_employee_and_their_contacts_together(
     buy(friend, item, 1, make_address)
     with pytest.raises(QuotaExceeded) as refused:
         buy(friends_friend, item, 2, make_address)
-    assert describe(rule) in refused.value.message and "1 left" in refused.value.message
+    assert describe(rule) in refused.value.message and "1 unit left" in refused.value.message
     db.session.rollback()
     buy(friends_friend, item, 1, make_address)
     assert _reload(FestivalItem, item.id).sold == 3
@@ -197,14 +197,14 @@ def test_refunded_units_give_their_quota_back(operator, employee, product, place
     order = place(employee, product.variants[0], 3)
     pay_by_payroll(employee, order)
     db.session.commit()
-    with pytest.raises(QuotaExceeded, match="0 left"):
+    with pytest.raises(QuotaExceeded, match="0 units left"):
         place(employee, product.variants[0], 1)
     db.session.rollback()
     db.session.execute(delete(CartLine))  # what the refused order left in the cart
     refunds.refund_order(operator, order, reason="Arrived broken", quantities={order.lines[0].id: 2}, restock=False)
     db.session.commit()
     place(employee, product.variants[0], 2)
-    with pytest.raises(QuotaExceeded, match="0 left"):
+    with pytest.raises(QuotaExceeded, match="0 units left"):
         place(employee, product.variants[0], 1)
 
 

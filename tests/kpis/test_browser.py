@@ -34,6 +34,7 @@ def test_the_operator_reads_the_dashboard_in_a_browser(server, operator, make_us
     for kind in ("share", "share", "visit", "signup", "consultation", "first_order"):
         add_event(kind, moment, actor=friend if kind != "share" else employee, festival_id=festival.id)
     add_order(friend, total=5_000, paid_at=moment, festival_id=festival.id)
+    add_order(friend, total=3_000, paid_at=moment - timedelta(days=40))  # a cohort that came back
     aggregate()
 
     with sync_playwright() as playwright:
@@ -71,6 +72,22 @@ def test_the_operator_reads_the_dashboard_in_a_browser(server, operator, make_us
 
             page.goto(f"{server}/ops/kpis/sustainability")
             page.wait_for_selector('.kpi-chart[data-chart="revenue_monthly"][data-drawn] svg', timeout=15_000)
+
+            # On a phone: every month named under the bars (none skipped), and the retention
+            # heat map without figures in its cells, which twelve columns leave no room for.
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+            phone.on("pageerror", lambda error: problems.append(str(error)))
+            phone.context.add_cookies(page.context.cookies())
+            phone.goto(f"{server}/ops/kpis/sustainability")
+            chart = phone.wait_for_selector('.kpi-chart[data-chart="revenue_monthly"][data-drawn] svg')
+            drawn = set(chart.eval_on_selector_all("text", "nodes => nodes.map(n => n.textContent)"))
+            months = phone.eval_on_selector_all(
+                "#table-revenue_monthly tbody td:first-child", "nodes => nodes.map(n => n.textContent.trim())"
+            )
+            assert len(months) == 12 and set(months) <= drawn
+            heatmap = phone.wait_for_selector('.kpi-chart[data-chart="retention"][data-drawn] svg')
+            cells = heatmap.eval_on_selector_all("text", "nodes => nodes.map(n => n.textContent)")
+            assert sorted(t for t in cells if t.endswith("%")) == ["0%", "100%"]  # the colour scale's ends only
             assert problems == []
         finally:
             browser.close()
