@@ -322,6 +322,9 @@ def refer(slug: str):
             lead_service.submit_lead(current_user, product, data)
         if not work.refused:
             return redirect(url_for("referrals.my_leads"))
+        if isinstance(work.refusal, lead_service.AlreadyReferred):  # sent twice: where the first one went
+            flash(work.refusal.message, "info")
+            return redirect(url_for("referrals.my_leads"))
         form.customer_name.errors.append(work.refusal.message)
     status = 200 if request.method == "GET" else 422
     return render_template("referrals/refer.html", product=product, form=form), status

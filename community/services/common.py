@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -12,6 +13,10 @@ from community.models import Tag
 from shop.accounts.models import Role, User
 from shop.catalog.models import Product
 from shop.extensions import db
+
+# The same post by the same person again within this time is the first one sent twice (a double
+# tap on a phone, a page sent again): nothing new is made, the person lands on the first one.
+REPOST_WINDOW = timedelta(minutes=10)
 
 MAX_TAGS = 8
 TAG_MAX_LENGTH = 40
@@ -77,3 +82,16 @@ def operators() -> list[User]:
 def can_write_articles(user: User) -> bool:
     """Employees and operators write articles; contacts read and ask."""
     return user.is_employee or user.is_operator
+
+
+def lock_author(user: User) -> None:
+    """One post at a time per author: their row is the lock (PostgreSQL; SQLite has one writer),
+    so a post sent twice at the same moment finds the first one when it checks for a repeat.
+    ``FOR NO KEY UPDATE``: rows that merely refer to the user are not held up."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+
+
+def same_text(first: str | None, second: str | None) -> bool:
+    """The same words, whatever the spaces and line breaks between them (a page sent again may
+    carry other line endings)."""
+    return (first or "").split() == (second or "").split()

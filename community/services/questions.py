@@ -10,9 +10,9 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import selectinload
 
 from community import events
-from community.errors import CommunityError
+from community.errors import AlreadyPosted, CommunityError
 from community.models import Answer, Question, Tag, Vote
-from community.services.common import active_product, parse_tags, tags_named
+from community.services.common import REPOST_WINDOW, active_product, lock_author, parse_tags, same_text, tags_named
 from shop.accounts.models import User
 from shop.audit.services import record
 from shop.database import utcnow
@@ -66,17 +66,31 @@ def _clean_title(title: str) -> str:
 def ask_question(
     user: User, *, title: str, body_md: str, product_id: int | None = None, tags: str = "", now: datetime | None = None
 ) -> Question:
-    """Post a question. It is a consultation event of the asker's chain (``community.events``)."""
+    """Post a question. It is a consultation event of the asker's chain (``community.events``).
+
+    The same title and text again by the same asker within ``REPOST_WINDOW`` is the first
+    question sent twice: AlreadyPosted, with that question."""
     now = now or utcnow()
+    title, body_md = _clean_title(title), body_md or ""
+    product, tag_names = active_product(product_id), parse_tags(tags)
+    lock_author(user)
+    earlier = db.session.scalars(
+        select(Question)
+        .where(Question.author_id == user.id, Question.title == title, Question.created_at >= now - REPOST_WINDOW)
+        .order_by(Question.id)
+    )
+    repeated = next((q for q in earlier if same_text(q.body_md, body_md)), None)
+    if repeated is not None:
+        raise AlreadyPosted(_("You already posted this question."), repeated)
     question = Question(
         author_id=user.id,
-        title=_clean_title(title),
-        body_md=body_md or "",
-        product=active_product(product_id),
+        title=title,
+        body_md=body_md,
+        product=product,
         created_at=now,
         updated_at=now,
     )
-    question.tags = tags_named(parse_tags(tags))
+    question.tags = tags_named(tag_names)
     db.session.add(question)
     db.session.flush()
     events.record_consultation(user, product_id=question.product_id, source="question", key=question.id)
@@ -115,10 +129,25 @@ def _question_state(question: Question) -> dict:
 
 
 def post_answer(user: User, question: Question, body_md: str, *, now: datetime | None = None) -> Answer:
+    """Answer a question. The same text again by the same author on the same question within
+    ``REPOST_WINDOW`` is the first answer sent twice: AlreadyPosted, with that answer."""
     now = now or utcnow()
     _check_open(user, question)
     if not (body_md or "").strip():
         raise CommunityError(_("Write an answer first."))
+    lock_author(user)
+    earlier = db.session.scalars(
+        select(Answer)
+        .where(
+            Answer.question_id == question.id,
+            Answer.author_id == user.id,
+            Answer.created_at >= now - REPOST_WINDOW,
+        )
+        .order_by(Answer.id)
+    )
+    repeated = next((a for a in earlier if same_text(a.body_md, body_md)), None)
+    if repeated is not None:
+        raise AlreadyPosted(_("You already posted this answer."), repeated)
     answer = Answer(question_id=question.id, author_id=user.id, body_md=body_md, created_at=now, updated_at=now)
     db.session.add(answer)
     db.session.flush()

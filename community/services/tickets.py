@@ -19,7 +19,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
 from community import events
-from community.errors import CommunityError, IllegalTransition
+from community.errors import AlreadyPosted, CommunityError, IllegalTransition
 from community.models import (
     TICKET_STEPS,
     Article,
@@ -29,7 +29,7 @@ from community.models import (
     TicketMessage,
     TicketStatus,
 )
-from community.services.common import active_product
+from community.services.common import REPOST_WINDOW, active_product, lock_author, same_text
 from shop.accounts.models import User
 from shop.audit.services import record
 from shop.database import utcnow
@@ -97,7 +97,10 @@ def _step_label(step: str) -> str:
 def open_ticket(
     user: User, *, subject: str, body_md: str, product_id: int | None = None, now: datetime | None = None
 ) -> Ticket:
-    """Open a consultation. It is a consultation event of the requester's chain."""
+    """Open a consultation. It is a consultation event of the requester's chain.
+
+    The same title and text again by the same requester within ``REPOST_WINDOW`` is the first
+    ticket sent twice: AlreadyPosted, with that ticket."""
     now = now or utcnow()
     subject = " ".join((subject or "").split())
     if not subject:
@@ -106,10 +109,21 @@ def open_ticket(
         raise CommunityError(_("A title can have at most %(n)d characters.", n=SUBJECT_MAX))
     if not (body_md or "").strip():
         raise CommunityError(_("Describe your question for the operator."))
+    product = active_product(product_id)
+    lock_author(user)
+    earlier = db.session.scalars(
+        select(Ticket)
+        .where(Ticket.requester_id == user.id, Ticket.subject == subject, Ticket.created_at >= now - REPOST_WINDOW)
+        .options(selectinload(Ticket.messages))
+        .order_by(Ticket.id)
+    )
+    repeated = next((t for t in earlier if t.messages and same_text(t.messages[0].body_md, body_md)), None)
+    if repeated is not None:
+        raise AlreadyPosted(_("You already sent this question to an operator."), repeated)
     ticket = Ticket(
         requester_id=user.id,
         subject=subject,
-        product=active_product(product_id),
+        product=product,
         status=TicketStatus.open,
         created_at=now,
         updated_at=now,

@@ -6,8 +6,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from community.errors import AlreadyPosted
 from community.forms import ActionForm, AnswerForm, AskForm, ModerationForm, QuestionForm, VoteForm
-from community.models import Answer, Question
+from community.models import Answer, Question, Ticket
 from community.services import articles as article_services
 from community.services import questions as services
 from community.services import search as search_services
@@ -101,6 +102,9 @@ def ask():
             target = _post_question_or_ticket(form)
         if not work.refused:
             return redirect(target)
+        if isinstance(work.refusal, AlreadyPosted):  # sent twice: where the first one went
+            flash(work.refusal.message, "info")
+            return redirect(_post_url(work.refusal.existing))
         form.form_errors.append(work.refusal.message)
     return render_template("community/ask.html", form=form, suggestions=[]), 422
 
@@ -122,6 +126,12 @@ def _post_question_or_ticket(form: AskForm) -> str:
     )
     flash(_("An operator will answer you here and by e-mail."), "success")
     return url_for("community.ticket", ticket_id=ticket.id)
+
+
+def _post_url(post: Question | Ticket) -> str:
+    if isinstance(post, Ticket):
+        return url_for("community.ticket", ticket_id=post.id)
+    return url_for("community.question", question_id=post.id)
 
 
 def _self_served(answered_by: str, query: str):
@@ -152,6 +162,9 @@ def answer(question_id: int):
             created = services.post_answer(current_user, found, form.body_md.data)
         if not work.refused:
             return _to_question(found.id, created.id)
+        if isinstance(work.refusal, AlreadyPosted):  # sent twice: where the first one went
+            flash(work.refusal.message, "info")
+            return _to_question(found.id, work.refusal.existing.id)
         form.form_errors.append(work.refusal.message)
     return _question_page(found, form), 422
 

@@ -21,11 +21,12 @@ from shop.accounts.models import Role, User
 from shop.audit.services import record
 from shop.catalog.models import Product, SalesMode
 from shop.database import utcnow
-from shop.errors import NotAllowed
+from shop.errors import AlreadySubmitted, NotAllowed
 from shop.extensions import db
 from shop.i18n import in_language_of
 from shop.labels import label
 from shop.mail import queue_mail
+from shop.phones import mainland_mobile, other_phone
 from shop.urls import public_url
 
 PHONE_RE = re.compile(r"\+?[0-9][0-9 ()\-]{4,38}")
@@ -34,6 +35,10 @@ OPEN_STATUSES = (LeadStatus.new, LeadStatus.contacted, LeadStatus.qualified)
 
 class LeadError(ReferralError):
     pass
+
+
+class AlreadyReferred(AlreadySubmitted, LeadError):
+    """The referrer has an open lead for this customer and product already: ``existing``."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,32 @@ def _clean(data: LeadInput) -> dict:
     )
 
 
+def _phone_key(phone: str) -> str:
+    """One form of a number however it was typed (``+86 139 1234 5678``, ``13912345678``)."""
+    return mainland_mobile(phone) or other_phone(phone) or phone
+
+
+def open_lead_for(referrer: User, product: Product, phone: str, email: str) -> Lead | None:
+    """The referrer's open lead for this product whose customer has this phone number or this
+    e-mail address (either one is the same customer), if any."""
+    leads = db.session.scalars(
+        select(Lead)
+        .where(Lead.referrer_id == referrer.id, Lead.product_id == product.id, Lead.status.in_(OPEN_STATUSES))
+        .order_by(Lead.id)
+    )
+    phone = _phone_key(phone) if phone else ""
+    email = email.lower()
+    return next(
+        (
+            lead
+            for lead in leads
+            if (phone and lead.customer_phone and _phone_key(lead.customer_phone) == phone)
+            or (email and lead.customer_email.lower() == email)
+        ),
+        None,
+    )
+
+
 def sales_reps() -> list[User]:
     return list(
         db.session.scalars(select(User).where(User.role == Role.sales, User.is_active_flag.is_(True)).order_by(User.id))
@@ -107,11 +138,25 @@ def submit_lead(
     referrer: User, product: Product, data: LeadInput, *, now: datetime | None = None, notify: bool = True
 ) -> Lead:
     """Refer a customer: a new lead for the next sales rep (told by mail unless ``notify`` is
-    false, as for demo data), and a consultation event."""
+    false, as for demo data), and a consultation event.
+
+    A customer the referrer has an open lead for, for this product (the same phone number or
+    e-mail address), is not referred twice, whenever the form comes again: AlreadyReferred,
+    with that lead. Sales would otherwise call the customer twice."""
     now = now or utcnow()
     if product.sales_mode != SalesMode.lead or not product.is_active:
         raise LeadError(_("This product is not sold through our sales consultants."))
     values = _clean(data)
+    # One lead at a time per referrer: their row is the lock (PostgreSQL; SQLite has one
+    # writer), so the same form sent twice at once finds the first lead. Taken before the
+    # round-robin cursor; FOR NO KEY UPDATE does not hold up rows that only refer to the user.
+    db.session.execute(select(User.id).where(User.id == referrer.id).with_for_update(key_share=True))
+    repeated = open_lead_for(referrer, product, values["customer_phone"], values["customer_email"])
+    if repeated is not None:
+        raise AlreadyReferred(
+            _("You already referred this customer for %(product)s, and the lead is still open.", product=product.name),
+            repeated,
+        )
     assignee = next_assignee()
     lead = Lead(
         product_id=product.id,

@@ -5,6 +5,7 @@ lead credited to the chain."""
 from __future__ import annotations
 
 from collections import Counter
+from itertools import count
 
 import pytest
 from flask import current_app
@@ -34,11 +35,16 @@ FORM = {
 }
 
 
+_CUSTOMERS = count(1)
+
+
 def lead_input(**changes) -> leads.LeadInput:
+    """A lead for a customer of their own (a phone number not given before), unless ``changes``
+    say otherwise: a referrer's second open lead for the same customer is refused."""
     values = (
         dict(
             customer_name="Carl",
-            customer_phone="+86 139 1234 5678",
+            customer_phone=f"+86 139 0000 {next(_CUSTOMERS) % 10_000:04d}",
             customer_email="",
             company="",
             need="A quote",
