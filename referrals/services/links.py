@@ -12,12 +12,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from referrals.services import ReferralError, poster_cache
-from referrals.services.poster import card_png, font_path, invite_poster_png, poster_png
+from referrals.services.poster import card_png, invite_poster_png, poster_png
 from shop.accounts.models import MAX_LEVEL, User
 from shop.catalog.images import upload_dir
 from shop.catalog.models import Product
 from shop.catalog.services import product_by_slug
 from shop.extensions import db
+from shop.lettering import font_path
 from shop.urls import public_url
 
 CODE_RE = re.compile(r"[A-Za-z0-9]{4,16}")

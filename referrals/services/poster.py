@@ -8,22 +8,13 @@ words come translated by the caller (the viewer's language)."""
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 
 import qrcode
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from shop.catalog.images import open_picture
-
-# Fonts with Chinese glyphs, tried in order when POSTER_FONT is not set (Debian's packages
-# fonts-wqy-microhei, which `make` installs when it can, and fonts-noto-cjk). Pillow's built-in
-# font has Latin glyphs only.
-CJK_FONTS = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-)
+from shop.lettering import load_font, wrap
 
 WIDTH, HEIGHT = 750, 1334  # portrait, 9:16
 MARGIN = 40
@@ -44,9 +35,6 @@ INVITE_QR_BOX = (
     (WIDTH + INVITE_QR_SIZE) // 2,
     HEIGHT - MARGIN - 150,
 )
-
-# A line breaks between words of Latin text and between any two characters of Chinese.
-_BREAKS = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+\s*|\s+")
 
 
 def qr_image(url: str, size: int = QR_SIZE) -> Image.Image:
@@ -70,38 +58,6 @@ def _picture(path: Path | None) -> Image.Image:
     placeholder = Image.new("RGB", (PICTURE, PICTURE), (245, 245, 244))
     ImageDraw.Draw(placeholder).rectangle((0, 0, PICTURE - 1, PICTURE - 1), outline=(229, 231, 235), width=4)
     return placeholder
-
-
-def font_path(configured: str | None = None) -> str | None:
-    """The font file posters are drawn with: POSTER_FONT, else the first CJK font found."""
-    for candidate in (configured, *CJK_FONTS):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
-
-
-def load_font(path: str | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
-
-
-def wrap(text: str, font, width: int, max_lines: int) -> list[str]:
-    """``text`` in lines no wider than ``width`` pixels, at most ``max_lines`` (the last one
-    ending in an ellipsis when the text goes on)."""
-    lines, line = [], ""
-    for piece in _BREAKS.findall(text or ""):
-        if line and font.getlength((line + piece).rstrip()) > width:
-            lines.append(line.rstrip())
-            line = piece.lstrip()
-        else:
-            line += piece
-    if line.strip():
-        lines.append(line.rstrip())
-    if len(lines) > max_lines:
-        last = lines[max_lines - 1]
-        while last and font.getlength(last + "…") > width:
-            last = last[:-1]
-        lines = [*lines[: max_lines - 1], last.rstrip() + "…"]
-    return lines
 
 
 def _text(draw, xy, lines: list[str], font, fill, spacing: int = 10, center: bool = False) -> int:

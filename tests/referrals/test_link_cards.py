@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 from PIL import Image
 
 from referrals.services import poster
+from shop import lettering
 from shop.catalog.services import add_image
 from tests.conftest import link_in, login, outbox
 from tests.referrals.conftest import NEW_PASSWORD, join, mail_body
@@ -152,10 +153,10 @@ def test_the_product_poster_has_the_picture_the_sharer_and_the_code(app, client,
 
 
 def test_long_chinese_and_english_text_wraps_within_the_width():
-    font = poster.load_font(poster.font_path(None), 44)
-    wrapped = poster.wrap("景德镇手工青花瓷茶具套装一壶四杯配竹制茶盘与礼盒包装", font, 400, 2)
+    font = lettering.load_font(lettering.font_path(None), 44)
+    wrapped = lettering.wrap("景德镇手工青花瓷茶具套装一壶四杯配竹制茶盘与礼盒包装", font, 400, 2)
     assert len(wrapped) == 2 and wrapped[-1].endswith("…")
     assert all(font.getlength(line) <= 400 for line in wrapped)
-    english = poster.wrap("A hand-painted porcelain tea set with four cups", font, 400, 5)
+    english = lettering.wrap("A hand-painted porcelain tea set with four cups", font, 400, 5)
     assert len(english) > 1 and all(not line.startswith(" ") for line in english)
     assert " ".join(english) == "A hand-painted porcelain tea set with four cups"

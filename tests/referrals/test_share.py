@@ -13,6 +13,7 @@ from PIL import Image
 
 from referrals.models import EventKind
 from referrals.services import poster
+from shop import lettering
 from shop.catalog import page_cache
 from shop.catalog.models import SalesMode
 from tests.conftest import login
@@ -167,7 +168,7 @@ def _sharer_area(png: bytes) -> bytes:
 
 
 def test_chinese_names_are_drawn_on_the_poster_with_a_cjk_font():
-    font = poster.font_path(None)
+    font = lettering.font_path(None)
     if font is None:
         if os.environ.get("CI") == "true":
             pytest.fail("`make test` installs a CJK font (fonts-wqy-microhei) under CI")
