@@ -27,39 +27,56 @@ from shop.orders.models import Address
 SEED = 3003
 CONTACT_DOMAIN = "friends.example"
 INVITE_COUNTS = (4, 3, 2, 2, 1, 2)  # L1 contacts of the first demo employees (Alice, Bob, ...)
+# Each contact's log-in is romanised (lily.zhao.0@friends.example, as the README gives them);
+# the name they go by is Chinese: (romanised given name, Chinese given name) and the same for
+# family names.
 _GIVEN = (
-    "Lily",
-    "Tom",
-    "Grace",
-    "Leo",
-    "Emma",
-    "Jack",
-    "Chloe",
-    "Ryan",
-    "Mia",
-    "Kevin",
-    "Zoe",
-    "Owen",
-    "Amy",
-    "Ben",
-    "Iris",
-    "Sam",
-    "Nina",
-    "Alex",
-    "Ruby",
-    "Eric",
-    "Coco",
-    "Dylan",
-    "Ivy",
-    "Max",
+    ("Lily", "莉莉"),
+    ("Tom", "涛"),
+    ("Grace", "雅婷"),
+    ("Leo", "磊"),
+    ("Emma", "思涵"),
+    ("Jack", "俊杰"),
+    ("Chloe", "可欣"),
+    ("Ryan", "睿"),
+    ("Mia", "梦瑶"),
+    ("Kevin", "凯"),
+    ("Zoe", "紫萱"),
+    ("Owen", "文博"),
+    ("Amy", "欣怡"),
+    ("Ben", "斌"),
+    ("Iris", "诗琪"),
+    ("Sam", "晟"),
+    ("Nina", "宁"),
+    ("Alex", "昊天"),
+    ("Ruby", "若彤"),
+    ("Eric", "宇航"),
+    ("Coco", "可可"),
+    ("Dylan", "东"),
+    ("Ivy", "一诺"),
+    ("Max", "明轩"),
 )
-_FAMILY = ("Zhao", "Qian", "Sun", "Li", "Zhou", "Wu", "Zheng", "Feng", "Chu", "Wei", "Jiang", "Shen")
+_FAMILY = (
+    ("Zhao", "赵"),
+    ("Qian", "钱"),
+    ("Sun", "孙"),
+    ("Li", "李"),
+    ("Zhou", "周"),
+    ("Wu", "吴"),
+    ("Zheng", "郑"),
+    ("Feng", "冯"),
+    ("Chu", "褚"),
+    ("Wei", "卫"),
+    ("Jiang", "蒋"),
+    ("Shen", "沈"),
+)
 BURST_IP = "203.0.113.77"  # a documentation address: several sign-ups within an hour, for the flags page
 
 
 def _person(n: int) -> tuple[str, str]:
-    given, family = _GIVEN[n % len(_GIVEN)], _FAMILY[(n * 5) % len(_FAMILY)]
-    return f"{given} {family}", f"{given}.{family}.{n}".lower() + f"@{CONTACT_DOMAIN}"
+    """The n-th contact's name (赵莉莉) and log-in (lily.zhao.0@friends.example)."""
+    (given, given_zh), (family, family_zh) = _GIVEN[n % len(_GIVEN)], _FAMILY[(n * 5) % len(_FAMILY)]
+    return family_zh + given_zh, f"{given}.{family}.{n}".lower() + f"@{CONTACT_DOMAIN}"
 
 
 def inviters() -> dict[str, int]:
@@ -156,14 +173,17 @@ def _seed_addresses(plan) -> None:
     for n, contact in enumerate(contacts):
         if contact.id in with_address:
             continue
-        line1 = "88 Shared Lane" if n < 3 else f"{100 + n} Jinqiao Road"
+        line1 = "金桥路88弄8号101室" if n < 3 else f"金桥路{100 + n}弄{n % 12 + 1}号{n % 6 + 1}0{n % 3 + 1}室"
         db.session.add(
             Address(
                 user_id=contact.id,
                 recipient=contact.name,
                 phone=f"+86 139 {10_000_000 + n}",
+                province="上海市",
+                city="上海市",
+                district="浦东新区",
+                region_code="310115",
                 line1=line1,
-                city="Shanghai",
                 postcode="201206",
                 country="CN",
             )
@@ -200,11 +220,11 @@ def _seed_activity(now: datetime, employees: dict[str, User], direct: list[Produ
     reps = leads.sales_reps()
     referrers = sharers[:10]
     needs = (
-        "Whole-flat installation before the move in",
-        "A team of 12 wants yearly checks",
-        "Compare with what they have now",
-        "Gift for parents",
-        "Office of 30 people",
+        "新房入住前全屋安装",
+        "12 人的团队想做年度体检",
+        "想和现在用的产品比较一下",
+        "给父母买的礼物",
+        "30 人的办公室",
     )
     stages = (None, LeadStatus.contacted, LeadStatus.qualified, LeadStatus.won, LeadStatus.lost)
     for n, referrer in enumerate(referrers):
@@ -213,10 +233,10 @@ def _seed_activity(now: datetime, employees: dict[str, User], direct: list[Produ
             referrer,
             lead_products[n % len(lead_products)],
             leads.LeadInput(
-                customer_name=f"{_GIVEN[(n + 7) % len(_GIVEN)]} {_FAMILY[n % len(_FAMILY)]}",
+                customer_name=_FAMILY[n % len(_FAMILY)][1] + _GIVEN[(n + 7) % len(_GIVEN)][1],
                 customer_phone=f"+86 137 {20_000_000 + n}",
                 customer_email="",
-                company=rng.choice(("", "Acme Ltd.")),
+                company=rng.choice(("", "上海锦程贸易有限公司")),
                 need=needs[n % len(needs)],
                 budget=rng.choice((None, 500_000, 1_200_000)),
                 timeline=rng.choice(list(Timeline)),
@@ -241,6 +261,6 @@ def _seed_activity(now: datetime, employees: dict[str, User], direct: list[Produ
                 status,
                 now=created + timedelta(days=step),
                 amount=rng.choice((880_000, 1_560_000)) if status == LeadStatus.won else None,
-                reason="Chose a competitor's offer" if status == LeadStatus.lost else None,
+                reason="选择了竞品的方案" if status == LeadStatus.lost else None,
                 notify=False,
             )

@@ -157,10 +157,10 @@ def test_seed_demo_creates_consistent_data_once_and_is_idempotent(app):
         if order.status == OrderStatus.completed:
             assert order.shipped_at < order.completed_at < started
     # Festivals: one selling with three items, one in preheat with two items and reminders.
-    festivals = {f.name: f for f in db.session.scalars(select(Festival).order_by(Festival.id))}
-    assert {name: f.phase() for name, f in festivals.items()} == {
-        "Golden Autumn Fair": Phase.launch,
-        "Year-End Gala": Phase.preheat,
+    festivals = {f.slug: f for f in db.session.scalars(select(Festival).order_by(Festival.id))}
+    assert {slug: (f.name, f.phase()) for slug, f in festivals.items()} == {
+        "golden-autumn-fair": ("金秋内购节", Phase.launch),
+        "year-end-gala": ("年终内购节", Phase.preheat),
     }
     assert [len(f.items) for f in festivals.values()] == [3, 2]
     assert all(
@@ -174,7 +174,7 @@ def test_seed_demo_creates_consistent_data_once_and_is_idempotent(app):
     reminded = db.session.scalars(
         select(User.email)
         .join(FestivalReminder, FestivalReminder.user_id == User.id)
-        .where(FestivalReminder.festival_id == festivals["Year-End Gala"].id)
+        .where(FestivalReminder.festival_id == festivals["year-end-gala"].id)
     ).all()
     assert len(reminded) == 12 and not any(email.startswith("alice@") for email in reminded)
     # Held orders took their units from the planned stock, and so did the festivals' allocations;

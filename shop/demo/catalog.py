@@ -60,18 +60,20 @@ def catalog_plan() -> dict[str, list[VariantPlan]]:
 
 
 def _description(spec: DemoProduct, category_name: str, variants: list[VariantPlan]) -> str:
-    lines = [spec.summary, "", "**Highlights**", ""]
+    """The product page's text, in Chinese as the rest of the demo's catalog: the summary, the
+    highlights, a small table (category, options) and a line on how the product is bought."""
+    lines = [spec.summary, "", "**产品亮点**", ""]
     lines += [f"- {item}" for item in spec.highlights]
-    lines += ["", "| | |", "| --- | --- |", f"| Category | {category_name} |"]
+    lines += ["", "| | |", "| --- | --- |", f"| 分类 | {category_name} |"]
     if variants:
-        lines.append(f"| Options | {', '.join(v.name for v in variants)} |")
+        lines.append(f"| 规格 | {'、'.join(v.name for v in variants)} |")
     lines.append("")
     if spec.mode == SalesMode.lead:
-        lines.append("*Ask for a consultation: one of our sales advisers gets in touch and arranges the rest.*")
+        lines.append("*在“推荐客户”中留下联系方式，销售顾问会主动联系，安排后续事宜。*")
     elif spec.mode == SalesMode.share_only:
-        lines.append("*Not sold here yet: share it with your friends and family.*")
+        lines.append("*本品暂不在内购商城销售，欢迎分享给亲友。*")
     else:
-        lines.append("*Employees buy at the internal price; friends and family you invite get the contact price.*")
+        lines.append("*员工享员工价；你邀请的亲友享亲友价。*")
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,5 @@
-"""Demo festivals: one selling now, one in preheat with reminders."""
+"""Demo festivals: one selling now, one in preheat with reminders. Their names are Chinese and
+their slugs given in ASCII (the festival service would spell the names in pinyin)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,15 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from shop.accounts.models import Role
 from shop.catalog.festival_models import Festival, FestivalItem
 from shop.catalog.models import Product, SalesMode, Variant
-from shop.catalog.services import slugify
 from shop.demo.catalog import catalog_plan
 from shop.demo.people import demo_users
+from shop.demo.pictures import fit_text, picture_font, slug_words
 from shop.demo.progress import Progress, progress_bar
 from shop.extensions import db
 from shop.festivals.pictures import set_banner
@@ -27,7 +28,7 @@ from shop.festivals.services import allocate, create_festival
 def banner_png(title: str, colour: tuple[int, int, int]) -> bytes:
     """A wide PNG for a festival's banner: lantern-like discs and the festival's name, drawn in
     grey levels and saved with a palette running from ``colour`` to white (as the demo's
-    product pictures are)."""
+    product pictures are, and with the same font)."""
     width, height = 1200, 400
     shades = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(shades)
@@ -36,7 +37,7 @@ def banner_png(title: str, colour: tuple[int, int, int]) -> bytes:
         y = 70 + (n % 2) * 40
         draw.line((x, 0, x, y - radius), fill=90, width=3)
         draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=60 + (n % 3) * 25)
-    font = ImageFont.load_default(size=84)
+    font = picture_font(84)
     left, top, right, bottom = draw.textbbox((0, 0), title, font=font)
     draw.text(((width - (right - left)) / 2 - left, height - 70 - (bottom - top) - top), title, font=font, fill=255)
     image = Image.frombytes("P", shades.size, shades.tobytes())
@@ -48,6 +49,7 @@ def banner_png(title: str, colour: tuple[int, int, int]) -> bytes:
 
 @dataclass(frozen=True)
 class DemoFestival:
+    slug: str
     name: str
     description: str
     hours: tuple[int, int, int | None, int]  # preheat, launch, continuation, end: hours from the seed
@@ -58,15 +60,17 @@ class DemoFestival:
 
 DEMO_FESTIVALS = (
     DemoFestival(
-        "Golden Autumn Fair",
-        "Festival prices on favourites from every aisle, while the stock set apart for it lasts.",
+        "golden-autumn-fair",
+        "金秋内购节",
+        "各品类人气好物享内购节价，专项库存售完即止。",
         (-72, -24, 24, 48),
         items=3,
         reminders=0,
     ),
     DemoFestival(
-        "Year-End Gala",
-        "The year's last festival: prices are out, buying opens soon.",
+        "year-end-gala",
+        "年终内购节",
+        "今年最后一场内购节：内购节价已公布，即将开售，点“开售提醒我”不错过。",
         (-24, 48, None, 120),
         items=2,
         reminders=12,
@@ -79,14 +83,12 @@ FESTIVAL_DISCOUNT = 85  # festival price, percent of the usual price
 
 def _seed_festivals(progress: Progress | None, now: datetime) -> None:
     """A running festival and one in preheat with reminders, through the services; each made
-    once (found by name), with items taken from demo variants that have stock to spare."""
+    once (found by slug), with items taken from demo variants that have stock to spare."""
 
     existing = set(
-        db.session.scalars(
-            select(Festival.slug).where(Festival.slug.in_([slugify(spec.name) for spec in DEMO_FESTIVALS]))
-        )
+        db.session.scalars(select(Festival.slug).where(Festival.slug.in_([spec.slug for spec in DEMO_FESTIVALS])))
     )
-    missing = [spec for spec in DEMO_FESTIVALS if slugify(spec.name) not in existing]
+    missing = [spec for spec in DEMO_FESTIVALS if spec.slug not in existing]
     staff = demo_users(Role.operator) or demo_users(Role.admin)
     if not missing or not staff:
         return
@@ -123,7 +125,8 @@ def _seed_festivals(progress: Progress | None, now: datetime) -> None:
                 continuation_at=continuation,
                 ends_at=end,
             )
-            set_banner(staff[0], festival, banner_png(spec.name, spec.colour))
+            festival.slug = spec.slug  # ASCII, as the catalog's slugs
+            set_banner(staff[0], festival, banner_png(fit_text(spec.name, slug_words(spec.slug)), spec.colour))
             db.session.flush()
             for variant in candidates[: spec.items]:
                 allocate(

@@ -123,7 +123,7 @@ def _seed_orders(progress: Progress | None, now: datetime) -> None:
                 continue
             shipped = decided + timedelta(hours=rng.randint(6, 48))
             if shipped < now:
-                carrier, prefix = rng.choice((("SF Express", "SF"), ("JD Logistics", "JD"), ("ZTO Express", "ZT")))
+                carrier, prefix = rng.choice((("顺丰速运", "SF"), ("京东物流", "JD"), ("中通快递", "ZT")))
                 mark_shipped(
                     operator, order, carrier, f"{prefix}{rng.randint(10**11, 10**12 - 1)}", now=shipped, notify=False
                 )

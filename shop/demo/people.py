@@ -19,92 +19,96 @@ from shop.orders.models import Address
 DEMO_PASSWORD = "demo-pass-1"  # every demo account shares it (one scrypt hash for all)
 EMPLOYEE_COUNT = 50
 
-DEPARTMENTS = ("Engineering", "Sales & Marketing", "Operations", "Finance & HR")
+DEPARTMENTS = ("研发部", "市场销售部", "运营部", "财务人力部")
 
-# Given names are all different, so "given.surname@domain" is unique for every generated employee.
-_GIVEN_NAMES = (
-    "Wei",
-    "Fang",
-    "Na",
-    "Min",
-    "Jing",
-    "Lei",
-    "Jun",
-    "Yang",
-    "Yong",
-    "Yan",
-    "Jie",
-    "Tao",
-    "Ming",
-    "Chao",
-    "Xiu",
-    "Hui",
-    "Ping",
-    "Gang",
-    "Hua",
-    "Qiang",
-    "Li",
-    "Xin",
-    "Bo",
-    "Lin",
-    "Hao",
-    "Yu",
-    "Ting",
-    "Kai",
-    "Rui",
-    "Dan",
-    "Peng",
-    "Lan",
-    "Fei",
-    "Ning",
-    "Xue",
-    "Long",
-    "Jian",
-    "Mei",
-    "Hong",
-    "Qing",
-    "Zhen",
-    "Yi",
-    "Shan",
-    "Wen",
-    "Feng",
-    "Liang",
-    "Yun",
-    "Han",
-    "Xia",
-    "Cheng",
+# (pinyin, characters). Given names are all different, so "given.surname@domain" (in pinyin) is
+# unique for every generated employee; the name shown is the Chinese one, surname first.
+_GIVEN_NAMES = (  # (pinyin, characters)
+    ("Wei", "伟"),
+    ("Fang", "芳"),
+    ("Na", "娜"),
+    ("Min", "敏"),
+    ("Jing", "静"),
+    ("Lei", "磊"),
+    ("Jun", "军"),
+    ("Yang", "洋"),
+    ("Yong", "勇"),
+    ("Yan", "艳"),
+    ("Jie", "杰"),
+    ("Tao", "涛"),
+    ("Ming", "明"),
+    ("Chao", "超"),
+    ("Xiu", "秀"),
+    ("Hui", "慧"),
+    ("Ping", "平"),
+    ("Gang", "刚"),
+    ("Hua", "华"),
+    ("Qiang", "强"),
+    ("Li", "丽"),
+    ("Xin", "欣"),
+    ("Bo", "波"),
+    ("Lin", "琳"),
+    ("Hao", "浩"),
+    ("Yu", "宇"),
+    ("Ting", "婷"),
+    ("Kai", "凯"),
+    ("Rui", "睿"),
+    ("Dan", "丹"),
+    ("Peng", "鹏"),
+    ("Lan", "兰"),
+    ("Fei", "飞"),
+    ("Ning", "宁"),
+    ("Xue", "雪"),
+    ("Long", "龙"),
+    ("Jian", "建"),
+    ("Mei", "梅"),
+    ("Hong", "红"),
+    ("Qing", "青"),
+    ("Zhen", "珍"),
+    ("Yi", "怡"),
+    ("Shan", "珊"),
+    ("Wen", "文"),
+    ("Feng", "峰"),
+    ("Liang", "亮"),
+    ("Yun", "云"),
+    ("Han", "涵"),
+    ("Xia", "霞"),
+    ("Cheng", "成"),
 )
-_SURNAMES = (
-    "Li",
-    "Wang",
-    "Zhang",
-    "Liu",
-    "Chen",
-    "Yang",
-    "Huang",
-    "Zhao",
-    "Wu",
-    "Zhou",
-    "Xu",
-    "Sun",
-    "Ma",
-    "Zhu",
-    "Hu",
-    "Guo",
-    "He",
-    "Gao",
-    "Lin",
-    "Luo",
+_SURNAMES = (  # (pinyin, characters)
+    ("Li", "李"),
+    ("Wang", "王"),
+    ("Zhang", "张"),
+    ("Liu", "刘"),
+    ("Chen", "陈"),
+    ("Yang", "杨"),
+    ("Huang", "黄"),
+    ("Zhao", "赵"),
+    ("Wu", "吴"),
+    ("Zhou", "周"),
+    ("Xu", "徐"),
+    ("Sun", "孙"),
+    ("Ma", "马"),
+    ("Zhu", "朱"),
+    ("Hu", "胡"),
+    ("Guo", "郭"),
+    ("He", "何"),
+    ("Gao", "高"),
+    ("Lin", "林"),
+    ("Luo", "罗"),
 )
+
+# Where the demo's staff live: (district, its code in shop/orders/regions.py, street, postcode),
+# all in Shanghai, where the company is.
 _STREETS = (
-    "Century Avenue",
-    "Nanjing Road",
-    "Huaihai Road",
-    "Zhangjiang Road",
-    "Hongqiao Road",
-    "Xujiahui Road",
-    "Fuxing Road",
-    "Dongfang Road",
+    ("浦东新区", "310115", "世纪大道", "200120"),
+    ("静安区", "310106", "南京西路", "200040"),
+    ("黄浦区", "310101", "淮海中路", "200021"),
+    ("浦东新区", "310115", "张江路", "201203"),
+    ("长宁区", "310105", "虹桥路", "200336"),
+    ("黄浦区", "310101", "徐家汇路", "200023"),
+    ("徐汇区", "310104", "复兴中路", "200031"),
+    ("浦东新区", "310115", "东方路", "200122"),
 )
 
 
@@ -123,21 +127,22 @@ DEMO_STAFF_AGE = timedelta(days=400)
 
 def _people() -> list[DemoPerson]:
     staff = [
-        DemoPerson("admin", "Sun Ying", "E0001", "Finance & HR", Role.admin, "admin"),
-        DemoPerson("operator", "Ma Qian", "E0002", "Operations", Role.operator, "operator"),
-        DemoPerson("sales", "He Jun", "E0003", "Sales & Marketing", Role.sales, "sales"),
+        DemoPerson("admin", "孙颖", "E0001", DEPARTMENTS[3], Role.admin, "admin"),
+        DemoPerson("operator", "马倩", "E0002", DEPARTMENTS[2], Role.operator, "operator"),
+        DemoPerson("sales", "何俊", "E0003", DEPARTMENTS[1], Role.sales, "sales"),
     ]
-    # The two employees the README lists as demo log-ins, then generated colleagues.
+    # The two employees the README lists as demo log-ins (alice@ is 王丽, bob@ is 陈博), then
+    # generated colleagues.
     employees = [
-        DemoPerson("alice", "Alice Wang", "E1001", DEPARTMENTS[0], Role.member, "employee"),
-        DemoPerson("bob", "Bob Chen", "E1002", DEPARTMENTS[1], Role.member, "employee"),
+        DemoPerson("alice", "王丽", "E1001", DEPARTMENTS[0], Role.member, "employee"),
+        DemoPerson("bob", "陈博", "E1002", DEPARTMENTS[1], Role.member, "employee"),
     ]
     for i in range(len(employees), EMPLOYEE_COUNT):
-        given, surname = _GIVEN_NAMES[i], _SURNAMES[(i * 7) % len(_SURNAMES)]
+        (given, given_hz), (surname, surname_hz) = _GIVEN_NAMES[i], _SURNAMES[(i * 7) % len(_SURNAMES)]
         employees.append(
             DemoPerson(
                 f"{given}.{surname}".lower(),
-                f"{surname} {given}",
+                f"{surname_hz}{given_hz}",
                 f"E{1001 + i}",
                 DEPARTMENTS[i % len(DEPARTMENTS)],
                 Role.member,
@@ -212,6 +217,9 @@ def _seed_people(progress: Progress | None, now: datetime) -> None:
     for user in users:
         number, street, phone = rng.randint(1, 999), rng.choice(_STREETS), rng.randint(10_000_000, 99_999_999)
         if user.id not in with_address:
+            district, code, road, postcode = street
+            # A lane (弄) off the road, a building in it and a flat: 世纪大道288弄5号1203室.
+            home = f"{number % 20 + 1}号{number % 18 + 2}0{number % 4 + 1}室"
             db.session.add(
                 Address(
                     user_id=user.id,
@@ -219,10 +227,10 @@ def _seed_people(progress: Progress | None, now: datetime) -> None:
                     phone=f"+86138{phone}",
                     province="上海市",
                     city="上海市",
-                    district="浦东新区",
-                    region_code="310115",
-                    line1=f"{number} {street}",
-                    postcode="200120",
+                    district=district,
+                    region_code=code,
+                    line1=f"{road}{number}弄{home}",
+                    postcode=postcode,
                     country="CN",
                 )
             )

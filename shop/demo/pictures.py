@@ -1,12 +1,14 @@
 """The demo products' pictures: a PNG drawn for each (its name over its category's colour),
-stored for every demo product that has none."""
+stored for every demo product that has none. The names are Chinese, so they are drawn with a
+font that has Chinese glyphs (``POSTER_FONT``, else a system CJK font); without one, the
+picture shows the product's slug instead, as words (Pillow's own font has Latin glyphs only)."""
 
 from __future__ import annotations
 
 import io
-import textwrap
 
-from PIL import Image, ImageDraw, ImageFont
+from flask import current_app
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -15,6 +17,7 @@ from shop.catalog.models import Product, ProductImage
 from shop.demo.products import CATEGORIES, PRODUCTS, product_slug
 from shop.demo.progress import Progress, progress_bar
 from shop.extensions import db
+from shop.lettering import font_path, has_chinese, load_font, wrap
 
 PICTURE_SIZE = 600
 
@@ -27,6 +30,25 @@ _COLOURS = {  # picture background per category
 }
 
 
+def fit_text(title: str, fallback: str) -> str:
+    """``title`` when it can be drawn (a CJK font, or no Chinese in it), else ``fallback``."""
+    return title if _font() or not has_chinese(title) else fallback
+
+
+def slug_words(slug: str) -> str:
+    """``golden-autumn-fair`` -> ``Golden Autumn Fair``: what a picture shows without a CJK font."""
+    return " ".join(word.capitalize() for word in slug.split("-"))
+
+
+def _font() -> str | None:
+    return font_path(current_app.config.get("POSTER_FONT"))
+
+
+def picture_font(size: int):
+    """The font the demo's pictures and banners are drawn with."""
+    return load_font(_font(), size)
+
+
 def picture_png(title: str, subtitle: str, colour: tuple[int, int, int]) -> bytes:
     """A square PNG: the product name on a light disc over a coloured background.
 
@@ -36,9 +58,9 @@ def picture_png(title: str, subtitle: str, colour: tuple[int, int, int]) -> byte
     shades = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(shades)
     draw.ellipse((60, 60, size - 60, size - 60), fill=70)
-    title_font = ImageFont.load_default(size=46)
-    small_font = ImageFont.load_default(size=26)
-    text = "\n".join(textwrap.wrap(title, 16))
+    title_font = picture_font(46)
+    small_font = picture_font(26)
+    text = "\n".join(wrap(title, title_font, size - 180))
     left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=title_font, align="center")
     draw.multiline_text(
         ((size - (right - left)) / 2 - left, (size - (bottom - top)) / 2 - top),
@@ -70,7 +92,11 @@ def _seed_pictures(progress: Progress | None) -> None:
         for slug, spec in slugs.items():
             product = products.get(slug)
             if product is not None and not product.images:
-                data = picture_png(spec.name, names[spec.category], _COLOURS[spec.category])
+                data = picture_png(
+                    fit_text(spec.name, slug_words(slug)),
+                    fit_text(names[spec.category], slug_words(spec.category)),
+                    _COLOURS[spec.category],
+                )
                 filename, width, height = store_image(data)
                 db.session.add(ProductImage(product=product, filename=filename, width=width, height=height, position=0))
             bar.update(1)
