@@ -126,6 +126,8 @@ FIELD_LABELS = {
     "continuation_at": _l("continuation starts"),
     "ends_at": _l("ends"),
     "description_md": _l("description"),
+    "description": _l("description"),
+    "summary": _l("summary"),
     "sales_mode": _l("sales mode"),
     "level": _l("level"),
     "month": _l("month"),

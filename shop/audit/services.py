@@ -16,8 +16,12 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     reason: str | None = None,
-) -> AuditEntry:
-    """Add an audit entry for ``entity``; the caller's transaction commits it or rolls it back."""
+) -> AuditEntry | None:
+    """Add an audit entry for ``entity``; the caller's transaction commits it or rolls it back.
+    A change that changed nothing (``before`` equal to ``after``: a form saved as it was) is no
+    event, and leaves no entry."""
+    if before is not None and before == after:
+        return None
     db.session.flush()  # so a new entity has its id
     entry = AuditEntry(
         action=action,

@@ -184,6 +184,8 @@ def _product_state(product: Product) -> dict:
         "name": product.name,
         "slug": product.slug,
         "category_id": product.category_id,
+        "summary": product.summary,
+        "description_md": product.description_md,
         "sales_mode": str(product.sales_mode),
         "is_active": product.is_active,
     }

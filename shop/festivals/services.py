@@ -103,12 +103,23 @@ def update_festival(
     check_schedule(preheat_at, launch_at, continuation_at, ends_at)
     if ends_at <= now:
         raise FestivalError(_("To end a festival early, set its end to a time from now on."))
-    before = {"name": festival.name, **_schedule(festival)}
+    before = {"name": festival.name, "description": festival.description, **_schedule(festival)}
     festival.name, festival.description = name, (description or "").strip()
-    festival.preheat_at, festival.launch_at = preheat_at, launch_at
-    festival.continuation_at, festival.ends_at = continuation_at, ends_at
-    record("festival.update", festival, actor=actor, before=before, after={"name": name, **_schedule(festival)})
+    festival.preheat_at = _to_the_minute(festival.preheat_at, preheat_at)
+    festival.launch_at = _to_the_minute(festival.launch_at, launch_at)
+    festival.continuation_at = _to_the_minute(festival.continuation_at, continuation_at)
+    festival.ends_at = _to_the_minute(festival.ends_at, ends_at)
+    after = {"name": name, "description": festival.description, **_schedule(festival)}
+    record("festival.update", festival, actor=actor, before=before, after=after)
     return festival
+
+
+def _to_the_minute(stored: datetime | None, given: datetime | None) -> datetime | None:
+    """``given``, or ``stored`` when ``given`` is ``stored`` as the form shows it (to the minute):
+    saving the page unchanged must not move a time set to the second elsewhere."""
+    if stored is not None and given is not None and given == stored.replace(second=0, microsecond=0):
+        return stored
+    return given
 
 
 def check_prices(variant: Variant, employee_price: int, contact_price: int) -> None:
