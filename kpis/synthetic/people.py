@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from werkzeug.security import generate_password_hash
 
 from kpis.bulk import insert_returning
+from kpis.synthetic import names as synthetic_names
 from kpis.synthetic.plan import Span
 from kpis.synthetic.reference import DEPARTMENTS
 from shop.accounts.models import Kind, User
@@ -52,7 +53,7 @@ def _employees(span: Span, departments: list[int], progress: Progress | None) ->
         rows.append(
             dict(
                 email=f"{span.prefix}-e{i}@neigou.example",
-                name=f"Employee {i}",
+                name=synthetic_names.person(i),
                 password_hash=password,
                 kind=Kind.employee.value,
                 role="member",
@@ -106,7 +107,7 @@ def _contacts(
 def _contact_row(span: Span, i, level, referrer, root, l1, joined, password) -> dict:
     return dict(
         email=f"{span.prefix}-c{i}@friends.example",
-        name=f"Contact {i}",
+        name=synthetic_names.person(i + 7),
         password_hash=password,
         kind=Kind.contact.value,
         role="member",

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Row, select
 
+from kpis.synthetic import names as synthetic_names
 from kpis.synthetic.plan import Span
 from shop.accounts.models import Department
 from shop.catalog.festival_models import Festival
@@ -34,7 +35,7 @@ class Reference:
 def write_reference(span: Span) -> Reference:
     """The departments, products and festivals, found by name or slug, or added (a product
     added draws its price)."""
-    names = [f"Dept {k + 1:02d}" for k in range(DEPARTMENTS)]
+    names = list(synthetic_names.DEPARTMENT_NAMES[:DEPARTMENTS])
     found = {d.name: d.id for d in db.session.scalars(select(Department).where(Department.name.in_(names)))}
     for name in names:
         if name not in found:
@@ -45,7 +46,7 @@ def write_reference(span: Span) -> Reference:
     departments = [found[n] for n in names]
     category = db.session.scalar(select(Category).where(Category.slug == "synthetic"))
     if category is None:
-        category = Category(name="Synthetic", slug="synthetic")
+        category = Category(name="内购精选", slug="synthetic")
         db.session.add(category)
         db.session.flush()
     variants = list(db.session.execute(select(Variant.id, Variant.product_id, Variant.sku, Variant.employee_price)))
@@ -56,7 +57,7 @@ def write_reference(span: Span) -> Reference:
                 continue
             price = span.random.choice((1_990, 4_900, 9_900, 19_900, 39_900, 89_900))
             product = Product(
-                name=f"Synthetic product {k}",
+                name=synthetic_names.product(k),
                 slug=slug,
                 category=category,
                 summary="",
@@ -67,7 +68,7 @@ def write_reference(span: Span) -> Reference:
             product.variants.append(
                 Variant(
                     sku=f"{span.prefix}-{k}",
-                    name="Standard",
+                    name="标准款",
                     currency="CNY",
                     market_price=price,
                     employee_price=price * 7 // 10,
@@ -84,7 +85,7 @@ def write_reference(span: Span) -> Reference:
         festival = db.session.scalar(select(Festival).where(Festival.slug == slug))
         if festival is None:
             festival = Festival(
-                name=f"Festival {launch:%Y-%m}",
+                name=synthetic_names.festival(launch),
                 slug=slug,
                 preheat_at=launch - timedelta(days=7),
                 launch_at=launch,
