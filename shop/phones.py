@@ -29,6 +29,12 @@ def other_phone(text: str | None) -> str | None:
     return compact if _OTHER_PHONE.fullmatch(compact) else None
 
 
+def as_written(phone: str | None) -> str:
+    """A mainland mobile as people write it (``13812345678``); any other number as stored."""
+    mobile = mainland_mobile(phone)
+    return mobile[3:] if mobile is not None else phone or ""
+
+
 def masked(phone: str | None) -> str:
     """The number for lists: a mainland mobile as ``138****5678``, any other with all but its
     first three and last four digits hidden."""

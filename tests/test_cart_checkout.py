@@ -222,7 +222,7 @@ def test_checkout_with_a_new_address_places_the_order(client, employee, product)
     assert response.status_code == 302 and response.headers["Location"] == f"/orders/{order.id}"
     assert order.buyer_id == employee.id and order.status == OrderStatus.pending_payment
     assert order.total_amount == 2 * 7_000
-    assert order.ship_to == "李雷, +8613912345678, 上海市黄浦区 南京东路8号3室, 200001"
+    assert order.ship_to == "李雷，13912345678，上海市黄浦区南京东路8号3室，200001"
     saved = db.session.scalars(select(Address)).all()
     assert [(a.user_id, a.recipient, a.province, a.city, a.district, a.region_code) for a in saved] == [
         (employee.id, "李雷", "上海市", "上海市", "黄浦区", "310101")

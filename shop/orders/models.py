@@ -15,7 +15,7 @@ from shop.catalog.models import PriceTier, Variant
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
 from shop.labels import register as register_labels
-from shop.phones import masked
+from shop.phones import as_written, masked
 
 
 class OrderStatus(enum.StrEnum):
@@ -97,12 +97,13 @@ class Address(db.Model):
         for lists (``mask_phone``), whole for the order's record and the parcel."""
         phone = masked(self.phone) if mask_phone else self.phone
         if self.chinese_form:
-            # Largest to smallest, no separators between the divisions (上海市浦东新区…);
-            # a municipality's city has the province's name and is not repeated.
-            place = "".join(p for p in dict.fromkeys([self.province, self.city, self.district]) if p)
-            parts = [self.recipient, phone, place + (" " if place and self.line1 else "") + self.line1, self.postcode]
-        else:
-            parts = [self.recipient, phone, self.line1, self.line2, self.city, self.postcode, self.country]
+            # Largest to smallest, no separators between the divisions and the street
+            # (上海市浦东新区世纪大道1号); a municipality's city has the province's name and is not
+            # repeated. A mainland mobile as people write it (13812345678), parts apart by "，".
+            place = "".join(p for p in dict.fromkeys([self.province, self.city, self.district, self.line1]) if p)
+            parts = [self.recipient, phone if mask_phone else as_written(phone), place, self.postcode]
+            return "，".join(p for p in parts if p)
+        parts = [self.recipient, phone, self.line1, self.line2, self.city, self.postcode, self.country]
         return ", ".join(p for p in parts if p)
 
 
