@@ -200,13 +200,13 @@ def register_template_helpers(app: Flask) -> None:
     from shop.i18n import (
         currency_name,
         current_locale,
-        in_parentheses,
-        with_colon,
         format_money,
+        in_parentheses,
         language_choices,
         local_date,
         local_datetime,
         local_month,
+        with_colon,
         zone_name,
     )
     from shop.labels import label, level_label

@@ -126,12 +126,13 @@ def time_zones() -> tuple[str, ...]:
 
 
 def with_colon(label: str) -> Markup:
-    """"Total: " in English, "合计：" in Chinese: the colon after a label is the language's."""
+    """A label and the language's colon after it: "Total: " in English, "合计：" in Chinese."""
     return Markup(gettext("%(label)s: ", label=escape(label)))
 
 
 def in_parentheses(text: str) -> Markup:
-    """" (operator)" after a word in English, "（运营）" in Chinese (no space before it)."""
+    """A remark in the language's parentheses: " (operator)" after a word in English, "（运营）"
+    in Chinese (no space before it)."""
     return Markup(gettext(" (%(text)s)", text=escape(text)))
 
 

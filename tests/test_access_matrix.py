@@ -48,13 +48,14 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("accounts.logout", "POST"): {"anonymous": LOGIN, "employee": 302, "operator": 302, "admin": 302},
     ("accounts.account", "GET"): MEMBERS,
     ("accounts.account", "POST"): {"anonymous": LOGIN, "employee": 422, "operator": 422, "admin": 422},
+    ("accounts.change_password", "GET"): {"anonymous": LOGIN, "employee": 302, "operator": 302, "admin": 302},
     ("accounts.change_password", "POST"): {"anonymous": LOGIN, "employee": 422, "operator": 422, "admin": 422},
     ("accounts.logout_everywhere", "POST"): {"anonymous": LOGIN, "employee": 302, "operator": 302, "admin": 302},
     ("accounts.verify", "GET"): dict.fromkeys(ROLES, 302),
     ("accounts.set_language", "POST"): dict.fromkeys(ROLES, 400),  # no language chosen in the post
     ("accounts.reset_request", "GET"): OPEN,
     ("accounts.reset_request", "POST"): dict.fromkeys(ROLES, 422),
-    ("accounts.reset_password", "GET"): OPEN,
+    ("accounts.reset_password", "GET"): dict.fromkeys(ROLES, 302),  # an unusable link: ask for another
     ("accounts.reset_password", "POST"): dict.fromkeys(ROLES, 422),
     ("catalog.home", "GET"): OPEN,
     ("catalog.category", "GET"): MEMBERS,
@@ -123,6 +124,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("festivals.index", "GET"): MEMBERS,
     ("festivals.festival", "GET"): MEMBERS,
     ("festivals.remind", "POST"): _post(MEMBERS),
+    ("festivals.buy", "GET"): _post(MEMBERS),  # to the festival's page
     ("festivals.buy", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
     ("festivals.new_address", "GET"): MEMBERS,
     ("festivals.new_address", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
@@ -159,6 +161,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("community.question", "GET"): MEMBERS,
     ("community.ask", "GET"): MEMBERS,
     ("community.ask", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
+    ("community.answer", "GET"): _post(MEMBERS),  # to the question's page
     ("community.answer", "POST"): MEMBERS | {"employee": 422, "operator": 422, "admin": 422},
     ("community.edit_question", "GET"): MEMBERS,  # the employee asked it
     ("community.edit_question", "POST"): _post(MEMBERS),
@@ -197,7 +200,7 @@ MATRIX: dict[tuple[str, str], dict[str, int | str]] = {
     ("referrals.lead_follow_up", "POST"): _post(ADMINS),  # an empty day clears the follow-up
     ("referrals.lead_assign", "POST"): ADMINS | {"admin": 422},
     ("admin.invite", "POST"): _post(ADMINS),
-    ("accounts.welcome", "GET"): OPEN,
+    ("accounts.welcome", "GET"): dict.fromkeys(ROLES, 302),
     ("accounts.welcome", "POST"): dict.fromkeys(ROLES, 422),
     ("referrals.chains_page", "GET"): OPERATORS,
     ("referrals.move_chain", "POST"): OPERATORS | {"operator": 422, "admin": 422},

@@ -152,9 +152,11 @@ def _self_served(answered_by: str, query: str):
     return redirect(target)
 
 
-@bp.route("/questions/<int:question_id>/answers", methods=["POST"])
+@bp.route("/questions/<int:question_id>/answers", methods=["GET", "POST"])
 @login_required
 def answer(question_id: int):
+    if request.method == "GET":  # a refused answer's page reopened: the question, where the form is
+        return redirect(url_for("community.question", question_id=question_id))
     found = _question(question_id)
     form = AnswerForm()
     if form.validate_on_submit():

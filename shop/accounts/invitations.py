@@ -55,8 +55,9 @@ def invite(user: User, *, actor: User | None, again: bool = False) -> None:
     record("user.invite_again" if again else "user.invite", user, actor=actor, after={"email": user.email})
 
 
-def accept(token: str, password: str) -> User:
-    """Set the password of the invited employee; the link stops working once it is used."""
+def invited_user(token: str) -> User:
+    """The employee an invitation link is for, or AccountError when it cannot be used (invalid,
+    used, expired, or the account deactivated): said when the link is opened."""
     try:
         user = tokens.read_token(token, tokens.INVITE, current_app.config["INVITATION_TOKEN_MAX_AGE"])
     except tokens.TokenError as exc:
@@ -65,6 +66,12 @@ def accept(token: str, password: str) -> User:
         ) from exc
     if not user.is_active:
         raise AccountError(_("This account has been deactivated. Ask an administrator."))
+    return user
+
+
+def accept(token: str, password: str) -> User:
+    """Set the password of the invited employee; the link stops working once it is used."""
+    user = invited_user(token)
     check_password_rules(password, user_inputs=(user.email, user.name or ""))
     user.set_password(password)
     record("user.invitation_accepted", user, actor=user)

@@ -68,13 +68,16 @@ def check_password_rules(password: str, *, user_inputs: tuple[str, ...] = ()) ->
     """Length, then how guessable: zxcvbn's estimate, from the common passwords, words, names
     and keyboard patterns it ships as data (no network), and the user's own name and address."""
     if not PASSWORD_MIN <= len(password or "") <= PASSWORD_MAX:
-        raise AccountError(_("A password has %(min)d to %(max)d characters.", min=PASSWORD_MIN, max=PASSWORD_MAX))
+        raise AccountError(
+            _("A password has %(min)d to %(max)d characters.", min=PASSWORD_MIN, max=PASSWORD_MAX), field="password"
+        )
     if password_strength(password, user_inputs) < current_app.config["PASSWORD_MIN_SCORE"]:
         raise AccountError(
             _(
                 "This password is too easy to guess: it is a common password, or close to one, or "
                 "made of your name or address. Try a longer one, e.g. a few unrelated words."
-            )
+            ),
+            field="password",  # the form shows it beside the password, not the e-mail
         )
 
 
@@ -243,11 +246,17 @@ def request_password_reset(email: str) -> None:
         )
 
 
-def reset_password(token: str, password: str) -> User:
+def reset_link_user(token: str) -> User:
+    """The user a password-reset link is for, or AccountError when it is invalid, used (the
+    password changed since) or expired: said when the link is opened, before a password is typed."""
     try:
-        user = tokens.read_token(token, tokens.RESET, current_app.config["RESET_TOKEN_MAX_AGE"])
+        return tokens.read_token(token, tokens.RESET, current_app.config["RESET_TOKEN_MAX_AGE"])
     except tokens.TokenError as exc:
         raise AccountError(_("This reset link is invalid, used or expired.")) from exc
+
+
+def reset_password(token: str, password: str) -> User:
+    user = reset_link_user(token)
     check_password_rules(password, user_inputs=_inputs(user.email, user.name))
     user.set_password(password)
     if user.email_verified_at is None:

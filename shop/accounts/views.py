@@ -62,7 +62,7 @@ def signup():
             )
         if not work.refused:
             return render_template("accounts/check_inbox.html", email=email)
-        form.email.errors.append(work.refusal.message)
+        _beside_its_field(form, work.refusal, default="email")
     return render_template("accounts/signup.html", form=form), 200 if request.method == "GET" else 422
 
 
@@ -165,24 +165,51 @@ def reset_request():
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(_rate("RATELIMIT_RESET"), methods=["POST"])
 def reset_password(token: str):
+    return _set_password_page(
+        "accounts/reset_password.html",
+        check=lambda: services.reset_link_user(token),
+        save=lambda password: services.reset_password(token, password),
+        again="accounts.reset_request",
+    )
+
+
+def _beside_its_field(form, refusal, *, default: str) -> None:
+    """A refusal's message beside the field it is about (``details["field"]``), else ``default``."""
+    form[refusal.details.get("field", default)].errors.append(refusal.message)
+
+
+def _set_password_page(template: str, *, check, save, again: str):
+    """A mailed link's page to set a password (reset, invitation). A link that cannot be used is
+    said when it is opened, before a password is typed; a password the rules refuse is said
+    beside it, the link still usable."""
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        with unit_of_work(_("Your password is set. Log in with it now.")) as work:
-            services.reset_password(token, form.password.data)
-        return redirect(url_for("accounts.reset_request" if work.refused else "accounts.login"))
-    return render_template("accounts/reset_password.html", form=form), 200 if request.method == "GET" else 422
+    if request.method == "GET":
+        with unit_of_work() as work:
+            check()
+        if work.refused:
+            return redirect(url_for(again))
+    elif form.validate_on_submit():
+        with unit_of_work(_("Your password is set. Log in with it now."), flash_refusal=False) as work:
+            save(form.password.data)
+        if not work.refused:
+            return redirect(url_for("accounts.login"))
+        if work.refusal.details.get("field") != "password":  # the link itself: ask for another
+            flash(work.refusal.message, "error")
+            return redirect(url_for(again))
+        form.password.errors.append(work.refusal.message)
+    return render_template(template, form=form), 200 if request.method == "GET" else 422
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
 @limiter.limit(_rate("RATELIMIT_RESET"), methods=["POST"])
 def welcome(token: str):
     """The invitation's link: an imported employee sets their password, once."""
-    form = ResetPasswordForm()
-    if form.validate_on_submit():
-        with unit_of_work(_("Your password is set. Log in with it now.")) as work:
-            invitations.accept(token, form.password.data)
-        return redirect(url_for("accounts.reset_request" if work.refused else "accounts.login"))
-    return render_template("accounts/welcome.html", form=form), 200 if request.method == "GET" else 422
+    return _set_password_page(
+        "accounts/welcome.html",
+        check=lambda: invitations.invited_user(token),
+        save=lambda password: invitations.accept(token, password),
+        again="accounts.reset_request",
+    )
 
 
 def _profile_form() -> ProfileForm:
@@ -250,11 +277,14 @@ def _same_site_referrer() -> str | None:
     return safe_local_path(path, "") or None
 
 
-@bp.route("/account/password", methods=["POST"])
+@bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_rate("RATELIMIT_LOGIN"))
+@limiter.limit(_rate("RATELIMIT_LOGIN"), methods=["POST"])
 def change_password():
-    """A new password: every other session of the user ends, this one goes on."""
+    """A new password: every other session of the user ends, this one goes on. A GET (the
+    refused form's page reopened) goes to the account page, where the form is."""
+    if request.method == "GET":
+        return redirect(url_for("accounts.account"))
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()

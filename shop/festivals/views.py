@@ -82,11 +82,14 @@ def remind(slug: str):
     return redirect(url_for("festivals.festival", slug=slug))
 
 
-@bp.route("/festivals/<slug>/items/<int:item_id>/buy", methods=["POST"])
+@bp.route("/festivals/<slug>/items/<int:item_id>/buy", methods=["GET", "POST"])
 @login_required
 def buy(slug: str, item_id: int):
     """Buy now: 303 to the new order; 409 with the page when a rule refuses; 422 when the form
-    is invalid. Placed by the one way of placing an order (shop/checkout/placing.py)."""
+    is invalid. Placed by the one way of placing an order (shop/checkout/placing.py). A GET (a
+    refusal's page reopened: a restored tab, back and forward) goes to the festival."""
+    if request.method == "GET":
+        return redirect(url_for("festivals.festival", slug=slug))
     item = festival_item_by_slug(slug, item_id)
     if item is None or (item.festival.phase() == Phase.draft and not current_user.is_operator):
         abort(404)

@@ -146,7 +146,11 @@ def test_refusals_are_409_with_the_rule_and_nothing_is_taken(
     refused = _buy(client, item, 3, address.id)
     assert refused.status_code == 409
     page = html(refused)
-    assert "Refused by the rule" in page and "it allows 2 units in all, this order needs 3 units" in page and "Buy now" in page
+    assert (
+        "Refused by the rule" in page
+        and "it allows 2 units in all, this order needs 3 units" in page
+        and "Buy now" in page
+    )
     assert db.session.get(FestivalItem, item.id).sold == 0
 
     scarce = _item(make_festival, make_festival_item, make_product, allocated=1)

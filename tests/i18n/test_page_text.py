@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
+from shop.accounts import tokens
 from shop.accounts.models import Kind, Role, User
 from shop.catalog.festival_models import Phase
 from shop.extensions import db
@@ -157,6 +158,9 @@ def walk(app, client, world, make_user, make_product, make_festival, make_festiv
         f"/p/{product_slug}?ref={level2.referral_code}",  # a link that cannot admit anyone
         f"/r/{users['contact'].referral_code}",
         "/r/NOSUCHCODE",
+        # The mailed links' pages, read with links that work (an unusable one says so elsewhere)
+        f"/reset/{tokens.make_token(employee, tokens.RESET)}",
+        f"/welcome/{tokens.make_token(employee, tokens.INVITE)}",
     ]
     return users, allowed, _pages(app, world) + member_pages, visitor_pages
 
