@@ -180,6 +180,8 @@ def test_partial_refunds_by_line_then_by_amount_until_nothing_is_left(ops, paid_
         ({"line_TEA": "-1"}, "From 0 to 2."),
         ({"amount": "190.01"}, "At most CN¥190.00 can still be refunded on this order."),
         ({"restock": "y", "amount": "10"}, "Choose the items that came back to put them back in stock."),
+        # One tea set (70.00) with more money than it cost: the rest would be another item's worth.
+        ({"line_TEA": "1", "amount": "70.01"}, "The items chosen cost CN¥70.00: a refund of them is at most that."),
     ],
 )
 def test_bad_refund_input_is_422_with_a_message_and_changes_nothing(app, ops, paid_order, fields, message):
@@ -260,6 +262,9 @@ def test_a_partly_refunded_order_not_yet_shipped_is_still_shipped(ops, operator,
 
 
 def test_the_service_refuses_lines_of_other_orders_and_over_refunds(operator, paid_order, employee, product, place):
+    tea = lines_of(paid_order)["Tea Set"]
+    refunds.refund_order(operator, paid_order, reason="damaged", quantities={tea.id: 1}, amount=3_500)  # less: fine
+    db.session.rollback()
     other = place(employee, product.variants[0], 1)
     with pytest.raises(refunds.RefundError, match="not part of this order"):
         refunds.refund_order(operator, paid_order, reason="x", quantities={other.lines[0].id: 1})

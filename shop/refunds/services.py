@@ -95,8 +95,18 @@ def refund_order(
             raise RefundError(
                 _("Only %(n)d of “%(name)s” can still be refunded.", n=line.refundable_quantity, name=line.product_name)
             )
+    items_value = sum(lines[line_id].unit_price * n for line_id, n in wanted.items())
     if amount is None:
-        amount = sum(lines[line_id].unit_price * n for line_id, n in wanted.items())
+        amount = items_value
+    elif wanted and not full and amount > items_value:
+        # Less is a partial refund of them (a damaged item); more would pay out what other
+        # items are worth, and "everything not yet refunded" could then no longer cover those.
+        raise RefundError(
+            _(
+                "The items chosen cost %(value)s: a refund of them is at most that.",
+                value=format_money(items_value, order.currency),
+            )
+        )
     if amount <= 0:
         raise RefundError(_("Choose the items to refund or enter an amount."))
     if amount > order.refundable_amount:
