@@ -14,6 +14,7 @@ from kpis.sections_base import stage_name
 from kpis.tables import Column, Table
 from referrals.models import EventKind
 from shop.catalog.festival_models import Festival, FestivalItem
+from shop.company_calendar import company_zone
 from shop.database import utcnow
 from shop.extensions import db
 from shop.festivals.forecast import demands
@@ -58,7 +59,7 @@ def festivals(f: Filters) -> list[Table]:
         report.rows.append(
             [
                 festival.name,
-                festival.launch_at.date(),
+                festival.launch_at.astimezone(company_zone()).date(),  # the company's day
                 wanted.forecast.reminders,
                 expected,
                 wanted.paid_orders,

@@ -95,6 +95,10 @@ def test_bulk_shipping_from_a_csv_ships_good_rows_once_and_reports_bad_ones_by_l
     ).all()
     assert [(u.after["shipped"], u.after["unchanged"], u.after["problems"]) for u in uploads] == [(2, 0, 3), (0, 2, 3)]
     assert len({u.after["sha256"] for u in uploads}) == 1
+    assert {(u.entity_type, u.entity_id, u.actor_id) for u in uploads} == {
+        ("User", uploads[0].actor_id, uploads[0].actor_id)
+    }
+    assert uploads[0].actor_id is not None  # the operator who uploaded it, a person to search by
 
     moved = upload(ops, f"{first.number},EMS,EMS1\n").get_data(as_text=True)  # another tracking number
     assert "was already shipped with SF Express SF1001" in moved

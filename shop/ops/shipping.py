@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from shop.accounts.models import User
 from shop.accounts.session import operator_required
 from shop.audit.services import record
 from shop.catalog.festival_models import Festival
@@ -136,10 +137,11 @@ def upload_shipments():
             rows, problems = shipping.read_shipments(data)
             report = shipping.ship_all(current_user, rows)
             problems = sorted(problems + report.problems)
+            uploader = db.session.get(User, current_user.id)  # the row, not the request's proxy
             record(
                 "orders.shipments_uploaded",
-                current_user,
-                actor=current_user,
+                uploader,
+                actor=uploader,
                 after={
                     "file": form.shipments.data.filename,
                     "sha256": hashlib.sha256(data).hexdigest(),

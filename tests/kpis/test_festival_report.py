@@ -102,3 +102,14 @@ def test_festival_funnel_against_year_round_under_the_cuts_equals_a_recount(
                 elif chosen is None or e.festival_id == chosen:
                     in_festivals[str(e.kind)] += 1
             assert kept == (in_festivals, year_round)
+
+
+def test_a_festival_launched_in_the_companys_night_is_reported_on_the_companys_day(app, make_festival):
+    """Launch at 20:00 UTC on 7 December is 04:00 on 8 December in Shanghai (the company's zone):
+    the report says the 8th, as the festival's own pages do."""
+    launch = utc(2026, 12, 7, 20)
+    festival = make_festival(name="Night", phase=Phase.launch, now=launch + timedelta(hours=1))
+    assert festival.launch_at == launch
+    (report, _comparison) = festival_report.festivals(Filters(date(2026, 12, 1), date(2026, 12, 31)))
+    [row] = [row for row in report.rows if row[0] == "Night"]
+    assert row[1] == date(2026, 12, 8)
