@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -148,7 +149,14 @@ def allocate(festival_id: int):
             form.variant_id.errors.append(_("This item no longer exists: pick another from the list."))
         else:
             item = f"{variant.product.name} · {variant.name}"
-            done = _("%(n)d units of %(item)s (%(sku)s) allocated.", n=form.quantity.data, item=item, sku=variant.sku)
+            done = ngettext(
+                "%(n)d unit of %(item)s (%(sku)s) allocated.",
+                "%(n)d units of %(item)s (%(sku)s) allocated.",
+                form.quantity.data,
+                n=form.quantity.data,
+                item=item,
+                sku=variant.sku,
+            )
             with unit_of_work(done, flash_refusal=False) as work:
                 services.allocate(
                     current_user,

@@ -8,6 +8,7 @@ import hashlib
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -159,7 +160,15 @@ def upload_shipments():
 
 def _flash_report(report: shipping.ShipmentReport, extra: list[str]) -> None:
     if report.shipped:
-        flash(_("Shipped %(count)d orders: %(numbers)s.", count=len(report.shipped), numbers=", ".join(report.shipped)))
+        flash(
+            ngettext(
+                "Shipped %(count)d order: %(numbers)s.",
+                "Shipped %(count)d orders: %(numbers)s.",
+                len(report.shipped),
+                count=len(report.shipped),
+                numbers=", ".join(report.shipped),
+            )
+        )
     if report.unchanged:
         flash(_("Already shipped so, unchanged: %(numbers)s.", numbers=", ".join(report.unchanged)), "info")
     for message in extra + [message for _line, message in report.problems]:

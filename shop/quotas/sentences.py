@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
 from shop.catalog.festival_models import FestivalItem
@@ -61,8 +62,10 @@ def describe(rule: QuotaRule) -> str:
             who=_who(rule),
             when=_when(rule),
         )
-    return _(
+    return ngettext(
+        "At most %(limit)d unit of %(what)s %(who)s %(when)s",
         "At most %(limit)d units of %(what)s %(who)s %(when)s",
+        rule.limit_value,
         limit=rule.limit_value,
         what=_what(rule),
         who=_who(rule),

@@ -73,3 +73,17 @@ def test_a_page_read_in_chinese_then_in_english_says_each_in_its_own(
     operator.preferred_locale = "en"
     db.session.commit()
     assert "L1: Lily" in _text(client.get(f"/ops/orders/{order.id}"))
+
+
+def test_one_unit_is_one_unit(app, operator):
+    """English counts in the singular for one (found: "At most 1 units", "Shipped 1 orders")."""
+    from flask_babel import force_locale
+
+    rule = quotas.create_rule(
+        operator, scope=Scope.buyer, target=Target.all, window=Window.order, measure=Measure.units, limit_value=1
+    )
+    with app.test_request_context(), force_locale("en"):
+        assert quotas.describe(rule).startswith("At most 1 unit of ")
+    rule.limit_value = 3
+    with app.test_request_context(), force_locale("en"):
+        assert quotas.describe(rule).startswith("At most 3 units of ")
