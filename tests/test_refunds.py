@@ -400,3 +400,18 @@ def test_refunds_of_units_at_once_give_each_unit_back_once(app, make_user, paid_
     assert db.session.get(OrderLine, line_id).refunded_quantity == 2
     assert db.session.get(Order, order_id).refunded_amount == 14_000
     assert stock_of(variant_id) == stock_before + 2
+
+
+def test_a_refund_form_sent_twice_says_why_the_second_refunds_nothing(ops, paid_order):
+    """Found playing an operator's day: the second post of the same form (a double click, an
+    old tab) answered 422 with nothing shown, its errors on fields the page no longer had."""
+    tea = lines_of(paid_order)["Tea Set"]
+    url, form = f"/ops/orders/{paid_order.id}/refund", refund_form(paid_order, **{f"line_{tea.id}": "2"})
+    assert ops.post_form(url, form).status_code == 302
+    again = ops.post_form(url, form)
+    assert again.status_code == 422 and "refunded meanwhile" in text(again)
+    assert ops.post_form(url, refund_form(paid_order, full="y")).status_code == 302  # the rest
+    last = ops.post_form(url, refund_form(paid_order, amount="1"))
+    assert last.status_code == 422 and "Only paid orders can be refunded; this one is refunded." in text(last)
+    db.session.refresh(paid_order)
+    assert paid_order.refunded_amount == 19_000

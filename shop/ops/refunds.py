@@ -10,6 +10,7 @@ from shop.accounts.session import operator_required
 from shop.i18n import format_money
 from shop.ops.fulfilment import find_order, render_order
 from shop.ops.views import bp
+from shop.orders.models import OrderStatus
 from shop.refunds import services
 from shop.refunds.forms import refund_form_for
 from shop.refunds.models import RefundStatus
@@ -24,6 +25,13 @@ def refund(order_id: int):
     found = find_order(order_id)
     form = refund_form_for(found)
     if not form.validate_on_submit():
+        if _changed_meanwhile(found, form):
+            flash(
+                _(
+                    "Those items were refunded meanwhile (the form was sent twice, or by another operator): nothing more was refunded."
+                ),
+                "error",
+            )
         return render_order(found, refund_form=form, status=422)
     with unit_of_work(flash_refusal=False) as work:
         made = services.refund_order(
@@ -37,8 +45,12 @@ def refund(order_id: int):
         )
         card_request = services.card_request(made) if made.status == RefundStatus.pending else None
     if work.refused:
-        form.form_errors.append(work.refusal.message)
-        return render_order(find_order(order_id), refund_form=form, status=422)
+        found = find_order(order_id)
+        if _form_shown(found):
+            form.form_errors.append(work.refusal.message)
+        else:  # nothing left to refund: the page has no form to show it on
+            flash(work.refusal.message, "error")
+        return render_order(found, refund_form=form, status=422)
     if card_request is not None:
         with unit_of_work():  # Stripe's answer, in a transaction of its own
             made = services.send_card_refund(card_request, actor=current_user)
@@ -63,3 +75,15 @@ def refund(order_id: int):
             "info",
         )
     return redirect(url_for("ops.order", order_id=order_id))
+
+
+def _form_shown(order) -> bool:
+    """The order page shows the refund form (shop/templates/ops/_refunds.html)."""
+    return bool(order.payment_method) and order.can_become(OrderStatus.refunded) and order.refundable_amount > 0
+
+
+def _changed_meanwhile(order, form) -> bool:
+    """The form was refused for items that have nothing left to refund, whose fields the page no
+    longer shows (or no form at all): their errors would be seen nowhere."""
+    hidden = any(field.errors for line, field in form.line_fields if not line.refundable_quantity)
+    return hidden or (not _form_shown(order) and bool(form.errors))
