@@ -19,14 +19,14 @@ from datetime import date, datetime, timedelta
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from kpis import domain, figures, network_gaps
 from kpis import medians as kpi_medians
 from kpis.event_gaps import histogram_medians
 from kpis.models import EventGap
 from kpis.tables import Column, Table
-from referrals.models import FunnelEvent
+from referrals.models import EventKind, FunnelEvent
 from shop.accounts.models import User
 from shop.extensions import db
 
@@ -69,13 +69,15 @@ class ChainFunnel:
 
 def chain_condition(user: User):
     """The events of ``user``'s chain as they were written: an employee's by root, an L1
-    contact's own, their links' and their L2 contacts'; a level-2 contact has no chain here."""
+    contact's own, their links' and their L2 contacts'; a level-2 contact has no chain here.
+    An L1 contact's own sign-up is not their sub-chain's: it is their employee's chain's, as
+    the visit before it (through the employee's link) is; counted here, it stood alone on the
+    sub-chain's funnel (more sign-ups than the /network page's own count, and than visits)."""
     if user.level == 0:
         return FunnelEvent.root_employee_id == user.id
     if user.level == 1:
-        return or_(
-            FunnelEvent.actor_id == user.id, FunnelEvent.l1_contact_id == user.id, FunnelEvent.link_owner_id == user.id
-        )
+        own = and_(FunnelEvent.actor_id == user.id, FunnelEvent.kind != EventKind.signup)
+        return or_(own, FunnelEvent.l1_contact_id == user.id, FunnelEvent.link_owner_id == user.id)
     return None
 
 

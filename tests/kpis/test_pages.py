@@ -30,7 +30,7 @@ def chains(make_user, make_contact, department):
     for _ in range(3):
         add_event("share", now, actor=ann)
         add_event("visit", now, chain=ann)
-    add_event("signup", now, actor=amy)
+    add_event("signup", now, actor=amy, chain=ann)  # through Ann's link, as a sign-up is recorded
     add_event("consultation", now, actor=amy)
     add_event("consultation", now, actor=amy_friend)
     add_event("share", now, actor=bob)
@@ -89,10 +89,12 @@ def test_members_see_their_own_chain_funnel(client, chains):
     assert "kind=sales_script" in html
     csv_body = client.get("/network/funnel.csv").get_data().decode("utf-8-sig")
     assert csv_body.splitlines()[1].startswith("Shares,3")
-    # Amy (L1) sees her sub-chain: her sign-up and consultation, and her L2's consultation.
+    # Amy (L1) sees her sub-chain: her consultation and her L2's. Her own sign-up is Ann's
+    # chain's (as the visit before it), not her sub-chain's.
     login(client, chains["amy"])
     mine = client.get("/network/funnel.csv").get_data().decode("utf-8-sig").splitlines()
-    assert mine[1].startswith("Shares,0") and mine[4].startswith("Consultations,2")
+    assert mine[1].startswith("Shares,0") and mine[3].startswith("Sign-ups,0")
+    assert mine[4].startswith("Consultations,2")
     # An L2 contact has no chain below them.
     login(client, chains["amy_friend"])
     assert "chain funnel" not in client.get("/network").get_data(as_text=True)
