@@ -3,14 +3,14 @@
 A mainland address (country CN) names its province, city and district from the list in
 shop/orders/regions.py, checked here whatever the form sent, and a mainland mobile number;
 an address elsewhere has free address lines, a city and a country. Nothing is saved unless all
-of it is right (``AddressInvalid`` carries a message per field)."""
+of it is right (``AddressInvalid`` carries a message per field).
+Countries are shop/orders/places.py's."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from babel import Locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -19,9 +19,9 @@ from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders import regions
 from shop.orders.models import Address
+from shop.orders.places import MAINLAND, countries
 from shop.phones import mainland_mobile, other_phone
 
-MAINLAND = "CN"
 POSTCODE_CN = re.compile(r"\d{6}")
 LIMITS = {"recipient": 120, "line1": 200, "line2": 200, "town": 100, "postcode": 20}
 
@@ -49,11 +49,6 @@ class AddressInvalid(DomainError):
     def __init__(self, errors: dict[str, str]):
         super().__init__(next(iter(errors.values())), errors=errors)
         self.errors = errors
-
-
-def countries() -> set[str]:
-    """The two-letter codes of the countries and regions an address may be in."""
-    return {code for code in Locale("en").territories if len(code) == 2 and code.isalpha() and code != "ZZ"}
 
 
 def addresses_of(user: User) -> list[Address]:

@@ -1,6 +1,5 @@
 """Checkout, payment and fulfilment forms."""
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -10,7 +9,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from shop.forms import DateField, coerce_int, month_label, not_before, optional_choice
 from shop.orders import regions
-from shop.orders.addresses import AddressInput, countries
+from shop.orders.addresses import AddressInput
+from shop.orders.places import country_choices
 
 NEW_ADDRESS = 0
 
@@ -50,11 +50,7 @@ class AddressForm(FlaskForm):
     def offer_choices(self) -> None:
         """The lists: every country, the provinces, the cities of the province chosen and the
         districts of the city chosen."""
-        names = get_locale().territories
-        codes = sorted(countries() - {"CN"}, key=lambda code: names.get(code, code))
-        self.country.choices = [SelectChoice("CN", names.get("CN", "China"))] + [
-            SelectChoice(code, names.get(code, code)) for code in codes
-        ]
+        self.country.choices = [SelectChoice(code, name) for code, name in country_choices()]
         choose = SelectChoice("", _l("Choose…"))
         self.province.choices = [choose] + [SelectChoice(r.code, r.name) for r in regions.provinces()]
         self.city.choices = [choose] + [SelectChoice(r.code, r.name) for r in regions.cities(self.province.data)]

