@@ -167,11 +167,11 @@ def register_reactions() -> None:
     from referrals import views as referrals_views
     from referrals.services.events import on_order_paid
     from referrals.services.leads import subscribe as subscribe_leads
+    from shop.cart.quota_panel import on_product_quota_panel
     from shop.catalog import signals as catalog_signals
     from shop.festivals.banner import on_home_banner
     from shop.orders.signals import order_paid, orders_closed
     from shop.payments.card import on_orders_closed
-    from shop.quotas.left import on_product_quota_panel
 
     order_paid.connect(on_order_paid)
     orders_closed.connect(on_orders_closed)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from shop.accounts.models import User
 from shop.cart.models import CartLine
 from shop.catalog.models import PriceTier, SalesMode, Variant
+from shop.catalog.sellable import for_sale
 from shop.catalog.services import tier_for
 from shop.database import utcnow
 from shop.errors import DomainError
@@ -39,6 +40,13 @@ def line_for(user: User, line_id: int) -> CartLine | None:
     return db.session.scalar(select(CartLine).where(CartLine.id == line_id, CartLine.user_id == user.id))
 
 
+def is_for_sale(line: CartLine) -> bool:
+    """The line's option and product are still sold here (checkout refuses the cart until a
+    line that is not is removed)."""
+    product = line.variant.product
+    return for_sale(line.variant.is_active, product.is_active, product.sales_mode)
+
+
 def _check_buyable(variant: Variant | None) -> Variant:
     if variant is None or not variant.is_active or not variant.product.is_active:
         raise CartError(_("This item is not for sale."))
@@ -49,8 +57,9 @@ def _check_buyable(variant: Variant | None) -> Variant:
 
 def _check_order_rules(user: User, line: CartLine | None, variant: Variant, quantity: int) -> None:
     """The cart is the next order: refuse a change that one order could not hold under the
-    per-order quota rules (the rules themselves are the quota engine's)."""
-    wanted = {other.variant: other.quantity for other in cart_lines(user) if other is not line}
+    per-order quota rules (the rules themselves are the quota engine's). Lines no longer for
+    sale are not counted: they will not be ordered (checkout refuses them until removed)."""
+    wanted = {other.variant: other.quantity for other in cart_lines(user) if other is not line and is_for_sale(other)}
     wanted[variant] = quantity
     breach = order_rule_breach(user, wanted, tier_for(user), utcnow())
     if breach is not None:
@@ -96,21 +105,31 @@ def remove_line(line: CartLine) -> None:
 
 @dataclass
 class CartSummary:
+    """Every line of the cart; the totals count only the lines still for sale."""
+
     lines: list[CartLine]
     tier: PriceTier
     currency: str
     total: int
     market_total: int
     unit_count: int
+    off_sale: frozenset[int] = frozenset()  # ids of the lines no longer for sale
 
     @property
     def saving(self) -> int:
         return self.market_total - self.total
 
+    @property
+    def for_sale(self) -> list[CartLine]:
+        return [line for line in self.lines if line.id not in self.off_sale]
+
 
 def summarise(user: User, lines: list[CartLine]) -> CartSummary:
     tier = tier_for(user)
-    total = sum(line.variant.price_for(tier) * line.quantity for line in lines)
-    market = sum(line.variant.market_price * line.quantity for line in lines)
-    currency = lines[0].variant.currency if lines else current_app.config["CURRENCY"]
-    return CartSummary(lines, tier, currency, total, market, sum(line.quantity for line in lines))
+    selling = [line for line in lines if is_for_sale(line)]
+    total = sum(line.variant.price_for(tier) * line.quantity for line in selling)
+    market = sum(line.variant.market_price * line.quantity for line in selling)
+    first = (selling or lines)[:1]
+    currency = first[0].variant.currency if first else current_app.config["CURRENCY"]
+    off_sale = frozenset(line.id for line in lines if line not in selling)
+    return CartSummary(lines, tier, currency, total, market, sum(line.quantity for line in selling), off_sale)

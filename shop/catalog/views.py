@@ -5,7 +5,7 @@ Home, category and product pages are cached fragments (see page_cache) inside a 
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -130,4 +130,6 @@ def product(slug: str):
 
     if ref:  # a visit through a share link is counted: never served from the cache
         return page()
-    return page_cache.personal_page(_personal("product", slug), page)
+    # What is left of the quotas counts the cart: the cart's pages mark the session when they
+    # change it, so that the page kept for the buyer is not the one before the change.
+    return page_cache.personal_page(_personal("product", slug, session.get("cart_mark")), page)

@@ -20,6 +20,7 @@ from shop.orders.addresses import AddressInvalid, add_address, address_for, addr
 from shop.orders.errors import NotYourAddress
 from shop.orders.forms import AddressForm
 from shop.orders.signals import order_refused
+from shop.quotas.left import festival_item_take, items_left
 from shop.web import unit_of_work
 
 bp = Blueprint("festivals", __name__)
@@ -48,18 +49,31 @@ def _page(festival: Festival, *, form: BuyForm | None = None, form_item: Festiva
     now = utcnow()
     phase = festival.phase(now)
     next_change = festival.next_change(now)
+    items, tier = items_of(festival), tier_for(current_user)
+    selling = phase in SELLING_PHASES
+    # What is left for this buyer of each item under every rule (per buyer, per chain, per
+    # order; one query), and so how many the buy-now form offers. A hint: placing the order
+    # decides under its locks.
+    left = {}
+    if selling and items:
+        found = items_left(current_user, [(item.id, festival_item_take(item, tier)) for item in items], now)[0]
+        left = {found_item.key: found_item for found_item in found}
+    room = {item.id: min(item.available, left[item.id].units) if item.id in left else item.available for item in items}
     return render_template(
         "festivals/festival.html",
         festival=festival,
         phase=phase,
-        items=items_of(festival),
-        tier=tier_for(current_user),
+        items=items,
+        left=left,
+        room=room,
+        buyable=any(units > 0 for units in room.values()),
+        tier=tier,
         next_change=next_change,
         countdown=countdown_text(int((next_change - now).total_seconds())) if next_change else None,
-        selling=phase in SELLING_PHASES,
+        selling=selling,
         remindable=phase in reminders.REMINDABLE,
         reminded=phase in reminders.REMINDABLE and reminders.is_reminded(current_user, festival),
-        addresses=addresses_of(current_user) if phase in SELLING_PHASES else [],
+        addresses=addresses_of(current_user) if selling else [],
         remind_form=RemindForm(),
         form=form or BuyForm(formdata=None),
         form_item=form_item,

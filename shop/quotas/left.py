@@ -1,5 +1,6 @@
-"""What is left for this buyer and their chain, item by item, for the product and cart pages,
-and the cart's check of the per-order rules. Everything is counted by engine.standings."""
+"""What is left for this buyer and their chain, item by item, for the product, cart and
+festival pages, and the cart's check of the per-order rules. Everything is counted by
+engine.standings; the pages only hint, placing an order decides under its locks."""
 
 from __future__ import annotations
 
@@ -7,38 +8,66 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import render_template
 from flask_babel import gettext as _
-from flask_login import current_user
-from markupsafe import Markup
 
 from shop.accounts.models import User
-from shop.catalog import page_cache
+from shop.catalog.festival_models import FestivalItem
 from shop.catalog.models import PriceTier, Product, SalesMode, Variant
-from shop.catalog.services import product_by_slug
-from shop.database import utcnow
 from shop.quotas.engine import Standing, Take, standings
 from shop.quotas.models import Measure, Scope, Window
 from shop.quotas.sentences import describe
 
 
 @dataclass(frozen=True)
+class RuleLeft:
+    """One rule that limits an item: how many more units of the item it lets in."""
+
+    units: int
+    standing: Standing
+
+    @property
+    def limit_kind(self) -> str:
+        return _("chain limit") if self.standing.rule.scope == Scope.chain else _("limit")
+
+    @property
+    def sentence(self) -> str:
+        return describe(self.standing.rule)
+
+
+@dataclass(frozen=True)
 class ItemLeft:
-    """For one item (a product's option, a cart line): how many more units fit under every
-    rule that applies, and the rule that sets that number."""
+    """For one item (a product's option, a cart line, a festival item): how many more units fit
+    under every rule that applies, and the rule that sets that number."""
 
     key: Hashable  # what the page knows the item by: an option's name, a cart line's id
     take: Take
     units: int
     binding: Standing
+    rules: tuple[RuleLeft, ...] = ()  # every rule that limits the item, the tightest first
 
     @property
     def limit_kind(self) -> str:
-        return _("chain limit") if self.binding.rule.scope == Scope.chain else _("limit")
+        return RuleLeft(self.units, self.binding).limit_kind
 
     @property
     def sentence(self) -> str:
         return describe(self.binding.rule)
+
+    @property
+    def used_up_by(self) -> Scope | None:
+        """Whose use leaves nothing of this item: the buyer's own first, then the chain's;
+        None when something is left or only a rule of one order leaves nothing."""
+        if self.units > 0:
+            return None
+        spent = {
+            rule.standing.rule.scope
+            for rule in self.rules
+            if rule.units == 0 and rule.standing.rule.window != Window.order
+        }
+        for scope in (Scope.buyer, Scope.chain):
+            if scope in spent:
+                return scope
+        return None
 
 
 @dataclass(frozen=True)
@@ -56,12 +85,31 @@ class Breach:
         return allowance.amount_text(allowance.left, currency), allowance.amount_text(self.standing.wanted, currency)
 
 
-def variant_takes(product: Product | None, tier: PriceTier) -> tuple[tuple[str, Take], ...]:
-    """The product's options for sale as takes of nothing yet (what is left, not what is
-    wanted), labelled by option name: plain data that a page may cache."""
+@dataclass(frozen=True)
+class ProductTakes:
+    """The product's options for sale and in stock as takes of nothing yet (what is left, not
+    what is wanted), labelled by option name; ``several`` when the product has more than one
+    option for sale (sold out or not), so that the panel names them. Plain data that a page
+    may cache, like the stock shown beside it."""
+
+    takes: tuple[tuple[str, Take], ...] = ()
+    several: bool = False
+
+
+def variant_takes(product: Product | None, tier: PriceTier) -> ProductTakes:
     if product is None or product.sales_mode != SalesMode.direct:
-        return ()
-    return tuple((variant.name, Take.of(variant, 0, tier)) for variant in product.active_variants)
+        return ProductTakes()
+    variants = product.active_variants
+    in_stock = tuple((variant.name, Take.of(variant, 0, tier)) for variant in variants if variant.stock > 0)
+    return ProductTakes(in_stock, len(variants) > 1)
+
+
+def festival_item_take(item: FestivalItem, tier: PriceTier) -> Take:
+    """Buying nothing yet of a festival item at its festival price, as placing an order takes it."""
+    variant = item.variant
+    return Take(
+        variant.id, variant.product_id, variant.product.category_id, 0, item.price_for(tier), item.id, item.festival_id
+    )
 
 
 def items_left(
@@ -78,10 +126,9 @@ def items_left(
             if standing.covers(take) and (units := standing.units_more(take)) is not None
         ]
         if fits:
-            units, binding = min(
-                fits, key=lambda pair: (pair[0], pair[1].rule.measure != Measure.units, pair[1].rule.id)
-            )
-            items.append(ItemLeft(key, take, units, binding))
+            fits.sort(key=lambda pair: (pair[0], pair[1].rule.measure != Measure.units, pair[1].rule.id))
+            units, binding = fits[0]
+            items.append(ItemLeft(key, take, units, binding, tuple(RuleLeft(*pair) for pair in fits)))
     return items, [Breach(standing) for standing in found if standing.broken]
 
 
@@ -92,13 +139,3 @@ def order_rule_breach(buyer: User, variants: dict[Variant, int], tier: PriceTier
         if standing.broken:
             return Breach(standing)
     return None
-
-
-def on_product_quota_panel(slug: str, *, tier, **_signal) -> Markup:
-    """``shop.catalog.signals.product_quota_panel``: what is left of the buyer's and their
-    chain's quotas for each option. Personal, so outside the product's cached fragment (one
-    query, none when nothing is for sale); inside the buyer's own cached page, so it
-    may lag like the stock shown. Placing an order reads the rules and the use afresh."""
-    takes = page_cache.cached_value(("product-takes", slug, tier), lambda: variant_takes(product_by_slug(slug), tier))
-    items = items_left(current_user, takes, utcnow())[0] if takes else []
-    return Markup(render_template("quotas/_left.html", items=items)) if items else Markup("")
