@@ -241,3 +241,29 @@ def test_the_home_page_banner_counts_down_and_the_menu_opens_on_a_phone(app, cli
                 context.close()
         finally:
             browser.close()
+
+
+def test_the_cart_on_a_phone_shows_each_lines_total_and_remove_button(app, client, employee, product, server):
+    """Found walking the members' journeys: at 390 px the cart's table was 468 px wide, its
+    totals and remove buttons off screen in a box that scrolled without a sign of it."""
+    sync_playwright = _browser_or_skip()
+    login(client, employee)
+    token = client.csrf_token(f"/p/{product.slug}")
+    client.post("/cart/add", data={"variant_id": product.variants[0].id, "quantity": 2, "csrf_token": token})
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+            context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": server}])
+            page = context.new_page()
+            page.goto(server + "/cart/")
+            width = page.evaluate("document.documentElement.clientWidth")
+            for selector in ("table.cart button.link", "table.cart td[data-label]:nth-of-type(4)"):
+                box = page.locator(selector).first.bounding_box()
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, selector
+            assert page.locator("table.cart button.link").first.bounding_box()["height"] >= TAP - 0.5
+            total = page.locator("table.cart td[data-label]").nth(2)
+            assert total.get_attribute("data-label") == "Total: " and total.is_visible()  # named
+        finally:
+            browser.close()
