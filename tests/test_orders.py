@@ -22,6 +22,7 @@ from shop.orders.expiry import expire_overdue
 from shop.orders.lifecycle import cancel_order, mark_completed, mark_shipped
 from shop.orders.models import Order, OrderStatus, PaymentMethod
 from shop.payments.payroll import PayrollCapExceeded, pay_by_payroll
+from tests.conftest import login
 
 
 def stock_of(variant_id: int) -> int:
@@ -228,3 +229,22 @@ def test_an_address_of_someone_else_is_not_found(employee, make_user, make_addre
     theirs, mine = make_address(other), make_address(employee)
     assert address_for(employee, theirs.id) is None
     assert address_for(employee, mine.id) is mine
+
+
+def test_the_order_page_says_before_the_click_when_payroll_cannot_pay(
+    app, client, employee, make_product, place, monkeypatch
+):
+    """Found playing an operator's day: with 7.00 left of the month's limit, a 76.00 order still
+    offered \"76.00 will be deducted from your salary\", and the click was refused."""
+    monkeypatch.setitem(app.config, "PAYROLL_MONTHLY_CAP", 10_000)
+    first = place(employee, make_product(employee_price=6_000).variants[0], 1)
+    pay_by_payroll(employee, first)
+    db.session.commit()
+    over = place(employee, make_product(employee_price=6_000).variants[0], 1)
+    within = place(employee, make_product(employee_price=4_000).variants[0], 1)
+    login(client, employee)
+    page = client.get(f"/orders/{over.id}").get_data(as_text=True)
+    assert "Payroll deduction cannot pay this order" in page and "CN¥40.00 is left" in page
+    assert f'action="/orders/{over.id}/pay"' not in page and "will be deducted from your salary" not in page
+    page = client.get(f"/orders/{within.id}").get_data(as_text=True)
+    assert f'action="/orders/{within.id}/pay"' in page and "will be deducted from your salary" in page

@@ -18,7 +18,7 @@ from shop.orders.forms import NEW_ADDRESS, CancelForm, CheckoutForm, PayrollPayF
 from shop.orders.lifecycle import cancel_order, order_for_buyer
 from shop.orders.models import Order, OrderStatus
 from shop.orders.signals import order_refused
-from shop.payments.payroll import deduction_month, pay_by_payroll
+from shop.payments.payroll import deduction_month, pay_by_payroll, payroll_left
 from shop.refunds.services import refunds_of
 from shop.web import unit_of_work
 
@@ -102,6 +102,9 @@ def detail(order_id: int):
         refunds=refunds_of(order),
         # What paying by payroll now would mean, stated before the one click that confirms it.
         payroll_month=deduction_month(utcnow()),
+        payroll_left=payroll_left(current_user)
+        if current_user.is_employee and order.can_become(OrderStatus.paid)
+        else None,
         paid_month=deduction_month(order.paid_at) if order.paid_at else None,
         just_paid=request.args.get("paid") == "1" or bool(request.args.get("confirming")),
     )

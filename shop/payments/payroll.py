@@ -54,6 +54,13 @@ def payroll_used(user: User, start: datetime, end: datetime) -> int:
     return int(total or 0)
 
 
+def payroll_left(user: User, now: datetime | None = None) -> int:
+    """What is left of ``user``'s monthly payroll deduction limit this month (never below 0): a
+    hint for the order page; paying checks it again under the buyer's lock."""
+    used = payroll_used(user, *month_bounds(now or utcnow()))
+    return max(current_app.config["PAYROLL_MONTHLY_CAP"] - used, 0)
+
+
 class PayrollCapExceeded(OrderError):
     pass
 
