@@ -68,6 +68,7 @@ CONTACT: dict[tuple[str, str], int] = {
     ("community.question", "GET"): 200,
     ("community.ask", "GET"): 200,
     ("community.ask", "POST"): 422,
+    ("community.answer", "GET"): 302,  # to the question, where the form is
     ("community.answer", "POST"): 422,
     ("community.edit_question", "GET"): 403,
     ("community.edit_question", "POST"): 403,

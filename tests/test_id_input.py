@@ -99,7 +99,7 @@ def test_shipping_a_selection_leaves_out_what_is_no_id(client, operator, paid_or
 
     data = {"order_id": [bad, str(paid_order.id)], "carrier": "SF", f"tracking_{paid_order.id}": "SF2"}
     mixed = client.post_form("/ops/orders/ship", data, token_from="/ops/orders", follow_redirects=True)
-    assert mixed.status_code == 200 and f"Shipped 1 orders: {paid_order.number}." in text(mixed)
+    assert mixed.status_code == 200 and f"Shipped 1 order: {paid_order.number}." in text(mixed)
     db.session.expire_all()
     assert db.session.get(Order, paid_order.id).status == OrderStatus.shipped
 
