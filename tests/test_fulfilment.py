@@ -66,16 +66,18 @@ def test_bulk_shipping_from_a_csv_ships_good_rows_once_and_reports_bad_ones_by_l
             f"{unpaid.number},SF Express,SF1003",
             f"{second.number.lower()},顺丰速运,SF1004",
             "just one cell",
+            f"{first.number},,",
             "",
         ]
     )
     response = upload(ops, body)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Shipped: 2 · already shipped, unchanged: 0 · not shipped: 3" in html
+    assert "Shipped: 2 · already shipped, unchanged: 0 · not shipped: 4" in html
     assert "<td>3</td><td>No order NG99999999.</td>" in html
     assert f"<td>4</td><td>{unpaid.number}: An order that is pending payment cannot become shipped.</td>" in html
     assert "<td>6</td><td>Expected three columns" in html
+    assert "<td>7</td><td>Each row needs an order number, a carrier and a tracking number." in html
     db.session.expire_all()
     assert (db.session.get(Order, first.id).status, db.session.get(Order, first.id).tracking_number) == (
         OrderStatus.shipped,
@@ -88,12 +90,12 @@ def test_bulk_shipping_from_a_csv_ships_good_rows_once_and_reports_bad_ones_by_l
     assert any(first.number in m and employee.email in m and "SF1001" in m for m in mails)
 
     again = upload(ops, body).get_data(as_text=True)  # the same file a second time
-    assert "Shipped: 0 · already shipped, unchanged: 2 · not shipped: 3" in again
+    assert "Shipped: 0 · already shipped, unchanged: 2 · not shipped: 4" in again
     assert len(shipment_mails(app)) == 2 and audit_count("order.shipped") == 2
     uploads = db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "orders.shipments_uploaded").order_by(AuditEntry.id)
     ).all()
-    assert [(u.after["shipped"], u.after["unchanged"], u.after["problems"]) for u in uploads] == [(2, 0, 3), (0, 2, 3)]
+    assert [(u.after["shipped"], u.after["unchanged"], u.after["problems"]) for u in uploads] == [(2, 0, 4), (0, 2, 4)]
     assert len({u.after["sha256"] for u in uploads}) == 1
     assert {(u.entity_type, u.entity_id, u.actor_id) for u in uploads} == {
         ("User", uploads[0].actor_id, uploads[0].actor_id)

@@ -46,8 +46,7 @@ def closed_reason(owner: User) -> str | None:
     """Why nobody can join through ``owner``'s links, or None when they can."""
     if not owner.is_active_flag or owner.email_verified_at is None:
         return _(
-            "This link is no longer active, so it cannot be used to join. "
-            "Ask the person who sent it, or another employee you know, for a new link."
+            "This link is no longer active, so it cannot be used to join. Ask an employee you know for a new link."
         )
     if owner.level >= MAX_LEVEL:
         # Shown to anonymous visitors: who invited the link's owner is not theirs to know.

@@ -170,7 +170,7 @@ def _flash_report(report: shipping.ShipmentReport, extra: list[str]) -> None:
             )
         )
     if report.unchanged:
-        flash(_("Already shipped so, unchanged: %(numbers)s.", numbers=", ".join(report.unchanged)), "info")
+        flash(_("Already shipped, left as they were: %(numbers)s.", numbers=", ".join(report.unchanged)), "info")
     for message in extra + [message for _line, message in report.problems]:
         flash(message, "error")
 

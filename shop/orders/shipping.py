@@ -68,8 +68,11 @@ def read_shipments(data: bytes) -> tuple[list[Shipment], list[tuple[int, str]]]:
             continue
         if len(rows) >= MAX_ROWS:
             raise ShipmentFileError(_("At most %(count)d rows per file.", count=MAX_ROWS))
-        if len(cells) < 3 or not all(cells[:3]):
+        if len(cells) < 3:
             problems.append((line, _("Expected three columns: order number, carrier, tracking number.")))
+            continue
+        if not all(cells[:3]):
+            problems.append((line, _("Each row needs an order number, a carrier and a tracking number.")))
             continue
         number, carrier, tracking = cells[:3]
         if len(carrier) > FIELD_MAX or len(tracking) > FIELD_MAX:

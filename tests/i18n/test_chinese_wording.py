@@ -31,6 +31,9 @@ def test_the_network_names_levels_and_counts_in_chinese(client, employee, make_c
     assert "一级" in page and "二级" in page and " L1 " not in page and " L2 " not in page
     assert "注册：" in page and "加入时间" not in page  # sign-ups are a count here
     assert "你（自购订单）" in page.replace(" ", "")
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", page)  # the funnel's period as the locale writes days
+    member = _text(client.get(f"/network/{friend.id}")).replace(" ", "")
+    assert re.search(r"↳Tom（二级，\d{4}年\d{1,2}月\d{1,2}日加入）", member)
 
 
 def test_the_cart_total_and_a_units_rule_read_in_chinese(client, employee, product, operator):
