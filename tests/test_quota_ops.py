@@ -245,3 +245,13 @@ def test_invalid_exceptions_are_shown_again_with_the_reason(ops, employee, field
 def test_an_unknown_rule_is_not_found(ops):
     assert ops.get("/ops/quotas/12345").status_code == 404
     assert ops.post_form("/ops/quotas/12345/exceptions", {}, token_from="/ops/quotas").status_code == 404
+
+
+def test_the_list_names_who_made_each_rule(ops, operator):
+    """Found playing an operator's day: every rule an operator made read "made by an operator"."""
+    quotas.create_rule(
+        operator, scope=Scope.buyer, target=Target.all, window=Window.day, measure=Measure.units, limit_value=9
+    )
+    db.session.commit()
+    page = text(ops.get("/ops/quotas"))
+    assert f"<td>{operator.name}</td>" in page and "an operator" not in page  # the table's cell, not the header

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from shop.accounts.session import operator_required
-from shop.catalog.festival_models import Festival, FestivalItem
+from shop.catalog.festival_models import Festival, FestivalItem, Phase
 from shop.extensions import db
 from shop.festivals import pictures, services
 from shop.festivals.forecast import demand
@@ -175,6 +175,8 @@ def allocate(festival_id: int):
             if not fields:
                 form.form_errors.append(work.refusal.message)
     found = _festival(festival_id)
+    if found.phase() == Phase.ended:  # ended since the page was opened: it shows no form to say why on
+        flash(_("The festival has ended; nothing more can be allocated to it."), "error")
     return _detail(found, _filled_form(found), form, 422)
 
 

@@ -85,6 +85,7 @@ class QuotaRule(db.Model):
     product: Mapped[Product | None] = relationship()
     festival_item: Mapped[FestivalItem | None] = relationship()
     festival: Mapped[Festival | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
     exceptions: Mapped[list[QuotaException]] = relationship(back_populates="rule", order_by="QuotaException.id")
 
 

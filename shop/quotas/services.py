@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from shop.accounts.models import User
 from shop.audit.models import AuditEntry
@@ -249,7 +249,11 @@ def rules_listing() -> list[tuple[QuotaRule, int]]:
         .correlate(QuotaRule)
         .scalar_subquery()
     )
-    query = select(QuotaRule, exceptions).options(*sentence_loads()).order_by(QuotaRule.is_active.desc(), QuotaRule.id)
+    query = (
+        select(QuotaRule, exceptions)
+        .options(*sentence_loads(), joinedload(QuotaRule.created_by))
+        .order_by(QuotaRule.is_active.desc(), QuotaRule.id)
+    )
     return [(rule, count) for rule, count in db.session.execute(query)]
 
 

@@ -202,3 +202,13 @@ def test_the_page_shows_reminders_forecast_and_actuals(client, staff, make_user,
     assert '<dt>Paid orders</dt><dd>0 <span class="muted">0% of the forecast</span>' in page
     listing = html(client.get("/ops/festivals"))
     assert f"/ops/festivals/{festival.id}" in listing and "Coming soon" in listing
+
+
+def test_an_allocation_to_a_festival_that_ended_meanwhile_says_why(client, staff, make_festival, make_product):
+    """Found playing an operator's day: the page of an ended festival has no allocation form, so
+    the refusal was said nowhere (422, an empty page)."""
+    over = make_festival(phase=Phase.ended, name="Summer Fair")
+    response = _allocate(client, over, variant_id=make_product(stock=10).variants[0].id)
+    assert response.status_code == 422
+    assert "The festival has ended; nothing more can be allocated to it." in html(response)
+    assert db.session.scalar(select(FestivalItem.id)) is None
