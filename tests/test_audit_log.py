@@ -143,3 +143,17 @@ def test_values_of_every_shape_are_written_out(app):
     assert found["tags"] == ("a, b", "—")
     assert found["nested"] == ("—", "amount: CN¥0.05; name: 茶")
     assert "measure" not in found
+
+
+def test_the_entries_of_no_one_are_found_by_the_word_they_show(client, admin, operator, history):
+    """Found playing an operator's day: entries without an actor read "system" (系统 in
+    Chinese), and searching the actor for that word found nothing."""
+    record("order.expire", history["order"], actor=None, before={"status": "paid"}, after={"status": "x"})
+    db.session.commit()
+    login(client, admin)
+
+    def actions(query: str) -> set[str]:
+        return set(re.findall(r"<code>([a-z_.]+)</code>", page_text(client, f"/admin/audit?{query}")))
+
+    assert "order.expire" in actions("actor=System") and "order.shipped" not in actions("actor=system")
+    assert "order.expire" not in actions("actor=olga")
