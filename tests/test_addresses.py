@@ -156,7 +156,7 @@ def test_an_address_outside_mainland_china_has_the_western_form(employee):
         ),
     )
     assert (address.city, address.province, address.region_code, address.phone) == ("London", "", None, "+442079460000")
-    assert address.one_line() == "Ann Lee, +442079460000, 1 High Street, Flat 2, London, SW1A 1AA, GB"
+    assert address.one_line() == "Ann Lee, +442079460000, 1 High Street, Flat 2, London, SW1A 1AA, United Kingdom"
     with pytest.raises(AddressInvalid) as refused:
         clean_address(AddressInput(country="GB", recipient="Ann", phone="x", line1="1 High Street"))
     assert set(refused.value.errors) == {"phone", "town"}

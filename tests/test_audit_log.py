@@ -104,6 +104,8 @@ def test_pages_of_entries_and_the_csv_of_a_filtered_range(client, admin, monkeyp
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert [row["changes"] for row in rows] == ["stock: 4 → 5", "stock: 3 → 4", "stock: 2 → 3"]
     assert {row["actor"] for row in rows} == {"Adam Admin <adam@neigou.example>"}
+    # Times a spreadsheet sorts: to the second, in the viewer's zone (04:00 UTC is 12:00 in Shanghai)
+    assert [row["at"] for row in rows] == ["2026-11-05 12:00:00", "2026-11-04 12:00:00", "2026-11-03 12:00:00"]
     assert client.get("/admin/audit.csv?date_from=nope").status_code == 422
 
 

@@ -15,6 +15,7 @@ from shop.catalog.models import PriceTier, Variant
 from shop.database import UTCDateTime, utcnow
 from shop.extensions import db
 from shop.labels import register as register_labels
+from shop.orders.places import country_name
 from shop.phones import as_written, masked
 
 
@@ -103,7 +104,10 @@ class Address(db.Model):
             place = "".join(p for p in dict.fromkeys([self.province, self.city, self.district, self.line1]) if p)
             parts = [self.recipient, phone if mask_phone else as_written(phone), place, self.postcode]
             return "，".join(p for p in parts if p)
-        parts = [self.recipient, phone, self.line1, self.line2, self.city, self.postcode, self.country]
+        # The country by its English name, as an international parcel's label writes it ("Japan",
+        # not the code "JP", which no reader of the order knows by).
+        country = country_name(self.country, "en") if self.country else ""
+        parts = [self.recipient, phone, self.line1, self.line2, self.city, self.postcode, country]
         return ", ".join(p for p in parts if p)
 
 
