@@ -84,13 +84,6 @@ def can_write_articles(user: User) -> bool:
     return user.is_employee or user.is_operator
 
 
-def lock_author(user: User) -> None:
-    """One post at a time per author: their row is the lock (PostgreSQL; SQLite has one writer),
-    so a post sent twice at the same moment finds the first one when it checks for a repeat.
-    ``FOR NO KEY UPDATE``: rows that merely refer to the user are not held up."""
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
-
-
 def same_text(first: str | None, second: str | None) -> bool:
     """The same words, whatever the spaces and line breaks between them (a page sent again may
     carry other line endings)."""

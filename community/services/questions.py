@@ -12,8 +12,9 @@ from sqlalchemy.orm import selectinload
 from community import events
 from community.errors import AlreadyPosted, CommunityError
 from community.models import Answer, Question, Tag, Vote
-from community.services.common import REPOST_WINDOW, active_product, lock_author, parse_tags, same_text, tags_named
+from community.services.common import REPOST_WINDOW, active_product, parse_tags, same_text, tags_named
 from shop.accounts.models import User
+from shop.accounts.services import lock_person
 from shop.audit.services import record
 from shop.database import utcnow
 from shop.errors import NotAllowed
@@ -73,7 +74,7 @@ def ask_question(
     now = now or utcnow()
     title, body_md = _clean_title(title), body_md or ""
     product, tag_names = active_product(product_id), parse_tags(tags)
-    lock_author(user)
+    lock_person(user)
     earlier = db.session.scalars(
         select(Question)
         .where(Question.author_id == user.id, Question.title == title, Question.created_at >= now - REPOST_WINDOW)
@@ -135,7 +136,7 @@ def post_answer(user: User, question: Question, body_md: str, *, now: datetime |
     _check_open(user, question)
     if not (body_md or "").strip():
         raise CommunityError(_("Write an answer first."))
-    lock_author(user)
+    lock_person(user)
     earlier = db.session.scalars(
         select(Answer)
         .where(

@@ -29,8 +29,9 @@ from community.models import (
     TicketMessage,
     TicketStatus,
 )
-from community.services.common import REPOST_WINDOW, active_product, lock_author, same_text
+from community.services.common import REPOST_WINDOW, active_product, same_text
 from shop.accounts.models import User
+from shop.accounts.services import lock_person
 from shop.audit.services import record
 from shop.database import utcnow
 from shop.errors import NotAllowed
@@ -110,7 +111,7 @@ def open_ticket(
     if not (body_md or "").strip():
         raise CommunityError(_("Describe your question for the operator."))
     product = active_product(product_id)
-    lock_author(user)
+    lock_person(user)
     earlier = db.session.scalars(
         select(Ticket)
         .where(Ticket.requester_id == user.id, Ticket.subject == subject, Ticket.created_at >= now - REPOST_WINDOW)

@@ -147,10 +147,7 @@ def submit_lead(
     if product.sales_mode != SalesMode.lead or not product.is_active:
         raise LeadError(_("This product is not sold through our sales consultants."))
     values = _clean(data)
-    # One lead at a time per referrer: their row is the lock (PostgreSQL; SQLite has one
-    # writer), so the same form sent twice at once finds the first lead. Taken before the
-    # round-robin cursor; FOR NO KEY UPDATE does not hold up rows that only refer to the user.
-    db.session.execute(select(User.id).where(User.id == referrer.id).with_for_update(key_share=True))
+    accounts.lock_person(referrer)  # before the round-robin cursor: a repeat takes no rep's turn
     repeated = open_lead_for(referrer, product, values["customer_phone"], values["customer_email"])
     if repeated is not None:
         raise AlreadyReferred(

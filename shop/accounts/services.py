@@ -29,6 +29,13 @@ class AccountError(DomainError):
     pass
 
 
+def lock_person(user: User) -> None:
+    """One of the person's submissions at a time: their row is the lock (PostgreSQL; SQLite has
+    one writer), so a form sent twice at the same moment finds the first when it checks for a
+    repeat. ``FOR NO KEY UPDATE``: rows that merely refer to the user are not held up."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+
+
 def normalise_email(raw: str) -> str:
     """Lower-cased, validated address; raises AccountError when it is not an e-mail."""
     try:
