@@ -10,7 +10,6 @@ from shop.accounts.session import operator_required
 from shop.i18n import format_money
 from shop.ops.fulfilment import find_order, render_order
 from shop.ops.views import bp
-from shop.orders.models import OrderStatus
 from shop.refunds import services
 from shop.refunds.forms import refund_form_for
 from shop.refunds.models import RefundStatus
@@ -46,7 +45,7 @@ def refund(order_id: int):
         card_request = services.card_request(made) if made.status == RefundStatus.pending else None
     if work.refused:
         found = find_order(order_id)
-        if _form_shown(found):
+        if found.open_to_refunds:
             form.form_errors.append(work.refusal.message)
         else:  # nothing left to refund: the page has no form to show it on
             flash(work.refusal.message, "error")
@@ -77,13 +76,8 @@ def refund(order_id: int):
     return redirect(url_for("ops.order", order_id=order_id))
 
 
-def _form_shown(order) -> bool:
-    """The order page shows the refund form (shop/templates/ops/_refunds.html)."""
-    return bool(order.payment_method) and order.can_become(OrderStatus.refunded) and order.refundable_amount > 0
-
-
 def _changed_meanwhile(order, form) -> bool:
     """The form was refused for items that have nothing left to refund, whose fields the page no
     longer shows (or no form at all): their errors would be seen nowhere."""
     hidden = any(field.errors for line, field in form.line_fields if not line.refundable_quantity)
-    return hidden or (not _form_shown(order) and bool(form.errors))
+    return hidden or (not order.open_to_refunds and bool(form.errors))

@@ -191,6 +191,12 @@ class Order(db.Model):
         return True
 
     @property
+    def open_to_refunds(self) -> bool:
+        """Paid, in a state a refund may follow, and with money left to refund: the order page
+        offers its refund form."""
+        return bool(self.payment_method) and self.can_become(OrderStatus.refunded) and self.refundable_amount > 0
+
+    @property
     def refundable_amount(self) -> int:
         """What is paid and not yet refunded (or held by a refund in progress)."""
         return self.total_amount - self.refunded_amount

@@ -27,11 +27,15 @@ class RuleLeft:
 
     @property
     def limit_kind(self) -> str:
-        return _("chain limit") if self.standing.rule.scope == Scope.chain else _("limit")
+        return _limit_kind(self.standing)
 
     @property
     def sentence(self) -> str:
         return describe(self.standing.rule)
+
+
+def _limit_kind(standing: Standing) -> str:
+    return _("chain limit") if standing.rule.scope == Scope.chain else _("limit")
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class ItemLeft:
 
     @property
     def limit_kind(self) -> str:
-        return RuleLeft(self.units, self.binding).limit_kind
+        return _limit_kind(self.binding)
 
     @property
     def sentence(self) -> str:
