@@ -115,7 +115,14 @@ def select_timezone() -> str:
 def is_time_zone(zone: str | None) -> bool:
     """A zone pages can be shown in: Flask-Babel converts times with pytz, whose database lacks
     a few names the system's has (``Factory``, ``localtime``)."""
-    return zone in pytz.all_timezones_set and zone in available_timezones()
+    return zone in _known_zones()
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    """The zones both databases know, read once: the system's list is a walk of its zoneinfo
+    folders (about 3.6 ms), and a user's zone is checked on every request."""
+    return frozenset(pytz.all_timezones_set) & available_timezones()
 
 
 @lru_cache(maxsize=1)
